@@ -1,0 +1,91 @@
+// The audit log: JSON Lines in logs/<kind>_<env>_<UTC ts>.log, one event a line, every event
+// redacted. Each line is one write() on an O_APPEND descriptor, so several processes appending
+// to one file never tear or interleave lines.
+import { closeSync, mkdirSync, openSync, writeSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileStamp } from '../domain/time.js';
+import { redact } from './redact.js';
+
+export type LogKind = 'deploy' | 'monitor' | 'rollback' | 'smoke_test' | 'backup' | 'migrate' | 'run' | 'notify' | 'premerge' | 'service' | 'train';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** One audit event as written. */
+export interface AuditEvent {
+  ts: string;
+  level: LogLevel;
+  event: string;
+  env: string;
+  run_id: string;
+  [k: string]: unknown;
+}
+
+/** A short id shared by every event of one run (one command invocation). */
+export function newRunId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** The log path for a kind, environment and time (SPEC.md names). */
+export function logPath(logsDir: string, kind: LogKind, env: string, ms: number): string {
+  return join(logsDir, `${kind}_${env}_${fileStamp(ms)}.log`);
+}
+
+/** Appends redacted events to one JSON Lines file. */
+export class AuditLog {
+  readonly path: string;
+  readonly env: string;
+  readonly runId: string;
+  private fd: number | undefined;
+  private readonly now: () => number;
+  private listeners = new Set<(e: AuditEvent) => void>();
+
+  constructor(opts: { path: string; env: string; runId?: string; now?: () => number }) {
+    this.path = opts.path;
+    this.env = opts.env;
+    this.runId = opts.runId ?? newRunId();
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Open (or create) a log file for a kind and environment in a logs folder. */
+  static open(logsDir: string, kind: LogKind, env: string, opts: { runId?: string; now?: () => number; path?: string } = {}): AuditLog {
+    const now = opts.now ?? Date.now;
+    return new AuditLog({ path: opts.path ?? logPath(logsDir, kind, env, now()), env, ...(opts.runId ? { runId: opts.runId } : {}), now });
+  }
+
+  /** Write one event; returns it as written (redacted). */
+  write(level: LogLevel, event: string, fields: Record<string, unknown> = {}): AuditEvent {
+    const e = redact({ ts: new Date(this.now()).toISOString(), level, event, env: this.env, run_id: this.runId, ...fields }) as AuditEvent;
+    const line = `${JSON.stringify(e)}\n`;
+    if (this.fd === undefined) {
+      const dir = this.path.slice(0, Math.max(this.path.lastIndexOf('/'), this.path.lastIndexOf('\\')));
+      if (dir && !existsSync(dir)) mkdirSync(dir, { recursive: true });
+      this.fd = openSync(this.path, 'a', 0o640);
+    }
+    const buf = Buffer.from(line);
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd, buf, off);
+    for (const l of this.listeners) l(e);
+    return e;
+  }
+
+  info(event: string, fields?: Record<string, unknown>): AuditEvent {
+    return this.write('info', event, fields);
+  }
+  warn(event: string, fields?: Record<string, unknown>): AuditEvent {
+    return this.write('warn', event, fields);
+  }
+  error(event: string, fields?: Record<string, unknown>): AuditEvent {
+    return this.write('error', event, fields);
+  }
+
+  /** Be told of every event written (screens tail the log this way). */
+  subscribe(fn: (e: AuditEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

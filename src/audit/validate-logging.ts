@@ -1,0 +1,80 @@
+// Logging validation: every audit log line is a JSON event, and nothing on disk under logs/ or
+// notifications/ carries a secret. Streams files line by line, so large logs cost no memory.
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import { findSecret } from './redact.js';
+
+/** One problem found. */
+export interface LoggingFinding {
+  file: string;
+  line: number;
+  problem: string;
+}
+
+/** What a scan saw. */
+export interface LoggingReport {
+  files: number;
+  lines: number;
+  findings: LoggingFinding[];
+}
+
+function walk(dir: string, out: string[]): void {
+  if (!existsSync(dir)) return;
+  for (const ent of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, ent.name);
+    if (ent.isDirectory()) walk(p, out);
+    else if (ent.isFile()) out.push(p);
+  }
+}
+
+async function scanFile(path: string, root: string, jsonl: boolean, report: LoggingReport, secrets?: readonly string[]): Promise<void> {
+  const rel = relative(root, path);
+  report.files++;
+  if (statSync(path).size === 0) return;
+  const rl = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  let n = 0;
+  let whole = '';
+  for await (const line of rl) {
+    n++;
+    report.lines++;
+    const secret = findSecret(line, secrets);
+    if (secret) report.findings.push({ file: rel, line: n, problem: `unredacted secret: ${secret}` });
+    if (jsonl) {
+      if (line.trim() === '') {
+        report.findings.push({ file: rel, line: n, problem: 'empty line in a JSON Lines log' });
+        continue;
+      }
+      try {
+        const e = JSON.parse(line) as Record<string, unknown>;
+        if (!e || typeof e !== 'object' || Array.isArray(e)) report.findings.push({ file: rel, line: n, problem: 'not a JSON object' });
+        else {
+          const missing = ['ts', 'level', 'event'].filter((k) => typeof e[k] !== 'string');
+          if (missing.length) report.findings.push({ file: rel, line: n, problem: `event without ${missing.join(', ')}` });
+        }
+      } catch {
+        report.findings.push({ file: rel, line: n, problem: 'malformed JSON (torn or interleaved line)' });
+      }
+    } else if (path.endsWith('.json')) whole += `${line}\n`;
+  }
+  if (path.endsWith('.json') && !jsonl) {
+    try {
+      JSON.parse(whole);
+    } catch {
+      report.findings.push({ file: rel, line: 1, problem: 'malformed JSON file' });
+    }
+  }
+}
+
+/** Scan a workspace's logs/ (JSON Lines) and notifications/ (JSON files) folders. */
+export async function validateLogging(root: string, opts: { secrets?: readonly string[]; exclude?: string[] } = {}): Promise<LoggingReport> {
+  const report: LoggingReport = { files: 0, lines: 0, findings: [] };
+  const logs: string[] = [];
+  walk(join(root, 'logs'), logs);
+  const notes: string[] = [];
+  walk(join(root, 'notifications'), notes);
+  const skip = new Set(opts.exclude ?? []);
+  for (const f of logs.sort()) if (!skip.has(f) && !f.endsWith('.gitkeep')) await scanFile(f, root, f.endsWith('.log'), report, opts.secrets);
+  for (const f of notes.sort()) if (!skip.has(f) && !f.endsWith('.gitkeep')) await scanFile(f, root, f.endsWith('.jsonl'), report, opts.secrets);
+  return report;
+}

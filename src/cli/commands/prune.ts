@@ -1,0 +1,4 @@
+// rollout prune: retention arrives in its own issue; until then it refuses plainly.
+import { notAvailable } from '../not-available.js';
+
+export const { run } = notAvailable('prune', 'retention');

@@ -1,0 +1,4 @@
+// rollout rollback: the rollback engine arrives in its own issue; until then it refuses plainly.
+import { notAvailable } from '../not-available.js';
+
+export const { run } = notAvailable('rollback', 'the rollback engine');

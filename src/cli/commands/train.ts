@@ -1,0 +1,4 @@
+// rollout train: training mode arrives in its own issue; until then it refuses plainly.
+import { notAvailable } from '../not-available.js';
+
+export const { run } = notAvailable('train', 'training mode');

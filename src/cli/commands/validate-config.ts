@@ -1,0 +1,32 @@
+// rollout validate-config: the gates config and every runbook, checked before anything runs.
+import { displayPath } from '../paths.js';
+import { loadGatesConfig } from '../../config/gates.js';
+import { listRunbooks, loadRunbook } from '../../config/runbook.js';
+import { ConfigError } from '../../domain/errors.js';
+import type { CommandContext } from '../context.js';
+import { join } from 'node:path';
+
+/** Validate everything; the first problem is the error, with file, path and line. */
+export async function run(ctx: CommandContext): Promise<number> {
+  const ws = ctx.workspace;
+  const rel = displayPath;
+  const config = loadGatesConfig(ws.configPath, rel(ws.configPath));
+  const files = listRunbooks(ws.runbooksDir);
+  if (files.length === 0) throw new ConfigError(`${rel(ws.runbooksDir)}: no runbooks (*.yaml) found.`);
+  const runbooks = files.map((f) => loadRunbook(join(ws.runbooksDir, f), rel(join(ws.runbooksDir, f))));
+  for (const rb of runbooks) {
+    for (const env of Object.keys(rb.environments)) {
+      if (!config.environments[env]) throw new ConfigError(`${rb.file}: environment "${env}" has no section in ${rel(ws.configPath)} (environments.${env}).`);
+    }
+  }
+  const envs = Object.values(config.environments).map((e) => ({
+    name: e.name,
+    gates: e.gates.filter((g) => g.enabled).map((g) => ({ name: g.name, threshold: g.threshold, unit: g.unit, window_minutes: g.windowMinutes, action: g.action })),
+    duration_minutes: e.monitoring.durationMinutes,
+    polling: e.monitoring.polling,
+  }));
+  ctx.result({ ok: true, config: rel(ws.configPath), environments: envs, runbooks: runbooks.map((r) => ({ file: r.file, name: r.name, steps: r.steps.length, environments: Object.keys(r.environments) })) });
+  ctx.say(`OK ${rel(ws.configPath)}: ${envs.map((e) => `${e.name} (${e.gates.length} gates, ${e.duration_minutes} min)`).join(', ')}`);
+  for (const r of runbooks) ctx.say(`OK ${r.file}: ${r.steps.length} steps, environments ${Object.keys(r.environments).join(', ')}`);
+  return 0;
+}

@@ -1,0 +1,186 @@
+// The `rollout` entry point: parses every subcommand of SPEC.md with commander and hands it to a
+// lazily imported handler, so that `rollout --help` loads nothing heavy. Errors go through one
+// handler (handle-error.ts) to SPEC.md's exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { CommandContext, type GlobalFlags } from './context.js';
+import { handleError } from './handle-error.js';
+import { ExitCode, UsageError } from '../domain/errors.js';
+import { VERSION } from './version.js';
+
+/** A handler module: one `run` per subcommand. */
+type Handler = (ctx: CommandContext, args: string[], opts: Record<string, unknown>) => Promise<number | void>;
+type Loader = () => Promise<{ run: Handler }>;
+
+const ENV_HELP = 'environment: production, staging, development (as the config defines)';
+
+function addGlobals(cmd: Command): Command {
+  return cmd
+    .option('--json', 'print one machine-readable result object on stdout')
+    .option('--config <path>', 'path to quality-gates-config.json (its folder is the workspace)')
+    .option('--no-color', 'no colour (NO_COLOR is honoured too)');
+}
+
+function example(cmd: Command, ...lines: string[]): Command {
+  return cmd.addHelpText('after', `\nExample:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
+}
+
+let exitCode: number = ExitCode.ok;
+
+function action(loader: Loader, name: string): (...a: unknown[]) => Promise<void> {
+  return async (...a: unknown[]) => {
+    const cmd = a[a.length - 1] as Command;
+    const opts = cmd.optsWithGlobals() as Record<string, unknown>;
+    const args = (cmd.args ?? []).map(String);
+    const flags: GlobalFlags = { json: Boolean(opts.json), color: opts.color !== false && !process.env.NO_COLOR, ...(typeof opts.config === 'string' ? { config: opts.config } : {}) };
+    if (!flags.color) {
+      process.env.NO_COLOR = '1';
+      process.env.FORCE_COLOR = '0';
+    }
+    const ctx = new CommandContext(flags, `rollout ${name} ${process.argv.slice(3).join(' ')}`.trim());
+    try {
+      const mod = await loader();
+      const code = await mod.run(ctx, args, opts);
+      exitCode = typeof code === 'number' ? code : ExitCode.ok;
+    } catch (e) {
+      exitCode = handleError(e, flags.json);
+    }
+  };
+}
+
+/** Build the whole command tree (exported for tests of the help text). */
+export function buildProgram(): Command {
+  const program = addGlobals(new Command('rollout'))
+    .description('Guarded rollouts of the dhash service: backup, sign-off, migrate, deploy, then a T+60 monitor with quality gates and auto-rollback.\nWith no subcommand in a terminal, opens the TUI.')
+    .version(VERSION, '--version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeErr: (str) => process.stderr.write(str),
+      outputError: (str, write) => write(`rollout: ${str.replace(/^error: /, '').trim().replace(/\.?$/, '.')}\n`),
+    })
+    .enablePositionalOptions(false)
+    .addHelpText('after', `
+Exit codes: 0 success · 1 a step, smoke test or gate failed · 2 bad usage, invalid config or input · 3 refused for safety.
+Files live in the workspace: the folder holding quality-gates-config.json (found from here upwards, or --config).
+
+Examples:
+  $ rollout                                      # the TUI on the embedded demo service
+  $ rollout deploy --env staging --version 1.1.0 --yes
+  $ rollout rollback --env production --force    # emergency: newest verified backup`);
+
+  const sub = (name: string, desc: string, loader: Loader): Command => {
+    const c = addGlobals(program.command(name).description(desc));
+    c.action(action(loader, name));
+    return c;
+  };
+  const env = (c: Command, required = true): Command => (required ? c.requiredOption('--env <env>', ENV_HELP) : c.option('--env <env>', ENV_HELP));
+
+  example(
+    env(sub('run [runbook]', 'walk a runbook headless: checklist, backup, verify, sign-off, migrate, deploy, smoke, monitor', () => import('./commands/run.js')))
+      .option('--dry-run', 'plan every step, change nothing')
+      .option('--yes', 'confirm the deploy (required for production without a terminal)')
+      .option('--operator <name>', 'who runs the rollout (recorded in the audit log and the sign-off)')
+      .option('--confirm <item...>', 'manual checklist items confirmed by the operator (ids from the runbook, or "all")')
+      .option('--sign-off <name>', 'the deploy operator signing off (production requires it)')
+      .option('--version <version>', 'release to deploy')
+      .option('--resume', 'continue an interrupted walk from its journal'),
+    'rollout run dhash --env staging --version 1.1.0 --confirm all --sign-off alice --yes',
+  );
+  example(env(sub('backup', 'SHA256-verified backup of the environment\'s deployed state', () => import('./commands/backup.js'))).option('--dry-run', 'list what would be archived, write backup-dryrun.log only'), 'rollout backup --env staging');
+  example(env(sub('verify [backup]', 'verify a backup: .sha256, zip structure and CRCs, every manifest entry (default: the latest for --env)', () => import('./commands/verify.js')), false), 'rollout verify --env production', 'rollout verify backups/dhash_staging_20261123_101500.zip');
+  example(
+    env(sub('deploy', 'deploy a release, then start the T+60 monitor unless --no-monitor', () => import('./commands/deploy.js')))
+      .option('--version <version>', 'release to deploy (default: the runbook\'s default_version)')
+      .option('--backup-first', 'take a verified backup before deploying')
+      .option('--dry-run', 'write the plan and the commands it would run, change nothing')
+      .option('--yes', 'confirm (required for production without a terminal)')
+      .option('--no-monitor', 'do not start the monitor after the deploy')
+      .option('--operator <name>', 'who deploys'),
+    'rollout deploy --env staging --version 1.1.0 --backup-first --yes',
+  );
+  example(
+    env(sub('migrate', 'apply or undo migrations; state in migrations/<env>_migration_state.json', () => import('./commands/migrate.js')))
+      .addOption(new Option('--type <type>', 'forward applies the pending ones; backward undoes the last').choices(['forward', 'backward']).makeOptionMandatory())
+      .option('--dry-run', 'list what would run'),
+    'rollout migrate --env staging --type forward',
+  );
+  example(
+    env(sub('monitor', 'the T+60 monitor: quality gates, adaptive polling, auto-rollback', () => import('./commands/monitor.js')))
+      .option('--duration <minutes>', 'length of the window in minutes (fractions allowed)')
+      .option('--resume', 'continue the interrupted window from its journal'),
+    'rollout monitor --env production --duration 60',
+  );
+  example(
+    env(sub('rollback', 'restore a verified backup (default: the newest that verifies)', () => import('./commands/rollback.js')))
+      .option('--backup <file>', 'the backup to restore')
+      .option('--force', 'confirm (required for production without a terminal)')
+      .option('--dry-run', 'write the plan to rollback-dryrun.log, change nothing')
+      .option('--operator <name>', 'who rolls back'),
+    'rollout rollback --env production --force',
+  );
+  example(
+    env(sub('smoke', 'smoke tests from the runbook; a result table; exit 1 on any failure', () => import('./commands/smoke.js')))
+      .addOption(new Option('--tier <tier>', 'which checks').choices(['critical', 'standard', 'all']).default('all'))
+      .addOption(new Option('--phase <phase>', 'when they run').choices(['pre-deploy', 'post-deploy', 'post-rollback']).default('post-deploy')),
+    'rollout smoke --env production --phase post-rollback',
+  );
+  example(
+    env(sub('notify', 'send a notification through every configured channel (Slack, Teams, Discord, email; file fallback)', () => import('./commands/notify.js')))
+      .requiredOption('--type <type>', 'test, deploy-start, deploy-success, deploy-failure, sign-off, gate-warn, gate-breach, rollback-start, rollback-success, rollback-failure, monitor-complete')
+      .requiredOption('--message <message>', 'the text to send')
+      .option('--dry-run', 'send nothing; print each payload with secrets masked and write it to notifications/fallback/'),
+    'rollout notify --type test --env staging --message "hello from the rollout" --dry-run',
+  );
+  example(sub('premerge', 'pre-merge validation in a temporary copy of the workspace; writes premerge_artifacts/', () => import('./commands/premerge.js')), 'rollout premerge');
+  example(
+    sub('train', 'staging dry-run practice against a simulated incident', () => import('./commands/train.js'))
+      .option('--scenario <name>', 'a timeline under runbooks/scenarios/')
+      .option('--speed <n>', 'run the clock N times faster'),
+    'rollout train --scenario p95-regression --speed 30',
+  );
+  const service = addGlobals(program.command('service').description('the environment\'s running service: status, start, stop'));
+  for (const [verb, desc] of [['status', 'version, pid, URL and health'], ['start', 'start the service'], ['stop', 'stop the service']] as const) {
+    example(env(addGlobals(service.command(verb).description(desc))).action(action(() => import('./commands/service.js'), `service ${verb}`)), `rollout service ${verb} --env staging`);
+  }
+  const incident = addGlobals(program.command('incident').description('incident records written by rollbacks'));
+  example(addGlobals(incident.command('list').description('list incidents')).option('--env <env>', ENV_HELP).action(action(() => import('./commands/incident.js'), 'incident list')), 'rollout incident list');
+  example(addGlobals(incident.command('show <id>').description('show an incident report')).action(action(() => import('./commands/incident.js'), 'incident show')), 'rollout incident show INC-20261123-101500');
+  example(
+    addGlobals(incident.command('close <id>').description('close an incident'))
+      .option('--false-positive', 'the rollback was not needed (counts in the false-positive rate)')
+      .option('--note <note>', 'a closing note')
+      .action(action(() => import('./commands/incident.js'), 'incident close')),
+    'rollout incident close INC-20261123-101500 --false-positive --note "metrics outage"',
+  );
+  example(sub('validate-config', 'check quality-gates-config.json and every runbook', () => import('./commands/validate-config.js')), 'rollout validate-config --config ./quality-gates-config.json');
+  example(sub('validate-logging', 'scan logs/ and notifications/ for unredacted secrets and malformed lines; writes logs/test_logging.log', () => import('./commands/validate-logging.js')).option('--output <file>', 'where to write the report (default logs/test_logging.log)'), 'rollout validate-logging');
+  example(
+    sub('report', 'rollout metrics: success rate, auto-rollback frequency, MTTR, false positives, gate baselines', () => import('./commands/report.js'))
+      .option('--env <env>', ENV_HELP)
+      .option('--since <date>', 'only rollouts since this date (YYYY-MM-DD)'),
+    'rollout report --env production --since 2026-11-01 --json',
+  );
+  example(sub('prune', 'apply retention: backups 30 days, monitor logs 90, rollback logs 365, incidents 7 years', () => import('./commands/prune.js')).option('--dry-run', 'list what would be removed'), 'rollout prune --dry-run');
+
+  program.allowExcessArguments(true).action(action(() => import('./commands/home.js'), 'tui'));
+  return program;
+}
+
+/** Parse argv, run the command, exit with its code. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') exitCode = ExitCode.ok;
+      else {
+        exitCode = ExitCode.usage;
+        if (json) process.stdout.write(`${JSON.stringify({ ok: false, exit_code: ExitCode.usage, error: e.message.replace(/^error: /, '') })}\n`);
+      }
+    } else exitCode = handleError(e instanceof Error && !(e instanceof UsageError) ? e : e, json);
+  }
+  process.exitCode = exitCode;
+}

@@ -1,0 +1,93 @@
+// The home screen: choose runbook, environment and mode; the operator's name is remembered.
+import React, { useReducer, useEffect } from 'react';
+import { Box, Text, useApp, useInput } from 'ink';
+import { HOME_KEYS, actionFor, hintLine, keyName } from './keymap.js';
+import { homeReducer, initialHome, selection, MODES, type HomeState, type RunbookChoice } from './home-state.js';
+
+export interface HomeProps {
+  runbooks: RunbookChoice[];
+  remembered: { runbook?: string; env?: string; mode?: string; operator?: string };
+  workspace: string;
+  onDone: (s: HomeState) => void;
+}
+
+function Column({ title, items, selected, focused, danger }: { title: string; items: string[]; selected: number; focused: boolean; danger?: (item: string) => boolean }): React.JSX.Element {
+  return (
+    <Box flexDirection="column" marginRight={2} minWidth={16}>
+      <Text bold underline={focused}>{focused ? `> ${title}` : `  ${title}`}</Text>
+      {items.map((it, i) => {
+        const sel = i === selected;
+        const label = danger?.(it) ? `${it} (PRODUCTION)` : it;
+        return (
+          <Text key={it} inverse={sel && focused} color={danger?.(it) ? 'red' : undefined} bold={sel}>
+            {sel ? '(*) ' : '( ) '}
+            {label}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}
+
+/** The first screen of the TUI. */
+export function Home({ runbooks, remembered, workspace, onDone }: HomeProps): React.JSX.Element {
+  const [s, dispatch] = useReducer(homeReducer, initialHome(runbooks, remembered));
+  const { exit } = useApp();
+  useInput((input, key) => {
+    if (s.editing) {
+      if (key.return) dispatch({ type: 'submit' });
+      else if (key.escape) dispatch({ type: 'cancel' });
+      else if (key.backspace || key.delete) dispatch({ type: 'backspace' });
+      else if (input && !key.ctrl && !key.meta) dispatch({ type: 'type', text: input });
+      return;
+    }
+    const action = actionFor(HOME_KEYS, keyName(input, key));
+    if (action) dispatch({ type: 'key', action });
+  });
+  useEffect(() => {
+    if (s.done) {
+      onDone(s);
+      exit();
+    }
+  }, [s, onDone, exit]);
+  const sel = selection(s);
+  const prod = Boolean(sel.runbook && sel.env && sel.runbook.production.includes(sel.env));
+  const training = sel.mode === 'training';
+  return (
+    <Box flexDirection="column">
+      {training ? <Text inverse bold> TRAINING — dry-run, nothing is changed </Text> : null}
+      {prod && !training ? <Text inverse bold color="red"> !!! PRODUCTION — changes are real !!! </Text> : null}
+      <Text bold>guarded-rollout · {workspace}</Text>
+      <Text>
+        Operator: {s.editing ? <Text inverse>{s.draft || ' '}</Text> : <Text bold>{s.operator}</Text>}
+        {s.editing ? <Text dimColor>  type your name, enter to keep it</Text> : null}
+      </Text>
+      <Box marginTop={1}>
+        {runbooks.length === 0 ? (
+          <Text color="red">No runbooks found in runbooks/: add one (see runbooks/dhash.yaml in the package).</Text>
+        ) : (
+          <>
+            <Column title="Runbook" items={runbooks.map((r) => r.name)} selected={s.runbook} focused={s.field === 0} />
+            <Column title="Environment" items={sel.runbook?.environments ?? []} selected={s.env} focused={s.field === 1} danger={(e) => Boolean(sel.runbook?.production.includes(e))} />
+            <Column title="Mode" items={[...MODES]} selected={s.mode} focused={s.field === 2} />
+          </>
+        )}
+      </Box>
+      {sel.runbook ? <Text dimColor>{sel.runbook.title}</Text> : null}
+      {s.help ? (
+        <Box flexDirection="column" borderStyle="single" paddingX={1} marginTop={1}>
+          <Text bold>Keys</Text>
+          {HOME_KEYS.filter((b) => b.help).map((b) => (
+            <Text key={b.action}>
+              {b.keys.join('/').padEnd(18)} {b.help}
+            </Text>
+          ))}
+          <Text>Emergency rollback, any time: rollout rollback --env ENV (production: add --force).</Text>
+        </Box>
+      ) : null}
+      <Box marginTop={1}>
+        <Text dimColor>{hintLine(HOME_KEYS)}</Text>
+      </Box>
+    </Box>
+  );
+}
