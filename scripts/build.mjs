@@ -2,16 +2,20 @@
 // each subcommand, the TUI and heavy libraries in their own chunks, loaded only when used.
 import { build } from 'esbuild';
 import { readFileSync, rmSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-const entryPoints = { cli: 'src/cli/index.ts' };
-if (existsSync('src/demo/service-main.ts')) entryPoints['dhash-service'] = 'src/demo/service-main.ts';
-
-await build({
+/** Bundle into `outdir` (tests build their own copy so that parallel runs never share one). */
+export async function bundle(outdir = join(root, 'dist')) {
+  rmSync(outdir, { recursive: true, force: true });
+  const entryPoints = { cli: join(root, 'src/cli/index.ts') };
+  if (existsSync(join(root, 'src/demo/service-main.ts'))) entryPoints['dhash-service'] = join(root, 'src/demo/service-main.ts');
+  await build({
   entryPoints,
-  outdir: 'dist',
+  outdir,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -27,4 +31,7 @@ await build({
   define: { __ROLLOUT_VERSION__: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
   banner: { js: "import { createRequire as __rolloutCreateRequire } from 'node:module'; const require = __rolloutCreateRequire(import.meta.url);" },
-});
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await bundle();

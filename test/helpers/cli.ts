@@ -1,0 +1,69 @@
+// Spawning the built CLI and making temp workspaces: real processes, real files.
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The bundled CLI built by the global setup. */
+export function cliPath(): string {
+  const d = process.env.ROLLOUT_TEST_DIST;
+  if (!d) throw new Error('ROLLOUT_TEST_DIST is not set: run the tests through vitest (global setup builds the CLI)');
+  return join(d, 'cli.js');
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `rollout ARGS` in `cwd` and collect its output. */
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: '1', ROLLOUT_STATE_DIR: join(tmpdir(), 'rollout-test-state'), ...opts.env })) if (v !== undefined) env[k] = v;
+    const child = spawn(process.execPath, [cliPath(), ...args], { cwd: opts.cwd ?? REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A temp workspace: the shipped config and runbooks, with the demo ports moved to free ones. */
+export async function makeWorkspace(): Promise<{ root: string; ports: Record<string, number>; cleanup: () => void }> {
+  const root = mkdtempSync(join(tmpdir(), 'rollout-ws-'));
+  cpSync(join(REPO, 'quality-gates-config.json'), join(root, 'quality-gates-config.json'));
+  cpSync(join(REPO, 'schemas'), join(root, 'schemas'), { recursive: true });
+  cpSync(join(REPO, 'runbooks'), join(root, 'runbooks'), { recursive: true });
+  const ports = { production: await freePort(), staging: await freePort(), development: await freePort() };
+  const rb = join(root, 'runbooks', 'dhash.yaml');
+  let text = readFileSync(rb, 'utf8');
+  text = text.replaceAll('7411', String(ports.production)).replaceAll('7412', String(ports.staging)).replaceAll('7413', String(ports.development));
+  writeFileSync(rb, text);
+  return { root, ports, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
