@@ -6,10 +6,22 @@ export const MASK = '***';
 /** Environment variables whose values are secrets wherever they appear. */
 export const SECRET_ENV_NAMES = ['SLACK_WEBHOOK_URL', 'TEAMS_WEBHOOK_URL', 'DISCORD_WEBHOOK_URL', 'SMTP_URL', 'SMTP_PASS', 'SMTP_PASSWORD', 'SMTP_USER'];
 const SECRET_ENV_PATTERN = /(TOKEN|SECRET|PASSWORD|PASSWD|PASS|API_KEY|WEBHOOK)/i;
+/** Settings whose names look secret but whose values are plain words (masking them would mangle output). */
+export const NOT_SECRET_ENV_NAMES = ['TEAMS_WEBHOOK_FORMAT'];
 const SECRET_KEY_PATTERN = /^(authorization|password|passwd|pass|secret|token|api[_-]?key|access[_-]?token|webhook(_url)?|smtp_pass|cookie)$/i;
+
+const PUBLIC_PATH_WORDS = new Set(['services', 'webhooks', 'webhook', 'webhookb2', 'incomingwebhook', 'workflows', 'triggers', 'workflowss', 'invoke', 'manual', 'paths']);
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 /** Secret strings taken from an environment: whole values, URL-encoded forms and secret URL parts. */
@@ -18,13 +30,23 @@ export function secretValuesFrom(env: NodeJS.ProcessEnv): string[] {
   for (const [name, value] of Object.entries(env)) {
     if (!value || value.length < 6) continue;
     if (!SECRET_ENV_NAMES.includes(name) && !SECRET_ENV_PATTERN.test(name)) continue;
+    if (NOT_SECRET_ENV_NAMES.includes(name)) continue;
     out.add(value);
     out.add(encodeURIComponent(value));
     try {
       const u = new URL(value);
-      if (u.password) out.add(decodeURIComponent(u.password));
+      // Both spellings of URL credentials: libraries quote them encoded or decoded.
+      if (u.password) {
+        out.add(u.password);
+        out.add(safeDecode(u.password));
+        if (u.username) {
+          out.add(u.username);
+          out.add(safeDecode(u.username));
+        }
+      }
       if (u.pathname.length > 1) out.add(u.pathname);
-      for (const part of u.pathname.split('/')) if (part.length >= 8) out.add(part);
+      // Path parts that carry the secret (ids, tokens), not the well-known words around them.
+      for (const part of u.pathname.split('/')) if (part.length >= 8 && !PUBLIC_PATH_WORDS.has(part.toLowerCase()) && (/\d/.test(part) || part.length >= 20)) out.add(part);
       if (u.search.length > 1) out.add(u.search.slice(1));
       out.add(`${u.host}${u.pathname}`);
     } catch {

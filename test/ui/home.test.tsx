@@ -1,0 +1,79 @@
+// Given the home screen, when the operator presses keys, then the choices, banners and hints on
+// screen follow; the keymap table drives both the keys and the hints.
+import React from 'react';
+import { render } from 'ink-testing-library';
+import { describe, expect, it, vi } from 'vitest';
+import { Home } from '../../src/ui/Home.js';
+import { HOME_KEYS, hintLine } from '../../src/ui/keymap.js';
+import type { HomeState } from '../../src/ui/home-state.js';
+
+const runbooks = [
+  { name: 'dhash', title: 'Guarded rollout of dhash', file: 'dhash.yaml', environments: ['production', 'staging', 'development'], production: ['production'] },
+  { name: 'emergency-rollback', title: 'Emergency rollback', file: 'emergency-rollback.yaml', environments: ['production', 'staging', 'development'], production: ['production'] },
+];
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 30));
+// eslint-disable-next-line no-control-regex
+const plain = (s: string | undefined): string => (s ?? '').replace(/\u001b\[[0-9;]*m/g, '');
+
+describe('home screen', () => {
+  it('starts on staging with the remembered operator, never on production by accident', () => {
+    const { lastFrame, unmount } = render(<Home runbooks={runbooks} remembered={{ operator: 'alice' }} workspace="/ws" onDone={() => undefined} />);
+    const f = plain(lastFrame());
+    expect(f).toContain('Operator: alice');
+    expect(f).toContain('(*) staging');
+    expect(f).not.toContain('PRODUCTION — changes are real');
+    expect(f).toContain(hintLine(HOME_KEYS));
+    unmount();
+  });
+
+  it('shows production so that no one can miss it, and a TRAINING banner in training mode', async () => {
+    const { lastFrame, stdin, unmount } = render(<Home runbooks={runbooks} remembered={{ operator: 'alice' }} workspace="/ws" onDone={() => undefined} />);
+    stdin.write('\t'); // to the environment column
+    await tick();
+    stdin.write('k'); // up: production
+    await tick();
+    expect(plain(lastFrame())).toContain('!!! PRODUCTION — changes are real !!!');
+    stdin.write('\t'); // to the mode column
+    await tick();
+    stdin.write('j'); // training
+    await tick();
+    const f = plain(lastFrame());
+    expect(f).toContain('TRAINING — dry-run, nothing is changed');
+    expect(f).not.toContain('changes are real');
+    unmount();
+  });
+
+  it('asks a newcomer for a name first, and enter starts only once it is given', async () => {
+    const onDone = vi.fn<(s: HomeState) => void>();
+    const { lastFrame, stdin, unmount } = render(<Home runbooks={runbooks} remembered={{}} workspace="/ws" onDone={onDone} />);
+    expect(plain(lastFrame())).toContain('type your name');
+    stdin.write('\r');
+    await tick();
+    expect(onDone).not.toHaveBeenCalled();
+    stdin.write('bob');
+    await tick();
+    stdin.write('\r');
+    await tick();
+    expect(plain(lastFrame())).toContain('Operator: bob');
+    stdin.write('\r');
+    await tick();
+    expect(onDone).toHaveBeenCalledTimes(1);
+    expect(onDone.mock.calls[0]![0]).toMatchObject({ done: 'start', operator: 'bob' });
+    unmount();
+  });
+
+  it('? shows help that says how to roll back; q quits', async () => {
+    const onDone = vi.fn<(s: HomeState) => void>();
+    const { lastFrame, stdin, unmount } = render(<Home runbooks={runbooks} remembered={{ operator: 'alice' }} workspace="/ws" onDone={onDone} />);
+    stdin.write('?');
+    await tick();
+    expect(plain(lastFrame())).toContain('rollout rollback --env ENV');
+    stdin.write('q'); // closes help first
+    await tick();
+    expect(plain(lastFrame())).not.toContain('rollout rollback --env ENV');
+    stdin.write('q');
+    await tick();
+    expect(onDone.mock.calls[0]![0]).toMatchObject({ done: 'quit' });
+    unmount();
+  });
+});
