@@ -1,0 +1,129 @@
+// The zod schema of a runbook (runbooks/*.yaml): the steps of a guarded rollout and, per
+// environment, how it is deployed, checked, measured and backed up.
+import { z } from 'zod';
+
+const str = (what = 'a string') => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}, not empty` });
+const ms = (what: string) => z.number({ error: `expected ${what} in milliseconds` }).gt(0, { error: `expected ${what} above 0 ms` });
+const id = z.string({ error: 'expected an id' }).regex(/^[a-z0-9][a-z0-9-_]*$/, { error: 'expected an id of lower-case letters, digits, "-" and "_"' });
+
+/** An artifacts-checklist item: checked automatically, or confirmed by the operator. */
+const ChecklistItem = z.strictObject({
+  id,
+  label: str('a label'),
+  check: z.union([
+    z.literal('manual'),
+    z.literal('backup-present'),
+    z.literal('backup-verified'),
+    z.literal('config-valid'),
+    z.strictObject({ path: str('a path relative to the workspace') }),
+    z.strictObject({ glob: str('a glob relative to the workspace') }),
+  ], { error: 'expected "manual", "backup-present", "backup-verified", "config-valid", {path: …} or {glob: …}' }),
+  required: z.boolean({ error: 'expected true or false' }).default(true),
+  fix: z.string({ error: 'expected a string' }).optional().describe('What the operator can do when the item is missing.'),
+});
+
+const StepBase = {
+  id,
+  title: z.string({ error: 'expected a string' }).optional(),
+  optional: z.boolean({ error: 'expected true or false' }).default(false),
+};
+
+/** One step of a runbook; the type decides what it does and which view the TUI shows. */
+export const RunbookStep = z.discriminatedUnion('type', [
+  z.strictObject({ ...StepBase, type: z.literal('checklist'), items: z.array(ChecklistItem).min(1, { error: 'expected at least one item' }) }),
+  z.strictObject({ ...StepBase, type: z.literal('backup') }),
+  z.strictObject({ ...StepBase, type: z.literal('verify-backup') }),
+  z.strictObject({ ...StepBase, type: z.literal('sign-off'), roles: z.array(str()).optional() }),
+  z.strictObject({ ...StepBase, type: z.literal('migrate'), direction: z.enum(['forward', 'backward']).default('forward') }),
+  z.strictObject({ ...StepBase, type: z.literal('deploy') }),
+  z.strictObject({ ...StepBase, type: z.literal('smoke'), tier: z.enum(['critical', 'standard', 'all']).default('all'), phase: z.enum(['pre-deploy', 'post-deploy', 'post-rollback']).default('post-deploy') }),
+  z.strictObject({ ...StepBase, type: z.literal('monitor') }),
+  z.strictObject({ ...StepBase, type: z.literal('rollback') }),
+  z.strictObject({ ...StepBase, type: z.literal('confirm'), prompt: str('a prompt') }),
+  z.strictObject({ ...StepBase, type: z.literal('notify'), notification: str('a notification type'), message: str('a message') }),
+], { error: 'expected a step type: checklist, backup, verify-backup, sign-off, migrate, deploy, smoke, monitor, rollback, confirm or notify' });
+export type RunbookStep = z.infer<typeof RunbookStep>;
+
+/** The embedded dhash service, run by this program on 127.0.0.1. */
+const LocalTarget = z.strictObject({
+  kind: z.literal('local'),
+  port: z.number({ error: 'expected a port number' }).int({ error: 'expected a whole port number' }).min(1024, { error: 'expected a port from 1024 to 65535' }).max(65535, { error: 'expected a port from 1024 to 65535' }),
+  releases: str('a folder of releases').default('releases').describe('Where the shipped releases are, relative to the workspace (falls back to the package).'),
+  deploy_dir: z.string().optional().describe('Defaults to deployments/<env>.'),
+  health_timeout_ms: ms('a health-wait timeout').default(20_000),
+});
+
+/** A real installation driven by commands (run with zx). `{version}` and `{env}` are filled in. */
+const CommandTarget = z.strictObject({
+  kind: z.literal('command'),
+  deploy: str('a command'),
+  restart: z.string().optional(),
+  status: z.string().optional(),
+  stop: z.string().optional(),
+  start: z.string().optional(),
+  versions: z.string().optional().describe('A command printing the deployable versions, one a line.'),
+  current_version: z.string().optional().describe('A command printing the deployed version.'),
+  timeout_seconds: z.number({ error: 'expected a number of seconds' }).gt(0, { error: 'expected a number of seconds above 0' }).default(300),
+  cwd: z.string().optional(),
+});
+
+const HttpHealth = z.strictObject({
+  kind: z.literal('http'),
+  url: z.url({ error: 'expected an http(s) URL' }),
+  expect_status: z.number().int().default(200),
+  json_field: z.string().optional().describe('A field of the JSON body that must equal `expect`.'),
+  expect: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  timeout_ms: ms('a timeout').default(2000),
+});
+const CommandHealth = z.strictObject({ kind: z.literal('command'), command: str('a command'), timeout_ms: ms('a timeout').default(5000) });
+
+const MetricsSource = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('http-json'), url: z.url({ error: 'expected an http(s) URL' }), timeout_ms: ms('a timeout').default(3000) }),
+  z.strictObject({ kind: z.literal('prometheus-text'), url: z.url({ error: 'expected an http(s) URL' }), timeout_ms: ms('a timeout').default(3000) }),
+  z.strictObject({
+    kind: z.literal('prometheus'),
+    url: z.url({ error: 'expected the URL of a Prometheus server' }),
+    queries: z.record(z.string(), z.string({ error: 'expected a PromQL query' })).optional().describe('PromQL per signal; {window} is replaced by the gate window, e.g. 5m.'),
+    timeout_ms: ms('a timeout').default(5000),
+  }),
+  z.strictObject({ kind: z.literal('command'), command: str('a command'), timeout_ms: ms('a timeout').default(10_000) }),
+], { error: 'expected a metrics kind: http-json, prometheus-text, prometheus or command' });
+
+const SmokeCheck = z.strictObject({
+  id,
+  tier: z.enum(['critical', 'standard'], { error: 'expected "critical" or "standard"' }).default('standard'),
+  phases: z.array(z.enum(['pre-deploy', 'post-deploy', 'post-rollback'])).optional().describe('Phases this check runs in (default: all).'),
+  kind: z.enum(['http', 'dhash-golden', 'metrics', 'command'], { error: 'expected "http", "dhash-golden", "metrics" or "command"' }),
+  url: z.url().optional(),
+  expect_status: z.number().int().optional(),
+  body_contains: z.string().optional(),
+  format: z.enum(['json', 'prometheus']).optional(),
+  command: z.string().optional(),
+  timeout_ms: ms('a timeout').default(5000),
+});
+
+const EnvironmentRunbook = z.strictObject({
+  description: z.string().optional(),
+  production: z.boolean({ error: 'expected true or false' }).optional().describe('Treated as production: typed confirmations and --force/--yes required.'),
+  target: z.discriminatedUnion('kind', [LocalTarget, CommandTarget], { error: 'expected a target kind: local or command' }),
+  default_version: z.string().optional(),
+  health: z.discriminatedUnion('kind', [HttpHealth, CommandHealth], { error: 'expected a health kind: http or command' }),
+  metrics: MetricsSource,
+  smoke: z.array(SmokeCheck).default([]),
+  backup: z.strictObject({ include: z.array(str('a path relative to the workspace')).min(1) }).optional().describe('What a backup takes in (default for local targets: the deployed release, its config and migration state).'),
+  migrations: z.string().optional().describe('Folder of migrations, relative to the workspace.'),
+});
+export type EnvironmentRunbook = z.infer<typeof EnvironmentRunbook>;
+
+/** A whole runbook file. */
+export const Runbook = z.strictObject({
+  name: id,
+  title: str('a title'),
+  description: z.string().optional(),
+  kind: z.enum(['rollout', 'emergency-rollback'], { error: 'expected "rollout" or "emergency-rollback"' }).default('rollout'),
+  extends: z.string().optional().describe('Take the environments of another runbook in the same folder (file name).'),
+  steps: z.array(RunbookStep, { error: 'expected a list of steps' }).min(1, { error: 'expected at least one step' }),
+  environments: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), EnvironmentRunbook).optional(),
+});
+export type Runbook = z.infer<typeof Runbook>;
+export type RunbookInput = z.input<typeof Runbook>;

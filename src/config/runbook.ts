@@ -1,0 +1,76 @@
+// Loading runbooks/*.yaml with the yaml library and the zod schema; errors name file and line.
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError, UsageError } from '../domain/errors.js';
+import { describeAt, zodIssueSentence } from './locate.js';
+import { Runbook, type EnvironmentRunbook } from './runbook-schema.js';
+
+/** A loaded runbook with its environments resolved (own, or from the runbook it extends). */
+export interface LoadedRunbook extends Runbook {
+  file: string;
+  environments: Record<string, EnvironmentRunbook>;
+}
+
+/** Parse and validate runbook text; `file` is how it is named in messages. */
+export function parseRunbook(text: string, file: string): Runbook {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const err = doc.errors[0];
+  if (err) {
+    const line = lc.linePos(err.pos[0]).line;
+    const what = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigError(`${file}:${line}: not valid YAML (${what}).`);
+  }
+  const data: unknown = doc.toJS();
+  const r = Runbook.safeParse(data);
+  if (!r.success) throw new ConfigError(zodIssueSentence(file, text, data, r.error.issues[0]!));
+  const ids = new Set<string>();
+  r.data.steps.forEach((s, i) => {
+    if (ids.has(s.id)) throw new ConfigError(describeAt(file, text, ['steps', i, 'id'], `step id "${s.id}" is used twice`));
+    ids.add(s.id);
+  });
+  return r.data;
+}
+
+/** Load a runbook file by path; `display` is the name in messages. */
+export function loadRunbook(path: string, display = path): LoadedRunbook {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'ENOENT' ? `${display}: runbook not found.` : `${display}: cannot be read (${code ?? 'error'}).`);
+  }
+  const rb = parseRunbook(text, display);
+  let environments = rb.environments ?? {};
+  if (rb.extends) {
+    const parentPath = join(dirname(path), rb.extends);
+    const parent = loadRunbook(parentPath, join(dirname(display), rb.extends));
+    environments = { ...parent.environments, ...environments };
+  }
+  if (Object.keys(environments).length === 0) throw new ConfigError(`${display}: the runbook defines no environments (add "environments:" or "extends:").`);
+  return { ...rb, file: display, environments };
+}
+
+/** The runbook files of a workspace's runbooks/ folder, sorted by name. */
+export function listRunbooks(runbooksDir: string): string[] {
+  if (!existsSync(runbooksDir)) return [];
+  return readdirSync(runbooksDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+}
+
+/** Resolve a runbook argument (a name like "dhash", a file name, or a path). */
+export function resolveRunbookPath(runbooksDir: string, arg: string | undefined): string {
+  const name = arg ?? 'dhash';
+  const candidates = [name, join(runbooksDir, name), join(runbooksDir, `${name}.yaml`), join(runbooksDir, `${name}.yml`)];
+  for (const c of candidates) if (existsSync(c) && /\.ya?ml$/.test(c)) return c;
+  const known = listRunbooks(runbooksDir).map((f) => basename(f).replace(/\.ya?ml$/, ''));
+  throw new UsageError(`Unknown runbook "${name}": runbooks/ has ${known.join(', ') || 'none'}.`);
+}
+
+/** One environment of a runbook, or a usage error naming the known ones. */
+export function runbookEnvironment(rb: LoadedRunbook, env: string): EnvironmentRunbook {
+  const e = rb.environments[env];
+  if (!e) throw new UsageError(`Unknown environment "${env}": ${rb.file} defines ${Object.keys(rb.environments).join(', ')}.`);
+  return e;
+}
