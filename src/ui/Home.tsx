@@ -38,7 +38,12 @@ export function Home({ runbooks, remembered, workspace, onDone }: HomeProps): Re
       if (key.return) dispatch({ type: 'submit' });
       else if (key.escape) dispatch({ type: 'cancel' });
       else if (key.backspace || key.delete) dispatch({ type: 'backspace' });
-      else if (input && !key.ctrl && !key.meta) dispatch({ type: 'type', text: input });
+      else if (input && !key.ctrl && !key.meta) {
+        // A fast typist (or a paste, or tmux send-keys) delivers "name\r" as one chunk.
+        const [text = '', ...rest] = input.split(/[\r\n]/);
+        if (text) dispatch({ type: 'type', text });
+        if (rest.length) dispatch({ type: 'submit' });
+      }
       return;
     }
     const action = actionFor(HOME_KEYS, keyName(input, key));
@@ -62,18 +67,6 @@ export function Home({ runbooks, remembered, workspace, onDone }: HomeProps): Re
         Operator: {s.editing ? <Text inverse>{s.draft || ' '}</Text> : <Text bold>{s.operator}</Text>}
         {s.editing ? <Text dimColor>  type your name, enter to keep it</Text> : null}
       </Text>
-      <Box marginTop={1}>
-        {runbooks.length === 0 ? (
-          <Text color="red">No runbooks found in runbooks/: add one (see runbooks/dhash.yaml in the package).</Text>
-        ) : (
-          <>
-            <Column title="Runbook" items={runbooks.map((r) => r.name)} selected={s.runbook} focused={s.field === 0} />
-            <Column title="Environment" items={sel.runbook?.environments ?? []} selected={s.env} focused={s.field === 1} danger={(e) => Boolean(sel.runbook?.production.includes(e))} />
-            <Column title="Mode" items={[...MODES]} selected={s.mode} focused={s.field === 2} />
-          </>
-        )}
-      </Box>
-      {sel.runbook ? <Text dimColor>{sel.runbook.title}</Text> : null}
       {s.help ? (
         <Box flexDirection="column" borderStyle="single" paddingX={1} marginTop={1}>
           <Text bold>Keys</Text>
@@ -84,7 +77,22 @@ export function Home({ runbooks, remembered, workspace, onDone }: HomeProps): Re
           ))}
           <Text>Emergency rollback, any time: rollout rollback --env ENV (production: add --force).</Text>
         </Box>
-      ) : null}
+      ) : (
+        <>
+          <Box marginTop={1}>
+            {runbooks.length === 0 ? (
+              <Text color="red">No runbooks found in runbooks/: add one (see runbooks/dhash.yaml in the package).</Text>
+            ) : (
+              <>
+                <Column title="Runbook" items={runbooks.map((r) => r.name)} selected={s.runbook} focused={s.field === 0} />
+                <Column title="Environment" items={sel.runbook?.environments ?? []} selected={s.env} focused={s.field === 1} danger={(e) => Boolean(sel.runbook?.production.includes(e))} />
+                <Column title="Mode" items={[...MODES]} selected={s.mode} focused={s.field === 2} />
+              </>
+            )}
+          </Box>
+          {sel.runbook ? <Text dimColor>{sel.runbook.title}</Text> : null}
+        </>
+      )}
       <Box marginTop={1}>
         <Text dimColor>{hintLine(HOME_KEYS)}</Text>
       </Box>
