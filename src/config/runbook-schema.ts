@@ -65,6 +65,7 @@ const CommandTarget = z.strictObject({
   current_version: z.string().optional().describe('A command printing the deployed version.'),
   timeout_seconds: z.number({ error: 'expected a number of seconds' }).gt(0, { error: 'expected a number of seconds above 0' }).default(300),
   cwd: z.string().optional(),
+  health_timeout_ms: ms('a health-wait timeout').default(60_000).describe('How long a deploy waits for consecutive OK health checks.'),
 });
 
 const HttpHealth = z.strictObject({
@@ -74,8 +75,9 @@ const HttpHealth = z.strictObject({
   json_field: z.string().optional().describe('A field of the JSON body that must equal `expect`.'),
   expect: z.union([z.string(), z.number(), z.boolean()]).optional(),
   timeout_ms: ms('a timeout').default(2000),
+  interval_ms: ms('an interval').optional().describe('Time between checks while waiting for a healthy service (default 250 ms).'),
 });
-const CommandHealth = z.strictObject({ kind: z.literal('command'), command: str('a command'), timeout_ms: ms('a timeout').default(5000) });
+const CommandHealth = z.strictObject({ kind: z.literal('command'), command: str('a command'), timeout_ms: ms('a timeout').default(5000), interval_ms: ms('an interval').optional() });
 
 const MetricsSource = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('http-json'), url: z.url({ error: 'expected an http(s) URL' }), timeout_ms: ms('a timeout').default(3000) }),
@@ -99,6 +101,7 @@ const SmokeCheck = z.strictObject({
   body_contains: z.string().optional(),
   format: z.enum(['json', 'prometheus']).optional(),
   command: z.string().optional(),
+  expect_hash: z.string().regex(/^[0-9a-f]{16}$/, { error: 'expected 16 lower-case hex digits' }).optional().describe('dhash-golden: the expected hash (default: the embedded golden set).'),
   timeout_ms: ms('a timeout').default(5000),
 });
 

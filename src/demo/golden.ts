@@ -19,4 +19,10 @@ export const GOLDEN_IMAGES: Record<string, () => GrayImage> = {
 };
 
 /** The known dHash (16 hex digits) of each golden image. */
-export const GOLDEN_HASHES: Record<string, string> = {};
+export const GOLDEN_HASHES: Record<string, string> = {
+  checker: '2424db2424db0024',
+  gradient: 'ffffffffffffffff',
+  rings: '8c72cdb5aab5cd32',
+  waves: 'db9292b6b6b62424',
+  blobs: 'fcffcf3f3b2f273e',
+};
