@@ -73,7 +73,11 @@ export function packageRoot(): string {
       }
     }
     const up = dirname(dir);
-    if (up === dir) throw new Error('guarded-rollout: cannot find the package folder');
+    if (up === dir) {
+      // A bundle run from outside the package (the tests' private build) is told where it is.
+      if (process.env.ROLLOUT_PACKAGE_ROOT) return (pkgRoot = process.env.ROLLOUT_PACKAGE_ROOT);
+      throw new Error('guarded-rollout: cannot find the package folder');
+    }
     dir = up;
   }
 }

@@ -12,6 +12,8 @@ export async function setup(): Promise<void> {
   const { bundle } = (await import('../../scripts/build.mjs')) as { bundle: (out: string) => Promise<void> };
   await bundle(dir);
   process.env.ROLLOUT_TEST_DIST = dir;
+  // The private build lives outside the package: tell it where the shipped releases and migrations are.
+  process.env.ROLLOUT_PACKAGE_ROOT ??= join(import.meta.dirname, '..', '..');
 }
 
 export async function teardown(): Promise<void> {
