@@ -38,6 +38,10 @@ export interface ChannelOutcome {
   status: 'delivered' | 'failed' | 'skipped' | 'dry-run' | 'folded';
   attempts: number;
   detail?: string;
+  /** Where it went, safe to print (scheme, host and port; SMTP host and recipients). */
+  target?: string;
+  /** The body sent, or that would have been sent (redacted). */
+  payload?: unknown;
 }
 
 /** The result of one send: per channel, plus the fallback file if one was written. */

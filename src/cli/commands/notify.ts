@@ -1,4 +1,60 @@
-// rollout notify: the notification engine arrives in its own issue; until then it refuses plainly.
-import { notAvailable } from '../not-available.js';
+// rollout notify: send one notification through every configured channel (or, with --dry-run,
+// show each payload and write it to the fallback folder). The engine is src/notify/.
+import { relative } from 'node:path';
+import { AuditLog } from '../../audit/logger.js';
+import { redactString } from '../../audit/redact.js';
+import { environmentGates, loadGatesConfig } from '../../config/gates.js';
+import { UsageError } from '../../domain/errors.js';
+import { createNotifier, NOTIFICATION_TYPES, severityOf, type NotificationType } from '../../notify/index.js';
+import { operatorName, type CommandContext } from '../context.js';
 
-export const { run } = notAvailable('notify', 'the notification engine');
+function isType(t: string): t is NotificationType {
+  return (NOTIFICATION_TYPES as readonly string[]).includes(t);
+}
+
+/** Send (or rehearse) one notification; exit 0 when delivered or written to the fallback as intended, 1 when a channel failed. */
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+  const type = String(opts.type ?? '');
+  if (!isType(type)) throw new UsageError(`Unknown --type "${type}": expected one of ${NOTIFICATION_TYPES.join(', ')}.`);
+  const message = typeof opts.message === 'string' ? opts.message.trim() : '';
+  if (!message) throw new UsageError('--message is empty: give the text to send.');
+  const env = typeof opts.env === 'string' ? opts.env : '';
+  const dryRun = opts.dryRun === true;
+  const ws = ctx.workspace;
+  const config = loadGatesConfig(ws.configPath, 'quality-gates-config.json');
+  const gates = environmentGates(config, env);
+
+  const log = AuditLog.open(ws.logsDir, 'notify', env);
+  let report;
+  try {
+    const notifier = createNotifier({ ws, env, settings: gates.notifications, log, dryRun });
+    report = await notifier.send({ type, env, message, operator: operatorName() });
+  } finally {
+    log.close();
+  }
+  const logFile = relative(ws.root, log.path).split('\\').join('/');
+  const severity = severityOf(report.notification);
+
+  ctx.result({ ok: report.ok, type, env, severity, dry_run: dryRun, outcomes: report.outcomes, fallback_file: report.fallbackFile ?? null, log: logFile });
+  ctx.say(`${dryRun ? 'Dry-run: nothing sent. ' : ''}Notification "${type}" (${severity}) for ${env}:`);
+  for (const o of report.outcomes) {
+    const label = o.channel === 'fallback' && o.status === 'delivered' ? 'written' : o.status;
+    const tries = o.attempts > 1 ? ` after ${o.attempts} attempts` : '';
+    ctx.say(`  ${o.channel.padEnd(10)}${label.padEnd(11)}${o.detail ?? ''}${tries && !(o.detail ?? '').includes('attempts') ? tries : ''}`);
+  }
+  if (dryRun) {
+    for (const o of report.outcomes) {
+      if (o.status !== 'dry-run' || o.channel === 'fallback') continue;
+      ctx.say(`\n--- ${o.channel} payload, to ${o.target ?? '(unknown)'} ---`);
+      ctx.say(JSON.stringify(o.payload, null, 2));
+    }
+  }
+  ctx.say(`Log: ${logFile}`);
+  if (!report.ok) {
+    const failed = report.outcomes.filter((o) => o.status === 'failed');
+    const where = report.fallbackFile ? `; it was written to ${report.fallbackFile}` : '; the fallback file could not be written either';
+    process.stderr.write(`rollout: ${redactString(`notification not delivered on ${failed.map((o) => `${o.channel} (${o.detail ?? 'failed'})`).join(', ') || 'any channel'}${where}.`)}\n`);
+    return 1;
+  }
+  return 0;
+}
