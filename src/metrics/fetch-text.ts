@@ -1,0 +1,53 @@
+// One HTTP GET with a hard timeout and a size cap, through undici; failures become a
+// SourceProblem with a one-line reason (never an exception, never a URL with credentials).
+import { request } from 'undici';
+import { redactString } from '../audit/redact.js';
+import { SourceProblem } from './types.js';
+
+const MAX_BYTES = 8 * 1024 * 1024;
+
+/** GET a URL; the body as text when the status is 2xx, otherwise a SourceProblem. */
+export async function fetchText(url: string, timeoutMs: number, accept = '*/*'): Promise<string | SourceProblem> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const res = await request(url, { method: 'GET', signal, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, headers: { accept } });
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      await res.body.dump().catch(() => undefined);
+      return new SourceProblem('error', `HTTP ${res.statusCode} from ${safeUrl(url)}`);
+    }
+    let size = 0;
+    const chunks: Buffer[] = [];
+    for await (const c of res.body) {
+      size += (c as Buffer).length;
+      if (size > MAX_BYTES) {
+        res.body.destroy();
+        return new SourceProblem('error', `answer from ${safeUrl(url)} is larger than ${MAX_BYTES / 1024 / 1024} MB`);
+      }
+      chunks.push(c as Buffer);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    if (text.trim() === '') return new SourceProblem('no-data', `empty answer from ${safeUrl(url)}`);
+    return text;
+  } catch (e) {
+    return new SourceProblem('error', describe(e, url, timeoutMs, signal.aborted));
+  }
+}
+
+function describe(e: unknown, url: string, timeoutMs: number, aborted: boolean): string {
+  const err = e as Error & { code?: string; cause?: { code?: string } };
+  const code = err.code ?? err.cause?.code;
+  if (aborted || err.name === 'TimeoutError' || err.name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `no answer from ${safeUrl(url)} within ${timeoutMs} ms`;
+  if (code === 'ECONNREFUSED') return `connection refused by ${safeUrl(url)} (nothing listening)`;
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `connection to ${safeUrl(url)} was cut`;
+  return redactString(`request to ${safeUrl(url)} failed (${code ?? err.message})`);
+}
+
+/** A URL without credentials or query string, for messages. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return 'the metrics URL';
+  }
+}
