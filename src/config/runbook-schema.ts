@@ -113,7 +113,16 @@ const EnvironmentRunbook = z.strictObject({
   health: z.discriminatedUnion('kind', [HttpHealth, CommandHealth], { error: 'expected a health kind: http or command' }),
   metrics: MetricsSource,
   smoke: z.array(SmokeCheck).default([]),
-  backup: z.strictObject({ include: z.array(str('a path relative to the workspace')).min(1) }).optional().describe('What a backup takes in (default for local targets: the deployed release, its config and migration state).'),
+  backup: z.strictObject({
+    include: z.array(str('a path relative to the workspace')).min(1).optional(),
+    // Zip-bomb limits for verify and restore (defaults in src/backup/limits.ts).
+    limits: z.strictObject({
+      max_entries: z.number({ error: 'expected a number' }).int().gt(0).optional(),
+      max_total_mb: z.number({ error: 'expected a number of MiB' }).gt(0).optional(),
+      max_entry_mb: z.number({ error: 'expected a number of MiB' }).gt(0).optional(),
+      max_ratio: z.number({ error: 'expected a ratio' }).gt(1).optional(),
+    }).optional(),
+  }).optional().describe('What a backup takes in (default for local targets: the deployed release, its config and migration state) and the limits a backup must respect.'),
   migrations: z.string().optional().describe('Folder of migrations, relative to the workspace.'),
 });
 export type EnvironmentRunbook = z.infer<typeof EnvironmentRunbook>;

@@ -1,0 +1,337 @@
+// `rollout backup`: a streaming zip of the environment's deployed state with a manifest inside
+// (every file's path, size and SHA-256), then the `.sha256` companion in sha256sum format. The
+// zip is written to a temp file and renamed into place; the .sha256 comes last, so a backup that
+// has a .sha256 is complete. Memory stays flat: files are streamed, small ones read a few ahead.
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, mkdirSync, openSync, readSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { deflateRawSync } from 'node:zlib';
+import yazl from 'yazl';
+import { AuditLog } from '../audit/logger.js';
+import { toolVersion } from '../config/workspace.js';
+import { RefusedError, StepFailedError } from '../domain/errors.js';
+import { writeFileAtomic } from '../domain/fs-atomic.js';
+import type { EngineContext } from '../services/engine-context.js';
+import { checksumLine } from './checksum.js';
+import { interruptedRollback } from './journal.js';
+import { withEnvLockReentrant } from './lock.js';
+import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from './manifest.js';
+import { freeBackupName, wsRelative } from './names.js';
+import type { Target } from '../steps/target.js';
+import { planBackup, type BackupPlan, type PlanItem } from './state.js';
+
+/** Progress of a running backup (for the TUI's progress bar). */
+export interface BackupProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  /** Bytes per second since the start. */
+  rate: number;
+  elapsedMs: number;
+  file?: string;
+}
+
+/** What a backup (or its dry run) did. */
+export interface BackupResult {
+  dryRun: boolean;
+  env: string;
+  version: string | null;
+  /** Absolute path of the zip (the planned name on a dry run). */
+  path: string;
+  /** Workspace-relative path of the zip. */
+  file: string;
+  /** Workspace-relative path of the .sha256 (not written on a dry run). */
+  checksumFile: string;
+  sha256?: string;
+  archiveBytes?: number;
+  files: number;
+  dirs: number;
+  symlinks: number;
+  bytes: number;
+  durationMs: number;
+  /** The planned items (dry run), workspace-relative. */
+  plan?: { path: string; kind: string; size?: number; target?: string }[];
+  /** Workspace-relative path of backup-dryrun.log (dry run only). */
+  dryRunLog?: string;
+  logFile?: string;
+}
+
+/** Options of createBackup. */
+export interface BackupOptions {
+  dryRun?: boolean;
+  onProgress?: (p: BackupProgress) => void;
+  log?: AuditLog;
+  /** The command line for the lock's holder record. */
+  command?: string;
+  /** The environment's target (default: makeTarget(ctx)). */
+  target?: Target;
+}
+
+// Extensions whose content is already compressed: stored as is, deflating them only costs time.
+const COMPRESSED_EXT = /\.(gz|tgz|zip|jar|war|whl|br|zst|xz|bz2|lz4|7z|rar|png|jpe?g|gif|webp|avif|woff2?|mp[34]|m4a|ogg|webm|mov|pdf)$/i;
+const SMALL = 256 * 1024;
+const PREFETCH = 32;
+
+/** Create a backup of the environment (or, with dryRun, only list what it would take). */
+export async function createBackup(ctx: EngineContext, opts: BackupOptions = {}): Promise<BackupResult> {
+  const started = ctx.clock.now();
+  const pending = interruptedRollback(ctx.ws, ctx.env);
+  if (pending?.phase === 'swapping') {
+    throw new RefusedError(`A rollback of ${ctx.env} was interrupted while swapping files in, so its state is mixed; run "rollout rollback --env ${ctx.env}" to finish it before taking a backup.`);
+  }
+  const plan = await planBackup(ctx, opts.target);
+  if (opts.dryRun) return dryRun(ctx, plan, started);
+  const ownLog = !opts.log;
+  const log = opts.log ?? AuditLog.open(ctx.ws.logsDir, 'backup', ctx.env, { now: () => ctx.clock.now() });
+  try {
+    return await withEnvLockReentrant(ctx.ws, ctx.env, { operator: ctx.operator, command: opts.command ?? `rollout backup --env ${ctx.env}` }, () => writeBackup(ctx, plan, log, opts, started));
+  } catch (e) {
+    log.error('backup.failed', { error: e instanceof Error ? e.message : String(e) });
+    throw e;
+  } finally {
+    if (ownLog) log.close();
+  }
+}
+
+function dryRun(ctx: EngineContext, plan: BackupPlan, started: number): BackupResult {
+  const name = freeBackupName(ctx.ws.backupsDir, ctx.env, ctx.clock.now());
+  const file = `backups/${name}`;
+  const lines = [
+    `rollout backup --env ${ctx.env} --dry-run`,
+    `at ${new Date(ctx.clock.now()).toISOString()} by ${ctx.operator}; deployed version ${plan.version ?? 'unknown'}`,
+    `would write ${file} and ${file}.sha256 with ${plan.files} files, ${plan.bytes} bytes:`,
+  ];
+  for (const r of plan.roots) if (r.kind === 'absent') lines.push(`  absent   ${r.path} (does not exist; a restore removes it)`);
+  for (const it of plan.items) lines.push(`  ${describe(it)}`);
+  for (const s of plan.skipped) lines.push(`  skipped  ${s}`);
+  lines.push('nothing was written (dry run)');
+  const dryRunLog = join(ctx.ws.root, 'backup-dryrun.log');
+  writeFileAtomic(dryRunLog, `${lines.join('\n')}\n`);
+  const c = counts(plan.items);
+  return {
+    dryRun: true,
+    env: ctx.env,
+    version: plan.version,
+    path: join(ctx.ws.backupsDir, name),
+    file,
+    checksumFile: `${file}.sha256`,
+    ...c,
+    bytes: plan.bytes,
+    durationMs: ctx.clock.now() - started,
+    plan: plan.items.map((it) => ({ path: it.path, kind: it.kind, ...(it.kind === 'file' ? { size: it.size } : {}), ...(it.kind === 'symlink' ? { target: it.target } : {}) })),
+    dryRunLog: 'backup-dryrun.log',
+  };
+}
+
+function describe(it: PlanItem): string {
+  if (it.kind === 'file') return `${String(it.size).padStart(12)}  ${it.path}`;
+  if (it.kind === 'dir') return `${'folder'.padStart(12)}  ${it.path}/`;
+  return `${'link'.padStart(12)}  ${it.path} -> ${it.target}`;
+}
+
+function counts(items: PlanItem[]): { files: number; dirs: number; symlinks: number } {
+  let files = 0;
+  let dirs = 0;
+  let symlinks = 0;
+  for (const it of items) {
+    if (it.kind === 'file') files++;
+    else if (it.kind === 'dir') dirs++;
+    else symlinks++;
+  }
+  return { files, dirs, symlinks };
+}
+
+/** Decide whether deflating a file is worth it: by extension, else by deflating a 64 KiB sample. */
+function worthCompressing(it: Extract<PlanItem, { kind: 'file' }>): boolean {
+  if (it.size < 64) return false;
+  if (COMPRESSED_EXT.test(it.path)) return false;
+  if (it.size <= SMALL) return true;
+  const fd = openSync(it.abs, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const sample = buf.subarray(0, n);
+    return deflateRawSync(sample, { level: 1 }).length < n * 0.9;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, opts: BackupOptions, started: number): Promise<BackupResult> {
+  mkdirSync(ctx.ws.backupsDir, { recursive: true });
+  const name = freeBackupName(ctx.ws.backupsDir, ctx.env, ctx.clock.now());
+  const finalPath = join(ctx.ws.backupsDir, name);
+  const file = wsRelative(ctx.ws, finalPath);
+  const tmp = join(ctx.ws.backupsDir, `.${name}.${process.pid}.tmp`);
+  log.info('backup.start', { file, version: plan.version, files: plan.files, bytes: plan.bytes, roots: plan.roots });
+
+  const zip = new yazl.ZipFile();
+  const archiveHash = createHash('sha256');
+  let archiveBytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      archiveHash.update(chunk);
+      archiveBytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const out = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+  const written = pipeline(zip.outputStream, tap, out);
+  // A failing source aborts the archive; the temp file is removed below.
+  let zipError: Error | undefined;
+  zip.on('error', (e: Error) => {
+    zipError = e;
+    (zip.outputStream as Readable).destroy(e);
+  });
+
+  const entries: ManifestEntry[] = [];
+  const total = plan.bytes;
+  let bytesDone = 0;
+  let filesDone = 0;
+  let lastEmit = 0;
+  const emit = (force: boolean, fileName?: string): void => {
+    if (!opts.onProgress) return;
+    const now = Date.now();
+    if (!force && now - lastEmit < 100) return;
+    lastEmit = now;
+    const elapsedMs = Math.max(1, ctx.clock.now() - started);
+    opts.onProgress({ bytesDone, bytesTotal: total, filesDone, filesTotal: plan.files, rate: Math.round((bytesDone / elapsedMs) * 1000), elapsedMs, ...(fileName ? { file: fileName } : {}) });
+  };
+
+  // Small files are read a few ahead of the archiver so that the disk and zlib are kept busy.
+  const files = plan.items;
+  const prefetched = new Map<number, Promise<Buffer>>();
+  const prefetch = (from: number): void => {
+    for (let j = from, n = 0; j < files.length && n < PREFETCH; j++) {
+      const it = files[j]!;
+      if (it.kind !== 'file' || it.size > SMALL) continue;
+      n++;
+      if (!prefetched.has(j)) {
+        const p = readFile(it.abs);
+        p.catch(() => undefined);
+        prefetched.set(j, p);
+      }
+    }
+  };
+
+  files.forEach((it, i) => {
+    const mtime = it.mtime;
+    if (it.kind === 'dir') {
+      zip.addEmptyDirectory(it.path, { mtime, mode: 0o040000 | it.mode });
+      entries.push({ path: it.path, kind: 'dir', mode: it.mode });
+      return;
+    }
+    if (it.kind === 'symlink') {
+      zip.addBuffer(Buffer.from(it.target), it.path, { mtime, mode: 0o120777, compress: false });
+      entries.push({ path: it.path, kind: 'symlink', target: it.target });
+      return;
+    }
+    const entry: ManifestEntry = { path: it.path, kind: 'file', size: 0, sha256: '', mode: it.mode };
+    entries.push(entry);
+    const compress = worthCompressing(it);
+    zip.addReadStreamLazy(it.path, { mtime, mode: 0o100000 | it.mode, compress, size: it.size }, (cb: (err: Error | null, s: Readable) => void) => {
+      const h = createHash('sha256');
+      let n = 0;
+      const hashTap = new Transform({
+        transform(chunk: Buffer, _e, done: TransformCallback) {
+          h.update(chunk);
+          n += chunk.length;
+          bytesDone += chunk.length;
+          emit(false, it.path);
+          done(null, chunk);
+        },
+        flush(done: TransformCallback) {
+          entry.size = n;
+          entry.sha256 = h.digest('hex');
+          filesDone++;
+          done();
+        },
+      });
+      let src: Readable;
+      const pre = prefetched.get(i);
+      if (pre) {
+        prefetched.delete(i);
+        src = Readable.from(
+          (async function* () {
+            yield await pre;
+          })(),
+        );
+      } else src = createReadStream(it.abs, { highWaterMark: 1 << 20 });
+      prefetch(i + 1);
+      src.on('error', (e) => hashTap.destroy(e));
+      cb(null, src.pipe(hashTap));
+    });
+  });
+  prefetch(0);
+
+  // The manifest is the last entry: it is produced when the archiver reaches it, by which time
+  // every file before it has been streamed and hashed.
+  const created_at = new Date(ctx.clock.now()).toISOString();
+  zip.addReadStreamLazy(MANIFEST_NAME, { mtime: new Date(ctx.clock.now()), mode: 0o100644 }, (cb: (err: Error | null, s: Readable) => void) => {
+    const c = counts(plan.items);
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      env: ctx.env,
+      version: plan.version,
+      created_at,
+      operator: ctx.operator,
+      tool_version: toolVersion(),
+      target_kind: ctx.target.target.kind,
+      roots: plan.roots,
+      entries,
+      totals: { ...c, bytes: bytesDone },
+    };
+    cb(null, Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`)]));
+  });
+  zip.end();
+
+  try {
+    await written;
+    if (zipError) throw zipError;
+    const fd = openSync(tmp, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    // link() refuses to replace an existing file, so a backup is never overwritten.
+    try {
+      linkSync(tmp, finalPath);
+      rmSync(tmp, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new StepFailedError(`${file} appeared while this backup was written; not overwriting it.`);
+      if (existsSync(finalPath)) throw e;
+      renameSync(tmp, finalPath);
+    }
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof StepFailedError) throw e;
+    throw new StepFailedError(`Backup of ${ctx.env} failed while writing ${file}: ${msg.replace(/\.$/, '')}.`);
+  }
+  const sha256 = archiveHash.digest('hex');
+  writeFileAtomic(`${finalPath}.sha256`, checksumLine(sha256, file));
+  emit(true);
+  const c = counts(plan.items);
+  const result: BackupResult = {
+    dryRun: false,
+    env: ctx.env,
+    version: plan.version,
+    path: finalPath,
+    file,
+    checksumFile: `${file}.sha256`,
+    sha256,
+    archiveBytes,
+    ...c,
+    bytes: bytesDone,
+    durationMs: ctx.clock.now() - started,
+    logFile: wsRelative(ctx.ws, log.path),
+  };
+  log.info('backup.done', { file, sha256, archive_bytes: archiveBytes, files: c.files, bytes: bytesDone, version: plan.version, duration_ms: result.durationMs });
+  for (const s of plan.skipped) log.warn('backup.skipped', { detail: s });
+  return result;
+}

@@ -1,0 +1,104 @@
+// What a backup of an environment takes in: the runbook's `backup.include`, else the target's
+// state (for the local target: the deployed release folder, the `current` link or pointer, the
+// service config and the migration state), walked into manifest-ready entries.
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTarget } from '../steps/make-target.js';
+import type { Target } from '../steps/target.js';
+import type { EngineContext } from '../services/engine-context.js';
+import { ConfigError, StepFailedError } from '../domain/errors.js';
+import { resolveLinkTarget, unsafePathReason, type ManifestRoot, MANIFEST_NAME } from './manifest.js';
+
+/** One thing to archive, workspace-relative with `/` separators. */
+export type PlanItem =
+  | { kind: 'file'; path: string; abs: string; size: number; mode: number; mtime: Date }
+  | { kind: 'dir'; path: string; abs: string; mode: number; mtime: Date }
+  | { kind: 'symlink'; path: string; abs: string; target: string; mtime: Date };
+
+/** The whole plan of a backup. */
+export interface BackupPlan {
+  roots: ManifestRoot[];
+  items: PlanItem[];
+  version: string | null;
+  files: number;
+  bytes: number;
+  /** Things skipped (sockets, fifos), as sentences for the log. */
+  skipped: string[];
+}
+
+/** The workspace-relative paths a backup of this environment covers, and the deployed version. */
+export async function stateRoots(ctx: EngineContext, target: Target = makeTarget(ctx)): Promise<{ paths: string[]; version: string | null }> {
+  const include = ctx.target.backup?.include;
+  const version = (await target.currentVersion().catch(() => undefined)) ?? null;
+  if (include && include.length > 0) return { paths: include.map(clean), version };
+  const paths = target.stateFiles().map(clean);
+  if (paths.length === 0) {
+    throw new ConfigError(`${ctx.runbook.file}: environment "${ctx.env}" has a ${target.kind} target, so name what to back up in environments.${ctx.env}.backup.include.`);
+  }
+  if (target.kind === 'local' && version === null) {
+    throw new StepFailedError(`Nothing is deployed in ${ctx.env}: ${paths.find((p) => p.endsWith('/current')) ?? 'the current link'} does not exist (deploy a release first).`);
+  }
+  return { paths, version };
+}
+
+function clean(p: string): string {
+  return p.replaceAll('\\', '/').replace(/\/+$/, '');
+}
+
+/** Walk the roots into a plan; a root that does not exist is recorded as absent. */
+export async function planBackup(ctx: EngineContext, target?: Target): Promise<BackupPlan> {
+  const { paths, version } = await stateRoots(ctx, target);
+  const roots: ManifestRoot[] = [];
+  const items: PlanItem[] = [];
+  const skipped: string[] = [];
+  const seen = new Set<string>();
+  for (const root of paths) {
+    const why = unsafePathReason(root);
+    if (why || root === MANIFEST_NAME) throw new ConfigError(`${ctx.runbook.file}: backup path "${root}" has ${why ?? 'a reserved name'}; use a path inside the workspace.`);
+    if ([...seen].some((s) => root === s || root.startsWith(`${s}/`) || s.startsWith(`${root}/`))) {
+      throw new ConfigError(`${ctx.runbook.file}: backup path "${root}" overlaps another backup path.`);
+    }
+    seen.add(root);
+    const abs = join(ctx.ws.root, root);
+    let st;
+    try {
+      st = lstatSync(abs);
+    } catch {
+      roots.push({ path: root, kind: 'absent' });
+      continue;
+    }
+    if (st.isSymbolicLink()) roots.push({ path: root, kind: 'symlink' });
+    else if (st.isDirectory()) roots.push({ path: root, kind: 'dir' });
+    else if (st.isFile()) roots.push({ path: root, kind: 'file' });
+    else {
+      skipped.push(`${root} is neither a file, a folder nor a link`);
+      continue;
+    }
+    walk(root, abs, items, skipped);
+  }
+  if (items.length === 0) throw new StepFailedError(`Nothing to back up for ${ctx.env}: none of ${paths.join(', ')} exists.`);
+  let files = 0;
+  let bytes = 0;
+  for (const it of items) {
+    if (it.kind === 'file') {
+      files++;
+      bytes += it.size;
+    }
+  }
+  return { roots, items, version, files, bytes, skipped };
+}
+
+function walk(rel: string, abs: string, out: PlanItem[], skipped: string[]): void {
+  const st = lstatSync(abs);
+  if (st.isSymbolicLink()) {
+    const target = readlinkSync(abs).replaceAll('\\', '/');
+    const r = resolveLinkTarget(rel, target);
+    if ('reason' in r) throw new StepFailedError(`Cannot back up ${rel}: the link ${r.reason}.`);
+    out.push({ kind: 'symlink', path: rel, abs, target, mtime: st.mtime });
+  } else if (st.isFile()) {
+    out.push({ kind: 'file', path: rel, abs, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime });
+  } else if (st.isDirectory()) {
+    out.push({ kind: 'dir', path: rel, abs, mode: st.mode & 0o7777, mtime: st.mtime });
+    for (const name of readdirSync(abs).sort()) walk(`${rel}/${name}`, join(abs, name), out, skipped);
+  } else skipped.push(`${rel} is neither a file, a folder nor a link`);
+}
