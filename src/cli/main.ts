@@ -59,7 +59,8 @@ export function buildProgram(): Command {
       writeErr: (str) => process.stderr.write(str),
       outputError: (str, write) => write(`rollout: ${str.replace(/^error: /, '').trim().replace(/\.?$/, '.')}\n`),
     })
-    .enablePositionalOptions(false)
+    // Program options only before the subcommand: otherwise `deploy --version 1.1.0` prints the tool version.
+    .enablePositionalOptions()
     .addHelpText('after', `
 Exit codes: 0 success · 1 a step, smoke test or gate failed · 2 bad usage, invalid config or input · 3 refused for safety.
 Files live in the workspace: the folder holding quality-gates-config.json (found from here upwards, or --config).

@@ -59,7 +59,6 @@ export function createDhashService(opts: DhashServiceOptions): DhashService {
   let extractions = 0;
   let failures = 0;
   let queue = 0;
-  let matches = 0;
   let carryImages = 0;
   let carryReview = 0;
   let carryGrowth = 0;
@@ -73,6 +72,8 @@ export function createDhashService(opts: DhashServiceOptions): DhashService {
   const registry = new Registry();
   const cExtractions = new Counter({ name: PROM.extractions, help: 'Image extractions attempted.', registers: [registry] });
   const cFailures = new Counter({ name: PROM.extractionFailures, help: 'Image extractions that failed.', registers: [registry] });
+  const cMatches = new Counter({ name: 'dhash_golden_matches_total', help: 'Images matched to a golden image with confidence.', registers: [registry] });
+  const cReview = new Counter({ name: 'dhash_low_confidence_total', help: 'Images sent to the low-confidence review queue.', registers: [registry] });
   const hHash = new Histogram({ name: PROM.hashTime, help: 'Time to extract and hash one image, in milliseconds.', buckets: [...HASH_TIME_BUCKETS_MS], registers: [registry] });
   const collectors: [string, string, () => number][] = [
     [PROM.queue, 'Items waiting in the low-confidence review queue.', () => queue],
@@ -129,8 +130,11 @@ export function createDhashService(opts: DhashServiceOptions): DhashService {
     // A slow release waits on something (simulated): the wait is measured, not burnt on the CPU.
     if (misbehaving() && profile.extra_hash_latency_ms > 0) ms += profile.extra_hash_latency_ms + rand() * profile.latency_jitter_ms;
     observeHash(ms);
-    if (best <= settings.matchMaxDistance) matches++;
-    else if (best >= settings.band.min && best <= settings.band.max) queue++;
+    if (best <= settings.matchMaxDistance) cMatches.inc();
+    else if (best >= settings.band.min && best <= settings.band.max) {
+      queue++;
+      cReview.inc();
+    }
   }
 
   function tick(): void {

@@ -9,6 +9,16 @@ export interface ServiceStatus {
   pid?: number;
   url?: string;
   health?: { ok: boolean; detail: string };
+  /** The version the target has in place (what a restart would run), when it differs or nothing runs. */
+  deployedVersion?: string;
+  /** Anything the operator should know (a stale pid file, a foreign process on the port, ...). */
+  note?: string;
+}
+
+/** One command or action a deploy would run, for dry-run plans. */
+export interface PlannedAction {
+  step: string;
+  action: string;
 }
 
 /** One deploy target. All methods honour timeouts and report failures as thrown RolloutErrors. */
@@ -22,9 +32,13 @@ export interface Target {
   install(version: string, onLine?: (line: string) => void): Promise<void>;
   /** Stop the running service (if any) and start the installed one. */
   restart(onLine?: (line: string) => void): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
+  start(onLine?: (line: string) => void): Promise<void>;
+  stop(onLine?: (line: string) => void): Promise<void>;
   status(): Promise<ServiceStatus>;
   /** The folders and files that make up the deployed state (what a backup takes in), workspace-relative. */
   stateFiles(): string[];
+  /** What install + restart of a version would do, without doing it (dry-run plans). */
+  plan(version: string): PlannedAction[];
+  /** Where the service answers (for status and messages). */
+  readonly url?: string;
 }

@@ -1,4 +1,79 @@
-// rollout deploy: the deploy pipeline arrives in its own issue; until then it refuses plainly.
-import { notAvailable } from '../not-available.js';
+// rollout deploy: the deploy pipeline (src/services/deploy.ts) with a live step list, then the
+// T+60 monitor unless --no-monitor.
+import { createInterface } from 'node:readline/promises';
+import { deploy, deployVersion, type DeployEvent } from '../../services/deploy.js';
+import { loadEngineContext } from '../../services/engine-context.js';
+import { smokeTable } from '../../steps/smoke.js';
+import { operatorName, type CommandContext } from '../context.js';
+import { displayPath } from '../paths.js';
 
-export const { run } = notAvailable('deploy', 'the deploy pipeline');
+const MARK: Record<string, string> = { running: '..', ok: 'ok', failed: 'FAILED', skipped: 'skipped' };
+
+/** Ask a terminal operator to type the environment name (production safety). */
+async function typedConfirmation(env: string, version: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`Deploy ${version} to ${env}? Type the environment name to confirm: `);
+    return answer.trim() === env;
+  } finally {
+    rl.close();
+  }
+}
+
+/** Deploy; exit 0 on success (the monitor's own code when it runs), 1/2/3 through typed errors. */
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+  const env = typeof opts.env === 'string' ? opts.env : undefined;
+  const engine = loadEngineContext(ctx.workspace, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
+  const version = deployVersion(engine, typeof opts.version === 'string' ? opts.version : undefined);
+  const dryRun = opts.dryRun === true;
+  let confirmed = opts.yes === true;
+  if (engine.production && !confirmed && !dryRun && ctx.interactive && !ctx.flags.json) confirmed = await typedConfirmation(engine.env, version);
+
+  let headed = false;
+  const onEvent = (e: DeployEvent): void => {
+    if (!headed) {
+      headed = true;
+      ctx.say(`${dryRun ? 'Planning the deploy of' : 'Deploying'} ${version} to ${engine.env}${dryRun ? ' (dry run: nothing will change)' : ''}`);
+    }
+    if (e.type === 'step') {
+      if (e.status !== 'running') ctx.say(`  ${e.step.padEnd(9)} ${MARK[e.status]}${e.detail ? `  ${e.detail}` : ''}`);
+    } else if (e.type === 'line') ctx.say(`      | ${e.line}`);
+    else if (e.type === 'health') ctx.say(`      | health ${e.check.ok ? 'OK ' : 'not OK'} (${e.streak}/${e.needed}) ${e.check.detail}, ${e.check.latencyMs} ms`);
+    else if (e.type === 'notice') {
+      ctx.say(`Notice: ${e.message}`);
+      for (const s of e.nextSteps) ctx.say(`  next: ${s}`);
+    }
+  };
+  const r = await deploy(engine, { version, dryRun, confirmed, backupFirst: opts.backupFirst === true, onEvent, command: ctx.commandLine });
+
+  if (r.dryRun) {
+    ctx.say(`Dry run done; plan written to ${displayPath(r.dryRunLog ?? '')} and ${displayPath(r.logPath)}.`);
+    ctx.result({ ok: true, dry_run: true, env: r.env, version: r.version, from: r.from ?? null, plan: r.plan, dry_run_log: r.dryRunLog, log: r.logPath, interrupted: r.interrupted ?? null });
+    return 0;
+  }
+  if (r.smoke) for (const l of smokeTable(r.smoke.results)) ctx.say(`    ${l}`);
+  ctx.say(`Deployed ${r.version} to ${r.env}${r.from ? ` (was ${r.from})` : ''}: healthy after ${((r.healthyAfterMs ?? 0) / 1000).toFixed(1)} s${r.url ? ` at ${r.url}` : ''}. Log: ${displayPath(r.logPath)}`);
+
+  let monitorNote: string | null = null;
+  if (opts.monitor !== false) {
+    monitorNote = 'The T+60 monitor is not available yet in this version; start it later with `rollout monitor --env ' + r.env + '` once it lands (use --no-monitor to skip this note).';
+    ctx.say(monitorNote);
+  }
+  ctx.result({
+    ok: true,
+    dry_run: false,
+    env: r.env,
+    version: r.version,
+    from: r.from ?? null,
+    url: r.url ?? null,
+    healthy_after_ms: r.healthyAfterMs ?? null,
+    steps: r.steps,
+    migrations: r.migrations ?? [],
+    backup: r.backup ?? null,
+    smoke: r.smoke?.results ?? [],
+    log: r.logPath,
+    interrupted: r.interrupted ?? null,
+    monitor: monitorNote ? 'not-available' : 'skipped',
+  });
+  return 0;
+}

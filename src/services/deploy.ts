@@ -1,0 +1,297 @@
+// The deploy pipeline: lock -> validation -> (backup) -> pending forward migrations -> install ->
+// restart -> 3 consecutive OK health checks -> post-deploy smoke -> journal. Every step is
+// journaled (deployments/<env>/deploy-journal.json) so a deploy killed at any step is noticed by
+// the next command; events let the TUI show sub-steps and a live tail. Dry-run changes nothing
+// and writes the plan to logs/deploy_<env>_<ts>.log and deploy-dryrun.log.
+import { join } from 'node:path';
+import { AuditLog } from '../audit/logger.js';
+import { redactString } from '../audit/redact.js';
+import { createBackup } from '../backup/backup.js';
+import { RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
+import { writeFileAtomic } from '../domain/fs-atomic.js';
+import { acquireEnvLock, type EnvLock } from '../lock/env-lock.js';
+import { waitForHealthy, type TimedHealthCheck } from '../probes/health.js';
+import { describeInterruptedDeploy, interruptedDeploy, newDeployJournal, writeDeployJournal, type DeployJournal, type DeployStep } from '../steps/deploy-journal.js';
+import { makeTarget } from '../steps/make-target.js';
+import { migrationsFolder, pendingMigrations, runMigrations } from '../steps/migrate.js';
+import { runSmoke, type SmokeResult, type SmokeRun } from '../steps/smoke.js';
+import { portAnswers } from '../steps/target-local.js';
+import type { Target } from '../steps/target.js';
+import type { EngineContext } from './engine-context.js';
+
+export type SubstepStatus = 'running' | 'ok' | 'failed' | 'skipped';
+
+/** What a deploy reports while it runs. */
+export type DeployEvent =
+  | { type: 'step'; step: DeployStep; status: SubstepStatus; detail?: string }
+  | { type: 'line'; line: string }
+  | { type: 'health'; check: TimedHealthCheck; streak: number; needed: number }
+  | { type: 'smoke'; result: SmokeResult }
+  | { type: 'notice'; message: string; nextSteps: string[] };
+
+/** Options of one deploy. */
+export interface DeployOptions {
+  version?: string;
+  backupFirst?: boolean;
+  dryRun?: boolean;
+  /** The operator confirmed (--yes, or typed the environment name); production needs it. */
+  confirmed?: boolean;
+  /** Apply pending forward migrations (default true; a runbook with its own migrate step passes false). */
+  migrate?: boolean;
+  onEvent?: (e: DeployEvent) => void;
+  /** The same events in the runner's StepIO shape. */
+  onLine?: (line: string) => void;
+  onSubstep?: (name: string, status: SubstepStatus, detail?: string) => void;
+  signal?: AbortSignal;
+  /** The command line recorded as the lock's holder. */
+  command?: string;
+}
+
+/** One step's outcome. */
+export interface DeployStepResult {
+  step: DeployStep;
+  status: SubstepStatus;
+  detail?: string;
+  ms: number;
+}
+
+/** What a deploy did (or, in dry-run, planned). */
+export interface DeployResult {
+  ok: boolean;
+  env: string;
+  version: string;
+  from?: string;
+  dryRun: boolean;
+  steps: DeployStepResult[];
+  plan?: string[];
+  logPath: string;
+  dryRunLog?: string;
+  health?: TimedHealthCheck[];
+  smoke?: SmokeRun;
+  backup?: { file: string; sha256?: string };
+  migrations?: string[];
+  interrupted?: { message: string; nextSteps: string[] };
+  /** Milliseconds from the start of the deploy to the last of the consecutive OK health checks. */
+  healthyAfterMs?: number;
+  url?: string;
+}
+
+/** The version a deploy would use: --version, else the runbook's default_version. */
+export function deployVersion(ctx: EngineContext, version?: string): string {
+  const v = version ?? ctx.target.default_version;
+  if (!v) throw new UsageError(`No --version given and ${ctx.runbook.file} has no default_version for ${ctx.env}.`);
+  return v;
+}
+
+const PAUSE_ENV = 'ROLLOUT_DEPLOY_PAUSE_AT';
+
+/** Deploy a release to the context's environment. Failures throw RolloutErrors (exit 1/2/3). */
+export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Promise<DeployResult> {
+  const started = ctx.clock.now();
+  const version = deployVersion(ctx, opts.version);
+  if (ctx.production && !opts.confirmed && !opts.dryRun) {
+    throw new RefusedError(`Deploying ${version} to ${ctx.env} needs confirmation: pass --yes (or run it in a terminal and type the environment name).`);
+  }
+  const target = makeTarget(ctx);
+  const log = AuditLog.open(ctx.ws.logsDir, 'deploy', ctx.env, { now: () => ctx.clock.now() });
+  const result: DeployResult = { ok: false, env: ctx.env, version, dryRun: Boolean(opts.dryRun), steps: [], logPath: log.path, ...(target.url ? { url: target.url } : {}) };
+  const emit = (e: DeployEvent): void => {
+    opts.onEvent?.(e);
+    if (e.type === 'line') opts.onLine?.(e.line);
+    if (e.type === 'step') opts.onSubstep?.(e.step, e.status, e.detail);
+  };
+  const line = (l: string): void => {
+    const text = redactString(l);
+    log.info('deploy.output', { line: text });
+    emit({ type: 'line', line: text });
+  };
+
+  let lock: EnvLock | undefined;
+  let journal: DeployJournal | undefined;
+  let current: { step: DeployStep; t0: number } | undefined;
+  const begin = async (step: DeployStep): Promise<void> => {
+    current = { step, t0: ctx.clock.now() };
+    log.info('deploy.step', { step, status: 'running' });
+    emit({ type: 'step', step, status: 'running' });
+    if (journal) {
+      journal.step = step;
+      journal.steps.push({ step, status: 'started', at: new Date().toISOString() });
+      writeDeployJournal(ctx.ws.root, journal);
+    }
+    await pausePoint(step, line);
+  };
+  const end = (status: SubstepStatus, detail?: string): void => {
+    if (!current) return;
+    const r: DeployStepResult = { step: current.step, status, ms: ctx.clock.now() - current.t0, ...(detail ? { detail: redactString(detail) } : {}) };
+    result.steps.push(r);
+    log.write(status === 'failed' ? 'error' : 'info', 'deploy.step', { ...r });
+    emit({ type: 'step', step: r.step, status, ...(r.detail ? { detail: r.detail } : {}) });
+    if (journal) {
+      journal.steps.push({ step: r.step, status: status === 'running' ? 'started' : status, at: new Date().toISOString(), ...(r.detail ? { detail: r.detail } : {}) });
+      writeDeployJournal(ctx.ws.root, journal);
+    }
+    current = undefined;
+  };
+
+  try {
+    log.info('deploy.start', { version, operator: ctx.operator, dry_run: Boolean(opts.dryRun), backup_first: Boolean(opts.backupFirst), target: target.kind });
+    if (!opts.dryRun) lock = await acquireEnvLock(ctx.ws.locksDir, ctx.env, { operator: ctx.operator, command: opts.command ?? `rollout deploy --env ${ctx.env} --version ${version}` });
+
+    const pending = interruptedDeploy(ctx.ws.root, ctx.env);
+    if (pending) {
+      const st = await target.status().catch(() => undefined);
+      const notice = describeInterruptedDeploy(pending, { ...(st?.deployedVersion ? { deployed: st.deployedVersion } : {}), ...(st?.running && st.version ? { running: st.version } : {}) });
+      result.interrupted = notice;
+      log.warn('deploy.interrupted_found', { journal: pending, message: notice.message });
+      emit({ type: 'notice', message: notice.message, nextSteps: notice.nextSteps });
+      if (!opts.dryRun) line(pending.to_version === version ? `resuming the interrupted deploy of ${version}` : `the interrupted deploy of ${pending.to_version} is superseded by this deploy of ${version}`);
+    }
+
+    // Validation: config (loaded already), version, target.
+    await begin('validate');
+    const from = await target.currentVersion();
+    if (from) result.from = from;
+    const available = await target.availableVersions();
+    if (target.kind === 'local' || available.length > 0) {
+      if (!available.includes(version)) {
+        throw new UsageError(`Unknown version "${version}" for ${ctx.env}: available are ${available.join(', ') || 'none'}.`, ['Nothing was changed; the running service is untouched.']);
+      }
+    }
+    if (target.kind === 'local') {
+      const st = await target.status();
+      const port = ctx.target.target.kind === 'local' ? ctx.target.target.port : 0;
+      if (!st.running && (await portAnswers(port))) throw new StepFailedError(`Port ${port} on 127.0.0.1 answers, but not from the ${ctx.env} service, so the new release could not listen there.`, ['Stop that program, or give the environment another port in the runbook (target.port).']);
+    }
+    end('ok', `${version} is available${from ? `; ${from} is deployed now` : '; nothing deployed yet'}`);
+
+    if (opts.dryRun) {
+      result.plan = planLines(ctx, target, version, from, opts);
+      for (const l of result.plan) log.info('deploy.plan', { line: l });
+      const dry = join(ctx.ws.root, 'deploy-dryrun.log');
+      writeFileAtomic(dry, `${result.plan.join('\n')}\n`);
+      result.dryRunLog = dry;
+      for (const l of result.plan) line(l);
+      result.ok = true;
+      log.info('deploy.dry_run_done', { steps: result.plan.length });
+      return result;
+    }
+
+    journal = newDeployJournal(ctx.env, version, from, ctx.operator);
+    journal.steps.push({ step: 'validate', status: 'ok', at: new Date().toISOString() });
+    writeDeployJournal(ctx.ws.root, journal);
+
+    await begin('backup');
+    if (opts.backupFirst) {
+      const b = await createBackup(ctx, { command: `rollout deploy --env ${ctx.env} --backup-first` });
+      result.backup = { file: b.file, ...(b.sha256 ? { sha256: b.sha256 } : {}) };
+      end('ok', `${b.file}${b.sha256 ? ` (sha256 ${b.sha256.slice(0, 12)}…)` : ''}`);
+    } else end('skipped', 'not asked (--backup-first)');
+
+    await begin('migrate');
+    if (opts.migrate === false || !migrationsFolder(ctx)) end('skipped', opts.migrate === false ? 'left to the runbook\'s migrate step' : 'no migrations folder for this environment');
+    else {
+      const m = await runMigrations(ctx, { direction: 'forward', onLine: line });
+      result.migrations = m.ran;
+      end('ok', m.ran.length ? `applied ${m.ran.join(', ')}` : 'nothing pending');
+    }
+
+    await begin('install');
+    await target.install(version, line);
+    end('ok', `${version} in place`);
+
+    await begin('restart');
+    if (target.kind === 'local') {
+      // stop + start (what restart() does), with a pause point between for the kill -9 tests.
+      await target.stop(line);
+      await pausePoint('restart:stopped', line);
+      await target.start(line);
+    } else await target.restart(line);
+    end('ok');
+
+    await begin('health');
+    const need = Math.max(1, ctx.gates.monitoring.healthOkRequired ?? 3);
+    const t = ctx.target.target;
+    const timeoutMs = t.health_timeout_ms;
+    const h = await waitForHealthy(ctx.target.health, {
+      consecutive: need,
+      intervalMs: ctx.target.health.interval_ms ?? 250,
+      timeoutMs,
+      clock: ctx.clock,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onCheck: (check, streak) => {
+        log.write(check.ok ? 'info' : 'warn', 'deploy.health', { ok: check.ok, detail: check.detail, latency_ms: check.latencyMs, streak });
+        emit({ type: 'health', check, streak, needed: need });
+      },
+    });
+    result.health = h.checks;
+    if (!h.ok) {
+      const last = h.checks[h.checks.length - 1];
+      throw new StepFailedError(`${version} did not pass ${need} consecutive health checks within ${Math.round(timeoutMs / 100) / 10} s in ${ctx.env} (last: ${last?.detail ?? 'no check'}).`, [
+        `Roll back: rollout rollback --env ${ctx.env}${from ? `, or redeploy the previous release: rollout deploy --env ${ctx.env} --version ${from}` : ''}`,
+      ]);
+    }
+    result.healthyAfterMs = ctx.clock.now() - started;
+    end('ok', `${need} consecutive OK checks`);
+
+    await begin('smoke');
+    const smokeLog = AuditLog.open(ctx.ws.logsDir, 'smoke_test', ctx.env, { now: () => ctx.clock.now(), runId: log.runId });
+    try {
+      result.smoke = await runSmoke(ctx, { tier: 'all', phase: 'post-deploy', log: smokeLog, onResult: (r) => emit({ type: 'smoke', result: r }) });
+    } finally {
+      smokeLog.close();
+    }
+    const failed = result.smoke.results.filter((r) => !r.ok);
+    if (failed.length) {
+      throw new StepFailedError(`Post-deploy smoke tests failed in ${ctx.env}: ${failed.map((r) => `${r.id} (${r.detail})`).join('; ')}.`, [`Roll back: rollout rollback --env ${ctx.env}`]);
+    }
+    end('ok', `${result.smoke.results.length} checks passed`);
+
+    journal.status = 'done';
+    writeDeployJournal(ctx.ws.root, journal);
+    result.ok = true;
+    log.info('deploy.done', { version, from, healthy_after_ms: result.healthyAfterMs });
+    return result;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    end('failed', msg);
+    if (journal) {
+      journal.status = 'failed';
+      journal.error = redactString(msg);
+      writeDeployJournal(ctx.ws.root, journal);
+    }
+    log.error('deploy.failed', { error: msg, exit_code: e instanceof RolloutError ? e.exitCode : 1 });
+    throw e;
+  } finally {
+    await lock?.release();
+    log.close();
+  }
+}
+
+/** The dry-run plan, step by step, with the commands and actions it would run. */
+function planLines(ctx: EngineContext, target: Target, version: string, from: string | undefined, opts: DeployOptions): string[] {
+  const out = [`Deploy plan for ${ctx.env}: ${from ?? '(nothing)'} -> ${version} (dry run: nothing was changed)`, `operator: ${ctx.operator}; target: ${target.kind}; runbook: ${ctx.runbook.file}`];
+  let n = 0;
+  const step = (s: string): void => {
+    out.push(`${++n}. ${s}`);
+  };
+  step(`lock the ${ctx.env} environment (.rollout/locks/${ctx.env}.lock)`);
+  step(`validate: config and runbook valid, ${version} available, target reachable — ok`);
+  if (opts.backupFirst) step(`backup: SHA256-verified backup of ${target.stateFiles().join(', ') || '(the runbook backup.include)'} into backups/dhash_${ctx.env}_<ts>.zip with its .sha256`);
+  else step('backup: skipped (no --backup-first)');
+  const pending = opts.migrate === false ? [] : pendingMigrations(ctx);
+  step(pending.length ? `migrate forward: ${pending.join(', ')} (rollout migrate --env ${ctx.env} --type forward)` : 'migrate: nothing pending');
+  for (const a of target.plan(version)) step(`${a.step}: ${a.action}`);
+  const h = ctx.target.health;
+  step(`health: wait for ${ctx.gates.monitoring.healthOkRequired ?? 3} consecutive OK checks of ${h.kind === 'http' ? `GET ${h.url}${h.json_field ? ` (${h.json_field} = ${String(h.expect)})` : ''}` : `\`${h.command}\``} within ${ctx.target.target.health_timeout_ms} ms`);
+  const checks = ctx.target.smoke.filter((c) => !c.phases || c.phases.includes('post-deploy'));
+  step(`smoke (post-deploy, all tiers): ${checks.map((c) => c.id).join(', ') || 'no checks in the runbook'}`);
+  step(`journal: deployments/${ctx.env}/deploy-journal.json marked done; then the T+60 monitor unless --no-monitor`);
+  return out;
+}
+
+/** Test and training aid: stop at a named point until killed (ROLLOUT_DEPLOY_PAUSE_AT=step). */
+async function pausePoint(name: string, line: (l: string) => void): Promise<void> {
+  if (process.env[PAUSE_ENV] !== name) return;
+  line(`paused at ${name} (${PAUSE_ENV})`);
+  await new Promise((r) => setTimeout(r, 10 * 60_000));
+}

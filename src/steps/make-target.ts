@@ -1,0 +1,12 @@
+// Choose the Target implementation from the environment's runbook section.
+import type { EngineContext } from '../services/engine-context.js';
+import { CommandTarget } from './target-command.js';
+import { LocalTarget } from './target-local.js';
+import type { Target } from './target.js';
+
+/** The target of the context's environment (local embedded service or runbook commands). */
+export function makeTarget(ctx: EngineContext): Target {
+  const t = ctx.target.target;
+  if (t.kind === 'local') return new LocalTarget(ctx.ws.root, ctx.env, t, ctx.target.health, ctx.target.backup?.include);
+  return new CommandTarget(ctx.ws.root, ctx.env, t, ctx.target.health, ctx.target.backup?.include ?? []);
+}

@@ -1,0 +1,273 @@
+// The local target: the embedded dhash service on 127.0.0.1, deployed into deployments/<env>/
+// (layout in src/demo/layout.ts). Releases are copied in whole (temp folder + rename), the config
+// is written atomically, `current` is switched atomically, and the service is restarted detached.
+import { spawn } from 'node:child_process';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join, relative } from 'node:path';
+import type { EnvironmentRunbook } from '../config/runbook-schema.js';
+import { serviceEntry } from '../demo/entry.js';
+import { localLayout, readCurrentVersion, readPid, switchCurrent, type LocalLayout } from '../demo/layout.js';
+import { readRelease } from '../demo/release.js';
+import { StepFailedError, UsageError } from '../domain/errors.js';
+import { writeJsonAtomic } from '../domain/fs-atomic.js';
+import { processAlive } from '../lock/env-lock.js';
+import { checkHealth, type HealthSpec } from '../probes/health.js';
+import { shippedDir } from './shipped.js';
+import type { PlannedAction, ServiceStatus, Target } from './target.js';
+
+export type LocalTargetSpec = Extract<EnvironmentRunbook['target'], { kind: 'local' }>;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Sort versions so that 1.10.0 comes after 1.9.0 and 1.2.0-x after 1.2.0. */
+export function compareVersions(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+export function portAnswers(port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    const done = (v: boolean): void => {
+      s.destroy();
+      resolve(v);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/** The embedded service of one environment. */
+export class LocalTarget implements Target {
+  readonly kind = 'local' as const;
+  readonly layout: LocalLayout;
+  readonly url: string;
+
+  constructor(
+    private readonly root: string,
+    private readonly env: string,
+    private readonly spec: LocalTargetSpec,
+    private readonly health: HealthSpec,
+    private readonly backupInclude?: string[],
+  ) {
+    this.layout = localLayout(root, env, spec.deploy_dir ? join(root, spec.deploy_dir) : undefined);
+    this.url = `http://127.0.0.1:${spec.port}/`;
+  }
+
+  /** The folder of shipped releases (workspace first, then the package). */
+  releasesSource(): string | undefined {
+    return shippedDir(this.root, this.spec.releases);
+  }
+
+  async availableVersions(): Promise<string[]> {
+    const dir = this.releasesSource();
+    if (!dir) return [];
+    return readdirSync(dir)
+      .filter((v) => existsSync(join(dir, v, 'release.json')))
+      .sort(compareVersions);
+  }
+
+  async currentVersion(): Promise<string | undefined> {
+    return readCurrentVersion(this.layout);
+  }
+
+  private rel(p: string): string {
+    return relative(this.root, p).split('\\').join('/');
+  }
+
+  async install(version: string, onLine?: (line: string) => void): Promise<void> {
+    const src = this.releasesSource();
+    const from = src ? join(src, version) : undefined;
+    if (!from || !existsSync(join(from, 'release.json'))) {
+      throw new UsageError(`Unknown version "${version}": available are ${(await this.availableVersions()).join(', ') || 'none'}.`);
+    }
+    readRelease(from); // a broken release file stops here, before anything changes
+    const dest = join(this.layout.releasesDir, version);
+    mkdirSync(this.layout.releasesDir, { recursive: true });
+    if (existsSync(dest) && sameFile(join(dest, 'release.json'), join(from, 'release.json'))) {
+      onLine?.(`release ${version} already in ${this.rel(dest)}`);
+    } else {
+      // Copy beside the final place, then rename: a reader sees no release or a whole one.
+      const tmp = join(this.layout.releasesDir, `.${version}.${process.pid}.tmp`);
+      rmSync(tmp, { recursive: true, force: true });
+      cpSync(from, tmp, { recursive: true });
+      rmSync(dest, { recursive: true, force: true });
+      renameSync(tmp, dest);
+      onLine?.(`copied release ${version} to ${this.rel(dest)}`);
+    }
+    this.writeConfig(version);
+    onLine?.(`wrote ${this.rel(this.layout.configFile)}`);
+    const how = switchCurrent(this.layout, version);
+    onLine?.(how === 'symlink' ? `switched ${this.rel(this.layout.current)} -> releases/${version}` : `switched ${this.rel(this.layout.currentPointer)} to ${version}`);
+  }
+
+  /** Write config/<env>/dhash.json atomically, keeping the settings migrations put there. */
+  private writeConfig(version: string): void {
+    let existing: Record<string, unknown> = {};
+    try {
+      existing = JSON.parse(readFileSync(this.layout.configFile, 'utf8')) as Record<string, unknown>;
+    } catch {
+      /* first deploy */
+    }
+    writeJsonAtomic(this.layout.configFile, { ...existing, env: this.env, port: this.spec.port, version, settings: existing.settings ?? {}, updated_at: new Date().toISOString() });
+  }
+
+  async restart(onLine?: (line: string) => void): Promise<void> {
+    await this.stop(onLine);
+    await this.start(onLine);
+  }
+
+  /** The pid of our running service, if any (a stale pid file is ignored). */
+  runningPid(): number | undefined {
+    const pid = readPid(this.layout);
+    return pid && processAlive(pid) ? pid : undefined;
+  }
+
+  async start(onLine?: (line: string) => void): Promise<void> {
+    const running = this.runningPid();
+    if (running) {
+      onLine?.(`the ${this.env} service is already running (pid ${running})`);
+      return;
+    }
+    const version = readCurrentVersion(this.layout);
+    if (!version || !existsSync(join(this.layout.releasesDir, version))) {
+      throw new StepFailedError(`Nothing is deployed in ${this.rel(this.layout.dir)} yet, so there is no service to start.`, [`rollout deploy --env ${this.env} --version VERSION`]);
+    }
+    if (await portAnswers(this.spec.port)) {
+      throw new StepFailedError(`Port ${this.spec.port} on 127.0.0.1 is in use by another program, so the ${this.env} service cannot start.`, ['Stop that program, or give the environment another port in the runbook (target.port).']);
+    }
+    rmSync(this.layout.pidFile, { force: true });
+    const entry = serviceEntry();
+    mkdirSync(this.layout.dir, { recursive: true });
+    const fd = openSync(this.layout.logFile, 'a');
+    const args = [...entry.args, '--env', this.env, '--port', String(this.spec.port), '--dir', this.layout.dir, '--config', this.layout.configFile, '--root', this.root];
+    const child = spawn(entry.command, args, { detached: true, stdio: ['ignore', fd, fd], cwd: entry.cwd ?? this.root, windowsHide: true });
+    closeSync(fd);
+    let exited: number | null | undefined;
+    child.once('exit', (code) => (exited = code));
+    child.once('error', () => (exited = -1));
+    child.unref();
+    onLine?.(`started ${version} (pid ${child.pid ?? '?'}) on 127.0.0.1:${this.spec.port}`);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      if (readPid(this.layout) === child.pid) return;
+      if (exited !== undefined) break;
+      await sleep(25);
+    }
+    if (exited === undefined && child.pid) process.kill(child.pid, 'SIGKILL');
+    throw new StepFailedError(`The ${this.env} service did not start: ${this.lastLogLine() ?? 'no output'} (see ${this.rel(this.layout.logFile)}).`);
+  }
+
+  private lastLogLine(): string | undefined {
+    try {
+      const lines = readFileSync(this.layout.logFile, 'utf8').trim().split(/\r?\n/);
+      const last = lines.pop();
+      if (!last) return undefined;
+      try {
+        const j = JSON.parse(last) as { msg?: string; error?: string };
+        return [j.msg, j.error].filter(Boolean).join(': ');
+      } catch {
+        return last.slice(0, 200);
+      }
+    } catch {
+      return undefined;
+    }
+  }
+
+  async stop(onLine?: (line: string) => void): Promise<void> {
+    const pid = readPid(this.layout);
+    if (!pid || !processAlive(pid)) {
+      rmSync(this.layout.pidFile, { force: true });
+      return;
+    }
+    // A pid file can outlive its process (reboot, kill -9) and the pid be reused: only stop a
+    // process that either is our service answering on the port or answers nothing at all.
+    const answering = await servicePid(this.spec.port);
+    if (answering !== undefined && answering !== pid) {
+      rmSync(this.layout.pidFile, { force: true });
+      onLine?.(`stale pid file (pid ${pid}) removed; the service on the port is pid ${answering}`);
+      return;
+    }
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && processAlive(pid)) await sleep(25);
+    if (processAlive(pid)) {
+      process.kill(pid, 'SIGKILL');
+      onLine?.(`pid ${pid} did not stop within 5 s; killed`);
+      const d2 = Date.now() + 2_000;
+      while (Date.now() < d2 && processAlive(pid)) await sleep(25);
+    }
+    rmSync(this.layout.pidFile, { force: true });
+    onLine?.(`stopped the ${this.env} service (pid ${pid})`);
+  }
+
+  async status(): Promise<ServiceStatus> {
+    const deployed = readCurrentVersion(this.layout);
+    const pid = this.runningPid();
+    const health = await checkHealth(this.health, { timeoutMs: 1500 });
+    const st: ServiceStatus = { running: Boolean(pid), url: this.url, health: { ok: health.ok, detail: health.detail } };
+    if (deployed) st.deployedVersion = deployed;
+    if (pid) {
+      st.pid = pid;
+      const m = await serviceInfo(this.spec.port);
+      st.version = m?.version ?? deployed;
+      if (m?.version && deployed && m.version !== deployed) st.note = `the running service is ${m.version}, but ${deployed} is in place (a restart would run it)`;
+    } else if (await portAnswers(this.spec.port)) {
+      st.note = `port ${this.spec.port} answers, but not from this environment's service (no live pid in ${this.rel(this.layout.pidFile)})`;
+    }
+    return st;
+  }
+
+  stateFiles(): string[] {
+    if (this.backupInclude?.length) return [...this.backupInclude];
+    const files = [this.rel(this.layout.releasesDir), this.rel(this.layout.current), this.rel(this.layout.configFile), `migrations/${this.env}_migration_state.json`];
+    if (existsSync(this.layout.currentPointer)) files.push(this.rel(this.layout.currentPointer));
+    return files;
+  }
+
+  plan(version: string): PlannedAction[] {
+    const src = this.releasesSource();
+    return [
+      { step: 'install', action: `copy ${src ? join(src, version) : `releases/${version}`} to ${this.rel(join(this.layout.releasesDir, version))} (temp folder + rename)` },
+      { step: 'install', action: `write ${this.rel(this.layout.configFile)} (version ${version}, port ${this.spec.port})` },
+      { step: 'install', action: `switch ${this.rel(this.layout.current)} -> releases/${version} (atomic rename)` },
+      { step: 'restart', action: `stop the running service (SIGTERM to the pid in ${this.rel(this.layout.pidFile)})` },
+      { step: 'restart', action: `start ${[...serviceEntryText(), '--env', this.env, '--port', String(this.spec.port), '--dir', this.rel(this.layout.dir)].join(' ')} (detached, output to ${this.rel(this.layout.logFile)})` },
+    ];
+  }
+}
+
+function serviceEntryText(): string[] {
+  try {
+    const e = serviceEntry();
+    return ['node', ...e.args.map((a) => a.split(/[\\/]/).slice(-2).join('/'))];
+  } catch {
+    return ['dhash-service'];
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    return statSync(a).size === statSync(b).size && readFileSync(a).equals(readFileSync(b));
+  } catch {
+    return false;
+  }
+}
+
+/** What the service on a port says about itself (/metrics), if it answers. */
+async function serviceInfo(port: number): Promise<{ pid?: number; version?: string } | undefined> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1000) });
+    if (!r.ok) return undefined;
+    const j = (await r.json()) as { pid?: unknown; version?: unknown };
+    return { ...(typeof j.pid === 'number' ? { pid: j.pid } : {}), ...(typeof j.version === 'string' ? { version: j.version } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function servicePid(port: number): Promise<number | undefined> {
+  return (await serviceInfo(port))?.pid;
+}
