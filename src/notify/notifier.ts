@@ -85,7 +85,8 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       return { ...base, status: 'folded', attempts: 0, detail: `identical notification delivered ${Math.round((r.at - since) / 1000)} s ago (dedupe window ${settings.dedupeSeconds} s)` };
     }
     try {
-      const res = await ch.deliver(ch.payload(r), ctx);
+      // The redacted payload is what leaves: a secret a caller put in a message never reaches a channel.
+      const res = await ch.deliver(payload, ctx);
       return { ...base, status: res.status, attempts: res.attempts, detail: redactString(res.detail, sec) };
     } catch (e) {
       // Channels do not throw; if one does, it is this channel's failure, not the rollout's.

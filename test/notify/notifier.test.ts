@@ -113,6 +113,16 @@ describe('delivery to Slack, Teams and Discord', () => {
     ]);
   });
 
+  it('masks a secret that a caller put in the message before it leaves for any channel', async () => {
+    const s = await sink();
+    const url = s.url('/services/T000/B000/SECRETsecret123');
+    await createNotifier({ ws, env: 'staging', settings: settings(), envVars: { SLACK_WEBHOOK_URL: url } }).send({ type: 'deploy-failure', env: 'staging', message: `curl to ${url} failed, password=hunter2hunter2` });
+    expect(s.received).toHaveLength(1);
+    expect(s.received[0]!.body).not.toContain('SECRETsecret123');
+    expect(s.received[0]!.body).not.toContain('hunter2hunter2');
+    expect(s.received[0]!.body).toContain('curl to *** failed');
+  });
+
   it('colours Discord embeds by severity', async () => {
     const s = await sink();
     const envVars = { DISCORD_WEBHOOK_URL: s.url('/api/webhooks/1/SECRETdisc789') };
