@@ -38,7 +38,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   ctx.result({ ok: report.ok, type, env, severity, dry_run: dryRun, outcomes: report.outcomes, fallback_file: report.fallbackFile ?? null, log: logFile });
   ctx.say(`${dryRun ? 'Dry-run: nothing sent. ' : ''}Notification "${type}" (${severity}) for ${env}:`);
   for (const o of report.outcomes) {
-    const label = o.channel === 'fallback' && o.status === 'delivered' ? 'written' : o.status;
+    const label = o.channel === 'fallback' && o.status !== 'failed' ? 'written' : o.status;
     const tries = o.attempts > 1 ? ` after ${o.attempts} attempts` : '';
     ctx.say(`  ${o.channel.padEnd(10)}${label.padEnd(11)}${o.detail ?? ''}${tries && !(o.detail ?? '').includes('attempts') ? tries : ''}`);
   }
