@@ -57,7 +57,8 @@ interface ZipItem {
 }
 
 function short(s: string): string {
-  const clean = s.replace(/[\0-\x1f\x7f]/g, '?');
+  // Control characters in a hostile name must not reach the terminal.
+  const clean = [...s].map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? '?' : c)).join('');
   return clean.length > 120 ? `${clean.slice(0, 117)}...` : clean;
 }
 

@@ -1,4 +1,75 @@
-// rollout rollback: the rollback engine arrives in its own issue; until then it refuses plainly.
-import { notAvailable } from '../not-available.js';
+// rollout rollback: restore a verified backup (src/services/rollback.ts). Production needs --force
+// without a terminal; in a terminal the operator types the environment's name instead.
+import { createInterface } from 'node:readline/promises';
+import { RefusedError } from '../../domain/errors.js';
+import { loadEngineContext } from '../../services/engine-context.js';
+import { rollback, type RollbackStage } from '../../services/rollback.js';
+import { operatorName, type CommandContext } from '../context.js';
 
-export const { run } = notAvailable('rollback', 'the rollback engine');
+async function typedConfirmation(env: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`Roll back ${env}? Type the environment name (${env}) to confirm: `);
+    return answer.trim() === env;
+  } finally {
+    rl.close();
+  }
+}
+
+const MARK: Record<RollbackStage['status'], string> = { running: '..', ok: 'OK', failed: 'XX', skipped: '--', planned: '  ' };
+
+/** Roll back (or plan it with --dry-run); exit 0 healthy, 1 a later stage failed, 3 refused. */
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+  const ws = ctx.workspace;
+  const env = typeof opts.env === 'string' ? opts.env : undefined;
+  const engine = loadEngineContext(ws, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
+  const dryRun = opts.dryRun === true;
+  let force = opts.force === true;
+  if (!dryRun && engine.production && !force && ctx.interactive && !ctx.flags.json) {
+    if (!(await typedConfirmation(engine.env))) throw new RefusedError(`Rollback of ${engine.env} not confirmed: the typed name did not match.`);
+    force = true;
+  }
+  const onStage = (s: RollbackStage): void => {
+    if (ctx.flags.json || s.status === 'running') return;
+    ctx.say(`[${MARK[s.status]}] ${s.name.padEnd(12)} ${s.detail}`);
+  };
+  const out = await rollback(engine, {
+    force,
+    dryRun,
+    onStage,
+    command: ctx.commandLine,
+    ...(typeof opts.backup === 'string' ? { backup: opts.backup } : {}),
+  });
+  ctx.result({
+    ok: out.ok,
+    dry_run: out.dryRun,
+    env: engine.env,
+    backup: out.backup,
+    version: out.version,
+    previous_version: out.previousVersion,
+    pre_rollback: out.preRollback,
+    incident: out.incidentId,
+    log: out.logFile,
+    ...(out.dryRunLog ? { dry_run_log: out.dryRunLog } : {}),
+    ...(out.recovered ? { recovered: out.recovered } : {}),
+    health_checks: out.healthChecks.map((c) => ({ ok: c.ok, detail: c.detail, latency_ms: c.latencyMs })),
+    smoke: out.smoke ? out.smoke.results.map((r) => ({ id: r.id, ok: r.ok, detail: r.detail })) : null,
+    stages: out.stages.map((s) => ({ name: s.name, status: s.status, detail: s.detail })),
+    duration_ms: out.durationMs,
+    ...(out.error ? { error: out.error, exit_code: out.exitCode } : {}),
+  });
+  if (out.recovered) ctx.say(`Note: ${out.recovered}`);
+  if (out.dryRun) {
+    ctx.say(`Dry run: nothing was changed; the plan is in ${out.dryRunLog}.`);
+    if (out.error) process.stderr.write(`rollout: ${out.error}\n`);
+    return out.exitCode;
+  }
+  if (out.ok) {
+    ctx.say(`Rolled back ${engine.env} from ${out.previousVersion ?? 'unknown'} to ${out.version ?? 'unknown'} (${out.backup}) in ${(out.durationMs / 1000).toFixed(1)} s.`);
+    ctx.say(`  before: ${out.preRollback}  log: ${out.logFile}  incident: incidents/${out.incidentId}`);
+    return 0;
+  }
+  process.stderr.write(`rollout: ${out.error ?? 'the rollback failed'}\n`);
+  if (out.preRollback) process.stderr.write(`  next: the state from before the rollback is in ${out.preRollback}; see ${out.logFile}.\n`);
+  return out.exitCode;
+}

@@ -1,0 +1,163 @@
+// Restoring a backup: extract every checked entry into temp folders beside its target, then swap
+// them in with renames under the rollback journal. Before the swap nothing in the environment has
+// changed; a swap interrupted by kill -9 is finished forward by recoverRollback() on the next run.
+import { createWriteStream, existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import type { Workspace } from '../config/workspace.js';
+import { StepFailedError } from '../domain/errors.js';
+import { clearJournal, writeJournal, type RollbackJournal, type SwapItem } from './journal.js';
+import type { ArchiveLimits } from './limits.js';
+import type { Manifest, ManifestRoot } from './manifest.js';
+import { scanArchive, type ScanProgress } from './verify.js';
+
+/** Pause here when ROLLOUT_TEST_PAUSE_AT names this point (test-only: lets a test kill -9 us). */
+export async function testPause(point: string): Promise<void> {
+  if (process.env.ROLLOUT_TEST_PAUSE_AT !== point) return;
+  process.stderr.write(`ROLLOUT_TEST_PAUSED ${point}\n`);
+  await new Promise<void>(() => {
+    setInterval(() => undefined, 60_000);
+  });
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The staging and aside paths for a root: hidden siblings, so renames stay on one filesystem. */
+export function swapPaths(ws: Workspace, root: ManifestRoot, id: string): SwapItem {
+  const abs = join(ws.root, root.path);
+  const dir = dirname(abs);
+  const name = basename(abs);
+  return {
+    path: root.path,
+    kind: root.kind,
+    staged: root.kind === 'absent' ? null : join(dir, `.${name}.rollback-${id}.new`),
+    aside: join(dir, `.${name}.rollback-${id}.old`),
+    done: false,
+  };
+}
+
+// Pointers (the `current` link or current.json) go last, so that the release they name is in
+// place before they switch to it.
+function pointerLast(a: ManifestRoot, b: ManifestRoot): number {
+  const isPtr = (r: ManifestRoot): number => (/(^|\/)current(\.json)?$/.test(r.path) ? 1 : 0);
+  return isPtr(a) - isPtr(b);
+}
+
+/** Extract a (verified) backup into staging folders, checking every entry again as it is written. */
+export async function stageBackup(ws: Workspace, zipPath: string, display: string, manifestRoots: ManifestRoot[], id: string, opts: { limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void } = {}): Promise<SwapItem[]> {
+  const roots = [...manifestRoots].sort(pointerLast);
+  const swaps = roots.map((r) => swapPaths(ws, r, id));
+  const stagedFor = (p: string): string => {
+    for (const s of swaps) {
+      if (s.staged && (p === s.path || p.startsWith(`${s.path}/`))) return s.staged + p.slice(s.path.length);
+    }
+    // verify already refuses entries outside the roots; this is a second lock on the door.
+    throw new StepFailedError(`${display}: "${p}" lies outside the paths the backup covers.`);
+  };
+  for (const s of swaps) if (s.staged) rmSync(s.staged, { recursive: true, force: true });
+  try {
+    await scanArchive(zipPath, display, {
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      sink: {
+        async file(entry) {
+          const dest = stagedFor(entry.path);
+          mkdirSync(dirname(dest), { recursive: true });
+          return createWriteStream(dest, { flags: 'wx', mode: (entry.mode ?? 0o644) & 0o777 });
+        },
+        async finish(manifest: Manifest) {
+          for (const e of manifest.entries) {
+            const dest = stagedFor(e.path);
+            if (e.kind === 'dir') mkdirSync(dest, { recursive: true });
+            else if (e.kind === 'symlink') {
+              mkdirSync(dirname(dest), { recursive: true });
+              symlinkSync(e.target, dest);
+            }
+          }
+          // Folder modes last (a read-only folder would refuse its own files).
+          for (const e of manifest.entries) if (e.kind === 'dir' && e.mode !== undefined) chmodSync(stagedFor(e.path), e.mode & 0o777);
+        },
+      },
+    });
+  } catch (e) {
+    for (const s of swaps) if (s.staged) rmSync(s.staged, { recursive: true, force: true });
+    throw e;
+  }
+  return swaps;
+}
+
+/** Swap staged content in (old content aside), one rename per path, recording each in the journal. */
+export async function swapIn(ws: Workspace, j: RollbackJournal): Promise<void> {
+  j.phase = 'swapping';
+  writeJournal(ws, j);
+  let first = true;
+  for (const s of j.swaps) {
+    if (s.done) continue;
+    swapOne(ws, s);
+    s.done = true;
+    writeJournal(ws, j);
+    if (first) await testPause('swapping');
+    first = false;
+  }
+  j.phase = 'swapped';
+  writeJournal(ws, j);
+}
+
+function swapOne(ws: Workspace, s: SwapItem): void {
+  const target = join(ws.root, s.path);
+  const stagedThere = s.staged !== null && exists(s.staged);
+  // Already swapped (killed after the renames, before the journal said so).
+  if (s.staged !== null && !stagedThere && exists(target)) return;
+  if (exists(target) && s.aside) {
+    if (exists(s.aside)) rmSync(s.aside, { recursive: true, force: true });
+    renameSync(target, s.aside);
+  }
+  if (s.staged !== null && stagedThere) {
+    mkdirSync(dirname(target), { recursive: true });
+    renameSync(s.staged, target);
+  }
+}
+
+/** Remove the aside copies and staging leftovers of a journal. */
+export function cleanupSwaps(j: RollbackJournal): void {
+  for (const s of j.swaps) {
+    if (s.aside) rmSync(s.aside, { recursive: true, force: true });
+    if (s.staged) rmSync(s.staged, { recursive: true, force: true });
+  }
+  for (const t of j.temp) rmSync(t, { recursive: true, force: true });
+}
+
+/** What recovering an interrupted rollback did, in one sentence for the operator. */
+export interface Recovery {
+  phase: RollbackJournal['phase'];
+  backup: string;
+  message: string;
+}
+
+/** Settle a rollback that was killed: untouched -> clean up; mid-swap -> finish the swap; after -> clean up. */
+export function recoverRollback(ws: Workspace, j: RollbackJournal): Recovery {
+  const who = `An earlier rollback of ${j.env} (${j.backup}, started ${j.started_at} by ${j.operator})`;
+  let message: string;
+  if (j.phase === 'swapping') {
+    for (const s of j.swaps) {
+      if (!s.done) swapOne(ws, s);
+      s.done = true;
+    }
+    j.phase = 'swapped';
+    writeJournal(ws, j);
+    message = `${who} was interrupted while swapping files in; the swap was finished, so ${j.env} holds that backup (version ${j.version ?? 'unknown'}).`;
+  } else if (j.phase === 'swapped' || j.phase === 'restarted' || j.phase === 'healthy') {
+    message = `${who} had restored its files but was interrupted at "${j.phase}", before the restart and health checks finished.`;
+  } else {
+    message = `${who} was interrupted at "${j.phase}", before it changed anything; its temporary files were removed.`;
+  }
+  cleanupSwaps(j);
+  if (existsSync(join(ws.root, '.rollout'))) clearJournal(ws, j.env);
+  return { phase: j.phase, backup: j.backup, message };
+}

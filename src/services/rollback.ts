@@ -1,0 +1,439 @@
+// The rollback (SPEC.md "Auto-rollback flow"): notify -> verify the backup -> archive the current
+// state -> restore (stage beside the target, check, swap atomically) -> restart -> 3 consecutive
+// OK health checks -> post-rollback smoke -> incident -> notify. One function for the CLI, the
+// TUI and the monitor's auto-rollback; stages are reported as they happen.
+import { copyFileSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as tar from 'tar';
+import { AuditLog } from '../audit/logger.js';
+import { redactString } from '../audit/redact.js';
+import { interruptedRollback, writeJournal, clearJournal, type RollbackJournal } from '../backup/journal.js';
+import { limitsFor } from '../backup/limits.js';
+import { withEnvLockReentrant } from '../backup/lock.js';
+import { resolveBackupArg, wsRelative } from '../backup/names.js';
+import { cleanupSwaps, recoverRollback, stageBackup, swapIn, testPause, type Recovery } from '../backup/restore.js';
+import { newestVerifiedBackup, verifyBackup, type VerifyResult } from '../backup/verify.js';
+import { writeFileAtomic } from '../domain/fs-atomic.js';
+import { ExitCode, RefusedError, RolloutError, StepFailedError, type ExitCode as ExitCodeT } from '../domain/errors.js';
+import { fileStamp } from '../domain/time.js';
+import { openIncident } from './incidents.js';
+import { createNotifier, sendAlongside } from '../notify/index.js';
+import type { Notification, Notifier } from '../notify/types.js';
+import { waitForHealthy, type TimedHealthCheck } from '../probes/health.js';
+import { makeTarget } from '../steps/make-target.js';
+import { runSmoke, type SmokeRun } from '../steps/smoke.js';
+import type { Target } from '../steps/target.js';
+import type { EngineContext } from './engine-context.js';
+
+/** The stages of a rollback, in SPEC.md's order. */
+export const ROLLBACK_STAGES = ['notify', 'verify', 'archive', 'restore', 'restart', 'health', 'smoke', 'incident', 'notify-done'] as const;
+export type RollbackStageName = (typeof ROLLBACK_STAGES)[number];
+
+/** One stage as reported to onStage and kept in the outcome. */
+export interface RollbackStage {
+  name: RollbackStageName;
+  status: 'running' | 'ok' | 'failed' | 'skipped' | 'planned';
+  detail: string;
+  at: number;
+}
+
+/** Why a rollback runs when the monitor starts it. */
+export interface RollbackReason {
+  gate: string;
+  value: number | null;
+  threshold: number;
+  unit: string;
+}
+
+/** Options of rollback(). */
+export interface RollbackOptions {
+  /** A backup path (absolute, or relative to the current folder or the workspace); default: the newest that verifies. */
+  backup?: string;
+  /** Confirms a production rollback without a terminal (SPEC.md production safety). */
+  force: boolean;
+  dryRun: boolean;
+  reason?: RollbackReason;
+  onStage?: (stage: RollbackStage) => void;
+  /** The notifier to use (default: one built from the environment's notification settings). */
+  notifier?: Notifier;
+  /** The target (default: makeTarget(ctx)). */
+  target?: Target;
+  /** For the lock's holder record. */
+  command?: string;
+  /** Health polling (defaults: every 250 ms, timeout from the runbook's target or 30 s). */
+  healthIntervalMs?: number;
+  healthTimeoutMs?: number;
+}
+
+/** What a rollback did. */
+export interface RollbackOutcome {
+  ok: boolean;
+  dryRun: boolean;
+  /** Exit code for the CLI: 0, 1 (restart, health or smoke failed) or 3 (refused). */
+  exitCode: ExitCodeT;
+  /** Workspace-relative backup that was (or would be) restored. */
+  backup: string | null;
+  version: string | null;
+  previousVersion: string | null;
+  incidentId: string | null;
+  stages: RollbackStage[];
+  healthChecks: TimedHealthCheck[];
+  smoke: SmokeRun | null;
+  preRollback: string | null;
+  logFile: string | null;
+  dryRunLog?: string;
+  /** What recovering an interrupted earlier rollback did. */
+  recovered?: string;
+  /** The one sentence on failure. */
+  error?: string;
+  durationMs: number;
+}
+
+/** Roll the environment back to a verified backup. Throws RefusedError (exit 3) when refused before anything changed. */
+export async function rollback(ctx: EngineContext, opts: RollbackOptions): Promise<RollbackOutcome> {
+  if (opts.dryRun) return planRollback(ctx, opts);
+  if (ctx.production && !opts.force) {
+    throw new RefusedError(`Rolling back ${ctx.env} needs confirmation: pass --force (or confirm in a terminal).`, [`rollout rollback --env ${ctx.env} --force`]);
+  }
+  return withEnvLockReentrant(ctx.ws, ctx.env, { operator: ctx.operator, command: opts.command ?? `rollout rollback --env ${ctx.env}` }, () => runLocked(ctx, opts));
+}
+
+function freeName(dir: string, make: (ms: number) => string, ms: number): string {
+  let t = Math.floor(ms / 1000) * 1000;
+  while (existsSync(join(dir, make(t)))) t += 1000;
+  return make(t);
+}
+
+function errMsg(e: unknown): string {
+  return redactString(e instanceof Error ? e.message : String(e));
+}
+
+async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<RollbackOutcome> {
+  const started = ctx.clock.now();
+  const ws = ctx.ws;
+  const log = AuditLog.open(ws.logsDir, 'rollback', ctx.env, { now: () => ctx.clock.now() });
+  const logFile = wsRelative(ws, log.path);
+  const stages: RollbackStage[] = [];
+  const target = opts.target ?? makeTarget(ctx);
+  const stage = (name: RollbackStageName, status: RollbackStage['status'], detail: string): void => {
+    const s: RollbackStage = { name, status, detail: redactString(detail), at: ctx.clock.now() };
+    const i = stages.findIndex((x) => x.name === name);
+    if (i >= 0) stages[i] = s;
+    else stages.push(s);
+    log.write(status === 'failed' ? 'error' : 'info', `rollback.stage`, { stage: name, status, detail: s.detail });
+    opts.onStage?.(s);
+  };
+  const outcome: RollbackOutcome = {
+    ok: false,
+    dryRun: false,
+    exitCode: ExitCode.failed,
+    backup: null,
+    version: null,
+    previousVersion: (await target.currentVersion().catch(() => undefined)) ?? null,
+    incidentId: null,
+    stages,
+    healthChecks: [],
+    smoke: null,
+    preRollback: null,
+    logFile,
+    durationMs: 0,
+  };
+  log.info('rollback.start', { operator: ctx.operator, backup_arg: opts.backup ?? null, reason: opts.reason ?? null, current_version: outcome.previousVersion });
+
+  // A rollback killed earlier is settled first (its journal says how far it got).
+  const pending = interruptedRollback(ws, ctx.env);
+  let recovery: Recovery | undefined;
+  if (pending) {
+    recovery = recoverRollback(ws, pending);
+    outcome.recovered = recovery.message;
+    log.warn('rollback.recovered', { phase: recovery.phase, backup: recovery.backup, message: recovery.message });
+  }
+
+  const notifier = opts.notifier ?? createNotifier({ ws, env: ctx.env, settings: ctx.gates.notifications, log, clock: ctx.clock });
+  const waitMs = ctx.gates.notifications.rollbackWaitMs;
+  const pendingSends: Promise<unknown>[] = [];
+  const notify = async (n: Omit<Notification, 'env' | 'operator'>): Promise<string> => {
+    const r = await sendAlongside(notifier, { ...n, env: ctx.env, operator: ctx.operator }, waitMs, ctx.clock);
+    pendingSends.push(r.done);
+    if (r.pending) return `sending (still running after ${waitMs} ms; the outcome is logged)`;
+    const delivered = r.report!.outcomes.filter((o) => o.status === 'delivered' || o.status === 'dry-run').map((o) => o.channel);
+    return delivered.length ? `sent via ${delivered.join(', ')}` : 'not delivered on any channel';
+  };
+  const gate = opts.reason ? { name: opts.reason.gate, value: opts.reason.value, threshold: opts.reason.threshold, unit: opts.reason.unit, windowMinutes: 0 } : undefined;
+
+  const journalId = `${fileStamp(ctx.clock.now())}-${randomBytes(3).toString('hex')}`;
+  let journal: RollbackJournal | undefined;
+  let failure: RolloutError | undefined;
+  let verified: VerifyResult | undefined;
+  try {
+    stage('notify', 'running', 'rollback-start');
+    const why = opts.reason ? `${opts.reason.gate} at ${opts.reason.value ?? 'n/a'} ${opts.reason.unit} (threshold ${opts.reason.threshold})` : `requested by ${ctx.operator}`;
+    stage('notify', 'ok', await notify({ type: 'rollback-start', message: `Rolling back ${ctx.env}: ${why}.`, logPath: logFile, ...(gate ? { gate } : {}) }));
+
+    // verify: nothing changes before the backup is known good.
+    stage('verify', 'running', opts.backup ? `checking ${opts.backup}` : 'finding the newest backup that verifies');
+    const limits = limitsFor(ctx);
+    if (opts.backup) {
+      verified = await verifyBackup(resolveBackupArg(ws, opts.backup), { ws, limits, expectEnv: ctx.env });
+    } else {
+      const r = await newestVerifiedBackup(ws, ctx.env, limits);
+      for (const s of r.skipped) log.warn('rollback.backup_skipped', { backup: s.file, reason: s.reason });
+      verified = r.result;
+    }
+    outcome.backup = verified.file;
+    outcome.version = verified.manifest.version;
+    stage('verify', 'ok', `${verified.file} verified (SHA256 ${verified.sha256.slice(0, 12)}…, ${verified.entries} entries, version ${verified.manifest.version ?? 'unknown'})`);
+    journal = {
+      id: journalId,
+      env: ctx.env,
+      backup: verified.file,
+      version: verified.manifest.version,
+      operator: ctx.operator,
+      pid: process.pid,
+      started_at: new Date(started).toISOString(),
+      phase: 'verified',
+      temp: [],
+      swaps: [],
+    };
+    writeJournal(ws, journal);
+    await testPause('verified');
+
+    // archive: the state about to be replaced, kept for a manual way back.
+    stage('archive', 'running', 'archiving the current state');
+    const existing = [...new Set([...verified.manifest.roots.map((r) => r.path), ...target.stateFiles()])].filter((p) => {
+      try {
+        lstatSync(join(ws.root, p));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    mkdirSync(ws.rollbacksDir, { recursive: true });
+    const archiveName = freeName(ws.rollbacksDir, (ms) => `pre_rollback_${ctx.env}_${fileStamp(ms)}.tar.gz`, ctx.clock.now());
+    const archivePath = join(ws.rollbacksDir, archiveName);
+    const tmpArchive = join(ws.rollbacksDir, `.${archiveName}.${process.pid}.tmp`);
+    journal.temp.push(tmpArchive);
+    try {
+      if (existing.length > 0) await tar.c({ gzip: true, file: tmpArchive, cwd: ws.root, portable: true, follow: false }, existing);
+      else await tar.c({ gzip: true, file: tmpArchive, cwd: ws.root, portable: true }, []);
+      renameSync(tmpArchive, archivePath);
+    } catch (e) {
+      rmSync(tmpArchive, { force: true });
+      throw new StepFailedError(`Could not archive the current state of ${ctx.env} to ${wsRelative(ws, archivePath)}: ${errMsg(e).replace(/\.$/, '')}.`);
+    }
+    outcome.preRollback = wsRelative(ws, archivePath);
+    journal.pre_rollback = outcome.preRollback;
+    journal.phase = 'archived';
+    writeJournal(ws, journal);
+    stage('archive', 'ok', `${outcome.preRollback} (${existing.length} paths)`);
+    await testPause('archived');
+
+    // restore: extract beside the targets, every entry checked again, then swap.
+    stage('restore', 'running', `extracting ${verified.file}`);
+    const fullManifestRoots = verified.manifest.roots;
+    journal.swaps = await stageBackup(ws, verified.path, verified.file, fullManifestRoots, journal.id, { limits });
+    journal.phase = 'staged';
+    writeJournal(ws, journal);
+    await testPause('staged');
+    await swapIn(ws, journal);
+    await testPause('swapped');
+    for (const s of journal.swaps) if (s.aside) rmSync(s.aside, { recursive: true, force: true });
+    stage('restore', 'ok', `restored ${journal.swaps.length} paths of version ${verified.manifest.version ?? 'unknown'} (staged beside the targets, swapped in by rename)`);
+
+    // restart.
+    stage('restart', 'running', `restarting the ${ctx.env} service`);
+    const lines: string[] = [];
+    try {
+      await target.restart((l) => {
+        lines.push(l);
+        log.info('rollback.restart_output', { line: l });
+      });
+    } catch (e) {
+      throw e instanceof RolloutError ? e : new StepFailedError(`Restarting ${ctx.env} failed: ${errMsg(e).replace(/\.$/, '')}.`);
+    }
+    journal.phase = 'restarted';
+    writeJournal(ws, journal);
+    stage('restart', 'ok', lines.at(-1) ?? 'restarted');
+    await testPause('restarted');
+
+    // health: N consecutive OK checks, polled fast, with a timeout.
+    const need = Math.max(1, ctx.gates.monitoring.healthOkRequired || 3);
+    const t = ctx.target.target;
+    const timeoutMs = opts.healthTimeoutMs ?? (t.kind === 'local' ? t.health_timeout_ms : 30_000);
+    stage('health', 'running', `waiting for ${need} consecutive OK health checks (timeout ${Math.round(timeoutMs / 1000)} s)`);
+    const h = await waitForHealthy(ctx.target.health, {
+      consecutive: need,
+      intervalMs: opts.healthIntervalMs ?? 250,
+      timeoutMs,
+      clock: ctx.clock,
+      onCheck: (c, streak) => {
+        log.write(c.ok ? 'info' : 'warn', 'rollback.health_check', { ok: c.ok, detail: c.detail, latency_ms: c.latencyMs, streak });
+        stage('health', 'running', `${c.ok ? 'OK' : 'not OK'} (${streak}/${need}): ${c.detail}`);
+      },
+    });
+    outcome.healthChecks = h.checks;
+    if (!h.ok) {
+      const last = h.checks.at(-1);
+      throw new StepFailedError(`${ctx.env} did not pass ${need} consecutive health checks within ${Math.round(timeoutMs / 1000)} s after the rollback (last: ${last?.detail ?? 'no check'}).`, [
+        `The restored files are in place; the state before the rollback is in ${outcome.preRollback}.`,
+      ]);
+    }
+    journal.phase = 'healthy';
+    writeJournal(ws, journal);
+    stage('health', 'ok', `${need} consecutive OK checks (${h.checks.length} checks)`);
+
+    // smoke: the post-rollback tests.
+    stage('smoke', 'running', 'post-rollback smoke tests');
+    const smokeLog = AuditLog.open(ws.logsDir, 'smoke_test', ctx.env, { runId: log.runId, now: () => ctx.clock.now() });
+    try {
+      outcome.smoke = await runSmoke(ctx, { tier: 'all', phase: 'post-rollback', log: smokeLog });
+    } finally {
+      smokeLog.close();
+    }
+    const failed = outcome.smoke.results.filter((r) => !r.ok);
+    if (failed.length > 0) {
+      throw new StepFailedError(`Post-rollback smoke tests failed in ${ctx.env}: ${failed.map((f) => `${f.id} (${f.detail})`).join(', ')}.`);
+    }
+    stage('smoke', 'ok', `${outcome.smoke.results.length} checks passed`);
+    outcome.ok = true;
+    outcome.exitCode = ExitCode.ok;
+  } catch (e) {
+    failure = e instanceof RolloutError ? e : new StepFailedError(`Rollback of ${ctx.env} failed: ${errMsg(e).replace(/\.$/, '')}.`);
+    outcome.error = redactString(failure.message);
+    outcome.exitCode = failure.exitCode;
+    const running = stages.find((s) => s.status === 'running');
+    if (running) stage(running.name, 'failed', failure.message);
+    log.error('rollback.failed', { error: failure.message, exit_code: failure.exitCode });
+  }
+
+  // Settle the journal: nothing changed (clean up), or restored (keep nothing but the result).
+  // A swap that failed half-way keeps its journal: the next run finishes it (recoverRollback).
+  if (journal && journal.phase !== 'swapping') {
+    cleanupSwaps(journal);
+    clearJournal(ws, ctx.env);
+  }
+
+  // incident: only when the environment was changed (a refused rollback changed nothing).
+  const changed = journal !== undefined && journal.phase !== 'verified' && journal.phase !== 'archived' && journal.phase !== 'staged';
+  let incidentDir: string | undefined;
+  if (changed) {
+    stage('incident', 'running', 'writing the incident record');
+    try {
+      incidentDir = await writeIncident(ctx, outcome, opts, log.path, started);
+      stage('incident', 'ok', wsRelative(ws, incidentDir));
+    } catch (e) {
+      stage('incident', 'failed', `could not write the incident record: ${errMsg(e)}`);
+    }
+  } else stage('incident', 'skipped', 'nothing was changed');
+
+  const doneDetail = await notify({
+    type: outcome.ok ? 'rollback-success' : 'rollback-failure',
+    message: outcome.ok
+      ? `Rolled back ${ctx.env} to ${outcome.version ?? 'the backup'} (${outcome.backup}); ${outcome.healthChecks.filter((c) => c.ok).length} OK health checks, smoke tests passed.`
+      : `Rollback of ${ctx.env} failed: ${outcome.error ?? 'unknown error'}`,
+    logPath: logFile,
+    ...(outcome.version ? { version: outcome.version } : {}),
+    ...(outcome.incidentId ? { incidentId: outcome.incidentId } : {}),
+  }).catch((e: unknown) => `failed: ${errMsg(e)}`);
+  stage('notify-done', 'ok', doneDetail);
+
+  outcome.durationMs = ctx.clock.now() - started;
+  log.write(outcome.ok ? 'info' : 'error', 'rollback.done', { ok: outcome.ok, backup: outcome.backup, version: outcome.version, previous_version: outcome.previousVersion, incident: outcome.incidentId, pre_rollback: outcome.preRollback, duration_ms: outcome.durationMs, exit_code: outcome.exitCode });
+  log.close();
+  // The incident keeps the final log (copied again now that the last events are written).
+  if (incidentDir) copyIfExists(log.path, join(incidentDir, 'logs', basename(log.path)));
+  // Sends still running are allowed to finish before the process ends, never to delay the rollback.
+  void Promise.allSettled(pendingSends);
+  if (failure && failure.exitCode === ExitCode.refused) throw failure;
+  return outcome;
+}
+
+function copyIfExists(from: string, to: string): void {
+  if (existsSync(from)) copyFileSync(from, to);
+}
+
+/** incidents/INC-<ts>/ through the incident service: the logs, a copy of the config, incident.json and report.md. */
+async function writeIncident(ctx: EngineContext, outcome: RollbackOutcome, opts: RollbackOptions, logPath: string, started: number): Promise<string> {
+  const healthy = outcome.healthChecks.length > 0 && outcome.stages.some((s) => s.name === 'health' && s.status === 'ok') ? outcome.healthChecks.at(-1) : undefined;
+  const rec = await openIncident(ctx.ws, {
+    env: ctx.env,
+    trigger: opts.reason
+      ? { kind: 'auto', gate: opts.reason.gate, value: opts.reason.value, threshold: opts.reason.threshold, unit: opts.reason.unit }
+      : { kind: 'manual', operator: ctx.operator, reason: 'rollout rollback' },
+    detected_at: new Date(started).toISOString(),
+    ...(healthy ? { healthy_at: new Date(healthy.at).toISOString() } : {}),
+    rollback_ok: outcome.ok,
+    ...(outcome.backup ? { backup: outcome.backup } : {}),
+    ...(outcome.previousVersion ? { version_before: outcome.previousVersion } : {}),
+    ...(outcome.version ? { version_after: outcome.version } : {}),
+    ...(outcome.smoke ? { smoke_ok: outcome.smoke.ok } : {}),
+    logs: [logPath, ...(outcome.smoke?.logPath ? [outcome.smoke.logPath] : [])],
+    now: started,
+  });
+  outcome.incidentId = rec.id;
+  return join(ctx.ws.incidentsDir, rec.id);
+}
+
+/** --dry-run: verify, plan every stage, write rollback-dryrun.log; change nothing. */
+async function planRollback(ctx: EngineContext, opts: RollbackOptions): Promise<RollbackOutcome> {
+  const started = ctx.clock.now();
+  const ws = ctx.ws;
+  const target = opts.target ?? makeTarget(ctx);
+  const stages: RollbackStage[] = [];
+  const plan = (name: RollbackStageName, detail: string, status: RollbackStage['status'] = 'planned'): void => {
+    const s = { name, status, detail: redactString(detail), at: ctx.clock.now() };
+    stages.push(s);
+    opts.onStage?.(s);
+  };
+  const current = (await target.currentVersion().catch(() => undefined)) ?? null;
+  const pending = interruptedRollback(ws, ctx.env);
+  let verified: VerifyResult | undefined;
+  let error: string | undefined;
+  let exitCode: ExitCodeT = ExitCode.ok;
+  plan('notify', 'send rollback-start (critical) on every configured channel, waiting at most ' + `${ctx.gates.notifications.rollbackWaitMs} ms`);
+  try {
+    const limits = limitsFor(ctx);
+    if (opts.backup) verified = await verifyBackup(resolveBackupArg(ws, opts.backup), { ws, limits, expectEnv: ctx.env });
+    else verified = (await newestVerifiedBackup(ws, ctx.env, limits)).result;
+    plan('verify', `${verified.file} verifies now (SHA256 ${verified.sha256.slice(0, 12)}…, version ${verified.manifest.version ?? 'unknown'}); it is verified again before the restore`, 'ok');
+  } catch (e) {
+    error = errMsg(e);
+    exitCode = e instanceof RolloutError ? e.exitCode : ExitCode.failed;
+    plan('verify', error, 'failed');
+  }
+  const roots = verified?.manifest.roots ?? [];
+  plan('archive', `archive ${[...new Set([...roots.map((r) => r.path), ...target.stateFiles()])].join(', ')} to rollbacks/pre_rollback_${ctx.env}_<ts>.tar.gz`);
+  plan('restore', roots.length ? `extract into hidden folders beside ${roots.map((r) => r.path).join(', ')}, check every file against the manifest, then swap each in by rename (${roots.filter((r) => r.kind === 'absent').map((r) => `${r.path} removed`).join(', ') || 'nothing removed'})` : 'nothing to restore');
+  plan('restart', `restart the ${ctx.env} service (${target.kind} target)`);
+  plan('health', `wait for ${Math.max(1, ctx.gates.monitoring.healthOkRequired || 3)} consecutive OK health checks`);
+  plan('smoke', `post-rollback smoke tests: ${ctx.target.smoke.filter((c) => !c.phases || c.phases.includes('post-rollback')).map((c) => c.id).join(', ') || 'none configured'}`);
+  plan('incident', 'write incidents/INC-<YYYYMMDD-HHMMSS>/ with the logs and a copy of quality-gates-config.json');
+  plan('notify-done', 'send rollback-success or rollback-failure');
+  const lines = [
+    `rollout rollback --env ${ctx.env} --dry-run`,
+    `at ${new Date(started).toISOString()} by ${ctx.operator}; deployed now: ${current ?? 'nothing'}; would restore: ${verified ? `${verified.file} (version ${verified.manifest.version ?? 'unknown'})` : 'no backup (see verify)'}`,
+    ...(ctx.production && !opts.force ? ['production: the real rollback needs --force (or a typed confirmation in a terminal)'] : []),
+    ...(pending ? [`an earlier rollback was interrupted at "${pending.phase}"; the real run settles it first`] : []),
+    ...stages.map((s, i) => `${String(i + 1).padStart(2)}. ${s.name.padEnd(12)} ${s.status === 'planned' ? '' : `[${s.status}] `}${s.detail}`),
+    'nothing was changed (dry run)',
+  ];
+  writeFileAtomic(join(ws.root, 'rollback-dryrun.log'), `${lines.map((l) => redactString(l)).join('\n')}\n`);
+  return {
+    ok: error === undefined,
+    dryRun: true,
+    exitCode,
+    backup: verified?.file ?? null,
+    version: verified?.manifest.version ?? null,
+    previousVersion: current,
+    incidentId: null,
+    stages,
+    healthChecks: [],
+    smoke: null,
+    preRollback: null,
+    logFile: null,
+    dryRunLog: 'rollback-dryrun.log',
+    ...(error ? { error } : {}),
+    durationMs: ctx.clock.now() - started,
+  };
+}
