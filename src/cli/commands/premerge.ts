@@ -1,4 +1,23 @@
-// rollout premerge: pre-merge validation arrives in its own issue; until then it refuses plainly.
-import { notAvailable } from '../not-available.js';
+// rollout premerge: pre-merge validation in a temporary copy of the workspace.
+import { runPremerge } from '../../services/premerge.js';
+import { displayPath } from '../paths.js';
+import type { CommandContext } from '../context.js';
 
-export const { run } = notAvailable('premerge', 'pre-merge validation');
+/** Run every check, print a line each, write premerge_artifacts/, exit 1 if any failed. */
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+  const ws = ctx.workspace;
+  ctx.say(`Pre-merge validation in a temporary copy of ${displayPath(ws.root) || '.'} (nothing real changes)…`);
+  const summary = await runPremerge(ws, {
+    cli: [process.execPath, process.argv[1]!],
+    ...(typeof opts.env === 'string' ? { env: opts.env } : {}),
+    onCheck: (c) => ctx.say(`  ${c.skipped ? 'SKIP' : c.ok ? 'PASS' : 'FAIL'}  ${c.title}${c.ok ? '' : ` (exit ${c.exitCode ?? '-'}): ${c.detail}`}`),
+  });
+  ctx.result({ ...summary, artifacts_dir: displayPath(ws.premergeDir) });
+  ctx.say(`${summary.ok ? 'PASSED' : 'FAILED'}: artifacts in ${displayPath(ws.premergeDir)}/ (summary.md, summary.json, ${summary.artifacts.length} files)`);
+  if (!summary.ok) {
+    const first = summary.checks.find((c) => !c.ok)!;
+    process.stderr.write(`rollout: pre-merge validation failed at "${first.title}" (exit ${first.exitCode ?? '-'}); see ${displayPath(ws.premergeDir)}/summary.md.\n`);
+    return 1;
+  }
+  return 0;
+}
