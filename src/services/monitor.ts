@@ -406,7 +406,21 @@ export class Monitor {
       const from = prev[d.gate]?.status ?? 'no-data';
       if (from !== d.status) this.emit({ type: 'gate-state', gate: d.gate, from, to: d.status, decision: d });
     }
-    for (const a of ev.actions) this.act(a, t);
+    // One outage alert for all the gates of one source, not one per gate.
+    const outage = ev.actions.filter((a) => a.kind === 'alert' && a.cause === 'source-errors');
+    for (const a of ev.actions) if (!outage.includes(a)) this.act(a, t);
+    if (outage.length) this.outageAlert(outage);
+  }
+
+  private outageAlert(actions: GateAction[]): void {
+    const names = actions.map((a) => a.gate);
+    const d = actions[0]!.decision;
+    for (const a of actions) this.log('warn', 'decision', { gate: a.gate, decision: 'alert', cause: 'source-errors', consecutive_errors: a.decision.consecutiveErrors, reason: a.decision.reason });
+    const last = this.history.latest();
+    const message = `The metrics source (${this.deps.source.description}) failed ${d.consecutiveErrors} polls in a row (${last?.sourceDetail ?? 'no detail'}): ${names.join(', ')} cannot be judged; this is not a breach and does not roll back by itself.`;
+    this.alerts++;
+    this.emit({ type: 'alert', gate: names.join(', '), cause: 'source-errors', message });
+    this.notify({ type: 'gate-warn', severity: 'warning', message, gate: { name: names.join(', '), value: null, threshold: d.threshold, unit: d.unit, windowMinutes: d.window.minutes } });
   }
 
   private act(a: GateAction, t: number): void {
@@ -608,7 +622,7 @@ export class Monitor {
       sourceProblems: this.sourceProblems,
       finalStates,
       ...(rb ? { rollback: rb } : {}),
-      logPath: this.deps.journal.path,
+      logPath: this.opts.logPathForHumans ?? this.deps.journal.path,
       resumed: this.resumed,
     };
     this.summary = summary;

@@ -1,4 +1,45 @@
-// rollout monitor: the T+60 monitor arrives in its own issue; until then it refuses plainly.
-import { notAvailable } from '../not-available.js';
+// rollout monitor --env E [--duration MIN] [--resume]: the T+60 monitor, headless. One compact
+// line per poll (NDJSON with --json); exit 0 when the window passes, 1 when a gate breached.
+import { relative } from 'node:path';
+import { UsageError } from '../../domain/errors.js';
+import { loadEngineContext } from '../../services/engine-context.js';
+import { HeadlessView, jsonEvent, jsonResult } from '../../services/monitor-format.js';
+import { createMonitorForEnv } from '../../services/monitor-wiring.js';
+import { operatorName, type CommandContext } from '../context.js';
 
-export const { run } = notAvailable('monitor', 'the T+60 monitor');
+/** Parse --duration (minutes, fractions allowed). */
+export function parseDuration(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--duration expects a number of minutes above 0, got "${String(v)}".`);
+  return n;
+}
+
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+  const durationMinutes = parseDuration(opts.duration);
+  const ws = ctx.workspace;
+  const engine = loadEngineContext(ws, opts.env as string | undefined, { operator: operatorName(opts.operator as string | undefined) });
+  const { monitor, journal } = createMonitorForEnv(engine, { ...(durationMinutes !== undefined ? { durationMinutes } : {}), resume: Boolean(opts.resume) });
+  const logPath = relative(ws.root, journal.path).split('\\').join('/');
+  const view = new HeadlessView();
+  monitor.subscribe((e) => {
+    if (ctx.flags.json) {
+      const o = jsonEvent(e, monitor.plan.t0);
+      if (o) ctx.jsonLine(o);
+    } else for (const l of view.lines(e)) ctx.say(l);
+  });
+  // Ctrl-C stops the run; the journal stays resumable with --resume.
+  const stop = (): void => monitor.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const s = await monitor.run();
+    if (ctx.flags.json) ctx.jsonLine(jsonResult(s, logPath));
+    else if (s.exitCode !== 0) process.stderr.write(`rollout: ${s.message}\n`);
+    return s.exitCode;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    journal.close();
+  }
+}
