@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../domain/fs-atomic.js';
 import type { EngineContext } from '../services/engine-context.js';
 import { checksumLine } from './checksum.js';
 import { interruptedRollback } from './journal.js';
+import { testPause } from './test-pause.js';
 import { withEnvLockReentrant } from './lock.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from './manifest.js';
 import { freeBackupName, wsRelative } from './names.js';
@@ -88,7 +89,10 @@ export async function createBackup(ctx: EngineContext, opts: BackupOptions = {})
   const ownLog = !opts.log;
   const log = opts.log ?? AuditLog.open(ctx.ws.logsDir, 'backup', ctx.env, { now: () => ctx.clock.now() });
   try {
-    return await withEnvLockReentrant(ctx.ws, ctx.env, { operator: ctx.operator, command: opts.command ?? `rollout backup --env ${ctx.env}` }, () => writeBackup(ctx, plan, log, opts, started));
+    return await withEnvLockReentrant(ctx.ws, ctx.env, { operator: ctx.operator, command: opts.command ?? `rollout backup --env ${ctx.env}` }, async () => {
+      await testPause('backup-locked');
+      return writeBackup(ctx, plan, log, opts, started);
+    });
   } catch (e) {
     log.error('backup.failed', { error: e instanceof Error ? e.message : String(e) });
     throw e;

@@ -8,16 +8,10 @@ import { StepFailedError } from '../domain/errors.js';
 import { clearJournal, writeJournal, type RollbackJournal, type SwapItem } from './journal.js';
 import type { ArchiveLimits } from './limits.js';
 import type { Manifest, ManifestRoot } from './manifest.js';
+import { testPause } from './test-pause.js';
 import { scanArchive, type ScanProgress } from './verify.js';
 
-/** Pause here when ROLLOUT_TEST_PAUSE_AT names this point (test-only: lets a test kill -9 us). */
-export async function testPause(point: string): Promise<void> {
-  if (process.env.ROLLOUT_TEST_PAUSE_AT !== point) return;
-  process.stderr.write(`ROLLOUT_TEST_PAUSED ${point}\n`);
-  await new Promise<void>(() => {
-    setInterval(() => undefined, 60_000);
-  });
-}
+export { testPause };
 
 function exists(p: string): boolean {
   try {

@@ -1,0 +1,12 @@
+// Test-only hook: when ROLLOUT_TEST_PAUSE_AT names a point (backup-locked, verified, archived,
+// staged, swapping, swapped, restarted), the process says so on stderr and waits forever there,
+// so that a test can kill -9 it at exactly that point. Never set it in real use.
+
+/** Pause here (forever) when ROLLOUT_TEST_PAUSE_AT names this point. */
+export async function testPause(point: string): Promise<void> {
+  if (process.env.ROLLOUT_TEST_PAUSE_AT !== point) return;
+  process.stderr.write(`ROLLOUT_TEST_PAUSED ${point}\n`);
+  await new Promise<void>(() => {
+    setInterval(() => undefined, 60_000);
+  });
+}
