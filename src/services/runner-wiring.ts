@@ -7,12 +7,16 @@ import { AuditLog } from '../audit/logger.js';
 import { StepFailedError } from '../domain/errors.js';
 import { createNotifier, NOTIFICATION_TYPES, type NotificationType } from '../notify/index.js';
 import type { EngineContext } from './engine-context.js';
-import type { BackupInfo, EngineOutcome, RunnerEngines } from './runner-engines.js';
-import { listBackups } from '../backup/names.js';
-
-function notLanded(what: string): never {
-  throw new StepFailedError(`${what} is not available in this version yet.`);
-}
+import type { BackupInfo, EngineOutcome, LiveSession, RunnerEngines, StepIO } from './runner-engines.js';
+import { listBackups, resolveBackupArg } from '../backup/names.js';
+import { createBackup } from '../backup/backup.js';
+import { verifyBackup } from '../backup/verify.js';
+import { deploy } from './deploy.js';
+import { rollback, type RollbackStage } from './rollback.js';
+import { runMonitorAfterDeploy } from './monitor-wiring.js';
+import { runMigrations } from '../steps/migrate.js';
+import { runSmoke } from '../steps/smoke.js';
+import { makeTarget } from '../steps/make-target.js';
 
 /** The newest backup of the environment by name (not verified here). */
 export function newestBackup(ctx: EngineContext): BackupInfo | undefined {
@@ -41,19 +45,89 @@ export async function sendNotification(ctx: EngineContext, o: { type: string; me
   }
 }
 
+function mb(n: number): string {
+  return `${(n / (1 << 20)).toFixed(1)} MB`;
+}
+
+/** Take a backup through the backup engine (the same call as `rollout backup`). */
+export async function takeBackup(ctx: EngineContext, o: { dryRun: boolean } & StepIO): Promise<EngineOutcome> {
+  const r = await createBackup(ctx, { dryRun: o.dryRun, command: `rollout run --env ${ctx.env}`, onProgress: (p) => o.onProgress({ done: p.bytesDone, total: p.bytesTotal, ...(p.file ? { label: p.file } : {}) }) });
+  if (r.dryRun) return { summary: `dry-run: would archive ${r.files} files (${mb(r.bytes)}) into ${r.file}${r.dryRunLog ? `; plan in ${r.dryRunLog}` : ''}` };
+  return { summary: `${r.file} (${mb(r.archiveBytes ?? 0)}, ${r.files} files) with its .sha256`, backup: { path: r.file, sha256: r.sha256 ?? '', bytes: r.archiveBytes ?? 0, verified: false } };
+}
+
+/** Verify a backup through the backup engine (the same call as `rollout verify`). */
+export async function checkBackup(ctx: EngineContext, o: { path?: string } & StepIO): Promise<EngineOutcome> {
+  const abs = o.path ? resolveBackupArg(ctx.ws, o.path, ctx.ws.root) : undefined;
+  const target = abs ?? (listBackups(ctx.ws.backupsDir, ctx.env)[0] ? join(ctx.ws.backupsDir, listBackups(ctx.ws.backupsDir, ctx.env)[0]!) : undefined);
+  if (!target) throw new StepFailedError(`No backup of ${ctx.env} to verify.`, [`Take one: rollout backup --env ${ctx.env}`]);
+  const r = await verifyBackup(target, { ws: ctx.ws, expectEnv: ctx.env, onProgress: (p) => o.onProgress({ done: p.bytesDone, total: p.bytesTotal }) });
+  return { summary: `${r.file} verifies: .sha256, zip structure and ${r.entries} manifest entries`, backup: { path: r.file, sha256: r.sha256, bytes: r.archiveBytes, verified: true, detail: `sha256 matches, ${r.entries} entries checked` } };
+}
+
+/** Run migrations through the migration engine (the same call as `rollout migrate`). */
+export async function migrateStep(ctx: EngineContext, o: { direction: 'forward' | 'backward'; dryRun: boolean } & StepIO): Promise<EngineOutcome> {
+  o.onSubstep(`${o.direction} migrations`, 'running');
+  const r = await runMigrations(ctx, { direction: o.direction, dryRun: o.dryRun, onLine: o.onLine });
+  const what = r.ran.length ? `${r.ran.length} migration${r.ran.length === 1 ? '' : 's'} ${o.dryRun ? 'would run' : o.direction === 'forward' ? 'applied' : 'undone'}: ${r.ran.join(', ')}` : 'nothing to migrate';
+  o.onSubstep(`${o.direction} migrations`, 'ok', what);
+  return { summary: what };
+}
+
+/** Deploy through the deploy engine; the runbook's own migrate step runs the migrations. */
+export async function deployStep(ctx: EngineContext, o: { version: string; dryRun: boolean } & StepIO): Promise<EngineOutcome> {
+  const ownMigrate = ctx.runbook.steps.some((s) => s.type === 'migrate');
+  const r = await deploy(ctx, { version: o.version, dryRun: o.dryRun, confirmed: true, migrate: !ownMigrate, onLine: o.onLine, onSubstep: o.onSubstep, signal: o.signal, command: `rollout run --env ${ctx.env} --version ${o.version}` });
+  if (!r.ok) return { summary: r.interrupted?.message ?? `the deploy of ${o.version} did not finish`, failed: true };
+  return { summary: o.dryRun ? `dry-run: planned the deploy of ${o.version}${r.from ? ` over ${r.from}` : ''}` : `${o.version} deployed${r.from ? ` (was ${r.from})` : ''}${r.healthyAfterMs !== undefined ? `, healthy after ${(r.healthyAfterMs / 1000).toFixed(1)} s` : ''}`, version: o.version };
+}
+
+/** Smoke tests through the smoke engine; in a dry-run their failures are shown, not fatal. */
+export async function smokeStep(ctx: EngineContext, o: { tier: 'critical' | 'standard' | 'all'; phase: 'pre-deploy' | 'post-deploy' | 'post-rollback'; dryRun: boolean } & StepIO): Promise<EngineOutcome> {
+  o.onSubstep(`${o.phase} smoke tests (${o.tier})`, 'running');
+  const r = await runSmoke(ctx, { tier: o.tier, phase: o.phase, onResult: (x) => o.onLine(`${x.ok ? 'PASS' : 'FAIL'} ${x.id}: ${x.detail}`) });
+  const rows = r.results.map((x) => ({ id: x.id, tier: x.tier, ok: x.ok, detail: x.detail, ms: x.ms }));
+  const passed = rows.filter((x) => x.ok).length;
+  o.onSubstep(`${o.phase} smoke tests (${o.tier})`, r.ok ? 'ok' : o.dryRun ? 'skipped' : 'failed', `${passed}/${rows.length} passed`);
+  const smoke = o.dryRun ? rows.map((x) => ({ ...x, ok: true, detail: x.ok ? x.detail : `dry-run, against what runs now: ${x.detail}` })) : rows;
+  return { summary: `${passed}/${rows.length} checks passed${o.dryRun && !r.ok ? ' (dry-run: failures not counted)' : ''}`, smoke };
+}
+
+/** The T+60 monitor after a deploy; a dry-run only describes it (training mode has its own simulated monitor). */
+export async function monitorStep(ctx: EngineContext, o: { dryRun: boolean; version?: string; onSession: (s: LiveSession) => void } & StepIO): Promise<EngineOutcome> {
+  const m = ctx.gates.monitoring;
+  if (o.dryRun) return { summary: `dry-run: a live walk watches ${ctx.gates.gates.filter((g) => g.enabled).length} gates for ${m.durationMinutes} minutes` };
+  const s = await runMonitorAfterDeploy(ctx, { ...(o.version ? { version: o.version } : {}), deployedAt: ctx.clock.now(), signal: o.signal, onMonitor: (monitor) => o.onSession({ kind: 'monitor', handle: monitor }) });
+  return { summary: s.message, failed: s.exitCode !== 0, ...(s.rollback?.incidentId ? { incidentId: s.rollback.incidentId } : {}), logPath: s.logPath };
+}
+
+/** A rollback step of a runbook (the emergency runbook), through the rollback engine. */
+export async function rollbackStep(ctx: EngineContext, o: { dryRun: boolean; reason: string; backup?: string; onSession: (s: LiveSession) => void } & StepIO): Promise<EngineOutcome> {
+  const onStage = (st: RollbackStage): void => o.onSubstep(st.name, st.status === 'planned' ? 'skipped' : st.status, st.detail);
+  const r = await rollback(ctx, { force: true, dryRun: o.dryRun, ...(o.backup ? { backup: o.backup } : {}), onStage, command: `rollout run --env ${ctx.env}` });
+  for (const h of r.healthChecks) o.onLine(`health: ${h.ok ? 'OK' : 'not OK'} (${h.detail})`);
+  const smoke = r.smoke?.results.map((x) => ({ id: x.id, tier: x.tier, ok: x.ok, detail: x.detail, ms: x.ms }));
+  return {
+    summary: r.ok ? `${r.dryRun ? 'dry-run: would restore' : 'restored'} ${r.backup ?? 'the newest verified backup'}${r.version ? ` (${r.version})` : ''}${r.incidentId ? `; incident ${r.incidentId}` : ''}` : (r.error ?? 'the rollback failed'),
+    failed: !r.ok,
+    ...(smoke ? { smoke } : {}),
+    ...(r.incidentId ? { incidentId: r.incidentId } : {}),
+  };
+}
+
 /** The engines as they are wired today. */
 export function realEngines(): RunnerEngines {
   return {
-    availableVersions: async () => notLanded('Listing releases'),
-    currentVersion: async () => undefined,
+    availableVersions: (ctx) => makeTarget(ctx).availableVersions(),
+    currentVersion: (ctx) => makeTarget(ctx).currentVersion(),
     latestBackup: (ctx) => newestBackup(ctx),
-    createBackup: async () => notLanded('The backup engine'),
-    verifyBackup: async () => notLanded('Backup verification'),
-    migrate: async () => notLanded('The migration engine'),
-    deploy: async () => notLanded('The deploy engine'),
-    smoke: async () => notLanded('The smoke tests'),
-    monitor: async () => notLanded('The T+60 monitor'),
-    rollback: async () => notLanded('The rollback engine'),
+    createBackup: takeBackup,
+    verifyBackup: checkBackup,
+    migrate: migrateStep,
+    deploy: deployStep,
+    smoke: smokeStep,
+    monitor: monitorStep,
+    rollback: rollbackStep,
     notify: (ctx, o) => sendNotification(ctx, o),
   };
 }

@@ -397,7 +397,7 @@ export class RunbookRunner {
       case 'smoke': {
         const r = await engines.smoke(ctx, { tier: step.tier, phase: step.phase, dryRun, ...io });
         const bad = r.smoke?.filter((x) => !x.ok) ?? [];
-        return bad.length ? { ...r, failed: true, summary: `${bad.length} smoke check${bad.length === 1 ? '' : 's'} failed: ${bad.map((x) => `${x.id} (${x.detail})`).join(', ')}` } : r;
+        return bad.length && !dryRun ? { ...r, failed: true, summary: `${bad.length} smoke check${bad.length === 1 ? '' : 's'} failed: ${bad.map((x) => `${x.id} (${x.detail})`).join(', ')}` } : r;
       }
       case 'monitor':
         return engines.monitor(ctx, { dryRun, ...(this.state.version ? { version: this.state.version } : {}), onSession: (session) => this.emit({ type: 'session', index, session }), ...io });

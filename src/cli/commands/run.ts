@@ -64,7 +64,8 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
         if (human && e.status !== 'running') ctx.say(`  ${e.status === 'ok' ? 'ok ' : e.status === 'failed' ? 'FAILED' : e.status}  ${e.name}${e.detail ? ` — ${e.detail}` : ''}`);
         break;
       case 'output':
-        if (human) ctx.say(`  | ${e.line}`);
+        // Smoke results are printed as a table when the step ends.
+        if (human && steps[e.index]?.type !== 'smoke') ctx.say(`  | ${e.line}`);
         break;
       case 'step-finished':
         steps[e.index]!.status = e.status;
