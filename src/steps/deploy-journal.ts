@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../domain/fs-atomic.js';
-import { processAlive } from '../lock/env-lock.js';
+import { serviceAlive } from './target-local.js';
 
 export const DEPLOY_STEPS = ['validate', 'backup', 'migrate', 'install', 'restart', 'health', 'smoke'] as const;
 export type DeployStep = (typeof DEPLOY_STEPS)[number];
@@ -61,7 +61,7 @@ export function writeDeployJournal(root: string, j: DeployJournal): void {
 export function interruptedDeploy(root: string, env: string): DeployJournal | undefined {
   const j = readDeployJournal(root, env);
   if (!j || j.status !== 'in-progress') return undefined;
-  if (j.host === hostname() && processAlive(j.pid) && j.pid !== process.pid) return undefined; // still running
+  if (j.host === hostname() && serviceAlive(j.pid) && j.pid !== process.pid) return undefined; // still running
   return j;
 }
 

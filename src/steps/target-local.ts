@@ -20,6 +20,17 @@ export type LocalTargetSpec = Extract<EnvironmentRunbook['target'], { kind: 'loc
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** True when the process runs; an exited child not yet reaped (a zombie, Linux) counts as gone. */
+export function serviceAlive(pid: number): boolean {
+  if (!processAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (macOS, Windows): kill(pid, 0) is all there is
+  }
+}
+
 /** Sort versions so that 1.10.0 comes after 1.9.0 and 1.2.0-x after 1.2.0. */
 export function compareVersions(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
@@ -122,7 +133,7 @@ export class LocalTarget implements Target {
   /** The pid of our running service, if any (a stale pid file is ignored). */
   runningPid(): number | undefined {
     const pid = readPid(this.layout);
-    return pid && processAlive(pid) ? pid : undefined;
+    return pid && serviceAlive(pid) ? pid : undefined;
   }
 
   async start(onLine?: (line: string) => void): Promise<void> {
@@ -178,7 +189,7 @@ export class LocalTarget implements Target {
 
   async stop(onLine?: (line: string) => void): Promise<void> {
     const pid = readPid(this.layout);
-    if (!pid || !processAlive(pid)) {
+    if (!pid || !serviceAlive(pid)) {
       rmSync(this.layout.pidFile, { force: true });
       return;
     }
@@ -192,12 +203,12 @@ export class LocalTarget implements Target {
     }
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && processAlive(pid)) await sleep(25);
-    if (processAlive(pid)) {
+    while (Date.now() < deadline && serviceAlive(pid)) await sleep(25);
+    if (serviceAlive(pid)) {
       process.kill(pid, 'SIGKILL');
       onLine?.(`pid ${pid} did not stop within 5 s; killed`);
       const d2 = Date.now() + 2_000;
-      while (Date.now() < d2 && processAlive(pid)) await sleep(25);
+      while (Date.now() < d2 && serviceAlive(pid)) await sleep(25);
     }
     rmSync(this.layout.pidFile, { force: true });
     onLine?.(`stopped the ${this.env} service (pid ${pid})`);

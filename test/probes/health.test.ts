@@ -1,0 +1,87 @@
+// Health probing against real HTTP servers on 127.0.0.1 and real commands.
+import { createServer, type Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkHealth, waitForHealthy, type HealthSpec } from '../../src/probes/health.js';
+import { freePort } from '../helpers/cli.js';
+
+let servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => new Promise<void>((r) => {
+    s.close(() => r());
+    s.closeAllConnections();
+  })));
+  servers = [];
+});
+
+/** A server whose answers come from a list (the last one repeats). */
+async function serve(answers: { status: number; body: string; delayMs?: number }[]): Promise<string> {
+  let i = 0;
+  const s = createServer((_req, res) => {
+    const a = answers[Math.min(i++, answers.length - 1)]!;
+    setTimeout(() => {
+      res.writeHead(a.status, { 'content-type': 'application/json' });
+      res.end(a.body);
+    }, a.delayMs ?? 0);
+  });
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const addr = s.address();
+  return `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/health`;
+}
+
+const http = (url: string, extra: Partial<Extract<HealthSpec, { kind: 'http' }>> = {}): HealthSpec => ({ kind: 'http', url, expect_status: 200, timeout_ms: 1000, json_field: 'status', expect: 'ok', ...extra });
+const ok = { status: 200, body: '{"status":"ok","version":"1.0.0"}' };
+const failing = { status: 503, body: '{"status":"failing","reason":"worker pool down"}' };
+
+describe('checkHealth', () => {
+  it('is OK on the expected status and JSON field', async () => {
+    const r = await checkHealth(http(await serve([ok])));
+    expect(r.ok).toBe(true);
+    expect(r.detail).toBe('HTTP 200, status="ok"');
+    expect(r.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports a 503 with the service\'s reason', async () => {
+    const r = await checkHealth(http(await serve([failing])));
+    expect(r).toMatchObject({ ok: false, detail: 'HTTP 503, expected 200: worker pool down' });
+  });
+
+  it('is not OK when the field has another value or the body is not JSON', async () => {
+    expect((await checkHealth(http(await serve([{ status: 200, body: '{"status":"degraded"}' }])))).detail).toBe('HTTP 200, status="degraded", expected "ok"');
+    expect((await checkHealth(http(await serve([{ status: 200, body: 'hello' }])))).detail).toBe('HTTP 200 but the body is not JSON');
+  });
+
+  it('gives up after its timeout', async () => {
+    const r = await checkHealth(http(await serve([{ ...ok, delayMs: 1500 }])), { timeoutMs: 200 });
+    expect(r).toMatchObject({ ok: false, detail: 'no answer within 200 ms' });
+  });
+
+  it('says so when nothing listens', async () => {
+    const r = await checkHealth(http(`http://127.0.0.1:${await freePort()}/health`));
+    expect(r).toMatchObject({ ok: false, detail: 'connection refused (nothing listening)' });
+  });
+
+  it('runs command checks: exit 0 is OK, other exits are not', async () => {
+    const node = JSON.stringify(process.execPath);
+    expect(await checkHealth({ kind: 'command', command: `${node} -e "console.log('fine')"`, timeout_ms: 5000 })).toMatchObject({ ok: true, detail: 'exit 0: fine' });
+    expect(await checkHealth({ kind: 'command', command: `${node} -e "console.error('down'); process.exit(3)"`, timeout_ms: 5000 })).toMatchObject({ ok: false, detail: 'exit 3: down' });
+  });
+});
+
+describe('waitForHealthy', () => {
+  it('needs N consecutive OK checks: a failure in between starts the count again', async () => {
+    const url = await serve([ok, failing, ok, ok, ok]);
+    const seen: number[] = [];
+    const r = await waitForHealthy(http(url), { consecutive: 3, intervalMs: 10, timeoutMs: 5000, onCheck: (_c, streak) => seen.push(streak) });
+    expect(r.ok).toBe(true);
+    expect(seen).toEqual([1, 0, 1, 2, 3]);
+    expect(r.checks).toHaveLength(5);
+  });
+
+  it('fails after the timeout when the service never becomes healthy', async () => {
+    const r = await waitForHealthy(http(await serve([failing])), { consecutive: 3, intervalMs: 50, timeoutMs: 400 });
+    expect(r.ok).toBe(false);
+    expect(r.checks.length).toBeGreaterThan(1);
+    expect(r.checks.every((c) => !c.ok)).toBe(true);
+  });
+});
