@@ -1,0 +1,64 @@
+// A temp workspace whose staging environment is watched through a fake dhash service of the
+// test's own on 127.0.0.1, with a short window and 0.5 s polling.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeWorkspace } from '../helpers/cli.js';
+import { FakeService, type TestServer } from '../metrics/servers.js';
+
+export interface MonitorWs {
+  root: string;
+  svc: FakeService;
+  server: TestServer;
+  cleanup: () => Promise<void>;
+  journals: () => string[];
+  journal: (name?: string) => Record<string, unknown>[];
+}
+
+/** Workspace + fake service; `metricsPath` lets a test point metrics at a faulty endpoint. */
+export async function monitorWorkspace(o: { durationMinutes?: number; metricsUrl?: string; intervalSeconds?: number } = {}): Promise<MonitorWs> {
+  const ws = await makeWorkspace();
+  const svc = new FakeService();
+  const server = await svc.serve();
+  const rb = join(ws.root, 'runbooks', 'dhash.yaml');
+  let text = readFileSync(rb, 'utf8').replaceAll(`127.0.0.1:${ws.ports.staging}/health`, `127.0.0.1:${server.port}/health`);
+  text = text.replace(`metrics: { kind: http-json, url: "http://127.0.0.1:${ws.ports.staging}/metrics" }`, `metrics: { kind: http-json, url: "${o.metricsUrl ?? `${server.url}/metrics`}", timeout_ms: 400 }`);
+  writeFileSync(rb, text);
+  const cfgPath = join(ws.root, 'quality-gates-config.json');
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { environments: Record<string, { quality_gates: Record<string, { window_minutes: number }>; monitoring: unknown }> };
+  const st = cfg.environments.staging!;
+  st.monitoring = { duration_minutes: o.durationMinutes ?? 0.05, polling: [{ interval_seconds: o.intervalSeconds ?? 0.5 }] };
+  for (const g of Object.values(st.quality_gates)) g.window_minutes = Math.min(g.window_minutes, 0.05);
+  writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
+  const logs = join(ws.root, 'logs');
+  const journals = (): string[] => {
+    try {
+      return readdirSync(logs).filter((f) => f.startsWith('monitor_staging_')).sort();
+    } catch {
+      return [];
+    }
+  };
+  return {
+    root: ws.root,
+    svc,
+    server,
+    journals,
+    journal: (name) => {
+      const n = name ?? journals().at(-1);
+      if (!n) return [];
+      return readFileSync(join(logs, n), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l) as Record<string, unknown>];
+          } catch {
+            return [];
+          }
+        });
+    },
+    cleanup: async () => {
+      await server.close();
+      ws.cleanup();
+    },
+  };
+}

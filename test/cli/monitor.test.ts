@@ -1,0 +1,113 @@
+// `rollout monitor` as a real process against a real loopback service: a line per poll, NDJSON,
+// exit codes, outages that never roll back, and kill -9 followed by --resume.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cliPath, runCli } from '../helpers/cli.js';
+import { monitorWorkspace, type MonitorWs } from './monitor-cli.js';
+
+let w: MonitorWs | undefined;
+afterEach(async () => {
+  await w?.cleanup();
+  w = undefined;
+});
+
+describe('rollout monitor', () => {
+  it('a healthy window: one line per poll, exit 0, a journal with every sample', async () => {
+    w = await monitorWorkspace();
+    const tick = setInterval(() => w!.svc.traffic(20, 300), 100);
+    const r = await runCli(['monitor', '--env', 'staging'], { cwd: w.root });
+    clearInterval(tick);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const polls = r.stdout.split('\n').filter((l) => /^T\+\d\d:\d\d poll \d+/.test(l));
+    expect(polls.length).toBeGreaterThanOrEqual(6);
+    expect(polls[0]).toContain('health OK');
+    expect(r.stdout).toMatch(/staging passed its 00:03 monitoring window/);
+    const j = w.journal();
+    expect(j.filter((e) => e.event === 'sample')).toHaveLength(polls.length);
+    expect(j.find((e) => e.event === 'monitor-done')).toMatchObject({ result: 'passed', exit_code: 0 });
+  });
+
+  it('--json prints NDJSON: a poll object per poll and a final result', async () => {
+    w = await monitorWorkspace();
+    const r = await runCli(['monitor', '--env', 'staging', '--json', '--duration', '0.03'], { cwd: w.root });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ type: 'start', env: 'staging' });
+    expect(lines.filter((l) => l.type === 'poll').length).toBeGreaterThanOrEqual(3);
+    expect(lines.at(-1)).toMatchObject({ type: 'result', ok: true, exit_code: 0, result: 'passed' });
+  });
+
+  it('a queue above the limit breaches: exit 1, one sentence on stderr, the journal names the gate', async () => {
+    w = await monitorWorkspace({ durationMinutes: 0.2 });
+    w.svc.queue = 2500;
+    const r = await runCli(['monitor', '--env', 'staging'], { cwd: w.root });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^rollout: staging: .*low_confidence_queue/);
+    const d = w.journal().find((e) => e.event === 'decision' && e.gate === 'low_confidence_queue');
+    expect(d).toMatchObject({ cause: 'breach', value: 2500, threshold: 2000, window_minutes: 0 });
+  });
+
+  it.each([
+    ['answers 500', '/500'],
+    ['hangs', '/hang'],
+    ['answers garbage', '/garbage'],
+    ['answers nothing', '/empty'],
+  ])('a metrics server that %s: error/no-data shown, no rollback, exit 0', async (_n, path) => {
+    const { faultyServer } = await import('../metrics/servers.js');
+    const bad = await faultyServer();
+    try {
+      w = await monitorWorkspace({ metricsUrl: `${bad.url}${path}`, durationMinutes: 0.06 });
+      const r = await runCli(['monitor', '--env', 'staging'], { cwd: w.root });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/metrics (ERROR|NO-DATA)/);
+      expect(r.stdout).toMatch(/ALERT .*not a breach/);
+      const j = w.journal();
+      expect(j.some((e) => e.event === 'rollback-start')).toBe(false);
+      expect(j.some((e) => e.event === 'decision' && e.cause === 'breach')).toBe(false);
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('bad usage: --duration that is not a number, --resume with nothing to resume', async () => {
+    w = await monitorWorkspace();
+    const a = await runCli(['monitor', '--env', 'staging', '--duration', 'soon'], { cwd: w.root });
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--duration expects a number of minutes/);
+    const b = await runCli(['monitor', '--env', 'staging', '--resume'], { cwd: w.root });
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/Nothing to resume for staging/);
+    const c = await runCli(['monitor', '--env', 'nowhere'], { cwd: w.root });
+    expect(c.code).toBe(2);
+  });
+
+  it('kill -9 mid-window, then --resume: same T0 and end, one journal, finishes with exit 0', async () => {
+    w = await monitorWorkspace({ durationMinutes: 0.12 });
+    const child = spawn(process.execPath, [cliPath(), 'monitor', '--env', 'staging'], { cwd: w.root, env: { ...process.env, NO_COLOR: '1', ROLLOUT_STATE_DIR: join(tmpdir(), 'rollout-test-state') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.on('close', (code, sig) => r(sig ? -1 : code)));
+    try {
+      for (let i = 0; i < 200 && w.journal().filter((e) => e.event === 'sample').length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGKILL');
+      expect(await exited).toBe(-1);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    const before = w.journal();
+    const start = before.find((e) => e.event === 'monitor-start')!;
+    expect(before.some((e) => e.event === 'monitor-done')).toBe(false);
+    const r = await runCli(['monitor', '--env', 'staging', '--resume', '--json'], { cwd: w.root });
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(result).toMatchObject({ type: 'result', result: 'passed', t0: new Date(start.t0_ms as number).toISOString(), end_at: new Date(start.end_at_ms as number).toISOString() });
+    expect(w.journals()).toHaveLength(1);
+    const after = w.journal();
+    expect(after.filter((e) => e.event === 'monitor-start')).toHaveLength(1);
+    expect(after.filter((e) => e.event === 'monitor-resume')).toHaveLength(1);
+    const seqs = after.filter((e) => e.event === 'sample').map((e) => (e.observation as { seq: number }).seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  });
+});
