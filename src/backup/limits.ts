@@ -10,7 +10,7 @@ export interface ArchiveLimits {
   maxTotalBytes: number;
   /** Most bytes of one entry once inflated. */
   maxEntryBytes: number;
-  /** Highest inflated/compressed ratio of an entry above 1 MiB (and of the whole archive). */
+  /** Highest inflated/compressed ratio of an entry (and of the whole archive) that inflates past 64 MiB. */
   maxRatio: number;
   /** Largest manifest.json (read into memory to parse). */
   maxManifestBytes: number;
@@ -23,7 +23,7 @@ export const DEFAULT_LIMITS: ArchiveLimits = {
   maxEntries: 200_000,
   maxTotalBytes: 64 * GiB,
   maxEntryBytes: 16 * GiB,
-  maxRatio: 500,
+  maxRatio: 1000,
   maxManifestBytes: 128 * 1024 ** 2,
 };
 

@@ -47,6 +47,8 @@ export interface ScanSink {
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 const MiB = 1024 * 1024;
+// Below this many inflated bytes a high ratio is harmless (a small file of zeros); above it, it is a bomb's signature.
+const RATIO_FLOOR = 64 * MiB;
 const CONCURRENCY = 4;
 
 interface ZipItem {
@@ -144,7 +146,7 @@ async function scanOpen(zf: yauzl.ZipFile, path: string, display: string, limits
     if (e.uncompressedSize > limits.maxEntryBytes) throw new RefusedError(`${display} holds "${short(clean)}" of ${e.uncompressedSize} bytes, above the per-entry limit of ${limits.maxEntryBytes} (a zip bomb?).`);
     totalBytes += e.uncompressedSize;
     if (totalBytes > limits.maxTotalBytes) throw new RefusedError(`${display} would inflate to more than ${limits.maxTotalBytes} bytes, the limit for a backup (a zip bomb?).`);
-    if (e.uncompressedSize > MiB && e.uncompressedSize / Math.max(1, e.compressedSize) > limits.maxRatio) {
+    if (e.uncompressedSize > RATIO_FLOOR && e.uncompressedSize / Math.max(1, e.compressedSize) > limits.maxRatio) {
       throw new RefusedError(`${display} holds "${short(clean)}" compressed ${Math.round(e.uncompressedSize / Math.max(1, e.compressedSize))}:1, above the limit of ${limits.maxRatio}:1 (a zip bomb?).`);
     }
     if (clean === MANIFEST_NAME && !dir) {
@@ -154,8 +156,17 @@ async function scanOpen(zf: yauzl.ZipFile, path: string, display: string, limits
     const unixMode = (e.versionMadeBy >> 8) === 3 ? (e.externalFileAttributes >>> 16) & S_IFMT : 0;
     items.set(clean, { name: clean, dir, link: unixMode === S_IFLNK, entry: e });
   }
+  // Entries whose data overlap (one compressed stream counted many times) are the trick of the
+  // non-recursive zip bombs; a real archive never shares data between entries.
+  const byOffset = [...raw].sort((a, b) => a.relativeOffsetOfLocalHeader - b.relativeOffsetOfLocalHeader);
+  for (let k = 1; k < byOffset.length; k++) {
+    const a = byOffset[k - 1]!;
+    if (a.relativeOffsetOfLocalHeader + 30 + a.fileNameLength + a.compressedSize > byOffset[k]!.relativeOffsetOfLocalHeader) {
+      throw new RefusedError(`${display} holds entries whose data overlap ("${short(entryName(a))}"), the mark of a zip bomb; refusing it.`);
+    }
+  }
   const archiveBytes = statSync(path).size;
-  if (totalBytes > 16 * MiB && totalBytes / Math.max(1, archiveBytes) > limits.maxRatio) {
+  if (totalBytes > RATIO_FLOOR && totalBytes / Math.max(1, archiveBytes) > limits.maxRatio) {
     throw new RefusedError(`${display} would inflate ${Math.round(totalBytes / archiveBytes)}:1, above the limit of ${limits.maxRatio}:1 (a zip bomb?).`);
   }
   if (!manifestEntry) throw new RefusedError(`${display} has no ${MANIFEST_NAME}, so its content cannot be checked; refusing it.`);
