@@ -75,7 +75,7 @@ const HttpHealth = z.strictObject({
   json_field: z.string().optional().describe('A field of the JSON body that must equal `expect`.'),
   expect: z.union([z.string(), z.number(), z.boolean()]).optional(),
   timeout_ms: ms('a timeout').default(2000),
-  interval_ms: ms('an interval').optional().describe('Time between checks while waiting for a healthy service (default 250 ms).'),
+  interval_ms: ms('an interval').optional().describe('Time between checks while waiting for a healthy service (default 150 ms for local targets, 1000 ms for command targets).'),
 });
 const CommandHealth = z.strictObject({ kind: z.literal('command'), command: str('a command'), timeout_ms: ms('a timeout').default(5000), interval_ms: ms('an interval').optional() });
 

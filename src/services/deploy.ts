@@ -214,7 +214,8 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
     const timeoutMs = t.health_timeout_ms;
     const h = await waitForHealthy(ctx.target.health, {
       consecutive: need,
-      intervalMs: ctx.target.health.interval_ms ?? 250,
+      // The embedded service answers in milliseconds; a real one is given more room between checks.
+      intervalMs: ctx.target.health.interval_ms ?? (t.kind === 'local' ? 150 : 1000),
       timeoutMs,
       clock: ctx.clock,
       ...(opts.signal ? { signal: opts.signal } : {}),

@@ -120,6 +120,17 @@ describe('rollout deploy on the embedded service', () => {
     expect(human.stdout).toMatch(/^staging: running 1\.1\.0 \(pid \d+\) at http:\/\/127\.0\.0\.1:\d+\/ — health OK/);
   });
 
+  it('--backup-first takes a SHA256-verified backup of the deployed state before changing it', async () => {
+    const r = await rollout('deploy', '--env', 'staging', '--version', '1.1.0', '--backup-first', '--yes', '--no-monitor', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { backup: { file: string; sha256: string }; steps: { step: string; status: string }[] };
+    expect(j.backup.file).toMatch(/^backups\/dhash_staging_\d{8}_\d{6}\.zip$/);
+    expect(readFileSync(join(ws.root, `${j.backup.file}.sha256`), 'utf8')).toBe(`${j.backup.sha256}  ${j.backup.file}\n`);
+    expect(j.steps.find((s) => s.step === 'backup')?.status).toBe('ok');
+    const v = await rollout('verify', j.backup.file);
+    expect(v.code, v.stderr).toBe(0);
+  });
+
   it('service stop leaves nothing answering; start brings the deployed release back', async () => {
     const stop = await rollout('service', 'stop', '--env', 'staging');
     expect(stop.code, stop.stderr).toBe(0);

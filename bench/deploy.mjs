@@ -1,0 +1,96 @@
+// Deploy: time from `rollout deploy` to the third OK health check of the new release, against the
+// bare start of the service process (spawn -> first OK /health) in the same run, interleaved so
+// that machine noise hits both alike. Goal: the tool adds under 1 s.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machine, median, writeSection } from './lib.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'dist', 'cli.js');
+const svc = join(root, 'dist', 'dhash-service.js');
+if (!existsSync(cli) || !existsSync(svc)) {
+  console.error('bench: dist/ is missing; run npm run build first.');
+  process.exit(2);
+}
+const N = 6;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const freePort = () => new Promise((resolve) => {
+  const s = createServer();
+  s.listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => resolve(p));
+  });
+});
+async function healthy(port) {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(500) });
+    return r.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+// A workspace with the shipped config and runbook, staging on a free port.
+const ws = mkdtempSync(join(tmpdir(), 'rollout-bench-'));
+cpSync(join(root, 'quality-gates-config.json'), join(ws, 'quality-gates-config.json'));
+cpSync(join(root, 'runbooks'), join(ws, 'runbooks'), { recursive: true });
+const port = await freePort();
+const rb = join(ws, 'runbooks', 'dhash.yaml');
+writeFileSync(rb, readFileSync(rb, 'utf8').replaceAll('7412', String(port)));
+
+// A bare deployment folder for the plain service start.
+const bareDir = join(ws, 'bare');
+mkdirSync(join(bareDir, 'releases'), { recursive: true });
+cpSync(join(root, 'releases', '1.1.0'), join(bareDir, 'releases', '1.1.0'), { recursive: true });
+symlinkSync(join('releases', '1.1.0'), join(bareDir, 'current'));
+const barePort = await freePort();
+
+async function bareStart() {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [svc, '--env', 'bare', '--port', String(barePort), '--dir', bareDir], { stdio: 'ignore' });
+  while (!(await healthy(barePort))) await sleep(5);
+  const ms = performance.now() - t0;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  return ms;
+}
+
+function deployOnce(version) {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [cli, 'deploy', '--env', 'staging', '--version', version, '--no-monitor', '--json'], { cwd: ws, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  if (r.status !== 0) throw new Error(`deploy ${version} exited ${r.status}: ${r.stderr}`);
+  const { log } = JSON.parse(r.stdout);
+  const third = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'deploy.health' && e.ok && e.streak === 3);
+  return Date.parse(third.ts) - t0;
+}
+
+const bare = [];
+const deploys = [];
+try {
+  deployOnce('1.0.0'); // first deploy: migrations, copies; not measured
+  for (let i = 0; i < N; i++) {
+    bare.push(await bareStart());
+    deploys.push(deployOnce(i % 2 ? '1.0.0' : '1.1.0'));
+  }
+} finally {
+  spawnSync(process.execPath, [cli, 'service', 'stop', '--env', 'staging'], { cwd: ws, stdio: 'ignore' });
+  rmSync(ws, { recursive: true, force: true });
+}
+const b = median(bare);
+const d = median(deploys);
+const rows = [
+  ['bare service start (spawn -> first OK /health)', b],
+  ['rollout deploy -> third OK health check', d],
+  ['added by the tool', d - b],
+];
+const table = ['| measurement | median ms |', '| --- | ---: |', ...rows.map(([n, ms]) => `| ${n} | ${ms.toFixed(0)} |`)].join('\n');
+console.log(table);
+console.log(`goal: under 1000 ms added -> ${d - b < 1000 ? 'met' : 'NOT met'}`);
+writeSection(
+  'Deploy (bench/deploy.mjs)',
+  `${machine()}, ${N} interleaved runs each (deploys alternate 1.1.0 / 1.0.0 on the embedded service; health checks every 150 ms, 3 consecutive OK required). Goal: the tool adds under 1 s; ${d - b < 1000 ? 'met' : 'NOT met'}.\n\n${table}`,
+);
