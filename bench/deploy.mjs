@@ -1,6 +1,7 @@
 // Deploy: time from `rollout deploy` to the third OK health check of the new release, against the
 // bare start of the service process (spawn -> first OK /health) in the same run, interleaved so
 // that machine noise hits both alike. Goal: the tool adds under 1 s.
+/* global setTimeout, fetch, AbortSignal, performance */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
