@@ -1,0 +1,224 @@
+// verifyBackup against real archives: good ones pass; flipped bytes, truncation, a missing or
+// malformed .sha256, and hostile archives that carry a VALID .sha256 (zip-slip, absolute and
+// drive-letter names, links out, duplicates, manifest mismatches, bombs) are refused with exit 3.
+import { copyFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createBackup } from '../../src/backup/backup.js';
+import { DEFAULT_LIMITS } from '../../src/backup/limits.js';
+import { newestVerifiedBackup, verifyBackup } from '../../src/backup/verify.js';
+import { ExitCode, RefusedError } from '../../src/domain/errors.js';
+import { makeWorkspace } from '../helpers/cli.js';
+import { craftZip, deployTree, engine, manifestFor, put, writeValidChecksum, wsOf, type CraftEntry } from './fixtures.js';
+
+let ws: { root: string; cleanup: () => void };
+beforeEach(async () => {
+  ws = await makeWorkspace();
+});
+afterEach(() => ws.cleanup());
+
+async function refusal(p: Promise<unknown>): Promise<RefusedError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(RefusedError);
+    expect((e as RefusedError).exitCode).toBe(ExitCode.refused);
+    // One sentence, no stack.
+    expect((e as Error).message.split('\n')).toHaveLength(1);
+    return e as RefusedError;
+  }
+  throw new Error('expected a refusal, but the backup verified');
+}
+
+async function goodBackup(): Promise<string> {
+  deployTree(ws.root, 'staging', '1.0.0', { 'lib/data.bin': Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 31) % 251)) });
+  return (await createBackup(engine(ws.root), {})).path;
+}
+
+const BASE = 'deployments/staging/releases';
+const good = (extra: CraftEntry[] = []): CraftEntry[] => [{ name: `${BASE}/`, dir: true }, { name: `${BASE}/ok.txt`, data: 'fine' }, ...extra];
+
+async function crafted(name: string, entries: CraftEntry[], manifest?: ReturnType<typeof manifestFor> | string): Promise<string> {
+  const p = join(ws.root, 'backups', name);
+  put(ws.root, `backups/${name}`, '');
+  await craftZip(p, entries, manifest ?? manifestFor('staging', entries, [BASE]));
+  writeValidChecksum(ws.root, p);
+  return p;
+}
+
+describe('verifyBackup', () => {
+  it('accepts a backup just taken and reports what it holds', async () => {
+    const p = await goodBackup();
+    const r = await verifyBackup(p, { ws: wsOf(ws.root) });
+    expect(r).toMatchObject({ ok: true, file: 'backups/dhash_staging_20261123_101500.zip', manifest: { env: 'staging', version: '1.0.0', operator: 'tester' } });
+    expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses a flipped byte (hash mismatch) without changing the file', async () => {
+    const p = await goodBackup();
+    const buf = readFileSync(p);
+    buf[Math.floor(buf.length / 3)] ^= 0x01;
+    writeFileSync(p, buf);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/backups\/dhash_staging_20261123_101500\.zip does not match its \.sha256/);
+    expect(readFileSync(p).equals(buf)).toBe(true);
+  });
+
+  it('refuses a truncated archive', async () => {
+    const p = await goodBackup();
+    truncateSync(p, Math.floor(statSync(p).size / 2));
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/does not match its \.sha256.*truncated or unreadable/);
+  });
+
+  it('refuses a truncated archive even when someone rewrote the .sha256 to match it', async () => {
+    const p = await goodBackup();
+    truncateSync(p, statSync(p).size - 40);
+    writeValidChecksum(ws.root, p);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/is truncated or not a zip archive/);
+  });
+
+  it('refuses a backup whose .sha256 is missing', async () => {
+    const p = await goodBackup();
+    const saved = readFileSync(`${p}.sha256`);
+    writeFileSync(`${p}.sha256.bak`, saved);
+    (await import('node:fs')).rmSync(`${p}.sha256`);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toBe('backups/dhash_staging_20261123_101500.zip.sha256 is missing, so the integrity of backups/dhash_staging_20261123_101500.zip cannot be checked.');
+  });
+
+  it.each([
+    ['not a hash at all', 'hello\n'],
+    ['a short hash', 'abc123  backups/dhash_staging_20261123_101500.zip\n'],
+    ['two lines', `${'a'.repeat(64)}  x.zip\n${'b'.repeat(64)}  y.zip\n`],
+    ['an empty file', ''],
+  ])('refuses a malformed .sha256 (%s)', async (_what, text) => {
+    const p = await goodBackup();
+    writeFileSync(`${p}.sha256`, text);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/\.sha256 is malformed/);
+  });
+
+  it('refuses a .sha256 that names another file', async () => {
+    const p = await goodBackup();
+    const [hash] = readFileSync(`${p}.sha256`, 'utf8').split(' ');
+    writeFileSync(`${p}.sha256`, `${hash}  backups/other.zip\n`);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/names "backups\/other\.zip"/);
+  });
+
+  // Hostile archives with a valid .sha256: only the deeper checks can catch these.
+  it('refuses zip-slip (a ".." entry) even with a valid .sha256', async () => {
+    const entries = good([{ name: `${BASE}/../../../evil.txt`, data: 'pwned' }]);
+    const p = await crafted('dhash_staging_20261123_101501.zip', entries);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/an entry with a "\.\." segment \("deployments\/staging\/releases\/\.\.\/\.\.\/\.\.\/evil\.txt"\)/);
+    expect(existsSync(join(ws.root, 'evil.txt'))).toBe(false);
+  });
+
+  it('refuses an absolute entry name', async () => {
+    const p = await crafted('dhash_staging_20261123_101502.zip', good([{ name: '/tmp/rollout-evil-abs.txt', data: 'x' }]));
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/an entry with an absolute path/);
+  });
+
+  it('refuses a drive-letter entry name', async () => {
+    const p = await crafted('dhash_staging_20261123_101503.zip', good([{ name: 'C:/Windows/evil.txt', data: 'x' }]));
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/an entry with a drive letter/);
+  });
+
+  it('refuses a link that points outside the workspace', async () => {
+    const p = await crafted('dhash_staging_20261123_101504.zip', good([{ name: `${BASE}/escape`, link: '../../../../../etc' }]));
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/the link "deployments\/staging\/releases\/escape" that points outside the workspace/);
+  });
+
+  it('refuses a link with an absolute target', async () => {
+    const p = await crafted('dhash_staging_20261123_101505.zip', good([{ name: `${BASE}/passwd`, link: '/etc/passwd' }]));
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/points to the absolute path \/etc\/passwd/);
+  });
+
+  it('refuses an entry written below a link (a write through the link)', async () => {
+    const entries = good([{ name: `${BASE}/lnk`, link: 'ok.txt' }, { name: `${BASE}/lnk/x.txt`, data: 'through' }]);
+    const p = await crafted('dhash_staging_20261123_101506.zip', entries);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/below the link/);
+  });
+
+  it('refuses duplicate names', async () => {
+    const entries = good([{ name: `${BASE}/ok.txt`, data: 'evil' }]);
+    const m = manifestFor('staging', good(), [BASE]);
+    const p = await crafted('dhash_staging_20261123_101507.zip', entries, m);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/holds the name "deployments\/staging\/releases\/ok\.txt" more than once/);
+  });
+
+  it('refuses an entry the manifest does not list', async () => {
+    const p = await crafted('dhash_staging_20261123_101508.zip', good([{ name: `${BASE}/extra.txt`, data: 'x' }]), manifestFor('staging', good(), [BASE]));
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/holds "deployments\/staging\/releases\/extra\.txt", which manifest\.json does not list/);
+  });
+
+  it('refuses a manifest entry missing from the archive', async () => {
+    const m = manifestFor('staging', good([{ name: `${BASE}/gone.txt`, data: 'x' }]), [BASE]);
+    const p = await crafted('dhash_staging_20261123_101509.zip', good(), m);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/lacks "deployments\/staging\/releases\/gone\.txt", which manifest\.json lists/);
+  });
+
+  it('refuses content whose SHA-256 differs from the manifest', async () => {
+    const m = manifestFor('staging', good(), [BASE]);
+    const entries = good().map((e) => (e.name.endsWith('ok.txt') ? { ...e, data: 'FINE' } : e));
+    const p = await crafted('dhash_staging_20261123_101510.zip', entries, m);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/the SHA-256 of "deployments\/staging\/releases\/ok\.txt" does not match manifest\.json/);
+  });
+
+  it('refuses an archive without a manifest, or with a malformed one', async () => {
+    const a = await crafted('dhash_staging_20261123_101511.zip', good(), undefined);
+    // craftZip writes a manifest when given one; rebuild without it.
+    await craftZip(a, good());
+    writeValidChecksum(ws.root, a);
+    expect((await refusal(verifyBackup(a, { ws: wsOf(ws.root) }))).message).toMatch(/has no manifest\.json/);
+    const b = await crafted('dhash_staging_20261123_101512.zip', good(), '{"format": "something else"}');
+    expect((await refusal(verifyBackup(b, { ws: wsOf(ws.root) }))).message).toMatch(/manifest\.json is malformed/);
+  });
+
+  it('refuses a zip bomb: an entry that inflates past the ratio limit', async () => {
+    const zeros = Buffer.alloc(80 * 1024 * 1024);
+    const entries = good([{ name: `${BASE}/bomb.bin`, data: zeros }]);
+    const p = await crafted('dhash_staging_20261123_101513.zip', entries);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/compressed \d+:1, above the limit of 1000:1 \(a zip bomb\?\)/);
+  });
+
+  it('refuses archives beyond configurable limits (entries, total size)', async () => {
+    const p = await goodBackup();
+    expect((await refusal(verifyBackup(p, { ws: wsOf(ws.root), limits: { ...DEFAULT_LIMITS, maxEntries: 3 } }))).message).toMatch(/entries, above the limit of 3/);
+    expect((await refusal(verifyBackup(p, { ws: wsOf(ws.root), limits: { ...DEFAULT_LIMITS, maxTotalBytes: 1000 } }))).message).toMatch(/would inflate to more than 1000 bytes/);
+  });
+
+  it('refuses a backup renamed to another environment', async () => {
+    const p = await goodBackup();
+    const q = join(ws.root, 'backups', 'dhash_production_20261123_101500.zip');
+    copyFileSync(p, q);
+    writeValidChecksum(ws.root, q);
+    expect((await refusal(verifyBackup(q, { ws: wsOf(ws.root) }))).message).toMatch(/is named for production but its manifest says it is a backup of staging/);
+  });
+
+  it('newestVerifiedBackup skips a corrupt newer backup and names what it skipped', async () => {
+    const older = await goodBackup();
+    const newer = join(ws.root, 'backups', 'dhash_staging_20261123_120000.zip');
+    copyFileSync(older, newer);
+    writeValidChecksum(ws.root, newer);
+    const buf = readFileSync(newer);
+    buf[100] ^= 0xff;
+    writeFileSync(newer, buf);
+    const r = await newestVerifiedBackup(wsOf(ws.root), 'staging');
+    expect(r.result.path).toBe(older);
+    expect(r.skipped).toEqual([{ file: 'backups/dhash_staging_20261123_120000.zip', reason: expect.stringMatching(/does not match its \.sha256/) }]);
+  });
+});
