@@ -80,6 +80,8 @@ export interface MonitorOptions {
   gates: EnvironmentGates;
   /** Window length; defaults to the config's duration_minutes. */
   durationMinutes?: number;
+  /** Start of the window (default: now). */
+  t0?: number;
   resume?: ResumeState;
   /** The release being watched (for notifications and the summary). */
   version?: string;
@@ -177,6 +179,7 @@ export class Monitor {
   private anyWarn = false;
   private lastCadence = '';
   private pending = new Set<Promise<unknown>>();
+  private warnAlertedAt = new Map<string, number>();
   private donePromise: Promise<MonitorSummary> | undefined;
   private summary: MonitorSummary | undefined;
   private readonly resumed: boolean;
@@ -187,7 +190,7 @@ export class Monitor {
   ) {
     const m = opts.gates.monitoring;
     const r = opts.resume;
-    const t0 = r?.t0 ?? deps.clock.now();
+    const t0 = r?.t0 ?? opts.t0 ?? deps.clock.now();
     const endAt = r?.endAt ?? t0 + (opts.durationMinutes ?? m.durationMinutes) * 60_000;
     this.plan = { t0, endAt, polling: m.polling, adaptive: m.adaptive };
     const longest = Math.max(0, ...opts.gates.gates.map((g) => g.windowMinutes));
@@ -455,6 +458,12 @@ export class Monitor {
       return;
     }
     if (a.kind === 'alert') {
+      // A gate that keeps flapping into warn alerts once per dedupe period, not on every flap.
+      if (a.cause === 'warn') {
+        const last = this.warnAlertedAt.get(a.gate);
+        if (last !== undefined && t - last < this.opts.gates.notifications.dedupeSeconds * 1000) return;
+        this.warnAlertedAt.set(a.gate, t);
+      }
       const type = a.cause === 'warn' ? 'gate-warn' : 'gate-breach';
       const msg = a.cause === 'warn' ? `${a.gate} is nearing its limit: ${where}.` : a.cause === 'source-errors' ? `The metrics source for ${a.gate} keeps failing (${d.reason}); the gate cannot be judged.` : `${a.gate} breached: ${where} (action: alert, no rollback).`;
       this.alert(a, msg, type, a.cause === 'source-errors' ? 'warning' : undefined);

@@ -1,4 +1,72 @@
-// rollout train: training mode arrives in its own issue; until then it refuses plainly.
-import { notAvailable } from '../not-available.js';
+// rollout train [--scenario S] [--speed N]: a staging drill in dry run against a scenario timeline,
+// on a clock N times faster; type r (rollback), x N (extend N minutes) or q (stop) and Enter
+// while it runs. Ends with a debrief. Exit 0 when the monitor behaved as the scenario expects.
+import { createInterface } from 'node:readline';
+import { UsageError } from '../../domain/errors.js';
+import { loadEngineContext } from '../../services/engine-context.js';
+import { HeadlessView, jsonEvent } from '../../services/monitor-format.js';
+import { TrainingSession } from '../../services/train.js';
+import { listScenarios } from '../../services/train-scenario.js';
+import { operatorName, type CommandContext } from '../context.js';
 
-export const { run } = notAvailable('train', 'training mode');
+function parseSpeed(v: unknown): number {
+  if (v === undefined) return 60;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0 || n > 100_000) throw new UsageError(`--speed expects a number from above 0 to 100000 (how many times faster than real time), got "${String(v)}".`);
+  return n;
+}
+
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+  const speed = parseSpeed(opts.speed);
+  const ws = ctx.workspace;
+  const scenario = typeof opts.scenario === 'string' ? opts.scenario : (listScenarios(ws.root)[0] ?? 'p95-regression');
+  // Training is always staging, always a dry run: nothing on any target changes.
+  const engine = loadEngineContext(ws, 'staging', { operator: operatorName(opts.operator as string | undefined) });
+  const session = new TrainingSession(engine, { scenario, speed });
+  const view = new HeadlessView();
+  session.monitor.subscribe((e) => {
+    if (ctx.flags.json) {
+      const o = jsonEvent(e, session.monitor.plan.t0);
+      if (o) ctx.jsonLine(o);
+    } else if (e.type !== 'done') for (const l of view.lines(e)) ctx.say(l);
+  });
+  ctx.say(`Training: ${session.scenario.title} — staging, dry run, ${speed}× real time. Type r + Enter to roll back, x N to extend by N minutes, q to stop.`);
+  const rl = process.stdin.readable ? createInterface({ input: process.stdin, terminal: false }) : undefined;
+  rl?.on('line', (line) => {
+    const [cmd, arg] = line.trim().toLowerCase().split(/\s+/);
+    if (cmd === 'r' || cmd === 'rollback') session.requestRollback();
+    else if (cmd === 'x' || cmd === 'extend') session.extend(Number(arg) > 0 ? Number(arg) : 10);
+    else if (cmd === 'q' || cmd === 'quit') session.stop();
+  });
+  const stop = (): void => session.stop();
+  process.once('SIGINT', stop);
+  try {
+    const d = await session.run();
+    if (ctx.flags.json) {
+      ctx.jsonLine({
+        type: 'result',
+        ok: d.expectation?.matched ?? true,
+        exit_code: d.expectation && !d.expectation.matched ? 1 : 0,
+        scenario: d.scenario,
+        speed: d.speed,
+        result: d.summary.result,
+        message: d.summary.message,
+        breaches: d.summary.breaches.map((b) => ({ gate: b.gate, minute: Math.round(((b.at - d.summary.t0) / 60_000) * 100) / 100, value: b.value, threshold: b.threshold, unit: b.unit, action: b.action })),
+        rollback: d.summary.rollback ?? null,
+        expectation: d.expectation ?? null,
+        trainee: d.trainee.map((t) => ({ minute: Math.round(((t.at - d.summary.t0) / 60_000) * 100) / 100, action: t.text })),
+        would_have: d.wouldHave,
+        log: d.logPath,
+      });
+    } else for (const l of d.lines) ctx.say(l);
+    if (d.expectation && !d.expectation.matched) {
+      process.stderr.write(`rollout: training scenario ${d.scenario} did not go as expected: ${d.expectation.text}\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', stop);
+    rl?.close();
+    process.stdin.pause();
+  }
+}

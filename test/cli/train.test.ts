@@ -1,0 +1,89 @@
+// `rollout train`: every shipped scenario, played on the real monitor at high speed, behaves as
+// it says it should; the trainee's rollback key; nothing on any target changes.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cliPath, makeWorkspace, runCli } from '../helpers/cli.js';
+
+let ws: Awaited<ReturnType<typeof makeWorkspace>> | undefined;
+afterEach(() => {
+  ws?.cleanup();
+  ws = undefined;
+});
+
+function result(stdout: string): Record<string, unknown> {
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+}
+
+describe('rollout train', () => {
+  it.each([
+    ['p95-regression', 'p95_hash_time', 12],
+    ['flapping-health', 'health_failures', 20],
+    ['slow-burn-failure-rate', 'extraction_failure_rate', 20],
+    ['queue-backlog', 'low_confidence_queue', 20],
+  ])('%s: auto-rollback by the right gate, not too early, simulated only', async (scenario, gate, notBefore) => {
+    ws = await makeWorkspace();
+    const r = await runCli(['train', '--scenario', scenario, '--speed', '3000', '--json'], { cwd: ws.root });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const res = result(r.stdout);
+    expect(res).toMatchObject({ type: 'result', ok: true, scenario, result: 'rolled-back', rollback: { trigger: 'auto', gate, dryRun: true } });
+    const breaches = res.breaches as { gate: string; minute: number }[];
+    expect(breaches[0]!.gate).toBe(gate);
+    expect(breaches[0]!.minute).toBeGreaterThanOrEqual(notBefore);
+    // Nothing changed anywhere: no deployment, backup, rollback archive or notification file.
+    for (const d of ['deployments', 'backups', 'rollbacks', 'incidents', 'notifications']) expect(existsSync(join(ws.root, d))).toBe(false);
+    expect(readdirSync(join(ws.root, 'logs')).filter((f) => f.startsWith('train_staging_'))).toHaveLength(1);
+  });
+
+  it('metrics-outage: error/no-data and an alert, never a rollback; the debrief says so', async () => {
+    ws = await makeWorkspace();
+    const r = await runCli(['train', '--scenario', 'metrics-outage', '--speed', '3000'], { cwd: ws.root });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/What happened:[\s\S]*→ error[\s\S]*alert: The metrics source .* not a breach/);
+    expect(r.stdout).toContain('No gate breached: auto-rollback would not have run.');
+    expect(r.stdout).toMatch(/As expected: the scenario calls for no rollback; no rollback ran/);
+    expect(r.stdout).not.toMatch(/rollback: requested/);
+  });
+
+  it('the trainee presses r: the same rollback path, recorded in the debrief', async () => {
+    ws = await makeWorkspace();
+    const child = spawn(process.execPath, [cliPath(), 'train', '--scenario', 'metrics-outage', '--speed', '300'], { cwd: ws.root, env: { ...process.env, NO_COLOR: '1', ROLLOUT_STATE_DIR: join(tmpdir(), 'rollout-test-state') }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!sent && /poll 3 /.test(out)) {
+        sent = true;
+        child.stdin.write('r\n');
+      }
+    });
+    const code = await new Promise<number | null>((res) => {
+      const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('close', (c) => {
+        clearTimeout(t);
+        res(c);
+      });
+    });
+    expect(code).toBe(0);
+    expect(out).toMatch(/What you did:\n\s+T\+\d\d:\d\d\s+asked for a rollback/);
+    expect(out).toMatch(/your rollback would have:/);
+    expect(out).toMatch(/You rolled back before the gates decided/);
+  });
+
+  it('bad input: unknown scenario, bad speed, broken scenario file', async () => {
+    ws = await makeWorkspace();
+    const a = await runCli(['train', '--scenario', 'nope'], { cwd: ws.root });
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/Unknown scenario "nope": runbooks\/scenarios\/ has .*p95-regression/);
+    const b = await runCli(['train', '--speed', 'fast'], { cwd: ws.root });
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/--speed expects a number/);
+    writeFileSync(join(ws.root, 'runbooks', 'scenarios', 'broken.yaml'), 'name: broken\ntitle: Broken\nbaseline: { rps: -1 }\n');
+    const c = await runCli(['train', '--scenario', 'broken'], { cwd: ws.root });
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/runbooks\/scenarios\/broken\.yaml:3: baseline\.rps: expected a number of 0 or more/);
+  });
+});
