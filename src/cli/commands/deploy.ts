@@ -2,7 +2,7 @@
 // T+60 monitor unless --no-monitor.
 import { createInterface } from 'node:readline/promises';
 import { deploy, deployVersion, type DeployEvent } from '../../services/deploy.js';
-import { loadEngineContext } from '../../services/engine-context.js';
+import { loadEngineContext, type EngineContext } from '../../services/engine-context.js';
 import { smokeTable } from '../../steps/smoke.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';
@@ -54,12 +54,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   if (r.smoke) for (const l of smokeTable(r.smoke.results)) ctx.say(`    ${l}`);
   ctx.say(`Deployed ${r.version} to ${r.env}${r.from ? ` (was ${r.from})` : ''}: healthy after ${((r.healthyAfterMs ?? 0) / 1000).toFixed(1)} s${r.url ? ` at ${r.url}` : ''}. Log: ${displayPath(r.logPath)}`);
 
-  let monitorNote: string | null = null;
-  if (opts.monitor !== false) {
-    monitorNote = 'The T+60 monitor is not available yet in this version; start it later with `rollout monitor --env ' + r.env + '` once it lands (use --no-monitor to skip this note).';
-    ctx.say(monitorNote);
-  }
-  ctx.result({
+  const deployJson = {
     ok: true,
     dry_run: false,
     env: r.env,
@@ -73,7 +68,33 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     smoke: r.smoke?.results ?? [],
     log: r.logPath,
     interrupted: r.interrupted ?? null,
-    monitor: monitorNote ? 'not-available' : 'skipped',
-  });
-  return 0;
+  };
+  if (opts.monitor === false) {
+    ctx.result({ ...deployJson, monitor: null });
+    return 0;
+  }
+  return monitorAfterDeploy(ctx, engine, r.version, deployJson);
+}
+
+/** The T+60 monitor right after the deploy; its exit code (0 passed, 1 a gate breached) is the command's. */
+async function monitorAfterDeploy(ctx: CommandContext, engine: EngineContext, version: string, deployJson: Record<string, unknown>): Promise<number> {
+  const { runMonitorAfterDeploy } = await import('../../services/monitor-wiring.js');
+  const { HeadlessView, jsonResult } = await import('../../services/monitor-format.js');
+  const view = new HeadlessView();
+  ctx.say(`Starting the T+60 monitor for ${engine.env} (Ctrl-C stops it; resume with rollout monitor --env ${engine.env} --resume).`);
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const s = await runMonitorAfterDeploy(engine, { version, signal: ac.signal, onEvent: (e) => {
+      for (const l of view.lines(e)) ctx.say(l);
+    } });
+    ctx.result({ ...deployJson, ok: s.exitCode === 0, monitor: jsonResult(s, displayPath(s.logPath)) });
+    if (s.exitCode !== 0) process.stderr.write(`rollout: ${s.message}\n`);
+    return s.exitCode;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }

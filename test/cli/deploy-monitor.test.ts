@@ -1,0 +1,45 @@
+// rollout deploy without --no-monitor runs the T+60 monitor after the deploy, with a short window
+// from the workspace's own config: a healthy release passes (exit 0), a bad one breaches (exit 1).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeWorkspace, runCli } from '../helpers/cli.js';
+import { killServices, portOpen } from '../demo/service-helpers.js';
+
+let ws: Awaited<ReturnType<typeof makeWorkspace>>;
+const rollout = (...args: string[]) => runCli(args, { cwd: ws.root });
+
+beforeAll(async () => {
+  ws = await makeWorkspace();
+  const p = join(ws.root, 'quality-gates-config.json');
+  const cfg = JSON.parse(readFileSync(p, 'utf8')) as { environments: Record<string, { monitoring: Record<string, unknown>; quality_gates: Record<string, { window_minutes: number }> }> };
+  const staging = cfg.environments.staging!;
+  staging.monitoring = { duration_minutes: 0.06, polling: [{ interval_seconds: 0.5 }] };
+  for (const g of Object.values(staging.quality_gates)) g.window_minutes = Math.min(g.window_minutes, 0.05);
+  writeFileSync(p, JSON.stringify(cfg, null, 2));
+});
+afterAll(async () => {
+  await killServices(ws.root);
+  ws.cleanup();
+});
+
+describe('rollout deploy, then the monitor', () => {
+  it('passes the window with a healthy release (exit 0)', async () => {
+    const r = await rollout('deploy', '--env', 'staging', '--version', '1.1.0', '--yes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Deployed 1\.1\.0 to staging/);
+    expect(r.stdout).toMatch(/Starting the T\+60 monitor for staging/);
+    expect(r.stdout).toMatch(/staging passed its .* monitoring window: no gate breached/);
+  });
+
+  it('breaches a gate with a bad release (exit 1) and says which', async () => {
+    const r = await rollout('deploy', '--env', 'staging', '--version', '1.2.0-backlog', '--yes', '--json');
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout) as { ok: boolean; version: string; monitor: Record<string, unknown> };
+    expect(j).toMatchObject({ ok: false, version: '1.2.0-backlog' });
+    expect(JSON.stringify(j.monitor)).toContain('low_confidence_queue');
+    expect(r.stderr).toMatch(/^rollout: .*low_confidence_queue/m);
+    await rollout('service', 'stop', '--env', 'staging');
+    expect(await portOpen(ws.ports.staging!)).toBe(false);
+  });
+});
