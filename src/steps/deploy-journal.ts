@@ -29,7 +29,7 @@ export interface DeployJournal {
   host: string;
   started_at: string;
   updated_at: string;
-  status: 'in-progress' | 'done' | 'failed';
+  status: 'in-progress' | 'done' | 'failed' | 'superseded';
   step: DeployStep;
   steps: JournalStep[];
   error?: string;
@@ -80,4 +80,14 @@ export function describeInterruptedDeploy(j: DeployJournal, state: { deployed?: 
 export function newDeployJournal(env: string, to: string, from: string | undefined, operator: string): DeployJournal {
   const now = new Date().toISOString();
   return { id: `${Date.now().toString(36)}-${process.pid}`, env, to_version: to, ...(from ? { from_version: from } : {}), operator, pid: process.pid, host: hostname(), started_at: now, updated_at: now, status: 'in-progress', step: 'validate', steps: [] };
+}
+
+/** Mark an interrupted deploy as dealt with (a rollback restored the environment); no-op otherwise. */
+export function supersedeInterruptedDeploy(root: string, env: string, by: string): DeployJournal | undefined {
+  const j = interruptedDeploy(root, env);
+  if (!j) return undefined;
+  j.status = 'superseded';
+  j.error = `superseded by ${by}`;
+  writeDeployJournal(root, j);
+  return j;
 }
