@@ -57,7 +57,7 @@ describe('verifyBackup', () => {
   it('refuses a flipped byte (hash mismatch) without changing the file', async () => {
     const p = await goodBackup();
     const buf = readFileSync(p);
-    buf[Math.floor(buf.length / 3)] ^= 0x01;
+    buf[Math.floor(buf.length / 3)]! ^= 0x01;
     writeFileSync(p, buf);
     const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
     expect(e.message).toMatch(/backups\/dhash_staging_20261123_101500\.zip does not match its \.sha256/);
@@ -215,7 +215,7 @@ describe('verifyBackup', () => {
     copyFileSync(older, newer);
     writeValidChecksum(ws.root, newer);
     const buf = readFileSync(newer);
-    buf[100] ^= 0xff;
+    buf[100]! ^= 0xff;
     writeFileSync(newer, buf);
     const r = await newestVerifiedBackup(wsOf(ws.root), 'staging');
     expect(r.result.path).toBe(older);

@@ -65,7 +65,7 @@ describe('rollout rollback', () => {
     copyFileSync(join(ws.root, `${goodBackup}.sha256`), `${bad}.sha256`);
     writeFileSync(`${bad}.sha256`, readFileSync(`${bad}.sha256`, 'utf8').replace(goodBackup, 'backups/dhash_staging_29991231_235959.zip'));
     const buf = readFileSync(bad);
-    buf[200] ^= 0x01;
+    buf[200]! ^= 0x01;
     writeFileSync(bad, buf);
     const r = await rollout('rollback', '--env', 'staging', '--backup', 'backups/dhash_staging_29991231_235959.zip');
     expect(r.code).toBe(3);
