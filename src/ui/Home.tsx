@@ -1,7 +1,7 @@
 // The home screen: choose runbook, environment and mode; the operator's name is remembered.
 import React, { useReducer, useEffect } from 'react';
-import { Box, Text, useApp, useInput } from 'ink';
-import { HOME_KEYS, actionFor, hintLine, keyName } from './keymap.js';
+import { Box, Text, useInput } from 'ink';
+import { HOME_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
 import { homeReducer, initialHome, selection, MODES, type HomeState, type RunbookChoice } from './home-state.js';
 
 export interface HomeProps {
@@ -32,7 +32,6 @@ function Column({ title, items, selected, focused, danger }: { title: string; it
 /** The first screen of the TUI. */
 export function Home({ runbooks, remembered, workspace, onDone }: HomeProps): React.JSX.Element {
   const [s, dispatch] = useReducer(homeReducer, initialHome(runbooks, remembered));
-  const { exit } = useApp();
   useInput((input, key) => {
     if (s.editing) {
       if (key.return) dispatch({ type: 'submit' });
@@ -46,15 +45,14 @@ export function Home({ runbooks, remembered, workspace, onDone }: HomeProps): Re
       }
       return;
     }
-    const action = actionFor(HOME_KEYS, keyName(input, key));
-    if (action) dispatch({ type: 'key', action });
+    for (const name of keyNames(input, key)) {
+      const action = actionFor(HOME_KEYS, name);
+      if (action) dispatch({ type: 'key', action });
+    }
   });
   useEffect(() => {
-    if (s.done) {
-      onDone(s);
-      exit();
-    }
-  }, [s, onDone, exit]);
+    if (s.done) onDone(s);
+  }, [s, onDone]);
   const sel = selection(s);
   const prod = Boolean(sel.runbook && sel.env && sel.runbook.production.includes(sel.env));
   const training = sel.mode === 'training';

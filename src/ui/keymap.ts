@@ -23,6 +23,59 @@ export const HOME_KEYS: KeyBinding<HomeAction>[] = [
   { keys: ['q', 'escape'], hint: 'q', help: 'quit', action: 'quit' },
 ];
 
+export type ChecklistAction = 'up' | 'down' | 'tick' | 'fix' | 'recheck' | 'continue' | 'help' | 'abort';
+
+/** The artifacts checklist's keys. */
+export const CHECKLIST_KEYS: KeyBinding<ChecklistAction>[] = [
+  { keys: ['up', 'k'], hint: '↑↓', help: 'move between items', action: 'up' },
+  { keys: ['down', 'j'], hint: '', help: '', action: 'down' },
+  { keys: ['space', 'x'], hint: 'space', help: 'tick (or untick) a manual item you have checked', action: 'tick' },
+  { keys: ['b'], hint: 'b', help: 'backup: create the missing backup now (through the backup engine)', action: 'fix' },
+  { keys: ['r'], hint: 'r', help: 'recheck the automatic items', action: 'recheck' },
+  { keys: ['return'], hint: 'enter', help: 'continue once nothing required is missing', action: 'continue' },
+  { keys: ['?'], hint: '?', help: 'help', action: 'help' },
+  { keys: ['q', 'escape'], hint: 'q', help: 'quit: stop the walk here (nothing has changed yet)', action: 'abort' },
+];
+
+export type WalkAction = 'log' | 'help' | 'stop';
+
+/** Keys while a step runs. */
+export const WALK_KEYS: KeyBinding<WalkAction>[] = [
+  { keys: ['l'], hint: 'l', help: 'log: show more of the command output', action: 'log' },
+  { keys: ['?'], hint: '?', help: 'help', action: 'help' },
+  { keys: ['q', 'ctrl-c'], hint: 'q', help: 'stop after the current step (it finishes or reverts safely; resume later)', action: 'stop' },
+];
+
+export type ConfirmAction = 'yes' | 'no';
+
+/** Keys of a yes/no confirmation (outside production; production types the environment's name). */
+export const CONFIRM_KEYS: KeyBinding<ConfirmAction>[] = [
+  { keys: ['y'], hint: 'y', help: 'yes, go ahead', action: 'yes' },
+  { keys: ['n', 'escape', 'q'], hint: 'n', help: 'no, change nothing', action: 'no' },
+];
+
+export type MonitorAction = 'up' | 'down' | 'rollback' | 'extend' | 'notify' | 'log' | 'help' | 'quit';
+
+/** The monitor screen's keys. */
+export const MONITOR_KEYS: KeyBinding<MonitorAction>[] = [
+  { keys: ['up', 'k'], hint: '↑↓', help: 'select a gate for the large chart', action: 'up' },
+  { keys: ['down', 'j'], hint: '', help: '', action: 'down' },
+  { keys: ['r'], hint: 'r', help: 'rollback: restore the newest verified backup (asks first)', action: 'rollback' },
+  { keys: ['e'], hint: 'e', help: 'extend the window by 15 minutes', action: 'extend' },
+  { keys: ['n'], hint: 'n', help: 'notify: send a test notification on every channel', action: 'notify' },
+  { keys: ['l'], hint: 'l', help: 'log pane on or off', action: 'log' },
+  { keys: ['?'], hint: '?', help: 'help', action: 'help' },
+  { keys: ['q', 'escape'], hint: 'q', help: 'quit (asks first while the window runs)', action: 'quit' },
+];
+
+export type DoneAction = 'quit' | 'help';
+
+/** Keys once a walk or a rollback is over. */
+export const DONE_KEYS: KeyBinding<DoneAction>[] = [
+  { keys: ['q', 'return', 'escape'], hint: 'q', help: 'quit', action: 'quit' },
+  { keys: ['?'], hint: '?', help: 'help', action: 'help' },
+];
+
 /** The key name Ink reports for an input event, in the table's vocabulary. */
 export function keyName(input: string, key: { upArrow?: boolean; downArrow?: boolean; leftArrow?: boolean; rightArrow?: boolean; return?: boolean; escape?: boolean; tab?: boolean; shift?: boolean; ctrl?: boolean }): string {
   if (key.upArrow) return 'up';
@@ -33,7 +86,20 @@ export function keyName(input: string, key: { upArrow?: boolean; downArrow?: boo
   if (key.escape) return 'escape';
   if (key.tab) return key.shift ? 'shift-tab' : 'tab';
   if (key.ctrl && input) return `ctrl-${input}`;
+  if (input === ' ') return 'space';
   return input;
+}
+
+type InkKey = Parameters<typeof keyName>[1];
+
+/**
+ * Every key name in one input event. A fast typist, a paste or tmux send-keys can deliver several
+ * keys in one chunk ("jj " or "y\r"); each is handled in turn.
+ */
+export function keyNames(input: string, key: InkKey): string[] {
+  const special = key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.escape || key.tab || key.ctrl;
+  if (special || input.length <= 1) return [keyName(input, key)];
+  return [...input].map((ch) => (ch === '\r' || ch === '\n' ? 'return' : ch === ' ' ? 'space' : ch));
 }
 
 /** The action bound to a key, if any. */

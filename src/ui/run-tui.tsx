@@ -1,14 +1,22 @@
-// Starts the Ink TUI: loads the workspace's runbooks, remembers the operator and last choices
-// with conf, and renders the home screen.
+// Starts the Ink TUI: loads the workspace's runbooks, remembers the operator and last choices with
+// conf, and wires the screens to the runner and the engines. Ctrl-C, SIGTERM and SIGHUP stop the
+// walk after its current step (the engines finish or revert it), so no environment is left locked
+// or half-changed; the process exits only once the walk has settled.
 import React from 'react';
 import { render } from 'ink';
 import { basename, join } from 'node:path';
-import { Home } from './Home.js';
-import type { HomeState, RunbookChoice } from './home-state.js';
+import { App, type TuiServices } from './App.js';
+import type { RunbookChoice } from './home-state.js';
 import { selection } from './home-state.js';
 import { listRunbooks, loadRunbook } from '../config/runbook.js';
 import type { CommandContext } from '../cli/context.js';
 import { loadPrefs, savePrefs } from './prefs.js';
+import { loadEngineContext, type EngineContext } from '../services/engine-context.js';
+import { RunbookRunner } from '../services/runner.js';
+import type { LiveSession, RunnerEngines } from '../services/runner-engines.js';
+import { MonitorFeed, type MonitorLike } from './monitor-feed.js';
+import type { MonitorActions } from './Monitor.js';
+import type { PromptBroker } from './prompt-broker.js';
 
 /** Load the runbooks offered on the home screen (invalid ones are errors, as everywhere). */
 export function runbookChoices(runbooksDir: string): RunbookChoice[] {
@@ -19,21 +27,98 @@ export function runbookChoices(runbooksDir: string): RunbookChoice[] {
   });
 }
 
+/** The monitor screen's actions through the services: find the backup a rollback restores, send a test notification. */
+export async function monitorActionsFor(ctx: EngineContext): Promise<MonitorActions> {
+  const { newestVerifiedBackup } = await import('../backup/verify.js');
+  const { sendNotification } = await import('../services/runner-wiring.js');
+  return {
+    findBackup: async () => {
+      const r = await newestVerifiedBackup(ctx.ws, ctx.env);
+      const v = r.result;
+      const skipped = r.skipped.length ? `; ${r.skipped.length} newer backup${r.skipped.length === 1 ? '' : 's'} failed verification and ${r.skipped.length === 1 ? 'is' : 'are'} skipped` : '';
+      return { file: v.file, detail: `sha256 ${v.sha256.slice(0, 16)}… matches its .sha256, zip and ${v.entries} manifest entries check out (version ${v.manifest.version ?? 'unknown'}, taken ${v.manifest.created_at})${skipped}` };
+    },
+    sendTest: async () => (await sendNotification(ctx, { type: 'test', message: `Test notification from the ${ctx.env} monitor screen (operator ${ctx.operator}).`, dryRun: false })).summary,
+  };
+}
+
+/** Real services for the app. */
+export function tuiServices(ws: CommandContext['workspace'], engines: RunnerEngines, actions: (ctx: EngineContext) => MonitorActions, track: TuiServices['running']): TuiServices {
+  const feeds = new WeakMap<object, MonitorFeed>();
+  return {
+    context: (runbook, env, operator) => loadEngineContext(ws, env, { runbook, operator }),
+    versions: async (ctx) => {
+      const [available, current] = await Promise.all([engines.availableVersions(ctx).catch(() => []), engines.currentVersion(ctx).catch(() => undefined)]);
+      return { available, ...(current ? { current } : {}) };
+    },
+    runner: (ctx, o) => {
+      // The demo set-up is a walk of its own: deploy 1.0.0, then a first backup, journaled like any walk.
+      const c: EngineContext = o.setup ? { ...ctx, runbook: { ...ctx.runbook, name: 'demo-setup', title: 'Demo set-up', steps: [{ id: 'deploy', type: 'deploy', optional: false, title: `Deploy ${o.version ?? '1.0.0'}` }, { id: 'backup', type: 'backup', optional: false, title: 'First backup' }] } } : ctx;
+      const r = new RunbookRunner(c, { engines, prompts: o.broker, dryRun: o.dryRun, ...(o.version ? { version: o.version } : {}), yes: Boolean(o.setup), command: o.setup ? 'rollout (TUI demo set-up)' : 'rollout (TUI)', face: 'tui', ...(o.resume ? { resume: true } : {}) });
+      r.subscribe((e) => {
+        // Subscribe to a live monitor the moment it exists, so its first events are kept.
+        if (e.type === 'session' && e.session.kind === 'monitor' && !feeds.has(e.session.handle as object)) feeds.set(e.session.handle as object, new MonitorFeed(e.session.handle as MonitorLike, c.env, o.version));
+      });
+      return r;
+    },
+    feed: (s: LiveSession) => feeds.get(s.handle as object),
+    monitorActions: actions,
+    savePrefs: (s) => {
+      const sel = selection(s);
+      savePrefs({ operator: s.operator, ...(sel.runbook ? { runbook: sel.runbook.name } : {}), ...(sel.env ? { env: sel.env } : {}), mode: sel.mode });
+    },
+    running: track,
+  };
+}
+
 /** Run the TUI until the operator quits; returns the exit code. */
 export async function runTui(ctx: CommandContext): Promise<number> {
   const ws = ctx.workspace;
   const runbooks = runbookChoices(ws.runbooksDir);
   const prefs = loadPrefs();
-  let final: HomeState | undefined;
-  const app = render(<Home runbooks={runbooks} remembered={prefs} workspace={ws.root} onDone={(s) => (final = s)} />, { exitOnCtrlC: true });
-  await app.waitUntilExit();
-  if (!final) return 0;
-  const sel = selection(final);
-  savePrefs({ operator: final.operator, runbook: sel.runbook?.name, env: sel.env, mode: sel.mode });
-  if (final.done === 'start' && sel.runbook && sel.env) {
-    const dry = sel.mode === 'training' ? ' --dry-run' : '';
-    process.stdout.write(`The guided walk is not in this version yet. The same rollout, headless:\n  rollout run ${sel.runbook.name} --env ${sel.env}${dry} --operator "${final.operator}"\n`);
-    return 2;
+  const { realEngines } = await import('../services/runner-wiring.js');
+  const engines = realEngines();
+  let current: { runner?: RunbookRunner; broker?: PromptBroker; result?: Promise<{ exitCode: number }> } = {};
+  const actionsCache = new Map<string, MonitorActions>();
+  const actions = (c: EngineContext): MonitorActions => {
+    const key = `${c.runbook.name}/${c.env}`;
+    let a = actionsCache.get(key);
+    if (!a) {
+      const p = monitorActionsFor(c);
+      a = { findBackup: async () => (await p).findBackup(), sendTest: async () => (await p).sendTest() };
+      actionsCache.set(key, a);
+    }
+    return a;
+  };
+  const services = tuiServices(ws, engines, actions, (runner, broker, result) => {
+    current = { ...(runner ? { runner } : {}), ...(broker ? { broker } : {}), ...(result ? { result } : {}) };
+  });
+  let code = 0;
+  const stop = (): void => {
+    current.runner?.abort();
+    current.broker?.cancel();
+  };
+  const app = render(<App runbooks={runbooks} remembered={prefs} workspace={ws.root} services={services} onExit={(c) => (code = c)} />, { exitOnCtrlC: false });
+  const onSignal = (): void => {
+    stop();
+    // With no walk running there is nothing to finish: leave at once; else leave once it settled.
+    if (!current.runner || !current.result) app.unmount();
+    else void current.result.finally(() => app.unmount());
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  try {
+    await app.waitUntilExit();
+    // A walk still running (quit from a finished screen cannot happen; a signal can): let it settle.
+    if (current.runner && current.result) {
+      stop();
+      await current.result.catch(() => undefined);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
-  return 0;
+  return code;
 }

@@ -1,0 +1,247 @@
+// The TUI's screens in order: home, the demo set-up offer on a fresh checkout, the release choice,
+// the walk (which turns into the monitor screen during the monitor step). All work goes through
+// the runner and the engines (TuiServices); this file only decides which screen shows.
+import React, { useCallback, useEffect, useState } from 'react';
+import { Box, Text, useApp, useInput } from 'ink';
+import Spinner from 'ink-spinner';
+import { Home } from './Home.js';
+import { selection, type HomeState, type RunbookChoice } from './home-state.js';
+import { Walk } from './Walk.js';
+import { MonitorScreen } from './Monitor.js';
+import { PromptBroker } from './prompt-broker.js';
+import { initialWalk } from './walk-state.js';
+import { Banner } from './Banner.js';
+import type { RunbookRunner } from '../services/runner.js';
+import type { EngineContext } from '../services/engine-context.js';
+import type { LiveSession } from '../services/runner-engines.js';
+import type { MonitorFeed } from './monitor-feed.js';
+import type { MonitorActions } from './Monitor.js';
+
+/** What the app asks of the services (wired in run-tui.tsx; faked in tests). */
+export interface TuiServices {
+  context(runbook: string, env: string, operator: string): EngineContext;
+  versions(ctx: EngineContext): Promise<{ available: string[]; current?: string }>;
+  /** A runner for a walk; `setup` walks the demo set-up (deploy 1.0.0, first backup) instead of the runbook. */
+  runner(ctx: EngineContext, o: { dryRun: boolean; version?: string; broker: PromptBroker; setup?: boolean; resume?: boolean }): RunbookRunner;
+  /** The feed of a monitor session (created the moment the runner reported it). */
+  feed(session: LiveSession): MonitorFeed | undefined;
+  monitorActions(ctx: EngineContext): MonitorActions;
+  savePrefs(s: HomeState): void;
+  /** Register the walk that runs now, so that Ctrl-C and signals stop it safely. */
+  running(r: RunbookRunner | undefined, broker: PromptBroker | undefined, result?: Promise<{ exitCode: number }>): void;
+}
+
+type Phase =
+  | { kind: 'home' }
+  | { kind: 'loading'; text: string }
+  | { kind: 'demo'; ctx: EngineContext; training: boolean; operator: string }
+  | { kind: 'release'; ctx: EngineContext; training: boolean; operator: string; available: string[]; current?: string; cursor: number }
+  | { kind: 'walk'; ctx: EngineContext; training: boolean; operator: string; runner: RunbookRunner; broker: PromptBroker; setup: boolean; version?: string }
+  | { kind: 'error'; message: string };
+
+export interface AppProps {
+  runbooks: RunbookChoice[];
+  remembered: { runbook?: string; env?: string; mode?: string; operator?: string };
+  workspace: string;
+  services: TuiServices;
+  onExit: (code: number) => void;
+}
+
+const DEMO_VERSION = '1.0.0';
+
+function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup' | 'skip' | 'quit') => void }): React.JSX.Element {
+  useInput((input, key) => {
+    if (input === 'y' || key.return) onAnswer('setup');
+    else if (input === 's' || input === 'n') onAnswer('skip');
+    else if (input === 'q' || key.escape) onAnswer('quit');
+  });
+  return (
+    <Box flexDirection="column" borderStyle="round" paddingX={1}>
+      <Text bold>Nothing is deployed on {ctx.env} yet.</Text>
+      <Text wrap="wrap">
+        Set the demo up? This deploys release {DEMO_VERSION} of the embedded dhash service on {ctx.target.target.kind === 'local' ? `127.0.0.1:${ctx.target.target.port}` : ctx.env} and takes a first verified backup, through the same deploy and backup engines as rollout deploy and rollout backup.
+      </Text>
+      <Text wrap="wrap">Then walk a rollout of 1.1.0 (healthy), or of a 1.2.0-* release to watch the automatic rollback.</Text>
+      <Text dimColor>y set it up  s skip  q quit</Text>
+    </Box>
+  );
+}
+
+function ReleaseChoice({ p, onPick, onBack }: { p: Extract<Phase, { kind: 'release' }>; onPick: (v: string) => void; onBack: () => void }): React.JSX.Element {
+  const [cursor, setCursor] = useState(p.cursor);
+  useInput((input, key) => {
+    if (key.upArrow || input === 'k') setCursor((c) => (c + p.available.length - 1) % p.available.length);
+    else if (key.downArrow || input === 'j') setCursor((c) => (c + 1) % p.available.length);
+    else if (key.return) onPick(p.available[cursor]!);
+    else if (key.escape || input === 'q') onBack();
+  });
+  return (
+    <Box flexDirection="column">
+      <Text bold>
+        Release to roll out on {p.ctx.env}
+        {p.current ? ` (deployed now: ${p.current})` : ' (nothing deployed)'}
+      </Text>
+      {p.available.map((v, i) => (
+        <Text key={v} inverse={i === cursor} color={/^1\.2\.0-/.test(v) ? 'yellow' : undefined}>
+          {i === cursor ? '> ' : '  '}
+          {v}
+          {v === p.current ? ' (deployed)' : ''}
+          {v === p.ctx.target.default_version ? ' (runbook default)' : ''}
+          {/^1\.2\.0-/.test(v) ? ' — a bad release: watch the gates trip and the automatic rollback' : ''}
+        </Text>
+      ))}
+      <Text dimColor>↑↓ choose  enter walk the runbook  esc back</Text>
+    </Box>
+  );
+}
+
+/** The whole TUI. */
+export function App({ runbooks, remembered, workspace, services, onExit }: AppProps): React.JSX.Element {
+  const [phase, setPhase] = useState<Phase>({ kind: 'home' });
+  const [prefs, setPrefs] = useState(remembered);
+  const { exit } = useApp();
+  const quit = useCallback(
+    (code: number) => {
+      onExit(code);
+      exit();
+    },
+    [onExit, exit],
+  );
+
+  const startWalk = useCallback(
+    (ctx: EngineContext, training: boolean, operator: string, o: { version?: string; setup?: boolean }) => {
+      const broker = new PromptBroker();
+      let runner: RunbookRunner;
+      try {
+        runner = services.runner(ctx, { dryRun: training && !o.setup, ...(o.version ? { version: o.version } : {}), broker, ...(o.setup ? { setup: true } : {}) });
+      } catch (e) {
+        setPhase({ kind: 'error', message: e instanceof Error ? e.message : String(e) });
+        return;
+      }
+      setPhase({ kind: 'walk', ctx, training: training && !o.setup, operator, runner, broker, setup: Boolean(o.setup), ...(o.version ? { version: o.version } : {}) });
+    },
+    [services],
+  );
+
+  const chooseRelease = useCallback(
+    async (ctx: EngineContext, training: boolean, operator: string) => {
+      setPhase({ kind: 'loading', text: `Listing the releases of ${ctx.env}…` });
+      try {
+        const v = await services.versions(ctx);
+        const def = ctx.target.default_version;
+        const cursor = Math.max(0, v.available.indexOf(def ?? ''));
+        if (!ctx.runbook.steps.some((s) => s.type === 'deploy') || v.available.length === 0) return startWalk(ctx, training, operator, {});
+        setPhase({ kind: 'release', ctx, training, operator, available: v.available, ...(v.current ? { current: v.current } : {}), cursor });
+      } catch (e) {
+        setPhase({ kind: 'error', message: e instanceof Error ? e.message : String(e) });
+      }
+    },
+    [services, startWalk],
+  );
+
+  const onHome = useCallback(
+    (s: HomeState) => {
+      services.savePrefs(s);
+      const sel = selection(s);
+      setPrefs({ operator: s.operator, ...(sel.runbook ? { runbook: sel.runbook.name } : {}), ...(sel.env ? { env: sel.env } : {}), mode: sel.mode });
+      if (s.done === 'quit' || !sel.runbook || !sel.env) return quit(0);
+      const training = sel.mode === 'training';
+      let ctx: EngineContext;
+      try {
+        ctx = services.context(sel.runbook.name, sel.env, s.operator);
+      } catch (e) {
+        setPhase({ kind: 'error', message: e instanceof Error ? e.message : String(e) });
+        return;
+      }
+      setPhase({ kind: 'loading', text: `Looking at ${sel.env}…` });
+      services.versions(ctx).then(
+        (v) => {
+          if (!v.current && ctx.target.target.kind === 'local' && ctx.runbook.kind === 'rollout') setPhase({ kind: 'demo', ctx, training, operator: s.operator });
+          else void chooseRelease(ctx, training, s.operator);
+        },
+        (e: unknown) => setPhase({ kind: 'error', message: e instanceof Error ? e.message : String(e) }),
+      );
+    },
+    [services, quit, chooseRelease],
+  );
+
+  useEffect(() => {
+    if (phase.kind !== 'walk') return services.running(undefined, undefined);
+    const result = phase.runner.run();
+    services.running(phase.runner, phase.broker, result);
+  }, [phase, services]);
+
+  useInput(
+    (input, key) => {
+      if (key.ctrl && input === 'c') quit(0);
+      else if (phase.kind === 'error' && (key.return || key.escape || input === 'q')) setPhase({ kind: 'home' });
+    },
+    { isActive: phase.kind !== 'walk' && phase.kind !== 'home' },
+  );
+  useInput(
+    (input, key) => {
+      if (key.ctrl && input === 'c') quit(0);
+    },
+    { isActive: phase.kind === 'home' },
+  );
+
+  switch (phase.kind) {
+    case 'home':
+      return <Home runbooks={runbooks} remembered={prefs} workspace={workspace} onDone={onHome} />;
+    case 'loading':
+      return (
+        <Text>
+          <Spinner type="dots" /> {phase.text}
+        </Text>
+      );
+    case 'error':
+      return (
+        <Box flexDirection="column">
+          <Text color="red" wrap="wrap">
+            {phase.message}
+          </Text>
+          <Text dimColor>enter back to the home screen</Text>
+        </Box>
+      );
+    case 'demo':
+      return (
+        <DemoOffer
+          ctx={phase.ctx}
+          onAnswer={(a) => {
+            if (a === 'quit') quit(0);
+            else if (a === 'skip') void chooseRelease(phase.ctx, phase.training, phase.operator);
+            else startWalk(phase.ctx, false, phase.operator, { setup: true, version: DEMO_VERSION });
+          }}
+        />
+      );
+    case 'release':
+      return (
+        <Box flexDirection="column">
+          <Banner training={phase.training} production={phase.ctx.production} env={phase.ctx.env} dryRun={phase.training} />
+          <ReleaseChoice p={phase} onPick={(v) => startWalk(phase.ctx, phase.training, phase.operator, { version: v })} onBack={() => setPhase({ kind: 'home' })} />
+        </Box>
+      );
+    case 'walk': {
+      const p = phase;
+      return (
+        <Walk
+          key={`${p.ctx.env}-${p.setup}-${p.version ?? ''}`}
+          runner={p.runner}
+          broker={p.broker}
+          training={p.training}
+          operator={p.operator}
+          initial={initialWalk({ env: p.ctx.env, runbook: p.setup ? 'demo set-up' : p.ctx.runbook.name, dryRun: p.training, production: p.ctx.production, steps: p.runner.ctx.runbook.steps, ...(p.version ? { version: p.version } : {}) })}
+          renderSession={(session) => {
+            const feed = services.feed(session);
+            if (!feed) return <Text>Live {session.kind}…</Text>;
+            return <MonitorScreen feed={feed} production={p.ctx.production} training={p.training} actions={services.monitorActions(p.ctx)} onQuit={() => p.runner.abort()} reservedRows={4} />;
+          }}
+          onQuit={(s) => {
+            if (p.setup && s.finished?.status === 'ok') void chooseRelease(services.context(p.ctx.runbook.name, p.ctx.env, p.operator), p.training, p.operator);
+            else quit(s.finished?.exitCode ?? 0);
+          }}
+        />
+      );
+    }
+  }
+}

@@ -1,0 +1,249 @@
+// The monitor screen: header (env, version, T+mm:ss, phase, cadence, next-poll countdown), one row
+// per gate (value, threshold and window, state in words and colour, sparkline), a larger
+// asciichart of the selected gate, the latest events, key hints from MONITOR_KEYS. r rolls back
+// (after a confirmation), e extends, n sends a test notification, l log pane, ? help, q quit.
+import React, { useEffect, useState, useSyncExternalStore } from 'react';
+import { Box, Text, useInput } from 'ink';
+import asciichart from 'asciichart';
+import { formatElapsed } from '../domain/time.js';
+import { MONITOR_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
+import type { MonitorFeed } from './monitor-feed.js';
+import { fmtValue, statusColor, statusWord, type GateRow } from './monitor-state.js';
+import { RollbackConfirm, RollbackPanel } from './RollbackPanel.js';
+import { Banner } from './Banner.js';
+import { useTerminalSize } from './use-terminal-size.js';
+
+const BLOCKS = '▁▂▃▄▅▆▇█';
+
+/** A one-line sparkline of the last `width` values. */
+export function sparkline(values: number[], width: number): string {
+  const v = values.slice(-width);
+  if (v.length === 0) return '';
+  const min = Math.min(...v);
+  const max = Math.max(...v);
+  return v.map((x) => BLOCKS[max === min ? 0 : Math.round(((x - min) / (max - min)) * (BLOCKS.length - 1))]).join('');
+}
+
+/** What the screen does through the services. */
+export interface MonitorActions {
+  /** The backup a rollback would restore, verified: file and a one-line verification, or throws. */
+  findBackup: () => Promise<{ file: string; detail: string }>;
+  /** Send a test notification; resolves with one line saying where it went. */
+  sendTest: () => Promise<string>;
+}
+
+export interface MonitorScreenProps {
+  feed: MonitorFeed;
+  production: boolean;
+  training: boolean;
+  actions: MonitorActions;
+  /** Called once the operator has quit (the monitor was stopped when it still ran). */
+  onQuit: () => void;
+  now?: () => number;
+  /** The on-call path: open straight on the rollback confirmation. */
+  openOnRollback?: boolean;
+  /** Rows used above this screen (the walk's header), so that it fits the terminal. */
+  reservedRows?: number;
+}
+
+function limit(g: GateRow): string {
+  return `${g.comparison}${fmtValue(g.threshold, g.unit)} ${g.windowMinutes > 0 ? `${g.windowMinutes}m` : 'now'}`;
+}
+
+function Chart({ g, height, width }: { g: GateRow; height: number; width: number }): React.JSX.Element {
+  const data = g.history.slice(-Math.max(10, width - 12));
+  if (data.length < 2) return <Text dimColor>{g.name}: waiting for values to chart ({data.length} so far)</Text>;
+  // The threshold as a second series, so the distance to it is visible at a glance.
+  const plot = asciichart.plot([data, data.map(() => g.threshold)], { height, format: (x: number) => fmtValue(Math.round(x * 100) / 100, '').padStart(8) });
+  return (
+    <Box flexDirection="column">
+      <Text bold>
+        {g.name} — last {data.length} values, threshold {fmtValue(g.threshold, g.unit)} (flat line)
+      </Text>
+      <Text>{plot}</Text>
+    </Box>
+  );
+}
+
+type Mode = { kind: 'main' } | { kind: 'help' } | { kind: 'quit' } | { kind: 'confirm'; loading: boolean; file?: string; detail?: string; error?: string };
+
+/** The monitor screen. */
+export function MonitorScreen({ feed, production, training, actions, onQuit, now = Date.now, openOnRollback, reservedRows = 0 }: MonitorScreenProps): React.JSX.Element {
+  const s = useSyncExternalStore(
+    (fn) => feed.subscribe(fn),
+    () => feed.state,
+  );
+  const { columns, rows } = useTerminalSize();
+  const [, setTick] = useState(0);
+  const [mode, setMode] = useState<Mode>({ kind: 'main' });
+  const [logPane, setLogPane] = useState(false);
+  const live = s.started && !s.done;
+  // One re-render a second for the clock and the countdown; nothing else runs while idle.
+  useEffect(() => {
+    if (!live) return;
+    const t = setInterval(() => setTick((x) => x + 1), 1000);
+    return () => clearInterval(t);
+  }, [live]);
+  const openConfirm = (): void => {
+    setMode({ kind: 'confirm', loading: true });
+    actions.findBackup().then(
+      (b) => setMode((m) => (m.kind === 'confirm' ? { kind: 'confirm', loading: false, file: b.file, detail: b.detail } : m)),
+      (e: unknown) => setMode((m) => (m.kind === 'confirm' ? { kind: 'confirm', loading: false, error: e instanceof Error ? e.message : String(e) } : m)),
+    );
+  };
+  // The on-call path opens on the confirmation once, at mount.
+  const [opened] = useState(() => Boolean(openOnRollback));
+  useEffect(() => {
+    if (opened) openConfirm();
+  }, [opened]);
+  useInput(
+    (input, key) => {
+      for (const name of keyNames(input, key)) onKey(name);
+    },
+    { isActive: mode.kind !== 'confirm' },
+  );
+  function onKey(name: string): void {
+      const a = actionFor(MONITOR_KEYS, name);
+      if (mode.kind === 'help') return setMode({ kind: 'main' });
+      if (mode.kind === 'quit') {
+        if (name === 'y') {
+          feed.monitor.stop();
+          onQuit();
+        } else setMode({ kind: 'main' });
+        return;
+      }
+      switch (a) {
+        case 'up':
+          return feed.dispatch({ type: 'ui-select', delta: -1 });
+        case 'down':
+          return feed.dispatch({ type: 'ui-select', delta: 1 });
+        case 'rollback':
+          if (s.done) return feed.dispatch({ type: 'ui-note', t: now(), level: 'warn', text: 'the window is over; roll back with: rollout rollback --env ' + s.env });
+          if (s.rollback) return feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: 'a rollback is already under way' });
+          return openConfirm();
+        case 'extend':
+          if (!live) return;
+          feed.monitor.extend(15);
+          return;
+        case 'notify':
+          feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: 'sending a test notification…' });
+          actions.sendTest().then(
+            (r) => feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: `test notification: ${r}` }),
+            (e: unknown) => feed.dispatch({ type: 'ui-note', t: now(), level: 'error', text: `test notification failed: ${e instanceof Error ? e.message : String(e)}` }),
+          );
+          return;
+        case 'log':
+          return setLogPane((l) => !l);
+        case 'help':
+          return setMode({ kind: 'help' });
+        case 'quit':
+          if (live) return setMode({ kind: 'quit' });
+          onQuit();
+          return;
+        default:
+          return;
+      }
+  }
+  const t = now();
+  const elapsed = s.started ? Math.max(0, Math.min(t, s.done ? s.done.endedAt : t) - s.t0) : 0;
+  const total = s.endAt - s.t0;
+  const nextIn = s.nextPollAt !== undefined && live ? Math.max(0, Math.ceil((s.nextPollAt - t) / 1000)) : undefined;
+  const sel = s.gates[s.selected];
+  const sparkW = Math.max(8, Math.min(30, columns - 64));
+  const fixed = reservedRows + 3 + (production || training ? 1 : 0) + s.gates.length + 1 + 1 + 2;
+  const chartH = Math.min(8, rows - fixed - 4);
+  const eventLines = logPane ? Math.max(4, rows - fixed - 2) : Math.max(2, Math.min(4, rows - fixed - (chartH >= 2 ? chartH + 2 : 0)));
+  const header = (
+    <>
+      <Banner training={training} production={production} env={s.env} dryRun={training} />
+      <Text bold wrap="truncate-end">
+        MONITOR {s.env}
+        {s.version ? ` ${s.version}` : ''} · T+{formatElapsed(elapsed)} of {formatElapsed(total)} · {s.done ? `DONE: ${s.done.result}` : nextIn !== undefined ? `next poll in ${nextIn} s` : s.started ? 'polling…' : 'starting…'}
+      </Text>
+      <Text dimColor wrap="truncate-end">
+        phase {s.phase + 1} · polls every {s.intervalSeconds ?? '?'} s{s.adaptive ? ' (adaptive)' : ''} · {s.polls} polls · source {s.source || '…'}
+        {s.started && !s.rollbackAvailable ? ' · AUTO-ROLLBACK UNAVAILABLE' : ''}
+      </Text>
+    </>
+  );
+  let body: React.ReactNode;
+  if (mode.kind === 'help') {
+    body = (
+      <Box flexDirection="column" borderStyle="single" paddingX={1}>
+        <Text bold>Keys</Text>
+        {MONITOR_KEYS.filter((b) => b.help).map((b) => (
+          <Text key={b.action}>
+            {b.keys.join('/').padEnd(10)} {b.help}
+          </Text>
+        ))}
+        <Text wrap="wrap">A rollback (r) restores the newest verified backup: integrity check, restore, {`3`} OK health checks, smoke tests, incident. From any terminal: rollout rollback --env {s.env}</Text>
+      </Box>
+    );
+  } else if (mode.kind === 'confirm') {
+    body = (
+      <RollbackConfirm
+        env={s.env}
+        production={production}
+        backup={mode}
+        onAnswer={(yes) => {
+          setMode({ kind: 'main' });
+          if (yes) void feed.monitor.requestRollback('operator pressed r on the monitor screen');
+          else feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: 'rollback cancelled; nothing was changed' });
+        }}
+      />
+    );
+  } else if (s.rollback) {
+    body = <RollbackPanel s={s.rollback} env={s.env} />;
+  } else {
+    body = (
+      <>
+        <Text bold>{'  GATE                    VALUE       LIMIT  WINDOW   STATE    TREND'}</Text>
+        {s.gates.map((g, i) => (
+          <Text key={g.name} wrap="truncate-end" inverse={i === s.selected}>
+            {i === s.selected ? '> ' : '  '}
+            {g.name.padEnd(24).slice(0, 24)}
+            {fmtValue(g.value, g.unit).padEnd(12).slice(0, 12)}
+            {limit(g).padEnd(16).slice(0, 16)}
+            <Text color={statusColor(g.status)} bold={g.status === 'breach'}>
+              {statusWord(g.status).padEnd(9)}
+            </Text>
+            {sparkline(g.history, sparkW)}
+          </Text>
+        ))}
+        {!s.started ? <Text dimColor>Waiting for the first poll…</Text> : null}
+        {!logPane && sel && chartH >= 2 ? <Chart g={sel} height={chartH} width={columns} /> : null}
+      </>
+    );
+  }
+  return (
+    <Box flexDirection="column">
+      {header}
+      {body}
+      {mode.kind === 'quit' ? (
+        <Box borderStyle="single" borderColor="yellow" flexDirection="column" paddingX={1}>
+          <Text bold wrap="wrap">Quit while the window runs? The monitor stops watching (no auto-rollback until you resume).</Text>
+          <Text wrap="wrap">
+            What stays running: the {s.env} service{s.version ? ` at ${s.version}` : ''}. Resume the window: rollout monitor --env {s.env} --resume
+          </Text>
+          <Text>y quit  any other key: stay</Text>
+        </Box>
+      ) : null}
+      <Box flexDirection="column">
+        <Text bold>{logPane ? 'Log' : 'Latest events'}</Text>
+        {s.events.slice(-eventLines).map((e, i) => (
+          <Text key={`${i}-${e.t}-${e.text}`} color={e.level === 'error' ? 'red' : e.level === 'warn' ? 'yellow' : undefined} wrap="truncate-end">
+            {s.started ? `T+${formatElapsed(Math.max(0, e.t - s.t0))}` : ''} {e.text}
+          </Text>
+        ))}
+      </Box>
+      {s.done && !s.rollback ? (
+        <Text bold color={s.done.exitCode ? 'red' : 'green'} wrap="wrap">
+          {s.done.message}
+        </Text>
+      ) : null}
+      <Text dimColor wrap="truncate-end">
+        {hintLine(MONITOR_KEYS)}
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,434 @@
+// The runbook walk: finished steps above (Ink <Static>, written once), the step list, and the live
+// step below with its own view: checklist, progress bar, sign-off, spinners with a live tail,
+// smoke table. Every action is an answer to the runner (through the PromptBroker) or runner.abort().
+import React, { useEffect, useReducer, useState, useSyncExternalStore } from 'react';
+import { Box, Static, Text, useInput } from 'ink';
+import Spinner from 'ink-spinner';
+import type { RunnerEvent } from '../services/runner.js';
+import type { LiveSession, SmokeRow } from '../services/runner-engines.js';
+import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, WALK_KEYS, actionFor, hintLine, keyNames, type KeyBinding } from './keymap.js';
+import type { PendingPrompt, PromptBroker } from './prompt-broker.js';
+import { bar, fmtBytes, statusMark, walkReducer, type StepView, type WalkState } from './walk-state.js';
+import { useTerminalSize } from './use-terminal-size.js';
+import { Banner } from './Banner.js';
+
+/** What the walk screen drives: the runner's events and abort. */
+export interface WalkRunner {
+  subscribe(fn: (e: RunnerEvent) => void): () => void;
+  abort(): void;
+}
+
+export interface WalkProps {
+  runner: WalkRunner;
+  broker: PromptBroker;
+  initial: WalkState;
+  training: boolean;
+  operator: string;
+  /** Draws a live monitor or rollback in place of the step view. */
+  renderSession?: (s: LiveSession, walk: WalkState) => React.ReactNode;
+  onQuit: (s: WalkState) => void;
+}
+
+function HelpBox({ keys, extra }: { keys: KeyBinding[]; extra?: string }): React.JSX.Element {
+  return (
+    <Box flexDirection="column" borderStyle="single" paddingX={1}>
+      <Text bold>Keys</Text>
+      {keys.filter((b) => b.help).map((b) => (
+        <Text key={b.action}>
+          {b.keys.join('/').padEnd(14)} {b.help}
+        </Text>
+      ))}
+      <Text>Rollback at any time from another terminal: rollout rollback --env ENV</Text>
+      {extra ? <Text>{extra}</Text> : null}
+    </Box>
+  );
+}
+
+function relativeLog(p: string): string {
+  const i = p.replace(/\\/g, '/').lastIndexOf('/logs/');
+  return i >= 0 ? p.slice(i + 1) : p;
+}
+
+/** The smoke results as a table. */
+export function SmokeTable({ rows }: { rows: SmokeRow[] }): React.JSX.Element {
+  return (
+    <Box flexDirection="column">
+      <Text bold>{'  result  check                 tier      detail'}</Text>
+      {rows.map((r) => (
+        <Text key={r.id} color={r.ok ? 'green' : 'red'} wrap="truncate-end">
+          {'  '}
+          {(r.ok ? 'PASS' : 'FAIL').padEnd(8)}
+          {r.id.padEnd(22).slice(0, 22)}
+          {r.tier.padEnd(10)}
+          {r.detail}
+          {r.ms !== undefined ? ` (${r.ms} ms)` : ''}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+function FinishedStep({ v, index, total }: { v: StepView; index: number; total: number }): React.JSX.Element {
+  const color = v.status === 'failed' ? 'red' : v.status === 'skipped' ? 'yellow' : 'green';
+  return (
+    <Box flexDirection="column">
+      <Text color={color}>
+        {statusMark(v.status)} {index + 1}/{total} {v.title}: {v.summary ?? ''}
+      </Text>
+      {v.backup?.sha256 ? (
+        <Text>
+          {'       '}
+          {v.backup.path} {fmtBytes(v.backup.bytes)} SHA256 {v.backup.sha256}
+        </Text>
+      ) : null}
+      {v.smoke ? <SmokeTable rows={v.smoke} /> : null}
+      {v.incidentId ? <Text>{'       '}incident {v.incidentId}</Text> : null}
+      {v.error?.nextSteps.map((n) => (
+        <Text key={n}>{'       '}next: {n}</Text>
+      ))}
+    </Box>
+  );
+}
+
+/** One line (wrapped) of every step with its state in words. */
+export function StepList({ steps, current }: { steps: StepView[]; current: number }): React.JSX.Element {
+  return (
+    <Box flexWrap="wrap" columnGap={1}>
+      {steps.map((v, i) => {
+        const word = v.status === 'done' ? 'done' : v.status === 'failed' ? 'FAILED' : v.status === 'skipped' ? 'skipped' : i === current && v.status === 'running' ? 'now' : 'pending';
+        const color = v.status === 'done' ? 'green' : v.status === 'failed' ? 'red' : v.status === 'running' ? 'cyan' : v.status === 'skipped' ? 'yellow' : 'gray';
+        return (
+          <Text key={v.id} color={color} bold={v.status === 'running'}>
+            {i + 1}.{v.id}:{word}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}
+
+function Substeps({ v, tail }: { v: StepView; tail: number }): React.JSX.Element {
+  return (
+    <Box flexDirection="column">
+      {v.substeps.map((s) => (
+        <Text key={s.name} color={s.status === 'failed' ? 'red' : s.status === 'ok' ? 'green' : undefined}>
+          {'  '}
+          {s.status === 'running' ? <Spinner type="dots" /> : s.status === 'ok' ? 'ok' : s.status === 'failed' ? 'FAILED' : s.status}
+          {' '}
+          {s.name}
+          {s.detail ? ` — ${s.detail}` : ''}
+        </Text>
+      ))}
+      {v.substeps.length === 0 ? (
+        <Text>
+          {'  '}
+          <Spinner type="dots" /> {v.title}…
+        </Text>
+      ) : null}
+      {v.output.length ? (
+        <Box flexDirection="column" marginTop={1}>
+          {v.output.slice(-tail).map((l, i) => (
+            <Text key={`${i}-${l}`} dimColor wrap="truncate-end">
+              {'  | '}
+              {l}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
+    </Box>
+  );
+}
+
+function ProgressView({ v, columns }: { v: StepView; columns: number }): React.JSX.Element {
+  const p = v.progress;
+  const width = Math.max(10, Math.min(40, columns - 40));
+  return (
+    <Box flexDirection="column">
+      <Text>
+        {'  '}
+        <Spinner type="dots" /> {v.title}
+        {p?.label ? ` — ${p.label}` : ''}
+      </Text>
+      <Text>
+        {'  '}
+        {bar(p?.done ?? 0, p?.total, width)} {fmtBytes(p?.done ?? 0)}
+        {p?.total ? ` of ${fmtBytes(p.total)}` : ''}
+        {p?.bytesPerSecond !== undefined ? `  ${(p.bytesPerSecond / (1 << 20)).toFixed(1)} MB/s` : ''}
+      </Text>
+    </Box>
+  );
+}
+
+function ChecklistPrompt({ p, production }: { p: Extract<PendingPrompt, { kind: 'checklist' }>; production: boolean }): React.JSX.Element {
+  const items = p.req.items;
+  const [cursor, setCursor] = useState(0);
+  const [ticked, setTicked] = useState<Set<string>>(() => new Set(items.filter((i) => i.manual && i.ok).map((i) => i.id)));
+  const [note, setNote] = useState('');
+  const [help, setHelp] = useState(false);
+  const blocking = items.filter((i) => !i.manual && i.required && !i.ok);
+  const unticked = items.filter((i) => i.manual && !ticked.has(i.id));
+  useInput((input, key) => {
+    // Several keys may arrive in one chunk: fold them over local copies, then set state once.
+    let cur = cursor;
+    let tick = ticked;
+    let h = help;
+    let msg: string | undefined;
+    for (const name of keyNames(input, key)) {
+      const a = actionFor(CHECKLIST_KEYS, name);
+      if (h && a !== 'help') {
+        h = false;
+        continue;
+      }
+      if (a === 'up') cur = (cur + items.length - 1) % items.length;
+      else if (a === 'down') cur = (cur + 1) % items.length;
+      else if (a === 'tick') {
+        const it = items[cur];
+        if (!it?.manual) msg = `"${it?.label ?? ''}" is checked automatically; fix it, then press r.`;
+        else {
+          tick = new Set(tick);
+          if (tick.has(it.id)) tick.delete(it.id);
+          else tick.add(it.id);
+          msg = '';
+        }
+      } else if (a === 'fix') {
+        const b = items.find((i) => !i.ok && (i.check === 'backup-present' || i.check === 'backup-verified'));
+        if (b) return p.answer({ kind: 'fix', item: b.id });
+        msg = 'No backup is missing.';
+      } else if (a === 'recheck') return p.answer({ kind: 'recheck', confirmed: [...tick] });
+      else if (a === 'continue') {
+        const untickedNow = items.filter((i) => i.manual && !tick.has(i.id));
+        if (blocking.length) msg = `Cannot continue: ${blocking.map((b) => b.id).join(', ')} missing. ${blocking[0]?.fix ?? ''}`;
+        else if (production && untickedNow.length) msg = `Production needs every manual item ticked: ${untickedNow.map((u) => u.id).join(', ')}.`;
+        else return p.answer({ kind: 'continue', confirmed: [...tick] });
+      } else if (a === 'help') h = !h;
+      else if (a === 'abort') return p.answer({ kind: 'abort' });
+    }
+    setCursor(cur);
+    setTicked(tick);
+    setHelp(h);
+    if (msg !== undefined) setNote(msg);
+  });
+  if (help) return <HelpBox keys={CHECKLIST_KEYS} />;
+  return (
+    <Box flexDirection="column">
+      <Text bold>Artifacts checklist</Text>
+      {items.map((it, i) => {
+        const mark = it.manual ? (ticked.has(it.id) ? '[x]' : '[ ]') : it.ok ? '[ok]' : it.required ? '[MISSING]' : '[absent]';
+        const color = it.manual ? undefined : it.ok ? 'green' : it.required ? 'red' : 'yellow';
+        return (
+          <Text key={it.id} color={color} inverse={i === cursor} wrap="truncate-end">
+            {i === cursor ? '>' : ' '} {mark} {it.label}
+            {it.manual ? '' : ` — ${it.found}`}
+          </Text>
+        );
+      })}
+      {items[cursor] ? (
+        <Text dimColor wrap="wrap">
+          {'  '}
+          {items[cursor]!.manual ? (ticked.has(items[cursor]!.id) ? 'ticked by you' : 'space to tick once it is true') : `found: ${items[cursor]!.found}`}
+        </Text>
+      ) : null}
+      {blocking.map((b) => (
+        <Text key={b.id} color="red" bold wrap="wrap">
+          BLOCKED: {b.label} — {b.found}.{b.fix ? ` To fix: ${b.fix}` : ''}
+        </Text>
+      ))}
+      {!blocking.length && unticked.length ? <Text color="yellow">Tick each manual item once it is true ({unticked.length} left).</Text> : null}
+      {note ? <Text color="yellow">{note}</Text> : null}
+      <Text dimColor>{hintLine(CHECKLIST_KEYS)}</Text>
+    </Box>
+  );
+}
+
+function useTextInput(onSubmit: (text: string) => void, onCancel: () => void, active = true): string {
+  const [text, setText] = useState('');
+  useInput(
+    (input, key) => {
+      if (key.escape) return onCancel();
+      if (key.return) return onSubmit(text);
+      if (key.backspace || key.delete) return setText((t) => t.slice(0, -1));
+      if (!input || key.ctrl || key.meta) return;
+      // A paste (or tmux send-keys) delivers "name\r" in one chunk.
+      const [first = '', ...rest] = input.split(/[\r\n]/);
+      const next = (text + first).replace(/[\t]/g, '').slice(0, 64);
+      if (rest.length) onSubmit(next);
+      else setText(next);
+    },
+    { isActive: active },
+  );
+  return text;
+}
+
+function SignOffPrompt({ p, operator }: { p: Extract<PendingPrompt, { kind: 'sign-off' }>; operator: string }): React.JSX.Element {
+  const [name, setName] = useState<string | undefined>();
+  const [note, setNote] = useState('');
+  const prod = p.req.production;
+  const typedName = useTextInput(
+    (t) => {
+      if (!t.trim()) return setNote('Type your name to sign off (esc stops the walk).');
+      if (!prod) return p.answer({ name: t.trim() });
+      setName(t.trim());
+      setNote('');
+    },
+    () => p.answer(undefined),
+    name === undefined,
+  );
+  const typedEnv = useTextInput(
+    (t) => {
+      if (t !== p.req.env) return setNote(`That is not "${p.req.env}"; type the environment's name exactly, or esc to stop.`);
+      p.answer({ name: name!, typedEnv: t });
+    },
+    () => p.answer(undefined),
+    name !== undefined,
+  );
+  return (
+    <Box flexDirection="column">
+      <Text bold>Deploy operator sign-off{p.req.step.roles?.length ? ` (${p.req.step.roles.join(', ')})` : ''}</Text>
+      {p.req.artifacts.length ? (
+        p.req.artifacts.map((a) => (
+          <Text key={a.path} wrap="wrap">
+            Artifact: {a.path} ({fmtBytes(a.bytes)}){a.sha256 ? ` SHA256 ${a.sha256}` : ''}
+            {a.verified ? ' — verified' : ''}
+          </Text>
+        ))
+      ) : (
+        <Text color="yellow">No backup to sign for.</Text>
+      )}
+      <Text>
+        Your name: {name ?? <Text inverse>{typedName || ' '}</Text>}
+        {name === undefined && !typedName ? <Text dimColor> (you are {operator}; type it and press enter)</Text> : null}
+      </Text>
+      {prod ? (
+        <Text color="red" bold>
+          PRODUCTION: type the environment's name to confirm: {name !== undefined ? <Text inverse>{typedEnv || ' '}</Text> : '(after your name)'}
+        </Text>
+      ) : null}
+      {note ? <Text color="yellow">{note}</Text> : null}
+      <Text dimColor>enter sign off  esc stop the walk</Text>
+    </Box>
+  );
+}
+
+function ConfirmPrompt({ p }: { p: Extract<PendingPrompt, { kind: 'confirm' }> }): React.JSX.Element {
+  const prod = p.req.production;
+  const [note, setNote] = useState('');
+  const typed = useTextInput(
+    (t) => (t === p.req.env ? p.answer(true) : setNote(`That is not "${p.req.env}"; nothing changed. Type it exactly, or esc.`)),
+    () => p.answer(false),
+    prod,
+  );
+  useInput(
+    (input, key) => {
+      const a = keyNames(input, key).map((n) => actionFor(CONFIRM_KEYS, n)).find(Boolean);
+      if (a === 'yes') p.answer(true);
+      if (a === 'no') p.answer(false);
+    },
+    { isActive: !prod },
+  );
+  return (
+    <Box flexDirection="column">
+      <Text bold>{p.req.prompt}</Text>
+      {prod ? (
+        <Text color="red" bold>
+          PRODUCTION: type "{p.req.env}" and enter to confirm, esc to cancel: <Text inverse>{typed || ' '}</Text>
+        </Text>
+      ) : (
+        <Text dimColor>{hintLine(CONFIRM_KEYS)}</Text>
+      )}
+      {note ? <Text color="yellow">{note}</Text> : null}
+    </Box>
+  );
+}
+
+function LiveStep({ v, columns, tail }: { v: StepView; columns: number; tail: number }): React.JSX.Element {
+  if ((v.type === 'backup' || v.type === 'verify-backup') && v.progress) return <ProgressView v={v} columns={columns} />;
+  return <Substeps v={v} tail={tail} />;
+}
+
+/** The walk screen. */
+export function Walk({ runner, broker, initial, training, operator, renderSession, onQuit }: WalkProps): React.JSX.Element {
+  const [s, dispatch] = useReducer(walkReducer, initial);
+  const pending = useSyncExternalStore(
+    (fn) => broker.subscribe(fn),
+    () => broker.pending,
+  );
+  const { columns } = useTerminalSize();
+  const [stopping, setStopping] = useState(false);
+  const [bigTail, setBigTail] = useState(false);
+  const [help, setHelp] = useState(false);
+  useEffect(() => runner.subscribe(dispatch), [runner]);
+  const live = s.current >= 0 ? s.steps[s.current] : undefined;
+  const sessionShown = Boolean(s.session && live?.status === 'running' && renderSession);
+  useInput(
+    (input, key) => {
+      for (const name of keyNames(input, key)) {
+        if (s.finished) {
+          const a = actionFor(DONE_KEYS, name);
+          if (a === 'quit') return onQuit(s);
+          if (a === 'help') setHelp((h) => !h);
+          continue;
+        }
+        const a = actionFor(WALK_KEYS, name);
+        if (help && a !== 'help') {
+          setHelp(false);
+          continue;
+        }
+        if (a === 'stop') {
+          setStopping(true);
+          runner.abort();
+          broker.cancel();
+        } else if (a === 'log') setBigTail((b) => !b);
+        else if (a === 'help') setHelp((h) => !h);
+      }
+    },
+    // While a question is open, its own view takes the keys (ctrl-c still stops: see run-tui).
+    { isActive: !pending && !sessionShown },
+  );
+  const finished = s.steps.map((v, i) => ({ v, i })).filter(({ v }) => v.status === 'done' || v.status === 'failed' || v.status === 'skipped');
+  return (
+    <Box flexDirection="column">
+      <Static items={finished}>{({ v, i }) => <FinishedStep key={v.id} v={v} index={i} total={s.steps.length} />}</Static>
+      <Banner training={training} production={s.production} env={s.env} dryRun={s.dryRun} />
+      <Text bold wrap="truncate-end">
+        {s.runbook} on {s.env}
+        {s.version ? ` · version ${s.version}` : ''}
+        {s.dryRun ? ' · DRY-RUN' : ''} · operator {operator}
+      </Text>
+      <StepList steps={s.steps} current={s.current} />
+      <Box marginTop={1} flexDirection="column">
+        {help ? (
+          <HelpBox keys={WALK_KEYS} />
+        ) : s.finished ? (
+          <Box flexDirection="column">
+            <Text bold color={s.finished.status === 'ok' ? 'green' : 'red'} wrap="wrap">
+              {s.finished.status === 'ok' ? `The walk went through${s.dryRun ? ' (dry-run: nothing was changed)' : ''}.` : (s.finished.message ?? `The walk ${s.finished.status}.`)}
+            </Text>
+            {(s.finished.nextSteps ?? []).map((n) => (
+              <Text key={n}>next: {n}</Text>
+            ))}
+            {s.logPath ? <Text dimColor>Log: {relativeLog(s.logPath)}</Text> : null}
+            <Text dimColor>{hintLine(DONE_KEYS)}</Text>
+          </Box>
+        ) : pending?.kind === 'checklist' ? (
+          <ChecklistPrompt key={`cl-${pending.req.items.map((i) => `${i.id}${i.ok}`).join()}`} p={pending} production={s.production} />
+        ) : pending?.kind === 'sign-off' ? (
+          <SignOffPrompt p={pending} operator={operator} />
+        ) : pending?.kind === 'confirm' ? (
+          <ConfirmPrompt p={pending} />
+        ) : sessionShown && s.session ? (
+          renderSession!(s.session, s)
+        ) : live && live.status === 'running' ? (
+          <Box flexDirection="column">
+            <LiveStep v={live} columns={columns} tail={bigTail ? 15 : 5} />
+            {stopping ? <Text color="yellow">Stopping after this step finishes safely; the walk can be resumed (rollout run --resume).</Text> : null}
+            <Text dimColor>{hintLine(WALK_KEYS)}</Text>
+          </Box>
+        ) : (
+          <Text>
+            <Spinner type="dots" /> {stopping ? 'Stopping…' : 'Starting…'}
+          </Text>
+        )}
+      </Box>
+    </Box>
+  );
+}

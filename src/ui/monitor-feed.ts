@@ -1,0 +1,48 @@
+// Subscribes to a monitor the moment it exists and keeps its folded state, so that a screen that
+// mounts a moment later misses nothing (the monitor may emit "start" before React renders).
+import type { MonitorEvent } from '../services/monitor.js';
+import { initialMonitor, monitorReducer, type MonitorUiEvent, type MonitorViewState } from './monitor-state.js';
+
+/** What the monitor screen needs of the monitor service (src/services/monitor.ts's Monitor). */
+export interface MonitorLike {
+  subscribe(fn: (e: MonitorEvent) => void): () => void;
+  requestRollback(note?: string): Promise<void>;
+  extend(minutes: number): void;
+  stop(): void;
+}
+
+/** The monitor's state as the screen reads it. */
+export class MonitorFeed {
+  readonly monitor: MonitorLike;
+  private s: MonitorViewState;
+  private readonly listeners = new Set<() => void>();
+  private readonly off: () => void;
+
+  constructor(monitor: MonitorLike, env: string, version?: string) {
+    this.monitor = monitor;
+    this.s = initialMonitor(env, version);
+    this.off = monitor.subscribe((e) => this.dispatch(e));
+  }
+
+  /** The current state. */
+  get state(): MonitorViewState {
+    return this.s;
+  }
+
+  /** Fold an event (from the monitor, or a screen action). */
+  dispatch(e: MonitorEvent | MonitorUiEvent): void {
+    this.s = monitorReducer(this.s, e);
+    for (const l of this.listeners) l();
+  }
+
+  /** Be told when the state changes. */
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Stop listening to the monitor. */
+  close(): void {
+    this.off();
+  }
+}

@@ -1,0 +1,146 @@
+// The monitor screen's state: the monitor service's event stream folded by a pure reducer (header,
+// one row per gate with its history, the selected gate, the latest events, the rollback).
+import type { Gate } from '../config/gates-schema.js';
+import type { GateStatus } from '../gates/types.js';
+import type { MonitorEvent, MonitorSummary } from '../services/monitor.js';
+import { initialRollback, rollbackReducer, type RollbackViewState } from './rollback-state.js';
+
+/** One gate row. */
+export interface GateRow {
+  name: string;
+  unit: string;
+  threshold: number;
+  comparison: '>' | '<';
+  windowMinutes: number;
+  action: string;
+  status: GateStatus;
+  value: number | null;
+  history: number[];
+  reason?: string;
+}
+
+/** Everything the monitor screen shows. */
+export interface MonitorViewState {
+  env: string;
+  version?: string;
+  started: boolean;
+  t0: number;
+  endAt: number;
+  source: string;
+  rollbackAvailable: boolean;
+  phase: number;
+  intervalSeconds?: number;
+  adaptive: boolean;
+  nextPollAt?: number;
+  polls: number;
+  gates: GateRow[];
+  selected: number;
+  events: { t: number; level: 'info' | 'warn' | 'error'; text: string }[];
+  rollback?: RollbackViewState;
+  done?: MonitorSummary;
+}
+
+const HISTORY = 120;
+const EVENTS = 50;
+
+/** Before the monitor's start event. */
+export function initialMonitor(env: string, version?: string): MonitorViewState {
+  return { env, ...(version ? { version } : {}), started: false, t0: 0, endAt: 0, source: '', rollbackAvailable: false, phase: 0, adaptive: false, polls: 0, gates: [], selected: 0, events: [] };
+}
+
+function row(g: Gate): GateRow {
+  return { name: g.name, unit: g.unit, threshold: g.threshold, comparison: g.comparison, windowMinutes: g.windowMinutes, action: g.action, status: 'no-data', value: null, history: [] };
+}
+
+const SHORT_UNITS: Record<string, string> = { consecutive: 'in row', items: 'items', percent: '%' };
+
+/** A value with its unit, as the rows show it. */
+export function fmtValue(v: number | null | undefined, unitIn: string): string {
+  const unit = SHORT_UNITS[unitIn] ?? unitIn;
+  if (v === null || v === undefined) return '—';
+  const n = Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 10 ? 2 : 1);
+  return unit === '%' ? `${n}%` : unit ? `${n} ${unit}` : n;
+}
+
+function addEvent(s: MonitorViewState, t: number, level: 'info' | 'warn' | 'error', text: string): MonitorViewState['events'] {
+  return [...s.events, { t, level, text }].slice(-EVENTS);
+}
+
+/** Screen-side actions mixed into the same reducer. */
+export type MonitorUiEvent = { type: 'ui-select'; delta: number } | { type: 'ui-note'; t: number; level: 'info' | 'warn' | 'error'; text: string };
+
+/** Fold one monitor event (or a screen action) into the state. */
+export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiEvent): MonitorViewState {
+  switch (e.type) {
+    case 'ui-select':
+      return s.gates.length ? { ...s, selected: (s.selected + e.delta + s.gates.length) % s.gates.length } : s;
+    case 'ui-note':
+      return { ...s, events: addEvent(s, e.t, e.level, e.text) };
+    case 'start':
+      return {
+        ...s,
+        started: true,
+        t0: e.t0,
+        endAt: e.endAt,
+        source: e.source,
+        rollbackAvailable: e.rollbackAvailable,
+        gates: e.gates.filter((g) => g.enabled).map((g) => s.gates.find((x) => x.name === g.name) ?? row(g)),
+        events: addEvent(s, e.t0, 'info', `${e.resumed ? 'resumed' : 'started'}: watching ${e.gates.filter((g) => g.enabled).length} gates from ${e.source}${e.rollbackAvailable ? '' : '; auto-rollback unavailable'}`),
+      };
+    case 'sample': {
+      const o = e.observation;
+      const text = o.source === 'ok' ? null : `poll ${o.seq}: metrics ${o.source}${o.sourceDetail ? ` (${o.sourceDetail})` : ''}`;
+      const health = o.health && !o.health.ok ? `poll ${o.seq}: health not OK (${o.health.detail})` : null;
+      let events = s.events;
+      if (text) events = [...events, { t: o.t, level: 'warn' as const, text }];
+      if (health) events = [...events, { t: o.t, level: 'warn' as const, text: health }];
+      return { ...s, polls: o.seq, events: events.slice(-EVENTS) };
+    }
+    case 'evaluation':
+      return {
+        ...s,
+        gates: s.gates.map((g) => {
+          const d = e.decisions.find((x) => x.gate === g.name);
+          if (!d) return g;
+          const history = d.value === null ? g.history : [...g.history, d.value].slice(-HISTORY);
+          return { ...g, status: d.status, value: d.value, threshold: d.threshold, unit: d.unit, windowMinutes: d.window.minutes, history, reason: d.reason };
+        }),
+      };
+    case 'gate-state':
+      return { ...s, events: addEvent(s, e.decision.window.to, e.to === 'breach' || e.to === 'error' ? 'error' : e.to === 'warn' ? 'warn' : 'info', `${e.gate}: ${e.from} -> ${e.to} (${fmtValue(e.decision.value, e.decision.unit)}, threshold ${fmtValue(e.decision.threshold, e.decision.unit)})`) };
+    case 'cadence':
+      return { ...s, phase: e.phase, intervalSeconds: e.intervalSeconds, adaptive: e.adaptive };
+    case 'next-poll':
+      return { ...s, nextPollAt: e.at };
+    case 'alert':
+      return { ...s, events: addEvent(s, s.nextPollAt ?? s.t0, 'warn', `alert: ${e.message}`) };
+    case 'extend':
+      return { ...s, endAt: e.endAt, events: addEvent(s, e.endAt, 'info', `window extended by ${e.minutes} min`) };
+    case 'rollback': {
+      let rb = s.rollback;
+      if (!rb) {
+        // The first report names the cause: an auto-rollback says which gate breached.
+        const gateName = e.stage === 'requested' ? e.detail?.match(/^(\S+) breached/)?.[1] : undefined;
+        const g = gateName ? s.gates.find((x) => x.name === gateName) : undefined;
+        rb = initialRollback(gateName ? { trigger: 'auto', gate: gateName, ...(g ? { value: g.value, threshold: g.threshold, unit: g.unit } : {}) } : { trigger: 'manual', ...(e.detail ? { note: e.detail } : {}) });
+      }
+      rb = rollbackReducer(rb, { name: e.stage, ...(e.detail ? { detail: e.detail } : {}) });
+      return { ...s, rollback: rb, events: addEvent(s, s.nextPollAt ?? s.t0, e.stage === 'failed' || e.stage === 'verify-failed' ? 'error' : 'info', `rollback ${e.stage}${e.detail ? `: ${e.detail}` : ''}`) };
+    }
+    case 'done': {
+      let rollback = s.rollback;
+      if (rollback && !rollback.done && e.summary.rollback) rollback = { ...rollback, done: { ok: e.summary.result === 'rolled-back', message: e.summary.message }, ...(e.summary.rollback.incidentId ? { incidentId: e.summary.rollback.incidentId } : {}) };
+      return { ...s, done: e.summary, ...(rollback ? { rollback } : {}), events: addEvent(s, e.summary.endedAt, e.summary.exitCode ? 'error' : 'info', e.summary.message) };
+    }
+  }
+}
+
+/** The state of a gate in words (colour is extra). */
+export function statusWord(st: GateStatus): string {
+  return st === 'breach' ? 'BREACH' : st === 'warn' ? 'warn' : st === 'error' ? 'ERROR' : st === 'no-data' ? 'no-data' : 'ok';
+}
+
+/** Colour for a gate state. */
+export function statusColor(st: GateStatus): string {
+  return st === 'breach' ? 'red' : st === 'error' ? 'magenta' : st === 'warn' ? 'yellow' : st === 'no-data' ? 'gray' : 'green';
+}
