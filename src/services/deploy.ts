@@ -154,7 +154,10 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
     const available = await target.availableVersions();
     if (target.kind === 'local' || available.length > 0) {
       if (!available.includes(version)) {
-        throw new UsageError(`Unknown version "${version}" for ${ctx.env}: available are ${available.join(', ') || 'none'}.`, ['Nothing was changed; the running service is untouched.']);
+        const latest = available[available.length - 1];
+        throw new UsageError(`Unknown version "${version}" for ${ctx.env}: available are ${available.join(', ') || 'none'}.`, [
+          `nothing was changed${from ? ` (${from} stays deployed)` : ''}${latest ? `; deploy one of those, e.g. rollout deploy --env ${ctx.env} --version ${latest}` : ''}`,
+        ]);
       }
     }
     if (target.kind === 'local') {
