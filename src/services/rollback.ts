@@ -105,6 +105,10 @@ function freeName(dir: string, make: (ms: number) => string, ms: number): string
   return make(t);
 }
 
+function secs(ms: number): string {
+  return ms < 10_000 ? (ms / 1000).toFixed(1).replace(/\.0$/, '') : String(Math.round(ms / 1000));
+}
+
 function errMsg(e: unknown): string {
   return redactString(e instanceof Error ? e.message : String(e));
 }
@@ -261,7 +265,7 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     const need = Math.max(1, ctx.gates.monitoring.healthOkRequired || 3);
     const t = ctx.target.target;
     const timeoutMs = opts.healthTimeoutMs ?? (t.kind === 'local' ? t.health_timeout_ms : 30_000);
-    stage('health', 'running', `waiting for ${need} consecutive OK health checks (timeout ${Math.round(timeoutMs / 1000)} s)`);
+    stage('health', 'running', `waiting for ${need} consecutive OK health checks (timeout ${secs(timeoutMs)} s)`);
     const h = await waitForHealthy(ctx.target.health, {
       consecutive: need,
       intervalMs: opts.healthIntervalMs ?? 250,
@@ -275,7 +279,7 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     outcome.healthChecks = h.checks;
     if (!h.ok) {
       const last = h.checks.at(-1);
-      throw new StepFailedError(`${ctx.env} did not pass ${need} consecutive health checks within ${Math.round(timeoutMs / 1000)} s after the rollback (last: ${last?.detail ?? 'no check'}).`, [
+      throw new StepFailedError(`${ctx.env} did not pass ${need} consecutive health checks within ${secs(timeoutMs)} s after the rollback (last: ${last?.detail ?? 'no check'}).`, [
         `The restored files are in place; the state before the rollback is in ${outcome.preRollback}.`,
       ]);
     }

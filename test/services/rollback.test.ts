@@ -1,0 +1,165 @@
+// rollback() called the way the monitor calls it: stages in SPEC.md's order through onStage, the
+// breach reason carried into the incident, a notifier that never answers does not hold the
+// rollback up, and a health failure after the restore is exit 1 with the restored files kept.
+// Real files in a temp workspace and a real HTTP health server on 127.0.0.1 whose answers follow
+// the release that `current` points at (the Target below restarts it by re-reading the link).
+import { createServer, type Server } from 'node:http';
+import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createBackup } from '../../src/backup/backup.js';
+import { workspaceAt } from '../../src/config/workspace.js';
+import { RefusedError } from '../../src/domain/errors.js';
+import type { DeliveryReport, Notification, Notifier } from '../../src/notify/types.js';
+import { loadEngineContext, type EngineContext } from '../../src/services/engine-context.js';
+import { rollback, type RollbackStage } from '../../src/services/rollback.js';
+import type { ServiceStatus, Target } from '../../src/steps/target.js';
+import { makeWorkspace } from '../helpers/cli.js';
+import { deployTree } from '../backup/fixtures.js';
+
+let ws: Awaited<ReturnType<typeof makeWorkspace>>;
+let server: Server;
+let served: string | undefined;
+let healthy = true;
+
+function runbook(port: number): string {
+  return `name: dhash
+title: test runbook
+steps:
+  - { id: deploy, type: deploy }
+environments:
+  staging:
+    target: { kind: local, port: ${port} }
+    health: { kind: http, url: "http://127.0.0.1:${port}/health", json_field: status, expect: ok, timeout_ms: 500 }
+    metrics: { kind: http-json, url: "http://127.0.0.1:${port}/metrics" }
+    smoke:
+      - { id: health, tier: critical, kind: http, url: "http://127.0.0.1:${port}/health", expect_status: 200, body_contains: '"status":"ok"' }
+  production:
+    production: true
+    target: { kind: local, port: ${port} }
+    health: { kind: http, url: "http://127.0.0.1:${port}/health" }
+    metrics: { kind: http-json, url: "http://127.0.0.1:${port}/metrics" }
+`;
+}
+
+/** A target over the real files: restart makes the HTTP server serve the release `current` names. */
+function fileTarget(root: string): Target {
+  const link = join(root, 'deployments/staging/current');
+  const version = async (): Promise<string | undefined> => (existsSync(link) ? readlinkSync(link).split('/').pop() : undefined);
+  return {
+    kind: 'local',
+    availableVersions: async () => ['1.0.0', '1.1.0'],
+    currentVersion: version,
+    install: async () => undefined,
+    restart: async (onLine) => {
+      served = await version();
+      onLine?.(`serving ${served}`);
+    },
+    start: async () => undefined,
+    stop: async () => undefined,
+    status: async (): Promise<ServiceStatus> => ({ running: true, ...(served ? { version: served } : {}) }),
+    stateFiles: () => ['deployments/staging/releases', 'deployments/staging/current', 'config/staging/dhash.json', 'migrations/staging_migration_state.json'],
+  };
+}
+
+class RecordingNotifier implements Notifier {
+  sent: Notification[] = [];
+  async send(n: Notification): Promise<DeliveryReport> {
+    this.sent.push(n);
+    return { notification: n, outcomes: [{ channel: 'fallback', status: 'delivered', attempts: 1 }], ok: true };
+  }
+}
+
+function ctx(env = 'staging'): EngineContext {
+  return loadEngineContext(workspaceAt(ws.root), env, { operator: 'oncall' });
+}
+
+beforeEach(async () => {
+  ws = await makeWorkspace();
+  healthy = true;
+  served = undefined;
+  server = createServer((req, res) => {
+    if (req.url?.startsWith('/health') && healthy && served) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'ok', version: served }));
+    } else {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'down' }));
+    }
+  });
+  await new Promise<void>((r) => server.listen(ws.ports.staging, '127.0.0.1', r));
+  writeFileSync(join(ws.root, 'runbooks/dhash.yaml'), runbook(ws.ports.staging!));
+  deployTree(ws.root, 'staging', '1.0.0');
+  await createBackup(ctx(), {});
+  deployTree(ws.root, 'staging', '1.1.0');
+  served = '1.1.0';
+});
+afterEach(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  ws.cleanup();
+});
+
+describe('rollback()', () => {
+  it('runs the stages in SPEC order, restores 1.0.0, and records the breach that triggered it', async () => {
+    const seen: RollbackStage[] = [];
+    const notifier = new RecordingNotifier();
+    const out = await rollback(ctx(), {
+      force: false,
+      dryRun: false,
+      reason: { gate: 'p95_hash_time', value: 2450, threshold: 2000, unit: 'ms' },
+      onStage: (s) => seen.push(s),
+      notifier,
+      target: fileTarget(ws.root),
+      healthIntervalMs: 20,
+    });
+    expect(out.ok).toBe(true);
+    expect(out.exitCode).toBe(0);
+    const finished = seen.filter((s) => s.status !== 'running').map((s) => `${s.name}:${s.status}`);
+    expect(finished).toEqual(['notify:ok', 'verify:ok', 'archive:ok', 'restore:ok', 'restart:ok', 'health:ok', 'smoke:ok', 'incident:ok', 'notify-done:ok']);
+    expect(out.healthChecks.filter((c) => c.ok)).toHaveLength(3);
+    expect(served).toBe('1.0.0');
+    expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.0.0');
+    expect(notifier.sent.map((n) => n.type)).toEqual(['rollback-start', 'rollback-success']);
+    expect(notifier.sent[0]!.gate).toMatchObject({ name: 'p95_hash_time', value: 2450, threshold: 2000 });
+    expect(notifier.sent[1]!.incidentId).toBe(out.incidentId);
+    const inc = JSON.parse(readFileSync(join(ws.root, 'incidents', out.incidentId!, 'incident.json'), 'utf8')) as Record<string, unknown>;
+    expect(inc).toMatchObject({ trigger: { kind: 'auto', gate: 'p95_hash_time', value: 2450, threshold: 2000, unit: 'ms' }, rollback_ok: true, version_after: '1.0.0' });
+  });
+
+  it('a notifier that never answers does not hold the rollback up', async () => {
+    let release: (() => void) | undefined;
+    const stuck: Notifier = {
+      send: (n) =>
+        new Promise<DeliveryReport>((resolve) => {
+          release = () => resolve({ notification: n, outcomes: [], ok: true });
+        }),
+    };
+    const cfgPath = join(ws.root, 'quality-gates-config.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { environments: Record<string, { notifications?: Record<string, unknown> }> };
+    cfg.environments.staging!.notifications = { ...(cfg.environments.staging!.notifications ?? {}), rollback_wait_ms: 50 };
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    const out = await rollback(ctx(), { force: false, dryRun: false, notifier: stuck, target: fileTarget(ws.root), healthIntervalMs: 20 });
+    expect(out.ok).toBe(true);
+    expect(out.stages.find((s) => s.name === 'notify')!.detail).toMatch(/still running after 50 ms/);
+    release?.();
+  });
+
+  it('health that never comes back after the restore is a failure (exit 1): files stay restored, the incident says so', async () => {
+    healthy = false;
+    const out = await rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20, healthTimeoutMs: 400 });
+    expect(out.ok).toBe(false);
+    expect(out.exitCode).toBe(1);
+    expect(out.error).toMatch(/^staging did not pass 3 consecutive health checks within 0.4 s after the rollback \(last: HTTP 503/);
+    expect(out.stages.find((s) => s.name === 'health')!.status).toBe('failed');
+    expect(out.stages.find((s) => s.name === 'smoke')).toBeUndefined();
+    expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.0.0');
+    const inc = JSON.parse(readFileSync(join(ws.root, 'incidents', out.incidentId!, 'incident.json'), 'utf8')) as Record<string, unknown>;
+    expect(inc).toMatchObject({ rollback_ok: false, trigger: { kind: 'manual' } });
+  });
+
+  it('production without force is refused before anything happens', async () => {
+    await expect(rollback(ctx('production'), { force: false, dryRun: false, target: fileTarget(ws.root) })).rejects.toThrow(RefusedError);
+    expect(readdirSync(join(ws.root, 'logs')).filter((f) => f.startsWith('rollback_'))).toEqual([]);
+    expect(existsSync(join(ws.root, 'rollbacks'))).toBe(false);
+  });
+});
