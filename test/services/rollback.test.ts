@@ -58,6 +58,7 @@ function fileTarget(root: string): Target {
     start: async () => undefined,
     stop: async () => undefined,
     status: async (): Promise<ServiceStatus> => ({ running: true, ...(served ? { version: served } : {}) }),
+    plan: () => [],
     stateFiles: () => ['deployments/staging/releases', 'deployments/staging/current', 'config/staging/dhash.json', 'migrations/staging_migration_state.json'],
   };
 }
