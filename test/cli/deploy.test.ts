@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, runCli } from '../helpers/cli.js';
+import { finished, spawnTs, waitForOutput } from '../helpers/tsx.js';
 import { alive, getJson, getText, killServices, portOpen, snapshot } from '../demo/service-helpers.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
@@ -87,6 +88,21 @@ describe('rollout deploy on the embedded service', () => {
     const after = await statusJson();
     expect(after).toMatchObject({ running: true, version: '1.0.0', pid: before.pid });
     expect(snapshot(ws.root, ['deployments/staging', 'config', 'migrations'])).toEqual(files);
+  });
+
+  it('refuses (exit 3) while another rollout holds the environment lock, naming the holder', async () => {
+    const holder = spawnTs('test/fixtures/hold-lock.ts', [join(ws.root, '.rollout', 'locks'), 'staging', '30000', 'erin']);
+    try {
+      await waitForOutput(holder, 'LOCKED');
+      const pid = (await statusJson()).pid;
+      const r = await rollout('deploy', '--env', 'staging', '--version', '1.1.0', '--yes', '--no-monitor');
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/^rollout: The staging environment is locked by erin \(pid \d+/);
+      expect(await statusJson()).toMatchObject({ version: '1.0.0', pid });
+    } finally {
+      holder.kill('SIGKILL');
+      await finished(holder);
+    }
   });
 
   it('plans a dry run without changing anything, writing deploy-dryrun.log and the deploy log', async () => {
