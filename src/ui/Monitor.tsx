@@ -106,7 +106,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
       const a = actionFor(MONITOR_KEYS, name);
       if (mode.kind === 'help') return setMode({ kind: 'main' });
       if (mode.kind === 'quit') {
-        if (name === 'y') {
+        if (name === 'y' || name === 'ctrl-c') {
           feed.monitor.stop();
           onQuit();
         } else setMode({ kind: 'main' });

@@ -60,6 +60,7 @@ export function RollbackConfirm({ env, production, backup, onAnswer }: { env: st
   const [typed, setTyped] = useState('');
   const [note, setNote] = useState('');
   useInput((input, key) => {
+    if (key.ctrl && input === 'c') return onAnswer(false);
     if (backup.loading) {
       if (key.escape || input === 'n' || input === 'q') onAnswer(false);
       return;

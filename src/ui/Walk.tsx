@@ -244,7 +244,7 @@ function useTextInput(onSubmit: (text: string) => void, onCancel: () => void, ac
   const [text, setText] = useState('');
   useInput(
     (input, key) => {
-      if (key.escape) return onCancel();
+      if (key.escape || (key.ctrl && input === 'c')) return onCancel();
       if (key.return) return onSubmit(text);
       if (key.backspace || key.delete) return setText((t) => t.slice(0, -1));
       if (!input || key.ctrl || key.meta) return;

@@ -34,7 +34,7 @@ export const CHECKLIST_KEYS: KeyBinding<ChecklistAction>[] = [
   { keys: ['r'], hint: 'r', help: 'recheck the automatic items', action: 'recheck' },
   { keys: ['return'], hint: 'enter', help: 'continue once nothing required is missing', action: 'continue' },
   { keys: ['?'], hint: '?', help: 'help', action: 'help' },
-  { keys: ['q', 'escape'], hint: 'q', help: 'quit: stop the walk here (nothing has changed yet)', action: 'abort' },
+  { keys: ['q', 'escape', 'ctrl-c'], hint: 'q', help: 'quit: stop the walk here (nothing has changed yet)', action: 'abort' },
 ];
 
 export type WalkAction = 'log' | 'help' | 'stop';
@@ -51,7 +51,7 @@ export type ConfirmAction = 'yes' | 'no';
 /** Keys of a yes/no confirmation (outside production; production types the environment's name). */
 export const CONFIRM_KEYS: KeyBinding<ConfirmAction>[] = [
   { keys: ['y'], hint: 'y', help: 'yes, go ahead', action: 'yes' },
-  { keys: ['n', 'escape', 'q'], hint: 'n', help: 'no, change nothing', action: 'no' },
+  { keys: ['n', 'escape', 'q', 'ctrl-c'], hint: 'n', help: 'no, change nothing', action: 'no' },
 ];
 
 export type MonitorAction = 'up' | 'down' | 'rollback' | 'extend' | 'notify' | 'log' | 'help' | 'quit';
@@ -65,14 +65,14 @@ export const MONITOR_KEYS: KeyBinding<MonitorAction>[] = [
   { keys: ['n'], hint: 'n', help: 'notify: send a test notification on every channel', action: 'notify' },
   { keys: ['l'], hint: 'l', help: 'log pane on or off', action: 'log' },
   { keys: ['?'], hint: '?', help: 'help', action: 'help' },
-  { keys: ['q', 'escape'], hint: 'q', help: 'quit (asks first while the window runs)', action: 'quit' },
+  { keys: ['q', 'escape', 'ctrl-c'], hint: 'q', help: 'quit (asks first while the window runs)', action: 'quit' },
 ];
 
 export type DoneAction = 'quit' | 'help';
 
 /** Keys once a walk or a rollback is over. */
 export const DONE_KEYS: KeyBinding<DoneAction>[] = [
-  { keys: ['q', 'return', 'escape'], hint: 'q', help: 'quit', action: 'quit' },
+  { keys: ['q', 'return', 'escape', 'ctrl-c'], hint: 'q', help: 'quit', action: 'quit' },
   { keys: ['?'], hint: '?', help: 'help', action: 'help' },
 ];
 

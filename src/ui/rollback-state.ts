@@ -85,6 +85,7 @@ export function rollbackReducer(s: RollbackViewState, r: StageReport): RollbackV
     return { ...next, done: { ok: true, message: detail ?? 'rolled back and verified' } };
   }
   if (r.name === 'resumed') return next;
+  if (r.name === 'health-check') return { ...next, healthChecks: [...s.healthChecks, detail ?? ''].slice(-6) };
   const key = MAP[r.name];
   if (!key) return next;
   const status: FlowStatus = r.status === 'planned' ? 'skipped' : (r.status ?? (r.name === 'smoke-done' ? (detail?.startsWith('failed') ? 'failed' : 'ok') : 'running'));

@@ -20,6 +20,11 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const ws = ctx.workspace;
   const engine = loadEngineContext(ws, opts.env as string | undefined, { operator: operatorName(opts.operator as string | undefined) });
   const { monitor, journal } = createMonitorForEnv(engine, { ...(durationMinutes !== undefined ? { durationMinutes } : {}), resume: Boolean(opts.resume) });
+  if (ctx.interactive && !ctx.flags.json) {
+    // In a terminal: the monitor screen (src/ui), over this same monitor.
+    const { runMonitorTui } = await import('../../ui/run-monitor-tui.js');
+    return runMonitorTui(engine, monitor, journal);
+  }
   const logPath = relative(ws.root, journal.path).split('\\').join('/');
   const view = new HeadlessView();
   monitor.subscribe((e) => {

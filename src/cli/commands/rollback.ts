@@ -25,6 +25,11 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const engine = loadEngineContext(ws, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
   const dryRun = opts.dryRun === true;
   let force = opts.force === true;
+  if (!dryRun && !force && ctx.interactive && !ctx.flags.json) {
+    // The on-call fast path: straight to the confirmation screen with the newest verified backup (src/ui).
+    const { runRollbackTui } = await import('../../ui/run-rollback-tui.js');
+    return runRollbackTui(engine, typeof opts.backup === 'string' ? opts.backup : undefined, ctx.commandLine);
+  }
   if (!dryRun && engine.production && !force && ctx.interactive && !ctx.flags.json) {
     if (!(await typedConfirmation(engine.env))) throw new RefusedError(`Rollback of ${engine.env} not confirmed: the typed name did not match.`);
     force = true;

@@ -1,0 +1,40 @@
+// `rollout monitor --env E` in a terminal: the monitor screen over the same Monitor the headless
+// command runs. Quitting while the window runs stops the monitor (its journal stays resumable).
+import React from 'react';
+import { render } from 'ink';
+import type { AuditLog } from '../audit/logger.js';
+import type { EngineContext } from '../services/engine-context.js';
+import type { Monitor } from '../services/monitor.js';
+import { MonitorScreen } from './Monitor.js';
+import { MonitorFeed } from './monitor-feed.js';
+import { monitorActionsFor } from './run-tui.js';
+
+/** Run the monitor with its screen until the operator quits; returns the monitor's exit code. */
+export async function runMonitorTui(ctx: EngineContext, monitor: Monitor, journal: AuditLog, opts: { openOnRollback?: boolean } = {}): Promise<number> {
+  const { makeTarget } = await import('../steps/make-target.js');
+  const version = await makeTarget(ctx).currentVersion().catch(() => undefined);
+  const feed = new MonitorFeed(monitor, ctx.env, version);
+  const actions = await monitorActionsFor(ctx);
+  const app = render(<MonitorScreen feed={feed} production={ctx.production} training={false} actions={actions} onQuit={() => app.unmount()} {...(opts.openOnRollback ? { openOnRollback: true } : {})} />, { exitOnCtrlC: false });
+  // Ctrl-C (raw mode delivers it as a key; a signal from outside too) stops the monitor, then leaves.
+  const stop = (): void => {
+    monitor.stop();
+    app.unmount();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGHUP', stop);
+  const run = monitor.run();
+  try {
+    await app.waitUntilExit();
+    monitor.stop();
+    const summary = await run;
+    return summary.exitCode;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    process.off('SIGHUP', stop);
+    feed.close();
+    journal.close();
+  }
+}

@@ -1,0 +1,56 @@
+// `rollout rollback --env E` in a terminal: the on-call screen over the same rollback engine as the
+// headless command. The backup shown in the confirmation is exactly the one restored.
+import React from 'react';
+import { render } from 'ink';
+import type { EngineContext } from '../services/engine-context.js';
+import { OnCallRollback, type OnCallServices } from './OnCallRollback.js';
+
+/** Services of the on-call screen: newest verified backup (or --backup, verified), then rollback(). */
+export async function onCallServices(ctx: EngineContext, backupArg: string | undefined, command: string): Promise<OnCallServices> {
+  const { newestVerifiedBackup, verifyBackup } = await import('../backup/verify.js');
+  const { resolveBackupArg } = await import('../backup/names.js');
+  const { rollback } = await import('../services/rollback.js');
+  return {
+    findBackup: async () => {
+      if (backupArg) {
+        const v = await verifyBackup(resolveBackupArg(ctx.ws, backupArg), { ws: ctx.ws, expectEnv: ctx.env });
+        return { file: v.file, detail: `sha256 ${v.sha256.slice(0, 16)}… matches its .sha256, zip and ${v.entries} manifest entries check out (version ${v.manifest.version ?? 'unknown'}, taken ${v.manifest.created_at})` };
+      }
+      const r = await newestVerifiedBackup(ctx.ws, ctx.env);
+      const v = r.result;
+      const skipped = r.skipped.length ? `; skipped ${r.skipped.length} newer that failed verification` : '';
+      return { file: v.file, detail: `newest verified: sha256 ${v.sha256.slice(0, 16)}… matches, zip and ${v.entries} manifest entries check out (version ${v.manifest.version ?? 'unknown'}, taken ${v.manifest.created_at})${skipped}` };
+    },
+    rollback: async (backup, onStage) => {
+      const out = await rollback(ctx, { force: true, dryRun: false, backup, command, onStage: (s) => onStage({ name: s.name, status: s.status, detail: s.detail }) });
+      for (const h of out.healthChecks) onStage({ name: 'health-check', detail: `${h.ok ? 'OK' : 'not OK'}: ${h.detail}` });
+      return {
+        ok: out.ok,
+        exitCode: out.exitCode,
+        message: out.ok ? `${ctx.env} runs ${out.version ?? 'the restored release'} again (was ${out.previousVersion ?? 'unknown'}); log ${out.logFile ?? ''}` : (out.error ?? 'the rollback failed'),
+        ...(out.incidentId ? { incidentId: out.incidentId } : {}),
+      };
+    },
+  };
+}
+
+/** Run the on-call screen; returns the exit code (3 when not confirmed). */
+export async function runRollbackTui(ctx: EngineContext, backupArg: string | undefined, command: string): Promise<number> {
+  const services = await onCallServices(ctx, backupArg, command);
+  let code = 3;
+  const app = render(<OnCallRollback env={ctx.env} production={ctx.production} services={services} onExit={(c) => {
+        code = c;
+        app.unmount();
+      }} />, { exitOnCtrlC: false });
+  // A signal before the confirmation leaves with nothing changed; during the rollback it runs on
+  // to the end (the engine's journal would otherwise make the next run finish it).
+  const onSignal = (): void => undefined;
+  process.on('SIGINT', onSignal);
+  try {
+    await app.waitUntilExit();
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+  if (code === 3) process.stderr.write(`rollout: rollback of ${ctx.env} not confirmed; nothing was changed.\n`);
+  return code;
+}
