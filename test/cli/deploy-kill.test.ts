@@ -62,6 +62,7 @@ describe('a deploy killed with kill -9', () => {
     ['install', '1.0.0', '1.0.0'],
     ['restart:stopped', null, '1.1.0'],
     ['health', '1.1.0', '1.1.0'],
+    ['smoke', '1.1.0', '1.1.0'],
   ] as const)('at %s: noticed, consistent, and resumed by deploying again', async (point, running, deployed) => {
     // Start each case from 1.0.0 running.
     const reset = await rollout('deploy', '--env', 'staging', '--version', '1.0.0', '--yes', '--no-monitor');
