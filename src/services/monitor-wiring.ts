@@ -124,7 +124,9 @@ export interface AfterDeployOptions {
 export async function runMonitorAfterDeploy(ctx: EngineContext, opts: AfterDeployOptions = {}): Promise<MonitorSummary> {
   const { monitor, journal } = createMonitorForEnv(ctx, {
     ...(opts.version ? { version: opts.version } : {}),
-    ...(opts.deployedAt !== undefined ? { deployedAt: opts.deployedAt } : {}),
+    // Right after a deploy, a service process younger than a few minutes is the new release: its
+    // counters since start all belong to it, so the first read already counts (no baseline poll).
+    deployedAt: opts.deployedAt ?? ctx.clock.now() - 5 * 60_000,
     ...(opts.durationMinutes !== undefined ? { durationMinutes: opts.durationMinutes } : {}),
   });
   const off = opts.onEvent ? monitor.subscribe(opts.onEvent) : undefined;

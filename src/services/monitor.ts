@@ -33,6 +33,8 @@ export interface RollbackResult {
   backup?: string;
   /** Nothing was changed (training, dry runs). */
   dryRun?: boolean;
+  /** The engine already checked health and smoke after restoring: the monitor does not repeat them. */
+  verified?: { healthOk: boolean; smokeOk?: boolean; detail: string };
 }
 
 /** Runs the rollback engine (backup integrity, restore, incident, notifications). */
@@ -358,9 +360,11 @@ export class Monitor {
   private async sleepUntil(t: number): Promise<void> {
     const wait = t - this.deps.clock.now();
     if (wait <= 0) return;
-    if (this.wake.signal.aborted) this.wake = new AbortController();
+    // A fresh signal per sleep: a clock that leaves its abort listener behind on a normal wake
+    // cannot pile them up on one long-lived signal over a 24-hour run. A poke during a poll needs
+    // no signal: the loop re-reads the plan, the stop flag and the rollback after every poll.
+    this.wake = new AbortController();
     await this.deps.clock.sleep(wait, this.wake.signal);
-    if (this.wake.signal.aborted) this.wake = new AbortController();
   }
 
   private async pollOnce(gates: Gate[], t: number): Promise<void> {
@@ -542,6 +546,11 @@ export class Monitor {
     this.rollbackInfo = { ...this.rollbackTrigger!, ok: result.ok, detail: result.detail, ...(result.incidentId ? { incidentId: result.incidentId } : {}), ...(result.dryRun ? { dryRun: true } : {}) };
     if (!result.ok) {
       this.stage('failed', result.detail);
+      return;
+    }
+    if (result.verified) {
+      this.rollbackInfo = { ...this.rollbackInfo, healthOk: result.verified.healthOk, ...(result.verified.smokeOk !== undefined ? { smokeOk: result.verified.smokeOk } : {}) };
+      this.stage(result.verified.healthOk && result.verified.smokeOk !== false ? 'verified' : 'verify-failed', result.verified.detail);
       return;
     }
     await this.verify();
