@@ -3,7 +3,7 @@
 // buffers); CPU used between polls on the real clock; detection latency in poll intervals on a
 // loopback service with a short-window config (goal: at most one interval after the gate's own
 // rule is met). The engine is bundled from src/ with esbuild so that plain node runs it.
-/* global setTimeout, performance */
+/* global setTimeout, setInterval, clearInterval, performance, fetch */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
