@@ -2,7 +2,7 @@
 // per gate (value, threshold and window, state in words and colour, sparkline), a larger
 // asciichart of the selected gate, the latest events, key hints from MONITOR_KEYS. r rolls back
 // (after a confirmation), e extends, n sends a test notification, l log pane, ? help, q quit.
-import React, { useEffect, useState, useSyncExternalStore } from 'react';
+import React, { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { Box, Text, useInput } from 'ink';
 import asciichart from 'asciichart';
 import { formatElapsed } from '../domain/time.js';
@@ -96,9 +96,12 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   useEffect(() => {
     if (opened) openConfirm();
   }, [opened]);
+  // The latest render's handler, through a ref: Ink re-registers handlers a moment after drawing.
+  const onKeyRef = useRef<(name: string) => void>(() => undefined);
+  onKeyRef.current = onKey;
   useInput(
     (input, key) => {
-      for (const name of keyNames(input, key)) onKey(name);
+      for (const name of keyNames(input, key)) onKeyRef.current(name);
     },
     { isActive: mode.kind !== 'confirm' },
   );

@@ -1,7 +1,7 @@
 // The rollback's own screen: what caused it, each stage of SPEC.md's flow with its status in
 // words, the health checks, the smoke results, the incident id. Shared by the monitor (manual and
 // automatic rollbacks) and the on-call fast path.
-import React, { useState } from 'react';
+import React, { useRef, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 import Spinner from 'ink-spinner';
 import { CONFIRM_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
@@ -57,7 +57,14 @@ export function RollbackPanel({ s, env, animate = true }: { s: RollbackViewState
 
 /** The confirmation before a rollback: names the backup and its verification; production types the env name. */
 export function RollbackConfirm({ env, production, backup, onAnswer }: { env: string; production: boolean; backup: { loading: boolean; file?: string; detail?: string; error?: string }; onAnswer: (yes: boolean) => void }): React.JSX.Element {
-  const [typed, setTyped] = useState('');
+  // A ref: typed keys may arrive faster than renders.
+  const typedRef = useRef('');
+  const [, rerender] = useState(0);
+  const typed = typedRef.current;
+  const setTyped = (f: (t: string) => string): void => {
+    typedRef.current = f(typedRef.current);
+    rerender((x) => x + 1);
+  };
   const [note, setNote] = useState('');
   useInput((input, key) => {
     if (key.ctrl && input === 'c') return onAnswer(false);
@@ -76,12 +83,12 @@ export function RollbackConfirm({ env, production, backup, onAnswer }: { env: st
     }
     if (key.escape) return onAnswer(false);
     if (key.backspace || key.delete) return setTyped((t) => t.slice(0, -1));
-    if (key.return) return typed === env ? onAnswer(true) : setNote(`That is not "${env}"; nothing changed. Type it exactly, or esc.`);
+    if (key.return) return typedRef.current === env ? onAnswer(true) : setNote(`That is not "${env}"; nothing changed. Type it exactly, or esc.`);
     if (input && !key.ctrl && !key.meta) {
       const [first = '', ...rest] = input.split(/[\r\n]/);
-      const next = (typed + first).slice(0, 64);
-      if (rest.length) return next === env ? onAnswer(true) : (setTyped(next), setNote(`That is not "${env}"; nothing changed. Type it exactly, or esc.`));
-      setTyped(next);
+      const next = (typedRef.current + first).slice(0, 64);
+      setTyped(() => next);
+      if (rest.length) return next === env ? onAnswer(true) : setNote(`That is not "${env}"; nothing changed. Type it exactly, or esc.`);
     }
   });
   return (

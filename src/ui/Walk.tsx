@@ -1,7 +1,7 @@
 // The runbook walk: finished steps above (Ink <Static>, written once), the step list, and the live
 // step below with its own view: checklist, progress bar, sign-off, spinners with a live tail,
 // smoke table. Every action is an answer to the runner (through the PromptBroker) or runner.abort().
-import React, { useEffect, useReducer, useState, useSyncExternalStore } from 'react';
+import React, { useEffect, useReducer, useRef, useState, useSyncExternalStore } from 'react';
 import { Box, Static, Text, useInput } from 'ink';
 import Spinner from 'ink-spinner';
 import type { RunnerEvent } from '../services/runner.js';
@@ -161,17 +161,17 @@ function ProgressView({ v, columns }: { v: StepView; columns: number }): React.J
 
 function ChecklistPrompt({ p, production }: { p: Extract<PendingPrompt, { kind: 'checklist' }>; production: boolean }): React.JSX.Element {
   const items = p.req.items;
-  const [cursor, setCursor] = useState(0);
-  const [ticked, setTicked] = useState<Set<string>>(() => new Set(items.filter((i) => i.manual && i.ok).map((i) => i.id)));
-  const [note, setNote] = useState('');
-  const [help, setHelp] = useState(false);
+  // The key handler reads and writes a ref, so keys arriving faster than renders never see stale state.
+  const st = useRef({ cursor: 0, ticked: new Set(items.filter((i) => i.manual && i.ok).map((i) => i.id)), note: '', help: false });
+  const [, rerender] = useState(0);
+  const { cursor, ticked, note, help } = st.current;
   const blocking = items.filter((i) => !i.manual && i.required && !i.ok);
   const unticked = items.filter((i) => i.manual && !ticked.has(i.id));
   useInput((input, key) => {
     // Several keys may arrive in one chunk: fold them over local copies, then set state once.
-    let cur = cursor;
-    let tick = ticked;
-    let h = help;
+    let cur = st.current.cursor;
+    let tick = st.current.ticked;
+    let h = st.current.help;
     let msg: string | undefined;
     for (const name of keyNames(input, key)) {
       const a = actionFor(CHECKLIST_KEYS, name);
@@ -203,10 +203,8 @@ function ChecklistPrompt({ p, production }: { p: Extract<PendingPrompt, { kind: 
       } else if (a === 'help') h = !h;
       else if (a === 'abort') return p.answer({ kind: 'abort' });
     }
-    setCursor(cur);
-    setTicked(tick);
-    setHelp(h);
-    if (msg !== undefined) setNote(msg);
+    st.current = { cursor: cur, ticked: tick, help: h, note: msg ?? st.current.note };
+    rerender((x) => x + 1);
   });
   if (help) return <HelpBox keys={CHECKLIST_KEYS} />;
   return (
@@ -241,22 +239,27 @@ function ChecklistPrompt({ p, production }: { p: Extract<PendingPrompt, { kind: 
 }
 
 function useTextInput(onSubmit: (text: string) => void, onCancel: () => void, active = true): string {
-  const [text, setText] = useState('');
+  // A ref, not the render's closure: a paste or fast typing delivers keys faster than renders.
+  const text = useRef('');
+  const [, rerender] = useState(0);
   useInput(
     (input, key) => {
       if (key.escape || (key.ctrl && input === 'c')) return onCancel();
-      if (key.return) return onSubmit(text);
-      if (key.backspace || key.delete) return setText((t) => t.slice(0, -1));
+      if (key.return) return onSubmit(text.current);
+      if (key.backspace || key.delete) {
+        text.current = text.current.slice(0, -1);
+        return rerender((x) => x + 1);
+      }
       if (!input || key.ctrl || key.meta) return;
       // A paste (or tmux send-keys) delivers "name\r" in one chunk.
       const [first = '', ...rest] = input.split(/[\r\n]/);
-      const next = (text + first).replace(/[\t]/g, '').slice(0, 64);
-      if (rest.length) onSubmit(next);
-      else setText(next);
+      text.current = (text.current + first).replace(/[\t]/g, '').slice(0, 64);
+      if (rest.length) onSubmit(text.current);
+      else rerender((x) => x + 1);
     },
     { isActive: active },
   );
-  return text;
+  return text.current;
 }
 
 function SignOffPrompt({ p, operator }: { p: Extract<PendingPrompt, { kind: 'sign-off' }>; operator: string }): React.JSX.Element {
@@ -359,8 +362,13 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
   useEffect(() => runner.subscribe(dispatch), [runner]);
   const live = s.current >= 0 ? s.steps[s.current] : undefined;
   const sessionShown = Boolean(s.session && live?.status === 'running' && renderSession);
+  // Ink re-registers the handler in an effect, a moment after the frame is drawn; reading the
+  // latest state through a ref keeps a key pressed in that moment from acting on an old screen.
+  const latest = useRef({ s, help });
+  latest.current = { s, help };
   useInput(
     (input, key) => {
+      const { s, help } = latest.current;
       for (const name of keyNames(input, key)) {
         if (s.finished) {
           const a = actionFor(DONE_KEYS, name);
