@@ -1,0 +1,66 @@
+// End to end on the embedded service: `rollout deploy --backup-first` of each bad release runs the
+// monitor, which rolls back to the release that ran before (exit 1, an incident, a monitor log
+// naming the gate); a good release passes its window (exit 0). Staging gets a short window, 0.5 s
+// polling and windows of seconds; its p95 threshold is set to production's 2000 ms because the
+// shipped 1.2.0-slow (2.4-2.8 s) stays under staging's own 3000 ms.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeWorkspace, runCli } from '../helpers/cli.js';
+
+let ws: Awaited<ReturnType<typeof makeWorkspace>>;
+
+beforeAll(async () => {
+  ws = await makeWorkspace();
+  const p = join(ws.root, 'quality-gates-config.json');
+  const cfg = JSON.parse(readFileSync(p, 'utf8')) as { environments: Record<string, { quality_gates: Record<string, { window_minutes: number; threshold: number }>; monitoring: unknown }> };
+  const st = cfg.environments.staging!;
+  st.monitoring = { duration_minutes: 0.15, polling: [{ interval_seconds: 0.5 }] };
+  for (const g of Object.values(st.quality_gates)) g.window_minutes = Math.min(g.window_minutes, 0.1);
+  st.quality_gates.p95_hash_time!.threshold = 2000;
+  writeFileSync(p, JSON.stringify(cfg, null, 2));
+  const first = await runCli(['deploy', '--env', 'staging', '--version', '1.0.0', '--yes', '--no-monitor'], { cwd: ws.root, timeoutMs: 60_000 });
+  expect(first.code).toBe(0);
+}, 90_000);
+
+afterAll(async () => {
+  await runCli(['service', 'stop', '--env', 'staging'], { cwd: ws.root });
+  ws.cleanup();
+}, 30_000);
+
+async function running(): Promise<string> {
+  const r = await runCli(['service', 'status', '--env', 'staging'], { cwd: ws.root });
+  return /running (\S+)/.exec(r.stdout)?.[1] ?? `not running: ${r.stdout}`;
+}
+
+describe('deploy, then the monitor rolls back a bad release', () => {
+  it.each([
+    ['1.2.0-flaky', 'health_failures'],
+    ['1.2.0-failing', 'extraction_failure_rate'],
+    ['1.2.0-slow', 'p95_hash_time'],
+    ['1.2.0-backlog', 'low_confidence_queue'],
+  ])('%s: exit 1, 1.0.0 running again, an incident, the monitor log names %s', async (version, gate) => {
+    const incidentsBefore = existsSync(join(ws.root, 'incidents')) ? readdirSync(join(ws.root, 'incidents')).length : 0;
+    const r = await runCli(['deploy', '--env', 'staging', '--version', version, '--yes', '--backup-first'], { cwd: ws.root, timeoutMs: 90_000 });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^rollout: staging was rolled back because ${gate} breached`));
+    expect(await running()).toBe('1.0.0');
+    expect(readdirSync(join(ws.root, 'incidents')).length).toBe(incidentsBefore + 1);
+    const logs = readdirSync(join(ws.root, 'logs')).filter((f) => f.startsWith('monitor_staging_')).sort();
+    const events = readFileSync(join(ws.root, 'logs', logs.at(-1)!), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const decision = events.find((e) => e.event === 'decision' && e.decision === 'rollback');
+    expect(decision?.gate).toBe(gate);
+    expect(events.filter((e) => e.event === 'rollback-start')).toHaveLength(1);
+    expect(events.find((e) => e.event === 'monitor-done')).toMatchObject({ result: 'rolled-back', exit_code: 1 });
+  }, 90_000);
+
+  it('1.1.0 passes its window: exit 0, still running', async () => {
+    const r = await runCli(['deploy', '--env', 'staging', '--version', '1.1.0', '--yes', '--backup-first'], { cwd: ws.root, timeoutMs: 90_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/staging passed its 00:09 monitoring window/);
+    expect(await running()).toBe('1.1.0');
+  }, 90_000);
+});
