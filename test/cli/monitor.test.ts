@@ -110,4 +110,41 @@ describe('rollout monitor', () => {
     const seqs = after.filter((e) => e.event === 'sample').map((e) => (e.observation as { seq: number }).seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
+
+  it('an operator types x N to extend the window and r to roll back: the same path as an auto-rollback', async () => {
+    w = await monitorWorkspace({ durationMinutes: 0.05 });
+    const child = spawn(process.execPath, [cliPath(), 'monitor', '--env', 'staging', '--json'], { cwd: w.root, env: { ...process.env, NO_COLOR: '1', ROLLOUT_STATE_DIR: join(tmpdir(), 'rollout-test-state') }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let step = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const polls = out.split('\n').filter((l) => l.includes('"type":"poll"')).length;
+      if (step === 0 && polls >= 2) {
+        step = 1;
+        child.stdin.write('x 1\n');
+      } else if (step === 1 && out.includes('"type":"extend"') && polls >= 8) {
+        step = 2;
+        child.stdin.write('r\n');
+      }
+    });
+    const code = await new Promise<number | null>((res) => {
+      const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('close', (c) => {
+        clearTimeout(t);
+        res(c);
+      });
+    });
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const start = lines.find((l) => l.type === 'start')!;
+    const ext = lines.find((l) => l.type === 'extend')!;
+    expect(Date.parse(ext.end_at as string) - Date.parse(start.end_at as string)).toBe(60_000);
+    // The window (3 s) would have ended before poll 8 without the extension.
+    expect(lines.filter((l) => l.type === 'poll').length).toBeGreaterThanOrEqual(8);
+    expect(lines.some((l) => l.type === 'rollback' && l.stage === 'requested')).toBe(true);
+    const j = w.journal();
+    expect(j.filter((e) => e.event === 'rollback-start')).toEqual([expect.objectContaining({ trigger: 'manual' })]);
+    // No backup exists in this workspace: the rollback engine refuses, and the monitor says so (exit 1).
+    expect(code).toBe(1);
+    expect(lines.at(-1)).toMatchObject({ type: 'result', result: 'rollback-failed' });
+  });
 });

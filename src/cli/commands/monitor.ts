@@ -1,11 +1,35 @@
 // rollout monitor --env E [--duration MIN] [--resume]: the T+60 monitor, headless. One compact
 // line per poll (NDJSON with --json); exit 0 when the window passes, 1 when a gate breached.
 import { relative } from 'node:path';
+import { createInterface } from 'node:readline';
 import { UsageError } from '../../domain/errors.js';
 import { loadEngineContext } from '../../services/engine-context.js';
 import { HeadlessView, jsonEvent, jsonResult } from '../../services/monitor-format.js';
 import { createMonitorForEnv } from '../../services/monitor-wiring.js';
 import { operatorName, type CommandContext } from '../context.js';
+
+/** What an operator can type while a headless monitor or drill runs. */
+export interface OperatorKeys {
+  rollback: () => void;
+  extend: (minutes: number) => void;
+  stop: () => void;
+}
+
+/** Read operator commands from stdin, one a line: r (roll back), x N (extend by N minutes), q (stop). Returns the closer. */
+export function readOperatorKeys(keys: OperatorKeys): () => void {
+  if (!process.stdin.readable) return () => undefined;
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  rl.on('line', (line) => {
+    const [cmd, arg] = line.trim().toLowerCase().split(/\s+/);
+    if (cmd === 'r' || cmd === 'rollback') keys.rollback();
+    else if (cmd === 'x' || cmd === 'extend') keys.extend(Number(arg) > 0 ? Number(arg) : 10);
+    else if (cmd === 'q' || cmd === 'quit') keys.stop();
+  });
+  return () => {
+    rl.close();
+    process.stdin.pause();
+  };
+}
 
 /** Parse --duration (minutes, fractions allowed). */
 export function parseDuration(v: unknown): number | undefined {
@@ -37,6 +61,8 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const stop = (): void => monitor.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const closeKeys = readOperatorKeys({ rollback: () => void monitor.requestRollback('operator typed r'), extend: (m) => monitor.extend(m), stop });
+  ctx.say('Type r + Enter to roll back now, x N to extend the window by N minutes, q to stop (resumable).');
   try {
     const s = await monitor.run();
     if (ctx.flags.json) ctx.jsonLine(jsonResult(s, logPath));
@@ -45,6 +71,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    closeKeys();
     journal.close();
   }
 }

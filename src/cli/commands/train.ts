@@ -1,13 +1,13 @@
 // rollout train [--scenario S] [--speed N]: a staging drill in dry run against a scenario timeline,
 // on a clock N times faster; type r (rollback), x N (extend N minutes) or q (stop) and Enter
 // while it runs. Ends with a debrief. Exit 0 when the monitor behaved as the scenario expects.
-import { createInterface } from 'node:readline';
 import { UsageError } from '../../domain/errors.js';
 import { loadEngineContext } from '../../services/engine-context.js';
 import { HeadlessView, jsonEvent } from '../../services/monitor-format.js';
 import { TrainingSession } from '../../services/train.js';
 import { listScenarios } from '../../services/train-scenario.js';
 import { operatorName, type CommandContext } from '../context.js';
+import { readOperatorKeys } from './monitor.js';
 
 function parseSpeed(v: unknown): number {
   if (v === undefined) return 60;
@@ -31,13 +31,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     } else if (e.type !== 'done') for (const l of view.lines(e)) ctx.say(l);
   });
   ctx.say(`Training: ${session.scenario.title} — staging, dry run, ${speed}× real time. Type r + Enter to roll back, x N to extend by N minutes, q to stop.`);
-  const rl = process.stdin.readable ? createInterface({ input: process.stdin, terminal: false }) : undefined;
-  rl?.on('line', (line) => {
-    const [cmd, arg] = line.trim().toLowerCase().split(/\s+/);
-    if (cmd === 'r' || cmd === 'rollback') session.requestRollback();
-    else if (cmd === 'x' || cmd === 'extend') session.extend(Number(arg) > 0 ? Number(arg) : 10);
-    else if (cmd === 'q' || cmd === 'quit') session.stop();
-  });
+  const closeKeys = readOperatorKeys({ rollback: () => session.requestRollback(), extend: (m) => session.extend(m), stop: () => session.stop() });
   const stop = (): void => session.stop();
   process.once('SIGINT', stop);
   try {
@@ -66,7 +60,6 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     return 0;
   } finally {
     process.off('SIGINT', stop);
-    rl?.close();
-    process.stdin.pause();
+    closeKeys();
   }
 }
