@@ -214,7 +214,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
           </Text>
         ))}
         {!s.started ? <Text dimColor>Waiting for the first poll…</Text> : null}
-        {!logPane && sel && chartH >= 2 ? <Chart g={sel} height={chartH} width={columns} /> : null}
+        {!logPane && mode.kind === 'main' && sel && chartH >= 2 ? <Chart g={sel} height={chartH} width={columns} /> : null}
       </>
     );
   }

@@ -33,6 +33,8 @@ export interface MonitorViewState {
   adaptive: boolean;
   nextPollAt?: number;
   polls: number;
+  /** The latest clock time the monitor reported (events without their own time use it). */
+  lastT: number;
   gates: GateRow[];
   selected: number;
   events: { t: number; level: 'info' | 'warn' | 'error'; text: string }[];
@@ -45,7 +47,7 @@ const EVENTS = 50;
 
 /** Before the monitor's start event. */
 export function initialMonitor(env: string, version?: string): MonitorViewState {
-  return { env, ...(version ? { version } : {}), started: false, t0: 0, endAt: 0, source: '', rollbackAvailable: false, phase: 0, adaptive: false, polls: 0, gates: [], selected: 0, events: [] };
+  return { env, ...(version ? { version } : {}), started: false, t0: 0, endAt: 0, source: '', rollbackAvailable: false, phase: 0, adaptive: false, polls: 0, lastT: 0, gates: [], selected: 0, events: [] };
 }
 
 function row(g: Gate): GateRow {
@@ -81,6 +83,7 @@ export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiE
         ...s,
         started: true,
         t0: e.t0,
+        lastT: Math.max(s.lastT, e.t0),
         endAt: e.endAt,
         source: e.source,
         rollbackAvailable: e.rollbackAvailable,
@@ -94,11 +97,12 @@ export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiE
       let events = s.events;
       if (text) events = [...events, { t: o.t, level: 'warn' as const, text }];
       if (health) events = [...events, { t: o.t, level: 'warn' as const, text: health }];
-      return { ...s, polls: o.seq, events: events.slice(-EVENTS) };
+      return { ...s, polls: o.seq, lastT: Math.max(s.lastT, o.t), events: events.slice(-EVENTS) };
     }
     case 'evaluation':
       return {
         ...s,
+        lastT: Math.max(s.lastT, e.t),
         gates: s.gates.map((g) => {
           const d = e.decisions.find((x) => x.gate === g.name);
           if (!d) return g;
@@ -113,9 +117,9 @@ export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiE
     case 'next-poll':
       return { ...s, nextPollAt: e.at };
     case 'alert':
-      return { ...s, events: addEvent(s, s.nextPollAt ?? s.t0, 'warn', `alert: ${e.message}`) };
+      return { ...s, events: addEvent(s, s.lastT, 'warn', `alert: ${e.message}`) };
     case 'extend':
-      return { ...s, endAt: e.endAt, events: addEvent(s, e.endAt, 'info', `window extended by ${e.minutes} min`) };
+      return { ...s, endAt: e.endAt, events: addEvent(s, s.lastT, 'info', `window extended by ${e.minutes} min`) };
     case 'rollback': {
       let rb = s.rollback;
       if (!rb) {
@@ -125,11 +129,14 @@ export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiE
         rb = initialRollback(gateName ? { trigger: 'auto', gate: gateName, ...(g ? { value: g.value, threshold: g.threshold, unit: g.unit } : {}) } : { trigger: 'manual', ...(e.detail ? { note: e.detail } : {}) });
       }
       rb = rollbackReducer(rb, { name: e.stage, ...(e.detail ? { detail: e.detail } : {}) });
-      return { ...s, rollback: rb, events: addEvent(s, s.nextPollAt ?? s.t0, e.stage === 'failed' || e.stage === 'verify-failed' ? 'error' : 'info', `rollback ${e.stage}${e.detail ? `: ${e.detail}` : ''}`) };
+      return { ...s, rollback: rb, events: addEvent(s, s.lastT, e.stage === 'failed' || e.stage === 'verify-failed' ? 'error' : 'info', `rollback ${e.stage}${e.detail ? `: ${e.detail}` : ''}`) };
     }
     case 'done': {
       let rollback = s.rollback;
-      if (rollback && !rollback.done && e.summary.rollback) rollback = { ...rollback, done: { ok: e.summary.result === 'rolled-back', message: e.summary.message }, ...(e.summary.rollback.incidentId ? { incidentId: e.summary.rollback.incidentId } : {}) };
+      if (rollback && e.summary.rollback) {
+        const inc = e.summary.rollback.incidentId;
+        rollback = { ...rollback, done: { ok: e.summary.result === 'rolled-back', message: e.summary.message }, ...(inc ? { incidentId: inc } : {}) };
+      }
       return { ...s, done: e.summary, ...(rollback ? { rollback } : {}), events: addEvent(s, e.summary.endedAt, e.summary.exitCode ? 'error' : 'info', e.summary.message) };
     }
   }

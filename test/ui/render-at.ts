@@ -11,6 +11,11 @@ export function plain(s: string | undefined): string {
   return (s ?? '').replace(ANSI, '');
 }
 
+/** A frame with borders removed and every run of whitespace made one space, for sentences that wrap. */
+export function flat(s: string): string {
+  return s.replace(/[│║┌┐└┘╔╗╚╝─═]/g, ' ').replace(/\s+/g, ' ');
+}
+
 /** Let Ink and pending promises run. */
 export const tick = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -1,0 +1,180 @@
+// Given the monitor screen over the real Monitor (fake clock, scripted service), when polls come in
+// and the operator presses keys, then the header, gate rows (state in words), chart, events and
+// rollback screen follow; r asks first and changes nothing until confirmed; q asks while the window runs.
+import React from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MONITOR_KEYS, hintLine } from '../../src/ui/keymap.js';
+import { MonitorFeed } from '../../src/ui/monitor-feed.js';
+import { MonitorScreen, sparkline } from '../../src/ui/Monitor.js';
+import { bucketsAt, shippedEnv } from '../gates/sim.js';
+import { MIN, drive, makeRig, type Rig } from '../services/monitor-fakes.js';
+import { KEY, flat, renderAt, tick } from './render-at.js';
+
+const prod = shippedEnv('production');
+let rig: Rig | undefined;
+afterEach(() => rig?.cleanup());
+
+const healthy = (m: number, p: number | undefined) => {
+  const dt = p === undefined ? 0 : (m - p) * 60;
+  return { values: { low_confidence_queue: 10, cpu_percent: 20, memory_percent: 30, disk_used_percent: 40 }, extractions: dt, failures: 0, hash: bucketsAt([[300, dt]]) };
+};
+const p95AfterMinute = (start: number) => (m: number, p: number | undefined) => {
+  const o = healthy(m, p);
+  if (p === undefined) return o;
+  const bad = Math.max(0, m - Math.max(p, start)) * 60 * 0.1;
+  return { ...o, hash: bucketsAt([[300, (m - p) * 60 - bad], [2200, bad]]) };
+};
+
+function screen(r: Rig, o: { production?: boolean; backup?: () => Promise<{ file: string; detail: string }> } = {}) {
+  const feed = new MonitorFeed(r.monitor, 'production', '1.2.0-slow');
+  let quit = 0;
+  const sent: string[] = [];
+  const ui = renderAt(
+    <MonitorScreen
+      feed={feed}
+      production={o.production ?? true}
+      training={false}
+      now={() => r.clock.now()}
+      actions={{ findBackup: o.backup ?? (async () => ({ file: 'backups/dhash_production_20261123_110000.zip', detail: 'sha256 matches, 6 entries check out' })), sendTest: async () => (sent.push('test'), 'slack, fallback') }}
+      onQuit={() => quit++}
+    />,
+  );
+  return { ui, feed, quits: () => quit, sent };
+}
+
+describe('monitor screen', () => {
+  it('Given a healthy window, then the header, one row per gate with its state in words, the chart and the key hints show', async () => {
+    rig = makeRig(prod, { metrics: healthy });
+    const { ui } = screen(rig);
+    const run = rig.monitor.run();
+    await rig.clock.advance(95_000);
+    await tick(50);
+    const f = ui.frame();
+    expect(f).toContain('!!! PRODUCTION — changes are real !!!');
+    expect(f).toMatch(/MONITOR production 1\.2\.0-slow · T\+01:\d\d of 1:00:00 · next poll in \d+ s/);
+    expect(f).toContain('phase 1 · polls every 30 s');
+    for (const g of ['health_failures', 'extraction_failure_rate', 'p95_hash_time', 'low_confidence_queue']) expect(f).toMatch(new RegExp(`${g}\\s+\\S+.*\\s+ok\\s`));
+    expect(f).toMatch(/p95_hash_time\s+[\d.]+ ms\s+>2000 ms 15m/);
+    expect(f).toContain(hintLine(MONITOR_KEYS));
+    expect(f).toContain('health_failures — last');
+    expect(f.split('\n').length).toBeLessThanOrEqual(24);
+    // Arrow down selects the next gate for the large chart.
+    await ui.press(KEY.down);
+    expect(ui.frame()).toContain('> extraction_failure_rate');
+    expect(ui.frame()).toContain('extraction_failure_rate — last');
+    rig.monitor.stop();
+    await drive(rig.clock, run);
+    ui.unmount();
+  });
+
+  it('Given a p95 regression, then the automatic rollback takes the screen with the gate, value and threshold, each stage and the incident', async () => {
+    rig = makeRig(prod, { metrics: p95AfterMinute(12) });
+    const { ui } = screen(rig);
+    const s = await rig.run();
+    expect(s.result).toBe('rolled-back');
+    await tick(50);
+    const f = flat(ui.frame());
+    expect(f).toMatch(/ROLLBACK of production — automatic: p95_hash_time breached \(value [\d.]+ ms, threshold 2000 ms\)/);
+    expect(f).toMatch(/done\s+Rollback executed/);
+    expect(f).toMatch(/done\s+Consecutive OK health checks/);
+    expect(f).toMatch(/done\s+Smoke tests re-run/);
+    expect(f).toContain('Incident: INC-1');
+    expect(f).toContain('ROLLED BACK');
+    expect(f).toContain('DONE: rolled-back');
+  });
+
+  it('Given production, when r is pressed, then the confirmation names the backup and its verification, nothing changes until the typed env name', async () => {
+    rig = makeRig(prod, { metrics: healthy });
+    const { ui } = screen(rig);
+    const run = rig.monitor.run();
+    await rig.clock.advance(31_000);
+    await ui.press('r');
+    let f = await ui.waitFor('Restores: backups/dhash_production_20261123_110000.zip');
+    expect(f).toContain('Verification: sha256 matches, 6 entries check out');
+    expect(f).toContain('PRODUCTION: type "production"');
+    await ui.press('y', KEY.enter);
+    expect(ui.frame()).toContain('That is not "production"; nothing changed');
+    expect(rig.rollbacks).toHaveLength(0);
+    await ui.press(KEY.escape);
+    await tick(50);
+    expect(ui.frame()).toContain('rollback cancelled; nothing was changed');
+    expect(rig.rollbacks).toHaveLength(0);
+    await ui.press('r');
+    await ui.waitFor('Restores:');
+    await ui.press('production', KEY.enter);
+    await drive(rig.clock, run);
+    expect(rig.rollbacks).toHaveLength(1);
+    expect(rig.rollbacks[0]!.trigger).toBe('manual');
+    f = await ui.waitFor('ROLLED BACK');
+    expect(f).toContain('requested by the operator');
+    ui.unmount();
+  });
+
+  it('Given staging-like confirmation, y confirms; a missing backup is said plainly and nothing runs', async () => {
+    rig = makeRig(prod, { metrics: healthy });
+    const { ui } = screen(rig, { production: false, backup: async () => Promise.reject(new Error('No backups of production in backups/ (take one: rollout backup --env production).')) });
+    const run = rig.monitor.run();
+    await rig.clock.advance(31_000);
+    await ui.press('r');
+    const f = await ui.waitFor('No backup to restore');
+    expect(f).toContain('(take one:');
+    await ui.press('y', KEY.enter);
+    expect(rig.rollbacks).toHaveLength(0);
+    rig.monitor.stop();
+    await drive(rig.clock, run);
+    ui.unmount();
+  });
+
+  it('q while the window runs asks first and says what stays running; e extends; n sends a test notification; ? shows help with rollback', async () => {
+    rig = makeRig(prod, { metrics: healthy });
+    const { ui, quits, sent } = screen(rig);
+    const run = rig.monitor.run();
+    await rig.clock.advance(31_000);
+    await ui.press('e');
+    await tick(30);
+    expect(ui.frame()).toContain('T+00:31 of 1:15:00');
+    await ui.press('n');
+    await ui.waitFor('test notification: slack, fallback');
+    expect(sent).toEqual(['test']);
+    await ui.press('?');
+    expect(ui.frame()).toContain('rollback: restore the newest verified backup');
+    await ui.press('x');
+    await ui.press('q');
+    let f = ui.frame();
+    f = flat(f);
+    expect(f).toContain('Quit while the window runs?');
+    expect(f).toContain('What stays running: the production service at 1.2.0-slow. Resume the window: rollout monitor --env production --resume');
+    await ui.press('n');
+    expect(quits()).toBe(0);
+    await ui.press('q', 'y');
+    expect(quits()).toBe(1);
+    const s = await drive(rig.clock, run);
+    expect(s.result).toBe('stopped');
+    f = ui.frame();
+    ui.unmount();
+  });
+
+  it('re-lays out on resize and draws sparklines from the values', async () => {
+    expect(sparkline([1, 2, 3, 4, 5, 6, 7, 8], 8)).toBe('▁▂▃▄▅▆▇█');
+    rig = makeRig(prod, { metrics: healthy });
+    const { ui } = screen(rig);
+    const run = rig.monitor.run();
+    await rig.clock.advance(30 * MIN);
+    await tick(50);
+    const trend = (f: string): number => /p95_hash_time .* ok\s+(\S+)/.exec(f)![1]!.length;
+    const narrow = ui.frame();
+    expect(narrow.split('\n').every((l) => l.length <= 80)).toBe(true);
+    ui.resize(160, 48);
+    await tick(50);
+    const wide = ui.frame();
+    expect(trend(wide)).toBeGreaterThan(trend(narrow));
+    expect(wide.split('\n').length).toBeGreaterThan(narrow.split('\n').length);
+    ui.resize(80, 24);
+    await tick(50);
+    expect(ui.frame().split('\n').every((l) => l.length <= 80)).toBe(true);
+    expect(ui.frame().split('\n').length).toBeLessThanOrEqual(24);
+    rig.monitor.stop();
+    await drive(rig.clock, run);
+    ui.unmount();
+  });
+});
