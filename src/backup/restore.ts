@@ -1,7 +1,7 @@
 // Restoring a backup: extract every checked entry into temp folders beside its target, then swap
 // them in with renames under the rollback journal. Before the swap nothing in the environment has
 // changed; a swap interrupted by kill -9 is finished forward by recoverRollback() on the next run.
-import { createWriteStream, existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import type { Workspace } from '../config/workspace.js';
 import { StepFailedError } from '../domain/errors.js';
@@ -55,6 +55,7 @@ export async function stageBackup(ws: Workspace, zipPath: string, display: strin
     throw new StepFailedError(`${display}: "${p}" lies outside the paths the backup covers.`);
   };
   for (const s of swaps) if (s.staged) rmSync(s.staged, { recursive: true, force: true });
+  const made = new Set<string>();
   try {
     await scanArchive(zipPath, display, {
       ...(opts.limits ? { limits: opts.limits } : {}),
@@ -62,8 +63,12 @@ export async function stageBackup(ws: Workspace, zipPath: string, display: strin
       sink: {
         async file(entry) {
           const dest = stagedFor(entry.path);
-          mkdirSync(dirname(dest), { recursive: true });
-          return createWriteStream(dest, { flags: 'wx', mode: (entry.mode ?? 0o644) & 0o777 });
+          const dir = dirname(dest);
+          if (!made.has(dir)) {
+            mkdirSync(dir, { recursive: true });
+            made.add(dir);
+          }
+          return { path: dest, mode: (entry.mode ?? 0o644) & 0o777 };
         },
         async finish(manifest: Manifest) {
           for (const e of manifest.entries) {

@@ -3,10 +3,14 @@
 // against zip bombs. Anything wrong is refused (exit 3) with one sentence. The same scan, with a
 // sink, is what a restore extracts through, so nothing is written that was not checked.
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
-import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { PassThrough, Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { crc32 } from 'node:zlib';
+import { crc32, createInflateRaw, inflateRaw, inflateRawSync } from 'node:zlib';
+
+const inflateRawAsync = promisify(inflateRaw);
 import yauzl from 'yauzl';
 import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, UsageError } from '../domain/errors.js';
@@ -38,8 +42,8 @@ export interface VerifyResult {
 
 /** Where a restore puts each checked entry. */
 export interface ScanSink {
-  /** A writable for a file's data (it gets exactly the checked bytes), or undefined to discard. */
-  file(entry: Extract<ManifestEntry, { kind: 'file' }>): Promise<Writable | undefined>;
+  /** Where a file's data goes (a new file, created exclusively), or undefined to discard it. */
+  file(entry: Extract<ManifestEntry, { kind: 'file' }>): Promise<{ path: string; mode: number } | undefined>;
   /** Called for every folder and link after all files were written and checked. */
   finish(manifest: Manifest): Promise<void>;
 }
@@ -49,7 +53,7 @@ const S_IFLNK = 0o120000;
 const MiB = 1024 * 1024;
 // Below this many inflated bytes a high ratio is harmless (a small file of zeros); above it, it is a bomb's signature.
 const RATIO_FLOOR = 64 * MiB;
-const CONCURRENCY = 4;
+const CONCURRENCY = 8;
 
 interface ZipItem {
   name: string;
@@ -64,9 +68,9 @@ function short(s: string): string {
   return clean.length > 120 ? `${clean.slice(0, 117)}...` : clean;
 }
 
-function openZip(path: string): Promise<yauzl.ZipFile> {
+function openZip(reader: ArchiveReader): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false, strictFileNames: true }, (err, zf) => (err ? reject(err) : resolve(zf)));
+    yauzl.fromRandomAccessReader(reader.yauzlReader(), reader.size, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false, strictFileNames: true }, (err, zf) => (err ? reject(err) : resolve(zf)));
   });
 }
 
@@ -87,15 +91,143 @@ function readAllEntries(zf: yauzl.ZipFile, display: string, limits: ArchiveLimit
   });
 }
 
-function openStream(zf: yauzl.ZipFile, e: yauzl.Entry): Promise<Readable> {
-  return new Promise((resolve, reject) => zf.openReadStream(e, (err, s) => (err ? reject(err) : resolve(s))));
-}
+// Entry data is read here, not through yauzl's streams: yauzl reads 16 KiB at a time and costs
+// about 0.4 ms per entry, which made verify slower than sha256sum. yauzl still parses and checks
+// the central directory; we read each local header, then the data with large positional reads,
+// inflate it ourselves, and hold it to the declared size exactly (as validateEntrySizes would).
+const SMALL_ENTRY = 1024 * 1024;
 
-async function readSmall(zf: yauzl.ZipFile, e: yauzl.Entry): Promise<Buffer> {
-  const s = await openStream(zf, e);
-  const parts: Buffer[] = [];
-  for await (const c of s) parts.push(c as Buffer);
-  return Buffer.concat(parts);
+const BLOCK = 1024 * 1024;
+const CACHED_BLOCKS = 16;
+
+class ArchiveReader {
+  // A few recently read 1 MiB blocks: the central directory and runs of small entries are read
+  // with one system call per block instead of one (or two) per entry.
+  private blocks = new Map<number, Promise<Buffer>>();
+
+  private constructor(
+    readonly path: string,
+    private readonly fh: FileHandle,
+    readonly size: number,
+  ) {}
+
+  static async open(path: string): Promise<ArchiveReader> {
+    const fh = await open(path, 'r');
+    return new ArchiveReader(path, fh, (await fh.stat()).size);
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+
+  private block(n: number): Promise<Buffer> {
+    let b = this.blocks.get(n);
+    if (b) {
+      this.blocks.delete(n);
+      this.blocks.set(n, b);
+      return b;
+    }
+    b = this.readDirect(n * BLOCK, Math.min(BLOCK, this.size - n * BLOCK));
+    this.blocks.set(n, b);
+    if (this.blocks.size > CACHED_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
+    return b;
+  }
+
+  private async readDirect(pos: number, len: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(Math.max(0, len));
+    let got = 0;
+    while (got < len) {
+      const { bytesRead } = await this.fh.read(buf, got, len - got, pos + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === len ? buf : buf.subarray(0, got);
+  }
+
+  /** Bytes [pos, pos+len) (fewer at the end of the file); small reads come from the block cache. */
+  async readAt(pos: number, len: number): Promise<Buffer> {
+    len = Math.max(0, Math.min(len, this.size - pos));
+    if (len > 2 * BLOCK) return this.readDirect(pos, len);
+    const first = Math.floor(pos / BLOCK);
+    const last = Math.floor((pos + Math.max(len, 1) - 1) / BLOCK);
+    if (first === last) {
+      const b = await this.block(first);
+      return b.subarray(pos - first * BLOCK, pos - first * BLOCK + len);
+    }
+    const parts: Buffer[] = [];
+    for (let n = first; n <= last; n++) parts.push(await this.block(n));
+    const all = Buffer.concat(parts);
+    return all.subarray(pos - first * BLOCK, pos - first * BLOCK + len);
+  }
+
+  /** A yauzl RandomAccessReader over the same cache, for the central directory. */
+  yauzlReader(): yauzl.RandomAccessReader {
+    const r = new (yauzl.RandomAccessReader as unknown as new () => yauzl.RandomAccessReader)();
+    r.read = (buffer, offset, length, position, cb) => {
+      this.readAt(position, length).then(
+        (b) => {
+          b.copy(buffer, offset);
+          (cb as (err: Error | null, n?: number) => void)(null, b.length);
+        },
+        (e: Error) => cb(e),
+      );
+    };
+    r._readStreamForRange = (start, end) => {
+      const out = new PassThrough();
+      this.readAt(start, end - start).then(
+        (b) => out.end(b),
+        (e: Error) => out.destroy(e),
+      );
+      return out;
+    };
+    r.close = (cb) => cb(null);
+    return r;
+  }
+
+  /** Where an entry's data starts, from its local header (and the data too when it is small). */
+  private async locate(e: yauzl.Entry, withData: boolean): Promise<{ start: number; data?: Buffer }> {
+    const off = e.relativeOffsetOfLocalHeader;
+    const guess = 30 + e.fileNameLength + 1024;
+    const head = await this.readAt(off, guess + (withData ? e.compressedSize : 0));
+    if (head.length < 30 || head.readUInt32LE(0) !== 0x04034b50) throw new Error('a local file header is missing (truncated or damaged)');
+    const start = off + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+    if (start + e.compressedSize > this.size) throw new Error('entry data runs past the end of the file (truncated)');
+    if (!withData) return { start };
+    const rel = start - off;
+    const data = rel + e.compressedSize <= head.length ? head.subarray(rel, rel + e.compressedSize) : await this.readAt(start, e.compressedSize);
+    return { start, data };
+  }
+
+  /** A small entry's inflated bytes, exactly its declared size. */
+  async small(e: yauzl.Entry): Promise<Buffer> {
+    const { data } = await this.locate(e, true);
+    if (data!.length !== e.compressedSize) throw new Error('entry data is cut short (truncated)');
+    if (e.compressionMethod === 0) {
+      if (e.compressedSize !== e.uncompressedSize) throw new Error('a stored entry whose sizes disagree');
+      return data!;
+    }
+    let out: Buffer;
+    try {
+      // Tiny entries inflate on this thread (a thread-pool round trip costs more than the work).
+      const opts = { maxOutputLength: Math.max(1, e.uncompressedSize) };
+      out = data!.length < 64 * 1024 ? inflateRawSync(data!, opts) : await inflateRawAsync(data!, opts);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error('it inflates to more bytes than it declares');
+      throw err;
+    }
+    if (out.length !== e.uncompressedSize) throw new Error(`it inflates to ${out.length} bytes, not the ${e.uncompressedSize} it declares`);
+    return out;
+  }
+
+  /** A large entry's inflated bytes as a stream (held to the declared size by the caller). */
+  async stream(e: yauzl.Entry): Promise<Readable> {
+    const { start } = await this.locate(e, false);
+    const raw = createReadStream(this.path, { start, end: start + e.compressedSize - 1, highWaterMark: 1 << 20 });
+    if (e.compressionMethod === 0) return raw;
+    const inflate = createInflateRaw({ chunkSize: 1 << 20 });
+    raw.on('error', (err) => inflate.destroy(err));
+    return raw.pipe(inflate);
+  }
 }
 
 function entryName(e: yauzl.Entry): string {
@@ -112,23 +244,26 @@ function entryName(e: yauzl.Entry): string {
 /** Check an archive's structure and every entry against its manifest, streaming; the sink gets the checked data. */
 export async function scanArchive(path: string, display: string, opts: { limits?: ArchiveLimits; sink?: ScanSink; onProgress?: (p: ScanProgress) => void } = {}): Promise<Manifest> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
+  const reader = await ArchiveReader.open(path);
   let zf: yauzl.ZipFile;
   try {
-    zf = await openZip(path);
+    zf = await openZip(reader);
   } catch (e) {
+    await reader.close();
     throw new RefusedError(`${display} is truncated or not a zip archive (${short((e as Error).message)}).`);
   }
   try {
-    return await scanOpen(zf, path, display, limits, opts);
+    return await scanOpen(zf, reader, display, limits, opts);
   } catch (e) {
     if (e instanceof RolloutError) throw e;
     throw new RefusedError(`${display} is damaged: ${short((e as Error).message).replace(/\.$/, '')}.`);
   } finally {
     zf.close();
+    await reader.close();
   }
 }
 
-async function scanOpen(zf: yauzl.ZipFile, path: string, display: string, limits: ArchiveLimits, opts: { sink?: ScanSink; onProgress?: (p: ScanProgress) => void }): Promise<Manifest> {
+async function scanOpen(zf: yauzl.ZipFile, reader: ArchiveReader, display: string, limits: ArchiveLimits, opts: { sink?: ScanSink; onProgress?: (p: ScanProgress) => void }): Promise<Manifest> {
   if (zf.entryCount > limits.maxEntries) throw new RefusedError(`${display} holds ${zf.entryCount} entries, above the limit of ${limits.maxEntries} (a zip bomb?).`);
   const raw = await readAllEntries(zf, display, limits);
   const items = new Map<string, ZipItem>();
@@ -165,13 +300,18 @@ async function scanOpen(zf: yauzl.ZipFile, path: string, display: string, limits
       throw new RefusedError(`${display} holds entries whose data overlap ("${short(entryName(a))}"), the mark of a zip bomb; refusing it.`);
     }
   }
-  const archiveBytes = statSync(path).size;
+  const archiveBytes = reader.size;
   if (totalBytes > RATIO_FLOOR && totalBytes / Math.max(1, archiveBytes) > limits.maxRatio) {
     throw new RefusedError(`${display} would inflate ${Math.round(totalBytes / archiveBytes)}:1, above the limit of ${limits.maxRatio}:1 (a zip bomb?).`);
   }
   if (!manifestEntry) throw new RefusedError(`${display} has no ${MANIFEST_NAME}, so its content cannot be checked; refusing it.`);
   if (manifestEntry.uncompressedSize > limits.maxManifestBytes) throw new RefusedError(`${display}: ${MANIFEST_NAME} is ${manifestEntry.uncompressedSize} bytes, above the limit of ${limits.maxManifestBytes}.`);
-  const manifestText = (await readSmall(zf, manifestEntry)).toString('utf8');
+  let manifestText: string;
+  try {
+    manifestText = (await reader.small(manifestEntry)).toString('utf8');
+  } catch (e) {
+    throw new RefusedError(`${display}: ${MANIFEST_NAME} cannot be read (${short((e as Error).message)}); the archive is damaged.`);
+  }
   let manifest: Manifest;
   try {
     const parsed = Manifest.safeParse(JSON.parse(manifestText));
@@ -241,11 +381,16 @@ async function scanOpen(zf: yauzl.ZipFile, path: string, display: string, limits
       try {
         if (m.kind === 'symlink') {
           if (it.entry.uncompressedSize > 4096) throw new RefusedError(`${display} holds the link "${short(it.name)}" with a target of ${it.entry.uncompressedSize} bytes; refusing it.`);
-          const target = (await readSmall(zf, it.entry)).toString('utf8');
+          let target: string;
+          try {
+            target = (await reader.small(it.entry)).toString('utf8');
+          } catch (e) {
+            throw new RefusedError(`${display}: the link "${short(it.name)}" cannot be read (${short((e as Error).message)}); the archive is damaged.`);
+          }
           if (crc32(Buffer.from(target)) !== it.entry.crc32) throw new RefusedError(`${display}: the CRC-32 of the link "${short(it.name)}" does not match; the archive is damaged.`);
           if (target !== m.target) throw new RefusedError(`${display} holds the link "${short(it.name)}" pointing to "${short(target)}" but ${MANIFEST_NAME} says "${short(m.target)}"; refusing it.`);
         } else if (m.kind === 'file') {
-          await checkFile(zf, it, m, display, opts.sink, (n) => {
+          await checkFile(reader, it, m, display, opts.sink, (n) => {
             bytesDone += n;
             emit(false);
           });
@@ -263,31 +408,43 @@ async function scanOpen(zf: yauzl.ZipFile, path: string, display: string, limits
   return manifest;
 }
 
-async function checkFile(zf: yauzl.ZipFile, it: ZipItem, m: Extract<ManifestEntry, { kind: 'file' }>, display: string, sink: ScanSink | undefined, onBytes: (n: number) => void): Promise<void> {
-  let rs: Readable;
-  try {
-    rs = await openStream(zf, it.entry);
-  } catch (e) {
-    throw new RefusedError(`${display}: "${short(it.name)}" cannot be read (${short((e as Error).message)}); the archive is damaged.`);
-  }
+async function checkFile(reader: ArchiveReader, it: ZipItem, m: Extract<ManifestEntry, { kind: 'file' }>, display: string, sink: ScanSink | undefined, onBytes: (n: number) => void): Promise<void> {
+  const dest = await sink?.file(m);
   const h = createHash('sha256');
   let crc = 0;
   let n = 0;
-  const tap = new Transform({
-    highWaterMark: 1 << 20,
-    transform(chunk: Buffer, _e, cb: TransformCallback) {
-      h.update(chunk);
-      crc = crc32(chunk, crc);
-      n += chunk.length;
-      onBytes(chunk.length);
-      cb(null, chunk);
-    },
-  });
-  const out = (await sink?.file(m)) ?? new Writable({ write: (_c, _e, cb) => cb() });
-  try {
-    await pipeline(rs, tap, out);
-  } catch (e) {
-    throw new RefusedError(`${display}: "${short(it.name)}" is damaged (${short((e as Error).message).replace(/\.$/, '')}).`);
+  const damaged = (e: unknown): RefusedError => new RefusedError(`${display}: "${short(it.name)}" is damaged (${short((e as Error).message).replace(/\.$/, '')}).`);
+  if (it.entry.compressedSize <= SMALL_ENTRY && it.entry.uncompressedSize <= 8 * SMALL_ENTRY) {
+    let data: Buffer;
+    try {
+      data = await reader.small(it.entry);
+    } catch (e) {
+      throw damaged(e);
+    }
+    h.update(data);
+    crc = crc32(data);
+    n = data.length;
+    onBytes(n);
+    if (dest) await writeFile(dest.path, data, { flag: 'wx', mode: dest.mode });
+  } else {
+    const declared = it.entry.uncompressedSize;
+    const tap = new Transform({
+      highWaterMark: 1 << 20,
+      transform(chunk: Buffer, _e, cb: TransformCallback) {
+        n += chunk.length;
+        if (n > declared) return cb(new Error('it inflates to more bytes than it declares'));
+        h.update(chunk);
+        crc = crc32(chunk, crc);
+        onBytes(chunk.length);
+        cb(null, chunk);
+      },
+    });
+    const out = dest ? createWriteStream(dest.path, { flags: 'wx', mode: dest.mode }) : new Writable({ write: (_c, _e, cb) => cb() });
+    try {
+      await pipeline(await reader.stream(it.entry), tap, out);
+    } catch (e) {
+      throw damaged(e);
+    }
   }
   if (n !== m.size) throw new RefusedError(`${display}: "${short(it.name)}" has ${n} bytes but ${MANIFEST_NAME} says ${m.size}; the archive is damaged.`);
   if (crc >>> 0 !== it.entry.crc32 >>> 0) throw new RefusedError(`${display}: the CRC-32 of "${short(it.name)}" does not match; the archive is damaged.`);
