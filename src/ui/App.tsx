@@ -2,7 +2,8 @@
 // the walk (which turns into the monitor screen during the monitor step). All work goes through
 // the runner and the engines (TuiServices); this file only decides which screen shows.
 import React, { useCallback, useEffect, useState } from 'react';
-import { Box, Text, useApp, useInput } from 'ink';
+import { Box, Text, useApp } from 'ink';
+import { useKeys } from './use-keys.js';
 import Spinner from 'ink-spinner';
 import { Home } from './Home.js';
 import { selection, type HomeState, type RunbookChoice } from './home-state.js';
@@ -50,7 +51,7 @@ export interface AppProps {
 const DEMO_VERSION = '1.0.0';
 
 function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup' | 'skip' | 'quit') => void }): React.JSX.Element {
-  useInput((input, key) => {
+  useKeys((input, key) => {
     if (input === 'y' || key.return) onAnswer('setup');
     else if (input === 's' || input === 'n') onAnswer('skip');
     else if (input === 'q' || key.escape) onAnswer('quit');
@@ -69,7 +70,7 @@ function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup
 
 function ReleaseChoice({ p, onPick, onBack }: { p: Extract<Phase, { kind: 'release' }>; onPick: (v: string) => void; onBack: () => void }): React.JSX.Element {
   const [cursor, setCursor] = useState(p.cursor);
-  useInput((input, key) => {
+  useKeys((input, key) => {
     if (key.upArrow || input === 'k') setCursor((c) => (c + p.available.length - 1) % p.available.length);
     else if (key.downArrow || input === 'j') setCursor((c) => (c + 1) % p.available.length);
     else if (key.return) onPick(p.available[cursor]!);
@@ -171,19 +172,12 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
     services.running(phase.runner, phase.broker, result);
   }, [phase, services]);
 
-  useInput(
-    (input, key) => {
-      if (key.ctrl && input === 'c') quit(0);
-      else if (phase.kind === 'error' && (key.return || key.escape || input === 'q')) setPhase({ kind: 'home' });
-    },
-    { isActive: phase.kind !== 'walk' && phase.kind !== 'home' },
-  );
-  useInput(
-    (input, key) => {
-      if (key.ctrl && input === 'c') quit(0);
-    },
-    { isActive: phase.kind === 'home' },
-  );
+  // Always listening (the newest handler decides): Ctrl-C outside a walk quits; the walk handles its own.
+  useKeys((input, key) => {
+    if (phase.kind === 'walk') return;
+    if (key.ctrl && input === 'c') quit(0);
+    else if (phase.kind === 'error' && (key.return || key.escape || input === 'q')) setPhase({ kind: 'home' });
+  });
 
   switch (phase.kind) {
     case 'home':

@@ -1,8 +1,9 @@
 // The home screen: choose runbook, environment and mode; the operator's name is remembered.
-import React, { useReducer, useEffect } from 'react';
-import { Box, Text, useInput } from 'ink';
+import React, { useEffect, useRef, useState } from 'react';
+import { Box, Text } from 'ink';
+import { useKeys } from './use-keys.js';
 import { HOME_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
-import { homeReducer, initialHome, selection, MODES, type HomeState, type RunbookChoice } from './home-state.js';
+import { homeReducer, initialHome, selection, MODES, type HomeEvent, type HomeState, type RunbookChoice } from './home-state.js';
 
 export interface HomeProps {
   runbooks: RunbookChoice[];
@@ -31,9 +32,16 @@ function Column({ title, items, selected, focused, danger }: { title: string; it
 
 /** The first screen of the TUI. */
 export function Home({ runbooks, remembered, workspace, onDone }: HomeProps): React.JSX.Element {
-  const [s, dispatch] = useReducer(homeReducer, initialHome(runbooks, remembered));
-  useInput((input, key) => {
-    if (s.editing) {
+  // The reducer runs at once on a ref, so a key arriving before the next render sees its effect.
+  const ref = useRef<HomeState | undefined>(undefined);
+  ref.current ??= initialHome(runbooks, remembered);
+  const [s, setS] = useState(ref.current);
+  const dispatch = (e: HomeEvent): void => {
+    ref.current = homeReducer(ref.current!, e);
+    setS(ref.current);
+  };
+  useKeys((input, key) => {
+    if (ref.current!.editing) {
       if (key.return) dispatch({ type: 'submit' });
       else if (key.escape) dispatch({ type: 'cancel' });
       else if (key.backspace || key.delete) dispatch({ type: 'backspace' });

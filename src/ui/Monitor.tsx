@@ -3,7 +3,8 @@
 // asciichart of the selected gate, the latest events, key hints from MONITOR_KEYS. r rolls back
 // (after a confirmation), e extends, n sends a test notification, l log pane, ? help, q quit.
 import React, { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
+import { useKeys } from './use-keys.js';
 import asciichart from 'asciichart';
 import { formatElapsed } from '../domain/time.js';
 import { MONITOR_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
@@ -99,13 +100,12 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   // The latest render's handler, through a ref: Ink re-registers handlers a moment after drawing.
   const onKeyRef = useRef<(name: string) => void>(() => undefined);
   onKeyRef.current = onKey;
-  useInput(
-    (input, key) => {
-      for (const name of keyNames(input, key)) onKeyRef.current(name);
-    },
-    { isActive: mode.kind !== 'confirm' },
-  );
+  useKeys((input, key) => {
+    for (const name of keyNames(input, key)) onKeyRef.current(name);
+  });
   function onKey(name: string): void {
+      // The confirmation box takes the keys while it is open.
+      if (mode.kind === 'confirm') return;
       const a = actionFor(MONITOR_KEYS, name);
       if (mode.kind === 'help') return setMode({ kind: 'main' });
       if (mode.kind === 'quit') {

@@ -1,8 +1,9 @@
 // The on-call fast path: `rollout rollback --env E` in a terminal opens straight on the rollback
 // confirmation with the newest verified backup chosen; after y (production: the typed env name)
 // the rollback screen follows each stage. Nothing changes before the confirmation.
-import React, { useEffect, useReducer, useState } from 'react';
-import { Box, Text, useInput } from 'ink';
+import React, { useEffect, useReducer, useRef, useState } from 'react';
+import { Box, Text } from 'ink';
+import { useKeys } from './use-keys.js';
 import { Banner } from './Banner.js';
 import { RollbackConfirm, RollbackPanel } from './RollbackPanel.js';
 import { DONE_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
@@ -36,12 +37,13 @@ export function OnCallRollback({ env, production, services, onExit }: OnCallProp
       (e: unknown) => setPhase((p) => (p.kind === 'confirm' ? { kind: 'confirm', loading: false, error: e instanceof Error ? e.message : String(e) } : p)),
     );
   }, [services]);
-  useInput(
-    (input, key) => {
-      for (const n of keyNames(input, key)) if (phase.kind === 'done' && actionFor(DONE_KEYS, n) === 'quit') return onExit(phase.code);
-    },
-    { isActive: phase.kind === 'done' },
-  );
+  // Always listening, reading the latest phase through a ref (handlers are re-registered late).
+  const latest = useRef(phase);
+  latest.current = phase;
+  useKeys((input, key) => {
+    const p = latest.current;
+    for (const n of keyNames(input, key)) if (p.kind === 'done' && actionFor(DONE_KEYS, n) === 'quit') return onExit(p.code);
+  });
   const start = (file: string): void => {
     setPhase({ kind: 'running', file });
     dispatch({ name: 'requested', detail: `operator confirmed the rollback to ${file}` });

@@ -2,7 +2,8 @@
 // words, the health checks, the smoke results, the incident id. Shared by the monitor (manual and
 // automatic rollbacks) and the on-call fast path.
 import React, { useRef, useState } from 'react';
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
+import { useKeys } from './use-keys.js';
 import Spinner from 'ink-spinner';
 import { CONFIRM_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
 import { FLOW, flowWord, type RollbackViewState } from './rollback-state.js';
@@ -66,7 +67,7 @@ export function RollbackConfirm({ env, production, backup, onAnswer }: { env: st
     rerender((x) => x + 1);
   };
   const [note, setNote] = useState('');
-  useInput((input, key) => {
+  useKeys((input, key) => {
     if (key.ctrl && input === 'c') return onAnswer(false);
     if (backup.loading) {
       if (key.escape || input === 'n' || input === 'q') onAnswer(false);

@@ -2,7 +2,8 @@
 // step below with its own view: checklist, progress bar, sign-off, spinners with a live tail,
 // smoke table. Every action is an answer to the runner (through the PromptBroker) or runner.abort().
 import React, { useEffect, useReducer, useRef, useState, useSyncExternalStore } from 'react';
-import { Box, Static, Text, useInput } from 'ink';
+import { Box, Static, Text } from 'ink';
+import { useKeys } from './use-keys.js';
 import Spinner from 'ink-spinner';
 import type { RunnerEvent } from '../services/runner.js';
 import type { LiveSession, SmokeRow } from '../services/runner-engines.js';
@@ -167,7 +168,7 @@ function ChecklistPrompt({ p, production }: { p: Extract<PendingPrompt, { kind: 
   const { cursor, ticked, note, help } = st.current;
   const blocking = items.filter((i) => !i.manual && i.required && !i.ok);
   const unticked = items.filter((i) => i.manual && !ticked.has(i.id));
-  useInput((input, key) => {
+  useKeys((input, key) => {
     // Several keys may arrive in one chunk: fold them over local copies, then set state once.
     let cur = st.current.cursor;
     let tick = st.current.ticked;
@@ -242,8 +243,9 @@ function useTextInput(onSubmit: (text: string) => void, onCancel: () => void, ac
   // A ref, not the render's closure: a paste or fast typing delivers keys faster than renders.
   const text = useRef('');
   const [, rerender] = useState(0);
-  useInput(
+  useKeys(
     (input, key) => {
+      if (!active) return;
       if (key.escape || (key.ctrl && input === 'c')) return onCancel();
       if (key.return) return onSubmit(text.current);
       if (key.backspace || key.delete) {
@@ -257,7 +259,6 @@ function useTextInput(onSubmit: (text: string) => void, onCancel: () => void, ac
       if (rest.length) onSubmit(text.current);
       else rerender((x) => x + 1);
     },
-    { isActive: active },
   );
   return text.current;
 }
@@ -320,14 +321,12 @@ function ConfirmPrompt({ p }: { p: Extract<PendingPrompt, { kind: 'confirm' }> }
     () => p.answer(false),
     prod,
   );
-  useInput(
-    (input, key) => {
-      const a = keyNames(input, key).map((n) => actionFor(CONFIRM_KEYS, n)).find(Boolean);
-      if (a === 'yes') p.answer(true);
-      if (a === 'no') p.answer(false);
-    },
-    { isActive: !prod },
-  );
+  useKeys((input, key) => {
+    if (prod) return;
+    const a = keyNames(input, key).map((n) => actionFor(CONFIRM_KEYS, n)).find(Boolean);
+    if (a === 'yes') p.answer(true);
+    if (a === 'no') p.answer(false);
+  });
   return (
     <Box flexDirection="column">
       <Text bold>{p.req.prompt}</Text>
@@ -364,10 +363,12 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
   const sessionShown = Boolean(s.session && live?.status === 'running' && renderSession);
   // Ink re-registers the handler in an effect, a moment after the frame is drawn; reading the
   // latest state through a ref keeps a key pressed in that moment from acting on an old screen.
-  const latest = useRef({ s, help });
-  latest.current = { s, help };
-  useInput(
+  const latest = useRef({ s, help, pending, sessionShown });
+  latest.current = { s, help, pending, sessionShown };
+  useKeys(
     (input, key) => {
+      // While a question or a live session is on screen (as drawn), its own view takes the keys.
+      if (latest.current.pending || latest.current.sessionShown) return;
       const { s, help } = latest.current;
       for (const name of keyNames(input, key)) {
         if (s.finished) {
@@ -389,8 +390,6 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
         else if (a === 'help') setHelp((h) => !h);
       }
     },
-    // While a question is open, its own view takes the keys (ctrl-c still stops: see run-tui).
-    { isActive: !pending && !sessionShown },
   );
   const finished = s.steps.map((v, i) => ({ v, i })).filter(({ v }) => v.status === 'done' || v.status === 'failed' || v.status === 'skipped');
   return (

@@ -12,6 +12,11 @@ const runbooks = [
   { name: 'emergency-rollback', title: 'Emergency rollback', file: 'emergency-rollback.yaml', environments: ['production', 'staging', 'development'], production: ['production'] },
 ];
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 30));
+/** Wait until the condition holds (a loaded machine renders late), or fail after 3 s. */
+async function until(cond: () => boolean): Promise<void> {
+  const end = Date.now() + 3000;
+  while (!cond() && Date.now() < end) await tick();
+}
 // eslint-disable-next-line no-control-regex
 const plain = (s: string | undefined): string => (s ?? '').replace(/\u001b\[[0-9;]*m/g, '');
 
@@ -31,12 +36,12 @@ describe('home screen', () => {
     stdin.write('\t'); // to the environment column
     await tick();
     stdin.write('k'); // up: production
-    await tick();
+    await until(() => plain(lastFrame()).includes('!!! PRODUCTION'));
     expect(plain(lastFrame())).toContain('!!! PRODUCTION — changes are real !!!');
     stdin.write('\t'); // to the mode column
     await tick();
     stdin.write('j'); // training
-    await tick();
+    await until(() => plain(lastFrame()).includes('TRAINING'));
     const f = plain(lastFrame());
     expect(f).toContain('TRAINING — dry-run, nothing is changed');
     expect(f).not.toContain('changes are real');
@@ -53,10 +58,10 @@ describe('home screen', () => {
     stdin.write('bob');
     await tick();
     stdin.write('\r');
-    await tick();
+    await until(() => !plain(lastFrame()).includes('type your name'));
     expect(plain(lastFrame())).toContain('Operator: bob');
     stdin.write('\r');
-    await tick();
+    await until(() => onDone.mock.calls.length > 0);
     expect(onDone).toHaveBeenCalledTimes(1);
     expect(onDone.mock.calls[0]![0]).toMatchObject({ done: 'start', operator: 'bob' });
     unmount();
@@ -66,13 +71,14 @@ describe('home screen', () => {
     const onDone = vi.fn<(s: HomeState) => void>();
     const { lastFrame, stdin, unmount } = render(<Home runbooks={runbooks} remembered={{ operator: 'alice' }} workspace="/ws" onDone={onDone} />);
     stdin.write('?');
-    await tick();
+    await until(() => plain(lastFrame()).includes('rollout rollback --env ENV'));
     expect(plain(lastFrame())).toContain('rollout rollback --env ENV');
     stdin.write('q'); // closes help first
-    await tick();
+    await until(() => !plain(lastFrame()).includes('rollout rollback --env ENV'));
     expect(plain(lastFrame())).not.toContain('rollout rollback --env ENV');
+    expect(onDone).not.toHaveBeenCalled();
     stdin.write('q');
-    await tick();
+    await until(() => onDone.mock.calls.length > 0);
     expect(onDone.mock.calls[0]![0]).toMatchObject({ done: 'quit' });
     unmount();
   });

@@ -1,0 +1,46 @@
+// The keymap tables drive both the input handlers and the hints: every hint names a bound key,
+// every action a screen handles is reachable, and chunks of keys are split the way screens expect.
+import { describe, expect, it } from 'vitest';
+import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, HOME_KEYS, MONITOR_KEYS, WALK_KEYS, actionFor, hintLine, keyName, keyNames, type KeyBinding } from '../../src/ui/keymap.js';
+
+const tables: [string, KeyBinding[]][] = [
+  ['home', HOME_KEYS],
+  ['checklist', CHECKLIST_KEYS],
+  ['walk', WALK_KEYS],
+  ['confirm', CONFIRM_KEYS],
+  ['monitor', MONITOR_KEYS],
+  ['done', DONE_KEYS],
+];
+
+describe('keymap tables', () => {
+  it.each(tables)('%s: no key is bound twice, and each hint is one of its own keys (or the arrows)', (_n, table) => {
+    const keys = table.flatMap((b) => b.keys);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const b of table.filter((x) => x.hint)) {
+      const shown = b.hint === '↑↓' ? ['up', 'down'] : [b.hint === 'enter' ? 'return' : b.hint];
+      expect(shown.some((k) => b.keys.includes(k) || table.some((o) => o.keys.includes(k)))).toBe(true);
+    }
+  });
+
+  it('the monitor hint line offers r for rollback, q to quit and ? for help, each bound to that action', () => {
+    const hints = hintLine(MONITOR_KEYS);
+    expect(hints).toContain('r rollback');
+    expect(hints).toContain('q quit');
+    expect(actionFor(MONITOR_KEYS, 'r')).toBe('rollback');
+    expect(actionFor(MONITOR_KEYS, 'e')).toBe('extend');
+    expect(actionFor(MONITOR_KEYS, 'n')).toBe('notify');
+    expect(actionFor(MONITOR_KEYS, 'l')).toBe('log');
+    expect(actionFor(MONITOR_KEYS, '?')).toBe('help');
+    expect(actionFor(MONITOR_KEYS, 'ctrl-c')).toBe('quit');
+  });
+
+  it('key names: arrows, enter, space, ctrl-c; a chunk of several keys becomes each key in turn', () => {
+    expect(keyName('', { upArrow: true })).toBe('up');
+    expect(keyName(' ', {})).toBe('space');
+    expect(keyName('c', { ctrl: true })).toBe('ctrl-c');
+    expect(keyNames('jj x\r', {})).toEqual(['j', 'j', 'space', 'x', 'return']);
+    expect(keyNames('', { return: true })).toEqual(['return']);
+    expect(actionFor(CHECKLIST_KEYS, 'space')).toBe('tick');
+    expect(actionFor(CHECKLIST_KEYS, 'b')).toBe('fix');
+  });
+});
