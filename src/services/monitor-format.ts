@@ -4,7 +4,7 @@ import type { GateDecision, Observation } from '../gates/types.js';
 import type { MonitorEvent, MonitorSummary } from './monitor.js';
 
 const SHORT: Record<string, string> = {
-  health_failures: 'health',
+  health_failures: 'streak',
   extraction_failure_rate: 'fail',
   p95_hash_time: 'p95',
   low_confidence_queue: 'queue',
@@ -57,7 +57,7 @@ export class HeadlessView {
         const o = this.last;
         const h = o?.health ? (o.health.ok ? 'OK' : `NOT OK (${o.health.detail})`) : '–';
         const src = o && o.source !== 'ok' ? `  metrics ${o.source.toUpperCase()}: ${o.sourceDetail ?? ''}` : '';
-        const gates = e.decisions.filter((d) => d.gate !== 'health_failures' || true).map(gateCell).join('  ');
+        const gates = e.decisions.map(gateCell).join('  ');
         return [`${tPlus(e.t, this.t0)} poll ${e.seq}  health ${h}  ${gates}${src}`];
       }
       case 'cadence':

@@ -606,7 +606,7 @@ export class Monitor {
     let result: MonitorResult;
     let message: string;
     const rb = this.rollbackInfo;
-    const first = this.breaches[0];
+    const first = failing[0] ?? this.breaches[0];
     const breachText = first ? `${first.gate} breached at T+${minutes(first.at - this.plan.t0)} (${fmtValue(first.value, first.unit)}, threshold ${fmtValue(first.threshold, first.unit)}${first.windowMinutes > 0 ? `, ${first.windowMinutes} min window` : ''})` : '';
     if (rb) {
       const verified = rb.ok && rb.healthOk !== false && rb.smokeOk !== false;

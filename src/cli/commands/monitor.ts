@@ -39,6 +39,7 @@ export function parseDuration(v: unknown): number | undefined {
   return n;
 }
 
+/** `rollout monitor`: run (or resume) the window headless; the exit code is the summary's. */
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
   const durationMinutes = parseDuration(opts.duration);
   const ws = ctx.workspace;

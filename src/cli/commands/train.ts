@@ -16,6 +16,7 @@ function parseSpeed(v: unknown): number {
   return n;
 }
 
+/** `rollout train`: one drill and its debrief; exit 1 when the monitor did not behave as the scenario expects. */
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
   const speed = parseSpeed(opts.speed);
   const ws = ctx.workspace;
