@@ -9,6 +9,7 @@ import { Home } from './Home.js';
 import { selection, type HomeState, type RunbookChoice } from './home-state.js';
 import { Walk } from './Walk.js';
 import { MonitorScreen } from './Monitor.js';
+import { RollbackPanel } from './RollbackPanel.js';
 import { PromptBroker } from './prompt-broker.js';
 import { initialWalk } from './walk-state.js';
 import { Banner } from './Banner.js';
@@ -225,11 +226,14 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
           training={p.training}
           operator={p.operator}
           initial={initialWalk({ env: p.ctx.env, runbook: p.setup ? 'demo set-up' : p.ctx.runbook.name, dryRun: p.training, production: p.ctx.production, steps: p.runner.ctx.runbook.steps, ...(p.version ? { version: p.version } : {}) })}
-          renderSession={(session) => {
+          renderSession={(session, _walk, finished) => {
             const feed = services.feed(session);
+            // Once the walk is over, what the monitor did stays on screen when it rolled back.
+            if (finished) return feed?.state.rollback ? <RollbackPanel s={feed.state.rollback} env={p.ctx.env} animate={false} showDone={false} /> : null;
             if (!feed) return <Text>Live {session.kind}…</Text>;
             return <MonitorScreen feed={feed} production={p.ctx.production} training={p.training} actions={services.monitorActions(p.ctx)} onQuit={() => p.runner.abort()} reservedRows={4} />;
           }}
+          {...(p.setup ? { done: { text: `The demo is set up: ${p.ctx.env} runs ${DEMO_VERSION} with a verified backup.`, hint: 'enter choose the release to roll out' } } : {})}
           onQuit={(s) => {
             if (p.setup && s.finished?.status === 'ok') void chooseRelease(services.context(p.ctx.runbook.name, p.ctx.env, p.operator), p.training, p.operator);
             else quit(s.finished?.exitCode ?? 0);

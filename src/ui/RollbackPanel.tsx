@@ -10,7 +10,7 @@ import { FLOW, flowWord, type RollbackViewState } from './rollback-state.js';
 import { fmtValue } from './monitor-state.js';
 
 /** The rollback in progress (or done). */
-export function RollbackPanel({ s, env, animate = true }: { s: RollbackViewState; env: string; animate?: boolean }): React.JSX.Element {
+export function RollbackPanel({ s, env, animate = true, showDone = true }: { s: RollbackViewState; env: string; animate?: boolean; showDone?: boolean }): React.JSX.Element {
   const c = s.cause;
   return (
     <Box flexDirection="column">
@@ -46,7 +46,7 @@ export function RollbackPanel({ s, env, animate = true }: { s: RollbackViewState
         </Text>
       ))}
       {s.incidentId ? <Text bold>Incident: {s.incidentId} (rollout incident show {s.incidentId})</Text> : null}
-      {s.done ? (
+      {s.done && showDone ? (
         <Text bold color={s.done.ok ? 'green' : 'red'} wrap="wrap">
           {s.done.ok ? 'ROLLED BACK: ' : 'ROLLBACK FAILED: '}
           {s.done.message}

@@ -26,8 +26,10 @@ export interface WalkProps {
   training: boolean;
   operator: string;
   /** Draws a live monitor or rollback in place of the step view. */
-  renderSession?: (s: LiveSession, walk: WalkState) => React.ReactNode;
+  renderSession?: (s: LiveSession, walk: WalkState, finished: boolean) => React.ReactNode;
   onQuit: (s: WalkState) => void;
+  /** What the finished screen says on success, and what its quit key leads to (the demo set-up goes on). */
+  done?: { text: string; hint: string };
 }
 
 function HelpBox({ keys, extra }: { keys: KeyBinding[]; extra?: string }): React.JSX.Element {
@@ -348,7 +350,7 @@ function LiveStep({ v, columns, tail }: { v: StepView; columns: number; tail: nu
 }
 
 /** The walk screen. */
-export function Walk({ runner, broker, initial, training, operator, renderSession, onQuit }: WalkProps): React.JSX.Element {
+export function Walk({ runner, broker, initial, training, operator, renderSession, onQuit, done }: WalkProps): React.JSX.Element {
   const [s, dispatch] = useReducer(walkReducer, initial);
   const pending = useSyncExternalStore(
     (fn) => broker.subscribe(fn),
@@ -408,13 +410,14 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
         ) : s.finished ? (
           <Box flexDirection="column">
             <Text bold color={s.finished.status === 'ok' ? 'green' : 'red'} wrap="wrap">
-              {s.finished.status === 'ok' ? `The walk went through${s.dryRun ? ' (dry-run: nothing was changed)' : ''}.` : (s.finished.message ?? `The walk ${s.finished.status}.`)}
+              {s.finished.status === 'ok' ? (done?.text ?? `The walk went through${s.dryRun ? ' (dry-run: nothing was changed)' : ''}.`) : (s.finished.message ?? `The walk ${s.finished.status}.`)}
             </Text>
             {(s.finished.nextSteps ?? []).map((n) => (
               <Text key={n}>next: {n}</Text>
             ))}
+            {s.session && renderSession ? renderSession(s.session, s, true) : null}
             {s.logPath ? <Text dimColor>Log: {relativeLog(s.logPath)}</Text> : null}
-            <Text dimColor>{hintLine(DONE_KEYS)}</Text>
+            <Text dimColor>{s.finished.status === 'ok' && done ? done.hint : hintLine(DONE_KEYS)}</Text>
           </Box>
         ) : pending?.kind === 'checklist' ? (
           <ChecklistPrompt key={`cl-${pending.req.items.map((i) => `${i.id}${i.ok}`).join()}`} p={pending} production={s.production} />
@@ -423,7 +426,7 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
         ) : pending?.kind === 'confirm' ? (
           <ConfirmPrompt p={pending} />
         ) : sessionShown && s.session ? (
-          renderSession!(s.session, s)
+          renderSession!(s.session, s, false)
         ) : live && live.status === 'running' ? (
           <Box flexDirection="column">
             <LiveStep v={live} columns={columns} tail={bigTail ? 15 : 5} />

@@ -128,7 +128,9 @@ export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiE
         const g = gateName ? s.gates.find((x) => x.name === gateName) : undefined;
         rb = initialRollback(gateName ? { trigger: 'auto', gate: gateName, ...(g ? { value: g.value, threshold: g.threshold, unit: g.unit } : {}) } : { trigger: 'manual', ...(e.detail ? { note: e.detail } : {}) });
       }
-      rb = rollbackReducer(rb, { name: e.stage, ...(e.detail ? { detail: e.detail } : {}) });
+      // The rollback engine's stages come relayed as "<status>: <detail>" (src/services/monitor-rollback.ts).
+      const m = e.detail ? /^(running|ok|failed|skipped|planned): ?(.*)$/s.exec(e.detail) : null;
+      rb = rollbackReducer(rb, m ? { name: e.stage, status: m[1] as 'running' | 'ok' | 'failed' | 'skipped' | 'planned', ...(m[2] ? { detail: m[2] } : {}) } : { name: e.stage, ...(e.detail ? { detail: e.detail } : {}) });
       return { ...s, rollback: rb, events: addEvent(s, s.lastT, e.stage === 'failed' || e.stage === 'verify-failed' ? 'error' : 'info', `rollback ${e.stage}${e.detail ? `: ${e.detail}` : ''}`) };
     }
     case 'done': {
