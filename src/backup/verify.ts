@@ -3,8 +3,8 @@
 // against zip bombs. Anything wrong is refused (exit 3) with one sentence. The same scan, with a
 // sink, is what a restore extracts through, so nothing is written that was not checked.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
-import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync, statSync, writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { PassThrough, Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -97,6 +97,24 @@ function readAllEntries(zf: yauzl.ZipFile, display: string, limits: ArchiveLimit
 // inflate it ourselves, and hold it to the declared size exactly (as validateEntrySizes would).
 const SMALL_ENTRY = 1024 * 1024;
 
+/** A counting semaphore. */
+class Slots {
+  private waiters: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((r) => this.waiters.push(r));
+  }
+  release(): void {
+    const w = this.waiters.shift();
+    if (w) w();
+    else this.free++;
+  }
+}
+
 const BLOCK = 1024 * 1024;
 const CACHED_BLOCKS = 16;
 
@@ -104,6 +122,8 @@ class ArchiveReader {
   // A few recently read 1 MiB blocks: the central directory and runs of small entries are read
   // with one system call per block instead of one (or two) per entry.
   private blocks = new Map<number, Promise<Buffer>>();
+  /** Large entries streamed at once. */
+  readonly bigSlot = new Slots(2);
 
   private constructor(
     readonly path: string,
@@ -127,7 +147,14 @@ class ArchiveReader {
       this.blocks.set(n, b);
       return b;
     }
-    b = this.readDirect(n * BLOCK, Math.min(BLOCK, this.size - n * BLOCK));
+    b = this.load(n);
+    // Read ahead: entries are mostly visited in file order, so the next block is wanted soon.
+    if ((n + 1) * BLOCK < this.size && !this.blocks.has(n + 1)) this.load(n + 1).catch(() => undefined);
+    return b;
+  }
+
+  private load(n: number): Promise<Buffer> {
+    const b = this.readDirect(n * BLOCK, Math.min(BLOCK, this.size - n * BLOCK));
     this.blocks.set(n, b);
     if (this.blocks.size > CACHED_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
     return b;
@@ -425,7 +452,9 @@ async function checkFile(reader: ArchiveReader, it: ZipItem, m: Extract<Manifest
     crc = crc32(data);
     n = data.length;
     onBytes(n);
-    if (dest) await writeFile(dest.path, data, { flag: 'wx', mode: dest.mode });
+    // Small files are written synchronously: creating a file is system-call bound, and a
+    // thread-pool round trip per file costs more than the call itself.
+    if (dest) writeFileSync(dest.path, data, { flag: 'wx', mode: dest.mode });
   } else {
     const declared = it.entry.uncompressedSize;
     const tap = new Transform({
@@ -439,11 +468,15 @@ async function checkFile(reader: ArchiveReader, it: ZipItem, m: Extract<Manifest
         cb(null, chunk);
       },
     });
-    const out = dest ? createWriteStream(dest.path, { flags: 'wx', mode: dest.mode }) : new Writable({ write: (_c, _e, cb) => cb() });
+    // Large entries stream one or two at a time: memory stays flat whatever the archive holds.
+    await reader.bigSlot.acquire();
     try {
+      const out = dest ? createWriteStream(dest.path, { flags: 'wx', mode: dest.mode, highWaterMark: 1 << 20 }) : new Writable({ highWaterMark: 1 << 20, write: (_c, _e, cb) => cb() });
       await pipeline(await reader.stream(it.entry), tap, out);
     } catch (e) {
       throw damaged(e);
+    } finally {
+      reader.bigSlot.release();
     }
   }
   if (n !== m.size) throw new RefusedError(`${display}: "${short(it.name)}" has ${n} bytes but ${MANIFEST_NAME} says ${m.size}; the archive is damaged.`);
