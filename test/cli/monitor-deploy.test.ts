@@ -1,8 +1,8 @@
 // End to end on the embedded service: `rollout deploy --backup-first` of each bad release runs the
 // monitor, which rolls back to the release that ran before (exit 1, an incident, a monitor log
 // naming the gate); a good release passes its window (exit 0). Staging gets a short window, 0.5 s
-// polling and windows of seconds; its p95 threshold is set to production's 2000 ms because the
-// shipped 1.2.0-slow (2.4-2.8 s) stays under staging's own 3000 ms.
+// polling and windows of seconds, and keeps its own (looser) thresholds: every bad release must
+// trip staging's gates as shipped, as an operator checking the demo would run it.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,6 @@ beforeAll(async () => {
   const st = cfg.environments.staging!;
   st.monitoring = { duration_minutes: 0.15, polling: [{ interval_seconds: 0.5 }] };
   for (const g of Object.values(st.quality_gates)) g.window_minutes = Math.min(g.window_minutes, 0.1);
-  st.quality_gates.p95_hash_time!.threshold = 2000;
   writeFileSync(p, JSON.stringify(cfg, null, 2));
   const first = await runCli(['deploy', '--env', 'staging', '--version', '1.0.0', '--yes', '--no-monitor'], { cwd: ws.root, timeoutMs: 60_000 });
   expect(first.code).toBe(0);
