@@ -1,0 +1,139 @@
+// End to end in a real terminal (tmux, 80x24, no colour) with the bundled CLI and the embedded demo
+// service: a fresh workspace, the demo set-up from the home screen, a walk of a bad release whose
+// automatic rollback shows on screen; then `rollout monitor` and a manual rollback by key that
+// changes nothing before it is confirmed. The tmux server (own socket) and every service started
+// are ended afterwards.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliPath, makeWorkspace, runCli } from '../helpers/cli.js';
+import { killServices } from '../demo/service-helpers.js';
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const SOCKET = `rollout-e2e-${process.pid}`;
+let ws: Awaited<ReturnType<typeof makeWorkspace>>;
+let stateDir: string;
+
+function tmux(...args: string[]): string {
+  const r = spawnSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function sh(s: string): string {
+  return `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/** Start `rollout ARGS` in a new 80x24 tmux session; the shell stays after it exits to show the code. */
+function start(name: string, args: string[]): void {
+  const env = ['NO_COLOR=1', `ROLLOUT_STATE_DIR=${stateDir}`, `ROLLOUT_PACKAGE_ROOT=${process.env.ROLLOUT_PACKAGE_ROOT ?? ''}`, 'TERM=xterm-256color'].map(sh).join(' ');
+  const cmd = `env ${env} ${sh(process.execPath)} ${sh(cliPath())} ${args.map(sh).join(' ')}; echo EXIT=$?; sleep 600`;
+  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', '-c', ws.root, cmd);
+}
+
+function screen(name: string): string {
+  return tmux('capture-pane', '-p', '-t', name);
+}
+
+async function waitScreen(name: string, want: string | RegExp, ms = 30_000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = screen(name);
+    if (typeof want === 'string' ? s.includes(want) : want.test(s)) return s;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${String(want)} on screen:\n${s}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+async function keys(name: string, ...k: string[]): Promise<void> {
+  for (const x of k) {
+    tmux('send-keys', '-t', name, x);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+async function serviceVersion(): Promise<string> {
+  const r = await runCli(['service', 'status', '--env', 'staging', '--json'], { cwd: ws.root });
+  return (JSON.parse(r.stdout) as { version?: string }).version ?? '';
+}
+
+beforeAll(async () => {
+  ws = await makeWorkspace();
+  stateDir = mkdtempSync(join(tmpdir(), 'rollout-e2e-state-'));
+  // A window of a minute with a poll a second, so the bad release trips within seconds.
+  const p = join(ws.root, 'quality-gates-config.json');
+  const cfg = JSON.parse(readFileSync(p, 'utf8')) as { environments: Record<string, { monitoring: Record<string, unknown>; quality_gates: Record<string, { window_minutes: number }> }> };
+  const st = cfg.environments.staging!;
+  st.monitoring = { duration_minutes: 1, polling: [{ interval_seconds: 1 }] };
+  for (const g of Object.values(st.quality_gates)) g.window_minutes = Math.min(g.window_minutes, 0.1);
+  writeFileSync(p, JSON.stringify(cfg, null, 2));
+});
+
+afterAll(async () => {
+  if (hasTmux) spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+  await killServices(ws.root);
+  ws.cleanup();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
+  it('sets the demo up from home, walks a bad release and shows the automatic rollback', async () => {
+    start('walk', []);
+    let s = await waitScreen('walk', 'type your name');
+    expect(s).toContain('(*) dhash');
+    expect(s).toContain('(*) staging');
+    await keys('walk', 'e2e', 'Enter');
+    await waitScreen('walk', 'Operator: e2e');
+    await keys('walk', 'Enter');
+    s = await waitScreen('walk', 'Nothing is deployed on staging yet.');
+    await keys('walk', 'y');
+    s = await waitScreen('walk', 'The demo is set up: staging runs 1.0.0 with a verified backup.');
+    expect(await serviceVersion()).toBe('1.0.0');
+    await keys('walk', 'Enter');
+    await waitScreen('walk', 'Release to roll out on staging (deployed now: 1.0.0)');
+    await keys('walk', 'Down');
+    await waitScreen('walk', '> 1.2.0-backlog');
+    await keys('walk', 'Enter');
+    s = await waitScreen('walk', 'Artifacts checklist');
+    expect(s).toMatch(/\[ok\] Latest backup in backups\/ with its \.sha256/);
+    await keys('walk', 'Enter');
+    await waitScreen('walk', 'Deploy operator sign-off');
+    await keys('walk', 'e2e', 'Enter');
+    s = await waitScreen('walk', 'MONITOR staging 1.2.0-backlog', 60_000);
+    expect(s).toMatch(/low_confidence_queue\s+\d+ items\s+>2000 items now/);
+    expect(s).toContain('r rollback');
+    s = await waitScreen('walk', /ROLLBACK of staging — automatic: low_confidence_queue breached \(value \d+/, 60_000);
+    s = await waitScreen('walk', 'Incident: INC-', 60_000);
+    expect(s).toMatch(/done\s+Rollback executed/);
+    expect(s).toMatch(/done\s+Consecutive OK health checks/);
+    expect(s).toContain('8.monitor:FAILED');
+    expect(s).not.toMatch(/internal error|at .*\.js:\d+/);
+    for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    expect(await serviceVersion()).toBe('1.0.0');
+    await keys('walk', 'q');
+    await waitScreen('walk', 'EXIT=1');
+    // The TUI left no lock behind.
+    expect(spawnSync('ls', [join(ws.root, '.rollout', 'locks')], { encoding: 'utf8' }).stdout).not.toMatch(/\.lock/);
+  }, 180_000);
+
+  it('rolls back by key from rollout monitor: r asks, nothing changes until y, then the rollback screen', async () => {
+    expect((await runCli(['deploy', '--env', 'staging', '--version', '1.1.0', '--yes', '--no-monitor'], { cwd: ws.root })).code).toBe(0);
+    start('mon', ['monitor', '--env', 'staging']);
+    let s = await waitScreen('mon', /MONITOR staging 1\.1\.0 · T\+/);
+    await waitScreen('mon', /health_failures\s+0/);
+    await keys('mon', 'r');
+    s = await waitScreen('mon', 'Roll back staging?');
+    s = await waitScreen('mon', 'Restores: backups/dhash_staging_');
+    expect(s).toMatch(/Verification: sha256 [0-9a-f]{16}… matches/);
+    expect(await serviceVersion()).toBe('1.1.0');
+    await keys('mon', 'y');
+    s = await waitScreen('mon', /ROLLBACK of staging — requested by the operator/);
+    s = await waitScreen('mon', 'ROLLED BACK', 60_000);
+    expect(s).toContain('Incident: INC-');
+    expect(await serviceVersion()).toBe('1.0.0');
+    await keys('mon', 'q');
+    await waitScreen('mon', /EXIT=\d/);
+  }, 180_000);
+});
