@@ -72,7 +72,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (hasTmux) spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+  if (hasTmux) {
+    spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+    // kill-server leaves the socket file behind.
+    if (process.getuid) rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid()}`, SOCKET), { force: true });
+  }
   await killServices(ws.root);
   ws.cleanup();
   rmSync(stateDir, { recursive: true, force: true });
