@@ -8,6 +8,20 @@ import type { RunbookStep } from '../config/runbook-schema.js';
 import { RolloutError } from '../domain/errors.js';
 import type { EngineContext } from './engine-context.js';
 import type { BackupInfo, RunnerEngines, StepIO } from './runner-engines.js';
+import { listBackups } from '../backup/names.js';
+
+/** The newest backup of the environment by name (not verified here), workspace-relative. */
+export function newestBackup(ctx: EngineContext): BackupInfo | undefined {
+  const name = listBackups(ctx.ws.backupsDir, ctx.env)[0];
+  if (!name) return undefined;
+  let bytes = 0;
+  try {
+    bytes = statSync(join(ctx.ws.backupsDir, name)).size;
+  } catch {
+    return undefined;
+  }
+  return { path: `backups/${name}`, sha256: '', bytes, verified: false };
+}
 
 type ChecklistStep = Extract<RunbookStep, { type: 'checklist' }>;
 type ChecklistItemDef = ChecklistStep['items'][number];

@@ -51,6 +51,8 @@ export interface EngineOutcome {
   version?: string;
   incidentId?: string;
   logPath?: string;
+  /** Lines worth keeping on screen with the finished step (a training debrief). */
+  report?: string[];
 }
 
 /**

@@ -1,14 +1,16 @@
 // The real engines behind RunnerEngines: each method is one call into the engine's own module
 // (the same functions the headless subcommands use), mapped to the runner's shapes. Nothing is
 // decided here that the engines decide themselves.
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLog } from '../audit/logger.js';
 import { StepFailedError } from '../domain/errors.js';
 import { createNotifier, NOTIFICATION_TYPES, type NotificationType } from '../notify/index.js';
 import type { EngineContext } from './engine-context.js';
-import type { BackupInfo, EngineOutcome, LiveSession, RunnerEngines, StepIO } from './runner-engines.js';
+import type { EngineOutcome, LiveSession, RunnerEngines, StepIO } from './runner-engines.js';
 import { listBackups, resolveBackupArg } from '../backup/names.js';
+import { newestBackup } from './runner-checklist.js';
+
+export { newestBackup };
 import { createBackup } from '../backup/backup.js';
 import { verifyBackup } from '../backup/verify.js';
 import { deploy } from './deploy.js';
@@ -17,19 +19,6 @@ import { runMonitorAfterDeploy } from './monitor-wiring.js';
 import { runMigrations } from '../steps/migrate.js';
 import { runSmoke } from '../steps/smoke.js';
 import { makeTarget } from '../steps/make-target.js';
-
-/** The newest backup of the environment by name (not verified here). */
-export function newestBackup(ctx: EngineContext): BackupInfo | undefined {
-  const name = listBackups(ctx.ws.backupsDir, ctx.env)[0];
-  if (!name) return undefined;
-  let bytes = 0;
-  try {
-    bytes = statSync(join(ctx.ws.backupsDir, name)).size;
-  } catch {
-    return undefined;
-  }
-  return { path: `backups/${name}`, sha256: '', bytes, verified: false };
-}
 
 /** Send one notification through the notification engine. */
 export async function sendNotification(ctx: EngineContext, o: { type: string; message: string; dryRun: boolean }): Promise<EngineOutcome> {
@@ -112,6 +101,42 @@ export async function rollbackStep(ctx: EngineContext, o: { dryRun: boolean; rea
     failed: !r.ok,
     ...(smoke ? { smoke } : {}),
     ...(r.incidentId ? { incidentId: r.incidentId } : {}),
+  };
+}
+
+/**
+ * Training mode: the walk's monitor step runs a drill (src/services/train.ts) instead: the real
+ * monitor and gates fed by a scenario timeline on a faster clock, nothing changed, then a debrief.
+ */
+export function withTrainingMonitor(engines: RunnerEngines, o: { scenario?: string; speed: number }): RunnerEngines {
+  return {
+    ...engines,
+    monitor: async (ctx, io) => {
+      const { TrainingSession } = await import('./train.js');
+      const { listScenarios } = await import('./train-scenario.js');
+      const known = listScenarios(ctx.ws.root);
+      const scenario = o.scenario ?? (known.includes('p95-regression') ? 'p95-regression' : known[0]) ?? 'p95-regression';
+      const session = new TrainingSession(ctx, { scenario, speed: o.speed });
+      io.onSession({
+        kind: 'monitor',
+        handle: {
+          subscribe: (fn: Parameters<typeof session.monitor.subscribe>[0]) => session.monitor.subscribe(fn),
+          requestRollback: async () => session.requestRollback(),
+          extend: (m: number) => session.extend(m),
+          stop: () => session.stop(),
+          now: () => session.clock.now(),
+          title: `drill: ${session.scenario.title} (×${o.speed})`,
+        },
+      });
+      const onAbort = (): void => session.stop();
+      io.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const d = await session.run();
+        return { summary: `training drill "${d.title}" done${d.expectation ? `: ${d.expectation.text}` : ''}`, report: d.lines.filter((l) => l.trim()) };
+      } finally {
+        io.signal.removeEventListener('abort', onAbort);
+      }
+    },
   };
 }
 

@@ -231,7 +231,7 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
             // Once the walk is over, what the monitor did stays on screen when it rolled back.
             if (finished) return feed?.state.rollback ? <RollbackPanel s={feed.state.rollback} env={p.ctx.env} animate={false} showDone={false} /> : null;
             if (!feed) return <Text>Live {session.kind}…</Text>;
-            return <MonitorScreen feed={feed} production={p.ctx.production} training={p.training} actions={services.monitorActions(p.ctx)} onQuit={() => p.runner.abort()} reservedRows={4} />;
+            return <MonitorScreen feed={feed} production={p.ctx.production} training={p.training} actions={services.monitorActions(p.ctx)} onQuit={() => p.runner.abort()} reservedRows={5} showBanner={false} {...(feed.monitor.now ? { now: feed.monitor.now } : {})} />;
           }}
           {...(p.setup ? { done: { text: `The demo is set up: ${p.ctx.env} runs ${DEMO_VERSION} with a verified backup.`, hint: 'enter choose the release to roll out' } } : {})}
           onQuit={(s) => {

@@ -45,6 +45,8 @@ export interface MonitorScreenProps {
   openOnRollback?: boolean;
   /** Rows used above this screen (the walk's header), so that it fits the terminal. */
   reservedRows?: number;
+  /** The walk draws its own banner above; the stand-alone monitor draws one. */
+  showBanner?: boolean;
 }
 
 function limit(g: GateRow): string {
@@ -69,7 +71,7 @@ function Chart({ g, height, width }: { g: GateRow; height: number; width: number
 type Mode = { kind: 'main' } | { kind: 'help' } | { kind: 'quit' } | { kind: 'confirm'; loading: boolean; file?: string; detail?: string; error?: string };
 
 /** The monitor screen. */
-export function MonitorScreen({ feed, production, training, actions, onQuit, now = Date.now, openOnRollback, reservedRows = 0 }: MonitorScreenProps): React.JSX.Element {
+export function MonitorScreen({ feed, production, training, actions, onQuit, now = Date.now, openOnRollback, reservedRows = 0, showBanner = true }: MonitorScreenProps): React.JSX.Element {
   const s = useSyncExternalStore(
     (fn) => feed.subscribe(fn),
     () => feed.state,
@@ -153,16 +155,21 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   const nextIn = s.nextPollAt !== undefined && live ? Math.max(0, Math.ceil((s.nextPollAt - t) / 1000)) : undefined;
   const sel = s.gates[s.selected];
   const sparkW = Math.max(8, Math.min(30, columns - 64));
-  const fixed = reservedRows + 3 + (production || training ? 1 : 0) + s.gates.length + 1 + 1 + 2;
+  const fixed = reservedRows + 3 + (feed.monitor.title ? 1 : 0) + (showBanner && (production || training) ? 1 : 0) + s.gates.length + 1 + 1 + 2;
   const chartH = Math.min(8, rows - fixed - 4);
   const eventLines = logPane ? Math.max(4, rows - fixed - 2) : Math.max(2, Math.min(4, rows - fixed - (chartH >= 2 ? chartH + 2 : 0)));
   const header = (
     <>
-      <Banner training={training} production={production} env={s.env} dryRun={training} />
+      {showBanner ? <Banner training={training} production={production} env={s.env} dryRun={training} /> : null}
       <Text bold wrap="truncate-end">
         MONITOR {s.env}
         {s.version ? ` ${s.version}` : ''} · T+{formatElapsed(elapsed)} of {formatElapsed(total)} · {s.done ? `DONE: ${s.done.result}` : nextIn !== undefined ? `next poll in ${nextIn} s` : s.started ? 'polling…' : 'starting…'}
       </Text>
+      {feed.monitor.title ? (
+        <Text color="yellow" wrap="truncate-end">
+          {feed.monitor.title}
+        </Text>
+      ) : null}
       <Text dimColor wrap="truncate-end">
         phase {s.phase + 1} · polls every {s.intervalSeconds ?? '?'} s{s.adaptive ? ' (adaptive)' : ''} · {s.polls} polls · source {s.source || '…'}
         {s.started && !s.rollbackAvailable ? ' · AUTO-ROLLBACK UNAVAILABLE' : ''}

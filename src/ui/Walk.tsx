@@ -86,6 +86,12 @@ function FinishedStep({ v, index, total }: { v: StepView; index: number; total: 
       ) : null}
       {v.smoke ? <SmokeTable rows={v.smoke} /> : null}
       {v.incidentId ? <Text>{'       '}incident {v.incidentId}</Text> : null}
+      {v.report?.map((l, i) => (
+        <Text key={`${i}-${l}`}>
+          {'  '}
+          {l}
+        </Text>
+      ))}
       {v.error?.nextSteps.map((n) => (
         <Text key={n}>{'       '}next: {n}</Text>
       ))}

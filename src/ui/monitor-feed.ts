@@ -9,6 +9,10 @@ export interface MonitorLike {
   requestRollback(note?: string): Promise<void>;
   extend(minutes: number): void;
   stop(): void;
+  /** The monitor's own clock, when it is not the wall clock (training runs faster). */
+  now?: () => number;
+  /** A line saying what this monitor is (a training drill says so). */
+  title?: string;
 }
 
 /** The monitor's state as the screen reads it. */

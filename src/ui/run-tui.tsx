@@ -14,6 +14,7 @@ import { loadPrefs, savePrefs } from './prefs.js';
 import { loadEngineContext, type EngineContext } from '../services/engine-context.js';
 import { RunbookRunner } from '../services/runner.js';
 import type { LiveSession, RunnerEngines } from '../services/runner-engines.js';
+import { newestBackup } from '../services/runner-checklist.js';
 import { MonitorFeed, type MonitorLike } from './monitor-feed.js';
 import type { MonitorActions } from './Monitor.js';
 import type { PromptBroker } from './prompt-broker.js';
@@ -42,8 +43,30 @@ export async function monitorActionsFor(ctx: EngineContext): Promise<MonitorActi
   };
 }
 
-/** Real services for the app. */
-export function tuiServices(ws: CommandContext['workspace'], engines: RunnerEngines, actions: (ctx: EngineContext) => MonitorActions, track: TuiServices['running']): TuiServices {
+/**
+ * Engines that load their modules on first use, so that the first frame does not wait for the
+ * deploy, backup, rollback and monitor code (the TUI warms them up right after it has drawn).
+ */
+export function lazyEngines(load: () => Promise<RunnerEngines>): RunnerEngines {
+  let p: Promise<RunnerEngines> | undefined;
+  const get = (): Promise<RunnerEngines> => (p ??= load());
+  return {
+    availableVersions: async (c) => (await get()).availableVersions(c),
+    currentVersion: async (c) => (await get()).currentVersion(c),
+    latestBackup: (c) => newestBackup(c),
+    createBackup: async (c, o) => (await get()).createBackup(c, o),
+    verifyBackup: async (c, o) => (await get()).verifyBackup(c, o),
+    migrate: async (c, o) => (await get()).migrate(c, o),
+    deploy: async (c, o) => (await get()).deploy(c, o),
+    smoke: async (c, o) => (await get()).smoke(c, o),
+    monitor: async (c, o) => (await get()).monitor(c, o),
+    rollback: async (c, o) => (await get()).rollback(c, o),
+    notify: async (c, o) => (await get()).notify(c, o),
+  };
+}
+
+/** Real services for the app; `training` are the engines of a training walk (the monitor step is a drill). */
+export function tuiServices(ws: CommandContext['workspace'], engines: RunnerEngines, training: RunnerEngines, actions: (ctx: EngineContext) => MonitorActions, track: TuiServices['running']): TuiServices {
   const feeds = new WeakMap<object, MonitorFeed>();
   return {
     context: (runbook, env, operator) => loadEngineContext(ws, env, { runbook, operator }),
@@ -54,7 +77,9 @@ export function tuiServices(ws: CommandContext['workspace'], engines: RunnerEngi
     runner: (ctx, o) => {
       // The demo set-up is a walk of its own: deploy 1.0.0, then a first backup, journaled like any walk.
       const c: EngineContext = o.setup ? { ...ctx, runbook: { ...ctx.runbook, name: 'demo-setup', title: 'Demo set-up', steps: [{ id: 'deploy', type: 'deploy', optional: false, title: `Deploy ${o.version ?? '1.0.0'}` }, { id: 'backup', type: 'backup', optional: false, title: 'First backup' }] } } : ctx;
-      const r = new RunbookRunner(c, { engines, prompts: o.broker, dryRun: o.dryRun, ...(o.version ? { version: o.version } : {}), yes: Boolean(o.setup), command: o.setup ? 'rollout (TUI demo set-up)' : 'rollout (TUI)', face: 'tui', ...(o.resume ? { resume: true } : {}) });
+      // Training: the monitor step is a drill on a scenario timeline, 60 times faster.
+      const eng = o.dryRun && !o.setup ? training : engines;
+      const r = new RunbookRunner(c, { engines: eng, prompts: o.broker, dryRun: o.dryRun, ...(o.version ? { version: o.version } : {}), yes: Boolean(o.setup), command: o.setup ? 'rollout (TUI demo set-up)' : 'rollout (TUI)', face: 'tui', ...(o.resume ? { resume: true } : {}) });
       r.subscribe((e) => {
         // Subscribe to a live monitor the moment it exists, so its first events are kept.
         if (e.type === 'session' && e.session.kind === 'monitor' && !feeds.has(e.session.handle as object)) feeds.set(e.session.handle as object, new MonitorFeed(e.session.handle as MonitorLike, c.env, o.version));
@@ -76,8 +101,12 @@ export async function runTui(ctx: CommandContext): Promise<number> {
   const ws = ctx.workspace;
   const runbooks = runbookChoices(ws.runbooksDir);
   const prefs = loadPrefs();
-  const { realEngines } = await import('../services/runner-wiring.js');
-  const engines = realEngines();
+  const wiring = (): Promise<typeof import('../services/runner-wiring.js')> => import('../services/runner-wiring.js');
+  const engines = lazyEngines(async () => (await wiring()).realEngines());
+  const training = lazyEngines(async () => {
+    const w = await wiring();
+    return w.withTrainingMonitor(w.realEngines(), { speed: 60 });
+  });
   let current: { runner?: RunbookRunner; broker?: PromptBroker; result?: Promise<{ exitCode: number }> } = {};
   const actionsCache = new Map<string, MonitorActions>();
   const actions = (c: EngineContext): MonitorActions => {
@@ -90,7 +119,7 @@ export async function runTui(ctx: CommandContext): Promise<number> {
     }
     return a;
   };
-  const services = tuiServices(ws, engines, actions, (runner, broker, result) => {
+  const services = tuiServices(ws, engines, training, actions, (runner, broker, result) => {
     current = { ...(runner ? { runner } : {}), ...(broker ? { broker } : {}), ...(result ? { result } : {}) };
   });
   let code = 0;
@@ -99,6 +128,8 @@ export async function runTui(ctx: CommandContext): Promise<number> {
     current.broker?.cancel();
   };
   const app = render(<App runbooks={runbooks} remembered={prefs} workspace={ws.root} services={services} onExit={(c) => (code = c)} />, { exitOnCtrlC: false });
+  // Warm the engines up once the first frame is out.
+  setTimeout(() => void wiring().catch(() => undefined), 0);
   const onSignal = (): void => {
     stop();
     // With no walk running there is nothing to finish: leave at once; else leave once it settled.

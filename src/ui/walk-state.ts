@@ -19,6 +19,7 @@ export interface StepView {
   backup?: BackupInfo;
   smoke?: SmokeRow[];
   incidentId?: string;
+  report?: string[];
   error?: { message: string; nextSteps: string[] };
 }
 
@@ -98,6 +99,7 @@ export function walkReducer(s: WalkState, e: RunnerEvent): WalkState {
         ...(e.outcome.backup ? { backup: e.outcome.backup } : {}),
         ...(e.outcome.smoke ? { smoke: e.outcome.smoke } : {}),
         ...(e.outcome.incidentId ? { incidentId: e.outcome.incidentId } : {}),
+        ...(e.outcome.report ? { report: e.outcome.report } : {}),
       }));
     case 'step-failed':
       return patch(s, e.index, (v) => ({ ...v, status: 'failed', summary: e.message, error: { message: e.message, nextSteps: e.nextSteps }, ...(e.outcome?.smoke ? { smoke: e.outcome.smoke } : {}) }));
