@@ -14,7 +14,7 @@ import { verifyBackup } from './verify.js';
 /** One file or folder the retention rules look at. */
 export interface PruneItem {
   path: string;
-  kind: 'backup' | 'monitor-log' | 'rollback-log' | 'log' | 'incident' | 'pre-rollback' | 'fallback';
+  kind: 'backup' | 'monitor-log' | 'rollback-log' | 'log' | 'incident' | 'pre-rollback' | 'fallback' | 'temp';
   ageDays: number;
   keepDays: number;
   bytes: number;
@@ -118,6 +118,15 @@ export async function prune(ws: Workspace, retention: Retention, opts: { dryRun:
   }
   for (const c of candidates(ws.incidentsDir, (n) => n.startsWith('INC-'))) {
     if (old(c.at, retention.incidentsDays)) remove(item(c.abs, 'incident', c.at, retention.incidentsDays), [c.abs]);
+  }
+  // Temp files of backups or archives killed half-way (a finished one is renamed into place).
+  for (const dir of [ws.backupsDir, ws.rollbacksDir]) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir).filter((n) => n.startsWith('.') && n.endsWith('.tmp'))) {
+      const abs = join(dir, name);
+      const at = statSync(abs).mtimeMs;
+      if (old(at, 1)) remove(item(abs, 'temp', at, 1), [abs]);
+    }
   }
   for (const c of candidates(ws.fallbackDir, () => true)) {
     if (old(c.at, retention.fallbackDays)) remove(item(c.abs, 'fallback', c.at, retention.fallbackDays), [c.abs]);

@@ -1,6 +1,6 @@
 // prune on a real workspace: retention by the stamp in each name, per kind of file, --dry-run
 // removing nothing, and the newest backup that verifies kept however old it is.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBackup } from '../../src/backup/backup.js';
@@ -36,10 +36,15 @@ describe('prune', () => {
     put(ws.root, 'logs/rollback_staging_20250101_000000.log', '{}\n'); // past 365
     put(ws.root, 'incidents/INC-20250101-000000/incident.json', '{}'); // within 7 years: kept
     put(ws.root, 'incidents/INC-20180101-000000/incident.json', '{}'); // past 7 years
+    // The temp file of a backup killed two days ago, and one being written now.
+    put(ws.root, 'backups/.dhash_staging_20261121_000000.zip.123.tmp', 'partial');
+    utimesSync(join(ws.root, 'backups/.dhash_staging_20261121_000000.zip.123.tmp'), (NOW - 2 * day) / 1000, (NOW - 2 * day) / 1000);
+    put(ws.root, 'backups/.dhash_staging_20261123_115959.zip.456.tmp', 'in progress');
+    utimesSync(join(ws.root, 'backups/.dhash_staging_20261123_115959.zip.456.tmp'), NOW / 1000, NOW / 1000);
 
     const dry = await prune(wsOf(ws.root), retention(), { dryRun: true, now: NOW });
     const removed = dry.removed.map((r) => r.path).sort();
-    expect(removed).toEqual([oldBackup, 'incidents/INC-20180101-000000', 'logs/monitor_staging_20260701_000000.log', 'logs/rollback_staging_20250101_000000.log'].sort());
+    expect(removed).toEqual([oldBackup, 'backups/.dhash_staging_20261121_000000.zip.123.tmp', 'incidents/INC-20180101-000000', 'logs/monitor_staging_20260701_000000.log', 'logs/rollback_staging_20250101_000000.log'].sort());
     expect(existsSync(join(ws.root, oldBackup))).toBe(true);
     expect(existsSync(join(ws.root, 'incidents/INC-20180101-000000'))).toBe(true);
 
@@ -51,6 +56,7 @@ describe('prune', () => {
     expect(existsSync(join(ws.root, 'logs/rollback_staging_20260701_000000.log'))).toBe(true);
     expect(existsSync(join(ws.root, 'incidents/INC-20250101-000000'))).toBe(true);
     expect(existsSync(join(ws.root, 'incidents/INC-20180101-000000'))).toBe(false);
+    expect(existsSync(join(ws.root, 'backups/.dhash_staging_20261123_115959.zip.456.tmp'))).toBe(true);
   });
 
   it('never removes the newest backup of an environment that verifies, even when all are old and the newest is corrupt', async () => {
