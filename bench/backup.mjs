@@ -5,10 +5,10 @@
 //  - peak RSS of backup, verify and restore of a 2 GiB backup (goal < 200 MB)
 //  - rollback of the demo service, from the command to the third OK health check
 // Builds a private bundle (never touches dist/), works in temp folders and removes them.
-/* global setTimeout */
+/* global setTimeout, Buffer */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
