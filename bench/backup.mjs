@@ -39,24 +39,10 @@ const runner = join(scratch, 'restore-runner.mjs');
 await build({
   stdin: {
     contents: `
-      import yauzl from 'yauzl';
       import { stageBackup } from './src/backup/restore.ts';
+      import { readBackupManifest } from './src/backup/verify.ts';
       const [zip, dest] = process.argv.slice(2);
-      const zf = await yauzl.openPromise(zip, { lazyEntries: true });
-      const manifest = await new Promise((resolve, reject) => {
-        zf.on('entry', (e) => {
-          if (e.fileName !== 'manifest.json') return zf.readEntry();
-          zf.openReadStream(e, (err, s) => {
-            if (err) return reject(err);
-            const parts = [];
-            s.on('data', (c) => parts.push(c));
-            s.on('end', () => resolve(JSON.parse(Buffer.concat(parts).toString())));
-          });
-        });
-        zf.on('end', () => reject(new Error('no manifest')));
-        zf.readEntry();
-      });
-      zf.close();
+      const manifest = await readBackupManifest(zip);
       await stageBackup({ root: dest }, zip, zip, manifest.roots, 'bench');
     `,
     resolveDir: root,

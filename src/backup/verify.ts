@@ -484,6 +484,24 @@ async function checkFile(reader: ArchiveReader, it: ZipItem, m: Extract<Manifest
   if (h.digest('hex') !== m.sha256) throw new RefusedError(`${display}: the SHA-256 of "${short(it.name)}" does not match ${MANIFEST_NAME}; the archive is damaged.`);
 }
 
+/** The manifest of a backup, read without checking the rest (for tools and benchmarks; restore checks everything). */
+export async function readBackupManifest(path: string, display = path): Promise<Manifest> {
+  const reader = await ArchiveReader.open(path);
+  try {
+    const zf = await openZip(reader);
+    try {
+      const entries = await readAllEntries(zf, display, DEFAULT_LIMITS);
+      const m = entries.find((e) => entryName(e) === MANIFEST_NAME);
+      if (!m) throw new RefusedError(`${display} has no ${MANIFEST_NAME}.`);
+      return Manifest.parse(JSON.parse((await reader.small(m)).toString('utf8')));
+    } finally {
+      zf.close();
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
 /** Verify one backup: .sha256, structure, every entry. Refuses (exit 3) with one sentence. */
 export async function verifyBackup(path: string, opts: { ws: Workspace; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void; expectEnv?: string }): Promise<VerifyResult> {
   const started = Date.now();
