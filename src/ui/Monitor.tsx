@@ -155,9 +155,12 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   const nextIn = s.nextPollAt !== undefined && live ? Math.max(0, Math.ceil((s.nextPollAt - t) / 1000)) : undefined;
   const sel = s.gates[s.selected];
   const sparkW = Math.max(8, Math.min(30, columns - 64));
-  const fixed = reservedRows + 3 + (feed.monitor.title ? 1 : 0) + (showBanner && (production || training) ? 1 : 0) + s.gates.length + 1 + 1 + 2;
-  const chartH = Math.min(8, rows - fixed - 4);
-  const eventLines = logPane ? Math.max(4, rows - fixed - 2) : Math.max(2, Math.min(4, rows - fixed - (chartH >= 2 ? chartH + 2 : 0)));
+  // Rows: header (2, +title, +banner), table header and gates, events title, hints; the chart
+  // (its height + 2 lines) and the events share what is left, so 80x24 fits and 160x48 uses the room.
+  const fixed = reservedRows + 2 + (feed.monitor.title ? 1 : 0) + (showBanner && (production || training) ? 1 : 0) + 1 + s.gates.length + 1 + 1;
+  const avail = Math.max(0, rows - fixed);
+  const chartH = !logPane && avail >= 6 ? Math.min(16, Math.max(2, Math.floor((avail - 2) * 0.6))) : 0;
+  const eventLines = Math.max(2, avail - (chartH ? chartH + 2 : 0));
   const header = (
     <>
       {showBanner ? <Banner training={training} production={production} env={s.env} dryRun={training} /> : null}
@@ -221,7 +224,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
           </Text>
         ))}
         {!s.started ? <Text dimColor>Waiting for the first poll…</Text> : null}
-        {!logPane && mode.kind === 'main' && sel && chartH >= 2 ? <Chart g={sel} height={chartH} width={columns} /> : null}
+        {mode.kind === 'main' && sel && chartH >= 2 ? <Chart g={sel} height={chartH} width={columns} /> : null}
       </>
     );
   }
