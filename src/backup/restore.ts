@@ -7,7 +7,7 @@ import type { Workspace } from '../config/workspace.js';
 import { StepFailedError } from '../domain/errors.js';
 import { clearJournal, writeJournal, type RollbackJournal, type SwapItem } from './journal.js';
 import type { ArchiveLimits } from './limits.js';
-import type { Manifest, ManifestRoot } from './manifest.js';
+import { resolveLinkTarget, type Manifest, type ManifestRoot } from './manifest.js';
 import { testPause } from './test-pause.js';
 import { scanArchive, type ScanProgress } from './verify.js';
 
@@ -71,12 +71,16 @@ export async function stageBackup(ws: Workspace, zipPath: string, display: strin
           return { path: dest, mode: (entry.mode ?? 0o644) & 0o777 };
         },
         async finish(manifest: Manifest) {
+          const dirs = new Set(manifest.entries.filter((x) => x.kind === 'dir').map((x) => x.path));
           for (const e of manifest.entries) {
             const dest = stagedFor(e.path);
             if (e.kind === 'dir') mkdirSync(dest, { recursive: true });
             else if (e.kind === 'symlink') {
               mkdirSync(dirname(dest), { recursive: true });
-              symlinkSync(e.target, dest);
+              // Windows needs to know a link to a folder is one; elsewhere the type is ignored.
+              const to = resolveLinkTarget(e.path, e.target);
+              const isDir = 'path' in to && (dirs.has(to.path) || manifestRoots.some((r) => r.path === to.path && r.kind === 'dir'));
+              symlinkSync(e.target, dest, isDir ? 'dir' : 'file');
             }
           }
           // Folder modes last (a read-only folder would refuse its own files).
