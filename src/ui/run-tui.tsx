@@ -128,8 +128,8 @@ export async function runTui(ctx: CommandContext): Promise<number> {
     current.broker?.cancel();
   };
   const app = render(<App runbooks={runbooks} remembered={prefs} workspace={ws.root} services={services} onExit={(c) => (code = c)} />, { exitOnCtrlC: false });
-  // Warm the engines up once the first frame is out.
-  setTimeout(() => void wiring().catch(() => undefined), 0);
+  // Warm the engines up once the first frame is out (Ink draws it a moment after render()).
+  const warm = setTimeout(() => void wiring().catch(() => undefined), 400);
   const onSignal = (): void => {
     stop();
     // With no walk running there is nothing to finish: leave at once; else leave once it settled.
@@ -147,6 +147,7 @@ export async function runTui(ctx: CommandContext): Promise<number> {
       await current.result.catch(() => undefined);
     }
   } finally {
+    clearTimeout(warm);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
