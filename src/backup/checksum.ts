@@ -14,43 +14,61 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 // Runs in a worker thread so that hashing the whole archive overlaps the per-entry checks on the
-// main thread (two passes over the data at the cost of one). Plain CommonJS text: the CLI is one
-// esbuild bundle, so the worker cannot be a separate module file.
+// main thread (two passes over the data at the cost of one). It can also take the CRC-32 of byte
+// ranges it passes over (the data of large stored entries), to share the work between the two
+// cores. Plain CommonJS text: the CLI is one esbuild bundle, so the worker cannot be its own file.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
+const zlib = require('node:zlib');
 try {
   const h = crypto.createHash('sha256');
+  const ranges = workerData.ranges;
+  const crcs = ranges.map(() => 0);
   const fd = fs.openSync(workerData.path, 'r');
   const buf = Buffer.allocUnsafe(1 << 20);
-  let n, done = 0, last = 0;
+  let n, done = 0, last = 0, r = 0;
   try {
     while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
-      h.update(buf.subarray(0, n));
-      done += n;
+      const chunk = buf.subarray(0, n);
+      h.update(chunk);
+      const end = done + n;
+      while (r < ranges.length && ranges[r].start + ranges[r].size <= done) r++;
+      for (let k = r; k < ranges.length && ranges[k].start < end; k++) {
+        const a = Math.max(ranges[k].start, done) - done;
+        const b = Math.min(ranges[k].start + ranges[k].size, end) - done;
+        if (b > a) crcs[k] = zlib.crc32(chunk.subarray(a, b), crcs[k]);
+      }
+      done = end;
       if (done - last >= 16 << 20) { parentPort.postMessage({ progress: done }); last = done; }
     }
   } finally { fs.closeSync(fd); }
-  parentPort.postMessage({ hash: h.digest('hex'), bytes: done });
+  parentPort.postMessage({ hash: h.digest('hex'), bytes: done, crcs });
 } catch (e) {
   parentPort.postMessage({ error: String(e && e.message || e) });
 }
 `;
 
-/** SHA-256 of a file hashed in a worker thread; `onProgress` gets the bytes hashed so far. */
-export function sha256FileInWorker(path: string, onProgress?: (bytes: number) => void): Promise<{ hash: string; bytes: number }> {
+/** A byte range of a file whose CRC-32 the hashing worker takes on the way. */
+export interface CrcRange {
+  start: number;
+  size: number;
+}
+
+/** SHA-256 of a file hashed in a worker thread (plus the CRC-32 of sorted, disjoint ranges); `onProgress` gets the bytes hashed so far. */
+export function sha256FileInWorker(path: string, onProgress?: (bytes: number) => void, ranges: CrcRange[] = []): Promise<{ hash: string; bytes: number; crcs: number[] }> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { path } });
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, ranges } });
     let settled = false;
-    w.on('message', (m: { progress?: number; hash?: string; bytes?: number; error?: string }) => {
+    w.on('message', (m: { progress?: number; hash?: string; bytes?: number; crcs?: number[]; error?: string }) => {
       if (m.progress !== undefined) onProgress?.(m.progress);
       else if (m.error !== undefined) {
         settled = true;
         reject(new Error(m.error));
       } else if (m.hash !== undefined) {
         settled = true;
-        resolve({ hash: m.hash, bytes: m.bytes ?? 0 });
+        resolve({ hash: m.hash, bytes: m.bytes ?? 0, crcs: m.crcs ?? [] });
       }
     });
     w.on('error', (e) => {

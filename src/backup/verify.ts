@@ -225,6 +225,11 @@ class ArchiveReader {
     return { start, data };
   }
 
+  /** Offset of an entry's data in the file. */
+  async dataStart(e: yauzl.Entry): Promise<number> {
+    return (await this.locate(e, false)).start;
+  }
+
   /** A small entry's inflated bytes, exactly its declared size. */
   async small(e: yauzl.Entry): Promise<Buffer> {
     const { data } = await this.locate(e, true);
@@ -268,8 +273,21 @@ function entryName(e: yauzl.Entry): string {
   }
 }
 
+/** Options of scanArchive. */
+export interface ScanOptions {
+  limits?: ArchiveLimits;
+  sink?: ScanSink;
+  onProgress?: (p: ScanProgress) => void;
+  /**
+   * Hand the CRC-32 check of large stored entries to someone else (verify's hashing worker, which
+   * reads those bytes anyway): called once with their data ranges; the caller must then compare
+   * the CRCs it computes with `expected`.
+   */
+  deferCrc?: (entries: { name: string; start: number; size: number; expected: number }[]) => void;
+}
+
 /** Check an archive's structure and every entry against its manifest, streaming; the sink gets the checked data. */
-export async function scanArchive(path: string, display: string, opts: { limits?: ArchiveLimits; sink?: ScanSink; onProgress?: (p: ScanProgress) => void } = {}): Promise<Manifest> {
+export async function scanArchive(path: string, display: string, opts: ScanOptions = {}): Promise<Manifest> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const reader = await ArchiveReader.open(path);
   let zf: yauzl.ZipFile;
@@ -290,7 +308,7 @@ export async function scanArchive(path: string, display: string, opts: { limits?
   }
 }
 
-async function scanOpen(zf: yauzl.ZipFile, reader: ArchiveReader, display: string, limits: ArchiveLimits, opts: { sink?: ScanSink; onProgress?: (p: ScanProgress) => void }): Promise<Manifest> {
+async function scanOpen(zf: yauzl.ZipFile, reader: ArchiveReader, display: string, limits: ArchiveLimits, opts: ScanOptions): Promise<Manifest> {
   if (zf.entryCount > limits.maxEntries) throw new RefusedError(`${display} holds ${zf.entryCount} entries, above the limit of ${limits.maxEntries} (a zip bomb?).`);
   const raw = await readAllEntries(zf, display, limits);
   const items = new Map<string, ZipItem>();
@@ -388,6 +406,20 @@ async function scanOpen(zf: yauzl.ZipFile, reader: ArchiveReader, display: strin
 
   // Now stream every file: size (yauzl), CRC-32 and SHA-256.
   const files = [...items.values()].filter((i) => !i.dir);
+  const deferred = new Set<ZipItem>();
+  if (opts.deferCrc) {
+    const big = files.filter((i) => i.entry.compressionMethod === 0 && i.entry.compressedSize > SMALL_ENTRY);
+    const ranges: { name: string; start: number; size: number; expected: number }[] = [];
+    for (const it of big) {
+      try {
+        ranges.push({ name: it.name, start: await reader.dataStart(it.entry), size: it.entry.compressedSize, expected: it.entry.crc32 >>> 0 });
+        deferred.add(it);
+      } catch {
+        /* checked (and reported) when the entry is read below */
+      }
+    }
+    opts.deferCrc(ranges.sort((a, b) => a.start - b.start));
+  }
   const bytesTotal = files.reduce((a, i) => a + i.entry.uncompressedSize, 0);
   let bytesDone = 0;
   let entriesDone = 0;
@@ -417,7 +449,7 @@ async function scanOpen(zf: yauzl.ZipFile, reader: ArchiveReader, display: strin
           if (crc32(Buffer.from(target)) !== it.entry.crc32) throw new RefusedError(`${display}: the CRC-32 of the link "${short(it.name)}" does not match; the archive is damaged.`);
           if (target !== m.target) throw new RefusedError(`${display} holds the link "${short(it.name)}" pointing to "${short(target)}" but ${MANIFEST_NAME} says "${short(m.target)}"; refusing it.`);
         } else if (m.kind === 'file') {
-          await checkFile(reader, it, m, display, opts.sink, (n) => {
+          await checkFile(reader, it, m, display, opts.sink, deferred.has(it), (n) => {
             bytesDone += n;
             emit(false);
           });
@@ -435,7 +467,7 @@ async function scanOpen(zf: yauzl.ZipFile, reader: ArchiveReader, display: strin
   return manifest;
 }
 
-async function checkFile(reader: ArchiveReader, it: ZipItem, m: Extract<ManifestEntry, { kind: 'file' }>, display: string, sink: ScanSink | undefined, onBytes: (n: number) => void): Promise<void> {
+async function checkFile(reader: ArchiveReader, it: ZipItem, m: Extract<ManifestEntry, { kind: 'file' }>, display: string, sink: ScanSink | undefined, crcElsewhere: boolean, onBytes: (n: number) => void): Promise<void> {
   const dest = await sink?.file(m);
   const h = createHash('sha256');
   let crc = 0;
@@ -463,7 +495,7 @@ async function checkFile(reader: ArchiveReader, it: ZipItem, m: Extract<Manifest
         n += chunk.length;
         if (n > declared) return cb(new Error('it inflates to more bytes than it declares'));
         h.update(chunk);
-        crc = crc32(chunk, crc);
+        if (!crcElsewhere) crc = crc32(chunk, crc);
         onBytes(chunk.length);
         cb(null, chunk);
       },
@@ -480,7 +512,7 @@ async function checkFile(reader: ArchiveReader, it: ZipItem, m: Extract<Manifest
     }
   }
   if (n !== m.size) throw new RefusedError(`${display}: "${short(it.name)}" has ${n} bytes but ${MANIFEST_NAME} says ${m.size}; the archive is damaged.`);
-  if (crc >>> 0 !== it.entry.crc32 >>> 0) throw new RefusedError(`${display}: the CRC-32 of "${short(it.name)}" does not match; the archive is damaged.`);
+  if (!crcElsewhere && crc >>> 0 !== it.entry.crc32 >>> 0) throw new RefusedError(`${display}: the CRC-32 of "${short(it.name)}" does not match; the archive is damaged.`);
   if (h.digest('hex') !== m.sha256) throw new RefusedError(`${display}: the SHA-256 of "${short(it.name)}" does not match ${MANIFEST_NAME}; the archive is damaged.`);
 }
 
@@ -509,18 +541,33 @@ export async function verifyBackup(path: string, opts: { ws: Workspace; limits?:
   if (!existsSync(path)) throw new UsageError(`${display}: backup not found.`);
   if (!statSync(path).isFile()) throw new UsageError(`${display} is not a file.`);
   const cs = readChecksumFile(path, display);
-  const hashing = sha256FileInWorker(path);
-  hashing.catch(() => undefined);
+  // The archive is hashed in a worker while the entries are checked here; the worker starts as
+  // soon as the scan knows which ranges' CRC-32 it can take on the way (or when the scan fails).
+  let deferred: { name: string; start: number; size: number; expected: number }[] = [];
+  let hashing: Promise<{ hash: string; crcs: number[] }> | undefined;
+  const startHashing = (): void => {
+    hashing ??= sha256FileInWorker(path, undefined, deferred.map((d) => ({ start: d.start, size: d.size })));
+    hashing.catch(() => undefined);
+  };
   let manifest: Manifest | undefined;
   let scanError: unknown;
   try {
-    manifest = await scanArchive(path, display, { ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    manifest = await scanArchive(path, display, {
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      deferCrc: (ranges) => {
+        deferred = ranges;
+        startHashing();
+      },
+    });
   } catch (e) {
     scanError = e;
   }
+  startHashing();
   let actual: string;
+  let crcs: number[];
   try {
-    actual = (await hashing).hash;
+    ({ hash: actual, crcs } = await hashing!);
   } catch (e) {
     throw new RefusedError(`${display} cannot be read to check its SHA-256 (${short((e as Error).message)}).`);
   }
@@ -531,6 +578,9 @@ export async function verifyBackup(path: string, opts: { ws: Workspace; limits?:
     ]);
   }
   if (scanError !== undefined) throw scanError;
+  deferred.forEach((d, k) => {
+    if ((crcs[k] ?? -1) >>> 0 !== d.expected) throw new RefusedError(`${display}: the CRC-32 of "${short(d.name)}" does not match; the archive is damaged.`);
+  });
   const m = manifest!;
   const fromName = parseBackupName(basename(path));
   if (fromName && fromName.env !== m.env) throw new RefusedError(`${display} is named for ${fromName.env} but its manifest says it is a backup of ${m.env}; refusing it.`);

@@ -3,6 +3,7 @@
 // drive-letter names, links out, duplicates, manifest mismatches, bombs) are refused with exit 3.
 import { copyFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBackup } from '../../src/backup/backup.js';
 import { DEFAULT_LIMITS } from '../../src/backup/limits.js';
@@ -207,6 +208,28 @@ describe('verifyBackup', () => {
     copyFileSync(p, q);
     writeValidChecksum(ws.root, q);
     expect((await refusal(verifyBackup(q, { ws: wsOf(ws.root) }))).message).toMatch(/is named for production but its manifest says it is a backup of staging/);
+  });
+
+  it.each([
+    ['a small file (checked on the main thread)', 'deployments/staging/releases/1.0.0/release.json'],
+    ['a large stored file (checked by the hashing worker)', 'deployments/staging/releases/1.0.0/lib/random.bin'],
+  ])('refuses a wrong CRC-32 in the central directory for %s, even with a valid .sha256', async (_what, name) => {
+    deployTree(ws.root, 'staging', '1.0.0', { 'lib/random.bin': randomBytes(3 * 1024 * 1024) });
+    const p = (await createBackup(engine(ws.root), {})).path;
+    const buf = readFileSync(p);
+    const nameBuf = Buffer.from(name);
+    let patched = 0;
+    for (let at = buf.indexOf(nameBuf); at >= 0; at = buf.indexOf(nameBuf, at + 1)) {
+      if (at >= 46 && buf.readUInt32LE(at - 46) === 0x02014b50) {
+        buf.writeUInt32LE((buf.readUInt32LE(at - 46 + 16) ^ 1) >>> 0, at - 46 + 16);
+        patched++;
+      }
+    }
+    expect(patched).toBe(1);
+    writeFileSync(p, buf);
+    writeValidChecksum(ws.root, p);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toBe(`backups/dhash_staging_20261123_101500.zip: the CRC-32 of "${name}" does not match; the archive is damaged.`);
   });
 
   it('newestVerifiedBackup skips a corrupt newer backup and names what it skipped', async () => {
