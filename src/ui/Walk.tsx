@@ -368,7 +368,7 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
   const [help, setHelp] = useState(false);
   useEffect(() => runner.subscribe(dispatch), [runner]);
   const live = s.current >= 0 ? s.steps[s.current] : undefined;
-  const sessionShown = Boolean(s.session && live?.status === 'running' && renderSession);
+  const sessionShown = Boolean(s.session && !s.finished && live?.status === 'running' && renderSession);
   // Ink re-registers the handler in an effect, a moment after the frame is drawn; reading the
   // latest state through a ref keeps a key pressed in that moment from acting on an old screen.
   const latest = useRef({ s, help, pending, sessionShown });

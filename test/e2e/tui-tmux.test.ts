@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, makeWorkspace, runCli } from '../helpers/cli.js';
 import { killServices } from '../demo/service-helpers.js';
 
@@ -31,6 +31,11 @@ function start(name: string, args: string[]): void {
   const env = ['NO_COLOR=1', `ROLLOUT_STATE_DIR=${stateDir}`, `ROLLOUT_PACKAGE_ROOT=${process.env.ROLLOUT_PACKAGE_ROOT ?? ''}`, 'TERM=xterm-256color'].map(sh).join(' ');
   const cmd = `env ${env} ${sh(process.execPath)} ${sh(cliPath())} ${args.map(sh).join(' ')}; echo EXIT=$?; sleep 600`;
   tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', '-c', ws.root, cmd);
+}
+
+/** End a test's session whatever happened, so that a failed test leaves no TUI holding a lock. */
+function endSession(name: string): void {
+  spawnSync('tmux', ['-L', SOCKET, 'kill-session', '-t', name]);
 }
 
 function screen(name: string): string {
@@ -83,6 +88,10 @@ afterAll(async () => {
 });
 
 describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
+  afterEach(() => {
+    for (const n of ['walk', 'mon', 'stop']) endSession(n);
+  });
+
   it('sets the demo up from home, walks a bad release and shows the automatic rollback', async () => {
     start('walk', []);
     let s = await waitScreen('walk', 'type your name');
@@ -100,19 +109,22 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     await keys('walk', 'Down');
     await waitScreen('walk', '> 1.2.0-backlog');
     await keys('walk', 'Enter');
-    s = await waitScreen('walk', 'Artifacts checklist');
+    // The checklist prompt (not just the step's spinner): its items and hints.
+    s = await waitScreen('walk', 'enter continue');
     expect(s).toMatch(/\[ok\] Latest backup in backups\/ with its \.sha256/);
     await keys('walk', 'Enter');
     await waitScreen('walk', 'Deploy operator sign-off');
     await keys('walk', 'e2e', 'Enter');
-    s = await waitScreen('walk', 'MONITOR staging 1.2.0-backlog', 60_000);
-    expect(s).toMatch(/low_confidence_queue\s+\d+ items\s+>2000 items now/);
+    await waitScreen('walk', 'MONITOR staging 1.2.0-backlog', 60_000);
+    s = await waitScreen('walk', /low_confidence_queue\s+\d+ items\s+>2000 items now/, 30_000);
     expect(s).toContain('r rollback');
     s = await waitScreen('walk', /ROLLBACK of staging — automatic: low_confidence_queue breached \(value \d+/, 60_000);
     s = await waitScreen('walk', 'Incident: INC-', 60_000);
     expect(s).toMatch(/done\s+Rollback executed/);
     expect(s).toMatch(/done\s+Consecutive OK health checks/);
-    expect(s).toContain('8.monitor:FAILED');
+    // The walk then ends on the monitor step, the rollback still on screen.
+    s = await waitScreen('walk', '8.monitor:FAILED', 60_000);
+    expect(s).toMatch(/ROLLBACK of staging — automatic: low_confidence_queue breached/);
     expect(s).not.toMatch(/internal error|at .*\.js:\d+/);
     for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
     expect(await serviceVersion()).toBe('1.0.0');
@@ -132,6 +144,8 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     s = await waitScreen('mon', 'Restores: backups/dhash_staging_');
     expect(s).toMatch(/Verification: sha256 [0-9a-f]{16}… matches/);
     expect(await serviceVersion()).toBe('1.1.0');
+    // NO_COLOR: the screen is plain text, every state a word.
+    expect(tmux('capture-pane', '-p', '-e', '-t', 'mon')).not.toMatch(/\u001b\[[0-9;]*m/);
     await keys('mon', 'y');
     s = await waitScreen('mon', /ROLLBACK of staging — requested by the operator/);
     s = await waitScreen('mon', 'ROLLED BACK', 60_000);
@@ -139,5 +153,32 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     expect(await serviceVersion()).toBe('1.0.0');
     await keys('mon', 'q');
     await waitScreen('mon', /EXIT=\d/);
+  }, 180_000);
+
+  it('Ctrl-C on the monitor of a walk asks first, then stops safely: the walk is resumable and no lock is left', async () => {
+    start('stop', []);
+    await waitScreen('stop', 'Operator: e2e');
+    await keys('stop', 'Enter');
+    await waitScreen('stop', 'Release to roll out on staging');
+    await keys('stop', 'Enter');
+    await waitScreen('stop', 'enter continue');
+    await keys('stop', 'Enter');
+    await waitScreen('stop', 'Deploy operator sign-off');
+    await keys('stop', 'e2e', 'Enter');
+    await waitScreen('stop', /MONITOR staging 1\.1\.0 · T\+/, 60_000);
+    await keys('stop', 'C-c');
+    let s = await waitScreen('stop', 'Quit while the window runs?');
+    expect(s).toContain('What stays running: the staging service at 1.1.0.');
+    await keys('stop', 'y');
+    s = await waitScreen('stop', 'interrupted');
+    expect(s).toContain('--resume');
+    await keys('stop', 'q');
+    await waitScreen('stop', /EXIT=\d/);
+    expect(await serviceVersion()).toBe('1.1.0');
+    expect(spawnSync('ls', [join(ws.root, '.rollout', 'locks')], { encoding: 'utf8' }).stdout).not.toMatch(/\.lock/);
+    const st = JSON.parse(readFileSync(join(ws.root, '.rollout', 'runs', 'dhash_staging.json'), 'utf8')) as { finished: boolean; steps: { id: string; status: string }[] };
+    expect(st.finished).toBe(false);
+    expect(st.steps.find((x) => x.id === 'deploy')!.status).toBe('done');
+    expect(st.steps.find((x) => x.id === 'monitor')!.status).not.toBe('done');
   }, 180_000);
 });

@@ -15,6 +15,8 @@ export interface FakeOptions {
   /** Deploy waits until the abort signal (to test Ctrl-C), then reports it stopped. */
   deployBlocksUntilAbort?: boolean;
   deployFails?: boolean;
+  /** The monitor reports a live session, then runs until the abort signal. */
+  monitorUntilAbort?: boolean;
 }
 
 /** Fake engines and the calls they saw. */
@@ -88,6 +90,11 @@ export function fakeEngines(o: FakeOptions = {}): RunnerEngines & { calls: strin
     },
     monitor: async (_ctx, io) => {
       calls.push(`monitor${io.dryRun ? ':dry' : ''}`);
+      if (o.monitorUntilAbort) {
+        io.onSession({ kind: 'monitor', handle: { fake: true } });
+        await new Promise<void>((r) => (io.signal.aborted ? r() : io.signal.addEventListener('abort', () => r(), { once: true })));
+        return { summary: 'stopped by the operator', failed: true };
+      }
       return { summary: 'window passed: all gates ok' };
     },
     rollback: async (_ctx, io) => {

@@ -2,6 +2,7 @@
 // operator presses keys, then the checklist, sign-off, progress, smoke table and outcome on screen
 // follow, and the runner receives exactly the answers given.
 import React from 'react';
+import { Text } from 'ink';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,7 +23,7 @@ beforeEach(async () => {
 });
 afterEach(() => ws.cleanup());
 
-async function setup(env: string, o: { seed?: boolean; fakes?: FakeOptions; dryRun?: boolean; training?: boolean } = {}) {
+async function setup(env: string, o: { seed?: boolean; fakes?: FakeOptions; dryRun?: boolean; training?: boolean; session?: boolean } = {}) {
   const ctx: EngineContext = loadEngineContext(workspaceAt(ws.root), env, { runbook: 'dhash', operator: 'alice' });
   const engines = fakeEngines(o.fakes);
   if (o.seed !== false) await seedBackup(ctx, engines);
@@ -31,7 +32,13 @@ async function setup(env: string, o: { seed?: boolean; fakes?: FakeOptions; dryR
   const runner = new RunbookRunner(ctx, { engines, prompts: broker, dryRun: Boolean(o.dryRun), version: '1.1.0', yes: false, command: 'test', face: 'tui' });
   let quitWith: number | undefined;
   const r = renderAt(
-    <Walk runner={runner} broker={broker} training={Boolean(o.training)} operator="alice" initial={initialWalk({ env, runbook: 'dhash', dryRun: Boolean(o.dryRun), production: ctx.production, steps: ctx.runbook.steps, version: '1.1.0' })} onQuit={(s) => (quitWith = s.finished?.exitCode)} />,
+    <Walk
+      runner={runner}
+      broker={broker}
+      training={Boolean(o.training)}
+      operator="alice"
+      {...(o.session ? { renderSession: (_s: unknown, _w: unknown, finished: boolean) => (finished ? <Text>MONITOR ENDED</Text> : <Text>LIVE MONITOR</Text>) } : {})}
+      initial={initialWalk({ env, runbook: 'dhash', dryRun: Boolean(o.dryRun), production: ctx.production, steps: ctx.runbook.steps, version: '1.1.0' })} onQuit={(s) => (quitWith = s.finished?.exitCode)} />,
   );
   const result = runner.run();
   return { ctx, engines, runner, r, result, quit: () => quitWith };
@@ -156,6 +163,25 @@ describe('walk screen', () => {
     f = await r.waitFor('went through (dry-run');
     expect(f).toContain('TRAINING');
     expect((await result).status).toBe('ok');
+    r.unmount();
+  });
+
+  it('Given a live monitor session, then it takes the screen; once the walk is interrupted, the walk screen takes keys again and q quits', async () => {
+    const { r, runner, result, quit } = await setup('staging', { fakes: { monitorUntilAbort: true }, session: true });
+    await r.waitFor('enter continue');
+    await r.press(KEY.enter);
+    await r.waitFor('sign-off');
+    await r.press('alice', KEY.enter);
+    await r.waitFor('LIVE MONITOR');
+    // The session's own screen has the keys: the walk does not quit on q.
+    await r.press('q');
+    expect(quit()).toBeUndefined();
+    runner.abort();
+    const f = await r.waitFor('interrupted');
+    expect(f).toContain('MONITOR ENDED');
+    expect((await result).status).toBe('interrupted');
+    await r.press('q');
+    expect(quit()).toBe(1);
     r.unmount();
   });
 });
