@@ -152,6 +152,7 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     recovery = recoverRollback(ws, pending);
     outcome.recovered = recovery.message;
     log.warn('rollback.recovered', { phase: recovery.phase, backup: recovery.backup, message: recovery.message });
+    outcome.previousVersion = (await target.currentVersion().catch(() => undefined)) ?? null;
   }
 
   const notifier = opts.notifier ?? createNotifier({ ws, env: ctx.env, settings: ctx.gates.notifications, log, clock: ctx.clock });
