@@ -63,7 +63,9 @@ export async function makeWorkspace(): Promise<{ root: string; ports: Record<str
   const ports = { production: await freePort(), staging: await freePort(), development: await freePort() };
   const rb = join(root, 'runbooks', 'dhash.yaml');
   let text = readFileSync(rb, 'utf8');
-  text = text.replaceAll('7411', String(ports.production)).replaceAll('7412', String(ports.staging)).replaceAll('7413', String(ports.development));
+  // One pass: a free port such as 37412 must not be rewritten again by the next replacement.
+  const byPort: Record<string, number> = { '7411': ports.production, '7412': ports.staging, '7413': ports.development };
+  text = text.replace(/\b741[123]\b/g, (p) => String(byPort[p]));
   writeFileSync(rb, text);
   return { root, ports, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
