@@ -23,7 +23,7 @@ export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
 
 /** What the runner emits; a screen folds these into its state (see src/ui/walk-state.ts). */
 export type RunnerEvent =
-  | { type: 'walk-started'; runId: string; logPath: string; env: string; runbook: string; dryRun: boolean; production: boolean; version?: string; steps: RunbookStep[]; statuses: StepStatus[]; resumed: boolean }
+  | { type: 'walk-started'; runId: string; logPath: string; env: string; runbook: string; dryRun: boolean; production: boolean; version?: string; steps: RunbookStep[]; statuses: StepStatus[]; summaries: (string | undefined)[]; resumed: boolean }
   | { type: 'step-started'; index: number; step: RunbookStep }
   | { type: 'progress'; index: number; progress: Progress; bytesPerSecond?: number }
   | { type: 'substep'; index: number; name: string; status: SubstepStatus; detail?: string }
@@ -258,7 +258,7 @@ export class RunbookRunner {
       steps: steps.map((s) => `${s.id}:${s.type}`),
     });
     this.save();
-    this.emit({ type: 'walk-started', runId: this.state.runId, logPath: this.state.logPath, env: this.ctx.env, runbook: this.ctx.runbook.name, dryRun: this.o.dryRun, production: this.ctx.production, ...(this.state.version ? { version: this.state.version } : {}), steps, statuses: this.state.steps.map((s) => s.status), resumed: Boolean(this.o.resume) });
+    this.emit({ type: 'walk-started', runId: this.state.runId, logPath: this.state.logPath, env: this.ctx.env, runbook: this.ctx.runbook.name, dryRun: this.o.dryRun, production: this.ctx.production, ...(this.state.version ? { version: this.state.version } : {}), steps, statuses: this.state.steps.map((s) => s.status), summaries: this.state.steps.map((s) => (s.status === 'done' || s.status === 'skipped' ? `${s.summary ?? ''} (before the interruption)` : undefined)), resumed: Boolean(this.o.resume) });
     let result: { exitCode: number; status: 'ok' | 'failed' | 'refused' | 'interrupted'; message?: string; nextSteps?: string[] } = { exitCode: ExitCode.ok, status: 'ok' };
     try {
       for (let i = 0; i < steps.length; i++) {

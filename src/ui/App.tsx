@@ -1,7 +1,7 @@
 // The TUI's screens in order: home, the demo set-up offer on a fresh checkout, the release choice,
 // the walk (which turns into the monitor screen during the monitor step). All work goes through
 // the runner and the engines (TuiServices); this file only decides which screen shows.
-import React, { useCallback, useEffect, useState } from 'react';
+import React, { useCallback, useEffect, useRef, useState } from 'react';
 import { Box, Text, useApp } from 'ink';
 import { useKeys } from './use-keys.js';
 import Spinner from 'ink-spinner';
@@ -13,7 +13,7 @@ import { RollbackPanel } from './RollbackPanel.js';
 import { PromptBroker } from './prompt-broker.js';
 import { initialWalk } from './walk-state.js';
 import { Banner } from './Banner.js';
-import type { RunbookRunner } from '../services/runner.js';
+import type { RunbookRunner, RunState } from '../services/runner.js';
 import type { EngineContext } from '../services/engine-context.js';
 import type { LiveSession } from '../services/runner-engines.js';
 import type { MonitorFeed } from './monitor-feed.js';
@@ -29,6 +29,8 @@ export interface TuiServices {
   feed(session: LiveSession): MonitorFeed | undefined;
   monitorActions(ctx: EngineContext): MonitorActions;
   savePrefs(s: HomeState): void;
+  /** The journal of an interrupted walk of this runbook on this environment, if any. */
+  interrupted(ctx: EngineContext): RunState | undefined;
   /** Register the walk that runs now, so that Ctrl-C and signals stop it safely. */
   running(r: RunbookRunner | undefined, broker: PromptBroker | undefined, result?: Promise<{ exitCode: number }>): void;
 }
@@ -37,6 +39,7 @@ type Phase =
   | { kind: 'home' }
   | { kind: 'loading'; text: string }
   | { kind: 'demo'; ctx: EngineContext; training: boolean; operator: string }
+  | { kind: 'resume'; ctx: EngineContext; training: boolean; operator: string; state: RunState }
   | { kind: 'release'; ctx: EngineContext; training: boolean; operator: string; available: string[]; current?: string; cursor: number }
   | { kind: 'walk'; ctx: EngineContext; training: boolean; operator: string; runner: RunbookRunner; broker: PromptBroker; setup: boolean; version?: string }
   | { kind: 'error'; message: string };
@@ -52,7 +55,22 @@ export interface AppProps {
 const DEMO_VERSION = '1.0.0';
 
 function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup' | 'skip' | 'quit') => void }): React.JSX.Element {
+  // Production asks for its name to be typed, as every change there does.
+  const typed = useRef('');
+  const [, rerender] = useState(0);
+  const [note, setNote] = useState('');
   useKeys((input, key) => {
+    if (ctx.production) {
+      if (key.escape) return onAnswer('quit');
+      if (key.backspace || key.delete) typed.current = typed.current.slice(0, -1);
+      else if (key.return) return typed.current === ctx.env ? onAnswer('setup') : typed.current === '' ? onAnswer('skip') : setNote(`That is not "${ctx.env}"; nothing changed.`);
+      else if (input && !key.ctrl && !key.meta) {
+        const [first = '', ...rest] = input.split(/[\r\n]/);
+        typed.current = (typed.current + first).slice(0, 64);
+        if (rest.length) return typed.current === ctx.env ? onAnswer('setup') : setNote(`That is not "${ctx.env}"; nothing changed.`);
+      }
+      return rerender((x) => x + 1);
+    }
     if (input === 'y' || key.return) onAnswer('setup');
     else if (input === 's' || input === 'n') onAnswer('skip');
     else if (input === 'q' || key.escape) onAnswer('quit');
@@ -64,7 +82,37 @@ function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup
         Set the demo up? This deploys release {DEMO_VERSION} of the embedded dhash service on {ctx.target.target.kind === 'local' ? `127.0.0.1:${ctx.target.target.port}` : ctx.env} and takes a first verified backup, through the same deploy and backup engines as rollout deploy and rollout backup.
       </Text>
       <Text wrap="wrap">Then walk a rollout of 1.1.0 (healthy), or of a 1.2.0-* release to watch the automatic rollback.</Text>
-      <Text dimColor>y set it up  s skip  q quit</Text>
+      {ctx.production ? (
+        <Text bold color="red">
+          PRODUCTION: type "{ctx.env}" and enter to set it up, enter alone to skip, esc to quit: <Text inverse>{typed.current || ' '}</Text>
+        </Text>
+      ) : (
+        <Text dimColor>y set it up  s skip  q quit</Text>
+      )}
+      {note ? <Text color="yellow">{note}</Text> : null}
+    </Box>
+  );
+}
+
+/** An interrupted walk found in the journal: resume it, or start a new one. */
+function ResumeOffer({ state, onAnswer }: { state: RunState; onAnswer: (a: 'resume' | 'new' | 'quit') => void }): React.JSX.Element {
+  useKeys((input, key) => {
+    if (input === 'r' || key.return) onAnswer('resume');
+    else if (input === 'n') onAnswer('new');
+    else if (input === 'q' || key.escape) onAnswer('quit');
+  });
+  const at = state.steps.find((x) => x.status !== 'done' && x.status !== 'skipped');
+  return (
+    <Box flexDirection="column" borderStyle="round" paddingX={1}>
+      <Text bold>
+        An interrupted walk of {state.runbook} on {state.env} was found.
+      </Text>
+      <Text wrap="wrap">
+        Started {state.startedAt} by {state.operator}
+        {state.version ? `, deploying ${state.version}` : ''}
+        {state.dryRun ? ' (dry-run)' : ''}; it stopped at step "{at?.id ?? '?'}" ({state.result ?? 'interrupted'}). Steps done: {state.steps.filter((x) => x.status === 'done').map((x) => x.id).join(', ') || 'none'}.
+      </Text>
+      <Text dimColor>r resume it (same journal)  n start a new walk  q quit</Text>
     </Box>
   );
 }
@@ -111,11 +159,11 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
   );
 
   const startWalk = useCallback(
-    (ctx: EngineContext, training: boolean, operator: string, o: { version?: string; setup?: boolean }) => {
+    (ctx: EngineContext, training: boolean, operator: string, o: { version?: string; setup?: boolean; resume?: boolean }) => {
       const broker = new PromptBroker();
       let runner: RunbookRunner;
       try {
-        runner = services.runner(ctx, { dryRun: training && !o.setup, ...(o.version ? { version: o.version } : {}), broker, ...(o.setup ? { setup: true } : {}) });
+        runner = services.runner(ctx, { dryRun: training && !o.setup, ...(o.version ? { version: o.version } : {}), broker, ...(o.setup ? { setup: true } : {}), ...(o.resume ? { resume: true } : {}) });
       } catch (e) {
         setPhase({ kind: 'error', message: e instanceof Error ? e.message : String(e) });
         return;
@@ -155,6 +203,8 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
         setPhase({ kind: 'error', message: e instanceof Error ? e.message : String(e) });
         return;
       }
+      const st = services.interrupted(ctx);
+      if (st) return setPhase({ kind: 'resume', ctx, training: st.dryRun, operator: s.operator, state: st });
       setPhase({ kind: 'loading', text: `Looking at ${sel.env}…` });
       services.versions(ctx).then(
         (v) => {
@@ -206,6 +256,17 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
             if (a === 'quit') quit(0);
             else if (a === 'skip') void chooseRelease(phase.ctx, phase.training, phase.operator);
             else startWalk(phase.ctx, false, phase.operator, { setup: true, version: DEMO_VERSION });
+          }}
+        />
+      );
+    case 'resume':
+      return (
+        <ResumeOffer
+          state={phase.state}
+          onAnswer={(a) => {
+            if (a === 'quit') quit(0);
+            else if (a === 'resume') startWalk(phase.ctx, phase.state.dryRun, phase.operator, { resume: true, ...(phase.state.version ? { version: phase.state.version } : {}) });
+            else void chooseRelease(phase.ctx, phase.training, phase.operator);
           }}
         />
       );

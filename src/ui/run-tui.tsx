@@ -12,7 +12,7 @@ import { listRunbooks, loadRunbook } from '../config/runbook.js';
 import type { CommandContext } from '../cli/context.js';
 import { loadPrefs, savePrefs } from './prefs.js';
 import { loadEngineContext, type EngineContext } from '../services/engine-context.js';
-import { RunbookRunner } from '../services/runner.js';
+import { RunbookRunner, readRunState } from '../services/runner.js';
 import type { LiveSession, RunnerEngines } from '../services/runner-engines.js';
 import { newestBackup } from '../services/runner-checklist.js';
 import { MonitorFeed, type MonitorLike } from './monitor-feed.js';
@@ -88,6 +88,10 @@ export function tuiServices(ws: CommandContext['workspace'], engines: RunnerEngi
     },
     feed: (s: LiveSession) => feeds.get(s.handle as object),
     monitorActions: actions,
+    interrupted: (ctx) => {
+      const st = readRunState(ctx);
+      return st && !st.finished && st.result === 'interrupted' ? st : undefined;
+    },
     savePrefs: (s) => {
       const sel = selection(s);
       savePrefs({ operator: s.operator, ...(sel.runbook ? { runbook: sel.runbook.name } : {}), ...(sel.env ? { env: sel.env } : {}), mode: sel.mode });

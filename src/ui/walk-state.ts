@@ -70,7 +70,7 @@ export function walkReducer(s: WalkState, e: RunnerEvent): WalkState {
         dryRun: e.dryRun,
         production: e.production,
         ...(e.version ? { version: e.version } : {}),
-        steps: e.steps.map((st, i) => ({ ...(s.steps[i] ?? { substeps: [], output: [] }), id: st.id, type: st.type, title: stepTitle(st), status: e.statuses[i] === 'running' || e.statuses[i] === 'failed' ? 'pending' : e.statuses[i]!, substeps: s.steps[i]?.substeps ?? [], output: s.steps[i]?.output ?? [] })),
+        steps: e.steps.map((st, i) => ({ ...(s.steps[i] ?? { substeps: [], output: [] }), id: st.id, type: st.type, title: stepTitle(st), status: e.statuses[i] === 'running' || e.statuses[i] === 'failed' ? 'pending' : e.statuses[i]!, ...(e.summaries[i] ? { summary: e.summaries[i] } : {}), substeps: s.steps[i]?.substeps ?? [], output: s.steps[i]?.output ?? [] })),
       };
     case 'step-started': {
       const { progress: _p, error: _e, ...rest } = s.steps[e.index] ?? ({} as StepView);

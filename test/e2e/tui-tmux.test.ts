@@ -53,6 +53,8 @@ async function waitScreen(name: string, want: string | RegExp, ms = 30_000): Pro
 }
 
 async function keys(name: string, ...k: string[]): Promise<void> {
+  // A screen that has just been drawn registers its key handler a moment later.
+  await new Promise((r) => setTimeout(r, 100));
   for (const x of k) {
     tmux('send-keys', '-t', name, x);
     await new Promise((r) => setTimeout(r, 150));

@@ -32,6 +32,8 @@ export function renderAt(tree: React.ReactElement, columns = 80, rows = 24): Ren
   resize(columns, rows);
   const frame = (): string => plain(r.lastFrame());
   const press = async (...keys: string[]): Promise<void> => {
+    // A screen that has just been drawn registers its key handler a moment later (an effect).
+    await tick(40);
     for (const k of keys) {
       r.stdin.write(k);
       await tick();
