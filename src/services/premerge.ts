@@ -80,8 +80,8 @@ async function isolatePorts(runbooksDir: string): Promise<Record<string, string>
       const port = doc.getIn(['environments', env, 'target', 'port']) as number | undefined;
       if (kind === 'local' && typeof port === 'number' && !moved.has(port)) moved.set(port, await freePort());
     }
-    let text = doc.toString();
-    for (const [from, to] of moved) text = text.replace(new RegExp(`(127\\.0\\.0\\.1:|localhost:|port: )${from}\\b`, 'g'), `$1${to}`);
+    // One pass, so that a new port is never rewritten again by the next replacement.
+    const text = doc.toString().replace(/(127\.0\.0\.1:|localhost:|port: )(\d+)\b/g, (m, pre: string, port: string) => (moved.has(Number(port)) ? `${pre}${moved.get(Number(port))}` : m));
     writeFileSync(path, text);
   }
   return kinds;
