@@ -50,7 +50,12 @@ function move(s: HomeState, d: number): HomeState {
   if (n === 0) return s;
   const key = s.field === 0 ? 'runbook' : s.field === 1 ? 'env' : 'mode';
   const next = (s[key] + d + n) % n;
-  return key === 'runbook' ? { ...s, runbook: next, env: 0 } : { ...s, [key]: next };
+  if (key !== 'runbook') return { ...s, [key]: next };
+  // Another runbook keeps the chosen environment when it has it, else staging: never production by accident.
+  const current = s.runbooks[s.runbook]?.environments[s.env];
+  const envs = s.runbooks[next]?.environments ?? [];
+  const keep = current ? envs.indexOf(current) : -1;
+  return { ...s, runbook: next, env: keep >= 0 ? keep : Math.max(0, envs.indexOf('staging')) };
 }
 
 /** Apply one event. */

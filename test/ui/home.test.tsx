@@ -82,4 +82,14 @@ describe('home screen', () => {
     expect(onDone.mock.calls[0]![0]).toMatchObject({ done: 'quit' });
     unmount();
   });
+
+  it('switching the runbook keeps the chosen environment, never jumping to production', async () => {
+    const { lastFrame, stdin, unmount } = render(<Home runbooks={runbooks} remembered={{ operator: 'alice' }} workspace="/ws" onDone={() => undefined} />);
+    stdin.write('j'); // runbook column: emergency-rollback
+    await until(() => plain(lastFrame()).includes('(*) emergency-rollback'));
+    const f = plain(lastFrame());
+    expect(f).toContain('(*) staging');
+    expect(f).not.toContain('changes are real');
+    unmount();
+  });
 });
