@@ -155,7 +155,11 @@ export async function runPremerge(ws: Workspace, opts: PremergeOptions): Promise
     if (local) {
       const b = await step('backup', 'backup created', ['backup', '--env', env], 'backup.log');
       if (b.ok) {
-        for (const f of existsSync(join(copy, 'backups')) ? readdirSync(join(copy, 'backups')) : []) if (/\.zip(\.sha256)?$/.test(f)) copyFileSync(join(copy, 'backups', f), join(art, f));
+        for (const f of existsSync(join(copy, 'backups')) ? readdirSync(join(copy, 'backups')) : []) {
+          if (f.endsWith('.zip')) copyFileSync(join(copy, 'backups', f), join(art, f));
+          // Beside the zip, the checksum names it bare, so `sha256sum -c` works inside the folder.
+          if (f.endsWith('.zip.sha256')) writeFileAtomic(join(art, f), readFileSync(join(copy, 'backups', f), 'utf8').replace(/ {2}\S*\//, '  '));
+        }
         await step('verify', 'backup verified (sha256, zip, manifest)', ['verify', '--env', env], 'verify.log');
       }
     }
@@ -168,7 +172,8 @@ export async function runPremerge(ws: Workspace, opts: PremergeOptions): Promise
       else skip('smoke-post', 'post-deploy smoke tests', 'the deploy to the copy failed', 'postdeploy-smoketests.log');
     } else skip('smoke-post', 'post-deploy smoke tests', `the ${env} target is not the embedded service`, 'postdeploy-smoketests.log');
     await step('notify-dry', 'notification dry-run', ['notify', '--type', 'test', '--env', env, '--message', 'premerge validation', '--dry-run'], 'notify-dryrun.log');
-    await step('logging', 'logging validation (redaction, JSON Lines)', ['validate-logging', '--output', join(art, 'test_logging.log')]);
+    await step('logging', 'logging validation (redaction, JSON Lines)', ['validate-logging', '--output', join(art, 'test_logging.log')], 'validate-logging.log');
+    checks[checks.length - 1]!.artifact = 'test_logging.log';
   } catch (e) {
     if (!(e instanceof Error && e.message === 'config invalid')) {
       checks.push({ name: 'premerge', title: 'premerge itself', ok: false, exitCode: null, durationMs: 0, detail: redactString(e instanceof Error ? e.message : String(e)) });
