@@ -61,6 +61,8 @@ export interface ConfirmRequest {
   prompt: string;
   env: string;
   production: boolean;
+  /** The backup the walk relies on (verified by an earlier step), so the question names it. */
+  artifacts: BackupInfo[];
 }
 
 /** Where the operator's answers come from: flags (headless) or keys (TUI). */
@@ -382,7 +384,7 @@ export class RunbookRunner {
         return engines.createBackup(ctx, { dryRun, ...io });
       case 'verify-backup': {
         const prev = [...this.state.steps].reverse().find((s) => s.backup)?.backup;
-        if (dryRun && !prev && !engines.latestBackup(ctx)) return { summary: 'dry-run: no backup yet; a live walk verifies the one the backup step takes' };
+        if (dryRun && !prev && !engines.latestBackup(ctx)) return { summary: `dry-run: no backup of ${ctx.env} yet, so there is nothing to verify (a live walk would stop here)` };
         return engines.verifyBackup(ctx, { ...(prev ? { path: prev.path } : {}), ...io });
       }
       case 'sign-off':
@@ -403,10 +405,12 @@ export class RunbookRunner {
         return engines.monitor(ctx, { dryRun, ...(this.state.version ? { version: this.state.version } : {}), onSession: (session) => this.emit({ type: 'session', index, session }), ...io });
       case 'rollback': {
         if (ctx.production && !dryRun && !this.state.deployConfirmed) throw new RefusedError(`Rolling back ${ctx.env} needs a confirmation: pass --yes (headless) or confirm on screen by typing the environment's name.`);
-        return engines.rollback(ctx, { dryRun, reason: `runbook ${ctx.runbook.name} step ${step.id}`, onSession: (session) => this.emit({ type: 'session', index, session }), ...io });
+        // Restore exactly the backup an earlier step verified (the one the operator confirmed).
+        const verified = [...this.state.steps].reverse().find((x) => x.backup?.verified)?.backup;
+        return engines.rollback(ctx, { dryRun, reason: `runbook ${ctx.runbook.name} step ${step.id}`, ...(verified ? { backup: verified.path } : {}), onSession: (session) => this.emit({ type: 'session', index, session }), ...io });
       }
       case 'confirm': {
-        const ok = await this.o.prompts.confirm({ index, step, prompt: step.prompt, env: ctx.env, production: ctx.production });
+        const ok = await this.o.prompts.confirm({ index, step, prompt: step.prompt, env: ctx.env, production: ctx.production, artifacts: this.artifacts() });
         if (this.aborted) throw new Interrupted();
         this.log.info('confirmation', { step: step.id, prompt: step.prompt, confirmed: ok, operator: ctx.operator });
         if (!ok) throw new RefusedError(`Not confirmed: ${step.prompt.replace(/\?$/, '')}.`, ['Pass --yes to confirm headless, or answer on screen.']);

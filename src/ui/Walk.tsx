@@ -338,6 +338,12 @@ function ConfirmPrompt({ p }: { p: Extract<PendingPrompt, { kind: 'confirm' }> }
   return (
     <Box flexDirection="column">
       <Text bold>{p.req.prompt}</Text>
+      {p.req.artifacts.map((a) => (
+        <Text key={a.path} wrap="wrap">
+          Backup: {a.path}
+          {a.verified ? ` — verified (sha256 ${a.sha256.slice(0, 16)}… matches; ${a.detail ?? 'checked'})` : ' — not verified yet'}
+        </Text>
+      ))}
       {prod ? (
         <Text color="red" bold>
           PRODUCTION: type "{p.req.env}" and enter to confirm, esc to cancel: <Text inverse>{typed || ' '}</Text>

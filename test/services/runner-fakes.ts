@@ -98,7 +98,7 @@ export function fakeEngines(o: FakeOptions = {}): RunnerEngines & { calls: strin
       return { summary: 'window passed: all gates ok' };
     },
     rollback: async (_ctx, io) => {
-      calls.push(`rollback${io.dryRun ? ':dry' : ''}`);
+      calls.push(`rollback${io.dryRun ? ':dry' : ''}${io.backup ? `:${io.backup}` : ''}`);
       return { summary: 'restored', incidentId: 'INC-20261123-100000' };
     },
     notify: async (_ctx, n) => {

@@ -15,7 +15,7 @@ import { Walk } from '../../src/ui/Walk.js';
 import { initialWalk } from '../../src/ui/walk-state.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { fakeEngines, seedBackup, type FakeOptions } from '../services/runner-fakes.js';
-import { KEY, renderAt } from './render-at.js';
+import { KEY, flat, renderAt } from './render-at.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
 beforeEach(async () => {
@@ -23,13 +23,13 @@ beforeEach(async () => {
 });
 afterEach(() => ws.cleanup());
 
-async function setup(env: string, o: { seed?: boolean; fakes?: FakeOptions; dryRun?: boolean; training?: boolean; session?: boolean } = {}) {
-  const ctx: EngineContext = loadEngineContext(workspaceAt(ws.root), env, { runbook: 'dhash', operator: 'alice' });
+async function setup(env: string, o: { seed?: boolean; fakes?: FakeOptions; dryRun?: boolean; training?: boolean; session?: boolean; runbook?: string } = {}) {
+  const ctx: EngineContext = loadEngineContext(workspaceAt(ws.root), env, { runbook: o.runbook ?? 'dhash', operator: 'alice' });
   const engines = fakeEngines(o.fakes);
   if (o.seed !== false) await seedBackup(ctx, engines);
   engines.calls.length = 0;
   const broker = new PromptBroker();
-  const runner = new RunbookRunner(ctx, { engines, prompts: broker, dryRun: Boolean(o.dryRun), version: '1.1.0', yes: false, command: 'test', face: 'tui' });
+  const runner = new RunbookRunner(ctx, { engines, prompts: broker, dryRun: Boolean(o.dryRun), ...(o.runbook ? {} : { version: '1.1.0' }), yes: false, command: 'test', face: 'tui' });
   let quitWith: number | undefined;
   const r = renderAt(
     <Walk
@@ -38,7 +38,7 @@ async function setup(env: string, o: { seed?: boolean; fakes?: FakeOptions; dryR
       training={Boolean(o.training)}
       operator="alice"
       {...(o.session ? { renderSession: (_s: unknown, _w: unknown, finished: boolean) => (finished ? <Text>MONITOR ENDED</Text> : <Text>LIVE MONITOR</Text>) } : {})}
-      initial={initialWalk({ env, runbook: 'dhash', dryRun: Boolean(o.dryRun), production: ctx.production, steps: ctx.runbook.steps, version: '1.1.0' })} onQuit={(s) => (quitWith = s.finished?.exitCode)} />,
+      initial={initialWalk({ env, runbook: o.runbook ?? 'dhash', dryRun: Boolean(o.dryRun), production: ctx.production, steps: ctx.runbook.steps, version: '1.1.0' })} onQuit={(s) => (quitWith = s.finished?.exitCode)} />,
   );
   const result = runner.run();
   return { ctx, engines, runner, r, result, quit: () => quitWith };
@@ -183,5 +183,23 @@ describe('walk screen', () => {
     await r.press('q');
     expect(quit()).toBe(1);
     r.unmount();
+  });
+
+  it('Given the emergency-rollback runbook, then the confirmation names the verified backup; n changes nothing (exit 3), y restores exactly that backup', async () => {
+    const a = await setup('staging', { runbook: 'emergency-rollback' });
+    let f = flat(await a.r.waitFor('Restore the newest verified backup?'));
+    expect(f).toMatch(/Backup: backups\/dhash_staging_\d{8}_\d{6}\.zip — verified \(sha256 [0-9a-f]{16}… matches/);
+    await a.r.press('n');
+    expect((await a.result).exitCode).toBe(3);
+    expect(a.engines.calls.some((c) => c.startsWith('rollback'))).toBe(false);
+    a.r.unmount();
+
+    const b = await setup('staging', { runbook: 'emergency-rollback', seed: false });
+    f = flat(await b.r.waitFor('Restore the newest verified backup?'));
+    const shown = /Backup: (backups\/\S+\.zip)/.exec(f)![1]!;
+    await b.r.press('y');
+    await b.r.waitFor('The walk went through.');
+    expect(b.engines.calls).toContain(`rollback:${shown}`);
+    b.r.unmount();
   });
 });
