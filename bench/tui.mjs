@@ -117,7 +117,7 @@ try {
     // A fresh state folder: the home screen asks for the operator's name first.
     const from0 = p.length;
     p.write('bench\r');
-    await p.waitFor('o set', from0);
+    await p.waitFor('Operator: bench', from0);
     await new Promise((r) => setTimeout(r, 300));
     for (let i = 0; i < 10; i++) {
       let from = p.length;

@@ -9,7 +9,7 @@ import asciichart from 'asciichart';
 import { formatElapsed } from '../domain/time.js';
 import { MONITOR_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
 import type { MonitorFeed } from './monitor-feed.js';
-import { fmtValue, statusColor, statusWord, type GateRow } from './monitor-state.js';
+import { fmtValue, statusColor, statusWord, type GateRow, type MonitorViewState } from './monitor-state.js';
 import { RollbackConfirm, RollbackPanel } from './RollbackPanel.js';
 import { Banner } from './Banner.js';
 import { useTerminalSize } from './use-terminal-size.js';
@@ -53,7 +53,8 @@ function limit(g: GateRow): string {
   return `${g.comparison}${fmtValue(g.threshold, g.unit)} ${g.windowMinutes > 0 ? `${g.windowMinutes}m` : 'now'}`;
 }
 
-function Chart({ g, height, width }: { g: GateRow; height: number; width: number }): React.JSX.Element {
+// Memoised: the once-a-second clock re-render must not redraw the chart (the idle CPU budget is 2 %).
+const Chart = React.memo(function Chart({ g, height, width }: { g: GateRow; height: number; width: number }): React.JSX.Element {
   const data = g.history.slice(-Math.max(10, width - 12));
   if (data.length < 2) return <Text dimColor>{g.name}: waiting for values to chart ({data.length} so far)</Text>;
   // The threshold as a second series, so the distance to it is visible at a glance.
@@ -66,7 +67,39 @@ function Chart({ g, height, width }: { g: GateRow; height: number; width: number
       <Text>{plot}</Text>
     </Box>
   );
-}
+});
+
+// Memoised like the chart: only the header changes on the once-a-second tick.
+const GateTable = React.memo(function GateTable({ gates, selected, sparkW }: { gates: GateRow[]; selected: number; sparkW: number }): React.JSX.Element {
+  return (
+    <>
+      {gates.map((g, i) => (
+        <Text key={g.name} wrap="truncate-end" inverse={i === selected}>
+          {i === selected ? '> ' : '  '}
+          {g.name.padEnd(24).slice(0, 24)}
+          {fmtValue(g.value, g.unit).padEnd(12).slice(0, 12)}
+          {limit(g).padEnd(16).slice(0, 16)}
+          <Text color={statusColor(g.status)} bold={g.status === 'breach'}>
+            {statusWord(g.status).padEnd(9)}
+          </Text>
+          {sparkline(g.history, sparkW)}
+        </Text>
+      ))}
+    </>
+  );
+});
+
+const Events = React.memo(function Events({ events, lines, t0 }: { events: MonitorViewState['events']; lines: number; t0: number | undefined }): React.JSX.Element {
+  return (
+    <>
+      {events.slice(-lines).map((e, i) => (
+        <Text key={`${i}-${e.t}-${e.text}`} color={e.level === 'error' ? 'red' : e.level === 'warn' ? 'yellow' : undefined} wrap="truncate-end">
+          {t0 !== undefined ? `T+${formatElapsed(Math.max(0, e.t - t0))}` : ''} {e.text}
+        </Text>
+      ))}
+    </>
+  );
+});
 
 type Mode = { kind: 'main' } | { kind: 'help' } | { kind: 'quit' } | { kind: 'confirm'; loading: boolean; file?: string; detail?: string; error?: string };
 
@@ -210,19 +243,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   } else {
     body = (
       <>
-        <Text bold>{'  GATE                    VALUE       LIMIT  WINDOW   STATE    TREND'}</Text>
-        {s.gates.map((g, i) => (
-          <Text key={g.name} wrap="truncate-end" inverse={i === s.selected}>
-            {i === s.selected ? '> ' : '  '}
-            {g.name.padEnd(24).slice(0, 24)}
-            {fmtValue(g.value, g.unit).padEnd(12).slice(0, 12)}
-            {limit(g).padEnd(16).slice(0, 16)}
-            <Text color={statusColor(g.status)} bold={g.status === 'breach'}>
-              {statusWord(g.status).padEnd(9)}
-            </Text>
-            {sparkline(g.history, sparkW)}
-          </Text>
-        ))}
+        <GateTable gates={s.gates} selected={s.selected} sparkW={sparkW} />
         {!s.started ? <Text dimColor>Waiting for the first poll…</Text> : null}
         {mode.kind === 'main' && sel && chartH >= 2 ? <Chart g={sel} height={chartH} width={columns} /> : null}
       </>
@@ -243,11 +264,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
       ) : null}
       <Box flexDirection="column">
         <Text bold>{logPane ? 'Log' : 'Latest events'}</Text>
-        {s.events.slice(-eventLines).map((e, i) => (
-          <Text key={`${i}-${e.t}-${e.text}`} color={e.level === 'error' ? 'red' : e.level === 'warn' ? 'yellow' : undefined} wrap="truncate-end">
-            {s.started ? `T+${formatElapsed(Math.max(0, e.t - s.t0))}` : ''} {e.text}
-          </Text>
-        ))}
+        <Events events={s.events} lines={eventLines} t0={s.started ? s.t0 : undefined} />
       </Box>
       {s.done && !s.rollback ? (
         <Text bold color={s.done.exitCode ? 'red' : 'green'} wrap="wrap">
