@@ -18,7 +18,7 @@ export const HOME_KEYS: KeyBinding<HomeAction>[] = [
   { keys: ['tab', 'right', 'l'], hint: 'tab', help: 'next field (runbook, environment, mode)', action: 'next-field' },
   { keys: ['shift-tab', 'left', 'h'], hint: '', help: 'previous field', action: 'prev-field' },
   { keys: ['return'], hint: 'enter', help: 'start the walk with these choices', action: 'start' },
-  { keys: ['o'], hint: 'o', help: 'set the operator name (remembered)', action: 'edit-operator' },
+  { keys: ['o'], hint: 'o', help: 'name: set the operator name (remembered)', action: 'edit-operator' },
   { keys: ['?'], hint: '?', help: 'help: keys, and how to roll back (rollout rollback --env E)', action: 'help' },
   { keys: ['q', 'escape'], hint: 'q', help: 'quit', action: 'quit' },
 ];

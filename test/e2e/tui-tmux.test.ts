@@ -91,7 +91,7 @@ afterAll(async () => {
 
 describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
   afterEach(() => {
-    for (const n of ['walk', 'mon', 'stop']) endSession(n);
+    for (const n of ['walk', 'mon', 'stop', 'oncall']) endSession(n);
   });
 
   it('sets the demo up from home, walks a bad release and shows the automatic rollback', async () => {
@@ -183,4 +183,20 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     expect(st.steps.find((x) => x.id === 'deploy')!.status).toBe('done');
     expect(st.steps.find((x) => x.id === 'monitor')!.status).not.toBe('done');
   }, 180_000);
+
+  it('on-call fast path: rollout rollback opens on the confirmation with the newest verified backup; y restores it', async () => {
+    expect((await runCli(['deploy', '--env', 'staging', '--version', '1.1.0', '--yes', '--no-monitor'], { cwd: ws.root })).code).toBe(0);
+    start('oncall', ['rollback', '--env', 'staging']);
+    let s = await waitScreen('oncall', 'Roll back staging?');
+    s = await waitScreen('oncall', 'Restores: backups/dhash_staging_');
+    expect(s).toContain('Verification: newest verified: sha256');
+    expect(await serviceVersion()).toBe('1.1.0');
+    await keys('oncall', 'y');
+    s = await waitScreen('oncall', 'ROLLED BACK', 60_000);
+    expect(s).toMatch(/done\s+Backup integrity verified/);
+    expect(s).toContain('Incident: INC-');
+    expect(await serviceVersion()).toBe('1.0.0');
+    await keys('oncall', 'q');
+    await waitScreen('oncall', 'EXIT=0');
+  }, 120_000);
 });
