@@ -14,6 +14,7 @@ import { PromptBroker } from './prompt-broker.js';
 import { initialWalk } from './walk-state.js';
 import { Banner } from './Banner.js';
 import type { RunbookRunner, RunState } from '../services/runner.js';
+import { RolloutError } from '../domain/errors.js';
 import type { EngineContext } from '../services/engine-context.js';
 import type { LiveSession } from '../services/runner-engines.js';
 import type { MonitorFeed } from './monitor-feed.js';
@@ -220,6 +221,8 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
   useEffect(() => {
     if (phase.kind !== 'walk') return services.running(undefined, undefined);
     const result = phase.runner.run();
+    // A walk that cannot start (a usage error) or a bug: one sentence on screen, never a stack over it.
+    result.catch((e: unknown) => setPhase({ kind: 'error', message: e instanceof RolloutError ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}` }));
     services.running(phase.runner, phase.broker, result);
   }, [phase, services]);
 

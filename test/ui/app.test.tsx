@@ -8,6 +8,7 @@ import { workspaceAt } from '../../src/config/workspace.js';
 import { loadEngineContext } from '../../src/services/engine-context.js';
 import { RunbookRunner, readRunState } from '../../src/services/runner.js';
 import { App, type TuiServices } from '../../src/ui/App.js';
+import { UsageError } from '../../src/domain/errors.js';
 import { runbookChoices } from '../../src/ui/run-tui.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { fakeEngines, type FakeOptions } from '../services/runner-fakes.js';
@@ -19,7 +20,7 @@ beforeEach(async () => {
 });
 afterEach(() => ws.cleanup());
 
-function app(o: { deployed?: string; env?: string; fakes?: FakeOptions } = {}) {
+function app(o: { deployed?: string; env?: string; fakes?: FakeOptions; failingRunner?: Error } = {}) {
   let deployed = o.deployed;
   const base = fakeEngines(o.fakes);
   const engines = {
@@ -38,6 +39,10 @@ function app(o: { deployed?: string; env?: string; fakes?: FakeOptions } = {}) {
     context: (runbook, env, operator) => loadEngineContext(root, env, { runbook, operator }),
     versions: async (ctx) => ({ available: await engines.availableVersions(ctx), ...(deployed ? { current: deployed } : {}) }),
     runner: (ctx, r) => {
+      if (o.failingRunner) {
+        const err = o.failingRunner;
+        return { ctx, subscribe: () => () => undefined, abort: () => undefined, run: () => Promise.reject(err) } as unknown as RunbookRunner;
+      }
       const c = r.setup ? { ...ctx, runbook: { ...ctx.runbook, name: 'demo-setup', steps: [{ id: 'deploy', type: 'deploy' as const, optional: false }, { id: 'backup', type: 'backup' as const, optional: false }] } } : ctx;
       const runner = new RunbookRunner(c, { engines, prompts: r.broker, dryRun: r.dryRun, ...(r.version ? { version: r.version } : {}), yes: Boolean(r.setup), command: 'test', face: 'tui', ...(r.resume ? { resume: true } : {}) });
       started.push(runner);
@@ -121,5 +126,19 @@ describe('the TUI from home', () => {
     expect(second.calls.filter((c) => /^(backup|deploy|smoke|monitor)/.test(c))).toEqual(['deploy:1.1.0', 'smoke:post-deploy', 'monitor']);
     expect(second.started[0]!.logPath).toBe(first.started[0]!.logPath);
     second.ui.unmount();
+  });
+
+  it('Given a walk that cannot start, then one sentence is shown (no stack) and enter goes back home', async () => {
+    const { ui } = app({ deployed: '1.0.0', failingRunner: new UsageError('Missing --version: runbooks/dhash.yaml has no default_version for staging.') });
+    await ui.waitFor('Operator: dana');
+    await ui.press(KEY.enter);
+    await ui.waitFor('Release to roll out');
+    await ui.press(KEY.enter);
+    const f = flat(await ui.waitFor('Missing --version'));
+    expect(f).toContain('Missing --version: runbooks/dhash.yaml has no default_version for staging.');
+    expect(f).not.toMatch(/at .*\.(ts|js):\d+/);
+    await ui.press(KEY.enter);
+    await ui.waitFor('Runbook');
+    ui.unmount();
   });
 });
