@@ -73,6 +73,8 @@ describe('rollout run', () => {
     const r = await rollout('run', 'dhash', '--env', 'staging', '--version', '1.1.0', '--confirm', 'all', '--sign-off', 'Alice Ops', '--operator', 'alice');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\[8\/8\] T\+60 monitor with quality gates/);
+    // The monitor step prints the same line per poll as rollout monitor.
+    expect(r.stdout).toMatch(/Monitoring staging until \d\d:\d\d:\d\d UTC/);
     expect(r.stdout).toMatch(/PASS\s+golden-hash\s+critical/);
     expect(r.stdout).toContain('The walk of dhash on staging went through.');
     const file = runLogs('staging').at(-1)!;

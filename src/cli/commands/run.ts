@@ -8,6 +8,13 @@ import { loadEngineContext } from '../../services/engine-context.js';
 import { RunbookRunner, stepTitle, type RunnerEvent } from '../../services/runner.js';
 import { headlessPrompts, preflight } from '../../services/runner-headless.js';
 import type { RunnerEngines } from '../../services/runner-engines.js';
+import { HeadlessView } from '../../services/monitor-format.js';
+import type { MonitorEvent } from '../../services/monitor.js';
+
+/** What the headless walk needs of a live monitor: its event stream. */
+interface MonitorLike {
+  subscribe(fn: (e: MonitorEvent) => void): () => void;
+}
 import { operatorName, type CommandContext } from '../context.js';
 
 function strList(v: unknown): string[] | undefined {
@@ -62,6 +69,15 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
         break;
       case 'substep':
         if (human && e.status !== 'running') ctx.say(`  ${e.status === 'ok' ? 'ok ' : e.status === 'failed' ? 'FAILED' : e.status}  ${e.name}${e.detail ? ` — ${e.detail}` : ''}`);
+        break;
+      case 'session':
+        // The monitor step, headless: the same line per poll as rollout monitor.
+        if (human && e.session.kind === 'monitor') {
+          const view = new HeadlessView();
+          (e.session.handle as MonitorLike).subscribe((m) => {
+            for (const l of view.lines(m)) ctx.say(`  ${l}`);
+          });
+        }
         break;
       case 'output':
         // Smoke results are printed as a table when the step ends.
