@@ -15,7 +15,7 @@ export async function runMonitorTui(ctx: EngineContext, monitor: Monitor, journa
   const version = await makeTarget(ctx).currentVersion().catch(() => undefined);
   const feed = new MonitorFeed(monitor, ctx.env, version);
   const actions = await monitorActionsFor(ctx);
-  const app = render(<MonitorScreen feed={feed} production={ctx.production} training={false} actions={actions} onQuit={() => app.unmount()} {...(opts.openOnRollback ? { openOnRollback: true } : {})} />, { exitOnCtrlC: false, incrementalRendering: true });
+  const app = render(<MonitorScreen feed={feed} production={ctx.production} training={false} actions={actions} onQuit={() => app.unmount()} {...(opts.openOnRollback ? { openOnRollback: true } : {})} />, { exitOnCtrlC: false });
   // Ctrl-C (raw mode delivers it as a key; a signal from outside too) stops the monitor, then leaves.
   const stop = (): void => {
     monitor.stop();

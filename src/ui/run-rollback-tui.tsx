@@ -41,7 +41,7 @@ export async function runRollbackTui(ctx: EngineContext, backupArg: string | und
   const app = render(<OnCallRollback env={ctx.env} production={ctx.production} services={services} onExit={(c) => {
         code = c;
         app.unmount();
-      }} />, { exitOnCtrlC: false, incrementalRendering: true });
+      }} />, { exitOnCtrlC: false });
   // A signal before the confirmation leaves with nothing changed; during the rollback it runs on
   // to the end (the engine's journal would otherwise make the next run finish it).
   const onSignal = (): void => undefined;

@@ -131,7 +131,7 @@ export async function runTui(ctx: CommandContext): Promise<number> {
     current.runner?.abort();
     current.broker?.cancel();
   };
-  const app = render(<App runbooks={runbooks} remembered={prefs} workspace={ws.root} services={services} onExit={(c) => (code = c)} />, { exitOnCtrlC: false, incrementalRendering: true });
+  const app = render(<App runbooks={runbooks} remembered={prefs} workspace={ws.root} services={services} onExit={(c) => (code = c)} />, { exitOnCtrlC: false });
   // Warm the engines up once the first frame is out (Ink draws it a moment after render()).
   const warm = setTimeout(() => void wiring().catch(() => undefined), 400);
   const onSignal = (): void => {
