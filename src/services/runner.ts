@@ -11,7 +11,7 @@ import { redactString } from '../audit/redact.js';
 import type { RunbookStep } from '../config/runbook-schema.js';
 import { ExitCode, RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
 import { writeJsonAtomic } from '../domain/fs-atomic.js';
-import { acquireEnvLock, type EnvLock } from '../lock/env-lock.js';
+import { acquireEnvLock, readLockHolder, type EnvLock } from '../lock/env-lock.js';
 import type { EngineContext } from './engine-context.js';
 import { checkAll, type ChecklistItemResult } from './runner-checklist.js';
 import type { BackupInfo, EngineOutcome, LiveSession, Progress, RunnerEngines, StepIO, SubstepStatus } from './runner-engines.js';
@@ -243,7 +243,13 @@ export class RunbookRunner {
       // One walk per environment at a time; the engines take the environment's own lock per change.
       lock = await acquireEnvLock(this.ctx.ws.locksDir, `${this.ctx.env}-walk`, { operator: this.ctx.operator, command: this.o.command });
     } catch (e) {
-      const err = e instanceof RolloutError ? e : new RefusedError(`Cannot take the walk lock of ${this.ctx.env}: ${String(e)}.`);
+      const h = readLockHolder(this.ctx.ws.locksDir, `${this.ctx.env}-walk`);
+      const err =
+        e instanceof RefusedError
+          ? new RefusedError(`Another walk of ${this.ctx.env} is running${h ? `: ${h.operator} (pid ${h.pid} on ${h.host}, "${h.command}", since ${h.started_at})` : ''}.`, ['Wait for it to finish, or stop it; a walk whose process has died is taken over automatically.'])
+          : e instanceof RolloutError
+            ? e
+            : new RefusedError(`Cannot take the walk lock of ${this.ctx.env}: ${String(e)}.`);
       this.emit({ type: 'walk-finished', status: 'refused', exitCode: err.exitCode, message: err.message, nextSteps: err.nextSteps });
       this.log.close();
       return { exitCode: err.exitCode, status: 'refused', message: err.message, nextSteps: err.nextSteps };

@@ -147,4 +147,19 @@ describe('runbook runner', () => {
     expect(engines.calls.filter((c) => /^(backup|migrate|deploy|monitor)/.test(c))).toEqual(['backup:dry', 'migrate:forward:dry', 'deploy:1.1.0:dry', 'monitor:dry']);
     expect(logEvents(ctx).find((e) => e.event === 'checklist-unconfirmed')).toMatchObject({ items: ['ci-green', 'approvals', 'no-incidents'] });
   });
+
+  it('refuses a second walk of the same environment while one runs (exit 3), naming the first', async () => {
+    const ctx = ctxFor('staging');
+    const engines = fakeEngines({ deployBlocksUntilAbort: true });
+    await seedBackup(ctx, engines);
+    const first = walk(ctx, engines, headlessPrompts(ctx, { confirm: ['all'], yes: false, dryRun: false }));
+    const running = first.runner.run();
+    await new Promise<void>((r) => first.runner.subscribe((e) => e.type === 'substep' && e.name === 'restart' && r()));
+    const second = walk(ctxFor('staging'), fakeEngines(), headlessPrompts(ctx, { yes: false, dryRun: false }));
+    const r2 = await second.runner.run();
+    expect(r2).toMatchObject({ exitCode: 3, status: 'refused' });
+    expect(r2.message).toMatch(/^Another walk of staging is running: alice \(pid \d+ on .*"test"/);
+    first.runner.abort();
+    expect((await running).status).toBe('interrupted');
+  });
 });
