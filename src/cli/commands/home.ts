@@ -1,6 +1,7 @@
 // `rollout` with no subcommand: the TUI in a terminal; outside one, usage and exit 2.
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../../domain/errors.js';
+import { loadTui } from '../tui-loader.js';
 
 /** Open the TUI, or refuse with usage when there is no terminal. */
 export async function run(ctx: CommandContext, args: string[]): Promise<number> {
@@ -11,6 +12,6 @@ export async function run(ctx: CommandContext, args: string[]): Promise<number> 
     process.stderr.write('rollout: no subcommand given and no terminal to open the TUI in; choose a subcommand above.\n');
     return 2;
   }
-  const { runTui } = await import('../../ui/run-tui.js');
+  const { runTui } = await loadTui(() => import('../../ui/run-tui.js'));
   return runTui(ctx);
 }

@@ -7,6 +7,7 @@ import { loadEngineContext } from '../../services/engine-context.js';
 import { HeadlessView, jsonEvent, jsonResult } from '../../services/monitor-format.js';
 import { createMonitorForEnv } from '../../services/monitor-wiring.js';
 import { operatorName, type CommandContext } from '../context.js';
+import { loadTui } from '../tui-loader.js';
 
 /** What an operator can type while a headless monitor or drill runs. */
 export interface OperatorKeys {
@@ -47,7 +48,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const { monitor, journal } = createMonitorForEnv(engine, { ...(durationMinutes !== undefined ? { durationMinutes } : {}), resume: Boolean(opts.resume) });
   if (ctx.interactive && !ctx.flags.json) {
     // In a terminal: the monitor screen (src/ui), over this same monitor.
-    const { runMonitorTui } = await import('../../ui/run-monitor-tui.js');
+    const { runMonitorTui } = await loadTui(() => import('../../ui/run-monitor-tui.js'));
     return runMonitorTui(engine, monitor, journal);
   }
   const logPath = relative(ws.root, journal.path).split('\\').join('/');

@@ -5,6 +5,7 @@ import { RefusedError } from '../../domain/errors.js';
 import { loadEngineContext } from '../../services/engine-context.js';
 import { rollback, type RollbackStage } from '../../services/rollback.js';
 import { operatorName, type CommandContext } from '../context.js';
+import { loadTui } from '../tui-loader.js';
 
 async function typedConfirmation(env: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -27,7 +28,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   let force = opts.force === true;
   if (!dryRun && !force && ctx.interactive && !ctx.flags.json) {
     // The on-call fast path: straight to the confirmation screen with the newest verified backup (src/ui).
-    const { runRollbackTui } = await import('../../ui/run-rollback-tui.js');
+    const { runRollbackTui } = await loadTui(() => import('../../ui/run-rollback-tui.js'));
     return runRollbackTui(engine, typeof opts.backup === 'string' ? opts.backup : undefined, ctx.commandLine);
   }
   if (!dryRun && engine.production && !force && ctx.interactive && !ctx.flags.json) {
