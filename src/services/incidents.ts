@@ -173,7 +173,8 @@ function describe(e: JournalEvent): string {
 
 /** The timeline as Markdown lines: every journal event but the chatty ones. */
 export function timelineLines(events: JournalEvent[], around?: string): string[] {
-  const keep = events.filter((e) => !BORING.has(e.event));
+  // Command output lines are in the copied logs; the timeline keeps to what happened.
+  const keep = events.filter((e) => !BORING.has(e.event) && !/[._]output$/.test(e.event));
   // A monitor journal holds a sample per poll for up to an hour: keep the ten before the breach.
   const samples = keep.filter((e) => /sample|evaluat/.test(e.event));
   const cut = around ? samples.filter((e) => e.ts <= around).slice(-10).concat(samples.filter((e) => e.ts > around).slice(0, 3)) : samples.slice(-13);

@@ -18,6 +18,9 @@ export function monitorRollbackRunner(ctx: EngineContext, o: { log: AuditLog; no
       onStage: (s) => req.onStage(s.name, `${s.status}: ${s.detail}`),
       ...(o.notifier ? { notifier: o.notifier } : {}),
       command: `rollout monitor --env ${ctx.env} (${req.trigger === 'auto' ? 'auto-rollback' : 'manual rollback'})`,
+      // The incident keeps the monitor's journal: the samples and the decision that led here.
+      relatedLogs: [o.log.path],
+      detectedAt: ctx.clock.now(),
     });
     o.log.write(out.ok ? 'info' : 'error', 'rollback-engine', { ok: out.ok, exit_code: out.exitCode, backup: out.backup, version: out.version, previous_version: out.previousVersion, incident: out.incidentId, log: out.logFile, error: out.error });
     return {

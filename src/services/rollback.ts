@@ -2,7 +2,7 @@
 // state -> restore (stage beside the target, check, swap atomically) -> restart -> 3 consecutive
 // OK health checks -> post-rollback smoke -> incident -> notify. One function for the CLI, the
 // TUI and the monitor's auto-rollback; stages are reported as they happen.
-import { copyFileSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as tar from 'tar';
@@ -64,6 +64,10 @@ export interface RollbackOptions {
   /** Health polling (defaults: every 250 ms, timeout from the runbook's target or 30 s). */
   healthIntervalMs?: number;
   healthTimeoutMs?: number;
+  /** Journals of the rollout being rolled back (e.g. the monitor's), copied into the incident. */
+  relatedLogs?: string[];
+  /** When the breach was detected (default: when the rollback started); MTTR counts from it. */
+  detectedAt?: number;
 }
 
 /** What a rollback did. */
@@ -354,6 +358,14 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   return outcome;
 }
 
+/** The environment's newest real deploy journal: the rollout that is being rolled back. */
+function newestDeployLog(ctx: EngineContext): string[] {
+  if (!existsSync(ctx.ws.logsDir)) return [];
+  const re = new RegExp(`^deploy_${ctx.env}_\\d{8}_\\d{6}\\.log$`);
+  const last = readdirSync(ctx.ws.logsDir).filter((f) => re.test(f)).sort().pop();
+  return last ? [join(ctx.ws.logsDir, last)] : [];
+}
+
 function copyIfExists(from: string, to: string): void {
   if (existsSync(from)) copyFileSync(from, to);
 }
@@ -366,14 +378,14 @@ async function writeIncident(ctx: EngineContext, outcome: RollbackOutcome, opts:
     trigger: opts.reason
       ? { kind: 'auto', gate: opts.reason.gate, value: opts.reason.value, threshold: opts.reason.threshold, unit: opts.reason.unit }
       : { kind: 'manual', operator: ctx.operator, reason: 'rollout rollback' },
-    detected_at: new Date(started).toISOString(),
+    detected_at: new Date(opts.detectedAt ?? started).toISOString(),
     ...(healthy ? { healthy_at: new Date(healthy.at).toISOString() } : {}),
     rollback_ok: outcome.ok,
     ...(outcome.backup ? { backup: outcome.backup } : {}),
     ...(outcome.previousVersion ? { version_before: outcome.previousVersion } : {}),
     ...(outcome.version ? { version_after: outcome.version } : {}),
     ...(outcome.smoke ? { smoke_ok: outcome.smoke.ok } : {}),
-    logs: [logPath, ...(outcome.smoke?.logPath ? [outcome.smoke.logPath] : [])],
+    logs: [...newestDeployLog(ctx), ...(opts.relatedLogs ?? []), logPath, ...(outcome.smoke?.logPath ? [outcome.smoke.logPath] : [])],
     now: started,
   });
   outcome.incidentId = rec.id;

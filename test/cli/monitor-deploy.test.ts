@@ -54,6 +54,15 @@ describe('deploy, then the monitor rolls back a bad release', () => {
     expect(decision?.gate).toBe(gate);
     expect(events.filter((e) => e.event === 'rollback-start')).toHaveLength(1);
     expect(events.find((e) => e.event === 'monitor-done')).toMatchObject({ result: 'rolled-back', exit_code: 1 });
+    // The incident holds the rollout's journals (deploy, monitor, rollback) and a timeline that
+    // names the gate with its value and threshold.
+    const inc = readdirSync(join(ws.root, 'incidents')).sort().at(-1)!;
+    const kept = readdirSync(join(ws.root, 'incidents', inc, 'logs'));
+    for (const kind of ['deploy_staging_', 'monitor_staging_', 'rollback_staging_']) expect(kept.some((f) => f.startsWith(kind)), kind).toBe(true);
+    const report = readFileSync(join(ws.root, 'incidents', inc, 'report.md'), 'utf8');
+    expect(report).toContain(`Automatic rollback: gate **${gate}**`);
+    expect(report).toMatch(new RegExp(`\\| monitor \\| ERROR decision \\| gate=${gate} .*threshold=`));
+    expect(report).toMatch(/\| deploy \| deploy\.start \|/);
   }, 90_000);
 
   it('1.1.0 passes its window: exit 0, still running', async () => {
