@@ -9,12 +9,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { machine, median, writeSection } from './lib.mjs';
+import { freePort, machine, median, writeSection } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -59,15 +58,6 @@ await build({
 });
 
 const env = { ...process.env, NO_COLOR: '1', ROLLOUT_OPERATOR: 'bench', ROLLOUT_PACKAGE_ROOT: root };
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 function workspace(name, port) {
   const ws = join(scratch, name);
   mkdirSync(ws, { recursive: true });

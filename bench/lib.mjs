@@ -1,5 +1,6 @@
 // Shared bench helpers: timing commands, medians, and writing one's own section of RESULTS.md.
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -37,4 +38,15 @@ export function writeSection(title, body) {
 export function machine() {
   const cpus = spawnSync('nproc', [], { encoding: 'utf8' }).stdout?.trim() ?? '?';
   return `${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${cpus} cores`;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
 }

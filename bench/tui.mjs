@@ -5,13 +5,12 @@
 // Writes its section of bench/RESULTS.md. Everything it starts is stopped; temp folders removed.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
-import { machine, median, writeSection } from './lib.mjs';
+import { freePort, machine, median, writeSection } from './lib.mjs';
 import { bundle } from '../scripts/build.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -64,16 +63,6 @@ function pty(cmd, cwd = ws) {
       child.kill('SIGKILL');
     },
   };
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 function cpuTicks(pid) {

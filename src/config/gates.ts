@@ -1,9 +1,8 @@
 // Loading quality-gates-config.json: JSON syntax, zod shape, then semantic checks; the first
 // problem becomes one ConfigError sentence with file, JSON path and line.
-import { readFileSync } from 'node:fs';
 import { ConfigError, UsageError } from '../domain/errors.js';
 import { GatesConfigInput, resolveGatesConfig, type EnvironmentGates, type GatesConfig } from './gates-schema.js';
-import { describeAt, parseJsonText, zodIssueSentence } from './locate.js';
+import { describeAt, parseJsonText, readConfigText, zodIssueSentence } from './locate.js';
 
 /** Validate gates-config text; `file` is how the file is named in messages. */
 export function parseGatesConfig(text: string, file = 'quality-gates-config.json'): GatesConfig {
@@ -17,13 +16,7 @@ export function parseGatesConfig(text: string, file = 'quality-gates-config.json
 
 /** Read and validate the gates config at `path`; `display` is the name used in messages. */
 export function loadGatesConfig(path: string, display = path): GatesConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? `${display}: file not found.` : `${display}: cannot be read (${code ?? 'error'}).`);
-  }
+  const text = readConfigText(path, display);
   return parseGatesConfig(text, display);
 }
 

@@ -1,5 +1,6 @@
 // Turns a validation problem into the one sentence SPEC.md asks for: file, JSON path, line.
 // JSON is YAML 1.2, so one parser (yaml) gives line numbers for both kinds of file.
+import { readFileSync } from 'node:fs';
 import { LineCounter, isNode, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
@@ -79,5 +80,15 @@ export function parseJsonText(file: string, text: string): unknown {
     }
     const what = msg.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '').replace(/^Unexpected end of JSON input$/, 'unexpected end of file');
     throw new ConfigError(`${file}${where}: not valid JSON (${what}).`);
+  }
+}
+
+/** Read a config file's text, or throw a ConfigError saying it is missing or unreadable. */
+export function readConfigText(path: string, display: string, what = 'file'): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'ENOENT' ? `${display}: ${what} not found.` : `${display}: cannot be read (${code ?? 'error'}).`);
   }
 }

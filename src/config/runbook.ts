@@ -1,9 +1,9 @@
 // Loading runbooks/*.yaml with the yaml library and the zod schema; errors name file and line.
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, UsageError } from '../domain/errors.js';
-import { describeAt, zodIssueSentence } from './locate.js';
+import { describeAt, readConfigText, zodIssueSentence } from './locate.js';
 import { Runbook, type EnvironmentRunbook } from './runbook-schema.js';
 
 /** A loaded runbook with its environments resolved (own, or from the runbook it extends). */
@@ -35,13 +35,7 @@ export function parseRunbook(text: string, file: string): Runbook {
 
 /** Load a runbook file by path; `display` is the name in messages. */
 export function loadRunbook(path: string, display = path): LoadedRunbook {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? `${display}: runbook not found.` : `${display}: cannot be read (${code ?? 'error'}).`);
-  }
+  const text = readConfigText(path, display, 'runbook');
   const rb = parseRunbook(text, display);
   let environments = rb.environments ?? {};
   if (rb.extends) {

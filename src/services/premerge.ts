@@ -3,13 +3,13 @@
 // that nothing real changes; the evidence lands in premerge_artifacts/.
 import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { CONFIG_FILE, type Workspace } from '../config/workspace.js';
 import { redactString } from '../audit/redact.js';
 import { writeFileAtomic, writeJsonAtomic } from '../domain/fs-atomic.js';
+import { freePort } from './free-port.js';
 
 /** One check's outcome. */
 export interface PremergeCheck {
@@ -45,18 +45,6 @@ export interface PremergeOptions {
 
 /** The artifact names the seeds' PR checklist asks for. */
 export const PREMERGE_LOGS = ['deploy-dryrun.log', 'migrate-dryrun.log', 'backup-dryrun.log', 'rollback-dryrun.log', 'postdeploy-smoketests.log', 'test_logging.log'] as const;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Copy what a rollout reads (config, schemas, runbooks, migrations, releases), not what it wrote. */
 function copyWorkspace(ws: Workspace, to: string): void {

@@ -1,10 +1,13 @@
 // Spawning the built CLI and making temp workspaces: real processes, real files.
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/services/free-port.js';
+
+/** A free TCP port on 127.0.0.1. */
+export { freePort };
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -38,19 +41,6 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
       resolve({ code, stdout, stderr });
     });
     child.stdin.end(opts.input ?? '');
-  });
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
   });
 }
 
