@@ -1,9 +1,7 @@
 // rollout deploy without --no-monitor runs the T+60 monitor after the deploy, with a short window
 // from the workspace's own config: a healthy release passes (exit 0), a bad one breaches (exit 1).
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, runCli } from '../helpers/cli.js';
+import { makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { killServices, portOpen } from '../demo/service-helpers.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
@@ -11,12 +9,7 @@ const rollout = (...args: string[]) => runCli(args, { cwd: ws.root });
 
 beforeAll(async () => {
   ws = await makeWorkspace();
-  const p = join(ws.root, 'quality-gates-config.json');
-  const cfg = JSON.parse(readFileSync(p, 'utf8')) as { environments: Record<string, { monitoring: Record<string, unknown>; quality_gates: Record<string, { window_minutes: number }> }> };
-  const staging = cfg.environments.staging!;
-  staging.monitoring = { duration_minutes: 0.06, polling: [{ interval_seconds: 0.5 }] };
-  for (const g of Object.values(staging.quality_gates)) g.window_minutes = Math.min(g.window_minutes, 0.05);
-  writeFileSync(p, JSON.stringify(cfg, null, 2));
+  shortenMonitoring(ws.root, 'staging', { durationMinutes: 0.06, intervalSeconds: 0.5, maxWindowMinutes: 0.05 });
 });
 afterAll(async () => {
   await killServices(ws.root);

@@ -2,7 +2,7 @@
 // test's own on 127.0.0.1, with a short window and 0.5 s polling.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorkspace } from '../helpers/cli.js';
+import { makeWorkspace, shortenMonitoring } from '../helpers/cli.js';
 import { FakeService, type TestServer } from '../metrics/servers.js';
 
 export interface MonitorWs {
@@ -23,12 +23,7 @@ export async function monitorWorkspace(o: { durationMinutes?: number; metricsUrl
   let text = readFileSync(rb, 'utf8').replaceAll(`127.0.0.1:${ws.ports.staging}/health`, `127.0.0.1:${server.port}/health`);
   text = text.replace(`metrics: { kind: http-json, url: "http://127.0.0.1:${ws.ports.staging}/metrics" }`, `metrics: { kind: http-json, url: "${o.metricsUrl ?? `${server.url}/metrics`}", timeout_ms: 400 }`);
   writeFileSync(rb, text);
-  const cfgPath = join(ws.root, 'quality-gates-config.json');
-  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { environments: Record<string, { quality_gates: Record<string, { window_minutes: number }>; monitoring: unknown }> };
-  const st = cfg.environments.staging!;
-  st.monitoring = { duration_minutes: o.durationMinutes ?? 0.05, polling: [{ interval_seconds: o.intervalSeconds ?? 0.5 }] };
-  for (const g of Object.values(st.quality_gates)) g.window_minutes = Math.min(g.window_minutes, 0.05);
-  writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
+  shortenMonitoring(ws.root, 'staging', { durationMinutes: o.durationMinutes ?? 0.05, intervalSeconds: o.intervalSeconds ?? 0.5, maxWindowMinutes: 0.05 });
   const logs = join(ws.root, 'logs');
   const journals = (): string[] => {
     try {

@@ -3,21 +3,16 @@
 // naming the gate); a good release passes its window (exit 0). Staging gets a short window, 0.5 s
 // polling and windows of seconds, and keeps its own (looser) thresholds: every bad release must
 // trip staging's gates as shipped, as an operator checking the demo would run it.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, runCli } from '../helpers/cli.js';
+import { makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
 
 beforeAll(async () => {
   ws = await makeWorkspace();
-  const p = join(ws.root, 'quality-gates-config.json');
-  const cfg = JSON.parse(readFileSync(p, 'utf8')) as { environments: Record<string, { quality_gates: Record<string, { window_minutes: number; threshold: number }>; monitoring: unknown }> };
-  const st = cfg.environments.staging!;
-  st.monitoring = { duration_minutes: 0.15, polling: [{ interval_seconds: 0.5 }] };
-  for (const g of Object.values(st.quality_gates)) g.window_minutes = Math.min(g.window_minutes, 0.1);
-  writeFileSync(p, JSON.stringify(cfg, null, 2));
+  shortenMonitoring(ws.root, 'staging', { durationMinutes: 0.15, intervalSeconds: 0.5, maxWindowMinutes: 0.1 });
   const first = await runCli(['deploy', '--env', 'staging', '--version', '1.0.0', '--yes', '--no-monitor'], { cwd: ws.root, timeoutMs: 60_000 });
   expect(first.code).toBe(0);
 }, 90_000);

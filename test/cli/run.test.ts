@@ -3,10 +3,10 @@
 // are usage errors; a full staging walk deploys, monitors a short window and journals the sign-off
 // with the backup's sha256; an interrupted walk resumes.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, runCli } from '../helpers/cli.js';
+import { makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { killServices } from '../demo/service-helpers.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
@@ -23,12 +23,7 @@ function events(file: string): Record<string, unknown>[] {
 beforeAll(async () => {
   ws = await makeWorkspace();
   // A short window so that the walk's monitor step ends in seconds.
-  const p = join(ws.root, 'quality-gates-config.json');
-  const cfg = JSON.parse(readFileSync(p, 'utf8')) as { environments: Record<string, { monitoring: Record<string, unknown>; quality_gates: Record<string, { window_minutes: number }> }> };
-  const st = cfg.environments.staging!;
-  st.monitoring = { duration_minutes: 0.05, polling: [{ interval_seconds: 0.5 }] };
-  for (const g of Object.values(st.quality_gates)) g.window_minutes = Math.min(g.window_minutes, 0.05);
-  writeFileSync(p, JSON.stringify(cfg, null, 2));
+  shortenMonitoring(ws.root, 'staging', { durationMinutes: 0.05, intervalSeconds: 0.5, maxWindowMinutes: 0.05 });
 });
 afterAll(async () => {
   await killServices(ws.root);

@@ -4,11 +4,11 @@
 // changes nothing before it is confirmed. The tmux server (own socket) and every service started
 // are ended afterwards.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, makeWorkspace, runCli } from '../helpers/cli.js';
+import { cliPath, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { killServices } from '../demo/service-helpers.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -70,12 +70,7 @@ beforeAll(async () => {
   ws = await makeWorkspace();
   stateDir = mkdtempSync(join(tmpdir(), 'rollout-e2e-state-'));
   // A window of a minute with a poll a second, so the bad release trips within seconds.
-  const p = join(ws.root, 'quality-gates-config.json');
-  const cfg = JSON.parse(readFileSync(p, 'utf8')) as { environments: Record<string, { monitoring: Record<string, unknown>; quality_gates: Record<string, { window_minutes: number }> }> };
-  const st = cfg.environments.staging!;
-  st.monitoring = { duration_minutes: 1, polling: [{ interval_seconds: 1 }] };
-  for (const g of Object.values(st.quality_gates)) g.window_minutes = Math.min(g.window_minutes, 0.1);
-  writeFileSync(p, JSON.stringify(cfg, null, 2));
+  shortenMonitoring(ws.root, 'staging', { durationMinutes: 1, intervalSeconds: 1, maxWindowMinutes: 0.1 });
 });
 
 afterAll(async () => {

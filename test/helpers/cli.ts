@@ -59,3 +59,14 @@ export async function makeWorkspace(): Promise<{ root: string; ports: Record<str
   writeFileSync(rb, text);
   return { root, ports, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
+
+/** Give an environment of a workspace a short monitor window, fast polling and short gate windows,
+ * so that a whole monitored rollout runs in seconds (SPEC: fractions are allowed). */
+export function shortenMonitoring(root: string, env: string, o: { durationMinutes: number; intervalSeconds: number; maxWindowMinutes: number }): void {
+  const p = join(root, 'quality-gates-config.json');
+  const cfg = JSON.parse(readFileSync(p, 'utf8')) as { environments: Record<string, { monitoring?: unknown; quality_gates: Record<string, { window_minutes: number }> }> };
+  const e = cfg.environments[env]!;
+  e.monitoring = { duration_minutes: o.durationMinutes, polling: [{ interval_seconds: o.intervalSeconds }] };
+  for (const g of Object.values(e.quality_gates)) g.window_minutes = Math.min(g.window_minutes, o.maxWindowMinutes);
+  writeFileSync(p, JSON.stringify(cfg, null, 2));
+}
