@@ -14,6 +14,8 @@ export function monitorRollbackRunner(ctx: EngineContext, o: { log: AuditLog; no
     const out = await rollback(ctx, {
       force: true,
       dryRun: false,
+      // A manual request restores exactly the backup the operator saw and confirmed.
+      ...(req.backup ? { backup: req.backup } : {}),
       ...(req.reason ? { reason: { gate: req.reason.gate, value: Number.isFinite(req.reason.value) ? req.reason.value : null, threshold: req.reason.threshold, unit: req.reason.unit } } : {}),
       onStage: (s) => req.onStage(s.name, `${s.status}: ${s.detail}`),
       ...(o.notifier ? { notifier: o.notifier } : {}),

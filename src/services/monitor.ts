@@ -22,6 +22,8 @@ export interface RollbackRequest {
   /** The gate that tripped (auto), or the operator's reason (manual). */
   reason: { gate: string; value: number; threshold: number; unit: string } | undefined;
   note: string;
+  /** The backup the operator confirmed (manual requests); default: the newest that verifies. */
+  backup?: string;
   onStage: (stage: string, detail?: string) => void;
 }
 
@@ -267,8 +269,8 @@ export class Monitor {
   }
 
   /** Ask for a rollback now (the TUI key, a headless request): the same path as an auto-rollback. */
-  requestRollback(note = 'operator request'): Promise<void> {
-    const p = this.startRollback({ trigger: 'manual', reason: undefined, note });
+  requestRollback(note = 'operator request', backup?: string): Promise<void> {
+    const p = this.startRollback({ trigger: 'manual', reason: undefined, note, ...(backup ? { backup } : {}) });
     this.poke();
     return p;
   }

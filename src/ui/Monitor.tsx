@@ -233,7 +233,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
         backup={mode}
         onAnswer={(yes) => {
           setMode({ kind: 'main' });
-          if (yes) void feed.monitor.requestRollback('operator pressed r on the monitor screen');
+          if (yes) void feed.monitor.requestRollback('operator pressed r on the monitor screen', mode.file);
           else feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: 'rollback cancelled; nothing was changed' });
         }}
       />

@@ -6,7 +6,7 @@ import { initialMonitor, monitorReducer, type MonitorUiEvent, type MonitorViewSt
 /** What the monitor screen needs of the monitor service (src/services/monitor.ts's Monitor). */
 export interface MonitorLike {
   subscribe(fn: (e: MonitorEvent) => void): () => void;
-  requestRollback(note?: string): Promise<void>;
+  requestRollback(note?: string, backup?: string): Promise<void>;
   extend(minutes: number): void;
   stop(): void;
   /** The monitor's own clock, when it is not the wall clock (training runs faster). */

@@ -95,6 +95,15 @@ describe('auto-rollback', () => {
     expect(s).toMatchObject({ result: 'rolled-back', rollback: { trigger: 'manual', healthOk: true } });
   });
 
+  it('a manual request carries the backup the operator confirmed to the rollback engine', async () => {
+    rig = makeRig(prod, { metrics: healthyMetrics });
+    const done = rig.run();
+    await rig.clock.advance(3 * MIN);
+    void rig.monitor.requestRollback('operator pressed r', 'backups/dhash_production_20261101_095900.zip');
+    await done;
+    expect(rig.rollbacks).toEqual([expect.objectContaining({ trigger: 'manual', backup: 'backups/dhash_production_20261101_095900.zip' })]);
+  });
+
   it('a rollback that does not verify ends as rollback-failed', async () => {
     rig = makeRig(prod, { health: (m) => m < 20 }, { healthAfterRollback: false });
     const s = await rig.run();
