@@ -70,7 +70,7 @@ export function Home({ runbooks, remembered, workspace, onDone }: HomeProps): Re
       {prod && !training ? <Text inverse bold color="red"> !!! PRODUCTION — changes are real !!! </Text> : null}
       <Text bold>guarded-rollout · {workspace}</Text>
       <Text>
-        Operator: {s.editing ? <Text inverse>{s.draft || ' '}</Text> : <Text bold>{s.operator}</Text>}
+        Operator: {s.editing ? <Text inverse>{s.draft || ' '}</Text> : s.operator ? <Text bold>{s.operator}</Text> : <Text dimColor>not set yet (enter or o to give your name)</Text>}
         {s.editing ? <Text dimColor>  type your name, enter to keep it</Text> : null}
       </Text>
       {s.help ? (

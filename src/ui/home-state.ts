@@ -36,7 +36,7 @@ export function initialHome(runbooks: RunbookChoice[], remembered: { runbook?: s
   // A newcomer starts on staging, never on production by accident.
   const env = found >= 0 ? found : Math.max(0, envs.indexOf('staging'));
   const mode = Math.max(0, MODES.indexOf((remembered.mode ?? 'live') as Mode));
-  return { runbooks, field: 0, runbook: rb, env, mode, operator: remembered.operator ?? '', editing: !remembered.operator, draft: '', help: false, done: undefined };
+  return { runbooks, field: 0, runbook: rb, env, mode, operator: remembered.operator ?? '', editing: false, draft: '', help: false, done: undefined };
 }
 
 function count(s: HomeState): number {
@@ -69,7 +69,7 @@ export function homeReducer(s: HomeState, e: HomeEvent): HomeState {
       case 'submit':
         return s.draft.trim() ? { ...s, operator: s.draft.trim(), editing: false, draft: '' } : s;
       case 'cancel':
-        return s.operator ? { ...s, editing: false, draft: '' } : s;
+        return { ...s, editing: false, draft: '' };
       default:
         return s;
     }

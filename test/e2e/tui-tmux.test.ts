@@ -91,9 +91,16 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
 
   it('sets the demo up from home, walks a bad release and shows the automatic rollback', async () => {
     start('walk', []);
-    let s = await waitScreen('walk', 'type your name');
+    let s = await waitScreen('walk', 'Operator: not set yet');
     expect(s).toContain('(*) dhash');
     expect(s).toContain('(*) staging');
+    // The keys work at once on a fresh machine: ? is help (mentioning rollback), not a name.
+    await keys('walk', '?');
+    await waitScreen('walk', 'rollout rollback --env ENV');
+    await keys('walk', 'q');
+    await waitScreen('walk', '(*) staging');
+    await keys('walk', 'Enter');
+    await waitScreen('walk', 'type your name');
     await keys('walk', 'e2e', 'Enter');
     await waitScreen('walk', 'Operator: e2e');
     await keys('walk', 'Enter');

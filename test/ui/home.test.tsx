@@ -48,10 +48,14 @@ describe('home screen', () => {
     unmount();
   });
 
-  it('asks a newcomer for a name first, and enter starts only once it is given', async () => {
+  it('asks a newcomer for a name before starting, and enter starts only once it is given', async () => {
     const onDone = vi.fn<(s: HomeState) => void>();
     const { lastFrame, stdin, unmount } = render(<Home runbooks={runbooks} remembered={{}} workspace="/ws" onDone={onDone} />);
-    expect(plain(lastFrame())).toContain('type your name');
+    // The keys work at once (? must show help, not type a name); the name is asked at enter.
+    expect(plain(lastFrame())).toContain('Operator: not set yet');
+    stdin.write('\r');
+    await until(() => plain(lastFrame()).includes('type your name'));
+    expect(onDone).not.toHaveBeenCalled();
     stdin.write('\r');
     await tick();
     expect(onDone).not.toHaveBeenCalled();
@@ -67,9 +71,9 @@ describe('home screen', () => {
     unmount();
   });
 
-  it('? shows help that says how to roll back; q quits', async () => {
+  it.each([['alice'], [undefined]])('? shows help that says how to roll back; q quits (operator %s)', async (operator) => {
     const onDone = vi.fn<(s: HomeState) => void>();
-    const { lastFrame, stdin, unmount } = render(<Home runbooks={runbooks} remembered={{ operator: 'alice' }} workspace="/ws" onDone={onDone} />);
+    const { lastFrame, stdin, unmount } = render(<Home runbooks={runbooks} remembered={operator ? { operator } : {}} workspace="/ws" onDone={onDone} />);
     stdin.write('?');
     await until(() => plain(lastFrame()).includes('rollout rollback --env ENV'));
     expect(plain(lastFrame())).toContain('rollout rollback --env ENV');
