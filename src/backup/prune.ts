@@ -10,6 +10,7 @@ import { RefusedError } from '../domain/errors.js';
 import { withEnvLockReentrant } from './lock.js';
 import { listBackups, parseBackupName, stampToMs, wsRelative } from './names.js';
 import { verifyBackup } from './verify.js';
+import type { ArchiveLimits } from './limits.js';
 
 /** One file or folder the retention rules look at. */
 export interface PruneItem {
@@ -57,7 +58,7 @@ function candidates(dir: string, filter: (name: string) => boolean): { name: str
 }
 
 /** Apply (or with dryRun, list) the retention rules of a workspace. */
-export async function prune(ws: Workspace, retention: Retention, opts: { dryRun: boolean; now?: number; operator?: string }): Promise<PruneResult> {
+export async function prune(ws: Workspace, retention: Retention, opts: { dryRun: boolean; now?: number; operator?: string; limits?: (env: string) => ArchiveLimits | undefined }): Promise<PruneResult> {
   const now = opts.now ?? Date.now();
   const removed: PruneItem[] = [];
   const kept: (PruneItem & { why: string })[] = [];
@@ -78,7 +79,9 @@ export async function prune(ws: Workspace, retention: Retention, opts: { dryRun:
       let keep: string | undefined;
       for (const n of names) {
         try {
-          await verifyBackup(join(ws.backupsDir, n), { ws, expectEnv: env });
+          // The environment's own zip-bomb limits, as verify and rollback use them.
+          const limits = opts.limits?.(env);
+          await verifyBackup(join(ws.backupsDir, n), { ws, expectEnv: env, ...(limits ? { limits } : {}) });
           keep = n;
           break;
         } catch (e) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBackup } from '../../src/backup/backup.js';
 import { prune } from '../../src/backup/prune.js';
+import { DEFAULT_LIMITS } from '../../src/backup/limits.js';
 import { loadGatesConfig } from '../../src/config/gates.js';
 import { FakeClock } from '../../src/domain/clock.js';
 import { makeWorkspace } from '../helpers/cli.js';
@@ -75,6 +76,19 @@ describe('prune', () => {
     expect(r.removed.filter((x) => x.kind === 'log').map((x) => x.path)).toEqual(['logs/backup_staging_20260815_120000.log']);
     expect(r.kept).toEqual([expect.objectContaining({ path: b, why: 'the newest backup of staging that verifies' })]);
     expect(existsSync(join(ws.root, b))).toBe(true);
+  });
+
+  it('judges "verifies" with the environment\'s own zip-bomb limits from the runbook', async () => {
+    deployTree(ws.root, 'staging', '1.0.0');
+    const day = 86_400_000;
+    const a = await backupAt(NOW - 60 * day);
+    const b = await backupAt(NOW - 50 * day);
+    // With a limit of 2 entries per archive nothing verifies for staging, so nothing is kept as
+    // "the newest that verifies": the default limits would have kept b.
+    const r = await prune(wsOf(ws.root), retention(), { dryRun: true, now: NOW, limits: (env) => (env === 'staging' ? { ...DEFAULT_LIMITS, maxEntries: 2 } : undefined) });
+    expect(r.removed.filter((x) => x.kind === 'backup').map((x) => x.path).sort()).toEqual([a, b].sort());
+    const withDefaults = await prune(wsOf(ws.root), retention(), { dryRun: true, now: NOW });
+    expect(withDefaults.kept).toEqual([expect.objectContaining({ path: b })]);
   });
 
   it('honours retention days from quality-gates-config.json', async () => {

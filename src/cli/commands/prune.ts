@@ -1,6 +1,8 @@
 // rollout prune: apply the retention rules of quality-gates-config.json (src/backup/prune.ts).
 import { loadGatesConfig } from '../../config/gates.js';
 import { prune } from '../../backup/prune.js';
+import { limitsFor, type ArchiveLimits } from '../../backup/limits.js';
+import { loadRunbook, resolveRunbookPath } from '../../config/runbook.js';
 import { operatorName, type CommandContext } from '../context.js';
 
 /** Remove (or with --dry-run list) what is past its retention; the newest verified backup of each environment stays. */
@@ -8,7 +10,9 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const ws = ctx.workspace;
   const config = loadGatesConfig(ws.configPath, 'quality-gates-config.json');
   const dryRun = opts.dryRun === true;
-  const r = await prune(ws, config.retention, { dryRun, operator: operatorName() });
+  const rb = loadRunbook(resolveRunbookPath(ws.runbooksDir, undefined), 'runbooks/dhash.yaml');
+  const limits = (env: string): ArchiveLimits | undefined => (rb.environments[env] ? limitsFor({ target: rb.environments[env] }) : undefined);
+  const r = await prune(ws, config.retention, { dryRun, operator: operatorName(), limits });
   const t = config.retention;
   ctx.result({
     ok: true,
