@@ -149,6 +149,7 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
 
     // Validation: config (loaded already), version, target.
     await begin('validate');
+    if (target.reachable) await target.reachable();
     const from = await target.currentVersion();
     if (from) result.from = from;
     const available = await target.availableVersions();

@@ -44,6 +44,22 @@ export class CommandTarget implements Target {
     return r;
   }
 
+  /**
+   * The status command answers when the target can be reached: a stopped service (systemctl's
+   * exit 3) is reachable; a timeout, a missing command (127) or a failed ssh connection (255) is not.
+   */
+  async reachable(): Promise<void> {
+    if (!this.spec.status) return;
+    try {
+      await this.run('status', this.spec.status);
+    } catch (e) {
+      if (!(e instanceof ExternalError)) throw e;
+      if (/gave no result within|failed with exit (127|255|signal)\b/.test(e.message)) {
+        throw new ExternalError(`The ${this.env} target cannot be reached (${e.message.replace(/\.$/, '')}); nothing was changed.`, e.output, ['Check the connection (ssh, VPN, the host) and the status command in the runbook, then deploy again.']);
+      }
+    }
+  }
+
   async availableVersions(): Promise<string[]> {
     if (!this.spec.versions) return [];
     const r = await this.run('versions', this.spec.versions);

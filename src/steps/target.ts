@@ -39,6 +39,8 @@ export interface Target {
   stateFiles(): string[];
   /** What install + restart of a version would do, without doing it (dry-run plans). */
   plan(version: string): PlannedAction[];
+  /** Before a deploy changes anything: throws when the target cannot be reached at all. */
+  reachable?(): Promise<void>;
   /** Where the service answers (for status and messages). */
   readonly url?: string;
 }

@@ -1,6 +1,6 @@
 // The command target: deploy, restart, status and health as runbook commands (here a small
 // script standing in for systemctl), with exit codes, timeouts and output in the deploy log.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, runCli } from '../helpers/cli.js';
@@ -25,6 +25,7 @@ switch (cmd) {
   case 'versions': console.log('2.0.0\\n2.1.0\\nbroken\\nhang'); break;
   case 'current': if (s.version) console.log(s.version); break;
   case 'hang': setTimeout(() => {}, 60000); break;
+  case 'unreachable': console.error('ssh: connect to host edge port 22: No route to host'); process.exit(255);
 }
 `;
 
@@ -66,6 +67,19 @@ environments:
 afterEach(() => ws.cleanup());
 
 describe('the command target', () => {
+  it('refuses before changing anything when the target cannot be reached (status exits 255), but deploys to a stopped one (exit 3)', async () => {
+    const rb = readFileSync(join(ws.root, 'runbooks/edge.yaml'), 'utf8').replace('name: edge', 'name: dhash');
+    writeFileSync(join(ws.root, 'runbooks/dhash.yaml'), rb.replace(/status: '([^']*) status'/, "status: '$1 unreachable'"));
+    const r = await rollout('deploy', '--env', 'edge', '--version', '2.1.0', '--yes', '--no-monitor');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^rollout: The edge target cannot be reached \(The status command of the edge target failed with exit 255 \(ssh: connect to host edge port 22: No route to host\): .*\); nothing was changed\.\n/);
+    expect(existsSync(join(ws.root, 'svc-state.json'))).toBe(false);
+    // The shipped status command exits 3 while the service is stopped: that target is reachable.
+    writeFileSync(join(ws.root, 'runbooks/dhash.yaml'), rb);
+    const ok = await rollout('deploy', '--env', 'edge', '--version', '2.1.0', '--yes', '--no-monitor');
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
   it('deploys through the runbook\'s commands, waits for health, smoke-tests, and reports status', async () => {
     writeFileSync(join(ws.root, 'runbooks/dhash.yaml'), readFileSync(join(ws.root, 'runbooks/edge.yaml'), 'utf8').replace('name: edge', 'name: dhash'));
     const r = await rollout('deploy', '--env', 'edge', '--version', '2.1.0', '--yes', '--no-monitor', '--json');
