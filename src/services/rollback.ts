@@ -340,7 +340,11 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     type: outcome.ok ? 'rollback-success' : 'rollback-failure',
     message: outcome.ok
       ? `Rolled back ${ctx.env} to ${outcome.version ?? 'the backup'} (${outcome.backup}); ${outcome.healthChecks.filter((c) => c.ok).length} OK health checks, smoke tests passed.`
-      : `Rollback of ${ctx.env} failed: ${outcome.error ?? 'unknown error'}`,
+      : changed
+        ? `Rollback of ${ctx.env} failed: ${outcome.error ?? 'unknown error'}`
+        : // Refused before anything changed (e.g. the backup failed its integrity check): say so, so
+          // that the rollback-start alert is not read as a half-done rollback.
+          `Rollback of ${ctx.env} refused, nothing was changed${outcome.previousVersion ? ` (${outcome.previousVersion} still deployed)` : ''}: ${outcome.error ?? 'unknown error'}`,
     logPath: logFile,
     ...(outcome.version ? { version: outcome.version } : {}),
     ...(outcome.incidentId ? { incidentId: outcome.incidentId } : {}),

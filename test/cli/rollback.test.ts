@@ -73,6 +73,10 @@ describe('rollout rollback', () => {
     expect(currentTarget()).toBe('releases/1.1.0');
     expect(ls('rollbacks')).toEqual([]);
     expect((await getJson<{ version: string }>(`http://127.0.0.1:${ws.ports.staging}/health`)).body.version).toBe('1.1.0');
+    // The team hears that the rollback was refused and nothing changed, not that it half-failed.
+    const notes = ls('notifications/fallback').filter((f) => f.includes('rollback-failure'));
+    expect(notes).toHaveLength(1);
+    expect(readFileSync(join(ws.root, 'notifications/fallback', notes[0]!), 'utf8')).toMatch(/Rollback of staging refused, nothing was changed \(1\.1\.0 still deployed\): backups\/dhash_staging_29991231_235959\.zip does not match its \.sha256/);
   });
 
   it('refuses a zip-slip backup that carries a valid .sha256, and writes nothing outside', async () => {
