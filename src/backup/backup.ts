@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../domain/fs-atomic.js';
 import type { EngineContext } from '../services/engine-context.js';
 import { checksumLine } from './checksum.js';
 import { interruptedRollback } from './journal.js';
-import { testPause } from './test-pause.js';
+import { testPause } from '../domain/test-pause.js';
 import { withEnvLockReentrant } from './lock.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from './manifest.js';
 import { freeBackupName, wsRelative } from './names.js';

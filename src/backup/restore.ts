@@ -8,10 +8,9 @@ import { StepFailedError } from '../domain/errors.js';
 import { clearJournal, writeJournal, type RollbackJournal, type SwapItem } from './journal.js';
 import type { ArchiveLimits } from './limits.js';
 import { resolveLinkTarget, type Manifest, type ManifestRoot } from './manifest.js';
-import { testPause } from './test-pause.js';
+import { testPause } from '../domain/test-pause.js';
 import { scanArchive, type ScanProgress } from './verify.js';
 
-export { testPause };
 
 function exists(p: string): boolean {
   try {

@@ -18,6 +18,7 @@ import { runSmoke, type SmokeResult, type SmokeRun } from '../steps/smoke.js';
 import { portAnswers } from '../steps/target-local.js';
 import type { Target } from '../steps/target.js';
 import type { EngineContext } from './engine-context.js';
+import { testPause } from '../domain/test-pause.js';
 
 export type SubstepStatus = 'running' | 'ok' | 'failed' | 'skipped';
 
@@ -83,7 +84,6 @@ export function deployVersion(ctx: EngineContext, version?: string): string {
   return v;
 }
 
-const PAUSE_ENV = 'ROLLOUT_DEPLOY_PAUSE_AT';
 
 /** Deploy a release to the context's environment. Failures throw RolloutErrors (exit 1/2/3). */
 export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Promise<DeployResult> {
@@ -118,7 +118,7 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
       journal.steps.push({ step, status: 'started', at: new Date().toISOString() });
       writeDeployJournal(ctx.ws.root, journal);
     }
-    await pausePoint(step, line);
+    await testPause(step);
   };
   const end = (status: SubstepStatus, detail?: string): void => {
     if (!current) return;
@@ -207,7 +207,7 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
     if (target.kind === 'local') {
       // stop + start (what restart() does), with a pause point between for the kill -9 tests.
       await target.stop(line);
-      await pausePoint('restart:stopped', line);
+      await testPause('restart:stopped');
       await target.start(line);
     } else await target.restart(line);
     end('ok');
@@ -294,9 +294,3 @@ function planLines(ctx: EngineContext, target: Target, version: string, from: st
   return out;
 }
 
-/** Test and training aid: stop at a named point until killed (ROLLOUT_DEPLOY_PAUSE_AT=step). */
-async function pausePoint(name: string, line: (l: string) => void): Promise<void> {
-  if (process.env[PAUSE_ENV] !== name) return;
-  line(`paused at ${name} (${PAUSE_ENV})`);
-  await new Promise((r) => setTimeout(r, 10 * 60_000));
-}

@@ -12,7 +12,8 @@ import { interruptedRollback, writeJournal, clearJournal, type RollbackJournal }
 import { limitsFor } from '../backup/limits.js';
 import { withEnvLockReentrant } from '../backup/lock.js';
 import { resolveBackupArg, wsRelative } from '../backup/names.js';
-import { cleanupSwaps, recoverRollback, stageBackup, swapIn, testPause, type Recovery } from '../backup/restore.js';
+import { cleanupSwaps, recoverRollback, stageBackup, swapIn, type Recovery } from '../backup/restore.js';
+import { testPause } from '../domain/test-pause.js';
 import { newestVerifiedBackup, verifyBackup, type VerifyResult } from '../backup/verify.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
 import { ExitCode, RefusedError, RolloutError, StepFailedError, type ExitCode as ExitCodeT } from '../domain/errors.js';

@@ -1,11 +1,10 @@
 // kill -9 during a deploy, at several steps: the next command notices the interrupted deploy and
 // says how to go on; the service runs the old release or the new one, never a mixture; deploying
 // again completes. Real CLI processes, real services, all stopped at the end.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, makeWorkspace, runCli } from '../helpers/cli.js';
+import { killCliAt, makeWorkspace, runCli } from '../helpers/cli.js';
 import { getJson, killServices, portOpen } from '../demo/service-helpers.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
@@ -22,28 +21,7 @@ const status = async (): Promise<Status> => JSON.parse((await rollout('service',
 
 /** Start a deploy that pauses at `point`, wait until it does, then kill -9 it. */
 async function killDeployAt(version: string, point: string): Promise<void> {
-  const child = spawn(process.execPath, [cliPath(), 'deploy', '--env', 'staging', '--version', version, '--yes', '--no-monitor'], {
-    cwd: ws.root,
-    env: { ...process.env, ...env, NO_COLOR: '1', ROLLOUT_DEPLOY_PAUSE_AT: point },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`deploy never paused at ${point}: ${out}`)), 20_000);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      if (out.includes(`paused at ${point}`)) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', () => reject(new Error(`deploy exited before pausing at ${point}: ${out}`)));
-  });
-  child.kill('SIGKILL');
-  expect(await exited).toBe('SIGKILL');
+  await killCliAt(ws.root, ['deploy', '--env', 'staging', '--version', version, '--yes', '--no-monitor'], point, env);
 }
 
 beforeAll(async () => {

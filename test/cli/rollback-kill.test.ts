@@ -2,11 +2,10 @@
 // environment is left old or restored (a kill inside the swap is finished by the next run), a
 // backup refuses while a swap is half-done, and the next rollback says what happened and ends
 // healthy on the backup. Real CLI processes and services, all stopped at the end.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, makeWorkspace, runCli } from '../helpers/cli.js';
+import { killCliAt, makeWorkspace, runCli } from '../helpers/cli.js';
 import { getJson, killServices } from '../demo/service-helpers.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
@@ -15,28 +14,7 @@ const rollout = (...args: string[]) => runCli(args, { cwd: ws.root, env });
 
 /** Start a rollback that pauses at `point`, wait until it does, then kill -9 it. */
 async function killRollbackAt(point: string): Promise<void> {
-  const child = spawn(process.execPath, [cliPath(), 'rollback', '--env', 'staging'], {
-    cwd: ws.root,
-    env: { ...process.env, ...env, NO_COLOR: '1', ROLLOUT_TEST_PAUSE_AT: point },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`rollback never paused at ${point}: ${out}`)), 20_000);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      if (out.includes(`ROLLOUT_TEST_PAUSED ${point}`)) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', () => reject(new Error(`rollback exited before pausing at ${point}: ${out}`)));
-  });
-  child.kill('SIGKILL');
-  expect(await exited).toBe('SIGKILL');
+  await killCliAt(ws.root, ['rollback', '--env', 'staging'], point, env);
 }
 
 const current = (): string => readlinkSync(join(ws.root, 'deployments/staging/current'));

@@ -1,5 +1,6 @@
 // Spawning the built CLI and making temp workspaces: real processes, real files.
 import { spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,4 +70,26 @@ export function shortenMonitoring(root: string, env: string, o: { durationMinute
   e.monitoring = { duration_minutes: o.durationMinutes, polling: [{ interval_seconds: o.intervalSeconds }] };
   for (const g of Object.values(e.quality_gates)) g.window_minutes = Math.min(g.window_minutes, o.maxWindowMinutes);
   writeFileSync(p, JSON.stringify(cfg, null, 2));
+}
+
+/** Run `rollout ARGS` with ROLLOUT_TEST_PAUSE_AT=point, wait until it pauses there, then kill -9 it. */
+export async function killCliAt(cwd: string, args: string[], point: string, env: Record<string, string> = {}): Promise<void> {
+  const child = spawn(process.execPath, [cliPath(), ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1', ROLLOUT_TEST_PAUSE_AT: point }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`rollout ${args[0]} never paused at ${point}: ${out}`)), 20_000);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (out.includes(`ROLLOUT_TEST_PAUSED ${point}`)) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', () => reject(new Error(`rollout ${args[0]} exited before pausing at ${point}: ${out}`)));
+  });
+  child.kill('SIGKILL');
+  expect(await exited).toBe('SIGKILL');
 }
