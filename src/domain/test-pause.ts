@@ -1,5 +1,6 @@
 // Test-only hook: when ROLLOUT_TEST_PAUSE_AT names a point (deploy steps: validate, backup,
-// migrate, install, restart, restart:stopped, health, smoke; backup and rollback: backup-locked,
+// migrate, install, restart, restart:stopped, health, smoke; migrate use case: migrate-locked;
+// backup and rollback: backup-locked,
 // verified, archived, staged, swapping, swapped, restarted), the process says so on stderr and waits forever there,
 // so that a test can kill -9 it at exactly that point. Never set it in real use.
 

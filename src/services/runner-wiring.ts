@@ -16,7 +16,7 @@ import { verifyBackup } from '../backup/verify.js';
 import { deploy } from './deploy.js';
 import { rollback, type RollbackStage } from './rollback.js';
 import { runMonitorAfterDeploy } from './monitor-wiring.js';
-import { runMigrations } from '../steps/migrate.js';
+import { migrate } from '../usecases/migrate.js';
 import { runSmoke } from '../steps/smoke.js';
 import { makeTarget } from '../steps/make-target.js';
 
@@ -57,7 +57,7 @@ export async function checkBackup(ctx: EngineContext, o: { path?: string } & Ste
 /** Run migrations through the migration engine (the same call as `rollout migrate`). */
 export async function migrateStep(ctx: EngineContext, o: { direction: 'forward' | 'backward'; dryRun: boolean } & StepIO): Promise<EngineOutcome> {
   o.onSubstep(`${o.direction} migrations`, 'running');
-  const r = await runMigrations(ctx, { direction: o.direction, dryRun: o.dryRun, onLine: o.onLine });
+  const r = await migrate(ctx, { direction: o.direction, dryRun: o.dryRun, command: `rollout run --env ${ctx.env}`, onLine: o.onLine });
   const what = r.ran.length ? `${r.ran.length} migration${r.ran.length === 1 ? '' : 's'} ${o.dryRun ? 'would run' : o.direction === 'forward' ? 'applied' : 'undone'}: ${r.ran.join(', ')}` : 'nothing to migrate';
   o.onSubstep(`${o.direction} migrations`, 'ok', what);
   return { summary: what };

@@ -3,8 +3,8 @@
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeWorkspace, REPO, runCli } from '../helpers/cli.js';
-import { snapshot } from '../demo/service-helpers.js';
+import { killCliAt, makeWorkspace, REPO, runCli } from '../helpers/cli.js';
+import { killServices, snapshot } from '../demo/service-helpers.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
 const rollout = (...args: string[]) => runCli(args, { cwd: ws.root, env: { ROLLOUT_OPERATOR: 'carol' } });
@@ -75,5 +75,22 @@ describe('rollout migrate', () => {
     const r = await rollout('migrate', '--env', 'development', '--type', 'forward');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^rollout: The migrations folder migrations\/nowhere named in runbooks\/dhash\.yaml \(environments\.development\.migrations\) does not exist\.$/m);
+  });
+
+  it('a walk\'s migrate step holds the environment lock: rollout migrate meanwhile is refused (exit 3) and changes nothing', async () => {
+    try {
+      expect((await rollout('deploy', '--env', 'development', '--version', '1.0.0', '--yes', '--no-monitor')).code).toBe(0);
+      expect((await rollout('backup', '--env', 'development')).code).toBe(0);
+      const before = snapshot(ws.root, ['config', 'migrations']);
+      let second: Awaited<ReturnType<typeof rollout>> | undefined;
+      await killCliAt(ws.root, ['run', '--env', 'development', '--version', '1.1.0', '--confirm', 'all', '--sign-off', 'Walker', '--yes'], 'migrate-locked', { ROLLOUT_OPERATOR: 'walker' }, async () => {
+        second = await rollout('migrate', '--env', 'development', '--type', 'forward');
+      });
+      expect(second?.code, second?.stderr).toBe(3);
+      expect(second?.stderr).toMatch(/walker/);
+      expect(snapshot(ws.root, ['config', 'migrations'])).toEqual(before);
+    } finally {
+      await killServices(ws.root);
+    }
   });
 });

@@ -72,8 +72,8 @@ export function shortenMonitoring(root: string, env: string, o: { durationMinute
   writeFileSync(p, JSON.stringify(cfg, null, 2));
 }
 
-/** Run `rollout ARGS` with ROLLOUT_TEST_PAUSE_AT=point, wait until it pauses there, then kill -9 it. */
-export async function killCliAt(cwd: string, args: string[], point: string, env: Record<string, string> = {}): Promise<void> {
+/** Run `rollout ARGS` with ROLLOUT_TEST_PAUSE_AT=point, wait until it pauses there, run `whilePaused`, then kill -9 it. */
+export async function killCliAt(cwd: string, args: string[], point: string, env: Record<string, string> = {}, whilePaused?: () => Promise<void>): Promise<void> {
   const child = spawn(process.execPath, [cliPath(), ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1', ROLLOUT_TEST_PAUSE_AT: point }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
@@ -90,6 +90,10 @@ export async function killCliAt(cwd: string, args: string[], point: string, env:
     child.stderr.on('data', onData);
     child.on('exit', () => reject(new Error(`rollout ${args[0]} exited before pausing at ${point}: ${out}`)));
   });
-  child.kill('SIGKILL');
+  try {
+    await whilePaused?.();
+  } finally {
+    child.kill('SIGKILL');
+  }
   expect(await exited).toBe('SIGKILL');
 }

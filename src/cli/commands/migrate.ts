@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { AuditLog } from '../../audit/logger.js';
 import { writeFileAtomic } from '../../domain/fs-atomic.js';
 import { UsageError } from '../../domain/errors.js';
-import { withEnvLock } from '../../lock/env-lock.js';
 import { loadEngineContext } from '../../services/engine-context.js';
-import { migrationStatePath, runMigrations, type MigrateResult } from '../../steps/migrate.js';
+import { migrationStatePath, type MigrateResult } from '../../steps/migrate.js';
+import { migrate } from '../../usecases/migrate.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';
 
@@ -21,8 +21,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   let r: MigrateResult;
   try {
     log.info('migrate.begin', { direction, dry_run: dryRun, operator: engine.operator });
-    const go = (): Promise<MigrateResult> => runMigrations(engine, { direction, dryRun, log, onLine: (l) => ctx.say(l) });
-    r = dryRun ? await go() : await withEnvLock(engine.ws.locksDir, engine.env, { operator: engine.operator, command: ctx.commandLine }, go);
+    r = await migrate(engine, { direction, dryRun, log, command: ctx.commandLine, onLine: (l) => ctx.say(l) });
   } catch (e) {
     log.error('migrate.failed', { error: e instanceof Error ? e.message : String(e) });
     throw e;
