@@ -289,7 +289,8 @@ export class Monitor {
     const { clock } = this.deps;
     const gates = this.opts.gates.gates;
     if (this.resumed) {
-      this.log('info', 'monitor-resume', { t0_ms: this.plan.t0, end_at_ms: this.plan.endAt, seq: this.seq, rollback_started: Boolean(this.rollbackTrigger) });
+      // The gates in force from here on (the config may have been edited before the resume): replay needs them.
+      this.log('info', 'monitor-resume', { t0_ms: this.plan.t0, end_at_ms: this.plan.endAt, seq: this.seq, rollback_started: Boolean(this.rollbackTrigger), rollback_available: this.rollbackAvailable, gate_config: gates });
     } else {
       this.log('info', 'monitor-start', {
         t0_ms: this.plan.t0,
@@ -305,6 +306,8 @@ export class Monitor {
         polling: this.plan.polling,
         adaptive: this.plan.adaptive,
         gates: gates.map((g) => ({ name: g.name, threshold: g.threshold, window_minutes: g.windowMinutes, action: g.action, on_error: g.onError, enabled: g.enabled })),
+        // Every gate exactly as judged (all resolved fields), so that `rollout replay` reproduces this window.
+        gate_config: gates,
       });
     }
     this.emit({ type: 'start', t0: this.plan.t0, endAt: this.plan.endAt, resumed: this.resumed, env: this.opts.env, source: this.deps.source.description, gates, rollbackAvailable: this.rollbackAvailable });
