@@ -162,6 +162,12 @@ Examples:
       .option('--since <date>', 'only rollouts since this date (YYYY-MM-DD)'),
     'rollout report --env production --since 2026-11-01 --json',
   );
+  example(
+    env(sub('replay', 'replay every recorded monitor window of an environment against a candidate config (default: the current one)', () => import('./commands/replay.js')))
+      .option('--since <date>', 'only windows started since this date (YYYY-MM-DD)')
+      .option('--candidate <file>', 'a config shaped like quality-gates-config.json to judge the windows with'),
+    'rollout replay --env production --candidate ./candidate-gates.json --since 2026-11-01',
+  );
   example(sub('prune', 'apply retention: backups 30 days, monitor logs 90, rollback logs 365, incidents 7 years', () => import('./commands/prune.js')).option('--dry-run', 'list what would be removed'), 'rollout prune --dry-run');
 
   program.allowExcessArguments(true).action(action(() => import('./commands/home.js'), 'tui'));

@@ -92,7 +92,7 @@ export interface ReplaySummary {
   falsePositives: number;
   falsePositivesAvoided: { incident: string; id: string }[];
   falsePositivesStillTripped: { incident: string; id: string; gate: string }[];
-  shifts: { id: string; version: string | null; gate: string; recorded: string; candidate: string; seconds: number }[];
+  shifts: { id: string; version: string | null; gate: string; recordedGate: string; recorded: string; candidate: string; seconds: number }[];
 }
 
 /** The replay of an environment. */
@@ -453,7 +453,7 @@ export async function replayEnvironment(o: ReplayOptions): Promise<ReplayResult>
       if (changed) summary.changed++;
       if (recorded.rollback && !candidate.rollback) summary.rollbacksAvoided.push({ id: w.id, version: w.version, gate: recorded.breach?.gate ?? w.rollbackStart?.gate ?? '?', tPlus: recorded.breach?.tPlus ?? '?' });
       if (!recorded.breach && candidate.breach) summary.newBreaches.push({ id: w.id, version: w.version, gate: candidate.breach.gate, tPlus: candidate.breach.tPlus, rollback: candidate.rollback });
-      if (recorded.breach && candidate.breach && rw.shiftSeconds !== undefined) summary.shifts.push({ id: w.id, version: w.version, gate: candidate.breach.gate, recorded: recorded.breach.tPlus, candidate: candidate.breach.tPlus, seconds: rw.shiftSeconds });
+      if (recorded.breach && candidate.breach && rw.shiftSeconds !== undefined) summary.shifts.push({ id: w.id, version: w.version, gate: candidate.breach.gate, recordedGate: recorded.breach.gate, recorded: recorded.breach.tPlus, candidate: candidate.breach.tPlus, seconds: rw.shiftSeconds });
       if (inc?.false_positive) {
         summary.falsePositives++;
         if (!candidate.rollback && !candidate.breach) summary.falsePositivesAvoided.push({ incident: inc.id, id: w.id });
