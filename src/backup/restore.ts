@@ -4,11 +4,12 @@
 import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import type { Workspace } from '../config/workspace.js';
-import { StepFailedError } from '../domain/errors.js';
+import { RefusedError, StepFailedError } from '../domain/errors.js';
 import { clearJournal, writeJournal, type RollbackJournal, type SwapItem } from './journal.js';
 import type { ArchiveLimits } from './limits.js';
 import { resolveLinkTarget, type Manifest, type ManifestRoot } from './manifest.js';
 import { testPause } from '../domain/test-pause.js';
+import { checkScopeRoots, type BackupScope } from './scope.js';
 import { scanArchive, type ScanProgress } from './verify.js';
 
 
@@ -43,7 +44,15 @@ function pointerLast(a: ManifestRoot, b: ManifestRoot): number {
 }
 
 /** Extract a (verified) backup into staging folders, checking every entry again as it is written. */
-export async function stageBackup(ws: Workspace, zipPath: string, display: string, manifestRoots: ManifestRoot[], id: string, opts: { limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void } = {}): Promise<SwapItem[]> {
+export async function stageBackup(ws: Workspace, zipPath: string, display: string, manifestRoots: ManifestRoot[], id: string, opts: { scope: BackupScope; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void }): Promise<SwapItem[]> {
+  // The same rule as verify, applied again here before anything is written or removed: the
+  // roots handed in may come from a caller that skipped verify, or from an archive since replaced.
+  checkScopeRoots({ env: opts.scope.env, roots: manifestRoots }, opts.scope, display);
+  const scopeFor = (env: string): BackupScope => {
+    if (env !== opts.scope.env) throw new RefusedError(`${display} is now a backup of ${env}, not of ${opts.scope.env}; refusing it.`);
+    return opts.scope;
+  };
+  const sameRoots = (m: Manifest): boolean => m.roots.length === manifestRoots.length && m.roots.every((r, i) => r.path === manifestRoots[i]!.path && r.kind === manifestRoots[i]!.kind);
   const roots = [...manifestRoots].sort(pointerLast);
   const swaps = roots.map((r) => swapPaths(ws, r, id));
   const stagedFor = (p: string): string => {
@@ -57,9 +66,13 @@ export async function stageBackup(ws: Workspace, zipPath: string, display: strin
   const made = new Set<string>();
   try {
     await scanArchive(zipPath, display, {
+      scope: scopeFor,
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       sink: {
+        begin(manifest) {
+          if (!sameRoots(manifest)) throw new RefusedError(`${display} changed since it was verified (its manifest names other roots); refusing it.`);
+        },
         async file(entry) {
           const dest = stagedFor(entry.path);
           const dir = dirname(dest);

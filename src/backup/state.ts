@@ -8,6 +8,7 @@ import type { Target } from '../steps/target.js';
 import type { EngineContext } from '../services/engine-context.js';
 import { ConfigError, StepFailedError } from '../domain/errors.js';
 import { resolveLinkTarget, unsafePathReason, type ManifestRoot, MANIFEST_NAME } from './manifest.js';
+import { scopeRoots, type ScopeRoot } from './scope.js';
 
 /** One thing to archive, workspace-relative with `/` separators. */
 export type PlanItem =
@@ -26,33 +27,29 @@ export interface BackupPlan {
   skipped: string[];
 }
 
-/** The workspace-relative paths a backup of this environment covers, and the deployed version. */
-export async function stateRoots(ctx: EngineContext, target: Target = makeTarget(ctx)): Promise<{ paths: string[]; version: string | null }> {
-  const include = ctx.target.backup?.include;
+/** The roots a backup of this environment covers (scopeRoots, the one derivation), and the deployed version. */
+export async function stateRoots(ctx: EngineContext, target: Target = makeTarget(ctx)): Promise<{ roots: ScopeRoot[]; version: string | null }> {
   const version = (await target.currentVersion().catch(() => undefined)) ?? null;
-  if (include && include.length > 0) return { paths: include.map(clean), version };
-  const paths = target.stateFiles().map(clean);
-  if (paths.length === 0) {
+  const roots = scopeRoots(ctx.ws.root, ctx.env, ctx.target);
+  if (ctx.target.backup?.include?.length) return { roots, version };
+  if (roots.length === 0) {
     throw new ConfigError(`${ctx.runbook.file}: environment "${ctx.env}" has a ${target.kind} target, so name what to back up in environments.${ctx.env}.backup.include.`);
   }
   if (target.kind === 'local' && version === null) {
-    throw new StepFailedError(`Nothing is deployed in ${ctx.env}: ${paths.find((p) => p.endsWith('/current')) ?? 'the current link'} does not exist (deploy a release first).`);
+    throw new StepFailedError(`Nothing is deployed in ${ctx.env}: ${roots.find((r) => r.path.endsWith('/current'))?.path ?? 'the current link'} does not exist (deploy a release first).`);
   }
-  return { paths, version };
-}
-
-function clean(p: string): string {
-  return p.replaceAll('\\', '/').replace(/\/+$/, '');
+  return { roots, version };
 }
 
 /** Walk the roots into a plan; a root that does not exist is recorded as absent. */
 export async function planBackup(ctx: EngineContext, target?: Target): Promise<BackupPlan> {
-  const { paths, version } = await stateRoots(ctx, target);
+  const { roots: scope, version } = await stateRoots(ctx, target);
+  const paths = scope.map((r) => r.path);
   const roots: ManifestRoot[] = [];
   const items: PlanItem[] = [];
   const skipped: string[] = [];
   const seen = new Set<string>();
-  for (const root of paths) {
+  for (const { path: root, absent } of scope) {
     const why = unsafePathReason(root);
     if (why || root === MANIFEST_NAME) throw new ConfigError(`${ctx.runbook.file}: backup path "${root}" has ${why ?? 'a reserved name'}; use a path inside the workspace.`);
     if ([...seen].some((s) => root === s || root.startsWith(`${s}/`) || s.startsWith(`${root}/`))) {
@@ -64,7 +61,9 @@ export async function planBackup(ctx: EngineContext, target?: Target): Promise<B
     try {
       st = lstatSync(abs);
     } catch {
-      roots.push({ path: root, kind: 'absent' });
+      // What a missing root becomes is part of the scope, so that verify can hold manifests to it.
+      if (absent === 'never') throw new StepFailedError(`Cannot back up ${ctx.env}: ${root} does not exist (deploy a release first).`);
+      if (absent === 'recorded') roots.push({ path: root, kind: 'absent' });
       continue;
     }
     if (st.isSymbolicLink()) roots.push({ path: root, kind: 'symlink' });

@@ -18,6 +18,7 @@ import { readChecksumFile, sha256FileInWorker } from './checksum.js';
 import { DEFAULT_LIMITS, type ArchiveLimits } from './limits.js';
 import { MANIFEST_NAME, Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
+import { checkManifestScope, workspaceScope, type BackupScope } from './scope.js';
 import { join, basename } from 'node:path';
 
 /** Progress of a verify or restore. */
@@ -44,6 +45,8 @@ export interface VerifyResult {
 export interface ScanSink {
   /** Where a file's data goes (a new file, created exclusively), or undefined to discard it. */
   file(entry: Extract<ManifestEntry, { kind: 'file' }>): Promise<{ path: string; mode: number } | undefined>;
+  /** Called with the checked manifest before any entry is read (a restore compares it with what it verified). */
+  begin?(manifest: Manifest): void;
   /** Called for every folder and link after all files were written and checked. */
   finish(manifest: Manifest): Promise<void>;
 }
@@ -284,10 +287,12 @@ export interface ScanOptions {
    * the CRCs it computes with `expected`.
    */
   deferCrc?: (entries: { name: string; start: number; size: number; expected: number }[]) => void;
+  /** What a backup of the manifest's environment may hold (src/backup/scope.ts); checked before any data is read. */
+  scope: (env: string) => BackupScope;
 }
 
 /** Check an archive's structure and every entry against its manifest, streaming; the sink gets the checked data. */
-export async function scanArchive(path: string, display: string, opts: ScanOptions = {}): Promise<Manifest> {
+export async function scanArchive(path: string, display: string, opts: ScanOptions): Promise<Manifest> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const reader = await ArchiveReader.open(path);
   let zf: yauzl.ZipFile;
@@ -387,6 +392,9 @@ async function scanOpen(zf: yauzl.ZipFile, reader: ArchiveReader, display: strin
     const why = unsafePathReason(r.path);
     if (why) throw new RefusedError(`${display}: ${MANIFEST_NAME} names a root with ${why} ("${short(r.path)}"); refusing it.`);
   }
+  // Which workspace paths this backup may replace or remove comes from the runbook, not from the manifest.
+  checkManifestScope(manifest, opts.scope(manifest.env), display, short);
+  opts.sink?.begin?.(manifest);
   const roots = manifest.roots.filter((r) => r.kind !== 'absent').map((r) => r.path);
   for (const it of items.values()) {
     const m = byPath.get(it.name);
@@ -535,7 +543,7 @@ export async function readBackupManifest(path: string, display = path): Promise<
 }
 
 /** Verify one backup: .sha256, structure, every entry. Refuses (exit 3) with one sentence. */
-export async function verifyBackup(path: string, opts: { ws: Workspace; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void; expectEnv?: string }): Promise<VerifyResult> {
+export async function verifyBackup(path: string, opts: { ws: Workspace; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void; expectEnv?: string; scope?: (env: string) => BackupScope }): Promise<VerifyResult> {
   const started = Date.now();
   const display = wsRelative(opts.ws, path);
   if (!existsSync(path)) throw new UsageError(`${display}: backup not found.`);
@@ -553,6 +561,8 @@ export async function verifyBackup(path: string, opts: { ws: Workspace; limits?:
   let scanError: unknown;
   try {
     manifest = await scanArchive(path, display, {
+      // Default: the workspace's runbook says what a backup of the manifest's environment may hold.
+      scope: opts.scope ?? workspaceScope(opts.ws),
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       deferCrc: (ranges) => {
@@ -597,12 +607,12 @@ export function latestBackupOrFail(ws: Workspace, env: string): string {
 }
 
 /** The newest backup of `env` that verifies; refusals of newer ones are returned for the log. */
-export async function newestVerifiedBackup(ws: Workspace, env: string, limits?: ArchiveLimits): Promise<{ result: VerifyResult; skipped: { file: string; reason: string }[] }> {
+export async function newestVerifiedBackup(ws: Workspace, env: string, limits?: ArchiveLimits, scope?: (env: string) => BackupScope): Promise<{ result: VerifyResult; skipped: { file: string; reason: string }[] }> {
   const skipped: { file: string; reason: string }[] = [];
   for (const n of listBackups(ws.backupsDir, env)) {
     const p = join(ws.backupsDir, n);
     try {
-      return { result: await verifyBackup(p, { ws, expectEnv: env, ...(limits ? { limits } : {}) }), skipped };
+      return { result: await verifyBackup(p, { ws, expectEnv: env, ...(limits ? { limits } : {}), ...(scope ? { scope } : {}) }), skipped };
     } catch (e) {
       if (!(e instanceof RefusedError)) throw e;
       skipped.push({ file: wsRelative(ws, p), reason: e.message });

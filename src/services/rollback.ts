@@ -10,6 +10,7 @@ import { AuditLog } from '../audit/logger.js';
 import { redactString } from '../audit/redact.js';
 import { interruptedRollback, writeJournal, clearJournal, type RollbackJournal } from '../backup/journal.js';
 import { limitsFor } from '../backup/limits.js';
+import { backupScope, contextScope } from '../backup/scope.js';
 import { withEnvLockReentrant } from '../backup/lock.js';
 import { resolveBackupArg, wsRelative } from '../backup/names.js';
 import { cleanupSwaps, recoverRollback, stageBackup, swapIn, type Recovery } from '../backup/restore.js';
@@ -185,9 +186,9 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     stage('verify', 'running', opts.backup ? `checking ${opts.backup}` : 'finding the newest backup that verifies');
     const limits = limitsFor(ctx);
     if (opts.backup) {
-      verified = await verifyBackup(resolveBackupArg(ws, opts.backup), { ws, limits, expectEnv: ctx.env });
+      verified = await verifyBackup(resolveBackupArg(ws, opts.backup), { ws, limits, expectEnv: ctx.env, scope: contextScope(ctx) });
     } else {
-      const r = await newestVerifiedBackup(ws, ctx.env, limits);
+      const r = await newestVerifiedBackup(ws, ctx.env, limits, contextScope(ctx));
       for (const s of r.skipped) log.warn('rollback.backup_skipped', { backup: s.file, reason: s.reason });
       verified = r.result;
     }
@@ -242,7 +243,7 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     // restore: extract beside the targets, every entry checked again, then swap.
     stage('restore', 'running', `extracting ${verified.file}`);
     const fullManifestRoots = verified.manifest.roots;
-    journal.swaps = await stageBackup(ws, verified.path, verified.file, fullManifestRoots, journal.id, { limits });
+    journal.swaps = await stageBackup(ws, verified.path, verified.file, fullManifestRoots, journal.id, { limits, scope: backupScope(ws, ctx.runbook, ctx.env) });
     journal.phase = 'staged';
     writeJournal(ws, journal);
     await testPause('staged');
@@ -416,8 +417,8 @@ async function planRollback(ctx: EngineContext, opts: RollbackOptions): Promise<
   plan('notify', 'send rollback-start (critical) on every configured channel, waiting at most ' + `${ctx.gates.notifications.rollbackWaitMs} ms`);
   try {
     const limits = limitsFor(ctx);
-    if (opts.backup) verified = await verifyBackup(resolveBackupArg(ws, opts.backup), { ws, limits, expectEnv: ctx.env });
-    else verified = (await newestVerifiedBackup(ws, ctx.env, limits)).result;
+    if (opts.backup) verified = await verifyBackup(resolveBackupArg(ws, opts.backup), { ws, limits, expectEnv: ctx.env, scope: contextScope(ctx) });
+    else verified = (await newestVerifiedBackup(ws, ctx.env, limits, contextScope(ctx))).result;
     plan('verify', `${verified.file} verifies now (SHA256 ${verified.sha256.slice(0, 12)}…, version ${verified.manifest.version ?? 'unknown'}); it is verified again before the restore`, 'ok');
   } catch (e) {
     error = errMsg(e);

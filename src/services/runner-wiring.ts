@@ -13,6 +13,7 @@ import { newestBackup } from './runner-checklist.js';
 export { newestBackup };
 import { createBackup } from '../backup/backup.js';
 import { verifyBackup } from '../backup/verify.js';
+import { contextScope } from '../backup/scope.js';
 import { deploy } from './deploy.js';
 import { rollback, type RollbackStage } from './rollback.js';
 import { runMonitorAfterDeploy } from './monitor-wiring.js';
@@ -50,7 +51,7 @@ export async function checkBackup(ctx: EngineContext, o: { path?: string } & Ste
   const abs = o.path ? resolveBackupArg(ctx.ws, o.path, ctx.ws.root) : undefined;
   const target = abs ?? (listBackups(ctx.ws.backupsDir, ctx.env)[0] ? join(ctx.ws.backupsDir, listBackups(ctx.ws.backupsDir, ctx.env)[0]!) : undefined);
   if (!target) throw new StepFailedError(`No backup of ${ctx.env} to verify.`, [`Take one: rollout backup --env ${ctx.env}`]);
-  const r = await verifyBackup(target, { ws: ctx.ws, expectEnv: ctx.env, onProgress: (p) => o.onProgress({ done: p.bytesDone, total: p.bytesTotal }) });
+  const r = await verifyBackup(target, { ws: ctx.ws, expectEnv: ctx.env, scope: contextScope(ctx), onProgress: (p) => o.onProgress({ done: p.bytesDone, total: p.bytesTotal }) });
   return { summary: `${r.file} verifies: .sha256, zip structure and ${r.entries} manifest entries`, backup: { path: r.file, sha256: r.sha256, bytes: r.archiveBytes, verified: true, detail: `sha256 matches, ${r.entries} entries checked` } };
 }
 

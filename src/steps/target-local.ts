@@ -14,6 +14,7 @@ import { writeJsonAtomic } from '../domain/fs-atomic.js';
 import { processAlive } from '../lock/env-lock.js';
 import { checkHealth, type HealthSpec } from '../probes/health.js';
 import { shippedDir } from './shipped.js';
+import { scopeRoots } from '../backup/scope.js';
 import type { PlannedAction, ServiceStatus, Target } from './target.js';
 
 export type LocalTargetSpec = Extract<EnvironmentRunbook['target'], { kind: 'local' }>;
@@ -232,10 +233,10 @@ export class LocalTarget implements Target {
   }
 
   stateFiles(): string[] {
-    if (this.backupInclude?.length) return [...this.backupInclude];
-    const files = [this.rel(this.layout.releasesDir), this.rel(this.layout.current), this.rel(this.layout.configFile), `migrations/${this.env}_migration_state.json`];
-    if (existsSync(this.layout.currentPointer)) files.push(this.rel(this.layout.currentPointer));
-    return files;
+    // The backup scope is the one list (src/backup/scope.ts); roots a backup omits when missing are left out here too.
+    return scopeRoots(this.root, this.env, { target: this.spec, ...(this.backupInclude?.length ? { backup: { include: this.backupInclude } } : {}) })
+      .filter((r) => r.absent !== 'omitted' || existsSync(join(this.root, r.path)))
+      .map((r) => r.path);
   }
 
   plan(version: string): PlannedAction[] {

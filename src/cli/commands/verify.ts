@@ -1,6 +1,7 @@
 // rollout verify: check a backup against its .sha256, its zip structure and every manifest entry.
 import { limitsFor } from '../../backup/limits.js';
 import { resolveBackupArg } from '../../backup/names.js';
+import { contextScope } from '../../backup/scope.js';
 import { latestBackupOrFail, verifyBackup } from '../../backup/verify.js';
 import { UsageError } from '../../domain/errors.js';
 import { loadEngineContext } from '../../services/engine-context.js';
@@ -15,7 +16,8 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   // With --env, the runbook's limits apply; without it, the defaults.
   const engine = env ? loadEngineContext(ws, env, { operator: operatorName() }) : undefined;
   const path = arg ? resolveBackupArg(ws, arg) : latestBackupOrFail(ws, env!);
-  const r = await verifyBackup(path, { ws, limits: limitsFor(engine), ...(env ? { expectEnv: env } : {}) });
+  // The scope (what the backup may restore) comes from the runbook: the one --env was loaded with, else the default.
+  const r = await verifyBackup(path, { ws, limits: limitsFor(engine), ...(env ? { expectEnv: env } : {}), ...(engine ? { scope: contextScope(engine) } : {}) });
   const m = r.manifest;
   ctx.result({
     ok: true,
