@@ -172,14 +172,30 @@ export function monitorJournals(logsDir: string, env: string): string[] {
  * The windows of one journal, streamed: usually one, more when two monitors shared a file (a
  * second monitor-start without a resume). Torn or foreign lines are skipped.
  */
-export async function* readWindows(file: string): AsyncGenerator<RecordedWindow> {
+export async function* readWindows(file: string, o: { decisions?: boolean } = {}): AsyncGenerator<RecordedWindow> {
   const base = basename(file).replace(/\.log$/, '');
   let w: RecordedWindow | undefined;
   let n = 0;
   let lastEvalSeq = 0;
   const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let lastEvalRaw: string | undefined;
   for await (const raw of rl) {
     if (!raw) continue;
+    // Evaluations are most of a journal's bytes and replay recomputes them: only their poll number
+    // is read (the line as written by AuditLog), unless every recorded decision is wanted.
+    if (!o.decisions && w) {
+      const m = EVAL_LINE.exec(raw);
+      if (m) {
+        const seq = Number(m[1]);
+        const p = w.polls.findLast((x) => x.seq === seq);
+        if (p) {
+          p.evaluated = true;
+          lastEvalSeq = seq;
+          lastEvalRaw = raw;
+        }
+        continue;
+      }
+    }
     let l: Line;
     try {
       l = JSON.parse(raw) as Line;
@@ -188,7 +204,8 @@ export async function* readWindows(file: string): AsyncGenerator<RecordedWindow>
     }
     switch (l.event) {
       case 'monitor-start': {
-        if (w) yield w;
+        if (w) yield finishWindow(w, lastEvalRaw);
+        lastEvalRaw = undefined;
         n++;
         const cfg = gatesFromStart(l);
         w = {
@@ -253,7 +270,22 @@ export async function* readWindows(file: string): AsyncGenerator<RecordedWindow>
         break;
     }
   }
-  if (w) yield w;
+  if (w) yield finishWindow(w, lastEvalRaw);
+}
+
+const EVAL_LINE = /^\{"ts":"[^"]*","level":"\w+","event":"evaluation","env":"[^"]*","run_id":"[^"]*","seq":(\d+),/;
+
+/** The last judged poll's decisions, parsed once, for the "insufficient" gates of the verdict. */
+function finishWindow(w: RecordedWindow, lastEvalRaw: string | undefined): RecordedWindow {
+  if (!lastEvalRaw) return w;
+  try {
+    const l = JSON.parse(lastEvalRaw) as Line;
+    const p = w.polls.findLast((x) => x.seq === Number(l.seq));
+    if (p && Array.isArray(l.decisions)) p.decisions = (l.decisions as GateDecision[]).map((d) => ({ gate: d.gate, status: d.status, value: d.value }));
+  } catch {
+    // a torn last line: the verdict simply names no insufficient gate
+  }
+  return w;
 }
 
 /** The recorded verdict: the journal's own account of the window. */

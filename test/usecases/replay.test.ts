@@ -47,7 +47,7 @@ const windows: RecordedWindow[] = [];
 
 beforeAll(async () => {
   rec = await recordWindows(prod, SCENARIOS);
-  for (const f of rec.files) for await (const w of readWindows(f)) windows.push(w);
+  for (const f of rec.files) for await (const w of readWindows(f, { decisions: true })) windows.push(w);
 }, 60_000);
 afterAll(() => rec?.cleanup());
 
