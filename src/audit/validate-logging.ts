@@ -1,5 +1,6 @@
-// Logging validation: every audit log line is a JSON event, and nothing on disk under logs/ or
-// notifications/ carries a secret. Streams files line by line, so large logs cost no memory.
+// Logging validation: every audit log line is a JSON event, and nothing on disk under logs/,
+// notifications/ or incidents/ carries a secret (in any encoding redact.ts knows). Streams files
+// line by line, so large logs cost no memory.
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -66,7 +67,7 @@ async function scanFile(path: string, root: string, jsonl: boolean, report: Logg
   }
 }
 
-/** Scan a workspace's logs/ (JSON Lines) and notifications/ (JSON files) folders. */
+/** Scan a workspace's logs/ (JSON Lines), notifications/ (JSON files) and incidents/ folders. */
 export async function validateLogging(root: string, opts: { secrets?: readonly string[]; exclude?: string[] } = {}): Promise<LoggingReport> {
   const report: LoggingReport = { files: 0, lines: 0, findings: [] };
   const logs: string[] = [];
@@ -76,5 +77,9 @@ export async function validateLogging(root: string, opts: { secrets?: readonly s
   const skip = new Set(opts.exclude ?? []);
   for (const f of logs.sort()) if (!skip.has(f) && !f.endsWith('.gitkeep')) await scanFile(f, root, f.endsWith('.log'), report, opts.secrets);
   for (const f of notes.sort()) if (!skip.has(f) && !f.endsWith('.gitkeep')) await scanFile(f, root, f.endsWith('.jsonl'), report, opts.secrets);
+  // Incidents hold copies of the logs and a report: a secret there leaks as surely as in logs/.
+  const incidents: string[] = [];
+  walk(join(root, 'incidents'), incidents);
+  for (const f of incidents.sort()) if (!skip.has(f) && !f.endsWith('.gitkeep')) await scanFile(f, root, f.endsWith('.log'), report, opts.secrets);
   return report;
 }

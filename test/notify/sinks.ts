@@ -142,3 +142,31 @@ export function filesUnder(root: string, dir: string): string[] {
   walk(join(root, dir), out);
   return out.map((p) => relative(root, p));
 }
+
+/**
+ * A real SMTP server (smtp-server) that offers only AUTH PLAIN, rejects every login, and echoes
+ * the AUTH PLAIN token it got (base64 of "\0user\0pass") in its 535 reply, as the server in issue
+ * #13 did. `attempts` counts the AUTH commands it saw, so a test can tell the token was sent.
+ */
+export async function startSmtpEchoingAuth(): Promise<SmtpSink & { attempts: { user: string; token: string }[] }> {
+  const attempts: { user: string; token: string }[] = [];
+  const server = new SMTPServer({
+    secure: false,
+    disabledCommands: ['STARTTLS'],
+    authMethods: ['PLAIN'],
+    allowInsecureAuth: true,
+    logger: false,
+    onAuth(a, _session, cb) {
+      // smtp-server decodes the token; this is the token the client sent ("\0" authcid "\0" passwd).
+      const token = Buffer.from(`\0${a.username}\0${a.password ?? ''}`).toString('base64');
+      attempts.push({ user: a.username ?? '', token });
+      const err = new Error(`5.7.8 Authentication credentials invalid: AUTH PLAIN ${token} (token ${token})`) as Error & { responseCode: number };
+      err.responseCode = 535;
+      return cb(err);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const addr = server.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return { port, mails: [], attempts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}

@@ -17,7 +17,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   log.info(report.findings.length ? 'logging.failed' : 'logging.passed');
   log.close();
   ctx.result({ ok: report.findings.length === 0, files: report.files, lines: report.lines, findings: report.findings, report: relative(ws.root, out) });
-  ctx.say(`Scanned ${report.files} files, ${report.lines} lines under logs/ and notifications/.`);
+  ctx.say(`Scanned ${report.files} files, ${report.lines} lines under logs/, notifications/ and incidents/.`);
   for (const f of report.findings.slice(0, 20)) ctx.say(`  FAIL ${f.file}:${f.line}: ${f.problem}`);
   if (report.findings.length > 20) ctx.say(`  … and ${report.findings.length - 20} more (see ${relative(process.cwd(), out)})`);
   if (report.findings.length) {
