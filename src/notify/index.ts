@@ -4,3 +4,4 @@ export type { ChannelOutcome, DeliveryReport, Notification, NotificationType, No
 export { NOTIFICATION_TYPES } from './types.js';
 export { createNotifier, sendAlongside, dedupePath, type AlongsideResult, type NotifierOptions } from './notifier.js';
 export { DEFAULT_SEVERITY, severityOf, titleOf, plainText } from './format.js';
+export { summarizeDelivery, NOBODY_NOTIFIED, type DeliverySummary } from './summary.js';

@@ -20,7 +20,7 @@ import { writeFileAtomic } from '../domain/fs-atomic.js';
 import { ExitCode, RefusedError, RolloutError, StepFailedError, type ExitCode as ExitCodeT } from '../domain/errors.js';
 import { fileStamp } from '../domain/time.js';
 import { openIncident } from './incidents.js';
-import { createNotifier, sendAlongside } from '../notify/index.js';
+import { createNotifier, sendAlongside, summarizeDelivery } from '../notify/index.js';
 import type { Notification, Notifier } from '../notify/types.js';
 import { waitForHealthy, type TimedHealthCheck } from '../probes/health.js';
 import { makeTarget } from '../steps/make-target.js';
@@ -94,6 +94,8 @@ export interface RollbackOutcome {
   /** The one sentence on failure. */
   error?: string;
   durationMs: number;
+  /** Who each notification reached (nobody: only the fallback file, or nothing). */
+  notified?: { stage: 'notify' | 'notify-done'; channels: string[]; nobody: boolean; pending: boolean }[];
 }
 
 /** Roll the environment back to a verified backup. Throws RefusedError (exit 3) when refused before anything changed. */
@@ -164,12 +166,19 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   const notifier = opts.notifier ?? createNotifier({ ws, env: ctx.env, settings: ctx.gates.notifications, log, clock: ctx.clock });
   const waitMs = ctx.gates.notifications.rollbackWaitMs;
   const pendingSends: Promise<unknown>[] = [];
-  const notify = async (n: Omit<Notification, 'env' | 'operator'>): Promise<string> => {
+  const notified: NonNullable<RollbackOutcome['notified']> = [];
+  outcome.notified = notified;
+  const notify = async (st: 'notify' | 'notify-done', n: Omit<Notification, 'env' | 'operator'>): Promise<string> => {
     const r = await sendAlongside(notifier, { ...n, env: ctx.env, operator: ctx.operator }, waitMs, ctx.clock);
     pendingSends.push(r.done);
-    if (r.pending) return `sending (still running after ${waitMs} ms; the outcome is logged)`;
-    const delivered = r.report!.outcomes.filter((o) => o.status === 'delivered' || o.status === 'dry-run').map((o) => o.channel);
-    return delivered.length ? `sent via ${delivered.join(', ')}` : 'not delivered on any channel';
+    if (r.pending) {
+      notified.push({ stage: st, channels: [], nobody: false, pending: true });
+      return `sending (still running after ${waitMs} ms; the outcome is logged)`;
+    }
+    // The fallback file is a record, not a person: with no channel it reads NOBODY NOTIFIED.
+    const d = summarizeDelivery(r.report!);
+    notified.push({ stage: st, channels: d.channels, nobody: d.nobody, pending: false });
+    return d.line;
   };
   const gate = opts.reason ? { name: opts.reason.gate, value: opts.reason.value, threshold: opts.reason.threshold, unit: opts.reason.unit, windowMinutes: 0 } : undefined;
 
@@ -180,7 +189,7 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   try {
     stage('notify', 'running', 'rollback-start');
     const why = opts.reason ? `${opts.reason.gate} at ${opts.reason.value ?? 'n/a'} ${opts.reason.unit} (threshold ${opts.reason.threshold})` : `requested by ${ctx.operator}`;
-    stage('notify', 'ok', await notify({ type: 'rollback-start', message: `Rolling back ${ctx.env}: ${why}.`, logPath: logFile, ...(gate ? { gate } : {}) }));
+    stage('notify', 'ok', await notify('notify', { type: 'rollback-start', message: `Rolling back ${ctx.env}: ${why}.`, logPath: logFile, ...(gate ? { gate } : {}) }));
 
     // verify: nothing changes before the backup is known good.
     stage('verify', 'running', opts.backup ? `checking ${opts.backup}` : 'finding the newest backup that verifies');
@@ -338,7 +347,7 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     }
   } else stage('incident', 'skipped', 'nothing was changed');
 
-  const doneDetail = await notify({
+  const doneDetail = await notify('notify-done', {
     type: outcome.ok ? 'rollback-success' : 'rollback-failure',
     message: outcome.ok
       ? `Rolled back ${ctx.env} to ${outcome.version ?? 'the backup'} (${outcome.backup}); ${outcome.healthChecks.filter((c) => c.ok).length} OK health checks, smoke tests passed.`

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { AuditLog } from '../audit/logger.js';
 import { StepFailedError } from '../domain/errors.js';
-import { createNotifier, NOTIFICATION_TYPES, type NotificationType } from '../notify/index.js';
+import { createNotifier, NOTIFICATION_TYPES, summarizeDelivery, type NotificationType } from '../notify/index.js';
 import type { EngineContext } from './engine-context.js';
 import type { EngineOutcome, LiveSession, RunnerEngines, StepIO } from './runner-engines.js';
 import { listBackups, resolveBackupArg } from '../backup/names.js';
@@ -28,8 +28,7 @@ export async function sendNotification(ctx: EngineContext, o: { type: string; me
   try {
     const notifier = createNotifier({ ws: ctx.ws, env: ctx.env, settings: ctx.gates.notifications, log, dryRun: o.dryRun, clock: ctx.clock });
     const r = await notifier.send({ type: o.type as NotificationType, env: ctx.env, message: o.message, operator: ctx.operator });
-    const delivered = r.outcomes.filter((x) => x.status === 'delivered' || x.status === 'dry-run').map((x) => x.channel);
-    return { summary: `${o.type}: ${delivered.length ? delivered.join(', ') : 'no channel'}${r.fallbackFile ? `; fallback ${r.fallbackFile}` : ''}`, failed: !r.ok };
+    return { summary: `${o.type}: ${summarizeDelivery(r).line}`, failed: !r.ok };
   } finally {
     log.close();
   }

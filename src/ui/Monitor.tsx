@@ -10,7 +10,8 @@ import { formatElapsed } from '../domain/time.js';
 import { MONITOR_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
 import type { MonitorFeed } from './monitor-feed.js';
 import { fmtValue, statusColor, statusWord, type GateRow, type MonitorViewState } from './monitor-state.js';
-import { RollbackConfirm, RollbackPanel } from './RollbackPanel.js';
+import { RollbackConfirm, RollbackPanel, type OfferState } from './RollbackPanel.js';
+import type { RollbackOffer } from '../usecases/rollback-offer.js';
 import { Banner } from './Banner.js';
 import { useTerminalSize } from './use-terminal-size.js';
 
@@ -27,8 +28,10 @@ export function sparkline(values: number[], width: number): string {
 
 /** What the screen does through the services. */
 export interface MonitorActions {
-  /** The backup a rollback would restore, verified: file and a one-line verification, or throws. */
-  findBackup: () => Promise<{ file: string; detail: string }>;
+  /** What runs now and the verified backups a rollback could restore (newest first), or throws. */
+  offer: () => Promise<RollbackOffer>;
+  /** The version the target runs now (read once a rollback is over). */
+  runningVersion: () => Promise<string | undefined>;
   /** Send a test notification; resolves with one line saying where it went. */
   sendTest: () => Promise<string>;
 }
@@ -101,7 +104,7 @@ const Events = React.memo(function Events({ events, lines, t0 }: { events: Monit
   );
 });
 
-type Mode = { kind: 'main' } | { kind: 'help' } | { kind: 'quit' } | { kind: 'confirm'; loading: boolean; file?: string; detail?: string; error?: string };
+type Mode = { kind: 'main' } | { kind: 'help' } | { kind: 'quit' } | ({ kind: 'confirm' } & OfferState);
 
 /** The monitor screen. */
 export function MonitorScreen({ feed, production, training, actions, onQuit, now = Date.now, openOnRollback, reservedRows = 0, showBanner = true }: MonitorScreenProps): React.JSX.Element {
@@ -122,11 +125,24 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   }, [live]);
   const openConfirm = (): void => {
     setMode({ kind: 'confirm', loading: true });
-    actions.findBackup().then(
-      (b) => setMode((m) => (m.kind === 'confirm' ? { kind: 'confirm', loading: false, file: b.file, detail: b.detail } : m)),
+    actions.offer().then(
+      (o) => setMode((m) => (m.kind === 'confirm' ? { kind: 'confirm', loading: false, offer: o } : m)),
       (e: unknown) => setMode((m) => (m.kind === 'confirm' ? { kind: 'confirm', loading: false, error: e instanceof Error ? e.message : String(e) } : m)),
     );
   };
+  // Once a rollback is over, what runs now is read back from the target (header, closing line).
+  const rbOver = Boolean(s.rollback?.done);
+  useEffect(() => {
+    if (!rbOver) return;
+    let live = true;
+    actions.runningVersion().then(
+      (v) => live && feed.dispatch({ type: 'ui-runs', version: v }),
+      () => live && feed.dispatch({ type: 'ui-runs', version: undefined }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [rbOver, actions, feed]);
   // The on-call path opens on the confirmation once, at mount.
   const [opened] = useState(() => Boolean(openOnRollback));
   useEffect(() => {
@@ -230,10 +246,11 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
       <RollbackConfirm
         env={s.env}
         production={production}
-        backup={mode}
-        onAnswer={(yes) => {
+        state={mode}
+        now={Date.now}
+        onAnswer={(file) => {
           setMode({ kind: 'main' });
-          if (yes) void feed.monitor.requestRollback('operator pressed r on the monitor screen', mode.file);
+          if (file) void feed.monitor.requestRollback('operator pressed r on the monitor screen', file);
           else feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: 'rollback cancelled; nothing was changed' });
         }}
       />
@@ -266,6 +283,11 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
         <Text bold>{logPane ? 'Log' : 'Latest events'}</Text>
         <Events events={s.events} lines={eventLines} t0={s.started ? s.t0 : undefined} />
       </Box>
+      {s.rollback?.done && s.runsNow !== undefined ? (
+        <Text bold color={s.rollback.done.ok ? 'green' : 'red'} wrap="wrap">
+          {s.env} now runs {s.runsNow ?? 'an unknown version (the target did not say)'}.
+        </Text>
+      ) : null}
       {s.done && !s.rollback ? (
         <Text bold color={s.done.exitCode ? 'red' : 'green'} wrap="wrap">
           {s.done.message}

@@ -1,20 +1,25 @@
 // The on-call fast path: `rollout rollback --env E` in a terminal opens straight on the rollback
-// confirmation with the newest verified backup chosen; after y (production: the typed env name)
-// the rollback screen follows each stage. Nothing changes before the confirmation.
+// confirmation (running → restoring, the backup's age, the other verified backups to pick from);
+// after y (production: the typed env name) the rollback screen follows each stage. Nothing changes
+// before the confirmation. Once over, the header and the closing line say what runs now, read back
+// from the target.
 import React, { useEffect, useReducer, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from './use-keys.js';
 import { Banner } from './Banner.js';
-import { RollbackConfirm, RollbackPanel } from './RollbackPanel.js';
+import { RollbackConfirm, RollbackPanel, type OfferState } from './RollbackPanel.js';
 import { DONE_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
 import { initialRollback, rollbackReducer, type StageReport } from './rollback-state.js';
+import type { RollbackOffer } from '../usecases/rollback-offer.js';
 
 /** What the screen does through the rollback engine. */
 export interface OnCallServices {
-  /** The backup to restore, verified (file, one-line verification), or throws. */
-  findBackup: () => Promise<{ file: string; detail: string }>;
+  /** What runs now and the verified backups to choose from, or throws. */
+  offer: () => Promise<RollbackOffer>;
   /** Run the rollback of exactly this backup; stage reports as it goes. */
   rollback: (backup: string, onStage: (r: StageReport) => void) => Promise<{ ok: boolean; message: string; incidentId?: string; exitCode: number }>;
+  /** The version the target runs now (read after the rollback). */
+  runningVersion: () => Promise<string | undefined>;
 }
 
 export interface OnCallProps {
@@ -23,17 +28,22 @@ export interface OnCallProps {
   services: OnCallServices;
   /** Called with the exit code once the operator leaves. */
   onExit: (code: number) => void;
+  now?: () => number;
 }
 
-type Phase = { kind: 'confirm'; loading: boolean; file?: string; detail?: string; error?: string } | { kind: 'running'; file: string } | { kind: 'done'; file: string; code: number };
+type Phase = ({ kind: 'confirm' } & OfferState) | { kind: 'running'; file: string } | { kind: 'done'; file: string; code: number; ok: boolean; runs?: string };
 
 /** The on-call rollback screen. */
-export function OnCallRollback({ env, production, services, onExit }: OnCallProps): React.JSX.Element {
+export function OnCallRollback({ env, production, services, onExit, now = Date.now }: OnCallProps): React.JSX.Element {
   const [phase, setPhase] = useState<Phase>({ kind: 'confirm', loading: true });
-  const [rb, dispatch] = useReducer(rollbackReducer, undefined, () => initialRollback({ trigger: 'manual', note: 'on-call: rollout rollback' }));
+  const [running, setRunning] = useState<string | undefined>(undefined);
+  const [rb, dispatch] = useReducer(rollbackReducer, undefined, () => initialRollback({ trigger: 'manual', note: 'on-call rollback' }));
   useEffect(() => {
-    services.findBackup().then(
-      (b) => setPhase((p) => (p.kind === 'confirm' ? { kind: 'confirm', loading: false, file: b.file, detail: b.detail } : p)),
+    services.offer().then(
+      (o) => {
+        if (o.running) setRunning(o.running);
+        setPhase((p) => (p.kind === 'confirm' ? { kind: 'confirm', loading: false, offer: o } : p));
+      },
       (e: unknown) => setPhase((p) => (p.kind === 'confirm' ? { kind: 'confirm', loading: false, error: e instanceof Error ? e.message : String(e) } : p)),
     );
   }, [services]);
@@ -47,27 +57,49 @@ export function OnCallRollback({ env, production, services, onExit }: OnCallProp
   const start = (file: string): void => {
     setPhase({ kind: 'running', file });
     dispatch({ name: 'requested', detail: `operator confirmed the rollback to ${file}` });
+    const finish = (ok: boolean, code: number): void => {
+      // What runs now is read back from the target, never assumed from the backup.
+      void services
+        .runningVersion()
+        .catch(() => undefined)
+        .then((v) => {
+          if (v) setRunning(v);
+          setPhase({ kind: 'done', file, code, ok, ...(v ? { runs: v } : {}) });
+        });
+    };
     services.rollback(file, dispatch).then(
       (r) => {
         dispatch(r.ok ? { name: 'verified', detail: r.message } : { name: 'failed', detail: r.message });
-        setPhase({ kind: 'done', file, code: r.exitCode });
+        finish(r.ok, r.exitCode);
       },
       (e: unknown) => {
         dispatch({ name: 'failed', detail: e instanceof Error ? e.message : String(e) });
-        setPhase({ kind: 'done', file, code: typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : 1 });
+        finish(false, typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : 1);
       },
     );
   };
   return (
     <Box flexDirection="column">
       <Banner training={false} production={production} env={env} dryRun={false} />
-      <Text bold>On-call rollback · {env}</Text>
+      <Text bold wrap="truncate-end">
+        On-call rollback · {env}
+        {running ? ` · runs ${running}` : ''}
+      </Text>
       {phase.kind === 'confirm' ? (
-        <RollbackConfirm env={env} production={production} backup={phase} onAnswer={(yes) => (yes && phase.file ? start(phase.file) : onExit(3))} />
+        <RollbackConfirm env={env} production={production} state={phase} now={now} onAnswer={(file) => (file ? start(file) : onExit(3))} />
       ) : (
         <>
           <RollbackPanel s={{ ...rb, backup: phase.file }} env={env} />
-          {phase.kind === 'done' ? <Text dimColor>{hintLine(DONE_KEYS)}</Text> : <Text dimColor>The rollback runs to the end; its journal makes an interrupted one finish next time.</Text>}
+          {phase.kind === 'done' ? (
+            <>
+              <Text bold color={phase.ok ? 'green' : 'red'} wrap="wrap">
+                {env} now runs {phase.runs ?? 'an unknown version (the target did not say)'}.
+              </Text>
+              <Text dimColor>{hintLine(DONE_KEYS)}</Text>
+            </>
+          ) : (
+            <Text dimColor>The rollback runs to the end; its journal makes an interrupted one finish next time.</Text>
+          )}
         </>
       )}
     </Box>

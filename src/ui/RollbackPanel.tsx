@@ -5,9 +5,12 @@ import React, { useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from './use-keys.js';
 import Spinner from 'ink-spinner';
-import { CONFIRM_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
+import { PRODUCTION_CONFIRM_KEYS, ROLLBACK_CONFIRM_KEYS, actionFor, hintLine, keyName, keyNames } from './keymap.js';
+import { ago, size } from '../domain/human.js';
+import type { RollbackOffer } from '../usecases/rollback-offer.js';
 import { FLOW, flowWord, type RollbackViewState } from './rollback-state.js';
 import { fmtValue } from './monitor-state.js';
+import { NOBODY_NOTIFIED } from '../notify/summary.js';
 
 /** The rollback in progress (or done). */
 export function RollbackPanel({ s, env, animate = true, showDone = true }: { s: RollbackViewState; env: string; animate?: boolean; showDone?: boolean }): React.JSX.Element {
@@ -21,11 +24,14 @@ export function RollbackPanel({ s, env, animate = true, showDone = true }: { s: 
       {s.backup ? <Text>Backup: {s.backup}</Text> : null}
       {FLOW.map((f) => {
         const r = s.rows[f.key];
-        const color = r.status === 'ok' ? 'green' : r.status === 'failed' ? 'red' : r.status === 'running' ? 'cyan' : r.status === 'skipped' ? 'yellow' : 'gray';
+        const color = r.status === 'ok' ? 'green' : r.status === 'failed' || r.status === 'alert' ? 'red' : r.status === 'running' ? 'cyan' : r.status === 'skipped' ? 'yellow' : 'gray';
+        // NOBODY NOTIFIED replaces "Notifications sent": the row must not read as success.
+        const label = r.status === 'alert' ? f.label.replace('Notifications sent', NOBODY_NOTIFIED) : f.label;
+        const detail = r.status === 'alert' ? r.detail?.replace(/^NOBODY NOTIFIED[^:]*: ?/, '') : r.detail;
         return (
-          <Text key={f.key} color={color} wrap="truncate-end">
-            {r.status === 'running' && animate ? <Spinner type="dots" /> : ' '} {flowWord(r.status).padEnd(8)} {f.label}
-            {r.detail ? ` — ${r.detail}` : ''}
+          <Text key={f.key} color={color} bold={r.status === 'alert'} wrap={r.status === 'alert' ? 'wrap' : 'truncate-end'}>
+            {r.status === 'running' && animate ? <Spinner type="dots" /> : ' '} {flowWord(r.status).padEnd(8)} {label}
+            {detail ? ` — ${detail}` : ''}
           </Text>
         );
       })}
@@ -56,71 +62,114 @@ export function RollbackPanel({ s, env, animate = true, showDone = true }: { s: 
   );
 }
 
-/** The confirmation before a rollback: names the backup and its verification; production types the env name. */
-export function RollbackConfirm({ env, production, backup, onAnswer }: { env: string; production: boolean; backup: { loading: boolean; file?: string; detail?: string; error?: string }; onAnswer: (yes: boolean) => void }): React.JSX.Element {
-  // A ref: typed keys may arrive faster than renders.
+/** What the confirmation shows while it loads, once loaded, or when no backup verifies. */
+export interface OfferState {
+  loading: boolean;
+  offer?: RollbackOffer;
+  error?: string;
+}
+
+/**
+ * The confirmation before a rollback: `running X → restoring Y`, the chosen backup's age, size and
+ * verification, and the other verified backups to pick from; production types the env name.
+ * Answers with the chosen backup's file, or null (nothing changes).
+ */
+export function RollbackConfirm({ env, production, state, now = Date.now, onAnswer }: { env: string; production: boolean; state: OfferState; now?: () => number; onAnswer: (file: string | null) => void }): React.JSX.Element {
+  // Refs: typed keys may arrive faster than renders.
   const typedRef = useRef('');
+  const cursorRef = useRef(0);
   const [, rerender] = useState(0);
-  const typed = typedRef.current;
-  const setTyped = (f: (t: string) => string): void => {
-    typedRef.current = f(typedRef.current);
+  const [note, setNote] = useState('');
+  const choices = state.offer?.choices ?? [];
+  const table = production ? PRODUCTION_CONFIRM_KEYS : ROLLBACK_CONFIRM_KEYS;
+  const chosen = (): string | null => choices[cursorRef.current]?.file ?? null;
+  const move = (d: number): void => {
+    if (choices.length) cursorRef.current = (cursorRef.current + d + choices.length) % choices.length;
     rerender((x) => x + 1);
   };
-  const [note, setNote] = useState('');
+  const wrong = (): void => setNote(`That is not "${env}"; nothing changed. Type it exactly, or esc.`);
   useKeys((input, key) => {
-    if (key.ctrl && input === 'c') return onAnswer(false);
-    if (backup.loading) {
-      if (key.escape || input === 'n' || input === 'q') onAnswer(false);
-      return;
-    }
-    if (backup.error || !backup.file) {
-      if (key.escape || key.return || input === 'n' || input === 'q') onAnswer(false);
+    if (key.ctrl && input === 'c') return onAnswer(null);
+    if (state.loading || state.error || !choices.length) {
+      if (key.escape || key.return || input === 'n' || input === 'q') onAnswer(null);
       return;
     }
     if (!production) {
-      const a = keyNames(input, key).map((n) => actionFor(CONFIRM_KEYS, n)).find(Boolean);
-      if (a) onAnswer(a === 'yes');
+      for (const n of keyNames(input, key)) {
+        const a = actionFor(table, n);
+        if (a === 'up' || a === 'down') move(a === 'up' ? -1 : 1);
+        else if (a) return onAnswer(a === 'yes' ? chosen() : null);
+      }
       return;
     }
-    if (key.escape) return onAnswer(false);
-    if (key.backspace || key.delete) return setTyped((t) => t.slice(0, -1));
-    if (key.return) return typedRef.current === env ? onAnswer(true) : setNote(`That is not "${env}"; nothing changed. Type it exactly, or esc.`);
+    const a = actionFor(table, keyName(input, key));
+    if (a === 'no') return onAnswer(null);
+    if (a === 'up' || a === 'down') return move(a === 'up' ? -1 : 1);
+    if (key.backspace || key.delete) {
+      typedRef.current = typedRef.current.slice(0, -1);
+      return rerender((x) => x + 1);
+    }
+    if (a === 'yes') return typedRef.current === env ? onAnswer(chosen()) : wrong();
     if (input && !key.ctrl && !key.meta) {
       const [first = '', ...rest] = input.split(/[\r\n]/);
-      const next = (typedRef.current + first).slice(0, 64);
-      setTyped(() => next);
-      if (rest.length) return next === env ? onAnswer(true) : setNote(`That is not "${env}"; nothing changed. Type it exactly, or esc.`);
+      typedRef.current = (typedRef.current + first).slice(0, 64);
+      rerender((x) => x + 1);
+      if (rest.length) return typedRef.current === env ? onAnswer(chosen()) : wrong();
     }
   });
+  const c = choices[Math.min(cursorRef.current, Math.max(0, choices.length - 1))];
+  const vw = Math.min(16, Math.max(7, ...choices.map((b) => (b.version ?? '?').length)));
+  const t = now();
   return (
     <Box flexDirection="column" borderStyle="double" borderColor="red" paddingX={1}>
       <Text bold color="red">
         Roll back {env}?
       </Text>
-      {backup.loading ? (
+      {state.loading ? (
         <Text>
-          <Spinner type="dots" /> Finding and verifying the newest backup of {env}…
+          <Spinner type="dots" /> Finding and verifying the backups of {env}…
         </Text>
-      ) : backup.error || !backup.file ? (
+      ) : state.error || !c ? (
         <>
           <Text color="red" wrap="wrap">
-            No backup to restore: {backup.error ?? 'none found'}
+            No backup to restore: {state.error ?? 'none found'}
           </Text>
           <Text dimColor>esc back (nothing was changed)</Text>
         </>
       ) : (
         <>
-          <Text wrap="wrap">Restores: {backup.file}</Text>
-          <Text color="green" wrap="wrap">
-            Verification: {backup.detail ?? 'verified'}
+          <Text bold wrap="wrap">
+            running {state.offer?.running ?? 'unknown'} → restoring {c.version ?? 'unknown version'}
           </Text>
+          <Text wrap="wrap">
+            Backup: {c.file}, taken {ago(c.takenAt, t)} ({new Date(c.takenAt).toISOString().slice(0, 16).replace('T', ' ')} UTC), {size(c.bytes)}
+          </Text>
+          <Text color="green" wrap="wrap">
+            Verified: {c.detail}
+          </Text>
+          {choices.length > 1 || state.offer?.skipped.length ? (
+            <Box flexDirection="column">
+              <Text dimColor wrap="wrap">
+                Verified backups, newest first ({choices.length}){state.offer?.skipped.length ? `; ${state.offer.skipped.length} failed verification, not offered` : ''}:
+              </Text>
+              {choices.map((b) => (
+                <Text key={b.file} inverse={b === c} wrap="truncate-end">
+                  {b === c ? '> ' : '  '}
+                  {(b.version ?? '?').padEnd(vw)} {ago(b.takenAt, t).padEnd(11)} {size(b.bytes).padStart(8)}  {b.file.replace(/^backups\//, '')}
+                </Text>
+              ))}
+            </Box>
+          ) : null}
           <Text wrap="wrap">Nothing changes until you confirm.</Text>
           {production ? (
-            <Text bold color="red">
-              PRODUCTION: type "{env}" and enter to confirm, esc to cancel: <Text inverse>{typed || ' '}</Text>
-            </Text>
+            <>
+              <Text bold color="red" wrap="wrap">
+                PRODUCTION: type "{env}" and enter to confirm, esc to cancel: <Text inverse>{typedRef.current || ' '}</Text>
+              </Text>
+              <Text dimColor>{hintLine(table)}</Text>
+            </>
           ) : (
-            <Text>{hintLine(CONFIRM_KEYS)}</Text>
+            <Text>{hintLine(table)}</Text>
           )}
           {note ? <Text color="yellow">{note}</Text> : null}
         </>

@@ -54,6 +54,24 @@ export const CONFIRM_KEYS: KeyBinding<ConfirmAction>[] = [
   { keys: ['n', 'escape', 'q', 'ctrl-c'], hint: 'n', help: 'no, change nothing', action: 'no' },
 ];
 
+export type PickAction = 'yes' | 'no' | 'up' | 'down';
+
+/** Keys of the rollback confirmation outside production: choose a backup, then y. */
+export const ROLLBACK_CONFIRM_KEYS: KeyBinding<PickAction>[] = [
+  { keys: ['up', 'k'], hint: '↑↓', help: 'choose another verified backup from the list', action: 'up' },
+  { keys: ['down', 'j'], hint: '', help: 'next backup in the list', action: 'down' },
+  { keys: ['y'], hint: 'y', help: 'yes, roll back to the chosen backup', action: 'yes' },
+  { keys: ['n', 'escape', 'q', 'ctrl-c'], hint: 'n', help: 'no, change nothing', action: 'no' },
+];
+
+/** Production: letters are the typed name, so only arrows choose; enter confirms the typed name. */
+export const PRODUCTION_CONFIRM_KEYS: KeyBinding<PickAction>[] = [
+  { keys: ['up'], hint: '↑↓', help: 'choose another verified backup from the list', action: 'up' },
+  { keys: ['down'], hint: '', help: 'next backup in the list', action: 'down' },
+  { keys: ['return'], hint: 'enter', help: 'confirm, once the environment name is typed exactly', action: 'yes' },
+  { keys: ['escape', 'ctrl-c'], hint: 'esc', help: 'cancel, change nothing', action: 'no' },
+];
+
 export type MonitorAction = 'up' | 'down' | 'rollback' | 'extend' | 'notify' | 'log' | 'help' | 'quit';
 
 /** The monitor screen's keys. */

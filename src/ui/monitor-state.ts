@@ -40,6 +40,8 @@ export interface MonitorViewState {
   events: { t: number; level: 'info' | 'warn' | 'error'; text: string }[];
   rollback?: RollbackViewState;
   done?: MonitorSummary;
+  /** After a rollback: the version the target reports (null: it did not say). */
+  runsNow?: string | null;
 }
 
 const HISTORY = 120;
@@ -69,13 +71,16 @@ function addEvent(s: MonitorViewState, t: number, level: 'info' | 'warn' | 'erro
 }
 
 /** Screen-side actions mixed into the same reducer. */
-export type MonitorUiEvent = { type: 'ui-select'; delta: number } | { type: 'ui-note'; t: number; level: 'info' | 'warn' | 'error'; text: string };
+export type MonitorUiEvent = { type: 'ui-select'; delta: number } | { type: 'ui-note'; t: number; level: 'info' | 'warn' | 'error'; text: string } | { type: 'ui-runs'; version: string | undefined };
 
 /** Fold one monitor event (or a screen action) into the state. */
 export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiEvent): MonitorViewState {
   switch (e.type) {
     case 'ui-select':
       return s.gates.length ? { ...s, selected: (s.selected + e.delta + s.gates.length) % s.gates.length } : s;
+    case 'ui-runs':
+      // Read back from the target after a rollback: the header then names what really runs.
+      return { ...s, runsNow: e.version ?? null, ...(e.version ? { version: e.version } : {}) };
     case 'ui-note':
       return { ...s, events: addEvent(s, e.t, e.level, e.text) };
     case 'start':

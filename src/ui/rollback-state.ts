@@ -1,5 +1,6 @@
 // The rollback screen's state: SPEC.md's flow as rows, filled from the stage reports of the
 // rollback engine (directly, or relayed by the monitor). A pure reducer, tested without rendering.
+import { NOBODY_NOTIFIED } from '../notify/summary.js';
 
 /** SPEC.md's auto-rollback flow, in order. */
 export const FLOW = [
@@ -13,7 +14,7 @@ export const FLOW = [
   { key: 'notify-done', label: 'Notifications sent (outcome)' },
 ] as const;
 export type FlowKey = (typeof FLOW)[number]['key'];
-export type FlowStatus = 'pending' | 'running' | 'ok' | 'failed' | 'skipped';
+export type FlowStatus = 'pending' | 'running' | 'ok' | 'failed' | 'skipped' | 'alert';
 
 /** What caused the rollback. */
 export interface RollbackCause {
@@ -96,8 +97,10 @@ export function rollbackReducer(s: RollbackViewState, r: StageReport): RollbackV
       if (i < idx && rows[f.key].status === 'running') rows[f.key] = { ...rows[f.key], status: 'ok' };
     });
   }
+  // A notification that reached no channel is not "done": it is the one thing the team must see.
+  const alert = (key === 'notify' || key === 'notify-done') && status === 'ok' && detail?.startsWith(NOBODY_NOTIFIED);
   if (key === 'detected') rows.detected = { status: 'ok', ...(detail ? { detail } : {}) };
-  else rows[key] = { status, ...(detail ? { detail } : rows[key].detail ? { detail: rows[key].detail } : {}) };
+  else rows[key] = { status: alert ? 'alert' : status, ...(detail ? { detail } : rows[key].detail ? { detail: rows[key].detail } : {}) };
   if (key === 'health' && detail && /check \d+|OK|health/i.test(detail) && r.name !== 'verifying') next.healthChecks = [...s.healthChecks, detail].slice(-6);
   if (key === 'smoke' && detail && r.name === 'smoke-done') next.smoke = [...s.smoke, detail];
   return next;
@@ -105,5 +108,5 @@ export function rollbackReducer(s: RollbackViewState, r: StageReport): RollbackV
 
 /** The status of a row in words (the screen shows colour as well). */
 export function flowWord(st: FlowStatus): string {
-  return st === 'ok' ? 'done' : st === 'running' ? 'running' : st === 'failed' ? 'FAILED' : st === 'skipped' ? 'skipped' : 'pending';
+  return st === 'ok' ? 'done' : st === 'running' ? 'running' : st === 'failed' ? 'FAILED' : st === 'skipped' ? 'skipped' : st === 'alert' ? 'ALERT' : 'pending';
 }

@@ -5,29 +5,20 @@ import { render } from 'ink';
 import type { EngineContext } from '../services/engine-context.js';
 import { OnCallRollback, type OnCallServices } from './OnCallRollback.js';
 
-/** Services of the on-call screen: newest verified backup (or --backup, verified), then rollback(). */
+/** Services of the on-call screen: the offer (running version, verified backups, or just --backup), then rollback(). */
 export async function onCallServices(ctx: EngineContext, backupArg: string | undefined, command: string): Promise<OnCallServices> {
-  const { newestVerifiedBackup, verifyBackup } = await import('../backup/verify.js');
-  const { resolveBackupArg } = await import('../backup/names.js');
+  const { rollbackOffer, runningVersion } = await import('../usecases/rollback-offer.js');
   const { rollback } = await import('../services/rollback.js');
   return {
-    findBackup: async () => {
-      if (backupArg) {
-        const v = await verifyBackup(resolveBackupArg(ctx.ws, backupArg), { ws: ctx.ws, expectEnv: ctx.env });
-        return { file: v.file, detail: `sha256 ${v.sha256.slice(0, 16)}… matches its .sha256, zip and ${v.entries} manifest entries check out (version ${v.manifest.version ?? 'unknown'}, taken ${v.manifest.created_at})` };
-      }
-      const r = await newestVerifiedBackup(ctx.ws, ctx.env);
-      const v = r.result;
-      const skipped = r.skipped.length ? `; skipped ${r.skipped.length} newer that failed verification` : '';
-      return { file: v.file, detail: `newest verified: sha256 ${v.sha256.slice(0, 16)}… matches, zip and ${v.entries} manifest entries check out (version ${v.manifest.version ?? 'unknown'}, taken ${v.manifest.created_at})${skipped}` };
-    },
+    offer: () => rollbackOffer(ctx, backupArg),
+    runningVersion: () => runningVersion(ctx),
     rollback: async (backup, onStage) => {
       const out = await rollback(ctx, { force: true, dryRun: false, backup, command, onStage: (s) => onStage({ name: s.name, status: s.status, detail: s.detail }) });
       for (const h of out.healthChecks) onStage({ name: 'health-check', detail: `${h.ok ? 'OK' : 'not OK'}: ${h.detail}` });
       return {
         ok: out.ok,
         exitCode: out.exitCode,
-        message: out.ok ? `${ctx.env} runs ${out.version ?? 'the restored release'} again (was ${out.previousVersion ?? 'unknown'}); log ${out.logFile ?? ''}` : (out.error ?? 'the rollback failed'),
+        message: out.ok ? `restored ${out.backup ?? 'the backup'} (version ${out.version ?? 'unknown'}; ${out.previousVersion ?? 'unknown'} ran before); log ${out.logFile ?? ''}` : (out.error ?? 'the rollback failed'),
         ...(out.incidentId ? { incidentId: out.incidentId } : {}),
       };
     },

@@ -28,17 +28,13 @@ export function runbookChoices(runbooksDir: string): RunbookChoice[] {
   });
 }
 
-/** The monitor screen's actions through the services: find the backup a rollback restores, send a test notification. */
+/** The monitor screen's actions through the services: what a rollback could restore, what runs now, a test notification. */
 export async function monitorActionsFor(ctx: EngineContext): Promise<MonitorActions> {
-  const { newestVerifiedBackup } = await import('../backup/verify.js');
+  const { rollbackOffer, runningVersion } = await import('../usecases/rollback-offer.js');
   const { sendNotification } = await import('../services/runner-wiring.js');
   return {
-    findBackup: async () => {
-      const r = await newestVerifiedBackup(ctx.ws, ctx.env);
-      const v = r.result;
-      const skipped = r.skipped.length ? `; ${r.skipped.length} newer backup${r.skipped.length === 1 ? '' : 's'} failed verification and ${r.skipped.length === 1 ? 'is' : 'are'} skipped` : '';
-      return { file: v.file, detail: `sha256 ${v.sha256.slice(0, 16)}… matches its .sha256, zip and ${v.entries} manifest entries check out (version ${v.manifest.version ?? 'unknown'}, taken ${v.manifest.created_at})${skipped}` };
-    },
+    offer: () => rollbackOffer(ctx),
+    runningVersion: () => runningVersion(ctx),
     sendTest: async () => (await sendNotification(ctx, { type: 'test', message: `Test notification from the ${ctx.env} monitor screen (operator ${ctx.operator}).`, dryRun: false })).summary,
   };
 }
@@ -118,7 +114,7 @@ export async function runTui(ctx: CommandContext): Promise<number> {
     let a = actionsCache.get(key);
     if (!a) {
       const p = monitorActionsFor(c);
-      a = { findBackup: async () => (await p).findBackup(), sendTest: async () => (await p).sendTest() };
+      a = { offer: async () => (await p).offer(), runningVersion: async () => (await p).runningVersion(), sendTest: async () => (await p).sendTest() };
       actionsCache.set(key, a);
     }
     return a;

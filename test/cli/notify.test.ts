@@ -124,6 +124,10 @@ describe('rollout notify', () => {
     expect(files).toHaveLength(1);
     const rec = JSON.parse(readFileSync(join(ws.root, files[0]!), 'utf8')) as { reason: string; notification: { message: string; operator: string } };
     expect(rec).toMatchObject({ reason: 'no-channel', notification: { message: 'T+60 passed', operator: 'alice' } });
+    // The fallback file is a record, not a person: the output says nobody was told.
+    expect(r.stdout).toContain(`NOBODY NOTIFIED: no channel is set up to take it; written to ${files[0]}`);
+    const j = await rollout(['notify', '--type', 'monitor-complete', '--env', 'development', '--message', 'T+60 again', '--json'], {});
+    expect(JSON.parse(j.stdout)).toMatchObject({ delivered_to: [], nobody_notified: true });
   });
 
   it('prints one JSON object with --json', async () => {
@@ -135,6 +139,7 @@ describe('rollout notify', () => {
     expect(out.severity).toBe('info');
     expect(out.outcomes.find((o) => o.channel === 'slack')!.status).toBe('delivered');
     expect(out.fallback_file).toBeNull();
+    expect(out).toMatchObject({ delivered_to: ['slack'], nobody_notified: false });
     expect(out.log).toMatch(/^logs\/notify_staging_/);
   });
 

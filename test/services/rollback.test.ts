@@ -16,6 +16,8 @@ import { rollback, type RollbackStage } from '../../src/services/rollback.js';
 import type { ServiceStatus, Target } from '../../src/steps/target.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { deployTree } from '../backup/fixtures.js';
+import { createNotifier } from '../../src/notify/index.js';
+import { startSink } from '../notify/sinks.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
 let server: Server;
@@ -125,6 +127,35 @@ describe('rollback()', () => {
     expect(notifier.sent[1]!.incidentId).toBe(out.incidentId);
     const inc = JSON.parse(readFileSync(join(ws.root, 'incidents', out.incidentId!, 'incident.json'), 'utf8')) as Record<string, unknown>;
     expect(inc).toMatchObject({ trigger: { kind: 'auto', gate: 'p95_hash_time', value: 2450, threshold: 2000, unit: 'ms' }, rollback_ok: true, version_after: '1.0.0' });
+  });
+
+  it('with no channel configured, both notification stages say NOBODY NOTIFIED (the fallback file is not a person); with Slack they name it', async () => {
+    const c = ctx();
+    const none = createNotifier({ ws: c.ws, env: 'staging', settings: c.gates.notifications, envVars: {} });
+    const out = await rollback(c, { force: false, dryRun: false, notifier: none, target: fileTarget(ws.root), healthIntervalMs: 20 });
+    expect(out.ok).toBe(true);
+    for (const name of ['notify', 'notify-done'] as const) {
+      const st = out.stages.find((s) => s.name === name)!;
+      expect(st.detail).toMatch(/^NOBODY NOTIFIED: no channel is set up to take it; written to notifications\/fallback\/\S+\.json$/);
+      const file = /written to (\S+)$/.exec(st.detail)![1]!;
+      expect(existsSync(join(ws.root, file))).toBe(true);
+    }
+    expect(out.notified).toEqual([
+      { stage: 'notify', channels: [], nobody: true, pending: false },
+      { stage: 'notify-done', channels: [], nobody: true, pending: false },
+    ]);
+    // A real Slack webhook on 127.0.0.1 takes it: the stage names the channel.
+    const slack = await startSink();
+    try {
+      const routed = { ...c.gates.notifications, routing: { ...c.gates.notifications.routing, slack: ['info', 'warning', 'critical'] as ('info' | 'warning' | 'critical')[] } };
+      const one = createNotifier({ ws: c.ws, env: 'staging', settings: routed, envVars: { SLACK_WEBHOOK_URL: slack.url('/services/T0/B0/x') } });
+      const again = await rollback(c, { force: false, dryRun: false, notifier: one, target: fileTarget(ws.root), healthIntervalMs: 20 });
+      expect(again.stages.find((s) => s.name === 'notify')!.detail).toBe('sent via slack');
+      expect(again.notified?.map((n) => n.channels)).toEqual([['slack'], ['slack']]);
+      expect(slack.received.length).toBe(2);
+    } finally {
+      await slack.close();
+    }
   });
 
   it('a notifier that never answers does not hold the rollback up', async () => {

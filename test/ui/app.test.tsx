@@ -49,7 +49,7 @@ function app(o: { deployed?: string; env?: string; fakes?: FakeOptions; failingR
       return runner;
     },
     feed: () => undefined,
-    monitorActions: () => ({ findBackup: async () => ({ file: 'x', detail: 'y' }), sendTest: async () => 'z' }),
+    monitorActions: () => ({ offer: async () => ({ choices: [], skipped: [] }), runningVersion: async () => undefined, sendTest: async () => 'z' }),
     savePrefs: () => undefined,
     interrupted: (ctx) => {
       const st = readRunState(ctx);

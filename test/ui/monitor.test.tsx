@@ -9,6 +9,7 @@ import { MonitorScreen, sparkline } from '../../src/ui/Monitor.js';
 import { bucketsAt, shippedEnv } from '../gates/sim.js';
 import { MIN, drive, makeRig, type Rig } from '../services/monitor-fakes.js';
 import { KEY, flat, renderAt, tick } from './render-at.js';
+import type { RollbackOffer } from '../../src/usecases/rollback-offer.js';
 
 const prod = shippedEnv('production');
 let rig: Rig | undefined;
@@ -25,7 +26,18 @@ const p95AfterMinute = (start: number) => (m: number, p: number | undefined) => 
   return { ...o, hash: bucketsAt([[300, (m - p) * 60 - bad], [2200, bad]]) };
 };
 
-function screen(r: Rig, o: { production?: boolean; backup?: () => Promise<{ file: string; detail: string }> } = {}) {
+const MIN_MS = 60_000;
+// Two verified backups: the newest (1.1.0, 42 min before the monitor's clock) and an older 1.0.0.
+const offerAt = () => async (): Promise<RollbackOffer> => ({
+  running: '1.2.0-slow',
+  choices: [
+    { file: 'backups/dhash_production_20261123_110000.zip', version: '1.1.0', takenAt: Date.now() - 42 * MIN_MS, bytes: 1_300_000, detail: 'sha256 matches, 6 entries check out' },
+    { file: 'backups/dhash_production_20261122_090000.zip', version: '1.0.0', takenAt: Date.now() - 26 * 60 * MIN_MS, bytes: 1_200_000, detail: 'sha256 matches, 5 entries check out' },
+  ],
+  skipped: [{ file: 'backups/dhash_production_20261123_120000.zip', reason: 'does not match its .sha256' }],
+});
+
+function screen(r: Rig, o: { production?: boolean; backup?: () => Promise<RollbackOffer>; runs?: string } = {}) {
   const feed = new MonitorFeed(r.monitor, 'production', '1.2.0-slow');
   let quit = 0;
   const sent: string[] = [];
@@ -35,7 +47,7 @@ function screen(r: Rig, o: { production?: boolean; backup?: () => Promise<{ file
       production={o.production ?? true}
       training={false}
       now={() => r.clock.now()}
-      actions={{ findBackup: o.backup ?? (async () => ({ file: 'backups/dhash_production_20261123_110000.zip', detail: 'sha256 matches, 6 entries check out' })), sendTest: async () => (sent.push('test'), 'slack, fallback') }}
+      actions={{ offer: o.backup ?? offerAt(), runningVersion: async () => o.runs ?? '1.1.0', sendTest: async () => (sent.push('test'), 'slack, fallback') }}
       onQuit={() => quit++}
     />,
   );
@@ -89,8 +101,12 @@ describe('monitor screen', () => {
     const run = rig.monitor.run();
     await rig.clock.advance(31_000);
     await ui.press('r');
-    let f = await ui.waitFor('Restores: backups/dhash_production_20261123_110000.zip');
-    expect(f).toContain('Verification: sha256 matches, 6 entries check out');
+    let f = flat(await ui.waitFor('running 1.2.0-slow → restoring 1.1.0'));
+    expect(f).toContain('Backup: backups/dhash_production_20261123_110000.zip, taken 42 min ago');
+    expect(f).toContain('Verified: sha256 matches, 6 entries check out');
+    expect(f).toMatch(/> 1\.1\.0 +42 min ago +1\.2 MB +dhash_production_20261123_110000\.zip/);
+    expect(f).toMatch(/1\.0\.0 +26 h ago +1\.1 MB +dhash_production_20261122_090000\.zip/);
+    expect(f).toContain('1 failed verification, not offered');
     expect(f).toContain('PRODUCTION: type "production"');
     await ui.press('y', KEY.enter);
     expect(ui.frame()).toContain('That is not "production"; nothing changed');
@@ -100,13 +116,20 @@ describe('monitor screen', () => {
     expect(ui.frame()).toContain('rollback cancelled; nothing was changed');
     expect(rig.rollbacks).toHaveLength(0);
     await ui.press('r');
-    await ui.waitFor('Restores:');
+    await ui.waitFor('restoring 1.1.0');
+    // The older backup from the list: arrows choose (letters are the typed name in production).
+    await ui.press(KEY.down);
+    await ui.waitFor('running 1.2.0-slow → restoring 1.0.0');
+    expect(flat(ui.frame())).toContain('taken 26 h ago');
     await ui.press('production', KEY.enter);
     await drive(rig.clock, run);
     expect(rig.rollbacks).toHaveLength(1);
     expect(rig.rollbacks[0]!.trigger).toBe('manual');
-    f = await ui.waitFor('ROLLED BACK');
+    expect(rig.rollbacks[0]!.backup).toBe('backups/dhash_production_20261122_090000.zip');
+    f = await ui.waitFor('now runs 1.1.0');
+    expect(f).toContain('ROLLED BACK');
     expect(f).toContain('requested by the operator');
+    expect(f).toMatch(/MONITOR production 1\.1\.0 /);
     ui.unmount();
   });
 

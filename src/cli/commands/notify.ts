@@ -5,7 +5,7 @@ import { AuditLog } from '../../audit/logger.js';
 import { redactString } from '../../audit/redact.js';
 import { environmentGates, loadGatesConfig } from '../../config/gates.js';
 import { UsageError } from '../../domain/errors.js';
-import { createNotifier, NOTIFICATION_TYPES, severityOf, type NotificationType } from '../../notify/index.js';
+import { createNotifier, NOTIFICATION_TYPES, severityOf, summarizeDelivery, type NotificationType } from '../../notify/index.js';
 import { operatorName, type CommandContext } from '../context.js';
 
 function isType(t: string): t is NotificationType {
@@ -35,7 +35,8 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const logFile = relative(ws.root, log.path).split('\\').join('/');
   const severity = severityOf(report.notification);
 
-  ctx.result({ ok: report.ok, type, env, severity, dry_run: dryRun, outcomes: report.outcomes, fallback_file: report.fallbackFile ?? null, log: logFile });
+  const who = summarizeDelivery(report);
+  ctx.result({ ok: report.ok, type, env, severity, dry_run: dryRun, delivered_to: who.channels, nobody_notified: who.nobody, outcomes: report.outcomes, fallback_file: report.fallbackFile ?? null, log: logFile });
   ctx.say(`${dryRun ? 'Dry-run: nothing sent. ' : ''}Notification "${type}" (${severity}) for ${env}:`);
   for (const o of report.outcomes) {
     const label = o.channel === 'fallback' && o.status !== 'failed' ? 'written' : o.status;
@@ -49,6 +50,8 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
       ctx.say(JSON.stringify(o.payload, null, 2));
     }
   }
+  // The fallback file is a record, not a person: say so first, in the words every face uses.
+  ctx.say(who.line);
   ctx.say(`Log: ${logFile}`);
   if (!report.ok) {
     const failed = report.outcomes.filter((o) => o.status === 'failed');

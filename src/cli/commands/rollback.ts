@@ -61,6 +61,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     health_checks: out.healthChecks.map((c) => ({ ok: c.ok, detail: c.detail, latency_ms: c.latencyMs })),
     smoke: out.smoke ? out.smoke.results.map((r) => ({ id: r.id, ok: r.ok, detail: r.detail })) : null,
     stages: out.stages.map((s) => ({ name: s.name, status: s.status, detail: s.detail })),
+    notified: (out.notified ?? []).map((n) => ({ stage: n.stage, channels: n.channels, nobody_notified: n.nobody, pending: n.pending })),
     duration_ms: out.durationMs,
     ...(out.error ? { error: out.error, exit_code: out.exitCode } : {}),
   });
