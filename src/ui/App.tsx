@@ -50,7 +50,8 @@ export interface AppProps {
   remembered: { runbook?: string; env?: string; mode?: string; operator?: string };
   workspace: string;
   services: TuiServices;
-  onExit: (code: number) => void;
+  /** The exit code, and a closing sentence to print once the full screen is left. */
+  onExit: (code: number, closing?: string) => void;
 }
 
 const DEMO_VERSION = '1.0.0';
@@ -80,7 +81,7 @@ function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
       <Text bold>Nothing is deployed on {ctx.env} yet.</Text>
       <Text wrap="wrap">
-        Set the demo up? This deploys release {DEMO_VERSION} of the embedded dhash service on {ctx.target.target.kind === 'local' ? `127.0.0.1:${ctx.target.target.port}` : ctx.env} and takes a first verified backup, through the same deploy and backup engines as rollout deploy and rollout backup.
+        Set the demo up? This deploys release {DEMO_VERSION} of the embedded dhash service on {ctx.target.target.kind === 'local' ? `127.0.0.1:${ctx.target.target.port}` : ctx.env} and takes a first verified backup, through the same deploy and backup engines as npx rollout deploy and npx rollout backup.
       </Text>
       <Text wrap="wrap">Then walk a rollout of 1.1.0 (healthy), or of a 1.2.0-* release to watch the automatic rollback.</Text>
       {ctx.production ? (
@@ -152,8 +153,8 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
   const [prefs, setPrefs] = useState(remembered);
   const { exit } = useApp();
   const quit = useCallback(
-    (code: number) => {
-      onExit(code);
+    (code: number, closing?: string) => {
+      onExit(code, closing);
       exit();
     },
     [onExit, exit],
@@ -293,14 +294,29 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
           renderSession={(session, _walk, finished) => {
             const feed = services.feed(session);
             // Once the walk is over, what the monitor did stays on screen when it rolled back.
-            if (finished) return feed?.state.rollback ? <RollbackPanel s={feed.state.rollback} env={p.ctx.env} animate={false} showDone={false} /> : null;
+            if (finished)
+              return feed?.state.rollback ? (
+                <Box flexDirection="column">
+                  <RollbackPanel s={feed.state.rollback} env={p.ctx.env} animate={false} showDone={false} />
+                  {feed.state.runsNow !== undefined ? (
+                    <Text bold>
+                      {p.ctx.env} now runs {feed.state.runsNow ?? 'an unknown version (the target did not say)'}.
+                    </Text>
+                  ) : null}
+                </Box>
+              ) : null;
             if (!feed) return <Text>Live {session.kind}…</Text>;
-            return <MonitorScreen feed={feed} production={p.ctx.production} training={p.training} actions={services.monitorActions(p.ctx)} onQuit={() => p.runner.abort()} reservedRows={5} showBanner={false} {...(feed.monitor.now ? { now: feed.monitor.now } : {})} />;
+            return <MonitorScreen feed={feed} production={p.ctx.production} training={p.training} actions={services.monitorActions(p.ctx)} onQuit={() => p.runner.abort()} reservedRows={5} showBanner={false} resumeHint={`Resume the walk: start the TUI again, or npx rollout run --env ${p.ctx.env} --resume`} {...(feed.monitor.now ? { now: feed.monitor.now } : {})} />;
           }}
           {...(p.setup ? { done: { text: `The demo is set up: ${p.ctx.env} runs ${DEMO_VERSION} with a verified backup.`, hint: 'enter choose the release to roll out' } } : {})}
           onQuit={(s) => {
             if (p.setup && s.finished?.status === 'ok') void chooseRelease(services.context(p.ctx.runbook.name, p.ctx.env, p.operator), p.training, p.operator);
-            else quit(s.finished?.exitCode ?? 0);
+            else {
+              // What the walk ended with stays in the shell once the full screen is gone.
+              const runs = services.feed(s.session ?? ({ handle: {} } as LiveSession))?.state.runsNow;
+              const closing = [s.finished?.message, runs !== undefined ? `${p.ctx.env} now runs ${runs ?? 'an unknown version'}.` : undefined].filter(Boolean).join(' ');
+              quit(s.finished?.exitCode ?? 0, closing || undefined);
+            }
           }}
         />
       );

@@ -81,7 +81,7 @@ export function Home({ runbooks, remembered, workspace, onDone }: HomeProps): Re
               {b.keys.join('/').padEnd(18)} {b.help}
             </Text>
           ))}
-          <Text>Emergency rollback, any time: rollout rollback --env ENV (production: add --force).</Text>
+          <Text>Emergency rollback, any time: npx rollout rollback --env ENV (production: add --force).</Text>
         </Box>
       ) : (
         <>

@@ -10,7 +10,7 @@ import { formatElapsed } from '../domain/time.js';
 import { MONITOR_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
 import type { MonitorFeed } from './monitor-feed.js';
 import { fmtValue, statusColor, statusWord, type GateRow, type MonitorViewState } from './monitor-state.js';
-import { RollbackConfirm, RollbackPanel, type OfferState } from './RollbackPanel.js';
+import { RollbackConfirm, RollbackPanel, rollbackPanelRows, type OfferState } from './RollbackPanel.js';
 import type { RollbackOffer } from '../usecases/rollback-offer.js';
 import { Banner } from './Banner.js';
 import { useTerminalSize } from './use-terminal-size.js';
@@ -50,6 +50,8 @@ export interface MonitorScreenProps {
   reservedRows?: number;
   /** The walk draws its own banner above; the stand-alone monitor draws one. */
   showBanner?: boolean;
+  /** How to resume after quitting (a walk resumes the walk; the stand-alone monitor its window). */
+  resumeHint?: string;
 }
 
 function limit(g: GateRow): string {
@@ -107,7 +109,7 @@ const Events = React.memo(function Events({ events, lines, t0 }: { events: Monit
 type Mode = { kind: 'main' } | { kind: 'help' } | { kind: 'quit' } | ({ kind: 'confirm' } & OfferState);
 
 /** The monitor screen. */
-export function MonitorScreen({ feed, production, training, actions, onQuit, now = Date.now, openOnRollback, reservedRows = 0, showBanner = true }: MonitorScreenProps): React.JSX.Element {
+export function MonitorScreen({ feed, production, training, actions, onQuit, now = Date.now, openOnRollback, reservedRows = 0, showBanner = true, resumeHint }: MonitorScreenProps): React.JSX.Element {
   const s = useSyncExternalStore(
     (fn) => feed.subscribe(fn),
     () => feed.state,
@@ -172,7 +174,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
         case 'down':
           return feed.dispatch({ type: 'ui-select', delta: 1 });
         case 'rollback':
-          if (s.done) return feed.dispatch({ type: 'ui-note', t: now(), level: 'warn', text: 'the window is over; roll back with: rollout rollback --env ' + s.env });
+          if (s.done) return feed.dispatch({ type: 'ui-note', t: now(), level: 'warn', text: 'the window is over; roll back with: npx rollout rollback --env ' + s.env });
           if (s.rollback) return feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: 'a rollback is already under way' });
           return openConfirm();
         case 'extend':
@@ -209,7 +211,10 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   const fixed = reservedRows + 2 + (feed.monitor.title ? 1 : 0) + (showBanner && (production || training) ? 1 : 0) + 1 + s.gates.length + 1 + 1;
   const avail = Math.max(0, rows - fixed);
   const chartH = !logPane && avail >= 6 ? Math.min(16, Math.max(2, Math.floor((avail - 2) * 0.6))) : 0;
-  const eventLines = Math.max(2, avail - (chartH ? chartH + 2 : 0));
+  // While the rollback panel replaces the gate table, the events get what the panel leaves (the
+  // header must stay on screen: it says what runs).
+  const rbRows = s.rollback ? rollbackPanelRows(s.rollback, s.env, columns) + (s.runsNow !== undefined ? 1 : 0) - s.gates.length : 0;
+  const eventLines = s.rollback ? Math.max(0, avail - rbRows + (s.done ? -1 : 0)) : Math.max(2, avail - (chartH ? chartH + 2 : 0));
   const header = (
     <>
       {showBanner ? <Banner training={training} production={production} env={s.env} dryRun={training} /> : null}
@@ -238,7 +243,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
             {b.keys.join('/').padEnd(10)} {b.help}
           </Text>
         ))}
-        <Text wrap="wrap">A rollback (r) restores the newest verified backup: integrity check, restore, {`3`} OK health checks, smoke tests, incident. From any terminal: rollout rollback --env {s.env}</Text>
+        <Text wrap="wrap">A rollback (r) restores the newest verified backup: integrity check, restore, {`3`} OK health checks, smoke tests, incident. From any terminal: npx rollout rollback --env {s.env}</Text>
       </Box>
     );
   } else if (mode.kind === 'confirm') {
@@ -274,15 +279,17 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
         <Box borderStyle="single" borderColor="yellow" flexDirection="column" paddingX={1}>
           <Text bold wrap="wrap">Quit while the window runs? The monitor stops watching (no auto-rollback until you resume).</Text>
           <Text wrap="wrap">
-            What stays running: the {s.env} service{s.version ? ` at ${s.version}` : ''}. Resume the window: rollout monitor --env {s.env} --resume
+            What stays running: the {s.env} service{s.version ? ` at ${s.version}` : ''}. {resumeHint ?? `Resume the window: npx rollout monitor --env ${s.env} --resume`}
           </Text>
           <Text>y quit  any other key: stay</Text>
         </Box>
       ) : null}
-      <Box flexDirection="column">
-        <Text bold>{logPane ? 'Log' : 'Latest events'}</Text>
-        <Events events={s.events} lines={eventLines} t0={s.started ? s.t0 : undefined} />
-      </Box>
+      {eventLines > 0 ? (
+        <Box flexDirection="column">
+          <Text bold>{logPane ? 'Log' : 'Latest events'}</Text>
+          <Events events={s.events} lines={eventLines - (s.rollback ? 1 : 0)} t0={s.started ? s.t0 : undefined} />
+        </Box>
+      ) : null}
       {s.rollback?.done && s.runsNow !== undefined ? (
         <Text bold color={s.rollback.done.ok ? 'green' : 'red'} wrap="wrap">
           {s.env} now runs {s.runsNow ?? 'an unknown version (the target did not say)'}.

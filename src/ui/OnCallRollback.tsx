@@ -26,8 +26,8 @@ export interface OnCallProps {
   env: string;
   production: boolean;
   services: OnCallServices;
-  /** Called with the exit code once the operator leaves. */
-  onExit: (code: number) => void;
+  /** Called with the exit code (and, once a rollback ran, a closing sentence) when the operator leaves. */
+  onExit: (code: number, closing?: string) => void;
   now?: () => number;
 }
 
@@ -48,11 +48,14 @@ export function OnCallRollback({ env, production, services, onExit, now = Date.n
     );
   }, [services]);
   // Always listening, reading the latest phase through a ref (handlers are re-registered late).
-  const latest = useRef(phase);
-  latest.current = phase;
+  const latest = useRef({ phase, rb });
+  latest.current = { phase, rb };
   useKeys((input, key) => {
-    const p = latest.current;
-    for (const n of keyNames(input, key)) if (p.kind === 'done' && actionFor(DONE_KEYS, n) === 'quit') return onExit(p.code);
+    const { phase: p, rb: r } = latest.current;
+    if (p.kind !== 'done') return;
+    for (const n of keyNames(input, key)) {
+      if (actionFor(DONE_KEYS, n) === 'quit') return onExit(p.code, `${p.ok ? 'Rolled back' : 'Rollback FAILED'}: ${r.done?.message ?? ''} — ${env} now runs ${p.runs ?? 'an unknown version'}.`);
+    }
   });
   const start = (file: string): void => {
     setPhase({ kind: 'running', file });

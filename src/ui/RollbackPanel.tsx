@@ -12,6 +12,21 @@ import { FLOW, flowWord, type RollbackViewState } from './rollback-state.js';
 import { fmtValue } from './monitor-state.js';
 import { NOBODY_NOTIFIED } from '../notify/summary.js';
 
+/** How many rows the panel takes at this width (so that the screens around it can fit the terminal). */
+export function rollbackPanelRows(s: RollbackViewState, env: string, columns: number): number {
+  const lines = (n: number): number => Math.max(1, Math.ceil(n / Math.max(20, columns)));
+  const c = s.cause;
+  const title = `ROLLBACK of ${env} — ${c.trigger === 'auto' ? `automatic: ${c.gate ?? ''} breached (value …, threshold …)` : `requested by the operator (${c.note ?? ''})`}`;
+  let n = lines(title.length) + (s.backup ? 1 : 0);
+  for (const f of FLOW) {
+    const r = s.rows[f.key];
+    n += r.status === 'alert' ? lines(12 + f.label.length + (r.detail?.length ?? 0)) : 1;
+  }
+  n += Math.min(3, s.healthChecks.length) + s.smoke.length + (s.incidentId ? 1 : 0);
+  if (s.done) n += lines(18 + s.done.message.length);
+  return n;
+}
+
 /** The rollback in progress (or done). */
 export function RollbackPanel({ s, env, animate = true, showDone = true }: { s: RollbackViewState; env: string; animate?: boolean; showDone?: boolean }): React.JSX.Element {
   const c = s.cause;
@@ -51,7 +66,7 @@ export function RollbackPanel({ s, env, animate = true, showDone = true }: { s: 
           {x}
         </Text>
       ))}
-      {s.incidentId ? <Text bold>Incident: {s.incidentId} (rollout incident show {s.incidentId})</Text> : null}
+      {s.incidentId ? <Text bold>Incident: {s.incidentId} (npx rollout incident show {s.incidentId})</Text> : null}
       {s.done && showDone ? (
         <Text bold color={s.done.ok ? 'green' : 'red'} wrap="wrap">
           {s.done.ok ? 'ROLLED BACK: ' : 'ROLLBACK FAILED: '}

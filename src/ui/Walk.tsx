@@ -41,7 +41,7 @@ function HelpBox({ keys, extra }: { keys: KeyBinding[]; extra?: string }): React
           {b.keys.join('/').padEnd(14)} {b.help}
         </Text>
       ))}
-      <Text>Rollback at any time from another terminal: rollout rollback --env ENV</Text>
+      <Text>Rollback at any time from another terminal: npx rollout rollback --env ENV</Text>
       {extra ? <Text>{extra}</Text> : null}
     </Box>
   );
@@ -442,12 +442,12 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
         ) : live && live.status === 'running' ? (
           <Box flexDirection="column">
             <LiveStep v={live} columns={columns} tail={bigTail ? 15 : 5} />
-            {stopping ? <Text color="yellow">Stopping after this step finishes safely; the walk can be resumed (rollout run --resume).</Text> : null}
+            {stopping ? <Text color="yellow">Stopping after this step finishes safely; the walk can be resumed (start the TUI again, or npx rollout run --env {s.env} --resume).</Text> : null}
             <Text dimColor>{hintLine(WALK_KEYS)}</Text>
           </Box>
         ) : (
           <Text>
-            <Spinner type="dots" /> {stopping ? 'Stopping…' : 'Starting…'}
+            <Spinner type="dots" /> {stopping ? 'Stopping…' : s.steps.some((x) => x.status !== 'pending') ? 'Working…' : 'Starting…'}
           </Text>
         )}
       </Box>

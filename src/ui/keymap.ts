@@ -19,7 +19,7 @@ export const HOME_KEYS: KeyBinding<HomeAction>[] = [
   { keys: ['shift-tab', 'left', 'h'], hint: '', help: 'previous field', action: 'prev-field' },
   { keys: ['return'], hint: 'enter', help: 'start the walk with these choices', action: 'start' },
   { keys: ['o'], hint: 'o', help: 'name: set the operator name (remembered)', action: 'edit-operator' },
-  { keys: ['?'], hint: '?', help: 'help: keys, and how to roll back (rollout rollback --env E)', action: 'help' },
+  { keys: ['?'], hint: '?', help: 'help: keys, and how to roll back (npx rollout rollback --env E)', action: 'help' },
   { keys: ['q', 'escape'], hint: 'q', help: 'quit', action: 'quit' },
 ];
 

@@ -8,6 +8,7 @@ import type { Monitor } from '../services/monitor.js';
 import { MonitorScreen } from './Monitor.js';
 import { MonitorFeed } from './monitor-feed.js';
 import { monitorActionsFor } from './run-tui.js';
+import { enterFullScreen } from './full-screen.js';
 
 /** Run the monitor with its screen until the operator quits; returns the monitor's exit code. */
 export async function runMonitorTui(ctx: EngineContext, monitor: Monitor, journal: AuditLog, opts: { openOnRollback?: boolean } = {}): Promise<number> {
@@ -15,6 +16,7 @@ export async function runMonitorTui(ctx: EngineContext, monitor: Monitor, journa
   const version = await makeTarget(ctx).currentVersion().catch(() => undefined);
   const feed = new MonitorFeed(monitor, ctx.env, version);
   const actions = await monitorActionsFor(ctx);
+  const screen = enterFullScreen();
   const app = render(<MonitorScreen feed={feed} production={ctx.production} training={false} actions={actions} onQuit={() => app.unmount()} {...(opts.openOnRollback ? { openOnRollback: true } : {})} />, { exitOnCtrlC: false });
   // Ctrl-C (raw mode delivers it as a key; a signal from outside too) stops the monitor, then leaves.
   const stop = (): void => {
@@ -31,6 +33,10 @@ export async function runMonitorTui(ctx: EngineContext, monitor: Monitor, journa
     const summary = await run;
     return summary.exitCode;
   } finally {
+    screen.restore();
+    // The outcome stays in the shell once the full screen is gone.
+    const st = feed.state;
+    if (screen.active && st.done) process.stdout.write(`${st.done.message}${st.runsNow !== undefined ? ` ${ctx.env} now runs ${st.runsNow ?? 'an unknown version'}.` : ''}\n`);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     process.off('SIGHUP', stop);

@@ -4,6 +4,7 @@ import React from 'react';
 import { render } from 'ink';
 import type { EngineContext } from '../services/engine-context.js';
 import { OnCallRollback, type OnCallServices } from './OnCallRollback.js';
+import { enterFullScreen } from './full-screen.js';
 
 /** Services of the on-call screen: the offer (running version, verified backups, or just --backup), then rollback(). */
 export async function onCallServices(ctx: EngineContext, backupArg: string | undefined, command: string): Promise<OnCallServices> {
@@ -27,21 +28,48 @@ export async function onCallServices(ctx: EngineContext, backupArg: string | und
 
 /** Run the on-call screen; returns the exit code (3 when not confirmed). */
 export async function runRollbackTui(ctx: EngineContext, backupArg: string | undefined, command: string): Promise<number> {
-  const services = await onCallServices(ctx, backupArg, command);
+  const inner = await onCallServices(ctx, backupArg, command);
+  let started = false;
+  const services: OnCallServices = {
+    ...inner,
+    rollback: (b, on) => {
+      started = true;
+      return inner.rollback(b, on);
+    },
+  };
   let code = 3;
-  const app = render(<OnCallRollback env={ctx.env} production={ctx.production} services={services} onExit={(c) => {
+  let closing: string | undefined;
+  const screen = enterFullScreen();
+  const app = render(
+    <OnCallRollback
+      env={ctx.env}
+      production={ctx.production}
+      services={services}
+      onExit={(c, text) => {
         code = c;
+        closing = text;
         app.unmount();
-      }} />, { exitOnCtrlC: false });
+      }}
+    />,
+    { exitOnCtrlC: false },
+  );
   // A signal before the confirmation leaves with nothing changed; during the rollback it runs on
   // to the end (the engine's journal would otherwise make the next run finish it).
-  const onSignal = (): void => undefined;
+  const onSignal = (): void => {
+    if (!started) app.unmount();
+  };
   process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   try {
     await app.waitUntilExit();
   } finally {
+    screen.restore();
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
+  if (screen.active && closing) process.stdout.write(`${closing}\n`);
   if (code === 3) process.stderr.write(`rollout: rollback of ${ctx.env} not confirmed; nothing was changed.\n`);
   return code;
 }

@@ -18,6 +18,7 @@ import { newestBackup } from '../services/runner-checklist.js';
 import { MonitorFeed, type MonitorLike } from './monitor-feed.js';
 import type { MonitorActions } from './Monitor.js';
 import type { PromptBroker } from './prompt-broker.js';
+import { enterFullScreen } from './full-screen.js';
 
 /** Load the runbooks offered on the home screen (invalid ones are errors, as everywhere). */
 export function runbookChoices(runbooksDir: string): RunbookChoice[] {
@@ -127,7 +128,21 @@ export async function runTui(ctx: CommandContext): Promise<number> {
     current.runner?.abort();
     current.broker?.cancel();
   };
-  const app = render(<App runbooks={runbooks} remembered={prefs} workspace={ws.root} services={services} onExit={(c) => (code = c)} />, { exitOnCtrlC: false });
+  let closing: string | undefined;
+  const screen = enterFullScreen();
+  const app = render(
+    <App
+      runbooks={runbooks}
+      remembered={prefs}
+      workspace={ws.root}
+      services={services}
+      onExit={(c, text) => {
+        code = c;
+        closing = text;
+      }}
+    />,
+    { exitOnCtrlC: false },
+  );
   // Warm the engines up once the first frame is out (Ink draws it a moment after render()).
   const warm = setTimeout(() => void wiring().catch(() => undefined), 400);
   const onSignal = (): void => {
@@ -147,6 +162,8 @@ export async function runTui(ctx: CommandContext): Promise<number> {
       await current.result.catch(() => undefined);
     }
   } finally {
+    screen.restore();
+    if (screen.active && closing) process.stdout.write(`${closing}\n`);
     clearTimeout(warm);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

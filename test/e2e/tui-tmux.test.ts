@@ -86,7 +86,7 @@ afterAll(async () => {
 
 describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
   afterEach(() => {
-    for (const n of ['walk', 'mon', 'stop', 'oncall']) endSession(n);
+    for (const n of ['walk', 'mon', 'stop', 'oncall', 'alt']) endSession(n);
   });
 
   it('sets the demo up from home, walks a bad release and shows the automatic rollback', async () => {
@@ -127,7 +127,7 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     expect(s).toMatch(/done\s+Rollback executed/);
     expect(s).toMatch(/done\s+Consecutive OK health checks/);
     // The walk then ends on the monitor step, the rollback still on screen.
-    s = await waitScreen('walk', '8.monitor:FAILED', 60_000);
+    s = await waitScreen('walk', /8\.monitor:FAILED[\s\S]*enter|8\.monitor:FAILED[\s\S]*q quit/, 60_000);
     expect(s).toMatch(/ROLLBACK of staging — automatic: low_confidence_queue breached/);
     expect(s).not.toMatch(/internal error|at .*\.js:\d+/);
     for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
@@ -145,15 +145,18 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     await waitScreen('mon', /health_failures\s+0/);
     await keys('mon', 'r');
     s = await waitScreen('mon', 'Roll back staging?');
-    s = await waitScreen('mon', 'Restores: backups/dhash_staging_');
-    expect(s).toMatch(/Verification: sha256 [0-9a-f]{16}… matches/);
+    s = await waitScreen('mon', 'running 1.1.0 → restoring 1.0.0');
+    expect(s).toMatch(/Backup: backups\/dhash_staging_\d{8}_\d{6}\.zip, taken \d+ (s|min) ago/);
+    expect(s).toMatch(/Verified: sha256 [0-9a-f]{16}… matches/);
     expect(await serviceVersion()).toBe('1.1.0');
     // NO_COLOR: the screen is plain text, every state a word.
     expect(tmux('capture-pane', '-p', '-e', '-t', 'mon')).not.toContain('\u001b[');
     await keys('mon', 'y');
     s = await waitScreen('mon', /ROLLBACK of staging — requested by the operator/);
-    s = await waitScreen('mon', 'ROLLED BACK', 60_000);
+    s = await waitScreen('mon', 'staging now runs 1.0.0.', 60_000);
+    expect(s).toContain('ROLLED BACK');
     expect(s).toContain('Incident: INC-');
+    expect(s).toMatch(/MONITOR staging 1\.0\.0 /);
     expect(await serviceVersion()).toBe('1.0.0');
     await keys('mon', 'q');
     await waitScreen('mon', /EXIT=\d/);
@@ -186,16 +189,47 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     expect(st.steps.find((x) => x.id === 'monitor')!.status).not.toBe('done');
   }, 180_000);
 
-  it('on-call fast path: rollout rollback opens on the confirmation with the newest verified backup; y restores it', async () => {
+  it('draws on the alternate screen; after Ctrl-C the shell prompt and the earlier scrollback are back', async () => {
+    // A real shell in the pane, with a line of scrollback before the TUI starts.
+    tmux('new-session', '-d', '-s', 'alt', '-x', '80', '-y', '24', '-c', ws.root, 'env PS1=READY$ bash --norc --noprofile');
+    await waitScreen('alt', 'READY$');
+    await keys('alt', 'echo EARLIER-SCROLLBACK-LINE', 'Enter');
+    await waitScreen('alt', /^EARLIER-SCROLLBACK-LINE$/m);
+    const env = ['NO_COLOR=1', `ROLLOUT_STATE_DIR=${stateDir}`, `ROLLOUT_PACKAGE_ROOT=${process.env.ROLLOUT_PACKAGE_ROOT ?? ''}`, 'TERM=xterm-256color'].map(sh).join(' ');
+    tmux('send-keys', '-t', 'alt', `env ${env} ${sh(process.execPath)} ${sh(cliPath())}; echo EXIT=$?`, 'Enter');
+    let s = await waitScreen('alt', 'Operator: e2e');
+    // Full screen: the shell's lines are not on it, and tmux reports the alternate screen.
+    expect(s).not.toContain('EARLIER-SCROLLBACK-LINE');
+    expect(tmux('display-message', '-p', '-t', 'alt', '#{alternate_on}').trim()).toBe('1');
+    await keys('alt', 'C-c');
+    s = await waitScreen('alt', 'EXIT=0');
+    expect(tmux('display-message', '-p', '-t', 'alt', '#{alternate_on}').trim()).toBe('0');
+    expect(s).toMatch(/^EARLIER-SCROLLBACK-LINE$/m);
+    expect(s).toMatch(/READY\$ *$/m);
+    expect(s).not.toContain('Operator: e2e');
+  }, 60_000);
+
+  it('on-call fast path: running → restoring, the older backup picked from the list is restored, NOBODY NOTIFIED with no channels', async () => {
+    // 1.1.0 backed up, then a bad release over it: the newest backup holds 1.1.0, older ones 1.0.0.
     expect((await runCli(['deploy', '--env', 'staging', '--version', '1.1.0', '--yes', '--no-monitor'], { cwd: ws.root })).code).toBe(0);
+    expect((await runCli(['backup', '--env', 'staging'], { cwd: ws.root })).code).toBe(0);
+    expect((await runCli(['deploy', '--env', 'staging', '--version', '1.2.0-backlog', '--yes', '--no-monitor'], { cwd: ws.root })).code).toBe(0);
     start('oncall', ['rollback', '--env', 'staging']);
     let s = await waitScreen('oncall', 'Roll back staging?');
-    s = await waitScreen('oncall', 'Restores: backups/dhash_staging_');
-    expect(s).toContain('Verification: newest verified: sha256');
-    expect(await serviceVersion()).toBe('1.1.0');
+    s = await waitScreen('oncall', 'running 1.2.0-backlog → restoring 1.1.0');
+    expect(s).toMatch(/Verified: sha256 [0-9a-f]{16}… matches/);
+    expect(s).toMatch(/> 1\.1\.0 +\d+ (s|min) ago +[\d.]+ KB +dhash_staging_/);
+    expect(s).toMatch(/ {2}1\.0\.0 +\d+ (s|min) ago +[\d.]+ KB +dhash_staging_/);
+    expect(await serviceVersion()).toBe('1.2.0-backlog');
+    await keys('oncall', 'j');
+    s = await waitScreen('oncall', 'running 1.2.0-backlog → restoring 1.0.0');
     await keys('oncall', 'y');
-    s = await waitScreen('oncall', 'ROLLED BACK', 60_000);
+    s = await waitScreen('oncall', 'staging now runs 1.0.0.', 60_000);
+    expect(s).toContain('ROLLED BACK');
     expect(s).toMatch(/done\s+Backup integrity verified/);
+    // No channel is configured in this workspace: the screen says nobody was told.
+    expect(s).toMatch(/ALERT\s+NOBODY NOTIFIED \(critical\)/);
+    expect(s).not.toContain('sent via fallback');
     expect(s).toContain('Incident: INC-');
     expect(await serviceVersion()).toBe('1.0.0');
     await keys('oncall', 'q');

@@ -166,7 +166,7 @@ describe('monitor screen', () => {
     let f = ui.frame();
     f = flat(f);
     expect(f).toContain('Quit while the window runs?');
-    expect(f).toContain('What stays running: the production service at 1.2.0-slow. Resume the window: rollout monitor --env production --resume');
+    expect(f).toContain('What stays running: the production service at 1.2.0-slow. Resume the window: npx rollout monitor --env production --resume');
     await ui.press('n');
     expect(quits()).toBe(0);
     await ui.press('q', 'y');
