@@ -168,6 +168,14 @@ Examples:
       .option('--candidate <file>', 'a config shaped like quality-gates-config.json to judge the windows with'),
     'rollout replay --env production --candidate ./candidate-gates.json --since 2026-11-01',
   );
+  example(
+    env(sub('tune', 'propose gate thresholds from the healthy windows\' baselines, as a diff replayed over every recorded window', () => import('./commands/tune.js')))
+      .option('--since <date>', 'only windows started since this date (YYYY-MM-DD)')
+      .option('--margin <pct>', 'headroom over the healthy p95 or max, in percent (default 20); above 20 it also allows steps that large')
+      .option('--write', 'write the proposal to quality-gates-config.json (atomically), then validate it'),
+    'rollout tune --env staging --since 2026-11-01',
+    'rollout tune --env staging --write',
+  );
   example(sub('prune', 'apply retention: backups 30 days, monitor logs 90, rollback logs 365, incidents 7 years', () => import('./commands/prune.js')).option('--dry-run', 'list what would be removed'), 'rollout prune --dry-run');
 
   program.allowExcessArguments(true).action(action(() => import('./commands/home.js'), 'tui'));

@@ -325,7 +325,7 @@ export interface ReplayRun {
  * stopping where the monitor would stop (a rollback started, or an auto-rollback breach with no
  * engine to run it). `gates` is a function so that the window's own config can change at a resume.
  */
-export function replayWindow(w: RecordedWindow, gatesFor: (seq: number) => Gate[] | undefined, o: { keepEvaluations?: boolean } = {}): ReplayRun {
+export function replayWindow(w: RecordedWindow, gatesFor: (seq: number) => Gate[] | undefined, o: { keepEvaluations?: boolean; noStop?: boolean } = {}): ReplayRun {
   const evaluations: ReplayRun['evaluations'] = [];
   let states: Record<string, GateState> = {};
   const breaches: BreachAt[] = [];
@@ -361,7 +361,7 @@ export function replayWindow(w: RecordedWindow, gatesFor: (seq: number) => Gate[
       }
     }
     // The monitor stops polling once a rollback starts, or once an auto-rollback gate breached with no engine.
-    if (rollback || (!w.rollbackAvailable && breaches.some((b) => b.action === 'auto-rollback'))) {
+    if (!o.noStop && (rollback || (!w.rollbackAvailable && breaches.some((b) => b.action === 'auto-rollback')))) {
       stoppedAt = p.t;
       break;
     }
@@ -421,7 +421,8 @@ export interface ReplayOptions {
   keep?: boolean;
 }
 
-function incidentFor(w: RecordedWindow, incidents: IncidentRecord[]): IncidentRecord | undefined {
+/** The incident a window led to: by the id the journal recorded, else by the incident's copy of the journal. */
+export function incidentFor(w: RecordedWindow, incidents: IncidentRecord[]): IncidentRecord | undefined {
   if (w.incidentId) {
     const byId = incidents.find((i) => i.id === w.incidentId);
     if (byId) return byId;
