@@ -1,7 +1,8 @@
 // The audit log: JSON Lines in logs/<kind>_<env>_<UTC ts>.log, one event a line, every event
 // redacted. Each line is one write() on an O_APPEND descriptor, so several processes appending
 // to one file never tear or interleave lines.
-import { closeSync, mkdirSync, openSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, openSync, writeSync, existsSync } from 'node:fs';
+import { displayPath, ioFailure, mkdirReal } from '../domain/io-errors.js';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileStamp } from '../domain/time.js';
@@ -36,6 +37,8 @@ export class AuditLog {
   readonly env: string;
   readonly runId: string;
   private fd: number | undefined;
+  /** Why writing stopped part-way (the disk filled up), if it did. */
+  broken: string | undefined;
   private readonly now: () => number;
   private listeners = new Set<(e: AuditEvent) => void>();
 
@@ -56,14 +59,33 @@ export class AuditLog {
   write(level: LogLevel, event: string, fields: Record<string, unknown> = {}): AuditEvent {
     const e = redact({ ts: new Date(this.now()).toISOString(), level, event, env: this.env, run_id: this.runId, ...fields }) as AuditEvent;
     const line = `${JSON.stringify(e)}\n`;
-    if (this.fd === undefined) {
-      const dir = this.path.slice(0, Math.max(this.path.lastIndexOf('/'), this.path.lastIndexOf('\\')));
-      if (dir && !existsSync(dir)) mkdirSync(dir, { recursive: true });
-      this.fd = openSync(this.path, 'a', 0o640);
+    if (this.fd === undefined && this.broken === undefined) {
+      // The first event is written before the command changes anything: a log that cannot be
+      // opened (read-only, full, no permission) stops it there, with one sentence.
+      try {
+        const dir = this.path.slice(0, Math.max(this.path.lastIndexOf('/'), this.path.lastIndexOf('\\')));
+        if (dir && !existsSync(dir)) mkdirReal(dir);
+        this.fd = openSync(this.path, 'a', 0o640);
+      } catch (err) {
+        throw ioFailure(err, `write the audit log ${displayPath(this.path)}`, this.path) ?? err;
+      }
     }
-    const buf = Buffer.from(line);
-    let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off);
+    if (this.fd !== undefined) {
+      const buf = Buffer.from(line);
+      let off = 0;
+      try {
+        while (off < buf.length) off += writeSync(this.fd, buf, off);
+      } catch (err) {
+        // Later failures (the disk filled up mid-run) must not abort a deploy or a rollback half
+        // way: say so once on stderr, and keep going without the log.
+        const f = ioFailure(err, `write the audit log ${displayPath(this.path)}`, this.path);
+        if (!f) throw err;
+        this.broken = f.message;
+        process.stderr.write(`rollout: warning: ${f.message} The rest of this run is not logged there.\n`);
+        closeSync(this.fd);
+        this.fd = undefined;
+      }
+    }
     for (const l of this.listeners) l(e);
     return e;
   }

@@ -4,7 +4,7 @@
 // has a .sha256 is complete. Memory stays flat: files are streamed, small ones read a few ahead.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, mkdirSync, openSync, readSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, openSync, readSync, renameSync, rmSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
@@ -15,6 +15,7 @@ import { AuditLog } from '../audit/logger.js';
 import { toolVersion } from '../config/workspace.js';
 import { RefusedError, StepFailedError } from '../domain/errors.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
+import { ioFailure, mkdirReal } from '../domain/io-errors.js';
 import type { EngineContext } from '../services/engine-context.js';
 import { checksumLine } from './checksum.js';
 import { interruptedRollback } from './journal.js';
@@ -188,12 +189,25 @@ function worthCompressing(it: Extract<PlanItem, { kind: 'file' }>): boolean {
 }
 
 async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, opts: BackupOptions, started: number): Promise<BackupResult> {
-  mkdirSync(ctx.ws.backupsDir, { recursive: true });
-  const name = freeBackupName(ctx.ws.backupsDir, ctx.env, ctx.clock.now());
+  const backupsRel = `${wsRelative(ctx.ws, ctx.ws.backupsDir)}/`;
+  let name: string;
+  try {
+    mkdirReal(ctx.ws.backupsDir);
+    name = freeBackupName(ctx.ws.backupsDir, ctx.env, ctx.clock.now());
+  } catch (e) {
+    throw ioFailure(e, `write a backup of ${ctx.env} into ${backupsRel}`, ctx.ws.backupsDir) ?? e;
+  }
   const finalPath = join(ctx.ws.backupsDir, name);
   const file = wsRelative(ctx.ws, finalPath);
   const tmp = join(ctx.ws.backupsDir, `.${name}.${process.pid}.tmp`);
   log.info('backup.start', { file, version: plan.version, files: plan.files, bytes: plan.bytes, roots: plan.roots });
+  let fd: number;
+  try {
+    // Opened here, synchronously, so that a read-only or full backups/ is one sentence before any work.
+    fd = openSync(tmp, 'wx', 0o644);
+  } catch (e) {
+    throw ioFailure(e, `write a backup of ${ctx.env} into ${backupsRel}`, ctx.ws.backupsDir) ?? e;
+  }
 
   const zip = new yazl.ZipFile();
   const archiveHash = createHash('sha256');
@@ -209,8 +223,10 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
       cb(null, chunk);
     },
   });
-  const out = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+  const out = createWriteStream(tmp, { fd });
   const written = pipeline(zip.outputStream, tap, out);
+  // Awaited below; a write failure (ENOSPC) before then must not surface as an unhandled rejection.
+  written.catch(() => undefined);
   // A failing source aborts the archive; the temp file is removed below.
   let zipError: Error | undefined;
   zip.on('error', (e: Error) => {
@@ -390,13 +406,25 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
       renameSync(tmp, finalPath);
     }
   } catch (e) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      /* the failure below is the one to report */
+    }
     const msg = e instanceof Error ? e.message : String(e);
     if (e instanceof StepFailedError) throw e;
+    const io = ioFailure(e, `write the backup ${file} of ${ctx.env}`, ctx.ws.backupsDir);
+    if (io) throw io;
     throw new StepFailedError(`Backup of ${ctx.env} failed while writing ${file}: ${msg.replace(/\.$/, '')}.`);
   }
   const sha256 = archiveHash.digest('hex');
-  writeFileAtomic(`${finalPath}.sha256`, checksumLine(sha256, file));
+  try {
+    writeFileAtomic(`${finalPath}.sha256`, checksumLine(sha256, file));
+  } catch (e) {
+    // A zip without its .sha256 is an unfinished backup: remove it rather than leave it looking like one.
+    rmSync(finalPath, { force: true });
+    throw e;
+  }
   emit(true);
   const c = counts(plan.items);
   const result: BackupResult = {

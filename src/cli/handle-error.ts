@@ -2,6 +2,7 @@
 // anything else is a bug, reported in one sentence, with the stack only when DEBUG is set.
 import { ExitCode, RolloutError } from '../domain/errors.js';
 import { redactString } from '../audit/redact.js';
+import { ioFailure } from '../domain/io-errors.js';
 
 /** Report an error and return the exit code to use. */
 export function handleError(e: unknown, json: boolean): number {
@@ -12,6 +13,9 @@ export function handleError(e: unknown, json: boolean): number {
     for (const step of e.nextSteps) process.stderr.write(`  next: ${redactString(step)}\n`);
     return e.exitCode;
   }
+  // A file-system failure that no step turned into a sentence is still the operator's to fix, not a bug.
+  const io = ioFailure(e, 'finish the command');
+  if (io) return handleError(io, json);
   const err = e instanceof Error ? e : new Error(String(e));
   const msg = redactString(err.message.split('\n')[0] ?? 'unknown error');
   if (json) process.stdout.write(`${JSON.stringify({ ok: false, exit_code: ExitCode.failed, error: `internal error: ${msg}` })}\n`);

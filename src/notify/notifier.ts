@@ -12,6 +12,7 @@ import type { Channel, RenderInput } from './channel.js';
 import { DedupeStore, dedupeKey } from './dedupe.js';
 import { discordChannel } from './discord.js';
 import { emailChannel } from './email.js';
+import { RolloutError } from '../domain/errors.js';
 import { writeFallback, type FallbackChannel, type FallbackReason } from './fallback.js';
 import { plainText, severityOf, titleOf } from './format.js';
 import type { DeliveryContext } from './http.js';
@@ -147,7 +148,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
           outcomes.push({ channel: 'fallback', status: opts.dryRun ? 'dry-run' : 'delivered', attempts: 1, detail: fallbackFile });
           write(reason === 'failed' ? 'warn' : 'info', 'notify.fallback', { file: fallbackFile, reason, why });
         } catch (e) {
-          const detail = redactString(`cannot write the fallback file in ${rel(opts.ws, opts.ws.fallbackDir)}: ${e instanceof Error ? e.message : String(e)}`, sec);
+          const detail = redactString(e instanceof RolloutError ? e.message.replace(/\.$/, '') : `cannot write the fallback file in ${rel(opts.ws, opts.ws.fallbackDir)}: ${e instanceof Error ? e.message : String(e)}`, sec);
           outcomes.push({ channel: 'fallback', status: 'failed', attempts: 1, detail });
           write('error', 'notify.channel', { channel: 'fallback', status: 'failed', attempts: 1, detail });
         }

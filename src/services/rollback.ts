@@ -17,6 +17,7 @@ import { cleanupSwaps, recoverRollback, stageBackup, swapIn, type Recovery } fro
 import { testPause } from '../domain/test-pause.js';
 import { newestVerifiedBackup, verifyBackup, type VerifyResult } from '../backup/verify.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
+import { ioFailure } from '../domain/io-errors.js';
 import { ExitCode, RefusedError, RolloutError, StepFailedError, type ExitCode as ExitCodeT } from '../domain/errors.js';
 import { fileStamp } from '../domain/time.js';
 import { openIncident } from './incidents.js';
@@ -239,8 +240,12 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
       else await tar.c({ gzip: true, file: tmpArchive, cwd: ws.root, portable: true }, []);
       renameSync(tmpArchive, archivePath);
     } catch (e) {
-      rmSync(tmpArchive, { force: true });
-      throw new StepFailedError(`Could not archive the current state of ${ctx.env} to ${wsRelative(ws, archivePath)}: ${errMsg(e).replace(/\.$/, '')}.`);
+      try {
+        rmSync(tmpArchive, { force: true });
+      } catch {
+        /* the failure below is the one to report */
+      }
+      throw ioFailure(e, `archive the current state of ${ctx.env} before the rollback (nothing was changed)`, ws.rollbacksDir) ?? new StepFailedError(`Could not archive the current state of ${ctx.env} to ${wsRelative(ws, archivePath)}: ${errMsg(e).replace(/\.$/, '')}.`);
     }
     outcome.preRollback = wsRelative(ws, archivePath);
     journal.pre_rollback = outcome.preRollback;
