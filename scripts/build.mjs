@@ -1,37 +1,86 @@
-// Bundles the CLI (and the embedded dhash service) with esbuild into dist/. Code splitting keeps
-// each subcommand, the TUI and heavy libraries in their own chunks, loaded only when used.
-import { build } from 'esbuild';
-import { readFileSync, rmSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Bundles the CLI (and the embedded dhash service) with esbuild into dist/, and writes the man
+// page dist/rollout.1 from the same help text as `rollout --help`. Code splitting keeps each
+// subcommand, the TUI and heavy libraries in their own chunks, loaded only when used. Every
+// library is inlined: the published package has no runtime dependencies.
+import { readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const define = { __ROLLOUT_VERSION__: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' };
+
+async function loadEsbuild() {
+  try {
+    return await import('esbuild');
+  } catch {
+    return undefined;
+  }
+}
 
 /** Bundle into `outdir` (tests build their own copy so that parallel runs never share one). */
 export async function bundle(outdir = join(root, 'dist')) {
+  const esbuild = await loadEsbuild();
+  if (!esbuild) throw new Error('esbuild is not installed: run `npm install` (with dev dependencies) to build');
   rmSync(outdir, { recursive: true, force: true });
   const entryPoints = { cli: join(root, 'src/cli/index.ts') };
   if (existsSync(join(root, 'src/demo/service-main.ts'))) entryPoints['dhash-service'] = join(root, 'src/demo/service-main.ts');
-  await build({
-  entryPoints,
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  minify: false,
-  legalComments: 'none',
-  logLevel: 'warning',
-  chunkNames: 'chunks/[name]-[hash]',
-  // Optional at run time and absent on purpose: ink's devtools hook.
-  external: ['react-devtools-core'],
-  define: { __ROLLOUT_VERSION__: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
-  // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __rolloutCreateRequire } from 'node:module'; const require = __rolloutCreateRequire(import.meta.url);" },
+  await esbuild.build({
+    entryPoints,
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    minify: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    chunkNames: 'chunks/[name]-[hash]',
+    // Optional at run time and absent on purpose: ink's devtools hook.
+    external: ['react-devtools-core'],
+    define,
+    // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
+    banner: { js: "import { createRequire as __rolloutCreateRequire } from 'node:module'; const require = __rolloutCreateRequire(import.meta.url);" },
   });
+  await writeManPage(esbuild, join(outdir, 'rollout.1'));
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await bundle();
+/** Render the man page from the command tree (src/cli/help-text.ts) and write it. */
+async function writeManPage(esbuild, file) {
+  // A throwaway bundle of the help code, split like the CLI so that no subcommand is loaded.
+  const tmp = `${file}.${process.pid}.build`;
+  try {
+    await esbuild.build({
+      entryPoints: { man: join(root, 'src/cli/man-entry.ts') },
+      outdir: tmp,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      logLevel: 'warning',
+      define,
+      external: ['react-devtools-core'],
+      banner: { js: "import { createRequire as __rolloutCreateRequire } from 'node:module'; const require = __rolloutCreateRequire(import.meta.url);" },
+    });
+    const { renderManPage } = await import(pathToFileURL(join(tmp, 'man.js')).href);
+    writeFileSync(file, renderManPage(new Date(process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) * 1000 : Date.now())));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const lifecycle = process.env.npm_lifecycle_event;
+  // `npm pack` and `npm publish` run prepack, then prepare: one build is enough.
+  if (lifecycle === 'prepare' && ['pack', 'publish'].includes(process.env.npm_command ?? '')) process.exit(0);
+  if (lifecycle === 'prepare' && !(await loadEsbuild())) {
+    // `npm ci --omit=dev` in a checkout: no bundler, so no build. An existing dist/ stays usable
+    // (the bundle needs no package at run time); without one, `rollout` says how to build it.
+    process.stderr.write(`guarded-rollout: esbuild is not installed (dev dependencies omitted), so dist/ was ${existsSync(join(root, 'dist', 'cli.js')) ? 'left as it was' : 'not built; run `npm install` with dev dependencies to build it'}.\n`);
+    process.exit(0);
+  }
+  await bundle();
+}

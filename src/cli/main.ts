@@ -123,7 +123,9 @@ Examples:
   example(
     env(sub('smoke', 'smoke tests from the runbook; a result table; exit 1 on any failure', () => import('./commands/smoke.js')))
       .addOption(new Option('--tier <tier>', 'which checks').choices(['critical', 'standard', 'all']).default('all'))
-      .addOption(new Option('--phase <phase>', 'when they run').choices(['pre-deploy', 'post-deploy', 'post-rollback']).default('post-deploy')),
+      .addOption(new Option('--phase <phase>', 'when they run').choices(['pre-deploy', 'post-deploy', 'post-rollback']).default('post-deploy'))
+      .option('--dry-run', 'list the checks that would run, run none')
+      .option('--output <file>', 'also append the run\'s log events (JSON Lines) to this file'),
     'rollout smoke --env production --phase post-rollback',
   );
   example(
@@ -178,6 +180,23 @@ Examples:
   );
   example(sub('prune', 'apply retention: backups 30 days, monitor logs 90, rollback logs 365, incidents 7 years', () => import('./commands/prune.js')).option('--dry-run', 'list what would be removed'), 'rollout prune --dry-run');
 
+  example(
+    sub('init [dir]', 'a new workspace: quality-gates-config.json with its schema, runbooks/, scripts/, .gitignore, README', () => import('./commands/init.js'))
+      .addOption(new Option('--example <kind>', 'local is the embedded demo service').choices(['local', 'ansible', 'systemd', 'kubernetes', 'fleet']).default('local'))
+      .option('--force', 'overwrite the files init writes if they exist'),
+    'rollout init demo && cd demo && rollout',
+  );
+  example(sub('completion <shell>', 'print the completion script for bash, zsh or fish', () => import('./commands/completion.js')), 'source <(rollout completion bash)', 'rollout completion fish > ~/.config/fish/completions/rollout.fish');
+  example(sub('help [command...]', 'help for a command', () => import('./commands/help.js')), 'rollout help service stop');
+  // What scripts/<name>.sh|.js|.ps1 (the seeds' commands) run: not for typing, so hidden.
+  program
+    .command('seed-script <name> [args...]', { hidden: true })
+    .description("run one of the seeds' scripts with its flags (scripts/deploy_dhash.sh, …)")
+    .helpOption(false)
+    .passThroughOptions()
+    .allowUnknownOption()
+    .action(action(() => import('./commands/seed-script.js'), 'seed-script'));
+
   program.allowExcessArguments(true).action(action(() => import('./commands/home.js'), 'tui'));
   return program;
 }
@@ -186,6 +205,14 @@ Examples:
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   const json = argv.includes('--json');
+  // `rollout --version --json`: the program options stand before any subcommand.
+  const first = argv.findIndex((a, i) => i >= 2 && !a.startsWith('-'));
+  const head = first === -1 ? argv.slice(2) : argv.slice(2, first);
+  if (head.includes('--version') && head.includes('--json')) {
+    process.stdout.write(`${JSON.stringify({ name: 'guarded-rollout', version: VERSION, node: process.version, platform: process.platform, arch: process.arch })}\n`);
+    process.exitCode = ExitCode.ok;
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (e) {
