@@ -2,9 +2,10 @@
 // notifications/ or incidents/ carries a secret (in any encoding redact.ts knows). Streams files
 // line by line, so large logs cost no memory.
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { findSecret } from './redact.js';
+import { isServiceLogName, SERVICE_LOG_LINE } from '../domain/service-log.js';
 
 /** One problem found. */
 export interface LoggingFinding {
@@ -29,7 +30,9 @@ function walk(dir: string, out: string[]): void {
   }
 }
 
-async function scanFile(path: string, root: string, jsonl: boolean, report: LoggingReport, secrets?: readonly string[]): Promise<void> {
+// The embedded service's own log (logs/dhash_<env>_<ts>.log) is for people: lines of text with an
+// upper-case level, checked as such; every other .log under logs/ is a JSON Lines audit log.
+async function scanFile(path: string, root: string, jsonl: boolean, report: LoggingReport, secrets?: readonly string[], human = false): Promise<void> {
   const rel = relative(root, path);
   report.files++;
   if (statSync(path).size === 0) return;
@@ -41,7 +44,9 @@ async function scanFile(path: string, root: string, jsonl: boolean, report: Logg
     report.lines++;
     const secret = findSecret(line, secrets);
     if (secret) report.findings.push({ file: rel, line: n, problem: `unredacted secret: ${secret}` });
-    if (jsonl) {
+    if (human) {
+      if (!SERVICE_LOG_LINE.test(line)) report.findings.push({ file: rel, line: n, problem: 'not a service log line (<ISO time> <LEVEL> …)' });
+    } else if (jsonl) {
       if (line.trim() === '') {
         report.findings.push({ file: rel, line: n, problem: 'empty line in a JSON Lines log' });
         continue;
@@ -75,7 +80,7 @@ export async function validateLogging(root: string, opts: { secrets?: readonly s
   const notes: string[] = [];
   walk(join(root, 'notifications'), notes);
   const skip = new Set(opts.exclude ?? []);
-  for (const f of logs.sort()) if (!skip.has(f) && !f.endsWith('.gitkeep')) await scanFile(f, root, f.endsWith('.log'), report, opts.secrets);
+  for (const f of logs.sort()) if (!skip.has(f) && !f.endsWith('.gitkeep')) await scanFile(f, root, f.endsWith('.log'), report, opts.secrets, isServiceLogName(basename(f)));
   for (const f of notes.sort()) if (!skip.has(f) && !f.endsWith('.gitkeep')) await scanFile(f, root, f.endsWith('.jsonl'), report, opts.secrets);
   // Incidents hold copies of the logs and a report: a secret there leaks as surely as in logs/.
   const incidents: string[] = [];

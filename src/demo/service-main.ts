@@ -1,21 +1,39 @@
 // The embedded dhash service's process: `dhash-service --env E --port P --dir DEPLOY_DIR
 // [--config FILE]`. Runs the release `current` points at, writes service.pid once listening,
 // logs to stdout (the starter points it at service.log), and stops gracefully on SIGTERM.
-import { readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
 import { currentReleaseDir, localLayout } from './layout.js';
 import { readRelease } from './release.js';
 import { createDhashService } from './service.js';
 import { readSettings } from './settings.js';
+import { humanLine } from '../domain/service-log.js';
 
+let humanLog: { file: string; who: string } | undefined;
+
+// JSON on stdout (service.log, read back by the starter); the same line for people in --log.
 function log(msg: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), pid: process.pid, msg, ...fields })}\n`);
+  const ts = new Date().toISOString();
+  const level = typeof fields.level === 'string' ? fields.level : /crashed|cannot listen|bad arguments|nothing deployed/.test(msg) ? 'CRITICAL' : 'INFO';
+  process.stdout.write(`${JSON.stringify({ ts, pid: process.pid, msg, ...fields, level })}\n`);
+  if (humanLog) {
+    try {
+      appendFileSync(humanLog.file, humanLine(ts, level, humanLog.who, msg, fields));
+    } catch {
+      /* the human log is a convenience: the JSON one above has every line */
+    }
+  }
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { env: { type: 'string' }, port: { type: 'string' }, dir: { type: 'string' }, config: { type: 'string' }, root: { type: 'string' } } });
+  const { values } = parseArgs({ options: { env: { type: 'string' }, port: { type: 'string' }, dir: { type: 'string' }, config: { type: 'string' }, root: { type: 'string' }, log: { type: 'string' } } });
   const port = Number(values.port);
+  if (values.log) {
+    mkdirSync(dirname(values.log), { recursive: true });
+    humanLog = { file: values.log, who: `dhash ${values.env ?? '?'} pid=${process.pid}` };
+  }
   if (!values.env || !values.dir || !Number.isInteger(port) || port <= 0) {
     log('bad arguments: need --env, --port and --dir');
     process.exit(2);

@@ -156,6 +156,23 @@ export function createDhashService(opts: DhashServiceOptions): DhashService {
       carryGrowth -= Math.floor(carryGrowth);
     }
     sampleCpu();
+    reportProblems(now);
+  }
+
+  // The service's own log names what goes wrong (operators grep it for ERROR|CRITICAL), at most
+  // once per 5 s: failure bursts above 5 %, the queue crossing 1000, health turning bad or good.
+  let reported = { at: Date.now(), extractions: 0, failures: 0, healthy: true, queueHigh: false };
+  function reportProblems(now: number): void {
+    if (now - reported.at < 5000) return;
+    const tried = extractions - reported.extractions;
+    const failed = failures - reported.failures;
+    if (tried > 0 && failed / tried > 0.05) log('extraction failures', { level: 'ERROR', failed, of: tried, seconds: Math.round((now - reported.at) / 1000) });
+    const queueHigh = queue > 1000;
+    if (queueHigh && !reported.queueHigh) log('low-confidence queue above 1000', { level: 'ERROR', queue });
+    const h = healthJson();
+    if (h.status !== 'ok' && reported.healthy) log('health check failing', { level: 'CRITICAL', reason: h.reason ?? h.status });
+    if (h.status === 'ok' && !reported.healthy) log('health check ok again', { level: 'INFO' });
+    reported = { at: now, extractions, failures, healthy: h.status === 'ok', queueHigh };
   }
 
   function sampleCpu(): void {

@@ -9,6 +9,7 @@ import type { EnvironmentRunbook } from '../config/runbook-schema.js';
 import { serviceEntry } from '../demo/entry.js';
 import { localLayout, readCurrentVersion, readPid, switchCurrent, type LocalLayout } from '../demo/layout.js';
 import { readRelease } from '../demo/release.js';
+import { serviceLogPath } from '../domain/service-log.js';
 import { StepFailedError, UsageError } from '../domain/errors.js';
 import { writeJsonAtomic } from '../domain/fs-atomic.js';
 import { processAlive } from '../lock/env-lock.js';
@@ -154,14 +155,15 @@ export class LocalTarget implements Target {
     const entry = serviceEntry();
     mkdirSync(this.layout.dir, { recursive: true });
     const fd = openSync(this.layout.logFile, 'a');
-    const args = [...entry.args, '--env', this.env, '--port', String(this.spec.port), '--dir', this.layout.dir, '--config', this.layout.configFile, '--root', this.root];
+    const humanLog = serviceLogPath(join(this.root, 'logs'), this.env, Date.now());
+    const args = [...entry.args, '--env', this.env, '--port', String(this.spec.port), '--dir', this.layout.dir, '--config', this.layout.configFile, '--root', this.root, '--log', humanLog];
     const child = spawn(entry.command, args, { detached: true, stdio: ['ignore', fd, fd], cwd: entry.cwd ?? this.root, windowsHide: true });
     closeSync(fd);
     let exited: number | null | undefined;
     child.once('exit', (code) => (exited = code));
     child.once('error', () => (exited = -1));
     child.unref();
-    onLine?.(`started ${version} (pid ${child.pid ?? '?'}) on 127.0.0.1:${this.spec.port}`);
+    onLine?.(`started ${version} (pid ${child.pid ?? '?'}) on 127.0.0.1:${this.spec.port}; its log: ${this.rel(humanLog)}`);
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       if (readPid(this.layout) === child.pid) return;
@@ -246,7 +248,7 @@ export class LocalTarget implements Target {
       { step: 'install', action: `write ${this.rel(this.layout.configFile)} (version ${version}, port ${this.spec.port})` },
       { step: 'install', action: `switch ${this.rel(this.layout.current)} -> releases/${version} (atomic rename)` },
       { step: 'restart', action: `stop the running service (SIGTERM to the pid in ${this.rel(this.layout.pidFile)})` },
-      { step: 'restart', action: `start ${[...serviceEntryText(), '--env', this.env, '--port', String(this.spec.port), '--dir', this.rel(this.layout.dir)].join(' ')} (detached, output to ${this.rel(this.layout.logFile)})` },
+      { step: 'restart', action: `start ${[...serviceEntryText(), '--env', this.env, '--port', String(this.spec.port), '--dir', this.rel(this.layout.dir)].join(' ')} (detached, output to ${this.rel(this.layout.logFile)} and logs/dhash_${this.env}_<ts>.log)` },
     ];
   }
 }

@@ -51,6 +51,12 @@ export async function makeWorkspace(): Promise<{ root: string; ports: Record<str
   cpSync(join(REPO, 'quality-gates-config.json'), join(root, 'quality-gates-config.json'));
   cpSync(join(REPO, 'schemas'), join(root, 'schemas'), { recursive: true });
   cpSync(join(REPO, 'runbooks'), join(root, 'runbooks'), { recursive: true });
+  const ports = await rewirePorts(root);
+  return { root, ports, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Move the demo ports (7411-7413) of a workspace's runbooks/dhash.yaml to free ones. */
+export async function rewirePorts(root: string): Promise<Record<'production' | 'staging' | 'development', number>> {
   const ports = { production: await freePort(), staging: await freePort(), development: await freePort() };
   const rb = join(root, 'runbooks', 'dhash.yaml');
   let text = readFileSync(rb, 'utf8');
@@ -58,7 +64,7 @@ export async function makeWorkspace(): Promise<{ root: string; ports: Record<str
   const byPort: Record<string, number> = { '7411': ports.production, '7412': ports.staging, '7413': ports.development };
   text = text.replace(/\b741[123]\b/g, (p) => String(byPort[p]));
   writeFileSync(rb, text);
-  return { root, ports, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  return ports;
 }
 
 /** Give an environment of a workspace a short monitor window, fast polling and short gate windows,

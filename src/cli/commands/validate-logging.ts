@@ -24,6 +24,6 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     process.stderr.write(`rollout: logging validation found ${report.findings.length} problem(s), the first in ${report.findings[0]!.file}:${report.findings[0]!.line} (${report.findings[0]!.problem}).\n`);
     return 1;
   }
-  ctx.say(`OK: no unredacted secrets, every log line is a JSON event. Report: ${relative(process.cwd(), out)}`);
+  ctx.say(`OK: no unredacted secrets; every audit log line is a JSON event and every service log line has a level. Report: ${relative(process.cwd(), out)}`);
   return 0;
 }
