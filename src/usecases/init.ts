@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CONFIG_FILE, packageRoot } from '../config/workspace.js';
-import { RefusedError, UsageError } from '../domain/errors.js';
+import { RefusedError, StepFailedError, UsageError } from '../domain/errors.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
 
 /** The examples init knows; `fleet` arrives with issue #18. */
@@ -127,11 +127,14 @@ export function initWorkspace(dir: string, opts: { example?: string; force?: boo
       `rollout init ${dir} --force   # overwrites: ${existing.slice(0, 4).join(', ')}${existing.length > 4 ? ', …' : ''}`,
     ]);
   }
-  mkdirSync(root, { recursive: true });
   for (const p of planned) {
     const target = join(root, p.rel);
-    mkdirSync(join(target, '..'), { recursive: true });
-    writeFileAtomic(target, p.data, p.mode);
+    try {
+      mkdirSync(join(target, '..'), { recursive: true });
+      writeFileAtomic(target, p.data, p.mode);
+    } catch (e) {
+      throw new StepFailedError(`Cannot write ${join(dir, p.rel)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the files before it in the list were written.`);
+    }
   }
   return { dir: root, example, files: planned.map((p) => p.rel.split('\\').join('/')), overwritten: existing };
 }
