@@ -85,6 +85,6 @@ export async function validateLogging(root: string, opts: { secrets?: readonly s
   // Incidents hold copies of the logs and a report: a secret there leaks as surely as in logs/.
   const incidents: string[] = [];
   walk(join(root, 'incidents'), incidents);
-  for (const f of incidents.sort()) if (!skip.has(f) && !f.endsWith('.gitkeep')) await scanFile(f, root, f.endsWith('.log'), report, opts.secrets);
+  for (const f of incidents.sort()) if (!skip.has(f) && !f.endsWith('.gitkeep')) await scanFile(f, root, f.endsWith('.log'), report, opts.secrets, isServiceLogName(basename(f)));
   return report;
 }
