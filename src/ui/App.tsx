@@ -13,6 +13,8 @@ import { RollbackPanel } from './RollbackPanel.js';
 import { PromptBroker } from './prompt-broker.js';
 import { initialWalk } from './walk-state.js';
 import { Banner } from './Banner.js';
+import { TuneView } from './Tune.js';
+import { tuneActions } from './tune-actions.js';
 import type { RunbookRunner, RunState } from '../services/runner.js';
 import { RolloutError } from '../domain/errors.js';
 import type { EngineContext } from '../services/engine-context.js';
@@ -32,6 +34,8 @@ export interface TuiServices {
   savePrefs(s: HomeState): void;
   /** The journal of an interrupted walk of this runbook on this environment, if any. */
   interrupted(ctx: EngineContext): RunState | undefined;
+  /** The tune view's load and write (tests replace them; default: the tune use case on the workspace). */
+  tune?(ctx: EngineContext): ReturnType<typeof tuneActions>;
   /** Register the walk that runs now, so that Ctrl-C and signals stop it safely. */
   running(r: RunbookRunner | undefined, broker: PromptBroker | undefined, result?: Promise<{ exitCode: number }>): void;
 }
@@ -43,6 +47,7 @@ type Phase =
   | { kind: 'resume'; ctx: EngineContext; training: boolean; operator: string; state: RunState }
   | { kind: 'release'; ctx: EngineContext; training: boolean; operator: string; available: string[]; current?: string; cursor: number }
   | { kind: 'walk'; ctx: EngineContext; training: boolean; operator: string; runner: RunbookRunner; broker: PromptBroker; setup: boolean; version?: string }
+  | { kind: 'tune'; ctx: EngineContext; actions: ReturnType<typeof tuneActions> }
   | { kind: 'error'; message: string };
 
 export interface AppProps {
@@ -205,6 +210,7 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
         setPhase({ kind: 'error', message: e instanceof Error ? e.message : String(e) });
         return;
       }
+      if (s.done === 'tune') return setPhase({ kind: 'tune', ctx, actions: services.tune?.(ctx) ?? tuneActions(ctx) });
       const st = services.interrupted(ctx);
       if (st) return setPhase({ kind: 'resume', ctx, training: st.dryRun, operator: s.operator, state: st });
       setPhase({ kind: 'loading', text: `Looking at ${sel.env}…` });
@@ -237,6 +243,8 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
   switch (phase.kind) {
     case 'home':
       return <Home runbooks={runbooks} remembered={prefs} workspace={workspace} onDone={onHome} />;
+    case 'tune':
+      return <TuneView env={phase.ctx.env} production={phase.ctx.production} configName={phase.actions.configName} load={phase.actions.load} write={phase.actions.write} onBack={() => setPhase({ kind: 'home' })} />;
     case 'loading':
       return (
         <Text>

@@ -23,7 +23,7 @@ export interface HomeState {
   editing: boolean;
   draft: string;
   help: boolean;
-  done: 'start' | 'quit' | undefined;
+  done: 'start' | 'tune' | 'quit' | undefined;
 }
 
 export type HomeEvent = { type: 'key'; action: HomeAction } | { type: 'type'; text: string } | { type: 'backspace' } | { type: 'submit' } | { type: 'cancel' };
@@ -91,6 +91,8 @@ export function homeReducer(s: HomeState, e: HomeEvent): HomeState {
       return { ...s, help: !s.help };
     case 'quit':
       return s.help ? { ...s, help: false } : { ...s, done: 'quit' };
+    case 'tune':
+      return s.runbooks.length ? { ...s, done: 'tune' } : s;
     case 'start':
       return s.runbooks.length && s.operator ? { ...s, done: 'start' } : s.operator ? s : { ...s, editing: true };
   }

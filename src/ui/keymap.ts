@@ -9,7 +9,7 @@ export interface KeyBinding<A extends string = string> {
   action: A;
 }
 
-export type HomeAction = 'up' | 'down' | 'next-field' | 'prev-field' | 'start' | 'edit-operator' | 'help' | 'quit';
+export type HomeAction = 'up' | 'down' | 'next-field' | 'prev-field' | 'start' | 'edit-operator' | 'tune' | 'help' | 'quit';
 
 /** The home screen's keys. */
 export const HOME_KEYS: KeyBinding<HomeAction>[] = [
@@ -19,8 +19,19 @@ export const HOME_KEYS: KeyBinding<HomeAction>[] = [
   { keys: ['shift-tab', 'left', 'h'], hint: '', help: 'previous field', action: 'prev-field' },
   { keys: ['return'], hint: 'enter', help: 'start the walk with these choices', action: 'start' },
   { keys: ['o'], hint: 'o', help: 'name: set the operator name (remembered)', action: 'edit-operator' },
+  { keys: ['t'], hint: 't', help: 'tune: thresholds proposed from the recorded windows of the chosen environment (read-only until you confirm)', action: 'tune' },
   { keys: ['?'], hint: '?', help: 'help: keys, and how to roll back (npx rollout rollback --env E)', action: 'help' },
   { keys: ['q', 'escape'], hint: 'q', help: 'quit', action: 'quit' },
+];
+
+export type TuneAction = 'up' | 'down' | 'write' | 'back';
+
+/** The tune view's keys: it changes nothing until the operator confirms writing. */
+export const TUNE_KEYS: KeyBinding<TuneAction>[] = [
+  { keys: ['up', 'k'], hint: '↑↓', help: 'select a gate (its rationale shows below)', action: 'up' },
+  { keys: ['down', 'j'], hint: '', help: '', action: 'down' },
+  { keys: ['w'], hint: 'w', help: 'write the proposal to quality-gates-config.json (asks first)', action: 'write' },
+  { keys: ['q', 'escape'], hint: 'esc', help: 'back to the home screen, nothing written', action: 'back' },
 ];
 
 export type ChecklistAction = 'up' | 'down' | 'tick' | 'fix' | 'recheck' | 'continue' | 'help' | 'abort';

@@ -10,7 +10,8 @@ import { KNOWN_GATES, type EnvironmentGates, type Gate } from '../config/gates-s
 import { evaluate } from '../gates/evaluate.js';
 import { ObservationHistory } from '../gates/history.js';
 import type { GateDecision, GateState, GateStatus, Observation } from '../gates/types.js';
-import type { IncidentRecord } from '../services/incidents.js';
+import type { Workspace } from '../config/workspace.js';
+import { listIncidentIds, readIncident, type IncidentRecord } from '../services/incidents.js';
 
 /** One poll of a recorded window: what was observed, and whether the monitor judged it. */
 export interface RecordedPoll {
@@ -497,4 +498,18 @@ export async function replayEnvironment(o: ReplayOptions): Promise<ReplayResult>
     }
   }
   return { windows, summary };
+}
+
+/** The incidents of an environment; one unreadable incident.json does not hide the others. */
+export function readIncidents(ws: Workspace, env: string): IncidentRecord[] {
+  const out: IncidentRecord[] = [];
+  for (const id of listIncidentIds(ws)) {
+    try {
+      const r = readIncident(ws, id);
+      if (r.env === env) out.push(r);
+    } catch {
+      // A damaged record cannot say whether it was a false positive: it is left out of the count.
+    }
+  }
+  return out;
 }

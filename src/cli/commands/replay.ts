@@ -5,8 +5,9 @@ import { environmentGates, loadGatesConfig } from '../../config/gates.js';
 import type { EnvironmentGates } from '../../config/gates-schema.js';
 import type { Workspace } from '../../config/workspace.js';
 import { UsageError } from '../../domain/errors.js';
-import { listIncidentIds, readIncident, type IncidentRecord } from '../../services/incidents.js';
-import { replayEnvironment, type ReplayResult, type ReplayedWindow, type Verdict } from '../../usecases/replay.js';
+import { readIncidents, replayEnvironment, type ReplayResult, type ReplayedWindow, type Verdict } from '../../usecases/replay.js';
+
+export { readIncidents };
 import { displayPath } from '../paths.js';
 import type { CommandContext } from '../context.js';
 
@@ -16,20 +17,6 @@ export function parseSince(v: unknown): string | undefined {
   const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
   if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(t)) throw new UsageError(`--since "${String(v)}" is not a date; use YYYY-MM-DD.`);
   return new Date(t).toISOString();
-}
-
-/** The incidents of an environment; one unreadable incident.json does not hide the others. */
-export function readIncidents(ws: Workspace, env: string): IncidentRecord[] {
-  const out: IncidentRecord[] = [];
-  for (const id of listIncidentIds(ws)) {
-    try {
-      const r = readIncident(ws, id);
-      if (r.env === env) out.push(r);
-    } catch {
-      // A damaged record cannot say whether it was a false positive: it is left out of the count.
-    }
-  }
-  return out;
 }
 
 /** The current config's environment, and the candidate's (a file shaped like quality-gates-config.json). */

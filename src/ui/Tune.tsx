@@ -1,0 +1,182 @@
+// The tune view (from home, key t): per gate the healthy baseline as a sparkline scaled to the
+// threshold, the threshold, the proposed threshold and how many recorded windows would decide
+// differently; the proposal replayed; read-only until the operator confirms writing (production:
+// by typing its name). The proposal comes from the same use case as `rollout tune`.
+import React, { useEffect, useRef, useState } from 'react';
+import { Box, Text } from 'ink';
+import Spinner from 'ink-spinner';
+import { useKeys } from './use-keys.js';
+import { TUNE_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
+import type { GateProposal, TuneResult } from '../usecases/tune.js';
+
+const BLOCKS = '▁▂▃▄▅▆▇█';
+
+/** A sparkline of the last `width` values on a scale from 0 to `top` (the threshold): a full block is at or over it. */
+export function thresholdSpark(values: number[], top: number, width: number): string {
+  const v = values.slice(-width);
+  if (!v.length) return '·'.repeat(Math.min(width, 3));
+  const scale = top > 0 ? top : Math.max(...v, 1);
+  return v.map((x) => BLOCKS[Math.max(0, Math.min(BLOCKS.length - 1, Math.round((x / scale) * (BLOCKS.length - 1))))]).join('');
+}
+
+function num(v: number | null, unit: string): string {
+  if (v === null) return 'n/a';
+  const n = Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1);
+  return unit === '%' ? `${n}%` : unit === 'consecutive' ? n : `${n} ${unit}`;
+}
+
+/** What the view asks of the services. */
+export interface TuneViewProps {
+  env: string;
+  production: boolean;
+  configName: string;
+  load: () => Promise<TuneResult>;
+  /** Write the proposal and validate the file; resolves with one line saying what happened. */
+  write: (t: TuneResult) => Promise<string>;
+  onBack: () => void;
+}
+
+type State =
+  | { kind: 'loading' }
+  | { kind: 'error'; message: string }
+  | { kind: 'ready'; t: TuneResult }
+  | { kind: 'confirm'; t: TuneResult; typed: string; note?: string }
+  | { kind: 'writing'; t: TuneResult }
+  | { kind: 'written'; t: TuneResult; message: string };
+
+function GateRow({ p, selected }: { p: GateProposal; selected: boolean }): React.JSX.Element {
+  return (
+    <Text inverse={selected} bold={p.changed}>
+      {selected ? '> ' : '  '}
+      {p.gate.padEnd(24)} {thresholdSpark(p.series, p.current, 16).padEnd(16)} {`${p.statistic} ${num(p.observed, p.unit)}`.padEnd(14)} {num(p.current, p.unit).padStart(9)} {p.changed ? '→' : ' '} {(p.changed ? num(p.proposed, p.unit) : 'keep').padEnd(9)} {String(p.windowsChanged).padStart(3)}
+      {p.looserThanDefault !== undefined ? <Text color="yellow"> LOOSER</Text> : null}
+    </Text>
+  );
+}
+
+/** The tune view. */
+export function TuneView({ env, production, configName, load, write, onBack }: TuneViewProps): React.JSX.Element {
+  const [s, setS] = useState<State>({ kind: 'loading' });
+  const [cursor, setCursor] = useState(0);
+  const ref = useRef(s);
+  ref.current = s;
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (t) => live && setS({ kind: 'ready', t }),
+      (e: unknown) => live && setS({ kind: 'error', message: e instanceof Error ? e.message : String(e) }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [load]);
+  const doWrite = (t: TuneResult): void => {
+    setS({ kind: 'writing', t });
+    write(t).then(
+      (message) => setS({ kind: 'written', t, message }),
+      (e: unknown) => setS({ kind: 'error', message: `Nothing written: ${e instanceof Error ? e.message : String(e)}` }),
+    );
+  };
+  useKeys((input, key) => {
+    const cur = ref.current;
+    if (cur.kind === 'confirm') {
+      if (key.escape) return setS({ kind: 'ready', t: cur.t });
+      if (production) {
+        if (key.backspace || key.delete) return setS({ ...cur, typed: cur.typed.slice(0, -1) });
+        if (key.return) return cur.typed === env ? doWrite(cur.t) : setS({ ...cur, typed: '', note: `That is not "${env}"; nothing written.` });
+        if (input && !key.ctrl && !key.meta) {
+          const [first = '', ...rest] = input.split(/[\r\n]/);
+          const typed = (cur.typed + first).slice(0, 64);
+          if (rest.length) return typed === env ? doWrite(cur.t) : setS({ ...cur, typed: '', note: `That is not "${env}"; nothing written.` });
+          return setS({ ...cur, typed });
+        }
+        return;
+      }
+      if (input === 'y') return doWrite(cur.t);
+      if (input === 'n' || input === 'q') return setS({ kind: 'ready', t: cur.t });
+      return;
+    }
+    if (cur.kind === 'writing') return;
+    for (const name of keyNames(input, key)) {
+      const a = actionFor(TUNE_KEYS, name);
+      if (a === 'back') return onBack();
+      if (cur.kind !== 'ready') {
+        if (name === 'return') return onBack();
+        continue;
+      }
+      const n = cur.t.proposals.length;
+      if (a === 'up') setCursor((c) => (c + n - 1) % n);
+      else if (a === 'down') setCursor((c) => (c + 1) % n);
+      else if (a === 'write' && cur.t.changed) setS({ kind: 'confirm', t: cur.t, typed: '' });
+    }
+  });
+
+  if (s.kind === 'loading')
+    return (
+      <Text>
+        <Spinner type="dots" /> Replaying the recorded monitor windows of {env}…
+      </Text>
+    );
+  if (s.kind === 'error')
+    return (
+      <Box flexDirection="column">
+        <Text color="red" wrap="wrap">
+          {s.message}
+        </Text>
+        <Text dimColor>esc back to the home screen</Text>
+      </Box>
+    );
+  const t = s.t;
+  const r = t.replay;
+  const sel = t.proposals[Math.min(cursor, t.proposals.length - 1)];
+  return (
+    <Box flexDirection="column">
+      <Text bold>
+        Tune {env} <Text dimColor>· from {t.healthyWindows} healthy of {t.windows} recorded windows{t.since ? ` since ${t.since.slice(0, 10)}` : ''} · margin {t.marginPct} %, steps 10-{t.maxStepPct} %</Text>
+      </Text>
+      <Text color={s.kind === 'written' ? 'green' : 'cyan'}>{s.kind === 'written' ? `WRITTEN to ${configName}` : `READ-ONLY: nothing is written until you press w and confirm`}</Text>
+      <Text dimColor>
+        {'  '}
+        {'gate'.padEnd(24)} {'healthy/limit'.padEnd(16)} {'baseline'.padEnd(14)} {'threshold'.padStart(9)}   {'proposed'.padEnd(9)} {'chg'.padStart(3)}
+      </Text>
+      {t.proposals.map((p, i) => (
+        <GateRow key={p.gate} p={p} selected={i === cursor && s.kind === 'ready'} />
+      ))}
+      {sel ? (
+        <Text wrap="wrap" dimColor={!sel.changed}>
+          {sel.rationale}
+        </Text>
+      ) : null}
+      <Text wrap="wrap">
+        Replayed over {r.windows} windows: {r.changed} decided differently, {r.rollbacksAvoided.length} rollbacks avoided, {r.newBreaches.length} new breaches, {r.falsePositivesAvoided.length} of {r.falsePositives} false positives avoided; fidelity {r.reproduced.exact}/{r.reproduced.of}.
+      </Text>
+      {s.kind === 'confirm' ? (
+        production ? (
+          <Text bold color="red">
+            PRODUCTION: type "{env}" and enter to write {configName}, esc to cancel: <Text inverse>{s.typed || ' '}</Text>
+            {s.note ? <Text color="yellow"> {s.note}</Text> : null}
+          </Text>
+        ) : (
+          <Text bold color="yellow">
+            Write {t.proposals.filter((p) => p.changed).length} threshold changes to {configName}? y write · n cancel
+          </Text>
+        )
+      ) : null}
+      {s.kind === 'writing' ? (
+        <Text>
+          <Spinner type="dots" /> Writing {configName} and validating it…
+        </Text>
+      ) : null}
+      {s.kind === 'written' ? (
+        <Box flexDirection="column">
+          <Text color="green">{s.message}</Text>
+          <Text dimColor>Commit message:</Text>
+          {t.commitMessage.split('\n').map((l, i) => (
+            <Text key={i}>{l || ' '}</Text>
+          ))}
+        </Box>
+      ) : null}
+      <Text dimColor>{s.kind === 'ready' ? (t.changed ? hintLine(TUNE_KEYS) : `No change proposed.  ${hintLine(TUNE_KEYS.filter((b) => b.action !== 'write'))}`) : s.kind === 'written' ? 'esc back' : ''}</Text>
+    </Box>
+  );
+}
