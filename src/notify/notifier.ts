@@ -9,7 +9,7 @@ import type { ChannelName, NotificationSettings } from '../config/gates-schema.j
 import type { Workspace } from '../config/workspace.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import type { Channel, RenderInput } from './channel.js';
-import { DedupeStore, dedupeKey } from './dedupe.js';
+import { DedupeStore, RESERVATION_STALE_MS, dedupeKey } from './dedupe.js';
 import { discordChannel } from './discord.js';
 import { emailChannel } from './email.js';
 import { RolloutError } from '../domain/errors.js';
@@ -82,16 +82,41 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     } catch {
       since = undefined;
     }
-    if (since !== undefined) {
-      return { ...base, status: 'folded', attempts: 0, detail: `identical notification delivered ${Math.round((r.at - since) / 1000)} s ago (dedupe window ${settings.dedupeSeconds} s)` };
+    const folded = (t: number): FallbackChannel => ({ ...base, status: 'folded', attempts: 0, detail: `identical notification delivered ${Math.max(0, Math.round((r.at - t) / 1000))} s ago (dedupe window ${settings.dedupeSeconds} s)` });
+    if (since !== undefined) return folded(since);
+    // Reserve before sending, so that identical senders in other processes wait for this one and
+    // then fold, instead of all checking at once and all sending.
+    let release: (() => Promise<void>) | undefined;
+    if (dedupe.enabled) {
+      const waitMs = Math.max(RESERVATION_STALE_MS + 2_000, settings.timeoutMs * (settings.retries + 1) + ctx.backoffMs * 2 ** settings.retries + 2_000);
+      try {
+        release = await dedupe.reserve(key, name, waitMs);
+      } catch {
+        // Not reserved within the wait (a sender stuck) or unwritable: a duplicate beats a lost alert.
+      }
+      try {
+        since = dedupe.deliveredWithin(key, name, r.at);
+      } catch {
+        since = undefined;
+      }
+      if (since !== undefined) {
+        await release?.().catch(() => undefined);
+        return folded(since);
+      }
     }
     try {
       // The redacted payload is what leaves: a secret a caller put in a message never reaches a channel.
       const res = await ch.deliver(payload, ctx);
+      if (res.status === 'delivered') {
+        // Losing the fold state costs at most a duplicate message.
+        await dedupe.recordDelivered(key, [name], r.at).catch(() => undefined);
+      }
       return { ...base, status: res.status, attempts: res.attempts, detail: redactString(res.detail, sec) };
     } catch (e) {
       // Channels do not throw; if one does, it is this channel's failure, not the rollout's.
       return { ...base, status: 'failed', attempts: 1, detail: redactString(`unexpected error: ${e instanceof Error ? e.message : String(e)}`, sec) };
+    } finally {
+      await release?.().catch(() => undefined);
     }
   }
 
@@ -113,12 +138,6 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       write('info', 'notify.send', { type: n.type, severity, message: n.message, notify_env: n.env, dry_run: Boolean(opts.dryRun), ...(n.gate ? { gate: n.gate.name } : {}) });
       const ctx: DeliveryContext = { timeoutMs: settings.timeoutMs, retries: settings.retries, clock, backoffMs: opts.backoffMs ?? 500, maxRetryAfterMs: opts.maxRetryAfterMs ?? 30_000, redact: (s) => redactString(s, sec) };
       const results = await Promise.all(channels.map((ch) => deliverOne(ch, r, key, ctx, sec)));
-      const delivered = results.filter((o) => o.status === 'delivered');
-      try {
-        dedupe.recordDelivered(key, delivered.map((o) => o.channel), at);
-      } catch {
-        /* losing the fold state costs at most a duplicate message */
-      }
       for (const o of results) {
         write(o.status === 'failed' ? 'error' : 'info', 'notify.channel', { channel: o.channel, status: o.status, attempts: o.attempts, detail: o.detail ?? '', ...(o.target ? { target: o.target } : {}) });
       }
