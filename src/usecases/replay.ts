@@ -6,7 +6,7 @@
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { KNOWN_GATES, type EnvironmentGates, type Gate } from '../config/gates-schema.js';
+import { AGGREGATES, GATE_ACTIONS, KNOWN_GATES, SIGNALS, type EnvironmentGates, type Gate } from '../config/gates-schema.js';
 import { evaluate } from '../gates/evaluate.js';
 import { ObservationHistory } from '../gates/history.js';
 import type { GateDecision, GateState, GateStatus, Observation } from '../gates/types.js';
@@ -94,6 +94,8 @@ export interface ReplaySummary {
   falsePositivesAvoided: { incident: string; id: string }[];
   falsePositivesStillTripped: { incident: string; id: string; gate: string }[];
   shifts: { id: string; version: string | null; gate: string; recordedGate: string; recorded: string; candidate: string; seconds: number }[];
+  /** Windows whose journal could not be replayed (damaged or foreign content), with why. */
+  unreadable: { id: string; reason: string }[];
 }
 
 /** The replay of an environment. */
@@ -128,17 +130,29 @@ export function tPlus(ms: number): string {
 }
 
 /** A gate from a journal: the full resolved gate when present, else rebuilt from the summary older journals wrote. */
+const ACTIONS: readonly unknown[] = GATE_ACTIONS;
+const ON_ERROR: readonly unknown[] = ['ignore', 'alert', 'auto-rollback'];
+const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** A journaled gate as the engine needs it; anything else (a hand-edited or foreign journal) is not trusted. */
+function isGate(g: unknown): g is Gate {
+  if (!g || typeof g !== 'object') return false;
+  const x = g as Record<string, unknown>;
+  return typeof x.name === 'string' && num(x.threshold) && num(x.windowMinutes) && num(x.warnRatio) && num(x.errorAlertAfter) && typeof x.enabled === 'boolean' && typeof x.unit === 'string' && (SIGNALS as readonly unknown[]).includes(x.signal) && (AGGREGATES as readonly unknown[]).includes(x.aggregate) && (x.comparison === '>' || x.comparison === '<') && ACTIONS.includes(x.action) && ON_ERROR.includes(x.onError);
+}
+
 function gatesFromStart(l: Line): { gates: Gate[]; exact: boolean } | undefined {
-  if (Array.isArray(l.gate_config)) return { gates: l.gate_config as Gate[], exact: true };
+  if (Array.isArray(l.gate_config) && l.gate_config.every(isGate)) return { gates: l.gate_config, exact: true };
   if (!Array.isArray(l.gates)) return undefined;
   const gates: Gate[] = [];
   for (const g of l.gates as Record<string, unknown>[]) {
     const name = String(g.name);
-    const known = KNOWN_GATES[name];
+    const known = Object.hasOwn(KNOWN_GATES, name) ? KNOWN_GATES[name] : undefined;
     if (!known) continue; // a custom gate's signal and aggregate were not journaled: it cannot be rebuilt
+    if (!num(g.threshold)) continue;
     gates.push({
       name,
-      threshold: Number(g.threshold),
+      threshold: g.threshold,
       windowMinutes: Number(g.window_minutes ?? 0),
       action: (g.action as Gate['action']) ?? 'alert',
       enabled: g.enabled !== false,
@@ -185,7 +199,8 @@ export async function* readWindows(file: string, o: { decisions?: boolean } = {}
     // Evaluations are most of a journal's bytes and replay recomputes them: only their poll number
     // is read (the line as written by AuditLog), unless every recorded decision is wanted.
     if (!o.decisions && w) {
-      const m = EVAL_LINE.exec(raw);
+      // Only a whole line counts: a kill can tear the last one, or glue a torn one to the next line.
+      const m = raw.endsWith('}') && raw.indexOf('{"ts":"', 1) < 0 ? EVAL_LINE.exec(raw) : null;
       if (m) {
         const seq = Number(m[1]);
         const p = w.polls.findLast((x) => x.seq === seq);
@@ -236,7 +251,9 @@ export async function* readWindows(file: string, o: { decisions?: boolean } = {}
         break;
       case 'sample': {
         const o = l.observation as Observation | undefined;
-        if (!w || !o || typeof o.t !== 'number') break;
+        if (!w || !o || typeof o !== 'object' || !num(o.t) || !num(o.seq)) break;
+        // The engine reads `values` by signal: a sample without an object there has no readings.
+        if (!o.values || typeof o.values !== 'object') o.values = {};
         w.polls.push({ seq: o.seq, t: o.t, observation: o, evaluated: false });
         w.version ??= typeof l.version === 'string' ? l.version : null;
         break;
@@ -279,13 +296,18 @@ const EVAL_LINE = /^\{"ts":"[^"]*","level":"\w+","event":"evaluation","env":"[^"
 /** The last judged poll's decisions, parsed once, for the "insufficient" gates of the verdict. */
 function finishWindow(w: RecordedWindow, lastEvalRaw: string | undefined): RecordedWindow {
   if (!lastEvalRaw) return w;
+  let l: Line;
   try {
-    const l = JSON.parse(lastEvalRaw) as Line;
-    const p = w.polls.findLast((x) => x.seq === Number(l.seq));
-    if (p && Array.isArray(l.decisions)) p.decisions = (l.decisions as GateDecision[]).map((d) => ({ gate: d.gate, status: d.status, value: d.value }));
+    l = JSON.parse(lastEvalRaw) as Line;
   } catch {
-    // a torn last line: the verdict simply names no insufficient gate
+    // A torn last evaluation was never read back by the monitor either: that poll was not judged.
+    const seq = Number(EVAL_LINE.exec(lastEvalRaw)?.[1]);
+    const p = w.polls.findLast((x) => x.seq === seq);
+    if (p) p.evaluated = false;
+    return w;
   }
+  const p = w.polls.findLast((x) => x.seq === Number(l.seq));
+  if (p && Array.isArray(l.decisions)) p.decisions = (l.decisions as GateDecision[]).map((d) => ({ gate: d.gate, status: d.status, value: d.value }));
   return w;
 }
 
@@ -450,17 +472,27 @@ export async function replayEnvironment(o: ReplayOptions): Promise<ReplayResult>
     falsePositivesAvoided: [],
     falsePositivesStillTripped: [],
     shifts: [],
+    unreadable: [],
   };
   const windows: ReplayedWindow[] = [];
   const candidateGates = o.candidate.gates;
   for (const file of monitorJournals(o.logsDir, o.env)) {
     for await (const w of readWindows(file)) {
       if (!Number.isFinite(w.t0) || (sinceMs !== undefined && w.t0 < sinceMs)) continue;
-      const recorded = recordedVerdict(w);
-      const own = w.configs.length ? replayWindow(w, (s) => gatesAt(w, s)).verdict : undefined;
+      let recorded: Verdict;
+      let own: Verdict | undefined;
+      let candidate: Verdict;
+      try {
+        recorded = recordedVerdict(w);
+        own = w.configs.length ? replayWindow(w, (s) => gatesAt(w, s)).verdict : undefined;
+        candidate = replayWindow(w, () => candidateGates).verdict;
+      } catch (e) {
+        // One damaged journal must not hide the verdicts of the others: it is named instead.
+        summary.unreadable.push({ id: w.id, reason: e instanceof Error ? e.message : String(e) });
+        continue;
+      }
       const exactCfg = w.configs.length > 0 && w.configs.every((c) => c.exact);
       const reproduced = own ? reproduces(recorded, own) : null;
-      const candidate = replayWindow(w, () => candidateGates).verdict;
       const changed = decidesDifferently(recorded, candidate);
       const inc = incidentFor(w, incidents);
       const rw: ReplayedWindow = {

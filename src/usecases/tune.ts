@@ -151,7 +151,13 @@ export async function proposeTuning(o: TuneOptions): Promise<TuneResult> {
       const fp = incidentFor(w, incidents)?.false_positive === true;
       if (!(rec.outcome === 'passed' && !rec.breach) && !fp) continue;
       healthy++;
-      const run = replayWindow(w, () => gates, { keepEvaluations: true, noStop: true });
+      let run: ReturnType<typeof replayWindow>;
+      try {
+        run = replayWindow(w, () => gates, { keepEvaluations: true, noStop: true });
+      } catch {
+        healthy--; // a damaged journal is no evidence (rollout replay names it)
+        continue;
+      }
       const perWindow = new Map<string, number[]>();
       for (const e of run.evaluations) {
         for (const d of e.decisions) {

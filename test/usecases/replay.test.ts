@@ -173,3 +173,44 @@ describe('a candidate from text', () => {
     expect(cfg.environments.production!.gates.find((g) => g.name === 'p95_hash_time')!.threshold).toBe(2500);
   });
 });
+
+describe('damaged and crafted journals', () => {
+  it('a torn last line (kill -9), a crafted gate_config, a __proto__ gate and a garbage sample: named, never a crash', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'replay-hostile-'));
+    try {
+      const healthy = readFileSync(rec.files[0]!, 'utf8');
+      const slow = readFileSync(rec.files[2]!, 'utf8');
+      // 1. Killed mid-write: no monitor-done, the last line cut in half.
+      const lines = slow.trimEnd().split('\n');
+      const cut = lines.findIndex((l) => l.includes('"event":"evaluation"') && l.includes('"seq":10,'));
+      writeFileSync(join(dir, 'monitor_production_20261123_120000.log'), `${lines.slice(0, cut).join('\n')}\n${lines[cut]!.slice(0, 200)}`);
+      // 2. gate_config that is not gates (and a summary gate named __proto__).
+      const crafted = healthy.split('\n').map((l) => {
+        if (!l.includes('"event":"monitor-start"')) return l;
+        const o = JSON.parse(l) as Record<string, unknown> & { gates: unknown[] };
+        return JSON.stringify({ ...o, gate_config: [{ name: '__proto__', threshold: 'x' }], gates: [...o.gates, { name: '__proto__', threshold: 1, window_minutes: 0 }] });
+      });
+      writeFileSync(join(dir, 'monitor_production_20261123_120001.log'), crafted.join('\n'));
+      // 3. Samples whose histograms have no bounds (the engine cannot merge them).
+      const garbage = healthy.split('\n').map((l) => (l.includes('"event":"sample"') && /"seq":[34],/.test(l) ? l.replace(/"bounds":\[[^\]]*\]/, '"bounds":null') : l));
+      writeFileSync(join(dir, 'monitor_production_20261123_120002.log'), garbage.join('\n'));
+      writeFileSync(join(dir, 'monitor_production_20261123_120003.log'), healthy);
+      const r = await replayEnvironment({ env: 'production', logsDir: dir, candidate: prod, candidateLabel: 'x' });
+      const [killed, craftedW, ...rest] = r.windows;
+      expect(killed!.recorded).toMatchObject({ outcome: 'unfinished', polls: 9 });
+      expect(killed!.reproduced).toBe(true);
+      expect(craftedW!.recordedConfig).toBe('approximate');
+      expect(craftedW!.reproduced).toBe(true);
+      // The damaged window is named with why; the clean one after it still replays.
+      expect(r.summary.unreadable).toEqual([{ id: 'monitor_production_20261123_120002', reason: expect.stringMatching(/null/) }]);
+      expect(rest.map((w) => w.id)).toEqual(['monitor_production_20261123_120003']);
+      expect(rest[0]!.reproduced).toBe(true);
+      expect(r.summary.windows).toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

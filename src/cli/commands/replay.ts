@@ -74,6 +74,7 @@ export function renderReplay(r: ReplayResult, env: string): string[] {
   if (s.shifts.length) {
     lines.push('  Remaining breaches     ' + s.shifts.map((x) => `${shortId(x.id, env)} ${x.recordedGate} T+${x.recorded} -> ${x.recordedGate === x.gate ? '' : `${x.gate} `}T+${x.candidate} (${x.seconds === 0 ? 'same poll' : `${Math.abs(x.seconds)} s ${x.seconds < 0 ? 'earlier' : 'later'}`})`).join('; '));
   }
+  if (s.unreadable.length) lines.push(`  Not replayed           ${s.unreadable.length}: ${s.unreadable.map((x) => `${shortId(x.id, env)} (${x.reason})`).join('; ')}`);
   lines.push('', 'Polls are judged where they were recorded: a candidate cannot add the polls its own warnings would have brought (adaptive cadence), nor see past a recorded rollback.');
   return lines;
 }
