@@ -117,6 +117,7 @@ Examples:
       .option('--backup <file>', 'the backup to restore')
       .option('--force', 'confirm (required for production without a terminal)')
       .option('--dry-run', 'write the plan to rollback-dryrun.log, change nothing')
+      .option('--again', 'restore and restart even when the backup\'s version already runs and is healthy')
       .option('--operator <name>', 'who rolls back'),
     'rollout rollback --env production --force',
   );

@@ -53,16 +53,22 @@ const LocalTarget = z.strictObject({
   health_timeout_ms: ms('a health-wait timeout').default(20_000),
 });
 
-/** A real installation driven by commands (run with zx). `{version}` and `{env}` are filled in. */
+/**
+ * A real installation driven by commands (run with zx). Template variables, filled in where known:
+ * {version} the version being deployed, restarted or brought back; {from_version} the version
+ * running before (deploy, rollback); {env} the environment; {backup} the workspace-relative backup
+ * being restored (rollback only); {workspace} the workspace folder.
+ */
 const CommandTarget = z.strictObject({
   kind: z.literal('command'),
-  deploy: str('a command'),
-  restart: z.string().optional(),
-  status: z.string().optional(),
-  stop: z.string().optional(),
-  start: z.string().optional(),
+  deploy: str('a command').describe('Puts {version} in place (and usually starts it). Templates: {version}, {from_version}, {env}, {workspace}.'),
+  rollback: z.string().optional().describe('Brings {version} (the backup\'s version) back after the backup\'s files were restored; required where a gate can auto-rollback. Templates: {version}, {from_version} (what runs now), {backup}, {env}, {workspace}.'),
+  restart: z.string().optional().describe('Restarts the service; {version} is the version just deployed. Templates: {version}, {env}, {workspace}.'),
+  status: z.string().optional().describe('Exit 0 when the service runs. Templates: {env}, {workspace}.'),
+  stop: z.string().optional().describe('Templates: {env}, {workspace}.'),
+  start: z.string().optional().describe('Templates: {env}, {workspace}.'),
   versions: z.string().optional().describe('A command printing the deployable versions, one a line.'),
-  current_version: z.string().optional().describe('A command printing the deployed version.'),
+  current_version: z.string().optional().describe('Prints what runs now, read from the target: the version first, then optionally an identity of the running instance (pid, start time, revision), or a JSON object {"version", "pid", "started_at", "revision"}. Templates: {env}, {workspace}.'),
   timeout_seconds: z.number({ error: 'expected a number of seconds' }).gt(0, { error: 'expected a number of seconds above 0' }).default(300),
   cwd: z.string().optional(),
   health_timeout_ms: ms('a health-wait timeout').default(60_000).describe('How long a deploy waits for consecutive OK health checks.'),

@@ -227,6 +227,9 @@ export function createDhashService(opts: DhashServiceOptions): DhashService {
         const h = healthJson();
         return send(res, h.status === 'ok' ? 200 : 503, h);
       }
+      case '/version':
+        // Who is running: the rollback reads this to prove the backup's release runs in a new process.
+        return send(res, 200, { service: 'dhash', version: release.version, pid: process.pid, started_at: new Date(started).toISOString() });
       case '/metrics':
         if (url.searchParams.get('format') === 'prometheus') return send(res, 200, await registry.metrics());
         return send(res, 200, metricsJson());
@@ -238,7 +241,7 @@ export function createDhashService(opts: DhashServiceOptions): DhashService {
         return send(res, 200, { name: g.name, hash: hashHex(dhash(g.img)) });
       }
       case '/':
-        return send(res, 200, { service: 'dhash', version: release.version, endpoints: ['/health', '/metrics', '/metrics?format=prometheus', '/hash?golden=<name>'] });
+        return send(res, 200, { service: 'dhash', version: release.version, endpoints: ['/health', '/version', '/metrics', '/metrics?format=prometheus', '/hash?golden=<name>'] });
       default:
         return send(res, 404, { error: `no such endpoint: ${url.pathname}` });
     }

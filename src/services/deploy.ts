@@ -209,7 +209,7 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
       await target.stop(line);
       await testPause('restart:stopped');
       await target.start(line);
-    } else await target.restart(line);
+    } else await target.restart(line, version);
     end('ok');
 
     await begin('health');

@@ -34,9 +34,18 @@ export interface IncidentRecord {
   /** When the third consecutive OK health check after the restore passed. */
   healthy_at?: string;
   rollback_ok: boolean;
+  /** rolled-back: verified by the running version, health and smoke; rollback-failed: not. */
+  outcome?: 'rolled-back' | 'rollback-failed';
   backup?: string;
+  /** The version the backup holds (what should run). */
+  backup_version?: string;
   version_before?: string;
+  /** What the target itself reported running after the rollback. */
   version_after?: string;
+  /** The loud sentence of a failed rollback. */
+  error?: string;
+  /** Finished by a resumed monitor after the first run was interrupted. */
+  resumed?: boolean;
   smoke_ok?: boolean;
   logs: string[];
   false_positive?: boolean;
@@ -78,6 +87,29 @@ export async function openIncident(ws: Workspace, inc: NewIncident): Promise<Inc
   writeJsonAtomic(join(dir, 'incident.json'), record);
   await writeIncidentReport(ws, id);
   return record;
+}
+
+/** Rewrite an incident's facts (a resumed rollback finishing what its interrupted run began); logs are added. */
+export async function updateIncident(ws: Workspace, id: string, inc: Omit<NewIncident, 'now'>): Promise<IncidentRecord> {
+  const r = readIncident(ws, id);
+  const dir = join(ws.incidentsDir, id);
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const logs = new Set(r.logs);
+  for (const log of inc.logs) {
+    if (!existsSync(log)) continue;
+    copyFileSync(log, join(dir, 'logs', basename(log)));
+    logs.add(`logs/${basename(log)}`);
+  }
+  const record: IncidentRecord = redact({ ...r, ...inc, id, status: r.status, opened_at: r.opened_at, detected_at: r.detected_at, logs: [...logs] });
+  writeJsonAtomic(join(dir, 'incident.json'), record);
+  await writeIncidentReport(ws, id);
+  return record;
+}
+
+/** The incident opened by a rollback whose journals include this log file (e.g. a monitor's), if any. */
+export function incidentWithLog(ws: Workspace, env: string, logPath: string): IncidentRecord | undefined {
+  const name = `logs/${basename(logPath)}`;
+  return listIncidents(ws, env).find((r) => r.logs.includes(name));
 }
 
 /** The incident ids of a workspace, newest first. */
@@ -196,13 +228,14 @@ export async function writeIncidentReport(ws: Workspace, id: string): Promise<st
       : `Manual rollback requested by ${t.operator ?? 'an operator'}${t.reason ? `: ${t.reason}` : ''}.`;
   const mttr = r.healthy_at ? `${((Date.parse(r.healthy_at) - Date.parse(r.detected_at)) / 1000).toFixed(1)} s (detected ${r.detected_at}, third OK health check ${r.healthy_at})` : 'not reached: the service did not pass three consecutive health checks';
   const md = [
-    `# ${r.id}: ${r.env} rollback${r.rollback_ok ? '' : ' (FAILED)'}`,
+    `# ${r.id}: ${r.env} rollback${r.rollback_ok ? '' : ' (ROLLBACK FAILED)'}`,
+    ...(r.error ? ['', `**${r.error}**`] : []),
     '',
     `- Status: ${r.status}${r.status === 'closed' ? ` (${r.closed_at} by ${r.closed_by}${r.false_positive ? ', **false positive**' : ''})` : ''}`,
     `- Environment: ${r.env}`,
     `- Trigger: ${cause}`,
-    `- Versions: ${r.version_before ?? '?'} → ${r.version_after ?? '?'}${r.backup ? ` (restored from ${r.backup})` : ''}`,
-    `- Rollback: ${r.rollback_ok ? 'completed' : 'FAILED'}; smoke after rollback: ${r.smoke_ok === undefined ? 'not run' : r.smoke_ok ? 'passed' : 'FAILED'}`,
+    `- Versions: ${r.version_before ?? '?'} → ${r.version_after ?? '?'} (read from the target after the rollback)${r.backup ? `; restored from ${r.backup}${r.backup_version ? ` (version ${r.backup_version})` : ''}` : ''}`,
+    `- Rollback: ${r.rollback_ok ? 'completed, verified by the running version' : 'FAILED (rollback-failed)'}${r.resumed ? ', finished by a resumed monitor' : ''}; smoke after rollback: ${r.smoke_ok === undefined ? 'not run' : r.smoke_ok ? 'passed' : 'FAILED'}`,
     `- Time to recovery: ${mttr}`,
     ...(r.note ? [`- Note: ${r.note}`] : []),
     '',

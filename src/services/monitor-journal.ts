@@ -39,6 +39,8 @@ export function readJournal(text: string, keepMs = Number.POSITIVE_INFINITY): Jo
   const breaches: BreachRecord[] = [];
   let rollbackStarted: ResumeState['rollbackStarted'];
   let rollbackFinished: ResumeState['rollbackFinished'];
+  let rollbackBefore: ResumeState['rollbackBefore'];
+  let rollbackStartNotified = false;
   let alerts = 0;
   let sourceProblems = 0;
   let finished: { summary?: MonitorSummary; endedAt?: string } | undefined;
@@ -75,8 +77,19 @@ export function readJournal(text: string, keepMs = Number.POSITIVE_INFINITY): Jo
         if (l.breach && typeof l.breach === 'object' && l.cause === 'breach') breaches.push(l.breach as BreachRecord);
         if (l.decision === 'alert') alerts++;
         break;
-      case 'rollback-start':
-        rollbackStarted ??= { trigger: l.trigger === 'manual' ? 'manual' : 'auto', ...(typeof l.gate === 'string' ? { gate: l.gate } : {}), at: Number(l.at_ms) };
+      case 'rollback-start': {
+        const r = l.reason as { gate?: unknown; value?: unknown; threshold?: unknown; unit?: unknown } | undefined;
+        const reason = r && typeof r.gate === 'string' ? { gate: r.gate, value: Number(r.value ?? Number.NaN), threshold: Number(r.threshold), unit: String(r.unit ?? '') } : undefined;
+        rollbackStarted ??= { trigger: l.trigger === 'manual' ? 'manual' : 'auto', ...(typeof l.gate === 'string' ? { gate: l.gate } : {}), at: Number(l.at_ms), ...(reason ? { reason } : {}), ...(typeof l.note === 'string' ? { note: l.note } : {}), ...(typeof l.backup === 'string' ? { backup: l.backup } : {}) };
+        break;
+      }
+      case 'rollback-before':
+        if (typeof l.version === 'string' && !rollbackBefore) {
+          rollbackBefore = { version: l.version, ...(typeof l.pid === 'number' ? { pid: l.pid } : {}), ...(typeof l.started_at === 'string' ? { startedAt: l.started_at } : {}), ...(typeof l.revision === 'string' ? { revision: l.revision } : {}), ...(typeof l.identity === 'string' ? { identity: l.identity } : {}) };
+        }
+        break;
+      case 'rollback-stage':
+        if (l.stage === 'notify' && typeof l.detail === 'string' && l.detail.startsWith('ok')) rollbackStartNotified = true;
         break;
       case 'rollback-done':
         rollbackFinished = { ok: l.ok === true, detail: String(l.detail ?? '') };
@@ -107,6 +120,8 @@ export function readJournal(text: string, keepMs = Number.POSITIVE_INFINITY): Jo
       breaches,
       ...(rollbackStarted ? { rollbackStarted } : {}),
       ...(rollbackFinished ? { rollbackFinished } : {}),
+      ...(rollbackBefore ? { rollbackBefore } : {}),
+      ...(rollbackStartNotified ? { rollbackStartNotified } : {}),
       alerts,
       sourceProblems,
     },

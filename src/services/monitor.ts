@@ -12,6 +12,7 @@ import type { GateAction, GateDecision, GateState, GateStatus, Observation } fro
 import type { MetricSource } from '../metrics/types.js';
 import type { Notification, Notifier } from '../notify/types.js';
 import { redactString } from '../audit/redact.js';
+import { testPause } from '../domain/test-pause.js';
 
 /** One health check, as the monitor needs it. */
 export type HealthChecker = () => Promise<{ ok: boolean; detail: string; latencyMs?: number }>;
@@ -24,6 +25,8 @@ export interface RollbackRequest {
   note: string;
   /** The backup the operator confirmed (manual requests); default: the newest that verifies. */
   backup?: string;
+  /** Finishing a rollback that a killed monitor started and never verified (--resume). */
+  resume?: { startNotified: boolean; before?: ResumeState['rollbackBefore'] };
   onStage: (stage: string, detail?: string) => void;
 }
 
@@ -71,9 +74,13 @@ export interface ResumeState {
   observations: Observation[];
   states: Record<string, GateState>;
   breaches: BreachRecord[];
-  /** A rollback was started before the crash (it is never started again). */
-  rollbackStarted?: { trigger: 'auto' | 'manual'; gate?: string; at: number };
+  /** A rollback was started before the crash: a resumed monitor finishes it (never a second one). */
+  rollbackStarted?: { trigger: 'auto' | 'manual'; gate?: string; at: number; reason?: { gate: string; value: number; threshold: number; unit: string }; note?: string; backup?: string };
   rollbackFinished?: { ok: boolean; detail: string };
+  /** What ran before that rollback changed anything (journaled by the rollback runner). */
+  rollbackBefore?: { version: string; pid?: number; startedAt?: string; revision?: string; identity?: string };
+  /** The interrupted rollback had sent its rollback-start notification. */
+  rollbackStartNotified?: boolean;
   alerts: number;
   sourceProblems: number;
 }
@@ -138,6 +145,8 @@ export interface MonitorSummary {
     dryRun?: boolean;
     healthOk?: boolean;
     smokeOk?: boolean;
+    /** Finished by a resumed monitor. */
+    resumed?: boolean;
   };
   logPath: string;
   resumed: boolean;
@@ -520,7 +529,7 @@ export class Monitor {
     }
     this.rollbackTrigger = { trigger: req.trigger, ...(req.reason ? { gate: req.reason.gate } : {}) };
     // Journaled before anything runs, so that a resumed monitor never starts a second one.
-    this.log('error', 'rollback-start', { trigger: req.trigger, gate: req.reason?.gate, reason: req.reason, note: req.note, at_ms: this.deps.clock.now(), dry_run: Boolean(this.opts.dryRun) });
+    this.log('error', 'rollback-start', { trigger: req.trigger, gate: req.reason?.gate, reason: req.reason, note: req.note, ...(req.backup ? { backup: req.backup } : {}), at_ms: this.deps.clock.now(), dry_run: Boolean(this.opts.dryRun) });
     // Set before the flow emits anything, so that a listener asking again gets this same promise.
     this.rollbackPromise = Promise.resolve().then(() => this.rollbackFlow(runner, req));
     return this.rollbackPromise;
@@ -533,8 +542,9 @@ export class Monitor {
 
   private async rollbackFlow(runner: RollbackRunner, req: Omit<RollbackRequest, 'onStage'>): Promise<void> {
     this.stage('requested', req.trigger === 'auto' ? `${req.reason?.gate} breached: ${req.note}` : req.note);
+    await testPause('rollback-requested');
     // SPEC: violation detected -> notifications (critical) -> integrity -> rollback -> health -> smoke -> incident -> notifications.
-    if (req.trigger === 'auto' && req.reason) {
+    if (req.trigger === 'auto' && req.reason && !req.resume) {
       const waitMs = this.opts.gates.notifications.rollbackWaitMs;
       const sent = this.notify({ type: 'gate-breach', severity: 'critical', message: `${req.reason.gate} breached (${fmtValue(req.reason.value, req.reason.unit)}, threshold ${fmtValue(req.reason.threshold, req.reason.unit)}): rolling back ${this.opts.env}.`, gate: { name: req.reason.gate, value: req.reason.value, threshold: req.reason.threshold, unit: req.reason.unit, windowMinutes: this.opts.gates.gates.find((g) => g.name === req.reason!.gate)?.windowMinutes ?? 0 } });
       const stop = new AbortController();
@@ -547,7 +557,8 @@ export class Monitor {
     } catch (e) {
       result = { ok: false, detail: redactString((e as Error).message) };
     }
-    this.log(result.ok ? 'info' : 'error', 'rollback-done', { ok: result.ok, detail: result.detail, incident: result.incidentId, backup: result.backup, dry_run: result.dryRun });
+    await testPause('rollback-returned');
+    this.log(result.ok ? 'info' : 'error', 'rollback-done', { ok: result.ok, detail: result.detail, incident: result.incidentId, backup: result.backup, dry_run: result.dryRun, ...(req.resume ? { resumed: true } : {}) });
     this.rollbackInfo = { ...this.rollbackTrigger!, ok: result.ok, detail: result.detail, ...(result.incidentId ? { incidentId: result.incidentId } : {}), ...(result.dryRun ? { dryRun: true } : {}) };
     if (!result.ok) {
       this.stage('failed', result.detail);
@@ -562,12 +573,31 @@ export class Monitor {
   }
 
   private async verifyAfterResume(fin: ResumeState['rollbackFinished']): Promise<void> {
-    this.stage('resumed', 'a rollback was started before the monitor stopped; it is not started again');
-    this.rollbackInfo = { ...this.rollbackTrigger!, ok: fin?.ok ?? false, detail: fin?.detail ?? 'the rollback was interrupted; its outcome is unknown (see logs/rollback_*.log)' };
-    if (fin && !fin.ok) return;
-    await this.verify();
-    // Health and smoke passing after the restart: the environment is healthy again.
-    if (!fin && this.rollbackInfo.healthOk && this.rollbackInfo.smokeOk !== false) this.rollbackInfo.ok = true;
+    const r = this.opts.resume!;
+    const started = r.rollbackStarted!;
+    if (fin) {
+      // The rollback ended before the monitor stopped: its outcome stands (a failure was said loudly).
+      this.stage('resumed', `the rollback started before the monitor stopped had ended (${fin.ok ? 'verified' : 'failed'}); it is not started again`);
+      this.rollbackInfo = { ...this.rollbackTrigger!, ok: fin.ok, detail: fin.detail };
+      if (fin.ok) await this.verify();
+      return;
+    }
+    // Started, never reported done: finish it from its journal (the engine re-runs what it cannot prove).
+    this.stage('resumed', `the ${started.trigger === 'auto' ? 'auto-rollback' : 'rollback'} started at T+${minutes(started.at - this.plan.t0)} was interrupted before it was verified; finishing it now`);
+    const runner = this.deps.rollback;
+    if (!runner) {
+      this.rollbackInfo = { ...this.rollbackTrigger!, ok: false, detail: 'the rollback was interrupted and no rollback engine is wired here to finish it: roll back by hand (rollout rollback --env ' + this.opts.env + ')' };
+      this.stage('failed', this.rollbackInfo.detail);
+      return;
+    }
+    await this.rollbackFlow(runner, {
+      trigger: started.trigger,
+      reason: started.reason,
+      note: `finishing the interrupted ${started.trigger === 'auto' ? 'auto-rollback' : 'rollback'}${started.note ? ` (${started.note})` : ''}`,
+      ...(started.backup ? { backup: started.backup } : {}),
+      resume: { startNotified: Boolean(r.rollbackStartNotified), ...(r.rollbackBefore ? { before: r.rollbackBefore } : {}) },
+    });
+    if (this.rollbackInfo) this.rollbackInfo.resumed = true;
   }
 
   /** After a rollback: N consecutive OK health checks, then the smoke tests. */
@@ -617,9 +647,12 @@ export class Monitor {
       const verified = rb.ok && rb.healthOk !== false && rb.smokeOk !== false;
       result = verified ? 'rolled-back' : 'rollback-failed';
       const why = rb.trigger === 'manual' ? 'an operator asked for it' : breachText || `${rb.gate ?? 'a gate'} tripped`;
+      const resumed = rb.resumed ? ' (the interrupted rollback was finished by --resume)' : '';
       message = verified
-        ? `${this.opts.env} was rolled back${rb.dryRun ? ' (simulated, nothing changed)' : ''} because ${why}; health and smoke checks pass again${rb.incidentId ? ` (incident ${rb.incidentId})` : ''}.`
-        : `${this.opts.env}: the rollback after ${why} did not verify: ${rb.ok ? (rb.healthOk === false ? 'health checks are not OK' : 'smoke tests failed') : rb.detail}.`;
+        ? `${this.opts.env} was rolled back${rb.dryRun ? ' (simulated, nothing changed)' : ''} because ${why}${resumed}: ${rb.detail}; health and smoke checks pass again${rb.incidentId ? ` (incident ${rb.incidentId})` : ''}.`
+        : rb.detail.startsWith('ROLLBACK FAILED')
+          ? `${rb.detail.replace(/\.$/, '')} (rolling back because ${why})${resumed}.`
+          : `${this.opts.env}: the rollback after ${why} did not verify${resumed}: ${rb.ok ? (rb.healthOk === false ? 'health checks are not OK' : 'smoke tests failed') : rb.detail}.`;
     } else if (this.stopped && now < this.plan.endAt) {
       result = 'stopped';
       message = `The monitor of ${this.opts.env} was stopped at T+${minutes(now - this.plan.t0)} before the window ended; continue with: rollout monitor --env ${this.opts.env} --resume.`;

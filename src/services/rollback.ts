@@ -1,7 +1,8 @@
 // The rollback (SPEC.md "Auto-rollback flow"): notify -> verify the backup -> archive the current
-// state -> restore (stage beside the target, check, swap atomically) -> restart -> 3 consecutive
-// OK health checks -> post-rollback smoke -> incident -> notify. One function for the CLI, the
-// TUI and the monitor's auto-rollback; stages are reported as they happen.
+// state -> restore (stage beside the target, check, swap atomically) -> bring the backup's version
+// back (restart, or a command target's rollback command) -> the running version read from the
+// target -> 3 consecutive OK health checks -> post-rollback smoke -> incident -> notify. One
+// function for the CLI, the TUI, runbook steps and the monitor (auto-rollback, key, resume).
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -20,17 +21,18 @@ import { writeFileAtomic } from '../domain/fs-atomic.js';
 import { ioFailure } from '../domain/io-errors.js';
 import { ExitCode, RefusedError, RolloutError, StepFailedError, type ExitCode as ExitCodeT } from '../domain/errors.js';
 import { fileStamp } from '../domain/time.js';
-import { openIncident } from './incidents.js';
+import { openIncident, updateIncident } from './incidents.js';
+import { instanceChanged, rollbackFailedSentence, verifyRollback, type VerifyRollbackResult } from '../usecases/rollback-verify.js';
 import { createNotifier, sendAlongside, summarizeDelivery } from '../notify/index.js';
 import type { Notification, Notifier } from '../notify/types.js';
-import { waitForHealthy, type TimedHealthCheck } from '../probes/health.js';
+import { checkHealth, type TimedHealthCheck } from '../probes/health.js';
 import { makeTarget } from '../steps/make-target.js';
-import { runSmoke, type SmokeRun } from '../steps/smoke.js';
-import type { Target } from '../steps/target.js';
+import type { SmokeRun } from '../steps/smoke.js';
+import { describeInstance, type RunningInstance, type Target } from '../steps/target.js';
 import type { EngineContext } from './engine-context.js';
 
 /** The stages of a rollback, in SPEC.md's order. */
-export const ROLLBACK_STAGES = ['notify', 'verify', 'archive', 'restore', 'restart', 'health', 'smoke', 'incident', 'notify-done'] as const;
+export const ROLLBACK_STAGES = ['notify', 'verify', 'archive', 'restore', 'restart', 'version', 'health', 'smoke', 'incident', 'notify-done'] as const;
 export type RollbackStageName = (typeof ROLLBACK_STAGES)[number];
 
 /** One stage as reported to onStage and kept in the outcome. */
@@ -71,6 +73,17 @@ export interface RollbackOptions {
   relatedLogs?: string[];
   /** When the breach was detected (default: when the rollback started); MTTR counts from it. */
   detectedAt?: number;
+  /** Restore and restart even when the target already runs the backup's version and is healthy. */
+  again?: boolean;
+  /** Finishing an auto-rollback that a killed monitor left unverified (monitor --resume). */
+  resume?: {
+    /** The incident the interrupted run opened: updated, never a second one. */
+    incidentId?: string;
+    /** What ran before the interrupted run changed anything (from the monitor's journal). */
+    before?: RunningInstance;
+    /** The interrupted run sent rollback-start already. */
+    startNotified?: boolean;
+  };
 }
 
 /** What a rollback did. */
@@ -81,8 +94,17 @@ export interface RollbackOutcome {
   exitCode: ExitCodeT;
   /** Workspace-relative backup that was (or would be) restored. */
   backup: string | null;
+  /** The backup's version: what must run afterwards. */
   version: string | null;
   previousVersion: string | null;
+  /** What the target said runs at the end (read from the target, never assumed). */
+  runningVersion: string | null;
+  /** Nothing to do: the target already ran the backup's version and was healthy. */
+  noop?: boolean;
+  /** The environment was changed but the rollback did not verify (ROLLBACK FAILED). */
+  failed?: boolean;
+  /** The one sentence of a no-op. */
+  message?: string;
   incidentId: string | null;
   stages: RollbackStage[];
   healthChecks: TimedHealthCheck[];
@@ -114,10 +136,6 @@ function freeName(dir: string, make: (ms: number) => string, ms: number): string
   return make(t);
 }
 
-function secs(ms: number): string {
-  return ms < 10_000 ? (ms / 1000).toFixed(1).replace(/\.0$/, '') : String(Math.round(ms / 1000));
-}
-
 function errMsg(e: unknown): string {
   return redactString(e instanceof Error ? e.message : String(e));
 }
@@ -137,13 +155,16 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     log.write(status === 'failed' ? 'error' : 'info', `rollback.stage`, { stage: name, status, detail: s.detail });
     opts.onStage?.(s);
   };
+  // What runs before anything changes, read from the target itself (never from our own records).
+  let before = await target.running().catch(() => undefined);
   const outcome: RollbackOutcome = {
     ok: false,
     dryRun: false,
     exitCode: ExitCode.failed,
     backup: null,
     version: null,
-    previousVersion: (await target.currentVersion().catch(() => undefined)) ?? null,
+    previousVersion: before?.version ?? (await target.currentVersion().catch(() => undefined)) ?? null,
+    runningVersion: before?.version ?? null,
     incidentId: null,
     stages,
     healthChecks: [],
@@ -152,7 +173,7 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     logFile,
     durationMs: 0,
   };
-  log.info('rollback.start', { operator: ctx.operator, backup_arg: opts.backup ?? null, reason: opts.reason ?? null, current_version: outcome.previousVersion });
+  log.info('rollback.start', { operator: ctx.operator, backup_arg: opts.backup ?? null, reason: opts.reason ?? null, current_version: outcome.previousVersion, running: before ?? null, again: Boolean(opts.again), resume: opts.resume ? true : undefined });
 
   // A rollback killed earlier is settled first (its journal says how far it got).
   const pending = interruptedRollback(ws, ctx.env);
@@ -161,7 +182,54 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     recovery = recoverRollback(ws, pending);
     outcome.recovered = recovery.message;
     log.warn('rollback.recovered', { phase: recovery.phase, backup: recovery.backup, message: recovery.message });
-    outcome.previousVersion = (await target.currentVersion().catch(() => undefined)) ?? null;
+    before = await target.running().catch(() => undefined);
+    outcome.previousVersion = before?.version ?? (await target.currentVersion().catch(() => undefined)) ?? null;
+  }
+  // A resumed auto-rollback brings back what it set out to bring back.
+  const backupArg = opts.backup ?? (opts.resume && pending ? pending.backup : undefined);
+  const need = Math.max(1, ctx.gates.monitoring.healthOkRequired || 3);
+  const t = ctx.target.target;
+  const timeoutMs = opts.healthTimeoutMs ?? (t.kind === 'local' ? t.health_timeout_ms : 30_000);
+  const intervalMs = opts.healthIntervalMs ?? 250;
+  const limits = limitsFor(ctx);
+  const findBackup = async (): Promise<VerifyResult> => {
+    if (backupArg) return verifyBackup(resolveBackupArg(ws, backupArg), { ws, limits, expectEnv: ctx.env, scope: contextScope(ctx) });
+    const r = await newestVerifiedBackup(ws, ctx.env, limits, contextScope(ctx));
+    for (const s of r.skipped) log.warn('rollback.backup_skipped', { backup: s.file, reason: s.reason });
+    return r.result;
+  };
+
+  // Asked again while the target already runs the backup's version and passes its health checks
+  // (a manual rollback right after the auto-rollback): nothing to do, unless --again.
+  if (!opts.again && !opts.resume && !pending && before) {
+    const early = await findBackup().catch(() => undefined);
+    if (early && early.manifest.version === before.version) {
+      // Healthy means every one of `need` checks in a row passes now: one failure (a hung process) is enough to heal.
+      const checks: TimedHealthCheck[] = [];
+      for (let i = 0; i < need; i++) {
+        if (i > 0) await ctx.clock.sleep(Math.min(intervalMs, 250));
+        const c = await checkHealth(ctx.target.health);
+        checks.push({ ...c, at: ctx.clock.now() });
+        if (!c.ok) break;
+      }
+      const healthy = checks.length === need && checks.every((c) => c.ok);
+      log.info('rollback.noop_check', { running: before, backup: early.file, healthy, checks: checks.map((c) => c.detail) });
+      if (healthy) {
+        outcome.ok = true;
+        outcome.noop = true;
+        outcome.exitCode = ExitCode.ok;
+        outcome.backup = early.file;
+        outcome.version = early.manifest.version;
+        outcome.healthChecks = checks;
+        outcome.message = `${ctx.env} already runs ${before.version} from ${early.file} and is healthy; nothing to do (use --again to restore and restart anyway).`;
+        stage('verify', 'ok', `${early.file} verified (version ${early.manifest.version ?? 'unknown'})`);
+        for (const n of ROLLBACK_STAGES) if (n !== 'verify') stage(n, 'skipped', `nothing to do: ${describeInstance(before)} runs and is healthy`);
+        outcome.durationMs = ctx.clock.now() - started;
+        log.info('rollback.done', { ok: true, noop: true, backup: early.file, version: before.version, duration_ms: outcome.durationMs, exit_code: 0 });
+        log.close();
+        return outcome;
+      }
+    }
   }
 
   const notifier = opts.notifier ?? createNotifier({ ws, env: ctx.env, settings: ctx.gates.notifications, log, clock: ctx.clock });
@@ -187,21 +255,16 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   let journal: RollbackJournal | undefined;
   let failure: RolloutError | undefined;
   let verified: VerifyResult | undefined;
+  let check: VerifyRollbackResult | undefined;
   try {
     stage('notify', 'running', 'rollback-start');
     const why = opts.reason ? `${opts.reason.gate} at ${opts.reason.value ?? 'n/a'} ${opts.reason.unit} (threshold ${opts.reason.threshold})` : `requested by ${ctx.operator}`;
-    stage('notify', 'ok', await notify('notify', { type: 'rollback-start', message: `Rolling back ${ctx.env}: ${why}.`, logPath: logFile, ...(gate ? { gate } : {}) }));
+    if (!opts.resume?.startNotified) stage('notify', 'ok', await notify('notify', { type: 'rollback-start', message: `Rolling back ${ctx.env}: ${why}.`, logPath: logFile, ...(gate ? { gate } : {}) }));
+    else stage('notify', 'skipped', 'rollback-start was sent by the interrupted run');
 
     // verify: nothing changes before the backup is known good.
-    stage('verify', 'running', opts.backup ? `checking ${opts.backup}` : 'finding the newest backup that verifies');
-    const limits = limitsFor(ctx);
-    if (opts.backup) {
-      verified = await verifyBackup(resolveBackupArg(ws, opts.backup), { ws, limits, expectEnv: ctx.env, scope: contextScope(ctx) });
-    } else {
-      const r = await newestVerifiedBackup(ws, ctx.env, limits, contextScope(ctx));
-      for (const s of r.skipped) log.warn('rollback.backup_skipped', { backup: s.file, reason: s.reason });
-      verified = r.result;
-    }
+    stage('verify', 'running', backupArg ? `checking ${backupArg}` : 'finding the newest backup that verifies');
+    verified = await findBackup();
     outcome.backup = verified.file;
     outcome.version = verified.manifest.version;
     stage('verify', 'ok', `${verified.file} verified (SHA256 ${verified.sha256.slice(0, 12)}…, ${verified.entries} entries, version ${verified.manifest.version ?? 'unknown'})`);
@@ -220,107 +283,100 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     writeJournal(ws, journal);
     await testPause('verified');
 
-    // archive: the state about to be replaced, kept for a manual way back.
-    stage('archive', 'running', 'archiving the current state');
-    const existing = [...new Set([...verified.manifest.roots.map((r) => r.path), ...target.stateFiles()])].filter((p) => {
-      try {
-        lstatSync(join(ws.root, p));
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    mkdirSync(ws.rollbacksDir, { recursive: true });
-    const archiveName = freeName(ws.rollbacksDir, (ms) => `pre_rollback_${ctx.env}_${fileStamp(ms)}.tar.gz`, ctx.clock.now());
-    const archivePath = join(ws.rollbacksDir, archiveName);
-    const tmpArchive = join(ws.rollbacksDir, `.${archiveName}.${process.pid}.tmp`);
-    journal.temp.push(tmpArchive);
-    try {
-      if (existing.length > 0) await tar.c({ gzip: true, file: tmpArchive, cwd: ws.root, portable: true, follow: false }, existing);
-      else await tar.c({ gzip: true, file: tmpArchive, cwd: ws.root, portable: true }, []);
-      renameSync(tmpArchive, archivePath);
-    } catch (e) {
-      try {
-        rmSync(tmpArchive, { force: true });
-      } catch {
-        /* the failure below is the one to report */
-      }
-      throw ioFailure(e, `archive the current state of ${ctx.env} before the rollback (nothing was changed)`, ws.rollbacksDir) ?? new StepFailedError(`Could not archive the current state of ${ctx.env} to ${wsRelative(ws, archivePath)}: ${errMsg(e).replace(/\.$/, '')}.`);
-    }
-    outcome.preRollback = wsRelative(ws, archivePath);
-    journal.pre_rollback = outcome.preRollback;
-    journal.phase = 'archived';
-    writeJournal(ws, journal);
-    stage('archive', 'ok', `${outcome.preRollback} (${existing.length} paths)`);
-    await testPause('archived');
-
-    // restore: extract beside the targets, every entry checked again, then swap.
-    stage('restore', 'running', `extracting ${verified.file}`);
-    const fullManifestRoots = verified.manifest.roots;
-    journal.swaps = await stageBackup(ws, verified.path, verified.file, fullManifestRoots, journal.id, { limits, scope: backupScope(ws, ctx.runbook, ctx.env) });
-    journal.phase = 'staged';
-    writeJournal(ws, journal);
-    await testPause('staged');
-    await swapIn(ws, journal);
-    await testPause('swapped');
-    for (const s of journal.swaps) if (s.aside) rmSync(s.aside, { recursive: true, force: true });
-    stage('restore', 'ok', `restored ${journal.swaps.length} paths of version ${verified.manifest.version ?? 'unknown'} (staged beside the targets, swapped in by rename)`);
-
-    // restart.
-    stage('restart', 'running', `restarting the ${ctx.env} service`);
-    const lines: string[] = [];
-    try {
-      await target.restart((l) => {
-        lines.push(l);
-        log.info('rollback.restart_output', { line: l });
+    // A resumed auto-rollback whose interrupted run already brought the backup's version back in
+    // a new instance, healthy: that part is proven by the target, so only the checks are run again.
+    const alreadyBack = opts.resume && !pending && before && before.version === verified.manifest.version && instanceChanged(opts.resume.before, before).changed === true && (await checkHealth(ctx.target.health)).ok;
+    if (alreadyBack) {
+      for (const n of ['archive', 'restore', 'restart'] as const) stage(n, 'skipped', `already done by the interrupted run: ${describeInstance(before!)} runs`);
+      journal.phase = 'restarted';
+      writeJournal(ws, journal);
+    } else {
+      // archive: the state about to be replaced, kept for a manual way back.
+      stage('archive', 'running', 'archiving the current state');
+      const existing = [...new Set([...verified.manifest.roots.map((r) => r.path), ...target.stateFiles()])].filter((p) => {
+        try {
+          lstatSync(join(ws.root, p));
+          return true;
+        } catch {
+          return false;
+        }
       });
-    } catch (e) {
-      throw e instanceof RolloutError ? e : new StepFailedError(`Restarting ${ctx.env} failed: ${errMsg(e).replace(/\.$/, '')}.`);
-    }
-    journal.phase = 'restarted';
-    writeJournal(ws, journal);
-    stage('restart', 'ok', lines.at(-1) ?? 'restarted');
-    await testPause('restarted');
+      mkdirSync(ws.rollbacksDir, { recursive: true });
+      const archiveName = freeName(ws.rollbacksDir, (ms) => `pre_rollback_${ctx.env}_${fileStamp(ms)}.tar.gz`, ctx.clock.now());
+      const archivePath = join(ws.rollbacksDir, archiveName);
+      const tmpArchive = join(ws.rollbacksDir, `.${archiveName}.${process.pid}.tmp`);
+      journal.temp.push(tmpArchive);
+      try {
+        if (existing.length > 0) await tar.c({ gzip: true, file: tmpArchive, cwd: ws.root, portable: true, follow: false }, existing);
+        else await tar.c({ gzip: true, file: tmpArchive, cwd: ws.root, portable: true }, []);
+        renameSync(tmpArchive, archivePath);
+      } catch (e) {
+        try {
+          rmSync(tmpArchive, { force: true });
+        } catch {
+          /* the failure below is the one to report */
+        }
+        throw ioFailure(e, `archive the current state of ${ctx.env} before the rollback (nothing was changed)`, ws.rollbacksDir) ?? new StepFailedError(`Could not archive the current state of ${ctx.env} to ${wsRelative(ws, archivePath)}: ${errMsg(e).replace(/\.$/, '')}.`);
+      }
+      outcome.preRollback = wsRelative(ws, archivePath);
+      journal.pre_rollback = outcome.preRollback;
+      journal.phase = 'archived';
+      writeJournal(ws, journal);
+      stage('archive', 'ok', `${outcome.preRollback} (${existing.length} paths)`);
+      await testPause('archived');
 
-    // health: N consecutive OK checks, polled fast, with a timeout.
-    const need = Math.max(1, ctx.gates.monitoring.healthOkRequired || 3);
-    const t = ctx.target.target;
-    const timeoutMs = opts.healthTimeoutMs ?? (t.kind === 'local' ? t.health_timeout_ms : 30_000);
-    stage('health', 'running', `waiting for ${need} consecutive OK health checks (timeout ${secs(timeoutMs)} s)`);
-    const h = await waitForHealthy(ctx.target.health, {
-      consecutive: need,
-      intervalMs: opts.healthIntervalMs ?? 250,
-      timeoutMs,
-      clock: ctx.clock,
-      onCheck: (c, streak) => {
-        log.write(c.ok ? 'info' : 'warn', 'rollback.health_check', { ok: c.ok, detail: c.detail, latency_ms: c.latencyMs, streak });
-        stage('health', 'running', `${c.ok ? 'OK' : 'not OK'} (${streak}/${need}): ${c.detail}`);
-      },
-    });
-    outcome.healthChecks = h.checks;
-    if (!h.ok) {
-      const last = h.checks.at(-1);
-      throw new StepFailedError(`${ctx.env} did not pass ${need} consecutive health checks within ${secs(timeoutMs)} s after the rollback (last: ${last?.detail ?? 'no check'}).`, [
-        `The restored files are in place; the state before the rollback is in ${outcome.preRollback}.`,
-      ]);
-    }
-    journal.phase = 'healthy';
-    writeJournal(ws, journal);
-    stage('health', 'ok', `${need} consecutive OK checks (${h.checks.length} checks)`);
+      // restore: extract beside the targets, every entry checked again, then swap.
+      stage('restore', 'running', `extracting ${verified.file}`);
+      journal.swaps = await stageBackup(ws, verified.path, verified.file, verified.manifest.roots, journal.id, { limits, scope: backupScope(ws, ctx.runbook, ctx.env) });
+      journal.phase = 'staged';
+      writeJournal(ws, journal);
+      await testPause('staged');
+      await swapIn(ws, journal);
+      await testPause('swapped');
+      for (const s of journal.swaps) if (s.aside) rmSync(s.aside, { recursive: true, force: true });
+      stage('restore', 'ok', `restored ${journal.swaps.length} paths of version ${verified.manifest.version ?? 'unknown'} (staged beside the targets, swapped in by rename)`);
 
-    // smoke: the post-rollback tests.
-    stage('smoke', 'running', 'post-rollback smoke tests');
+      // restart: the target brings the backup's version back (a command target's rollback command).
+      stage('restart', 'running', `bringing ${verified.manifest.version ?? 'the backup'} back on the ${ctx.env} target`);
+      const lines: string[] = [];
+      try {
+        await target.rollbackTo({ version: verified.manifest.version ?? '', backup: verified.file, ...(before?.version ? { fromVersion: before.version } : {}) }, (l) => {
+          lines.push(l);
+          log.info('rollback.restart_output', { line: l });
+        });
+      } catch (e) {
+        throw e instanceof RolloutError ? e : new StepFailedError(`Restarting ${ctx.env} failed: ${errMsg(e).replace(/\.$/, '')}.`);
+      }
+      journal.phase = 'restarted';
+      writeJournal(ws, journal);
+      stage('restart', 'ok', lines.at(-1) ?? 'restarted');
+      await testPause('restarted');
+    }
+
+    // The check by running version, then health, then smoke (src/usecases/rollback-verify.ts).
     const smokeLog = AuditLog.open(ws.logsDir, 'smoke_test', ctx.env, { runId: log.runId, now: () => ctx.clock.now() });
     try {
-      outcome.smoke = await runSmoke(ctx, { tier: 'all', phase: 'post-rollback', log: smokeLog });
+      check = await verifyRollback(ctx, target, {
+        expectVersion: verified.manifest.version,
+        before: alreadyBack ? opts.resume?.before : before,
+        need,
+        intervalMs,
+        timeoutMs,
+        log: smokeLog,
+        stage: (n, st, d) => stage(n, st, d),
+      });
     } finally {
       smokeLog.close();
     }
-    const failed = outcome.smoke.results.filter((r) => !r.ok);
-    if (failed.length > 0) {
-      throw new StepFailedError(`Post-rollback smoke tests failed in ${ctx.env}: ${failed.map((f) => `${f.id} (${f.detail})`).join(', ')}.`);
+    outcome.healthChecks = check.healthChecks;
+    outcome.smoke = check.smoke;
+    outcome.runningVersion = check.running?.version ?? null;
+    if (check.failedAt === 'version' || check.failedAt === 'health') {
+      throw new StepFailedError(rollbackFailedSentence(ctx.env, check.running, verified.manifest.version, check.reason ?? 'the check failed'), [`The restored files are in place${outcome.preRollback ? `; the state before the rollback is in ${outcome.preRollback}` : ''}.`]);
     }
-    stage('smoke', 'ok', `${outcome.smoke.results.length} checks passed`);
+    if (!check.ok) throw new StepFailedError(rollbackFailedSentence(ctx.env, check.running, verified.manifest.version, check.reason ?? 'the check failed'));
+    journal.phase = 'healthy';
+    writeJournal(ws, journal);
     outcome.ok = true;
     outcome.exitCode = ExitCode.ok;
   } catch (e) {
@@ -341,23 +397,31 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
 
   // incident: only when the environment was changed (a refused rollback changed nothing).
   const changed = journal !== undefined && journal.phase !== 'verified' && journal.phase !== 'archived' && journal.phase !== 'staged';
+  if (changed && !outcome.ok) {
+    // Said loudly and read from the target: what runs after a rollback that did not verify.
+    if (!check?.running) check = { ...(check ?? { ok: false, healthChecks: [], smoke: null }), running: await target.running().catch(() => undefined) };
+    outcome.runningVersion = check.running?.version ?? null;
+    if (!outcome.error?.startsWith('ROLLBACK FAILED')) outcome.error = rollbackFailedSentence(ctx.env, check.running, outcome.version, outcome.error ?? 'the rollback failed');
+    outcome.failed = true;
+  }
   let incidentDir: string | undefined;
   if (changed) {
-    stage('incident', 'running', 'writing the incident record');
+    stage('incident', 'running', opts.resume?.incidentId ? `updating ${opts.resume.incidentId}` : 'writing the incident record');
     try {
       incidentDir = await writeIncident(ctx, outcome, opts, log.path, started);
       stage('incident', 'ok', wsRelative(ws, incidentDir));
     } catch (e) {
       stage('incident', 'failed', `could not write the incident record: ${errMsg(e)}`);
     }
+    await testPause('incident');
   } else stage('incident', 'skipped', 'nothing was changed');
 
   const doneDetail = await notify('notify-done', {
     type: outcome.ok ? 'rollback-success' : 'rollback-failure',
     message: outcome.ok
-      ? `Rolled back ${ctx.env} to ${outcome.version ?? 'the backup'} (${outcome.backup}); ${outcome.healthChecks.filter((c) => c.ok).length} OK health checks, smoke tests passed.`
+      ? `Rolled back ${ctx.env} to ${outcome.version ?? 'the backup'} (${outcome.backup}): the target runs ${outcome.runningVersion ?? outcome.version}${check?.instance ? ` (${check.instance})` : ''}; ${outcome.healthChecks.filter((c) => c.ok).length} OK health checks, smoke tests passed.`
       : changed
-        ? `Rollback of ${ctx.env} failed: ${outcome.error ?? 'unknown error'}`
+        ? (outcome.error ?? `ROLLBACK FAILED: ${ctx.env}: unknown error`)
         : // Refused before anything changed (e.g. the backup failed its integrity check): say so, so
           // that the rollback-start alert is not read as a half-done rollback.
           `Rollback of ${ctx.env} refused, nothing was changed${outcome.previousVersion ? ` (${outcome.previousVersion} still deployed)` : ''}: ${outcome.error ?? 'unknown error'}`,
@@ -368,7 +432,7 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   stage('notify-done', 'ok', doneDetail);
 
   outcome.durationMs = ctx.clock.now() - started;
-  log.write(outcome.ok ? 'info' : 'error', 'rollback.done', { ok: outcome.ok, backup: outcome.backup, version: outcome.version, previous_version: outcome.previousVersion, incident: outcome.incidentId, pre_rollback: outcome.preRollback, duration_ms: outcome.durationMs, exit_code: outcome.exitCode });
+  log.write(outcome.ok ? 'info' : 'error', 'rollback.done', { ok: outcome.ok, backup: outcome.backup, version: outcome.version, running_version: outcome.runningVersion, previous_version: outcome.previousVersion, incident: outcome.incidentId, pre_rollback: outcome.preRollback, duration_ms: outcome.durationMs, exit_code: outcome.exitCode });
   log.close();
   // The incident keeps the final log (copied again now that the last events are written).
   if (incidentDir) copyIfExists(log.path, join(incidentDir, 'logs', basename(log.path)));
@@ -390,24 +454,29 @@ function copyIfExists(from: string, to: string): void {
   if (existsSync(from)) copyFileSync(from, to);
 }
 
-/** incidents/INC-<ts>/ through the incident service: the logs, a copy of the config, incident.json and report.md. */
+/** incidents/INC-<ts>/ through the incident service (or the resumed rollback's own incident, updated). */
 async function writeIncident(ctx: EngineContext, outcome: RollbackOutcome, opts: RollbackOptions, logPath: string, started: number): Promise<string> {
   const healthy = outcome.healthChecks.length > 0 && outcome.stages.some((s) => s.name === 'health' && s.status === 'ok') ? outcome.healthChecks.at(-1) : undefined;
-  const rec = await openIncident(ctx.ws, {
+  const facts = {
     env: ctx.env,
     trigger: opts.reason
-      ? { kind: 'auto', gate: opts.reason.gate, value: opts.reason.value, threshold: opts.reason.threshold, unit: opts.reason.unit }
-      : { kind: 'manual', operator: ctx.operator, reason: 'rollout rollback' },
+      ? { kind: 'auto' as const, gate: opts.reason.gate, value: opts.reason.value, threshold: opts.reason.threshold, unit: opts.reason.unit }
+      : { kind: 'manual' as const, operator: ctx.operator, reason: 'rollout rollback' },
     detected_at: new Date(opts.detectedAt ?? started).toISOString(),
     ...(healthy ? { healthy_at: new Date(healthy.at).toISOString() } : {}),
     rollback_ok: outcome.ok,
+    outcome: outcome.ok ? ('rolled-back' as const) : ('rollback-failed' as const),
     ...(outcome.backup ? { backup: outcome.backup } : {}),
-    ...(outcome.previousVersion ? { version_before: outcome.previousVersion } : {}),
-    ...(outcome.version ? { version_after: outcome.version } : {}),
+    ...(outcome.version ? { backup_version: outcome.version } : {}),
+    ...(outcome.previousVersion ? { version_before: opts.resume?.before?.version ?? outcome.previousVersion } : {}),
+    // What the target itself said runs afterwards: never the backup's version on a guess.
+    ...(outcome.runningVersion ? { version_after: outcome.runningVersion } : {}),
     ...(outcome.smoke ? { smoke_ok: outcome.smoke.ok } : {}),
-    logs: [...newestDeployLog(ctx), ...(opts.relatedLogs ?? []), logPath, ...(outcome.smoke?.logPath ? [outcome.smoke.logPath] : [])],
-    now: started,
-  });
+    ...(outcome.error ? { error: outcome.error } : {}),
+    ...(opts.resume ? { resumed: true } : {}),
+  };
+  const logs = [...newestDeployLog(ctx), ...(opts.relatedLogs ?? []), logPath, ...(outcome.smoke?.logPath ? [outcome.smoke.logPath] : [])];
+  const rec = opts.resume?.incidentId ? await updateIncident(ctx.ws, opts.resume.incidentId, { ...facts, logs }) : await openIncident(ctx.ws, { ...facts, logs, now: started });
   outcome.incidentId = rec.id;
   return join(ctx.ws.incidentsDir, rec.id);
 }
@@ -442,7 +511,8 @@ async function planRollback(ctx: EngineContext, opts: RollbackOptions): Promise<
   const roots = verified?.manifest.roots ?? [];
   plan('archive', `archive ${[...new Set([...roots.map((r) => r.path), ...target.stateFiles()])].join(', ')} to rollbacks/pre_rollback_${ctx.env}_<ts>.tar.gz`);
   plan('restore', roots.length ? `extract into hidden folders beside ${roots.map((r) => r.path).join(', ')}, check every file against the manifest, then swap each in by rename (${roots.filter((r) => r.kind === 'absent').map((r) => `${r.path} removed`).join(', ') || 'nothing removed'})` : 'nothing to restore');
-  plan('restart', `restart the ${ctx.env} service (${target.kind} target)`);
+  plan('restart', `bring ${verified?.manifest.version ?? 'the backup\'s version'} back: ${target.kind === 'command' && ctx.target.target.kind === 'command' && ctx.target.target.rollback ? `run the runbook's rollback command (${redactString(ctx.target.target.rollback)})` : `restart the ${ctx.env} service (${target.kind} target)`}`);
+  plan('version', `read the running version from the target: it must be ${verified?.manifest.version ?? 'the backup\'s version'} in a new instance`);
   plan('health', `wait for ${Math.max(1, ctx.gates.monitoring.healthOkRequired || 3)} consecutive OK health checks`);
   plan('smoke', `post-rollback smoke tests: ${ctx.target.smoke.filter((c) => !c.phases || c.phases.includes('post-rollback')).map((c) => c.id).join(', ') || 'none configured'}`);
   plan('incident', 'write incidents/INC-<YYYYMMDD-HHMMSS>/ with the logs and a copy of quality-gates-config.json');
@@ -463,6 +533,7 @@ async function planRollback(ctx: EngineContext, opts: RollbackOptions): Promise<
     backup: verified?.file ?? null,
     version: verified?.manifest.version ?? null,
     previousVersion: current,
+    runningVersion: null,
     incidentId: null,
     stages,
     healthChecks: [],

@@ -97,7 +97,7 @@ export async function rollbackStep(ctx: EngineContext, o: { dryRun: boolean; rea
   for (const h of r.healthChecks) o.onLine(`health: ${h.ok ? 'OK' : 'not OK'} (${h.detail})`);
   const smoke = r.smoke?.results.map((x) => ({ id: x.id, tier: x.tier, ok: x.ok, detail: x.detail, ms: x.ms }));
   return {
-    summary: r.ok ? `${r.dryRun ? 'dry-run: would restore' : 'restored'} ${r.backup ?? 'the newest verified backup'}${r.version ? ` (${r.version})` : ''}${r.incidentId ? `; incident ${r.incidentId}` : ''}` : (r.error ?? 'the rollback failed'),
+    summary: r.noop ? (r.message ?? 'nothing to do') : r.ok ? `${r.dryRun ? 'dry-run: would restore' : 'restored'} ${r.backup ?? 'the newest verified backup'}${r.version ? ` (${r.version})` : ''}${r.runningVersion ? `; the target runs ${r.runningVersion}` : ''}${r.incidentId ? `; incident ${r.incidentId}` : ''}` : (r.error ?? 'the rollback failed'),
     failed: !r.ok,
     ...(smoke ? { smoke } : {}),
     ...(r.incidentId ? { incidentId: r.incidentId } : {}),

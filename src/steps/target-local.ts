@@ -16,7 +16,7 @@ import { processAlive } from '../lock/env-lock.js';
 import { checkHealth, type HealthSpec } from '../probes/health.js';
 import { shippedDir } from './shipped.js';
 import { scopeRoots } from '../backup/scope.js';
-import type { PlannedAction, ServiceStatus, Target } from './target.js';
+import type { PlannedAction, RollbackTemplate, RunningInstance, ServiceStatus, Target } from './target.js';
 
 export type LocalTargetSpec = Extract<EnvironmentRunbook['target'], { kind: 'local' }>;
 
@@ -82,8 +82,21 @@ export class LocalTarget implements Target {
       .sort(compareVersions);
   }
 
+  /** The version `current` points at in the deployment folder (what a restart would run). */
   async currentVersion(): Promise<string | undefined> {
     return readCurrentVersion(this.layout);
+  }
+
+  /** What the process on the port says it runs (its /version), never the deployment folder. */
+  async running(): Promise<RunningInstance | undefined> {
+    const m = await serviceInfo(this.spec.port);
+    if (!m?.version) return undefined;
+    return { version: m.version, ...(m.pid !== undefined ? { pid: m.pid } : {}), ...(m.startedAt ? { startedAt: m.startedAt } : {}) };
+  }
+
+  /** The restored files are the backup's release: a restart runs it. */
+  async rollbackTo(_t: RollbackTemplate, onLine?: (line: string) => void): Promise<void> {
+    await this.restart(onLine);
   }
 
   private rel(p: string): string {
@@ -270,16 +283,20 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
-/** What the service on a port says about itself (/metrics), if it answers. */
-async function serviceInfo(port: number): Promise<{ pid?: number; version?: string } | undefined> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1000) });
-    if (!r.ok) return undefined;
-    const j = (await r.json()) as { pid?: unknown; version?: unknown };
-    return { ...(typeof j.pid === 'number' ? { pid: j.pid } : {}), ...(typeof j.version === 'string' ? { version: j.version } : {}) };
-  } catch {
-    return undefined;
+/** What the service on a port says about itself (/version; /metrics JSON from older releases), if it answers. */
+async function serviceInfo(port: number): Promise<{ pid?: number; version?: string; startedAt?: string } | undefined> {
+  for (const path of ['/version', '/metrics']) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1000), headers: { accept: 'application/json' } });
+      if (r.status === 404) continue;
+      if (!r.ok) return undefined;
+      const j = (await r.json()) as { pid?: unknown; version?: unknown; started_at?: unknown };
+      return { ...(typeof j.pid === 'number' ? { pid: j.pid } : {}), ...(typeof j.version === 'string' ? { version: j.version } : {}), ...(typeof j.started_at === 'string' ? { startedAt: j.started_at } : {}) };
+    } catch {
+      return undefined;
+    }
   }
+  return undefined;
 }
 
 async function servicePid(port: number): Promise<number | undefined> {

@@ -17,7 +17,7 @@ export interface OnCallServices {
   /** What runs now and the verified backups to choose from, or throws. */
   offer: () => Promise<RollbackOffer>;
   /** Run the rollback of exactly this backup; stage reports as it goes. */
-  rollback: (backup: string, onStage: (r: StageReport) => void) => Promise<{ ok: boolean; message: string; incidentId?: string; exitCode: number }>;
+  rollback: (backup: string, onStage: (r: StageReport) => void) => Promise<{ ok: boolean; message: string; incidentId?: string; exitCode: number; noop?: boolean }>;
   /** The version the target runs now (read after the rollback). */
   runningVersion: () => Promise<string | undefined>;
 }
@@ -54,7 +54,7 @@ export function OnCallRollback({ env, production, services, onExit, now = Date.n
     const { phase: p, rb: r } = latest.current;
     if (p.kind !== 'done') return;
     for (const n of keyNames(input, key)) {
-      if (actionFor(DONE_KEYS, n) === 'quit') return onExit(p.code, `${p.ok ? 'Rolled back' : 'Rollback FAILED'}: ${r.done?.message ?? ''} — ${env} now runs ${p.runs ?? 'an unknown version'}.`);
+      if (actionFor(DONE_KEYS, n) === 'quit') return onExit(p.code, `${p.ok ? (r.done?.noop ? 'Nothing to do' : 'Rolled back') : 'Rollback FAILED'}: ${r.done?.message ?? ''} — ${env} now runs ${p.runs ?? 'an unknown version'}.`);
     }
   });
   const start = (file: string): void => {
@@ -72,7 +72,7 @@ export function OnCallRollback({ env, production, services, onExit, now = Date.n
     };
     services.rollback(file, dispatch).then(
       (r) => {
-        dispatch(r.ok ? { name: 'verified', detail: r.message } : { name: 'failed', detail: r.message });
+        dispatch(r.noop ? { name: 'nothing-to-do', detail: r.message } : r.ok ? { name: 'verified', detail: r.message } : { name: 'failed', detail: r.message });
         finish(r.ok, r.exitCode);
       },
       (e: unknown) => {

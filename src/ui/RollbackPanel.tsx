@@ -69,7 +69,7 @@ export function RollbackPanel({ s, env, animate = true, showDone = true }: { s: 
       {s.incidentId ? <Text bold>Incident: {s.incidentId} (npx rollout incident show {s.incidentId})</Text> : null}
       {s.done && showDone ? (
         <Text bold color={s.done.ok ? 'green' : 'red'} wrap="wrap">
-          {s.done.ok ? 'ROLLED BACK: ' : 'ROLLBACK FAILED: '}
+          {s.done.noop ? 'NOTHING TO DO: ' : s.done.ok ? 'ROLLED BACK: ' : s.done.message.startsWith('ROLLBACK FAILED') ? '' : 'ROLLBACK FAILED: '}
           {s.done.message}
         </Text>
       ) : null}

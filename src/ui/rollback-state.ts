@@ -8,6 +8,7 @@ export const FLOW = [
   { key: 'notify', label: 'Notifications sent (critical)' },
   { key: 'verify', label: 'Backup integrity verified (.sha256)' },
   { key: 'restore', label: 'Rollback executed (archive, restore, restart)' },
+  { key: 'version', label: 'Running version read back from the target' },
   { key: 'health', label: 'Consecutive OK health checks' },
   { key: 'smoke', label: 'Smoke tests re-run' },
   { key: 'incident', label: 'Incident created' },
@@ -34,7 +35,7 @@ export interface RollbackViewState {
   healthChecks: string[];
   smoke: string[];
   incidentId?: string;
-  done?: { ok: boolean; message: string };
+  done?: { ok: boolean; message: string; noop?: boolean };
 }
 
 /** A stage report: a name (engine or monitor vocabulary), a status when known, a detail. */
@@ -57,6 +58,7 @@ const MAP: Record<string, FlowKey> = {
   archive: 'restore',
   restore: 'restore',
   restart: 'restore',
+  version: 'version',
   health: 'health',
   verifying: 'health',
   smoke: 'smoke',
@@ -85,6 +87,7 @@ export function rollbackReducer(s: RollbackViewState, r: StageReport): RollbackV
     for (const f of FLOW) if (rows[f.key].status === 'running') rows[f.key] = { ...rows[f.key], status: 'ok' };
     return { ...next, done: { ok: true, message: detail ?? 'rolled back and verified' } };
   }
+  if (r.name === 'nothing-to-do') return { ...next, done: { ok: true, noop: true, message: detail ?? 'nothing to do' } };
   if (r.name === 'resumed') return next;
   if (r.name === 'health-check') return { ...next, healthChecks: [...s.healthChecks, detail ?? ''].slice(-6) };
   const key = MAP[r.name];

@@ -19,7 +19,8 @@ export async function onCallServices(ctx: EngineContext, backupArg: string | und
       return {
         ok: out.ok,
         exitCode: out.exitCode,
-        message: out.ok ? `restored ${out.backup ?? 'the backup'} (version ${out.version ?? 'unknown'}; ${out.previousVersion ?? 'unknown'} ran before); log ${out.logFile ?? ''}` : (out.error ?? 'the rollback failed'),
+        ...(out.noop ? { noop: true } : {}),
+        message: out.noop ? (out.message ?? 'nothing to do') : out.ok ? `restored ${out.backup ?? 'the backup'} (version ${out.version ?? 'unknown'}; ${out.previousVersion ?? 'unknown'} ran before); the target runs ${out.runningVersion ?? 'unknown'}; log ${out.logFile ?? ''}` : (out.error ?? 'the rollback failed'),
         ...(out.incidentId ? { incidentId: out.incidentId } : {}),
       };
     },

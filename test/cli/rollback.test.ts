@@ -52,7 +52,7 @@ describe('rollout rollback', () => {
     expect(r.code, r.stderr).toBe(0);
     const plan = readFileSync(join(ws.root, 'rollback-dryrun.log'), 'utf8');
     expect(plan).toContain(`would restore: ${goodBackup} (version 1.0.0)`);
-    for (const stage of ['notify', 'verify', 'archive', 'restore', 'restart', 'health', 'smoke', 'incident', 'notify-done']) expect(plan).toMatch(new RegExp(`\\d\\. ${stage} `));
+    for (const stage of ['notify', 'verify', 'archive', 'restore', 'restart', 'version', 'health', 'smoke', 'incident', 'notify-done']) expect(plan).toMatch(new RegExp(`\\d\\. ${stage} `));
     expect(plan).toContain('nothing was changed');
     expect(currentTarget()).toBe('releases/1.1.0');
     expect(ls('rollbacks')).toEqual([]);
@@ -101,7 +101,7 @@ describe('rollout rollback', () => {
     const out = JSON.parse(r.stdout) as { ok: boolean; backup: string; version: string; previous_version: string; pre_rollback: string; incident: string; log: string; health_checks: { ok: boolean }[]; stages: { name: string; status: string }[] };
     // The corrupt, newer backup was skipped.
     expect(out).toMatchObject({ ok: true, backup: goodBackup, version: '1.0.0', previous_version: '1.1.0' });
-    expect(out.stages.map((s) => s.name)).toEqual(['notify', 'verify', 'archive', 'restore', 'restart', 'health', 'smoke', 'incident', 'notify-done']);
+    expect(out.stages.map((s) => s.name)).toEqual(['notify', 'verify', 'archive', 'restore', 'restart', 'version', 'health', 'smoke', 'incident', 'notify-done']);
     expect(out.stages.every((s) => s.status === 'ok')).toBe(true);
     expect(out.health_checks.slice(-3).every((c) => c.ok)).toBe(true);
 

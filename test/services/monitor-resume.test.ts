@@ -37,7 +37,7 @@ describe('monitor resume', () => {
     expect(readJournal(text).kind).toBe('finished');
   });
 
-  it('a rollback started before the crash is never started again; the resumed monitor verifies', async () => {
+  it('a rollback started before the crash and never reported done is finished by the resumed monitor (once, as a resume), then verified', async () => {
     const a = makeRig(prod, { health: (m) => m < 20 });
     rigs.push(a);
     let killed = false;
@@ -54,8 +54,12 @@ describe('monitor resume', () => {
 
     const b = makeRig(prod, { health: () => true }, { start: T0 + 30 * MIN, resume: r.state, dir: a.dir, journalPath: a.journal.path });
     const s = await b.run();
-    expect(b.rollbacks).toHaveLength(0);
+    // Not a second rollback: the engine is asked to finish the interrupted one (it re-runs what it cannot prove).
+    expect(b.rollbacks).toHaveLength(1);
+    expect(b.rollbacks[0]).toMatchObject({ trigger: 'auto', reason: { gate: 'health_failures' }, resume: { startNotified: false } });
     expect(s.result).toBe('rolled-back');
+    expect(s.rollback?.resumed).toBe(true);
+    expect(s.message).toMatch(/the interrupted rollback was finished by --resume/);
     expect(s.rollback).toMatchObject({ trigger: 'auto', gate: 'health_failures', healthOk: true, smokeOk: true, ok: true });
     expect(readFileSync(a.journal.path, 'utf8').match(/"event":"rollback-start"/g)).toHaveLength(1);
   });

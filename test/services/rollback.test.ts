@@ -23,6 +23,7 @@ let ws: Awaited<ReturnType<typeof makeWorkspace>>;
 let server: Server;
 let served: string | undefined;
 let healthy = true;
+let restarts = 0;
 
 function runbook(port: number): string {
   return `name: dhash
@@ -45,18 +46,26 @@ environments:
 }
 
 /** A target over the real files: restart makes the HTTP server serve the release `current` names. */
-function fileTarget(root: string): Target {
+function fileTarget(root: string, o: { rollbackDoesNothing?: boolean } = {}): Target {
   const link = join(root, 'deployments/staging/current');
   const version = async (): Promise<string | undefined> => (existsSync(link) ? readlinkSync(link).split('/').pop() : undefined);
+  const restart = async (onLine?: (l: string) => void): Promise<void> => {
+    served = await version();
+    restarts++;
+    onLine?.(`serving ${served}`);
+  };
   return {
     kind: 'local',
     availableVersions: async () => ['1.0.0', '1.1.0'],
     currentVersion: version,
-    install: async () => undefined,
-    restart: async (onLine) => {
-      served = await version();
-      onLine?.(`serving ${served}`);
+    // What "runs": the served release, one pid per restart.
+    running: async () => (served ? { version: served, pid: 1000 + restarts } : undefined),
+    rollbackTo: async (_t, onLine) => {
+      if (o.rollbackDoesNothing) onLine?.('did nothing');
+      else await restart(onLine);
     },
+    install: async () => undefined,
+    restart,
     start: async () => undefined,
     stop: async () => undefined,
     status: async (): Promise<ServiceStatus> => ({ running: true, ...(served ? { version: served } : {}) }),
@@ -81,6 +90,7 @@ beforeEach(async () => {
   ws = await makeWorkspace();
   healthy = true;
   served = undefined;
+  restarts = 0;
   server = createServer((req, res) => {
     if (req.url?.startsWith('/health') && healthy && served) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -118,7 +128,9 @@ describe('rollback()', () => {
     expect(out.ok).toBe(true);
     expect(out.exitCode).toBe(0);
     const finished = seen.filter((s) => s.status !== 'running').map((s) => `${s.name}:${s.status}`);
-    expect(finished).toEqual(['notify:ok', 'verify:ok', 'archive:ok', 'restore:ok', 'restart:ok', 'health:ok', 'smoke:ok', 'incident:ok', 'notify-done:ok']);
+    expect(finished).toEqual(['notify:ok', 'verify:ok', 'archive:ok', 'restore:ok', 'restart:ok', 'version:ok', 'health:ok', 'smoke:ok', 'incident:ok', 'notify-done:ok']);
+    expect(out.runningVersion).toBe('1.0.0');
+    expect(seen.find((s) => s.name === 'version' && s.status === 'ok')!.detail).toBe('1.0.0 (pid 1001) runs (1.1.0 (pid 1000) -> 1.0.0 (pid 1001))');
     expect(out.healthChecks.filter((c) => c.ok)).toHaveLength(3);
     expect(served).toBe('1.0.0');
     expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.0.0');
@@ -126,7 +138,70 @@ describe('rollback()', () => {
     expect(notifier.sent[0]!.gate).toMatchObject({ name: 'p95_hash_time', value: 2450, threshold: 2000 });
     expect(notifier.sent[1]!.incidentId).toBe(out.incidentId);
     const inc = JSON.parse(readFileSync(join(ws.root, 'incidents', out.incidentId!, 'incident.json'), 'utf8')) as Record<string, unknown>;
-    expect(inc).toMatchObject({ trigger: { kind: 'auto', gate: 'p95_hash_time', value: 2450, threshold: 2000, unit: 'ms' }, rollback_ok: true, version_after: '1.0.0' });
+    expect(inc).toMatchObject({ trigger: { kind: 'auto', gate: 'p95_hash_time', value: 2450, threshold: 2000, unit: 'ms' }, rollback_ok: true, outcome: 'rolled-back', version_before: '1.1.0', version_after: '1.0.0', backup_version: '1.0.0' });
+  });
+
+  it('a rollback whose restart brings nothing back is ROLLBACK FAILED (exit 1): the target still runs 1.1.0, critical notice, incident rollback-failed', async () => {
+    const notifier = new RecordingNotifier();
+    const out = await rollback(ctx(), { force: false, dryRun: false, notifier, target: fileTarget(ws.root, { rollbackDoesNothing: true }), healthIntervalMs: 20, healthTimeoutMs: 300 });
+    expect(out.ok).toBe(false);
+    expect(out.failed).toBe(true);
+    expect(out.exitCode).toBe(1);
+    expect(out.error).toBe('ROLLBACK FAILED: staging still runs 1.1.0 (expected 1.0.0): the target reports 1.1.0 (pid 1000) running, not the backup\'s 1.0.0.');
+    expect(out.runningVersion).toBe('1.1.0');
+    // The files were restored, but that is not what runs: no health or smoke "pass" is claimed.
+    expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.0.0');
+    expect(out.stages.find((s) => s.name === 'version')!.status).toBe('failed');
+    expect(out.stages.find((s) => s.name === 'health')).toBeUndefined();
+    const last = notifier.sent.at(-1)!;
+    expect(last.type).toBe('rollback-failure');
+    expect(last.message).toMatch(/^ROLLBACK FAILED: staging still runs 1\.1\.0/);
+    const inc = JSON.parse(readFileSync(join(ws.root, 'incidents', out.incidentId!, 'incident.json'), 'utf8')) as Record<string, unknown>;
+    expect(inc).toMatchObject({ rollback_ok: false, outcome: 'rollback-failed', version_before: '1.1.0', version_after: '1.1.0', backup_version: '1.0.0' });
+    expect(readFileSync(join(ws.root, 'incidents', out.incidentId!, 'report.md'), 'utf8')).toMatch(/rollback \(ROLLBACK FAILED\)[\s\S]*\*\*ROLLBACK FAILED: staging still runs 1\.1\.0/);
+  });
+
+  it('the same instance still running after the restart (nothing restarted) is ROLLBACK FAILED even on the right version', async () => {
+    served = '1.0.0';
+    healthy = false; // a hung process on the backup's version: not a no-op, it must be restarted
+    const t = fileTarget(ws.root, { rollbackDoesNothing: true });
+    healthy = true;
+    const out = await rollback(ctx(), { force: false, dryRun: false, again: true, notifier: new RecordingNotifier(), target: t, healthIntervalMs: 20, healthTimeoutMs: 300 });
+    expect(out.ok).toBe(false);
+    expect(out.error).toBe('ROLLBACK FAILED: staging runs 1.0.0, but the same instance (1.0.0 (pid 1000)) still runs: the restart did not happen.');
+  });
+
+  it('asked again while the backup\'s version already runs and is healthy: a no-op (nothing restored, restarted or notified); --again does it anyway', async () => {
+    const notifier = new RecordingNotifier();
+    const first = await rollback(ctx(), { force: false, dryRun: false, notifier, target: fileTarget(ws.root), healthIntervalMs: 20 });
+    expect(first.ok).toBe(true);
+    const restartsBefore = restarts;
+    const incidents = readdirSync(join(ws.root, 'incidents')).length;
+    const sent = notifier.sent.length;
+    const again = await rollback(ctx(), { force: false, dryRun: false, notifier, target: fileTarget(ws.root), healthIntervalMs: 20 });
+    expect(again).toMatchObject({ ok: true, noop: true, exitCode: 0, incidentId: null });
+    expect(again.message).toMatch(/^staging already runs 1\.0\.0 from backups\/dhash_staging_\d{8}_\d{6}\.zip and is healthy; nothing to do/);
+    expect(restarts).toBe(restartsBefore);
+    expect(readdirSync(join(ws.root, 'incidents'))).toHaveLength(incidents);
+    expect(notifier.sent).toHaveLength(sent);
+    const forced = await rollback(ctx(), { force: false, dryRun: false, again: true, notifier, target: fileTarget(ws.root), healthIntervalMs: 20 });
+    expect(forced.ok).toBe(true);
+    expect(forced.noop).toBeUndefined();
+    expect(restarts).toBe(restartsBefore + 1);
+  });
+
+  it('an unhealthy target on the backup\'s version is restored and restarted (healing), not a no-op', async () => {
+    const first = await rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20 });
+    expect(first.ok).toBe(true);
+    healthy = false;
+    const n = restarts;
+    const p = rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20, healthTimeoutMs: 3000 });
+    // The hung process recovers once restarted.
+    setTimeout(() => (healthy = true), 300);
+    const out = await p;
+    expect(out.noop).toBeUndefined();
+    expect(restarts).toBe(n + 1);
+    expect(out.ok).toBe(true);
   });
 
   it('with no channel configured, both notification stages say NOBODY NOTIFIED (the fallback file is not a person); with Slack they name it', async () => {
@@ -181,7 +256,7 @@ describe('rollback()', () => {
     const out = await rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20, healthTimeoutMs: 400 });
     expect(out.ok).toBe(false);
     expect(out.exitCode).toBe(1);
-    expect(out.error).toMatch(/^staging did not pass 3 consecutive health checks within 0.4 s after the rollback \(last: HTTP 503/);
+    expect(out.error).toMatch(/^ROLLBACK FAILED: staging runs 1\.0\.0, but staging did not pass 3 consecutive health checks within 0.4 s after the rollback \(last: HTTP 503/);
     expect(out.stages.find((s) => s.name === 'health')!.status).toBe('failed');
     expect(out.stages.find((s) => s.name === 'smoke')).toBeUndefined();
     expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.0.0');

@@ -8,7 +8,7 @@ import { RollbackPanel } from '../../src/ui/RollbackPanel.js';
 import { FLOW, initialRollback, rollbackReducer } from '../../src/ui/rollback-state.js';
 import { KEY, flat, renderAt, tick } from './render-at.js';
 
-const STAGES = ['notify', 'verify', 'archive', 'restore', 'restart', 'health', 'smoke', 'incident', 'notify-done'] as const;
+const STAGES = ['notify', 'verify', 'archive', 'restore', 'restart', 'version', 'health', 'smoke', 'incident', 'notify-done'] as const;
 
 const NOW = Date.parse('2026-11-23T10:42:00Z');
 function services(calls: string[], o: { fail?: boolean; runs?: string } = {}): OnCallServices {

@@ -44,15 +44,19 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     dryRun,
     onStage,
     command: ctx.commandLine,
+    ...(opts.again === true ? { again: true } : {}),
     ...(typeof opts.backup === 'string' ? { backup: opts.backup } : {}),
   });
   ctx.result({
     ok: out.ok,
+    outcome: out.dryRun ? 'dry-run' : out.noop ? 'noop' : out.ok ? 'rolled-back' : out.failed ? 'rollback-failed' : 'refused',
+    ...(out.noop ? { noop: true, message: out.message } : {}),
     dry_run: out.dryRun,
     env: engine.env,
     backup: out.backup,
     version: out.version,
     previous_version: out.previousVersion,
+    running_version: out.runningVersion,
     pre_rollback: out.preRollback,
     incident: out.incidentId,
     log: out.logFile,
@@ -71,12 +75,18 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     if (out.error) process.stderr.write(`rollout: ${out.error}\n`);
     return out.exitCode;
   }
+  if (out.noop) {
+    ctx.say(out.message ?? `${engine.env} already runs the backup's version and is healthy; nothing to do.`);
+    return 0;
+  }
   if (out.ok) {
-    ctx.say(`Rolled back ${engine.env} from ${out.previousVersion ?? 'unknown'} to ${out.version ?? 'unknown'} (${out.backup}) in ${(out.durationMs / 1000).toFixed(1)} s.`);
+    // runningVersion is what the target itself reported after the restart, not the backup's label.
+    ctx.say(`Rolled back ${engine.env} from ${out.previousVersion ?? 'unknown'} to ${out.version ?? 'unknown'} (${out.backup}) in ${(out.durationMs / 1000).toFixed(1)} s; the target runs ${out.runningVersion ?? 'unknown'}.`);
     ctx.say(`  before: ${out.preRollback}  log: ${out.logFile}  incident: incidents/${out.incidentId}`);
     return 0;
   }
-  process.stderr.write(`rollout: ${out.error ?? 'the rollback failed'}\n`);
+  // A rollback that changed the environment but did not verify says so loudly, on its own line.
+  process.stderr.write(out.failed ? `${out.error}\n` : `rollout: ${out.error ?? 'the rollback failed'}\n`);
   if (out.preRollback) process.stderr.write(`  next: the state from before the rollback is in ${out.preRollback}; see ${out.logFile}.\n`);
   return out.exitCode;
 }
