@@ -200,7 +200,7 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
     }
 
     await begin('install');
-    await target.install(version, line);
+    await target.install(version, line, from);
     end('ok', `${version} in place`);
 
     await begin('restart');

@@ -112,9 +112,8 @@ export class CommandTarget implements Target {
     }
   }
 
-  async install(version: string, onLine?: (line: string) => void): Promise<void> {
-    const from = await this.currentVersion();
-    await this.run('deploy', this.spec.deploy, { version, ...(from ? { fromVersion: from } : {}) }, onLine);
+  async install(version: string, onLine?: (line: string) => void, fromVersion?: string): Promise<void> {
+    await this.run('deploy', this.spec.deploy, { version, ...(fromVersion ? { fromVersion } : {}) }, onLine);
   }
 
   /** The runbook's rollback command; without one (validate-config refuses that where a gate can auto-rollback), a restart. */

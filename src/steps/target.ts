@@ -68,8 +68,8 @@ export interface Target {
    * command; targets without one restart (the restored files are what runs next).
    */
   rollbackTo(t: RollbackTemplate, onLine?: (line: string) => void): Promise<void>;
-  /** Put a version in place (not yet serving until restart()). */
-  install(version: string, onLine?: (line: string) => void): Promise<void>;
+  /** Put a version in place (not yet serving until restart()); `fromVersion` (what runs now) fills {from_version}. */
+  install(version: string, onLine?: (line: string) => void, fromVersion?: string): Promise<void>;
   /** Stop the running service (if any) and start the installed one (`version`: what was installed, for {version}). */
   restart(onLine?: (line: string) => void, version?: string): Promise<void>;
   start(onLine?: (line: string) => void): Promise<void>;

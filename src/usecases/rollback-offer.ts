@@ -40,6 +40,9 @@ export const MAX_CHOICES = 8;
  */
 export async function runningVersion(ctx: EngineContext): Promise<string | undefined> {
   const t = makeTarget(ctx);
+  // The target's own answer first (the service's /version, the current_version command).
+  const r = await t.running().catch(() => undefined);
+  if (r) return r.version;
   const st = await t.status().catch(() => undefined);
   if (st?.running && st.version) return st.version;
   return (await t.currentVersion().catch(() => undefined)) ?? st?.version;

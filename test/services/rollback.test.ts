@@ -223,7 +223,7 @@ describe('rollback()', () => {
     try {
       const routed = { ...c.gates.notifications, routing: { ...c.gates.notifications.routing, slack: ['info', 'warning', 'critical'] as ('info' | 'warning' | 'critical')[] } };
       const one = createNotifier({ ws: c.ws, env: 'staging', settings: routed, envVars: { SLACK_WEBHOOK_URL: slack.url('/services/T0/B0/x') } });
-      const again = await rollback(c, { force: false, dryRun: false, notifier: one, target: fileTarget(ws.root), healthIntervalMs: 20 });
+      const again = await rollback(c, { force: false, dryRun: false, again: true, notifier: one, target: fileTarget(ws.root), healthIntervalMs: 20 });
       expect(again.stages.find((s) => s.name === 'notify')!.detail).toBe('sent via slack');
       expect(again.notified?.map((n) => n.channels)).toEqual([['slack'], ['slack']]);
       expect(slack.received.length).toBe(2);
