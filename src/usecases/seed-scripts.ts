@@ -21,7 +21,7 @@ const PHASE_FLAGS: Record<string, string> = { '--pre-deploy': 'pre-deploy', '--p
 /** The `rollout` argv for a seed script's arguments; flags of rollout itself pass through. */
 export function seedCommandLine(script: string, args: readonly string[]): { argv: string[]; notes: string[] } {
   const name = script.replace(/\.(sh|js|ps1)$/, '');
-  if (!(name in SEED_COMMANDS)) throw new UsageError(`Unknown seed script "${script}": known are ${Object.keys(SEED_COMMANDS).join(', ')}.`);
+  if (!Object.hasOwn(SEED_COMMANDS, name)) throw new UsageError(`Unknown seed script "${script}": known are ${Object.keys(SEED_COMMANDS).join(', ')}.`);
   const cmd = SEED_COMMANDS[name as SeedScript];
   const out: string[] = [cmd];
   let phase: string | undefined;
