@@ -50,6 +50,7 @@ const GateInput = z.strictObject({
   aggregate: z.enum(AGGREGATES, { error: `expected one of ${AGGREGATES.map((s) => `"${s}"`).join(', ')}` }).optional(),
   comparison: z.enum(['>', '<'], { error: 'expected ">" or "<"' }).optional(),
   on_error: z.enum(['ignore', 'alert', 'auto-rollback'], { error: 'expected one of "ignore", "alert", "auto-rollback"' }).optional().describe('What a metrics-source outage does for this gate. Never a rollback unless set to auto-rollback.'),
+  min_observations: z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).min(0, { error: 'expected 0 or more' }).max(1_000_000_000, { error: 'expected at most 1000000000' }).optional().describe('Fewest observations in the window (extractions for a ratio, hash times for p95, readings for mean/max) before the gate is judged; below it the gate is "insufficient", never a breach. Defaults: ratio 20, p95 20, mean/max 3, last 1.'),
   error_alert_after: z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected a whole number of 1 or more' }).optional(),
   description: z.string({ error: 'expected a string' }).optional(),
 });
@@ -118,6 +119,8 @@ export interface Gate {
   comparison: '>' | '<';
   onError: 'ignore' | 'alert' | 'auto-rollback';
   errorAlertAfter: number;
+  /** Fewest observations in the window before a verdict (0: no minimum); below it the gate is insufficient. */
+  minObservations: number;
   unit: string;
   description?: string;
 }
@@ -164,6 +167,9 @@ export interface GatesConfig {
   environments: Record<string, EnvironmentGates>;
   retention: Retention;
 }
+
+/** Fewest observations before a windowed gate is judged, per aggregate (health keeps its consecutive-count rule). */
+export const DEFAULT_MIN_OBSERVATIONS: Record<Aggregate, number> = { consecutive_failures: 0, ratio: 20, p95: 20, mean: 3, max: 3, last: 1 };
 
 type GateDefaults = Record<string, { threshold: number; window_minutes: number; action: GateAction }>;
 
@@ -235,6 +241,7 @@ function resolveGate(name: string, input: GateInput | undefined, base: GateDefau
     comparison: input?.comparison ?? '>',
     onError: input?.on_error ?? 'alert',
     errorAlertAfter: input?.error_alert_after ?? 3,
+    minObservations: input?.min_observations ?? DEFAULT_MIN_OBSERVATIONS[aggregate],
     unit,
     ...(input?.description ? { description: input.description } : {}),
   };

@@ -85,14 +85,34 @@ const HttpHealth = z.strictObject({
 });
 const CommandHealth = z.strictObject({ kind: z.literal('command'), command: str('a command'), timeout_ms: ms('a timeout').default(5000), interval_ms: ms('an interval').optional() });
 
+const envName = z.string({ error: 'expected the name of an environment variable' }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable (letters, digits, "_"), not its value' });
+
+/** How a metrics source authenticates and trusts its server: secrets come from environment variables only. */
+const HttpAccess = {
+  bearer_token_env: envName.optional().describe('Environment variable holding a bearer token (sent as Authorization: Bearer ...).'),
+  basic_auth: z.strictObject({ username_env: envName, password_env: envName }).optional().describe('Environment variables holding the basic-auth user name and password.'),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: 'expected an HTTP header name' }), z.string({ error: 'expected a header value' })).optional().describe('Extra request headers (no secrets here: use bearer_token_env or basic_auth).'),
+  ca_file: str('a path to a PEM CA bundle').optional().describe('PEM CA bundle to trust for https (relative to the workspace).'),
+  insecure_skip_verify: z.boolean({ error: 'expected true or false' }).optional().describe('Do not verify the server certificate (warned on every start).'),
+};
+
+/** Query keys of the prometheus source: a gate's signal (or the known gate's name) and its observation count. */
+export const PROM_QUERY_KEYS = [
+  'extraction_failure_rate', 'extraction_failure_rate_observations',
+  'hash_time_ms', 'hash_time_ms_observations', 'p95_hash_time', 'p95_hash_time_observations',
+  'low_confidence_queue', 'cpu_percent', 'memory_percent', 'disk_used_percent',
+] as const;
+
 const MetricsSource = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('http-json'), url: z.url({ error: 'expected an http(s) URL' }), timeout_ms: ms('a timeout').default(3000) }),
+  z.strictObject({ kind: z.literal('http-json'), url: z.url({ error: 'expected an http(s) URL' }), timeout_ms: ms('a timeout').default(3000), ...HttpAccess }),
   z.strictObject({ kind: z.literal('prometheus-text'), url: z.url({ error: 'expected an http(s) URL' }), timeout_ms: ms('a timeout').default(3000) }),
   z.strictObject({
     kind: z.literal('prometheus'),
     url: z.url({ error: 'expected the URL of a Prometheus server' }),
-    queries: z.record(z.string(), z.string({ error: 'expected a PromQL query' })).optional().describe('PromQL per signal; {window} is replaced by the gate window, e.g. 5m.'),
+    selector: z.string({ error: 'expected a label selector such as \'{job="dhash", env="production"}\'' }).regex(/^\s*(\{.*\})?\s*$/s, { error: 'expected a label selector in braces, such as \'{job="dhash", env="production"}\'' }).optional().describe('Label selector that scopes every default query to this environment.'),
+    queries: z.partialRecord(z.enum(PROM_QUERY_KEYS, { error: `expected a query key: ${PROM_QUERY_KEYS.join(', ')}` }), z.string({ error: 'expected a PromQL query' })).optional().describe('PromQL per gate, replacing the default; {selector}, {env}, {version}, {window} (the gate window, clamped to the time since the deploy) and {since_deploy} are filled in.'),
     timeout_ms: ms('a timeout').default(5000),
+    ...HttpAccess,
   }),
   z.strictObject({ kind: z.literal('command'), command: str('a command'), timeout_ms: ms('a timeout').default(10_000) }),
 ], { error: 'expected a metrics kind: http-json, prometheus-text, prometheus or command' });

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   }
   const release = readRelease(releaseDir);
   const settings = readSettings(values.config);
-  const svc = createDhashService({ release, settings, port, diskPath: layout.dir, log });
+  const svc = createDhashService({ release, settings, port, diskPath: layout.dir, log, env: values.env });
   try {
     await svc.listen();
   } catch (e) {

@@ -25,6 +25,8 @@ export interface DhashServiceOptions {
   seed?: number;
   /** Milliseconds between worker ticks (the rate is spread over ticks). */
   tickMs?: number;
+  /** The environment: every Prometheus series carries env and version labels, as a shared Prometheus needs. */
+  env?: string;
 }
 
 /** A running (or ready to run) service. */
@@ -70,6 +72,7 @@ export function createDhashService(opts: DhashServiceOptions): DhashService {
   let lastCpuAt = process.hrtime.bigint();
 
   const registry = new Registry();
+  registry.setDefaultLabels({ ...(opts.env ? { env: opts.env } : {}), version: release.version });
   const cExtractions = new Counter({ name: PROM.extractions, help: 'Image extractions attempted.', registers: [registry] });
   const cFailures = new Counter({ name: PROM.extractionFailures, help: 'Image extractions that failed.', registers: [registry] });
   const cMatches = new Counter({ name: 'dhash_golden_matches_total', help: 'Images matched to a golden image with confidence.', registers: [registry] });
@@ -231,7 +234,7 @@ export function createDhashService(opts: DhashServiceOptions): DhashService {
         // Who is running: the rollback reads this to prove the backup's release runs in a new process.
         return send(res, 200, { service: 'dhash', version: release.version, pid: process.pid, started_at: new Date(started).toISOString() });
       case '/metrics':
-        if (url.searchParams.get('format') === 'prometheus') return send(res, 200, await registry.metrics());
+        if (wantsPromText(url.searchParams.get('format'), req.headers.accept)) return send(res, 200, await registry.metrics());
         return send(res, 200, metricsJson());
       case '/hash': {
         const name = url.searchParams.get('golden');
@@ -241,7 +244,7 @@ export function createDhashService(opts: DhashServiceOptions): DhashService {
         return send(res, 200, { name: g.name, hash: hashHex(dhash(g.img)) });
       }
       case '/':
-        return send(res, 200, { service: 'dhash', version: release.version, endpoints: ['/health', '/version', '/metrics', '/metrics?format=prometheus', '/hash?golden=<name>'] });
+        return send(res, 200, { service: 'dhash', version: release.version, endpoints: ['/health', '/version', '/metrics', '/metrics?format=prometheus', '/metrics?format=json', '/hash?golden=<name>'] });
       default:
         return send(res, 404, { error: `no such endpoint: ${url.pathname}` });
     }
@@ -275,6 +278,19 @@ export function createDhashService(opts: DhashServiceOptions): DhashService {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Prometheus text for ?format=prometheus, or for a scraper whose Accept asks for text/plain or
+ * OpenMetrics without JSON; JSON for ?format=json, Accept: application/json, and anything else
+ * (curl's and browsers' *\/*), as before.
+ */
+export function wantsPromText(format: string | null, accept: string | undefined): boolean {
+  if (format === 'prometheus') return true;
+  if (format === 'json') return false;
+  const a = (accept ?? '').toLowerCase();
+  if (a.includes('application/json')) return false;
+  return a.includes('text/plain') || a.includes('application/openmetrics-text');
 }
 
 function memoryPercent(): number {

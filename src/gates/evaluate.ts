@@ -5,9 +5,9 @@ import type { Gate } from '../config/gates-schema.js';
 import { histogramCount, mergeHistograms, quantile } from './histogram.js';
 import type { Evaluation, GateAction, GateDecision, GateState, GateStatus, Observation, HashDelta } from './types.js';
 
-const RANK: Record<GateStatus, number> = { ok: 0, 'no-data': 1, warn: 2, error: 3, breach: 4 };
+const RANK: Record<GateStatus, number> = { ok: 0, insufficient: 1, 'no-data': 2, warn: 3, error: 4, breach: 5 };
 
-/** The worse of two statuses (breach > error > warn > no-data > ok). */
+/** The worse of two statuses (breach > error > warn > no-data > insufficient > ok). */
 export function worse(a: GateStatus, b: GateStatus): GateStatus {
   return RANK[a] >= RANK[b] ? a : b;
 }
@@ -53,6 +53,8 @@ interface Measured {
   value: number | null;
   inputs: Record<string, number | string>;
   empty?: string;
+  /** Observations behind the value (undefined: the source did not say). */
+  observations?: number;
 }
 
 function fmt(n: number): string {
@@ -79,24 +81,24 @@ function measure(gate: Gate, items: readonly Observation[]): Measured {
         total += o.extractions;
         failed += o.failures ?? 0;
       }
-      if (total > 0) return { value: (100 * failed) / total, inputs: { failed, total, samples: counted } };
-      const direct = lastValue(gate, good);
-      if (direct !== undefined) return { value: direct, inputs: { precomputed: direct } };
-      return { value: null, inputs: { failed, total, samples: counted }, empty: 'no extractions in the window' };
+      if (total > 0) return { value: (100 * failed) / total, inputs: { failed, total, samples: counted }, observations: total };
+      const direct = lastDirect(gate, good);
+      if (direct) return direct;
+      return { value: null, inputs: { failed, total, samples: counted }, empty: 'no extractions in the window', observations: 0 };
     }
     case 'p95': {
       const parts: HashDelta[] = [];
       for (const o of good) if (o.hash) parts.push(o.hash);
       const merged = mergeHistograms(parts);
       const count = merged ? histogramCount(merged) : 0;
-      if (merged && count > 0) return { value: quantile(merged, 0.95), inputs: { observations: count, samples: parts.length } };
-      const direct = lastValue(gate, good);
-      if (direct !== undefined) return { value: direct, inputs: { precomputed: direct } };
-      return { value: null, inputs: { observations: 0, samples: parts.length }, empty: 'no hash times in the window' };
+      if (merged && count > 0) return { value: quantile(merged, 0.95), inputs: { observations: count, samples: parts.length }, observations: count };
+      const direct = lastDirect(gate, good);
+      if (direct) return direct;
+      return { value: null, inputs: { observations: 0, samples: parts.length }, empty: 'no hash times in the window', observations: 0 };
     }
     case 'last': {
       const v = lastValue(gate, good);
-      return v === undefined ? { value: null, inputs: {}, empty: `no ${gate.signal} reading` } : { value: v, inputs: { reading: v } };
+      return v === undefined ? { value: null, inputs: {}, empty: `no ${gate.signal} reading`, observations: 0 } : { value: v, inputs: { reading: v }, observations: 1 };
     }
     case 'mean':
     case 'max': {
@@ -105,11 +107,23 @@ function measure(gate: Gate, items: readonly Observation[]): Measured {
         const v = o.values[gate.signal];
         if (v !== undefined) vs.push(v);
       }
-      if (vs.length === 0) return { value: null, inputs: {}, empty: `no ${gate.signal} readings in the window` };
+      if (vs.length === 0) return { value: null, inputs: {}, empty: `no ${gate.signal} readings in the window`, observations: 0 };
       const value = gate.aggregate === 'max' ? Math.max(...vs) : vs.reduce((a, b) => a + b, 0) / vs.length;
-      return { value, inputs: { readings: vs.length } };
+      return { value, inputs: { readings: vs.length }, observations: vs.length };
     }
   }
+}
+
+/** The newest value a source computed over the window itself (PromQL), with its observation count. */
+function lastDirect(gate: Gate, good: readonly Observation[]): Measured | undefined {
+  for (let i = good.length - 1; i >= 0; i--) {
+    const o = good[i]!;
+    const v = o.values[gate.signal];
+    if (v === undefined) continue;
+    const n = o.counts?.[gate.signal];
+    return { value: v, inputs: n === undefined ? { precomputed: v } : { precomputed: v, observations: n }, ...(n !== undefined ? { observations: n } : {}) };
+  }
+  return undefined;
 }
 
 function lastValue(gate: Gate, good: readonly Observation[]): number | undefined {
@@ -143,10 +157,14 @@ export function judgeGate(gate: Gate, obs: readonly Observation[], now: number, 
     const consecutiveErrors = (prev?.consecutiveErrors ?? 0) + 1;
     return { ...base, value: m.value, status: latest.source, consecutiveErrors, reason: `metrics source ${latest.source === 'error' ? 'failed' : 'returned no data'}: ${latest.sourceDetail ?? 'no detail'} (${consecutiveErrors} in a row); not judged` };
   }
-  if (m.value === null) return { ...base, value: null, status: 'no-data', consecutiveErrors: 0, reason: `no data: ${m.empty ?? 'nothing to measure'}` };
+  const counted = m.observations !== undefined && gate.minObservations > 0 ? { observations: m.observations, minObservations: gate.minObservations } : {};
+  if (m.value === null) return { ...base, ...counted, value: null, status: 'no-data', consecutiveErrors: 0, reason: `no data: ${m.empty ?? 'nothing to measure'}` };
+  if (m.observations !== undefined && m.observations < gate.minObservations) {
+    return { ...base, ...counted, value: m.value, status: 'insufficient', consecutiveErrors: 0, reason: `${gate.name}: ${fmt(m.observations)} of the ${gate.minObservations} observations needed${over}; not judged yet` };
+  }
   const status = classify(gate, m.value);
   const word = status === 'breach' ? 'breach' : status === 'warn' ? 'nearing the limit' : 'within the limit';
-  return { ...base, value: m.value, status, consecutiveErrors: 0, reason: `${gate.name} ${fmt(m.value)}${gate.unit === '%' ? '%' : ` ${gate.unit}`}${over}: ${word} (trips ${limit})` };
+  return { ...base, ...counted, value: m.value, status, consecutiveErrors: 0, reason: `${gate.name} ${fmt(m.value)}${gate.unit === '%' ? '%' : ` ${gate.unit}`}${over}: ${word} (trips ${limit})` };
 }
 
 /** The fresh state of a gate that has not been evaluated yet. */
@@ -172,6 +190,7 @@ export function evaluate(gates: readonly Gate[], obs: readonly Observation[], no
       consecutiveErrors: d.consecutiveErrors,
       errorAlerted: d.consecutiveErrors > 0 ? prev.errorAlerted : false,
       breaches: prev.breaches,
+      ...(prev.judged || d.status === 'ok' || d.status === 'warn' || d.status === 'breach' ? { judged: true } : {}),
     };
     if (d.status === 'breach' && prev.status !== 'breach') {
       next.breaches++;

@@ -27,10 +27,12 @@ export interface Observation {
   extractions?: number;
   failures?: number;
   hash?: HashDelta;
+  /** Observations behind a value the source computed over the window itself (PromQL), by signal. */
+  counts?: Partial<Record<Signal, number>>;
 }
 
-/** What a gate can be: the worst wins (breach > error > warn > no-data > ok). */
-export type GateStatus = 'ok' | 'warn' | 'breach' | 'no-data' | 'error';
+/** What a gate can be: the worst wins (breach > error > warn > no-data > insufficient > ok). */
+export type GateStatus = 'ok' | 'warn' | 'breach' | 'no-data' | 'insufficient' | 'error';
 
 /** One gate's judgement at one evaluation: the value, the limit and the window behind it. */
 export interface GateDecision {
@@ -50,6 +52,9 @@ export interface GateDecision {
   reason: string;
   /** Consecutive polls on which this gate's source failed (error or empty). */
   consecutiveErrors: number;
+  /** Observations behind the value, and the fewest the gate needs (absent: not counted). */
+  observations?: number;
+  minObservations?: number;
 }
 
 /** Carried per gate between evaluations. */
@@ -61,6 +66,8 @@ export interface GateState {
   errorAlerted: boolean;
   /** Times this gate entered breach. */
   breaches: number;
+  /** The gate had enough data for a verdict (ok, warn or breach) at least once in this window. */
+  judged?: boolean;
 }
 
 /** Something the monitor must do because of an evaluation. */

@@ -17,7 +17,7 @@ export class DeltaTracker {
   /** The sample for a reading taken at t. */
   next(r: RawReading, t: number): Sample {
     const p = this.prev;
-    const sample: Sample = { t, values: { ...r.gauges }, ...(r.version ? { version: r.version } : {}) };
+    const sample: Sample = { t, values: { ...r.gauges }, ...(r.version ? { version: r.version } : {}), ...(r.counts ? { counts: { ...r.counts } } : {}) };
     let fromZero = false;
     if (!p) {
       fromZero = this.freshSince !== undefined && r.uptimeSeconds !== undefined && t - r.uptimeSeconds * 1000 >= this.freshSince - 1000;

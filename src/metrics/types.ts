@@ -16,6 +16,8 @@ export interface Sample {
   version?: string;
   /** Set when the counters went backwards (the service restarted) and were re-based. */
   reset?: boolean;
+  /** Observations behind values the source already computed over the gate's window (PromQL), by signal. */
+  counts?: Partial<Record<Signal, number>>;
 }
 
 /** The outcome of one read. */
@@ -25,6 +27,8 @@ export type SourceOutcome = { status: 'ok'; sample: Sample } | { status: 'error'
 export interface MetricSource {
   /** kind and where, for screens and the journal (no secrets). */
   readonly description: string;
+  /** Things the operator must know about this source (e.g. TLS checks turned off). */
+  readonly warnings?: string[];
   read(): Promise<SourceOutcome>;
 }
 
@@ -40,6 +44,8 @@ export interface RawReading {
   /** Cumulative bucket counts aligned with bounds, +Inf last. */
   hashCumulative?: { bounds: number[]; buckets: number[] };
   gauges: Partial<Record<Signal, number>>;
+  /** Observations behind gauges that are already windowed values (PromQL), by signal. */
+  counts?: Partial<Record<Signal, number>>;
 }
 
 /** Reading failed or was empty: a reason for the operator. */

@@ -74,6 +74,8 @@ export interface DeployResult {
   interrupted?: { message: string; nextSteps: string[] };
   /** Milliseconds from the start of the deploy to the last of the consecutive OK health checks. */
   healthyAfterMs?: number;
+  /** When the restart began (clock ms): nothing the old release did is newer than this. */
+  restartedAt?: number;
   url?: string;
 }
 
@@ -204,6 +206,7 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
     end('ok', `${version} in place`);
 
     await begin('restart');
+    result.restartedAt = ctx.clock.now();
     if (target.kind === 'local') {
       // stop + start (what restart() does), with a pause point between for the kill -9 tests.
       await target.stop(line);

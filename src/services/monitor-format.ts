@@ -34,7 +34,7 @@ export function fmtGateValue(v: number | null, unit: string): string {
 function gateCell(d: GateDecision): string {
   const label = SHORT[d.gate] ?? d.gate;
   const v = d.gate === 'health_failures' ? `${d.value ?? 0}/${d.threshold}` : fmtGateValue(d.value, d.unit);
-  const flag = d.status === 'ok' ? '' : ` ${d.status === 'breach' ? 'BREACH' : d.status}`;
+  const flag = d.status === 'ok' ? '' : d.status === 'insufficient' ? ` insufficient (${d.observations ?? 0}/${d.minObservations ?? 0} obs)` : ` ${d.status === 'breach' ? 'BREACH' : d.status}`;
   return `${label} ${v}${flag}`;
 }
 
@@ -49,7 +49,7 @@ export class HeadlessView {
     switch (e.type) {
       case 'start':
         this.t0 = e.t0;
-        return [`${e.resumed ? 'Resuming' : 'Monitoring'} ${e.env} until ${new Date(e.endAt).toISOString().slice(11, 19)} UTC (${Math.round((e.endAt - e.t0) / 60_000 * 100) / 100} min window) from ${e.source}; gates: ${e.gates.filter((g) => g.enabled).map((g) => `${g.name} > ${g.threshold}${g.unit === '%' ? '%' : ''} → ${g.action}`).join(', ')}${e.rollbackAvailable ? '' : '. Auto-rollback is unavailable here: breaches alert only'}.`];
+        return [`${e.resumed ? 'Resuming' : 'Monitoring'} ${e.env} until ${new Date(e.endAt).toISOString().slice(11, 19)} UTC (${Math.round((e.endAt - e.t0) / 60_000 * 100) / 100} min window) from ${e.source}; gates: ${e.gates.filter((g) => g.enabled).map((g) => `${g.name} > ${g.threshold}${g.unit === '%' ? '%' : ''} → ${g.action}`).join(', ')}${e.rollbackAvailable ? '' : '. Auto-rollback is unavailable here: breaches alert only'}.`, ...(e.warnings ?? []).map((w) => `WARNING: ${w}`)];
       case 'sample':
         this.last = e.observation;
         return [];
@@ -88,7 +88,7 @@ export class HeadlessView {
 export function jsonEvent(e: MonitorEvent, t0: number): Record<string, unknown> | undefined {
   switch (e.type) {
     case 'start':
-      return { type: 'start', env: e.env, t0: new Date(e.t0).toISOString(), end_at: new Date(e.endAt).toISOString(), resumed: e.resumed, source: e.source, rollback_available: e.rollbackAvailable };
+      return { type: 'start', env: e.env, t0: new Date(e.t0).toISOString(), end_at: new Date(e.endAt).toISOString(), resumed: e.resumed, source: e.source, rollback_available: e.rollbackAvailable, ...(e.warnings ? { warnings: e.warnings } : {}) };
     case 'sample':
       return undefined;
     case 'evaluation':
@@ -98,7 +98,7 @@ export function jsonEvent(e: MonitorEvent, t0: number): Record<string, unknown> 
         t: new Date(e.t).toISOString(),
         elapsed_s: Math.round((e.t - t0) / 1000),
         worst: e.worst,
-        gates: Object.fromEntries(e.decisions.map((d) => [d.gate, { status: d.status, value: d.value, threshold: d.threshold, window_minutes: d.window.minutes }])),
+        gates: Object.fromEntries(e.decisions.map((d) => [d.gate, { status: d.status, value: d.value, threshold: d.threshold, window_minutes: d.window.minutes, ...(d.observations !== undefined ? { observations: d.observations, min_observations: d.minObservations } : {}) }])),
       };
     case 'cadence':
       return { type: 'cadence', interval_seconds: e.intervalSeconds, adaptive: e.adaptive, phase: e.phase };
@@ -133,6 +133,7 @@ export function jsonResult(s: MonitorSummary, logPath: string): Record<string, u
     ...(s.rollback ? { rollback: s.rollback } : {}),
     alerts: s.alerts,
     source_problems: s.sourceProblems,
+    ...(s.unjudged ? { inconclusive: s.unjudged } : {}),
     log: logPath,
   };
 }

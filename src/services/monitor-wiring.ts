@@ -15,6 +15,7 @@ import type { EngineContext } from './engine-context.js';
 import { Monitor, type HealthChecker, type MonitorEvent, type MonitorSummary, type RollbackRunner, type SmokeRunner } from './monitor.js';
 import { latestMonitorLog, readJournalFile } from './monitor-journal.js';
 import { monitorRollbackRunner } from './monitor-rollback.js';
+import { readDeployJournal } from '../steps/deploy-journal.js';
 
 /** How to start a monitor for an environment. */
 export interface MonitorSetup {
@@ -26,6 +27,8 @@ export interface MonitorSetup {
   version?: string;
   /** When the release was started (clock ms): its counters count from zero on the first read. */
   deployedAt?: number;
+  /** When the watched release was started for sure (clock ms): PromQL windows never reach back before it. */
+  windowSince?: number;
   /** Replace parts (tests, training). */
   health?: HealthChecker;
   source?: MetricSource;
@@ -41,6 +44,15 @@ export interface MonitorHandle {
   journal: AuditLog;
   /** Why auto-rollback is unavailable, when it is. */
   rollbackUnavailable?: string;
+}
+
+/** When the newest finished deploy restarted the service (clock ms) and what it deployed. */
+export function deployedFromJournal(root: string, env: string): { at: number; version: string } | undefined {
+  const j = readDeployJournal(root, env);
+  if (!j || j.status !== 'done') return undefined;
+  const restart = j.steps.find((s) => s.step === 'restart' && s.status === 'started') ?? j.steps.find((s) => s.step === 'restart');
+  const at = restart ? Date.parse(restart.at) : Number.NaN;
+  return Number.isFinite(at) ? { at, version: j.to_version } : undefined;
 }
 
 function signalWindows(ctx: EngineContext): Partial<Record<Signal, number>> {
@@ -70,7 +82,21 @@ export function createMonitorForEnv(ctx: EngineContext, setup: MonitorSetup = {}
   const journal = AuditLog.open(ws.logsDir, 'monitor', env, { now: () => clock.now(), ...(journalPath ? { path: journalPath } : {}) });
   const logPathForHumans = relative(ws.root, journal.path).split('\\').join('/');
   const health: HealthChecker = setup.health ?? (() => checkHealth(ctx.target.health));
-  const source = setup.source ?? createMetricSource(ctx.target.metrics, { clock, windows: signalWindows(ctx), cwd: ws.root, ...(setup.deployedAt !== undefined ? { freshSince: setup.deployedAt } : {}) });
+  // Without a deploy at hand (a standalone or resumed monitor), the deploy journal says when the release started.
+  const lastDeploy = setup.windowSince === undefined ? deployedFromJournal(ws.root, env) : undefined;
+  const since = setup.windowSince ?? lastDeploy?.at;
+  const version = setup.version ?? lastDeploy?.version;
+  const source =
+    setup.source ??
+    createMetricSource(ctx.target.metrics, {
+      clock,
+      windows: signalWindows(ctx),
+      cwd: ws.root,
+      env,
+      ...(version ? { version } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(setup.deployedAt !== undefined ? { freshSince: setup.deployedAt } : {}),
+    });
   const notifier = setup.notifier === null ? undefined : (setup.notifier ?? createNotifier({ ws, env, settings: ctx.gates.notifications, clock, log: journal, ...(setup.dryRun ? { dryRun: true } : {}) }));
   let rollback: RollbackRunner | undefined;
   let rollbackUnavailable: string | undefined;
@@ -112,6 +138,8 @@ export function createMonitorForEnv(ctx: EngineContext, setup: MonitorSetup = {}
 export interface AfterDeployOptions {
   version?: string;
   deployedAt?: number;
+  /** When the deploy restarted the service (clock ms): PromQL windows start there. */
+  restartedAt?: number;
   durationMinutes?: number;
   onEvent?: (e: MonitorEvent) => void;
   /** Aborting stops the monitor (its journal stays resumable). */
@@ -127,6 +155,7 @@ export async function runMonitorAfterDeploy(ctx: EngineContext, opts: AfterDeplo
     // Right after a deploy, a service process younger than a few minutes is the new release: its
     // counters since start all belong to it, so the first read already counts (no baseline poll).
     deployedAt: opts.deployedAt ?? ctx.clock.now() - 5 * 60_000,
+    ...(opts.restartedAt !== undefined ? { windowSince: opts.restartedAt } : opts.deployedAt !== undefined ? { windowSince: opts.deployedAt } : {}),
     ...(opts.durationMinutes !== undefined ? { durationMinutes: opts.durationMinutes } : {}),
   });
   const off = opts.onEvent ? monitor.subscribe(opts.onEvent) : undefined;

@@ -120,13 +120,14 @@ export interface BreachRecord {
 }
 
 /** How a monitor run ended. */
-export type MonitorResult = 'passed' | 'breached' | 'rolled-back' | 'rollback-failed' | 'stopped';
+export type MonitorResult = 'passed' | 'breached' | 'rolled-back' | 'rollback-failed' | 'stopped' | 'inconclusive';
 
 /** The end-of-run summary. */
 export interface MonitorSummary {
   env: string;
   result: MonitorResult;
-  exitCode: 0 | 1;
+  /** 0 passed, 1 a gate breached or the rollback failed, 4 inconclusive (a gate never had enough data). */
+  exitCode: 0 | 1 | 4;
   message: string;
   t0: number;
   endAt: number;
@@ -136,6 +137,8 @@ export interface MonitorSummary {
   alerts: number;
   sourceProblems: number;
   finalStates: Record<string, GateStatus>;
+  /** Inconclusive windows: the gates that never had enough data for a verdict, and why. */
+  unjudged?: { gate: string; reason: string }[];
   rollback?: {
     trigger: 'auto' | 'manual';
     gate?: string;
@@ -154,7 +157,7 @@ export interface MonitorSummary {
 
 /** Everything a screen shows, as a stream. */
 export type MonitorEvent =
-  | { type: 'start'; t0: number; endAt: number; resumed: boolean; env: string; source: string; gates: Gate[]; rollbackAvailable: boolean }
+  | { type: 'start'; t0: number; endAt: number; resumed: boolean; env: string; source: string; gates: Gate[]; rollbackAvailable: boolean; warnings?: string[] }
   | { type: 'sample'; observation: Observation }
   | { type: 'evaluation'; seq: number; t: number; decisions: GateDecision[]; worst: GateStatus }
   | { type: 'gate-state'; gate: string; from: GateStatus; to: GateStatus; decision: GateDecision }
@@ -196,6 +199,8 @@ export class Monitor {
   private donePromise: Promise<MonitorSummary> | undefined;
   private summary: MonitorSummary | undefined;
   private readonly resumed: boolean;
+  /** The newest reason per gate, for an inconclusive window's sentence. */
+  private lastReasons = new Map<string, string>();
 
   constructor(
     private readonly deps: MonitorDeps,
@@ -319,7 +324,9 @@ export class Monitor {
         gate_config: gates,
       });
     }
-    this.emit({ type: 'start', t0: this.plan.t0, endAt: this.plan.endAt, resumed: this.resumed, env: this.opts.env, source: this.deps.source.description, gates, rollbackAvailable: this.rollbackAvailable });
+    const warnings = this.deps.source.warnings ?? [];
+    for (const w of warnings) this.log('warn', 'metrics-source-warning', { message: w });
+    this.emit({ type: 'start', t0: this.plan.t0, endAt: this.plan.endAt, resumed: this.resumed, env: this.opts.env, source: this.deps.source.description, gates, rollbackAvailable: this.rollbackAvailable, ...(warnings.length ? { warnings } : {}) });
     if (!this.rollbackAvailable) this.log('warn', 'rollback-unavailable', { message: 'no rollback engine is wired: breaches of auto-rollback gates alert only' });
 
     // A rollback that began before a crash is never started again: verify and report.
@@ -396,6 +403,7 @@ export class Monitor {
       ...(outcome.status !== 'ok' ? { sourceDetail: outcome.detail } : {}),
       ...(outcome.status === 'ok' && outcome.sample.extractions !== undefined ? { extractions: outcome.sample.extractions, failures: outcome.sample.failures ?? 0 } : {}),
       ...(outcome.status === 'ok' && outcome.sample.hash ? { hash: outcome.sample.hash } : {}),
+      ...(outcome.status === 'ok' && outcome.sample.counts ? { counts: outcome.sample.counts } : {}),
     };
     if (obs.source !== 'ok') this.sourceProblems++;
     this.lastPollAt = t;
@@ -413,6 +421,7 @@ export class Monitor {
     const prev = this.states;
     const ev = evaluate(gates, this.history.all(), t, prev, seq);
     this.states = ev.states;
+    for (const d of ev.decisions) this.lastReasons.set(d.gate, d.reason);
     this.anyWarn = ev.decisions.some((d) => d.status === 'warn');
     this.log(ev.worst === 'breach' ? 'error' : ev.worst === 'ok' ? 'info' : 'warn', 'evaluation', {
       seq,
@@ -629,6 +638,13 @@ export class Monitor {
     this.stage(healthOk && this.rollbackInfo.smokeOk !== false ? 'verified' : 'verify-failed', healthOk ? `${need} consecutive OK health checks` : `fewer than ${need} consecutive OK health checks within ${Math.round(timeout / 1000)} s`);
   }
 
+  /** Enabled windowed gates that never had enough data for a verdict in this window (health keeps its own rule). */
+  private unjudged(): { gate: string; reason: string }[] {
+    return this.opts.gates.gates
+      .filter((g) => g.enabled && g.aggregate !== 'consecutive_failures' && !this.states[g.name]?.judged)
+      .map((g) => ({ gate: g.name, reason: this.lastReasons.get(g.name) ?? 'never evaluated' }));
+  }
+
   private async finish(): Promise<MonitorSummary> {
     const now = this.deps.clock.now();
     const finalStates: Record<string, GateStatus> = {};
@@ -660,6 +676,10 @@ export class Monitor {
       result = 'breached';
       const unavailable = !this.rollbackAvailable && failing.some((b) => b.action === 'auto-rollback');
       message = `${this.opts.env}: ${breachText}${unavailable ? '; auto-rollback is unavailable here, roll back by hand: rollout rollback --env ' + this.opts.env : ''}.`;
+    } else if (this.unjudged().length) {
+      result = 'inconclusive';
+      const u = this.unjudged();
+      message = `${this.opts.env}: inconclusive: the ${minutes(this.plan.endAt - this.plan.t0)} window ended before ${u.length === 1 ? 'gate' : 'gates'} ${u.map((x) => x.gate).join(', ')} had enough data for a verdict (${u.map((x) => `${x.gate}: ${x.reason}`).join('; ')}); nothing was judged passed or failed, watch again or lower min_observations.`;
     } else {
       result = 'passed';
       message = `${this.opts.env} passed its ${minutes(this.plan.endAt - this.plan.t0)} monitoring window: no gate breached (${this.seq} polls${this.sourceProblems ? `, ${this.sourceProblems} metrics-source problems` : ''}).`;
@@ -667,7 +687,7 @@ export class Monitor {
     const summary: MonitorSummary = {
       env: this.opts.env,
       result,
-      exitCode: result === 'passed' ? 0 : 1,
+      exitCode: result === 'passed' ? 0 : result === 'inconclusive' ? 4 : 1,
       message,
       t0: this.plan.t0,
       endAt: this.plan.endAt,
@@ -677,6 +697,7 @@ export class Monitor {
       alerts: this.alerts,
       sourceProblems: this.sourceProblems,
       finalStates,
+      ...(result === 'inconclusive' ? { unjudged: this.unjudged() } : {}),
       ...(rb ? { rollback: rb } : {}),
       logPath: this.opts.logPathForHumans ?? this.deps.journal.path,
       resumed: this.resumed,

@@ -30,8 +30,8 @@ export interface SmokeRun {
   logPath?: string;
 }
 
-async function fetchText(url: string, timeoutMs: number): Promise<{ status: number; text: string }> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+async function fetchText(url: string, timeoutMs: number, accept?: string): Promise<{ status: number; text: string }> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), ...(accept ? { headers: { accept } } : {}) });
   return { status: r.status, text: await r.text() };
 }
 
@@ -97,7 +97,8 @@ async function runOne(c: SmokeCheck): Promise<{ ok: boolean; detail: string }> {
     case 'metrics': {
       if (!c.url) return { ok: false, detail: 'no url in the runbook' };
       try {
-        const r = await fetchText(c.url, t);
+        // The Accept a scraper (or a JSON client) sends: a service that negotiates answers in kind.
+        const r = await fetchText(c.url, t, (c.format ?? 'json') === 'json' ? 'application/json' : 'text/plain;version=0.0.4');
         if (r.status !== 200) return { ok: false, detail: `HTTP ${r.status}, expected 200` };
         if ((c.format ?? 'json') === 'json') {
           const j = JSON.parse(r.text) as Record<string, unknown>;

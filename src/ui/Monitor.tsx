@@ -85,7 +85,7 @@ const GateTable = React.memo(function GateTable({ gates, selected, sparkW }: { g
           {fmtValue(g.value, g.unit).padEnd(12).slice(0, 12)}
           {limit(g).padEnd(16).slice(0, 16)}
           <Text color={statusColor(g.status)} bold={g.status === 'breach'}>
-            {statusWord(g.status).padEnd(9)}
+            {statusWord(g.status).padEnd(13)}
           </Text>
           {sparkline(g.history, sparkW)}
         </Text>

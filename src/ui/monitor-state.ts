@@ -151,10 +151,10 @@ export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiE
 
 /** The state of a gate in words (colour is extra). */
 export function statusWord(st: GateStatus): string {
-  return st === 'breach' ? 'BREACH' : st === 'warn' ? 'warn' : st === 'error' ? 'ERROR' : st === 'no-data' ? 'no-data' : 'ok';
+  return st === 'breach' ? 'BREACH' : st === 'warn' ? 'warn' : st === 'error' ? 'ERROR' : st === 'no-data' ? 'no-data' : st === 'insufficient' ? 'insufficient' : 'ok';
 }
 
 /** Colour for a gate state. */
 export function statusColor(st: GateStatus): string {
-  return st === 'breach' ? 'red' : st === 'error' ? 'magenta' : st === 'warn' ? 'yellow' : st === 'no-data' ? 'gray' : 'green';
+  return st === 'breach' ? 'red' : st === 'error' ? 'magenta' : st === 'warn' ? 'yellow' : st === 'no-data' || st === 'insufficient' ? 'gray' : 'green';
 }

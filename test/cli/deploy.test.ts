@@ -38,7 +38,7 @@ describe('rollout deploy on the embedded service', () => {
     const prom = await getText(`${base}/metrics?format=prometheus`);
     expect(prom.type).toMatch(/^text\/plain/);
     expect(prom.text).toMatch(/^# TYPE dhash_hash_time_ms histogram$/m);
-    expect(prom.text).toMatch(/^dhash_release_info\{version="1\.0\.0"\} 1$/m);
+    expect(prom.text).toMatch(/^dhash_release_info\{version="1\.0\.0",env="staging"\} 1$/m);
 
     // The layout the backup and rollback code rely on.
     expect(readFileSync(join(ws.root, 'deployments/staging/releases/1.0.0/release.json'), 'utf8')).toContain('"version": "1.0.0"');

@@ -52,7 +52,7 @@ describe('shipped releases', () => {
     expect(failing.status).toBe('failing');
     expect(failing.reason).toMatch(/1\.2\.0-flaky/);
     const prom = await getText(`${base}/metrics?format=prometheus`);
-    expect(prom.text).toMatch(/^dhash_health_ok 0$/m);
+    expect(prom.text).toMatch(/^dhash_health_ok\{version="1\.2\.0-flaky"\} 0$/m);
   });
 
   it('1.2.0-failing fails more than 5 % of its extractions', async () => {
@@ -74,8 +74,8 @@ describe('shipped releases', () => {
     }, 8000, 'p95 above 2000 ms');
     expect(p95).toBeGreaterThanOrEqual(2500);
     const prom = await getText(`${base}/metrics?format=prometheus`);
-    const le2000 = Number(/^dhash_hash_time_ms_bucket\{le="2000"\} (\d+)$/m.exec(prom.text)?.[1]);
-    const count = Number(/^dhash_hash_time_ms_count (\d+)$/m.exec(prom.text)?.[1]);
+    const le2000 = Number(/^dhash_hash_time_ms_bucket\{le="2000",version="1\.2\.0-slow"\} (\d+)$/m.exec(prom.text)?.[1]);
+    const count = Number(/^dhash_hash_time_ms_count\{version="1\.2\.0-slow"\} (\d+)$/m.exec(prom.text)?.[1]);
     expect(count).toBeGreaterThan(0);
     expect(le2000 / count).toBeLessThan(0.95);
   });
@@ -88,7 +88,7 @@ describe('shipped releases', () => {
     }, 8000, 'a queue above 1000');
     expect(q).toBeGreaterThan(1000);
     const prom = await getText(`${base}/metrics?format=prometheus`);
-    expect(Number(/^dhash_low_confidence_queue (\d+)$/m.exec(prom.text)?.[1])).toBeGreaterThan(1000);
+    expect(Number(/^dhash_low_confidence_queue\{version="1\.2\.0-backlog"\} (\d+)$/m.exec(prom.text)?.[1])).toBeGreaterThan(1000);
   });
 
   it('serves the golden hashes and refuses unknown ones', async () => {

@@ -80,10 +80,19 @@ describe('faulty endpoints are error or no-data, never an exception', () => {
     if (o.status !== 'ok') expect(o.detail).toMatch(detail);
   });
 
-  it('never puts credentials of the URL in a detail', async () => {
-    const src = createMetricSource({ kind: 'http-json', url: `http://user:s3cr3tpw@127.0.0.1:${faulty.port}/500?token=abc`, timeout_ms: 300 });
+  it('refuses credentials in the URL without repeating them, and keeps query strings out of details', async () => {
+    let msg = '';
+    try {
+      createMetricSource({ kind: 'http-json', url: `http://user:s3cr3tpw@127.0.0.1:${faulty.port}/500`, timeout_ms: 300 });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/credentials in the URL are not used; name environment variables/);
+    expect(msg).not.toMatch(/s3cr3tpw/);
+    const src = createMetricSource({ kind: 'http-json', url: `http://127.0.0.1:${faulty.port}/500?token=abc`, timeout_ms: 300 });
     const o = await src.read();
-    expect(JSON.stringify(o)).not.toMatch(/s3cr3tpw|token=abc/);
+    expect(o.status).toBe('error');
+    expect(JSON.stringify(o)).not.toMatch(/token=abc/);
   });
 });
 

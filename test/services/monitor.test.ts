@@ -142,7 +142,7 @@ describe('metrics outages', () => {
 
 describe('cadence and window', () => {
   it('adaptive: a warning gate brings the 30 s cadence back until it clears', async () => {
-    rig = makeRig(prod, { metrics: (m, p) => ({ ...healthyMetrics(m, p), values: { low_confidence_queue: m >= 20 && m < 30 ? 900 : 10 } }) });
+    rig = makeRig(prod, { metrics: (m, p) => ({ ...healthyMetrics(m, p), values: { ...healthyMetrics(m, p).values, low_confidence_queue: m >= 20 && m < 30 ? 900 : 10 } }) });
     const s = await rig.run();
     expect(s.result).toBe('passed');
     const cad = rig.events.filter((e) => e.type === 'cadence').map((e) => (e.type === 'cadence' ? [e.intervalSeconds, e.adaptive] : []));

@@ -73,11 +73,11 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     ctx.result({ ...deployJson, monitor: null });
     return 0;
   }
-  return monitorAfterDeploy(ctx, engine, r.version, deployJson);
+  return monitorAfterDeploy(ctx, engine, r.version, deployJson, r.restartedAt);
 }
 
 /** The T+60 monitor right after the deploy; its exit code (0 passed, 1 a gate breached) is the command's. */
-async function monitorAfterDeploy(ctx: CommandContext, engine: EngineContext, version: string, deployJson: Record<string, unknown>): Promise<number> {
+async function monitorAfterDeploy(ctx: CommandContext, engine: EngineContext, version: string, deployJson: Record<string, unknown>, restartedAt?: number): Promise<number> {
   const { runMonitorAfterDeploy } = await import('../../services/monitor-wiring.js');
   const { HeadlessView, jsonResult } = await import('../../services/monitor-format.js');
   const view = new HeadlessView();
@@ -87,7 +87,7 @@ async function monitorAfterDeploy(ctx: CommandContext, engine: EngineContext, ve
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const s = await runMonitorAfterDeploy(engine, { version, signal: ac.signal, onEvent: (e) => {
+    const s = await runMonitorAfterDeploy(engine, { version, ...(restartedAt !== undefined ? { restartedAt } : {}), signal: ac.signal, onEvent: (e) => {
       for (const l of view.lines(e)) ctx.say(l);
     } });
     ctx.result({ ...deployJson, ok: s.exitCode === 0, monitor: jsonResult(s, displayPath(s.logPath)) });
