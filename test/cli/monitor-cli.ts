@@ -19,6 +19,8 @@ export async function monitorWorkspace(o: { durationMinutes?: number; metricsUrl
   const ws = await makeWorkspace();
   const svc = new FakeService();
   const server = await svc.serve();
+  // Steady healthy traffic (100 extractions a second), so that windowed gates get enough observations.
+  const traffic = setInterval(() => svc.traffic(20, 300), 200);
   const rb = join(ws.root, 'runbooks', 'dhash.yaml');
   let text = readFileSync(rb, 'utf8').replaceAll(`127.0.0.1:${ws.ports.staging}/health`, `127.0.0.1:${server.port}/health`);
   text = text.replace(`metrics: { kind: http-json, url: "http://127.0.0.1:${ws.ports.staging}/metrics" }`, `metrics: { kind: http-json, url: "${o.metricsUrl ?? `${server.url}/metrics`}", timeout_ms: 400 }`);
@@ -52,6 +54,7 @@ export async function monitorWorkspace(o: { durationMinutes?: number; metricsUrl
         });
     },
     cleanup: async () => {
+      clearInterval(traffic);
       await server.close();
       ws.cleanup();
     },

@@ -56,18 +56,21 @@ describe('rollout monitor', () => {
     ['hangs', '/hang'],
     ['answers garbage', '/garbage'],
     ['answers nothing', '/empty'],
-  ])('a metrics server that %s: error/no-data shown, no rollback, exit 0', async (_n, path) => {
+  ])('a metrics server that %s: error/no-data shown, no rollback, inconclusive (exit 4)', async (_n, path) => {
     const { faultyServer } = await import('../metrics/servers.js');
     const bad = await faultyServer();
     try {
       w = await monitorWorkspace({ metricsUrl: `${bad.url}${path}`, durationMinutes: 0.06 });
       const r = await runCli(['monitor', '--env', 'staging'], { cwd: w.root });
-      expect(r.code).toBe(0);
+      // A window in which no metric was ever read is no verdict: exit 4 with the gates named.
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/^rollout: staging: inconclusive: .*extraction_failure_rate, p95_hash_time, low_confidence_queue, cpu_percent, memory_percent, disk_used_percent had enough data/);
       expect(r.stdout).toMatch(/metrics (ERROR|NO-DATA)/);
       expect(r.stdout).toMatch(/ALERT .*not a breach/);
       const j = w.journal();
       expect(j.some((e) => e.event === 'rollback-start')).toBe(false);
       expect(j.some((e) => e.event === 'decision' && e.cause === 'breach')).toBe(false);
+      expect(j.find((e) => e.event === 'monitor-done')).toMatchObject({ result: 'inconclusive', exit_code: 4 });
     } finally {
       await bad.close();
     }

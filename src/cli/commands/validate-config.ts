@@ -5,6 +5,7 @@ import { listRunbooks, loadRunbook } from '../../config/runbook.js';
 import { ConfigError } from '../../domain/errors.js';
 import type { CommandContext } from '../context.js';
 import { join } from 'node:path';
+import { metricsPlan, planLines, type MetricsPlan } from '../../usecases/gate-queries.js';
 
 /** Validate everything; the first problem is the error, with file, path and line. */
 export async function run(ctx: CommandContext): Promise<number> {
@@ -26,14 +27,22 @@ export async function run(ctx: CommandContext): Promise<number> {
       }
     }
   }
+  // Which data each gate judges, per runbook environment: a default and an operator query cannot be misread.
+  const plans = runbooks.map((rb) => ({
+    file: rb.file,
+    environments: Object.fromEntries(Object.entries(rb.environments).map(([env, e]): [string, MetricsPlan] => [env, metricsPlan(e.metrics, config.environments[env]!.gates, `${rb.file} environments.${env}.metrics`)])),
+  }));
   const envs = Object.values(config.environments).map((e) => ({
     name: e.name,
     gates: e.gates.filter((g) => g.enabled).map((g) => ({ name: g.name, threshold: g.threshold, unit: g.unit, window_minutes: g.windowMinutes, action: g.action })),
     duration_minutes: e.monitoring.durationMinutes,
     polling: e.monitoring.polling,
   }));
-  ctx.result({ ok: true, config: rel(ws.configPath), environments: envs, runbooks: runbooks.map((r) => ({ file: r.file, name: r.name, steps: r.steps.length, environments: Object.keys(r.environments) })) });
+  ctx.result({ ok: true, config: rel(ws.configPath), environments: envs, runbooks: runbooks.map((r, i) => ({ file: r.file, name: r.name, steps: r.steps.length, environments: Object.keys(r.environments), metrics: plans[i]!.environments })) });
   ctx.say(`OK ${rel(ws.configPath)}: ${envs.map((e) => `${e.name} (${e.gates.length} gates, ${e.duration_minutes} min)`).join(', ')}`);
-  for (const r of runbooks) ctx.say(`OK ${r.file}: ${r.steps.length} steps, environments ${Object.keys(r.environments).join(', ')}`);
+  runbooks.forEach((r, i) => {
+    ctx.say(`OK ${r.file}: ${r.steps.length} steps, environments ${Object.keys(r.environments).join(', ')}; what each gate judges:`);
+    for (const [env, p] of Object.entries(plans[i]!.environments)) for (const l of planLines(env, p)) ctx.say(l);
+  });
   return 0;
 }
