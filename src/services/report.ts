@@ -42,7 +42,8 @@ export interface RolloutReport {
   falsePositives: number;
   gateTrips: Record<string, number>;
   baselines: GateBaseline[];
-  monitorWindows: { total: number; passed: number; breached: number };
+  /** Monitor windows; inconclusive: ended before some gate had enough data (exit 4). */
+  monitorWindows: { total: number; passed: number; breached: number; inconclusive: number };
   perDay: { day: string; deployments: number; rollbacks: number }[];
   records: DeploymentRecord[];
 }
@@ -103,6 +104,7 @@ export async function buildReport(ws: Workspace, opts: { env?: string; since?: s
   let windows = 0;
   let passed = 0;
   let breached = 0;
+  let inconclusive = 0;
   for (const f of logFiles(ws.logsDir, 'monitor', opts.env)) {
     const events: JournalEvent[] = await readJournals([f]);
     if (since && (events[0]?.ts ?? '') < since) continue;
@@ -111,6 +113,7 @@ export async function buildReport(ws: Workspace, opts: { env?: string; since?: s
     windows++;
     const result = String(done?.fields.result ?? 'unfinished');
     if (result === 'passed') passed++;
+    if (result === 'inconclusive') inconclusive++;
     for (const e of events) if (e.event === 'decision' && e.fields.cause === 'breach') gateTrips[String(e.fields.gate)] = (gateTrips[String(e.fields.gate)] ?? 0) + 1;
     const tripped = events.some((e) => e.event === 'decision' && e.fields.cause === 'breach');
     if (tripped) breached++;
@@ -119,7 +122,7 @@ export async function buildReport(ws: Workspace, opts: { env?: string; since?: s
     for (const e of events) {
       if (e.event !== 'evaluation' || !Array.isArray(e.fields.decisions)) continue;
       for (const d of e.fields.decisions as { gate: string; value: number | null; unit: string; threshold: number; status: string }[]) {
-        if (typeof d.value !== 'number' || d.status === 'error' || d.status === 'no-data') continue;
+        if (typeof d.value !== 'number' || d.status === 'error' || d.status === 'no-data' || d.status === 'insufficient') continue;
         const v = values.get(d.gate) ?? { unit: d.unit, threshold: d.threshold, xs: [] };
         v.xs.push(d.value);
         values.set(d.gate, v);
@@ -165,7 +168,7 @@ export async function buildReport(ws: Workspace, opts: { env?: string; since?: s
     falsePositives,
     gateTrips,
     baselines,
-    monitorWindows: { total: windows, passed, breached },
+    monitorWindows: { total: windows, passed, breached, inconclusive },
     perDay,
     records: deployments,
   };

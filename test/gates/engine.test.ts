@@ -182,3 +182,35 @@ describe('resources, actions and outcomes', () => {
     expect(evaluate(g, [{ seq: 1, t: T0, source: 'ok', values: { low_confidence_queue: 1e6 } }], T0, {}).decisions).toEqual([]);
   });
 });
+
+describe('enough data before a verdict', () => {
+  const p95 = gate(prod, 'p95_hash_time');
+  const slowObs = (n: number, i = 1): Observation => ({ seq: i, t: T0 + i * 1000, source: 'ok', values: {}, extractions: n, failures: n, hash: bucketsAt([[9000, n]]) });
+
+  it('a p95 of 19 slow hashes is insufficient, never a breach; the 20th makes the verdict', () => {
+    const e1 = evaluate([p95, gate(prod, 'extraction_failure_rate')], [slowObs(19)], T0 + 1000, {});
+    expect(e1.decisions.map((d) => d.status)).toEqual(['insufficient', 'insufficient']);
+    expect(e1.decisions[0]).toMatchObject({ observations: 19, minObservations: 20 });
+    expect(e1.decisions[0]!.reason).toMatch(/19 of the 20 observations needed/);
+    expect(e1.actions).toEqual([]);
+    expect(e1.states.p95_hash_time!.judged).toBeUndefined();
+    const e2 = evaluate([p95], [slowObs(19), slowObs(1, 2)], T0 + 2000, e1.states);
+    expect(e2.decisions[0]).toMatchObject({ status: 'breach', observations: 20 });
+    expect(e2.actions.map((a) => a.kind)).toEqual(['rollback']);
+    expect(e2.states.p95_hash_time!.judged).toBe(true);
+  });
+
+  it('a value computed by the source counts its own observations; min_observations 0 turns the minimum off', () => {
+    const pre: Observation = { seq: 1, t: T0, source: 'ok', values: { hash_time_ms: 5000 }, counts: { hash_time_ms: 3 } };
+    expect(judgeGate(p95, [pre], T0).status).toBe('insufficient');
+    expect(judgeGate({ ...p95, minObservations: 0 }, [pre], T0).status).toBe('breach');
+    // A source that does not count (no _observations query): judged on the value alone.
+    expect(judgeGate(p95, [{ ...pre, counts: {} }], T0).status).toBe('breach');
+  });
+
+  it('the health gate keeps its consecutive-count rule', () => {
+    const h = gate(prod, 'health_failures');
+    const obs: Observation[] = [1, 2, 3].map((i) => ({ seq: i, t: T0 + i * 1000, source: 'ok', values: {}, health: { ok: false, detail: '503' } }));
+    expect(judgeGate(h, obs, T0 + 3000).status).toBe('breach');
+  });
+});

@@ -1,9 +1,6 @@
 // A real Prometheus (Debian package `prometheus`, binary /usr/bin/prometheus) scraping a loopback
 // dhash service every second; the prometheus source and the monitor query it through PromQL.
 // Skips, saying so, only when the binary is absent.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/logger.js';
@@ -12,65 +9,30 @@ import { createMetricSource } from '../../src/metrics/sources.js';
 import type { Sample } from '../../src/metrics/types.js';
 import { Monitor, type RollbackRequest } from '../../src/services/monitor.js';
 import { shippedEnv } from '../gates/sim.js';
-import { freePort } from '../helpers/cli.js';
+import { findPrometheus, sleep, startPrometheus, type PromServer } from './prom-server.js';
 import { FakeService, type TestServer } from './servers.js';
-
-function findPrometheus(): string | undefined {
-  if (process.env.PROMETHEUS_BIN && existsSync(process.env.PROMETHEUS_BIN)) return process.env.PROMETHEUS_BIN;
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, 'prometheus'))) return join(dir, 'prometheus');
-  return undefined;
-}
 
 const bin = findPrometheus();
 const title = bin ? `real Prometheus (${bin})` : 'real Prometheus — SKIPPED: no prometheus binary on PATH (apt-get install prometheus; binary /usr/bin/prometheus)';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!bin)(title, () => {
   let svc: FakeService;
   let server: TestServer;
-  let prom: ChildProcess | undefined;
-  let dir: string;
+  let prom: PromServer;
   let url: string;
+  let dir: string;
 
   beforeAll(async () => {
     svc = new FakeService();
     server = await svc.serve();
-    dir = mkdtempSync(join(tmpdir(), 'prom-test-'));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      [
-        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-        'scrape_configs:',
-        '  - job_name: dhash',
-        '    metrics_path: /metrics',
-        '    params: { format: [prometheus] }',
-        `    static_configs: [ { targets: ['127.0.0.1:${server.port}'] } ]`,
-        '',
-      ].join('\n'),
-    );
-    prom = spawn(bin!, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: 'ignore' });
-    for (let i = 0; i < 150; i++) {
-      try {
-        if ((await fetch(`${url}/-/ready`)).ok) return;
-      } catch {
-        /* not up yet */
-      }
-      await sleep(200);
-    }
-    throw new Error('prometheus did not become ready in 30 s');
+    prom = await startPrometheus(bin!, [`127.0.0.1:${server.port}`], ['params: { format: [prometheus] }']);
+    url = prom.url;
+    dir = prom.dir;
   }, 40_000);
 
   afterAll(async () => {
-    if (prom && prom.exitCode === null) {
-      const gone = new Promise((r) => prom!.once('exit', r));
-      prom.kill('SIGTERM');
-      await Promise.race([gone, sleep(5000)]);
-      if (prom.exitCode === null) prom.kill('SIGKILL');
-    }
+    await prom?.stop();
     await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function nextSample(src: ReturnType<typeof createMetricSource>, want: (s: Sample) => boolean): Promise<Sample> {
@@ -82,19 +44,23 @@ describe.skipIf(!bin)(title, () => {
     throw new Error('no matching sample from Prometheus within 30 s');
   }
 
-  it('counter deltas, histogram deltas and gauges come through PromQL', async () => {
-    const src = createMetricSource({ kind: 'prometheus', url, timeout_ms: 3000 });
+  it('the failure rate, p95 and its observation counts are computed by PromQL; gauges as read', async () => {
+    const src = createMetricSource({ kind: 'prometheus', url, timeout_ms: 3000, selector: '{job="dhash"}' }, { windows: { extraction_failure_rate: 0.5, hash_time_ms: 0.5 } });
     svc.queue = 42;
-    svc.traffic(100, 300);
     await nextSample(src, (s) => s.values.low_confidence_queue === 42);
-    svc.traffic(200, 2200, 20);
-    // Once Prometheus has scraped the new totals, the sample's deltas are exactly the new traffic.
-    const s = await nextSample(src, (x) => (x.extractions ?? 0) > 0);
-    expect(s.extractions).toBe(200);
-    expect(s.failures).toBe(20);
-    expect(s.values.extraction_failure_rate).toBeCloseTo(10, 6);
-    expect(s.hash!.counts.reduce((a, b) => a + b, 0)).toBe(200);
-    expect(s.values.hash_time_ms).toBeGreaterThan(2000);
+    // Traffic that keeps flowing: 10 % failures, hashes around 2200 ms.
+    const t = setInterval(() => svc.traffic(20, 2200, 2), 250);
+    try {
+      const s = await nextSample(src, (x) => (x.counts?.extraction_failure_rate ?? 0) >= 40 && (x.counts?.hash_time_ms ?? 0) >= 40);
+      expect(s.values.extraction_failure_rate).toBeCloseTo(10, 0);
+      expect(s.values.hash_time_ms).toBeGreaterThan(2000);
+      expect(s.values.hash_time_ms).toBeLessThanOrEqual(2500);
+      // Server-side values: no client-side deltas at all.
+      expect(s.extractions).toBeUndefined();
+      expect(s.hash).toBeUndefined();
+    } finally {
+      clearInterval(t);
+    }
   });
 
   it('a query Prometheus rejects, and a server that is gone, are errors', async () => {
@@ -116,7 +82,8 @@ describe.skipIf(!bin)(title, () => {
       {
         clock: systemClock,
         health: async () => ({ ok: true, detail: 'ok' }),
-        source: createMetricSource({ kind: 'prometheus', url, timeout_ms: 2000 }),
+        // Windows start now: the previous test's failing traffic is not this release's data.
+        source: createMetricSource({ kind: 'prometheus', url, timeout_ms: 2000 }, { since: Date.now() }),
         rollback: async (r) => {
           rollbacks.push(r);
           return { ok: true, detail: 'fake restore' };

@@ -171,3 +171,25 @@ describe('cadence and window', () => {
     expect(s.polls).toBe(7);
   });
 });
+
+describe('inconclusive windows', () => {
+  it('a window in which a gate never had enough observations ends inconclusive: exit 4, the gate named, notified as a warning', async () => {
+    // 1 extraction and 1 hash a minute: far below the 20 observations ratio and p95 gates need in their windows.
+    rig = makeRig(prod, { metrics: (m, p) => ({ ...healthyMetrics(m, p), extractions: 1, failures: 1, hash: bucketsAt([[9000, 1]]) }) }, { durationMinutes: 6 });
+    const s = await rig.run();
+    expect(s).toMatchObject({ result: 'inconclusive', exitCode: 4, breaches: [] });
+    expect(rig.rollbacks).toHaveLength(0);
+    expect(s.unjudged!.map((u) => u.gate)).toEqual(['extraction_failure_rate', 'p95_hash_time']);
+    expect(s.message).toMatch(/inconclusive: .*gates extraction_failure_rate, p95_hash_time had enough data for a verdict \(extraction_failure_rate: extraction_failure_rate: \d+ of the 20 observations needed/);
+    expect(s.finalStates.p95_hash_time).toBe('insufficient');
+    expect(rig.journalEvents().find((e) => e.event === 'monitor-done')).toMatchObject({ result: 'inconclusive', exit_code: 4 });
+    expect(rig.notes.at(-1)).toMatchObject({ type: 'monitor-complete', severity: 'warning' });
+  });
+
+  it('a breach still wins over a gate that had too little data', async () => {
+    rig = makeRig(prod, { metrics: (m, p) => ({ ...healthyMetrics(m, p), values: { ...healthyMetrics(m, p).values, low_confidence_queue: m >= 2 ? 5000 : 10 }, extractions: 1, failures: 0 }) }, { durationMinutes: 6 });
+    const s = await rig.run();
+    expect(s.result).toBe('rolled-back');
+    expect(s.exitCode).toBe(1);
+  });
+});

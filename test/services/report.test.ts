@@ -44,6 +44,12 @@ beforeAll(async () => {
     ['2026-11-02T10:01:00.000Z', 'decision', { gate: 'p95_hash_time', decision: 'rollback', cause: 'breach', value: 5000, threshold: 2000, window_minutes: 15 }],
     ['2026-11-02T10:01:30.000Z', 'monitor-done', { result: 'rolled-back' }],
   ]);
+  // A window that ended without enough data for p95 (exit 4): counted, and no baseline from it.
+  journal('monitor_production_20261103_100010.log', 'production', [
+    ['2026-11-03T10:00:10.000Z', 'monitor-start', { t0_ms: 0 }],
+    ['2026-11-03T10:00:40.000Z', 'evaluation', { decisions: [decision('p95_hash_time', 9999, 2000, 'insufficient')] }],
+    ['2026-11-03T11:00:10.000Z', 'monitor-done', { result: 'inconclusive', exit_code: 4 }],
+  ]);
   // An automatic rollback (30 s to recover) and a manual one (90 s), later closed as a false positive.
   await openIncident(ws, { env: 'production', trigger: { kind: 'auto', gate: 'p95_hash_time', value: 5000, threshold: 2000, unit: 'ms', window_minutes: 15 }, detected_at: '2026-11-02T10:01:00.000Z', healthy_at: '2026-11-02T10:01:30.000Z', rollback_ok: true, smoke_ok: true, backup: 'backups/dhash_production_20261101_095900.zip', version_before: '1.2.0-slow', version_after: '1.0.0', logs: [slowLog], now: Date.parse('2026-11-02T10:01:31Z') });
   await openIncident(ws, { env: 'production', trigger: { kind: 'manual', operator: 'alice', reason: 'looked odd' }, detected_at: '2026-11-04T10:10:00.000Z', healthy_at: '2026-11-04T10:11:30.000Z', rollback_ok: true, logs: [], now: Date.parse('2026-11-04T10:11:31Z') });
@@ -64,7 +70,7 @@ describe('rollout report', () => {
     expect(r.mttrSeconds).toBe(60); // (30 + 90) / 2
     expect(r.falsePositiveRate).toBe(0.5);
     expect(r.gateTrips).toEqual({ p95_hash_time: 1 });
-    expect(r.monitorWindows).toEqual({ total: 2, passed: 1, breached: 1 });
+    expect(r.monitorWindows).toEqual({ total: 3, passed: 1, breached: 1, inconclusive: 1 });
     const p95 = r.baselines.find((b) => b.gate === 'p95_hash_time')!;
     expect(p95).toMatchObject({ samples: 10, p50: 500, p95: 1000, max: 1000, threshold: 2000, headroom: 2 });
   });

@@ -26,7 +26,7 @@ export function renderReport(r: RolloutReport): string {
     `Auto-rollback frequency ${pct(r.autoRollbackFrequency)} of deployments`,
     `MTTR                    ${r.mttrSeconds === null ? 'n/a' : `${r.mttrSeconds.toFixed(1)} s`} (breach detected to third OK health check, ${r.mttrSamples} rollbacks)`,
     `False-positive rate     ${pct(r.falsePositiveRate)} (${r.falsePositives} closed as false positive)`,
-    `Monitor windows         ${r.monitorWindows.total} (passed ${r.monitorWindows.passed}, breached ${r.monitorWindows.breached})`,
+    `Monitor windows         ${r.monitorWindows.total} (passed ${r.monitorWindows.passed}, breached ${r.monitorWindows.breached}, inconclusive ${r.monitorWindows.inconclusive})`,
   ];
   const trips = Object.entries(r.gateTrips);
   lines.push('', 'Gate trips: ' + (trips.length ? trips.map(([g, n]) => `${g} ${n}`).join(', ') : 'none'));
