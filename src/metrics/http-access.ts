@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
-import { SECRET_ENV_NAMES } from '../audit/redact.js';
+import { registerSecretEnv } from '../audit/redact.js';
 import { ConfigError } from '../domain/errors.js';
 
 /** The access fields a runbook metrics section may carry (src/config/runbook-schema.ts). */
@@ -24,12 +24,6 @@ export interface HttpAccess {
   warnings: string[];
   /** What authenticates, in words without the secret (validate-config, the journal). */
   auth: string;
-}
-
-/** Redaction masks this variable's value wherever it appears (logs, screens, errors). */
-function markSecret(name: string): void {
-  // The smallest hook into the redaction's list (#13 reworks redaction): the same array it reads.
-  if (!SECRET_ENV_NAMES.includes(name)) SECRET_ENV_NAMES.push(name);
 }
 
 function fromEnv(name: string, field: string, env: NodeJS.ProcessEnv): string {
@@ -64,15 +58,15 @@ export function httpAccess(spec: HttpAccessSpec, opts: { cwd?: string; env?: Nod
   const auths: string[] = [];
   if (spec.bearer_token_env && spec.basic_auth) throw new ConfigError('runbook metrics: bearer_token_env and basic_auth are both set; choose one.');
   if (spec.bearer_token_env) {
-    markSecret(spec.bearer_token_env);
+    registerSecretEnv(spec.bearer_token_env);
     headers.authorization = `Bearer ${fromEnv(spec.bearer_token_env, 'bearer_token_env', env)}`;
     auths.push(`bearer token from $${spec.bearer_token_env}`);
   }
   if (spec.basic_auth) {
-    markSecret(spec.basic_auth.password_env);
+    // The pair makes the user:password encodings (Basic base64) secrets too.
+    registerSecretEnv(spec.basic_auth.password_env, spec.basic_auth.username_env);
     const user = fromEnv(spec.basic_auth.username_env, 'basic_auth.username_env', env);
     const pass = fromEnv(spec.basic_auth.password_env, 'basic_auth.password_env', env);
-    // Headers are never logged; the raw password is masked by the redaction wherever it appears.
     headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
     auths.push(`basic auth from $${spec.basic_auth.username_env} / $${spec.basic_auth.password_env}`);
   }

@@ -162,6 +162,8 @@ function gatesFromStart(l: Line): { gates: Gate[]; exact: boolean } | undefined 
       comparison: '>',
       onError: (g.on_error as Gate['onError']) ?? 'alert',
       errorAlertAfter: 3,
+      // Journals this old were judged without a minimum number of observations.
+      minObservations: 0,
       unit: known.unit,
     });
   }

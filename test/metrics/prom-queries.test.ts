@@ -93,6 +93,7 @@ describe('auth, headers and TLS of the http sources', () => {
     await createMetricSource({ kind: 'http-json', url: `${api.url}/metrics`, timeout_ms: 2000, basic_auth: { username_env: 'T14_USER', password_env: 'T14_CRED' } }).read();
     expect(asked[0]!.auth).toBe(`Basic ${Buffer.from('ops:cred-value-xyz').toString('base64')}`);
     expect(redactString('leaked cred-value-xyz here')).not.toContain('cred-value-xyz');
+    expect(redactString(`header Basic ${Buffer.from('ops:cred-value-xyz').toString('base64')}`)).not.toContain(Buffer.from('ops:cred-value-xyz').toString('base64'));
     delete process.env.T14_TOKEN;
     expect(() => createMetricSource({ kind: 'prometheus', url: api.url, timeout_ms: 2000, bearer_token_env: 'T14_TOKEN' })).toThrow(/T14_TOKEN is not set/);
     expect(() => createMetricSource({ kind: 'prometheus', url: api.url, timeout_ms: 2000, headers: { Authorization: 'Bearer x' } })).toThrow(/no credentials in the runbook/);
