@@ -167,6 +167,11 @@ export function judgeGate(gate: Gate, obs: readonly Observation[], now: number, 
   return { ...base, ...counted, value: m.value, status, consecutiveErrors: 0, reason: `${gate.name} ${fmt(m.value)}${gate.unit === '%' ? '%' : ` ${gate.unit}`}${over}: ${word} (trips ${limit})` };
 }
 
+/** Enabled gates that never had enough data for a verdict (health keeps its consecutive-count rule): a window ending so is inconclusive. */
+export function unjudgedGates(gates: readonly Gate[], states: Readonly<Record<string, GateState>>): Gate[] {
+  return gates.filter((g) => g.enabled && g.aggregate !== 'consecutive_failures' && !states[g.name]?.judged);
+}
+
 /** The fresh state of a gate that has not been evaluated yet. */
 export function initialState(t: number): GateState {
   return { status: 'no-data', since: t, consecutiveErrors: 0, errorAlerted: false, breaches: 0 };

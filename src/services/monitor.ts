@@ -5,7 +5,7 @@
 // clock, the CLI and the TUI wire the real ones (monitor-wiring.ts).
 import type { EnvironmentGates, Gate } from '../config/gates-schema.js';
 import type { Clock } from '../domain/clock.js';
-import { evaluate, worse } from '../gates/evaluate.js';
+import { evaluate, unjudgedGates, worse } from '../gates/evaluate.js';
 import { ObservationHistory } from '../gates/history.js';
 import { cadenceAt, nextPollAt, phaseAt, type PollPlan } from '../gates/schedule.js';
 import type { GateAction, GateDecision, GateState, GateStatus, Observation } from '../gates/types.js';
@@ -640,9 +640,7 @@ export class Monitor {
 
   /** Enabled windowed gates that never had enough data for a verdict in this window (health keeps its own rule). */
   private unjudged(): { gate: string; reason: string }[] {
-    return this.opts.gates.gates
-      .filter((g) => g.enabled && g.aggregate !== 'consecutive_failures' && !this.states[g.name]?.judged)
-      .map((g) => ({ gate: g.name, reason: this.lastReasons.get(g.name) ?? 'never evaluated' }));
+    return unjudgedGates(this.opts.gates.gates, this.states).map((g) => ({ gate: g.name, reason: this.lastReasons.get(g.name) ?? 'never evaluated' }));
   }
 
   private async finish(): Promise<MonitorSummary> {

@@ -7,7 +7,7 @@ import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AGGREGATES, GATE_ACTIONS, KNOWN_GATES, SIGNALS, type EnvironmentGates, type Gate } from '../config/gates-schema.js';
-import { evaluate } from '../gates/evaluate.js';
+import { evaluate, unjudgedGates } from '../gates/evaluate.js';
 import { ObservationHistory } from '../gates/history.js';
 import type { GateDecision, GateState, GateStatus, Observation } from '../gates/types.js';
 import type { Workspace } from '../config/workspace.js';
@@ -138,7 +138,7 @@ const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinit
 function isGate(g: unknown): g is Gate {
   if (!g || typeof g !== 'object') return false;
   const x = g as Record<string, unknown>;
-  return typeof x.name === 'string' && num(x.threshold) && num(x.windowMinutes) && num(x.warnRatio) && num(x.errorAlertAfter) && typeof x.enabled === 'boolean' && typeof x.unit === 'string' && (SIGNALS as readonly unknown[]).includes(x.signal) && (AGGREGATES as readonly unknown[]).includes(x.aggregate) && (x.comparison === '>' || x.comparison === '<') && ACTIONS.includes(x.action) && ON_ERROR.includes(x.onError);
+  return typeof x.name === 'string' && num(x.threshold) && num(x.windowMinutes) && num(x.warnRatio) && num(x.errorAlertAfter) && typeof x.enabled === 'boolean' && typeof x.unit === 'string' && (SIGNALS as readonly unknown[]).includes(x.signal) && (AGGREGATES as readonly unknown[]).includes(x.aggregate) && (x.comparison === '>' || x.comparison === '<') && ACTIONS.includes(x.action) && ON_ERROR.includes(x.onError) && (x.minObservations === undefined || num(x.minObservations));
 }
 
 function gatesFromStart(l: Line): { gates: Gate[]; exact: boolean } | undefined {
@@ -356,7 +356,6 @@ export function replayWindow(w: RecordedWindow, gatesFor: (seq: number) => Gate[
   const breaches: BreachAt[] = [];
   let rollback: BreachAt | undefined;
   let polls = 0;
-  let lastDecisions: GateDecision[] = [];
   let history: ObservationHistory | undefined;
   let keep = -1;
   let stoppedAt: number | undefined;
@@ -375,7 +374,6 @@ export function replayWindow(w: RecordedWindow, gatesFor: (seq: number) => Gate[
     polls++;
     const ev = evaluate(gates, history!.all(), p.t, states, p.seq);
     states = ev.states;
-    lastDecisions = ev.decisions;
     if (o.keepEvaluations) evaluations.push({ seq: p.seq, decisions: ev.decisions.map((d) => ({ gate: d.gate, status: d.status, value: d.value })) });
     for (const a of ev.actions) {
       const d = a.decision;
@@ -393,13 +391,16 @@ export function replayWindow(w: RecordedWindow, gatesFor: (seq: number) => Gate[
   }
   const failing = breaches.filter((b) => b.action === 'auto-rollback' || b.action === 'alert' || b.action === 'source-errors');
   const deciding = rollback ?? failing[0];
-  const insufficient = lastDecisions.filter((d) => (d.status as string) === 'insufficient').map((d) => d.gate);
+  // As the monitor: a gate that never had enough data in the whole window makes it inconclusive.
+  const insufficient = unjudgedGates(gatesFor(w.polls.at(-1)?.seq ?? 0) ?? [], states).map((g) => g.name);
   const lastT = w.polls.filter((p) => p.evaluated).at(-1)?.t;
-  let outcome: Outcome = deciding ? 'breach' : insufficient.length ? 'inconclusive' : 'passed';
+  // A window recorded only up to a rollback or a stop: the candidate's "passed" covers what was recorded,
+  // and it cannot be inconclusive (the monitor would have gone on polling).
+  const partial = !deciding && stoppedAt === undefined && lastT !== undefined && lastT < w.endAt;
+  let outcome: Outcome = deciding ? 'breach' : insufficient.length && !partial ? 'inconclusive' : 'passed';
   if (!deciding && lastT === undefined) outcome = 'unfinished';
   const verdict: Verdict = { outcome, ...(deciding ? { breach: deciding } : {}), rollback: Boolean(rollback), breaches, polls, insufficient };
-  // A window recorded only up to a rollback or a stop: the candidate's "passed" covers what was recorded.
-  if (!deciding && stoppedAt === undefined && lastT !== undefined && lastT < w.endAt) verdict.partial = `judged on the ${polls} polls recorded, up to T+${tPlus(lastT - w.t0)} of T+${tPlus(w.endAt - w.t0)}`;
+  if (partial) verdict.partial = `judged on the ${polls} polls recorded, up to T+${tPlus(lastT - w.t0)} of T+${tPlus(w.endAt - w.t0)}`;
   return { verdict, evaluations };
 }
 
