@@ -19,6 +19,8 @@ import { portAnswers } from '../steps/target-local.js';
 import type { Target } from '../steps/target.js';
 import type { EngineContext } from './engine-context.js';
 import { testPause } from '../domain/test-pause.js';
+import { createNotifier, sendAlongside, summarizeDelivery } from '../notify/index.js';
+import type { Notification, Notifier } from '../notify/types.js';
 
 export type SubstepStatus = 'running' | 'ok' | 'failed' | 'skipped';
 
@@ -46,6 +48,8 @@ export interface DeployOptions {
   signal?: AbortSignal;
   /** The command line recorded as the lock's holder. */
   command?: string;
+  /** The notifier for deploy-start/-success/-failure (default: the environment's, as the monitor's). */
+  notifier?: Notifier;
 }
 
 /** One step's outcome. */
@@ -110,6 +114,28 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
 
   let lock: EnvLock | undefined;
   let journal: DeployJournal | undefined;
+  // Deploy notifications: the same routing and dedupe as the monitor's; never holding the deploy up
+  // longer than rollback_wait_ms per send, each outcome logged.
+  let notifier: Notifier | undefined;
+  let announced = false;
+  const sends: Promise<unknown>[] = [];
+  const notify = async (n: Omit<Notification, 'env' | 'operator' | 'version'>): Promise<void> => {
+    if (opts.dryRun) return;
+    try {
+      notifier ??= opts.notifier ?? createNotifier({ ws: ctx.ws, env: ctx.env, settings: ctx.gates.notifications, log, clock: ctx.clock });
+      const full: Notification = { ...n, env: ctx.env, operator: ctx.operator, version, logPath: log.path };
+      const r = await sendAlongside(notifier, full, ctx.gates.notifications.rollbackWaitMs, ctx.clock);
+      const record = (rep: NonNullable<typeof r.report>): void => {
+        const d = summarizeDelivery(rep);
+        log.write(d.nobody ? 'warn' : 'info', 'deploy.notify', { type: n.type, line: d.line, outcomes: rep.outcomes.map((o) => `${o.channel}:${o.status}`) });
+        emit({ type: 'line', line: `notification ${n.type}: ${d.line}` });
+      };
+      if (r.report) record(r.report);
+      else sends.push(r.done.then(record, () => undefined));
+    } catch (e) {
+      log.warn('deploy.notify', { type: n.type, error: redactString((e as Error).message) });
+    }
+  };
   let current: { step: DeployStep; t0: number } | undefined;
   const begin = async (step: DeployStep): Promise<void> => {
     current = { step, t0: ctx.clock.now() };
@@ -182,6 +208,8 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
       return result;
     }
 
+    announced = true;
+    await notify({ type: 'deploy-start', message: `Deploying ${version} to ${ctx.env}${from ? ` (replacing ${from})` : ''}; operator ${ctx.operator}.` });
     journal = newDeployJournal(ctx.env, version, from, ctx.operator);
     journal.steps.push({ step: 'validate', status: 'ok', at: new Date().toISOString() });
     writeDeployJournal(ctx.ws.root, journal);
@@ -258,6 +286,7 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
     writeDeployJournal(ctx.ws.root, journal);
     result.ok = true;
     log.info('deploy.done', { version, from, healthy_after_ms: result.healthyAfterMs });
+    await notify({ type: 'deploy-success', message: `Deployed ${version} to ${ctx.env}${from ? ` (was ${from})` : ''}: ${need} consecutive OK health checks and ${result.smoke.results.length} smoke checks passed.` });
     return result;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
@@ -268,9 +297,17 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
       writeDeployJournal(ctx.ws.root, journal);
     }
     log.error('deploy.failed', { error: msg, exit_code: e instanceof RolloutError ? e.exitCode : 1 });
+    // Only a deploy that began changing things is a failed deploy to tell the team about.
+    if (announced) await notify({ type: 'deploy-failure', message: redactString(`Deploying ${version} to ${ctx.env} failed: ${msg}`) });
     throw e;
   } finally {
     await lock?.release();
+    // Sends still under way get a bounded moment, so that their outcome reaches the log.
+    if (sends.length) {
+      const stop = new AbortController();
+      await Promise.race([Promise.allSettled(sends), ctx.clock.sleep(ctx.gates.notifications.timeoutMs, stop.signal)]);
+      stop.abort();
+    }
     log.close();
   }
 }
