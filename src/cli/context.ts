@@ -1,6 +1,7 @@
 // What every command handler gets: the parsed global flags, the workspace (found lazily, so that
 // --help and --version never touch the disk), and the output helpers.
 import { findWorkspace, type Workspace } from '../config/workspace.js';
+import { terminalSafe } from '../domain/terminal-text.js';
 import { redact } from '../audit/redact.js';
 
 /** Global flags shared by all subcommands. */
@@ -34,7 +35,7 @@ export class CommandContext {
 
   /** Print human text (skipped with --json). */
   say(text: string): void {
-    if (!this.flags.json) process.stdout.write(`${redact(text)}\n`);
+    if (!this.flags.json) process.stdout.write(terminalSafe(`${redact(text)}\n`));
   }
 
   /** Print the one machine-readable result object (only with --json). */

@@ -2,6 +2,7 @@
 // lazily imported handler, so that `rollout --help` loads nothing heavy. Errors go through one
 // handler (handle-error.ts) to SPEC.md's exit codes.
 import { Command, CommanderError, Option } from 'commander';
+import { terminalSafe } from '../domain/terminal-text.js';
 import { CommandContext, type GlobalFlags } from './context.js';
 import { handleError } from './handle-error.js';
 import { ExitCode, UsageError } from '../domain/errors.js';
@@ -56,7 +57,8 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
-      writeErr: (str) => process.stderr.write(str),
+      // Commander quotes what was typed (an unknown option, a bad value): escape it like everything else.
+      writeErr: (str) => process.stderr.write(terminalSafe(str)),
       outputError: (str, write) => write(`rollout: ${str.replace(/^error: /, '').trim().replace(/\.?$/, '.')}\n`),
     })
     // Program options only before the subcommand: otherwise `deploy --version 1.1.0` prints the tool version.

@@ -37,12 +37,23 @@ export const KNOWN_GATES: Record<string, { signal: Signal; aggregate: Aggregate;
   disk_used_percent: { signal: 'disk_used_percent', aggregate: 'last', percent: true, unit: '%' },
 };
 
-const nonNegative = (what: string) => z.number({ error: `expected ${what}` }).min(0, { error: `expected ${what} (0 or more)` });
-const positive = (what: string) => z.number({ error: `expected ${what}` }).gt(0, { error: `expected ${what} above 0` });
+/**
+ * A number within a sane range, the range named in the message (a typo such as 1e12 minutes or
+ * 1e-9 seconds is refused here, not discovered by a monitor that overflows or spins).
+ * `above`: the minimum itself is excluded; `int`: whole numbers only.
+ */
+export const ranged = (what: string, min: number, max: number, o: { above?: boolean; int?: boolean } = {}) => {
+  const msg = `expected ${what} ${o.above ? `above ${min} and at most ${max}` : `from ${min} to ${max}`}`;
+  let n = z.number({ error: `expected ${what}` });
+  if (o.int) n = n.int({ error: msg });
+  return (o.above ? n.gt(min, { error: msg }) : n.min(min, { error: msg })).max(max, { error: msg });
+};
+/** Upper bounds of the numbers in the config: generous for any real use, finite for the arithmetic. */
+export const BOUNDS = { minutes: 10_080, windowMinutes: 1_440, threshold: 1e9, intervalSeconds: 3_600, minIntervalSeconds: 0.1, minDurationMinutes: 0.01, ms: 600_000, days: 36_500 } as const;
 
 const GateInput = z.strictObject({
-  threshold: nonNegative('a number').describe('Trips when the value is beyond this (for health_failures: the consecutive non-OK checks tolerated).'),
-  window_minutes: nonNegative('a number of minutes').optional().describe('Window the value is computed over; 0 means the latest reading only. Fractions allowed.'),
+  threshold: ranged('a number', 0, BOUNDS.threshold).describe('Trips when the value is beyond this (for health_failures: the consecutive non-OK checks tolerated).'),
+  window_minutes: ranged('a number of minutes', 0, BOUNDS.windowMinutes).optional().describe('Window the value is computed over; 0 means the latest reading only. Fractions allowed.'),
   action: z.enum(GATE_ACTIONS, { error: 'expected one of "auto-rollback", "alert", "log"' }).optional(),
   enabled: z.boolean({ error: 'expected true or false' }).optional(),
   warn_ratio: z.number({ error: 'expected a fraction' }).gt(0, { error: 'expected a fraction above 0 and at most 1' }).max(1, { error: 'expected a fraction above 0 and at most 1' }).optional().describe('Warn when the value reaches this fraction of the threshold (default 0.8).'),
@@ -51,22 +62,22 @@ const GateInput = z.strictObject({
   comparison: z.enum(['>', '<'], { error: 'expected ">" or "<"' }).optional(),
   on_error: z.enum(['ignore', 'alert', 'auto-rollback'], { error: 'expected one of "ignore", "alert", "auto-rollback"' }).optional().describe('What a metrics-source outage does for this gate. Never a rollback unless set to auto-rollback.'),
   min_observations: z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).min(0, { error: 'expected 0 or more' }).max(1_000_000_000, { error: 'expected at most 1000000000' }).optional().describe('Fewest observations in the window (extractions for a ratio, hash times for p95, readings for mean/max) before the gate is judged; below it the gate is "insufficient", never a breach. Defaults: ratio 20, p95 20, mean/max 3, last 1.'),
-  error_alert_after: z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected a whole number of 1 or more' }).optional(),
+  error_alert_after: ranged('a whole number', 1, 1000, { int: true }).optional(),
   description: z.string({ error: 'expected a string' }).optional(),
 });
 type GateInput = z.infer<typeof GateInput>;
 
 const PollPhase = z.strictObject({
-  until_minute: positive('a number of minutes').optional(),
-  interval_seconds: positive('a number of seconds'),
+  until_minute: ranged('a number of minutes', 0, BOUNDS.minutes, { above: true }).optional(),
+  interval_seconds: ranged('a number of seconds', BOUNDS.minIntervalSeconds, BOUNDS.intervalSeconds),
 });
 
 const MonitoringInput = z.strictObject({
-  duration_minutes: positive('a number of minutes').optional(),
+  duration_minutes: ranged('a number of minutes', BOUNDS.minDurationMinutes, BOUNDS.minutes).optional(),
   polling: z.array(PollPhase, { error: 'expected a list of polling phases' }).min(1, { error: 'expected at least one polling phase' }).optional(),
   adaptive: z.boolean({ error: 'expected true or false' }).optional().describe('Poll at the fastest cadence while any gate warns.'),
-  health_ok_required: z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected a whole number of 1 or more' }).optional(),
-  sample_history_minutes: positive('a number of minutes').optional(),
+  health_ok_required: ranged('a whole number', 1, 100, { int: true }).optional(),
+  sample_history_minutes: ranged('a number of minutes', 0, BOUNDS.minutes, { above: true }).optional(),
 });
 
 const NotificationsInput = z.strictObject({
@@ -74,10 +85,10 @@ const NotificationsInput = z.strictObject({
     .partialRecord(z.enum(CHANNELS, { error: 'expected one of "slack", "teams", "discord", "email"' }), z.array(z.enum(SEVERITIES, { error: 'expected one of "info", "warning", "critical"' })))
     .optional()
     .describe('Which severities each channel receives.'),
-  dedupe_seconds: nonNegative('a number of seconds').optional(),
-  timeout_ms: positive('a number of milliseconds').optional(),
+  dedupe_seconds: ranged('a number of seconds', 0, 604_800).optional(),
+  timeout_ms: ranged('a number of milliseconds', 0, BOUNDS.ms, { above: true }).optional(),
   retries: z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).min(0, { error: 'expected 0 or more' }).max(10, { error: 'expected at most 10' }).optional(),
-  rollback_wait_ms: nonNegative('a number of milliseconds').optional(),
+  rollback_wait_ms: ranged('a number of milliseconds', 0, BOUNDS.ms).optional(),
 });
 
 const EnvironmentInput = z.strictObject({
@@ -89,12 +100,12 @@ const EnvironmentInput = z.strictObject({
 type EnvironmentInput = z.infer<typeof EnvironmentInput>;
 
 const RetentionInput = z.strictObject({
-  backups_days: positive('a number of days').optional(),
-  monitor_logs_days: positive('a number of days').optional(),
-  rollback_logs_days: positive('a number of days').optional(),
-  logs_days: positive('a number of days').optional(),
-  incidents_days: positive('a number of days').optional(),
-  fallback_days: positive('a number of days').optional(),
+  backups_days: ranged('a number of days', 0, BOUNDS.days, { above: true }).optional(),
+  monitor_logs_days: ranged('a number of days', 0, BOUNDS.days, { above: true }).optional(),
+  rollback_logs_days: ranged('a number of days', 0, BOUNDS.days, { above: true }).optional(),
+  logs_days: ranged('a number of days', 0, BOUNDS.days, { above: true }).optional(),
+  incidents_days: ranged('a number of days', 0, BOUNDS.days, { above: true }).optional(),
+  fallback_days: ranged('a number of days', 0, BOUNDS.days, { above: true }).optional(),
 });
 
 /** The file as written (what editors autocomplete). */

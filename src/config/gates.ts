@@ -1,6 +1,7 @@
 // Loading quality-gates-config.json: JSON syntax, zod shape, then semantic checks; the first
 // problem becomes one ConfigError sentence with file, JSON path and line.
 import { ConfigError, UsageError } from '../domain/errors.js';
+import { escapeControl } from '../domain/terminal-text.js';
 import { GatesConfigInput, resolveGatesConfig, type EnvironmentGates, type GatesConfig } from './gates-schema.js';
 import { describeAt, parseJsonText, readConfigText, zodIssueSentence } from './locate.js';
 
@@ -22,7 +23,8 @@ export function loadGatesConfig(path: string, display = path): GatesConfig {
 
 /** The resolved settings of one environment, or a usage error naming the known ones. */
 export function environmentGates(config: GatesConfig, env: string, file = 'quality-gates-config.json'): EnvironmentGates {
-  const e = config.environments[env];
-  if (!e) throw new UsageError(`Unknown environment "${env}": ${file} defines ${Object.keys(config.environments).join(', ') || 'none'}.`);
+  // Own keys only: "__proto__", "constructor" or "toString" name no environment.
+  const e = Object.hasOwn(config.environments, env) ? config.environments[env] : undefined;
+  if (!e) throw new UsageError(`Unknown environment "${escapeControl(env)}": ${file} defines ${Object.keys(config.environments).join(', ') || 'none'}.`);
   return e;
 }

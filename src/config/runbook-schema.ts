@@ -3,7 +3,8 @@
 import { z } from 'zod';
 
 const str = (what = 'a string') => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}, not empty` });
-const ms = (what: string) => z.number({ error: `expected ${what} in milliseconds` }).gt(0, { error: `expected ${what} above 0 ms` });
+// Bounded so that a typo (1e12) is refused with the range, not overflowed into a timer.
+const ms = (what: string) => z.number({ error: `expected ${what} in milliseconds` }).gt(0, { error: `expected ${what} above 0 ms and at most 3600000 ms` }).max(3_600_000, { error: `expected ${what} above 0 ms and at most 3600000 ms` });
 const id = z.string({ error: 'expected an id' }).regex(/^[a-z0-9][a-z0-9-_]*$/, { error: 'expected an id of lower-case letters, digits, "-" and "_"' });
 
 /** An artifacts-checklist item: checked automatically, or confirmed by the operator. */
@@ -69,7 +70,7 @@ const CommandTarget = z.strictObject({
   start: z.string().optional().describe('Templates: {env}, {workspace}.'),
   versions: z.string().optional().describe('A command printing the deployable versions, one a line.'),
   current_version: z.string().optional().describe('Prints what runs now, read from the target: the version first, then optionally an identity of the running instance (pid, start time, revision), or a JSON object {"version", "pid", "started_at", "revision"}. Templates: {env}, {workspace}.'),
-  timeout_seconds: z.number({ error: 'expected a number of seconds' }).gt(0, { error: 'expected a number of seconds above 0' }).default(300),
+  timeout_seconds: z.number({ error: 'expected a number of seconds' }).gt(0, { error: 'expected a number of seconds above 0 and at most 86400' }).max(86_400, { error: 'expected a number of seconds above 0 and at most 86400' }).default(300),
   cwd: z.string().optional(),
   health_timeout_ms: ms('a health-wait timeout').default(60_000).describe('How long a deploy waits for consecutive OK health checks.'),
 });
@@ -77,7 +78,7 @@ const CommandTarget = z.strictObject({
 const HttpHealth = z.strictObject({
   kind: z.literal('http'),
   url: z.url({ error: 'expected an http(s) URL' }),
-  expect_status: z.number().int().default(200),
+  expect_status: z.number({ error: 'expected an HTTP status' }).int({ error: 'expected an HTTP status from 100 to 599' }).min(100, { error: 'expected an HTTP status from 100 to 599' }).max(599, { error: 'expected an HTTP status from 100 to 599' }).default(200),
   json_field: z.string().optional().describe('A field of the JSON body that must equal `expect`.'),
   expect: z.union([z.string(), z.number(), z.boolean()]).optional(),
   timeout_ms: ms('a timeout').default(2000),
@@ -143,10 +144,10 @@ const EnvironmentRunbook = z.strictObject({
     include: z.array(str('a path relative to the workspace')).min(1).optional(),
     // Zip-bomb limits for verify and restore (defaults in src/backup/limits.ts).
     limits: z.strictObject({
-      max_entries: z.number({ error: 'expected a number' }).int().gt(0).optional(),
-      max_total_mb: z.number({ error: 'expected a number of MiB' }).gt(0).optional(),
-      max_entry_mb: z.number({ error: 'expected a number of MiB' }).gt(0).optional(),
-      max_ratio: z.number({ error: 'expected a ratio' }).gt(1).optional(),
+      max_entries: z.number({ error: 'expected a number' }).int({ error: 'expected a whole number from 1 to 100000000' }).min(1, { error: 'expected a whole number from 1 to 100000000' }).max(1e8, { error: 'expected a whole number from 1 to 100000000' }).optional(),
+      max_total_mb: z.number({ error: 'expected a number of MiB' }).gt(0, { error: 'expected a number of MiB above 0 and at most 67108864' }).max(67_108_864, { error: 'expected a number of MiB above 0 and at most 67108864' }).optional(),
+      max_entry_mb: z.number({ error: 'expected a number of MiB' }).gt(0, { error: 'expected a number of MiB above 0 and at most 67108864' }).max(67_108_864, { error: 'expected a number of MiB above 0 and at most 67108864' }).optional(),
+      max_ratio: z.number({ error: 'expected a ratio' }).gt(1, { error: 'expected a ratio above 1 and at most 1000000' }).max(1e6, { error: 'expected a ratio above 1 and at most 1000000' }).optional(),
     }).optional(),
   }).optional().describe('What a backup takes in (default for local targets: the deployed release, its config and migration state) and the limits a backup must respect.'),
   migrations: z.string().optional().describe('Folder of migrations, relative to the workspace.'),

@@ -1,7 +1,8 @@
 // Loading runbooks/*.yaml with the yaml library and the zod schema; errors name file and line.
 import { readdirSync, existsSync } from 'node:fs';
+import { escapeControl } from '../domain/terminal-text.js';
 import { basename, dirname, join } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, UsageError } from '../domain/errors.js';
 import { describeAt, readConfigText, zodIssueSentence } from './locate.js';
 import { Runbook, type EnvironmentRunbook } from './runbook-schema.js';
@@ -22,7 +23,7 @@ export function parseRunbook(text: string, file: string): Runbook {
     const what = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new ConfigError(`${file}:${line}: not valid YAML (${what}).`);
   }
-  const data: unknown = doc.toJS();
+  const data = yamlToJs(doc, file);
   const r = Runbook.safeParse(data);
   if (!r.success) throw new ConfigError(zodIssueSentence(file, text, data, r.error.issues[0]!));
   const ids = new Set<string>();
@@ -31,6 +32,20 @@ export function parseRunbook(text: string, file: string): Runbook {
     ids.add(s.id);
   });
   return r.data;
+}
+
+/** Most alias expansions a YAML file may use: far more than any runbook needs, far fewer than a "billion laughs" bomb. */
+export const YAML_MAX_ALIAS_COUNT = 100;
+
+/** A parsed YAML document as plain data, an alias bomb refused with one sentence naming the file. */
+export function yamlToJs(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/alias/i.test(msg)) throw new ConfigError(`${file}: too many YAML aliases (more than ${YAML_MAX_ALIAS_COUNT} expansions, the shape of an alias bomb); write the values out instead.`);
+    throw new ConfigError(`${file}: not valid YAML (${msg.split('\n')[0]!.replace(/\.$/, '')}).`);
+  }
 }
 
 /** Load a runbook file by path; `display` is the name in messages. */
@@ -64,7 +79,8 @@ export function resolveRunbookPath(runbooksDir: string, arg: string | undefined)
 
 /** One environment of a runbook, or a usage error naming the known ones. */
 export function runbookEnvironment(rb: LoadedRunbook, env: string): EnvironmentRunbook {
-  const e = rb.environments[env];
-  if (!e) throw new UsageError(`Unknown environment "${env}": ${rb.file} defines ${Object.keys(rb.environments).join(', ')}.`);
+  // Own keys only: "__proto__", "constructor" or "toString" name no environment.
+  const e = Object.hasOwn(rb.environments, env) ? rb.environments[env] : undefined;
+  if (!e) throw new UsageError(`Unknown environment "${escapeControl(env)}": ${rb.file} defines ${Object.keys(rb.environments).join(', ')}.`);
   return e;
 }

@@ -2,6 +2,7 @@
 // a metrics source and a health checker on the monitor's own clock. After a (simulated) rollback
 // the service is back to its baseline.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { yamlToJs } from '../config/runbook.js';
 import { basename, join } from 'node:path';
 import { parseDocument, LineCounter } from 'yaml';
 import { z } from 'zod';
@@ -86,7 +87,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   const err = doc.errors[0];
   if (err) throw new ConfigError(`${file}:${lc.linePos(err.pos[0]).line}: not valid YAML (${err.message.split('\n')[0]}).`);
-  const data: unknown = doc.toJS();
+  const data = yamlToJs(doc, file);
   const r = Scenario.safeParse(data);
   if (!r.success) throw new ConfigError(zodIssueSentence(file, text, data, r.error.issues[0]!));
   r.data.events.forEach((e, i) => {

@@ -53,7 +53,7 @@ describe('rollout CLI', () => {
     writeFileSync(cfg, '{\n  "environments": {\n    "production": {\n      "quality_gates": { "health_failures": { "threshold": 2, "window_minutes": -5 } }\n    }\n  }\n}\n');
     const r = await runCli(['validate-config', '--config', cfg], { cwd: ws.root });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('rollout: broken.json:4: environments.production.quality_gates.health_failures.window_minutes: expected a number of minutes (0 or more), got -5.\n');
+    expect(r.stderr).toBe('rollout: broken.json:4: environments.production.quality_gates.health_failures.window_minutes: expected a number of minutes from 0 to 1440, got -5.\n');
     noStack(r.stderr);
   });
 

@@ -60,10 +60,10 @@ describe('quality-gates-config.json schema', () => {
     ['an unknown top-level key', '{"environments":{},"enviroments":{}}', 'q.json:1: enviroments: unknown key "enviroments".'],
     ['an unknown gate field', '{"environments":{"production":{"quality_gates":{"health_failures":{"threshold":2,"windw_minutes":5}}}}}', 'q.json:1: environments.production.quality_gates.health_failures.windw_minutes: unknown key "windw_minutes".'],
     ['a threshold of the wrong type', '{"environments":{"production":{"quality_gates":{"p95_hash_time":{"threshold":"2000"}}}}}', 'q.json:1: environments.production.quality_gates.p95_hash_time.threshold: expected a number, got "2000".'],
-    ['a negative window', '{"environments":{"production":{"quality_gates":{"health_failures":{"threshold":2,"window_minutes":-5}}}}}', 'q.json:1: environments.production.quality_gates.health_failures.window_minutes: expected a number of minutes (0 or more), got -5.'],
+    ['a negative window', '{"environments":{"production":{"quality_gates":{"health_failures":{"threshold":2,"window_minutes":-5}}}}}', 'q.json:1: environments.production.quality_gates.health_failures.window_minutes: expected a number of minutes from 0 to 1440, got -5.'],
     ['a percent over 100', '{"environments":{"production":{"quality_gates":{"extraction_failure_rate":{"threshold":150}}}}}', 'q.json:1: environments.production.quality_gates.extraction_failure_rate.threshold: expected a percentage from 0 to 100, got 150.'],
     ['an unknown action', '{"environments":{"production":{"quality_gates":{"health_failures":{"threshold":2,"action":"rollback"}}}}}', 'q.json:1: environments.production.quality_gates.health_failures.action: expected one of "auto-rollback", "alert", "log", got "rollback".'],
-    ['a zero poll interval', '{"environments":{"production":{"monitoring":{"polling":[{"interval_seconds":0}]}}}}', 'q.json:1: environments.production.monitoring.polling[0].interval_seconds: expected a number of seconds above 0, got 0.'],
+    ['a zero poll interval', '{"environments":{"production":{"monitoring":{"polling":[{"interval_seconds":0}]}}}}', 'q.json:1: environments.production.monitoring.polling[0].interval_seconds: expected a number of seconds from 0.1 to 3600, got 0.'],
     ['a missing threshold', '{"environments":{"production":{"quality_gates":{"health_failures":{"window_minutes":5}}}}}', 'q.json:1: environments.production.quality_gates.health_failures.threshold: expected a number, but it is missing.'],
     ['environments missing', '{}', 'q.json:1: environments: expected an object of environments, but it is missing.'],
     ['a custom gate without its signal', '{"environments":{"production":{"quality_gates":{"my_gate":{"threshold":3}}}}}', 'q.json:1: environments.production.quality_gates.my_gate: custom gate "my_gate" needs "signal" and "aggregate" (known gates: health_failures, extraction_failure_rate, p95_hash_time, low_confidence_queue, cpu_percent, memory_percent, disk_used_percent).'],
@@ -77,7 +77,7 @@ describe('quality-gates-config.json schema', () => {
 
   it('names the line of the problem in a multi-line file', () => {
     const text = ['{', '  "environments": {', '    "production": {', '      "quality_gates": {', '        "p95_hash_time": { "threshold": -1 }', '      }', '    }', '  }', '}'].join('\n');
-    expect(errorOf(text)).toBe('q.json:5: environments.production.quality_gates.p95_hash_time.threshold: expected a number (0 or more), got -1.');
+    expect(errorOf(text)).toBe('q.json:5: environments.production.quality_gates.p95_hash_time.threshold: expected a number from 0 to 1000000000, got -1.');
   });
 
   it('reports JSON syntax errors with line and column', () => {

@@ -1,6 +1,7 @@
 // rollout deploy: the deploy pipeline (src/services/deploy.ts) with a live step list, then the
 // T+60 monitor unless --no-monitor.
 import { createInterface } from 'node:readline/promises';
+import { terminalSafe } from '../../domain/terminal-text.js';
 import { deploy, deployVersion, type DeployEvent } from '../../services/deploy.js';
 import { loadEngineContext, type EngineContext } from '../../services/engine-context.js';
 import { smokeTable } from '../../steps/smoke.js';
@@ -91,7 +92,7 @@ async function monitorAfterDeploy(ctx: CommandContext, engine: EngineContext, ve
       for (const l of view.lines(e)) ctx.say(l);
     } });
     ctx.result({ ...deployJson, ok: s.exitCode === 0, monitor: jsonResult(s, displayPath(s.logPath)) });
-    if (s.exitCode !== 0) process.stderr.write(`rollout: ${s.message}\n`);
+    if (s.exitCode !== 0) process.stderr.write(terminalSafe(`rollout: ${s.message}\n`));
     return s.exitCode;
   } finally {
     process.off('SIGINT', stop);

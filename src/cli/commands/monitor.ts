@@ -1,5 +1,7 @@
 // rollout monitor --env E [--duration MIN] [--resume]: the T+60 monitor, headless. One compact
 // line per poll (NDJSON with --json); exit 0 when the window passes, 1 when a gate breached.
+import { BOUNDS } from '../../config/gates-schema.js';
+import { terminalSafe } from '../../domain/terminal-text.js';
 import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../domain/errors.js';
@@ -36,7 +38,10 @@ export function readOperatorKeys(keys: OperatorKeys): () => void {
 export function parseDuration(v: unknown): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--duration expects a number of minutes above 0, got "${String(v)}".`);
+  // The same range as monitoring.duration_minutes in the config.
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < BOUNDS.minDurationMinutes || n > BOUNDS.minutes) {
+    throw new UsageError(`--duration expects a number of minutes from ${BOUNDS.minDurationMinutes} to ${BOUNDS.minutes}, got "${String(v)}".`);
+  }
   return n;
 }
 
@@ -68,7 +73,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   try {
     const s = await monitor.run();
     if (ctx.flags.json) ctx.jsonLine(jsonResult(s, logPath));
-    else if (s.exitCode !== 0) process.stderr.write(`rollout: ${s.message}\n`);
+    else if (s.exitCode !== 0) process.stderr.write(terminalSafe(`rollout: ${s.message}\n`));
     return s.exitCode;
   } finally {
     process.off('SIGINT', stop);

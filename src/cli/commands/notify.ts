@@ -1,6 +1,7 @@
 // rollout notify: send one notification through every configured channel (or, with --dry-run,
 // show each payload and write it to the fallback folder). The engine is src/notify/.
 import { relative } from 'node:path';
+import { terminalSafe } from '../../domain/terminal-text.js';
 import { AuditLog } from '../../audit/logger.js';
 import { redactString } from '../../audit/redact.js';
 import { environmentGates, loadGatesConfig } from '../../config/gates.js';
@@ -56,7 +57,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   if (!report.ok) {
     const failed = report.outcomes.filter((o) => o.status === 'failed');
     const where = report.fallbackFile ? `; it was written to ${report.fallbackFile}` : '; the fallback file could not be written either';
-    process.stderr.write(`rollout: ${redactString(`notification not delivered on ${failed.map((o) => `${o.channel} (${o.detail ?? 'failed'})`).join(', ') || 'any channel'}${where}.`)}\n`);
+    process.stderr.write(terminalSafe(`rollout: ${redactString(`notification not delivered on ${failed.map((o) => `${o.channel} (${o.detail ?? 'failed'})`).join(', ') || 'any channel'}${where}.`)}\n`));
     return 1;
   }
   return 0;

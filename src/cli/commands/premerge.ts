@@ -1,5 +1,6 @@
 // rollout premerge: pre-merge validation in a temporary copy of the workspace.
 import { runPremerge } from '../../services/premerge.js';
+import { terminalSafe } from '../../domain/terminal-text.js';
 import { displayPath } from '../paths.js';
 import type { CommandContext } from '../context.js';
 
@@ -16,7 +17,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   ctx.say(`${summary.ok ? 'PASSED' : 'FAILED'}: artifacts in ${displayPath(ws.premergeDir)}/ (summary.md, summary.json, ${summary.artifacts.length} files)`);
   if (!summary.ok) {
     const first = summary.checks.find((c) => !c.ok)!;
-    process.stderr.write(`rollout: pre-merge validation failed at "${first.title}" (exit ${first.exitCode ?? '-'}); see ${displayPath(ws.premergeDir)}/summary.md.\n`);
+    process.stderr.write(terminalSafe(`rollout: pre-merge validation failed at "${first.title}" (exit ${first.exitCode ?? '-'}); see ${displayPath(ws.premergeDir)}/summary.md.\n`));
     return 1;
   }
   return 0;

@@ -11,7 +11,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const config = loadGatesConfig(ws.configPath, 'quality-gates-config.json');
   const dryRun = opts.dryRun === true;
   const rb = loadRunbook(resolveRunbookPath(ws.runbooksDir, undefined), 'runbooks/dhash.yaml');
-  const limits = (env: string): ArchiveLimits | undefined => (rb.environments[env] ? limitsFor({ target: rb.environments[env] }) : undefined);
+  const limits = (env: string): ArchiveLimits | undefined => (Object.hasOwn(rb.environments, env) ? limitsFor({ target: rb.environments[env]! }) : undefined);
   const r = await prune(ws, config.retention, { dryRun, operator: operatorName(), limits });
   const t = config.retention;
   ctx.result({

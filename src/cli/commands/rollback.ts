@@ -1,6 +1,7 @@
 // rollout rollback: restore a verified backup (src/services/rollback.ts). Production needs --force
 // without a terminal; in a terminal the operator types the environment's name instead.
 import { createInterface } from 'node:readline/promises';
+import { terminalSafe } from '../../domain/terminal-text.js';
 import { RefusedError } from '../../domain/errors.js';
 import { loadEngineContext } from '../../services/engine-context.js';
 import { rollback, type RollbackStage } from '../../services/rollback.js';
@@ -72,7 +73,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   if (out.recovered) ctx.say(`Note: ${out.recovered}`);
   if (out.dryRun) {
     ctx.say(`Dry run: nothing was changed; the plan is in ${out.dryRunLog}.`);
-    if (out.error) process.stderr.write(`rollout: ${out.error}\n`);
+    if (out.error) process.stderr.write(terminalSafe(`rollout: ${out.error}\n`));
     return out.exitCode;
   }
   if (out.noop) {
@@ -86,7 +87,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     return 0;
   }
   // A rollback that changed the environment but did not verify says so loudly, on its own line.
-  process.stderr.write(out.failed ? `${out.error}\n` : `rollout: ${out.error ?? 'the rollback failed'}\n`);
-  if (out.preRollback) process.stderr.write(`  next: the state from before the rollback is in ${out.preRollback}; see ${out.logFile}.\n`);
+  process.stderr.write(terminalSafe(out.failed ? `${out.error}\n` : `rollout: ${out.error ?? 'the rollback failed'}\n`));
+  if (out.preRollback) process.stderr.write(terminalSafe(`  next: the state from before the rollback is in ${out.preRollback}; see ${out.logFile}.\n`));
   return out.exitCode;
 }

@@ -2,6 +2,7 @@
 // operator's answers come from flags (--confirm, --sign-off, --yes), and a production walk
 // missing one is refused before anything starts.
 import { relative } from 'node:path';
+import { terminalSafe } from '../../domain/terminal-text.js';
 import { redactString } from '../../audit/redact.js';
 import { ExitCode, UsageError } from '../../domain/errors.js';
 import { loadEngineContext } from '../../services/engine-context.js';
@@ -110,7 +111,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   const onSigint = (): void => {
     interrupts++;
     runner.abort();
-    process.stderr.write(interrupts === 1 ? 'rollout: stopping after the current step finishes safely (the walk can be resumed with --resume)…\n' : 'rollout: still finishing the current step so that nothing is left half-changed; please wait.\n');
+    process.stderr.write(terminalSafe(interrupts === 1 ? 'rollout: stopping after the current step finishes safely (the walk can be resumed with --resume)…\n' : 'rollout: still finishing the current step so that nothing is left half-changed; please wait.\n'));
   };
   process.on('SIGINT', onSigint);
   let result;
@@ -124,7 +125,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     ctx.say(`\nThe walk of ${ec.runbook.name} on ${ec.env} went through${answers.dryRun ? ' (dry-run)' : ''}. Log: ${logPath}`);
     return ExitCode.ok;
   }
-  process.stderr.write(`rollout: ${redactString(result.message ?? 'the walk did not finish.')}\n`);
-  for (const n of result.nextSteps ?? []) process.stderr.write(`  next: ${redactString(n)}\n`);
+  process.stderr.write(terminalSafe(`rollout: ${redactString(result.message ?? 'the walk did not finish.')}\n`));
+  for (const n of result.nextSteps ?? []) process.stderr.write(terminalSafe(`  next: ${redactString(n)}\n`));
   return result.exitCode;
 }

@@ -2,6 +2,7 @@
 // any failure. --dry-run lists the checks without running them; --output FILE appends the run's
 // log events to FILE too (the seeds' `smoke_tests.sh --output logs/manual_monitoring.log`).
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { terminalSafe } from '../../domain/terminal-text.js';
 import { dirname, resolve } from 'node:path';
 import { AuditLog } from '../../audit/logger.js';
 import { loadEngineContext } from '../../services/engine-context.js';
@@ -41,6 +42,6 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   for (const l of smokeTable(r.results)) ctx.say(`  ${l}`);
   ctx.say(`${r.results.length - failed.length} passed, ${failed.length} failed. Log: ${displayPath(log.path)}`);
   ctx.result({ ok: r.ok, env: engine.env, tier, phase, results: r.results, passed: r.results.length - failed.length, failed: failed.length, log: log.path });
-  if (!r.ok) process.stderr.write(`rollout: ${failed.length} of ${r.results.length} smoke tests failed in ${engine.env}: ${failed.map((x) => x.id).join(', ')}.\n`);
+  if (!r.ok) process.stderr.write(terminalSafe(`rollout: ${failed.length} of ${r.results.length} smoke tests failed in ${engine.env}: ${failed.map((x) => x.id).join(', ')}.\n`));
   return r.ok ? 0 : 1;
 }

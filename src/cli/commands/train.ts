@@ -2,6 +2,7 @@
 // on a clock N times faster; type r (rollback), x N (extend N minutes) or q (stop) and Enter
 // while it runs. Ends with a debrief. Exit 0 when the monitor behaved as the scenario expects.
 import { UsageError } from '../../domain/errors.js';
+import { terminalSafe } from '../../domain/terminal-text.js';
 import { loadEngineContext } from '../../services/engine-context.js';
 import { HeadlessView, jsonEvent } from '../../services/monitor-format.js';
 import { TrainingSession } from '../../services/train.js';
@@ -55,7 +56,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
       });
     } else for (const l of d.lines) ctx.say(l);
     if (d.expectation && !d.expectation.matched) {
-      process.stderr.write(`rollout: training scenario ${d.scenario} did not go as expected: ${d.expectation.text}\n`);
+      process.stderr.write(terminalSafe(`rollout: training scenario ${d.scenario} did not go as expected: ${d.expectation.text}\n`));
       return 1;
     }
     return 0;

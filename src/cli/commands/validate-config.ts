@@ -17,11 +17,11 @@ export async function run(ctx: CommandContext): Promise<number> {
   const runbooks = files.map((f) => loadRunbook(join(ws.runbooksDir, f), rel(join(ws.runbooksDir, f))));
   for (const rb of runbooks) {
     for (const env of Object.keys(rb.environments)) {
-      if (!config.environments[env]) throw new ConfigError(`${rb.file}: environment "${env}" has no section in ${rel(ws.configPath)} (environments.${env}).`);
+      if (!Object.hasOwn(config.environments, env)) throw new ConfigError(`${rb.file}: environment "${env}" has no section in ${rel(ws.configPath)} (environments.${env}).`);
       // Restoring files and restarting does not bring a command target's old release back (the
       // restart runs what is installed): an environment that can auto-rollback needs its own command.
       const t = rb.environments[env]!.target;
-      const auto = config.environments[env].gates.filter((g) => g.enabled && g.action === 'auto-rollback').map((g) => g.name);
+      const auto = config.environments[env]!.gates.filter((g) => g.enabled && g.action === 'auto-rollback').map((g) => g.name);
       if (t.kind === 'command' && !t.rollback && auto.length > 0) {
         throw new ConfigError(`${rb.file}: environment "${env}" has a command target without a rollback command (environments.${env}.target.rollback), but its gates ${auto.join(', ')} can auto-rollback; add target.rollback, a command that brings {version} back (e.g. your deploy command with {version}), or set those gates' action to alert.`);
       }
