@@ -104,13 +104,17 @@ function plan(pkg: string, example: InitExample): Planned[] {
   }
   out.push({ rel: 'scripts/rollout-path.sh', data: read('scripts/rollout-path.sh') }, { rel: 'scripts/rollout-path.ps1', data: read('scripts/rollout-path.ps1') }, { rel: 'scripts/rollout-path.mjs', data: read('scripts/rollout-path.mjs') });
   if (example === 'local') {
-    out.push({ rel: 'runbooks/dhash.yaml', data: read('runbooks/dhash.yaml') }, { rel: 'runbooks/emergency-rollback.yaml', data: read('runbooks/emergency-rollback.yaml') });
+    out.push({ rel: 'runbooks/dhash.yaml', data: read('runbooks/dhash.yaml') });
   } else {
     const src = exampleSource(pkg, example);
     if (!src) throw new UsageError(`The ${example} example is not available in this version of guarded-rollout; use --example local (the embedded demo service) and edit runbooks/dhash.yaml.`);
-    // The example folder is the runbooks folder of the new workspace, as it is in the package.
-    for (const rel of files(src)) out.push({ rel: join('runbooks', rel), data: readFileSync(join(src, rel)) });
+    // The example keeps its place (its runbook names its files as runbooks/examples/<kind>/…),
+    // and its runbook becomes the workspace's runbooks/dhash.yaml.
+    for (const rel of files(src)) out.push({ rel: join('runbooks', 'examples', example, rel), data: readFileSync(join(src, rel)) });
+    if (!existsSync(join(src, 'dhash.yaml'))) throw new UsageError(`The ${example} example in this package has no dhash.yaml runbook; use --example local.`);
+    out.push({ rel: 'runbooks/dhash.yaml', data: readFileSync(join(src, 'dhash.yaml')) });
   }
+  out.push({ rel: 'runbooks/emergency-rollback.yaml', data: read('runbooks/emergency-rollback.yaml') });
   return out;
 }
 

@@ -131,3 +131,36 @@ describe('rollout init', () => {
     expect(dirname(zip)).toBe('backups');
   }, 90_000);
 });
+
+describe('rollout init --example KIND', () => {
+  it('copies runbooks/examples/KIND/ in place and makes its runbook the workspace\'s dhash.yaml', async () => {
+    const { initWorkspace } = await import('../../src/usecases/init.js');
+    const { cpSync, mkdirSync } = await import('node:fs');
+    // A package that ships an ansible example (the shape of runbooks/examples/<kind>/).
+    const pkg = join(tmp, 'pkg');
+    for (const f of ['quality-gates-config.json', 'schemas', 'runbooks', 'scripts']) cpSync(join(REPO, f), join(pkg, f), { recursive: true });
+    mkdirSync(join(pkg, 'runbooks', 'examples', 'ansible'), { recursive: true });
+    writeFileSync(join(pkg, 'runbooks', 'examples', 'ansible', 'dhash.yaml'), '# the ansible runbook\nname: dhash\n');
+    writeFileSync(join(pkg, 'runbooks', 'examples', 'ansible', 'deploy.yml'), '- hosts: all\n');
+    const r = initWorkspace(join(tmp, 'ans'), { example: 'ansible', pkg });
+    expect(r.example).toBe('ansible');
+    expect(readFileSync(join(tmp, 'ans', 'runbooks', 'dhash.yaml'), 'utf8')).toBe('# the ansible runbook\nname: dhash\n');
+    expect(readFileSync(join(tmp, 'ans', 'runbooks', 'examples', 'ansible', 'deploy.yml'), 'utf8')).toBe('- hosts: all\n');
+    expect(existsSync(join(tmp, 'ans', 'runbooks', 'emergency-rollback.yaml'))).toBe(true);
+    expect(readFileSync(join(tmp, 'ans', 'README.md'), 'utf8')).toContain('rollout init --example ansible');
+    // The same package without the example refuses the kind, writing nothing.
+    expect(() => initWorkspace(join(tmp, 'sysd'), { example: 'systemd', pkg })).toThrow(/The systemd example is not available in this version/);
+    expect(existsSync(join(tmp, 'sysd'))).toBe(false);
+  });
+
+  it('every example this checkout ships makes a workspace that validates', async () => {
+    for (const kind of ['ansible', 'systemd', 'kubernetes']) {
+      if (!existsSync(join(REPO, 'runbooks', 'examples', kind, 'dhash.yaml'))) continue;
+      const r = await runCli(['init', `shipped-${kind}`, '--example', kind], { cwd: tmp });
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(join(tmp, `shipped-${kind}`, 'runbooks', 'dhash.yaml'), 'utf8')).toBe(readFileSync(join(REPO, 'runbooks', 'examples', kind, 'dhash.yaml'), 'utf8'));
+      const v = await runCli(['validate-config'], { cwd: join(tmp, `shipped-${kind}`) });
+      expect(v.code, `${kind}: ${v.stderr}`).toBe(0);
+    }
+  });
+});
