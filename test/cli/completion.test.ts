@@ -30,7 +30,7 @@ function complete(...words: string[]): string[] {
   return r.stdout.split('\n').filter(Boolean).sort();
 }
 
-describe.skipIf(!has('bash'))('bash completion', () => {
+describe.skipIf(!has('bash') || process.platform === 'win32')('bash completion', () => {
   it('registers _rollout for rollout', () => {
     const r = spawnSync('bash', ['--norc', '-c', `source '${bashScript}'; complete -p rollout`], { encoding: 'utf8' });
     expect(r.stdout.trim()).toBe('complete -o default -F _rollout rollout');
