@@ -118,6 +118,8 @@ export interface RecordedWindow {
   recordedBreaches: BreachAt[];
   rollbackStart?: { trigger: 'auto' | 'manual'; gate?: string; at: number; poll: number };
   result?: string;
+  /** The gates the monitor said never had enough data (an inconclusive window). */
+  unjudged?: string[];
   incidentId?: string;
 }
 
@@ -282,9 +284,14 @@ export async function* readWindows(file: string, o: { decisions?: boolean } = {}
       case 'rollback-done':
         if (w && typeof l.incident === 'string') w.incidentId = l.incident;
         break;
-      case 'monitor-done':
-        if (w) w.result = String(l.result ?? 'unknown');
+      case 'monitor-done': {
+        if (!w) break;
+        w.result = String(l.result ?? 'unknown');
+        // An inconclusive window names the gates that never had enough data.
+        const u = (l.summary as { unjudged?: { gate?: unknown }[] } | undefined)?.unjudged;
+        if (Array.isArray(u)) w.unjudged = u.map((x) => String(x.gate));
         break;
+      }
       case 'monitor-stopped':
         if (w) w.result = 'stopped';
         break;
@@ -321,7 +328,7 @@ export function recordedVerdict(w: RecordedWindow): Verdict {
   const auto = rb?.trigger === 'auto';
   const deciding = auto ? (failing.find((b) => b.gate === rb.gate && (b.action === 'auto-rollback' || b.action === 'source-errors')) ?? failing[0]) : failing[0];
   const last = w.polls.filter((p) => p.evaluated).at(-1);
-  const insufficient = (last?.decisions ?? []).filter((d) => (d.status as string) === 'insufficient').map((d) => d.gate);
+  const insufficient = w.unjudged ?? (last?.decisions ?? []).filter((d) => d.status === 'insufficient').map((d) => d.gate);
   let outcome: Outcome;
   if (deciding) outcome = 'breach';
   else if (rb?.trigger === 'manual') outcome = 'manual-rollback';

@@ -37,6 +37,10 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'extended window', world: { metrics: healthyMetrics() }, during: async (rig) => { await rig.clock.advance(50 * MIN); rig.monitor.extend(10); } },
   { name: 'short window', world: { metrics: slowMetrics }, opts: { durationMinutes: 3 } },
+  // No traffic at all: the windowed gates never have enough observations (inconclusive, exit 4).
+  { name: 'no traffic', world: { metrics: () => ({ values: { low_confidence_queue: 10, cpu_percent: 20, memory_percent: 30, disk_used_percent: 40 }, extractions: 0, failures: 0 }) } },
+  // Traffic from T+10 only: insufficient at first, then judged.
+  { name: 'traffic from T+10', world: { metrics: (m, p) => (m < 10 ? { values: { low_confidence_queue: 10, cpu_percent: 20, memory_percent: 30, disk_used_percent: 40 }, extractions: 0, failures: 0 } : healthyMetrics()(m, p)) } },
   { name: 'killed at T+23, resumed', world: { health: (m) => m < 20, metrics: healthyMetrics() }, crashAt: 23 },
   // The config was edited between the crash and the resume: the resumed part runs under the new gates.
   { name: 'resumed under a looser p95', world: { metrics: slowMetrics }, crashAt: 15, resumeGates: withGate(prod, 'p95_hash_time', { threshold: 5000 }) },
@@ -81,9 +85,13 @@ describe('replay is exact', () => {
     expect(by('metrics outage')).toMatchObject({ outcome: 'passed' });
     expect(by('killed at T+23, resumed')).toMatchObject({ outcome: 'breach', rollback: true, breach: { gate: 'health_failures', tPlus: '24:00' } });
     expect(by('resumed under a looser p95')).toMatchObject({ outcome: 'passed' });
+    expect(by('no traffic')).toMatchObject({ outcome: 'inconclusive', result: 'inconclusive', insufficient: ['extraction_failure_rate', 'p95_hash_time'] });
+    expect(by('traffic from T+10')).toMatchObject({ outcome: 'passed' });
+    // The insufficient state itself is among the evaluations reproduced above.
+    expect(windows[SCENARIOS.findIndex((x) => x.name === 'traffic from T+10')]!.polls[0]!.decisions!.some((d) => d.status === 'insufficient')).toBe(true);
     // And they agree with the monitor's own summaries.
     for (const [i, s] of rec.summaries.entries()) {
-      const want = s!.result === 'passed' ? 'passed' : s!.rollback?.trigger === 'manual' ? 'manual-rollback' : 'breach';
+      const want = s!.result === 'passed' || s!.result === 'inconclusive' ? s!.result : s!.rollback?.trigger === 'manual' ? 'manual-rollback' : 'breach';
       expect(v[i]!.outcome, SCENARIOS[i]!.name).toBe(want);
     }
   });
