@@ -16,6 +16,8 @@ import { Monitor, type HealthChecker, type MonitorEvent, type MonitorSummary, ty
 import { latestMonitorLog, readJournalFile } from './monitor-journal.js';
 import { monitorRollbackRunner } from './monitor-rollback.js';
 import { readDeployJournal } from '../steps/deploy-journal.js';
+import type { Workspace } from '../config/workspace.js';
+import { listIncidents } from './incidents.js';
 
 /** How to start a monitor for an environment. */
 export interface MonitorSetup {
@@ -55,6 +57,24 @@ export function deployedFromJournal(root: string, env: string): { at: number; ve
   return Number.isFinite(at) ? { at, version: j.to_version } : undefined;
 }
 
+/**
+ * When the release running now started, as far as the workspace knows: the newest of the last
+ * finished deploy's restart and the last successful rollback's return to health (a rollback
+ * restarts the service on the restored release).
+ */
+export function watchedSince(ws: Workspace, env: string): { at: number; version: string } | undefined {
+  let best = deployedFromJournal(ws.root, env);
+  try {
+    for (const i of listIncidents(ws, env)) {
+      const at = i.rollback_ok && i.healthy_at ? Date.parse(i.healthy_at) : Number.NaN;
+      if (Number.isFinite(at) && (!best || at > best.at)) best = { at, version: i.version_after ?? best?.version ?? '' };
+    }
+  } catch {
+    // Unreadable incidents: the deploy journal alone.
+  }
+  return best;
+}
+
 function signalWindows(ctx: EngineContext): Partial<Record<Signal, number>> {
   const out: Partial<Record<Signal, number>> = {};
   for (const g of ctx.gates.gates) out[g.signal] = Math.max(out[g.signal] ?? 0, g.windowMinutes);
@@ -83,9 +103,9 @@ export function createMonitorForEnv(ctx: EngineContext, setup: MonitorSetup = {}
   const logPathForHumans = relative(ws.root, journal.path).split('\\').join('/');
   const health: HealthChecker = setup.health ?? (() => checkHealth(ctx.target.health));
   // Without a deploy at hand (a standalone or resumed monitor), the deploy journal says when the release started.
-  const lastDeploy = setup.windowSince === undefined ? deployedFromJournal(ws.root, env) : undefined;
+  const lastDeploy = setup.windowSince === undefined ? watchedSince(ws, env) : undefined;
   const since = setup.windowSince ?? lastDeploy?.at;
-  const version = setup.version ?? lastDeploy?.version;
+  const version = setup.version ?? (lastDeploy?.version || undefined);
   const source =
     setup.source ??
     createMetricSource(ctx.target.metrics, {
