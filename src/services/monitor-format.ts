@@ -34,7 +34,7 @@ export function fmtGateValue(v: number | null, unit: string): string {
 function gateCell(d: GateDecision): string {
   const label = SHORT[d.gate] ?? d.gate;
   const v = d.gate === 'health_failures' ? `${d.value ?? 0}/${d.threshold}` : fmtGateValue(d.value, d.unit);
-  const flag = d.status === 'ok' ? '' : d.status === 'insufficient' ? ` insufficient (${d.observations ?? 0}/${d.minObservations ?? 0} obs)` : ` ${d.status === 'breach' ? 'BREACH' : d.status}`;
+  const flag = d.status === 'ok' ? '' : d.status === 'insufficient' ? ` insufficient (${Math.floor(d.observations ?? 0)}/${d.minObservations ?? 0} obs)` : ` ${d.status === 'breach' ? 'BREACH' : d.status}`;
   return `${label} ${v}${flag}`;
 }
 
