@@ -32,6 +32,8 @@ export function monitorRollbackRunner(ctx: EngineContext, o: { log: AuditLog; no
       onStage: (s) => req.onStage(s.name, `${s.status}: ${s.detail}`),
       ...(o.notifier ? { notifier: o.notifier } : {}),
       command: `rollout monitor --env ${ctx.env} (${req.resume ? 'resumed ' : ''}${req.trigger === 'auto' ? 'auto-rollback' : 'manual rollback'})`,
+      // The monitor rolls back once per window and only for a reason: never a no-op "rolled back".
+      again: true,
       // The incident keeps the monitor's journal: the samples and the decision that led here.
       relatedLogs: [o.log.path],
       detectedAt: ctx.clock.now(),

@@ -362,7 +362,8 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
         need,
         intervalMs,
         timeoutMs,
-        log: smokeLog,
+        log,
+        smokeLog,
         stage: (n, st, d) => stage(n, st, d),
       });
     } finally {

@@ -23,7 +23,9 @@ export interface VerifyRollbackOptions {
   intervalMs: number;
   /** For the running version and for the health checks, each. */
   timeoutMs: number;
+  /** The rollback's log (running versions, health checks) and the smoke tests' own log. */
   log?: AuditLog;
+  smokeLog?: AuditLog;
   stage: (name: VerifyStage, status: 'running' | 'ok' | 'failed', detail: string) => void;
 }
 
@@ -116,7 +118,7 @@ export async function verifyRollback(ctx: EngineContext, target: Target, o: Veri
 
   // 3. The post-rollback smoke tests.
   o.stage('smoke', 'running', 'post-rollback smoke tests');
-  out.smoke = await runSmoke(ctx, { tier: 'all', phase: 'post-rollback', ...(o.log ? { log: o.log } : {}) });
+  out.smoke = await runSmoke(ctx, { tier: 'all', phase: 'post-rollback', ...(o.smokeLog ? { log: o.smokeLog } : {}) });
   const failed = out.smoke.results.filter((r) => !r.ok);
   if (failed.length > 0) return fail('smoke', `post-rollback smoke tests failed in ${ctx.env}: ${failed.map((f) => `${f.id} (${f.detail})`).join(', ')}`);
   o.stage('smoke', 'ok', `${out.smoke.results.length} checks passed`);
