@@ -226,6 +226,10 @@ export class LocalTarget implements Target {
       const d2 = Date.now() + 2_000;
       while (Date.now() < d2 && serviceAlive(pid)) await sleep(25);
     }
+    // A process killed while frozen (SIGSTOP) is reported gone before the kernel has closed its
+    // listening socket: wait for the port to be released, so the next start does not find it taken.
+    const d3 = Date.now() + 3_000;
+    while (Date.now() < d3 && (await portAnswers(this.spec.port, 200))) await sleep(50);
     rmSync(this.layout.pidFile, { force: true });
     onLine?.(`stopped the ${this.env} service (pid ${pid})`);
   }
