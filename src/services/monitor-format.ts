@@ -13,13 +13,12 @@ const SHORT: Record<string, string> = {
   disk_used_percent: 'disk',
 };
 
-/** `T+mm:ss` from T0. */
+/** `T+mm:ss` from T0, in whole minutes past the hour too (`T+75:00`), as the TUI shows it. */
 export function tPlus(t: number, t0: number): string {
   const s = Math.max(0, Math.round((t - t0) / 1000));
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
+  const mm = String(Math.floor(s / 60)).padStart(2, '0');
   const ss = String(s % 60).padStart(2, '0');
-  return h ? `T+${h}:${mm}:${ss}` : `T+${mm}:${ss}`;
+  return `T+${mm}:${ss}`;
 }
 
 /** A value with its unit, compactly. */

@@ -4,6 +4,7 @@
 import React, { useCallback, useEffect, useRef, useState } from 'react';
 import { Box, Text, useApp } from 'ink';
 import { useKeys } from './use-keys.js';
+import { DEMO_KEYS, RELEASE_KEYS, RESUME_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
 import Spinner from 'ink-spinner';
 import { Home } from './Home.js';
 import { selection, type HomeState, type RunbookChoice } from './home-state.js';
@@ -78,9 +79,10 @@ function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup
       }
       return rerender((x) => x + 1);
     }
-    if (input === 'y' || key.return) onAnswer('setup');
-    else if (input === 's' || input === 'n') onAnswer('skip');
-    else if (input === 'q' || key.escape) onAnswer('quit');
+    for (const n of keyNames(input, key)) {
+      const a = actionFor(DEMO_KEYS, n);
+      if (a) return onAnswer(a === 'accept' ? 'setup' : a === 'decline' ? 'skip' : 'quit');
+    }
   });
   return (
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
@@ -94,7 +96,7 @@ function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup
           PRODUCTION: type "{ctx.env}" and enter to set it up, enter alone to skip, esc to quit: <Text inverse>{typed.current || ' '}</Text>
         </Text>
       ) : (
-        <Text dimColor>y set it up  s skip  q quit</Text>
+        <Text dimColor>{hintLine(DEMO_KEYS)}</Text>
       )}
       {note ? <Text color="yellow">{note}</Text> : null}
     </Box>
@@ -104,9 +106,10 @@ function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup
 /** An interrupted walk found in the journal: resume it, or start a new one. */
 function ResumeOffer({ state, onAnswer }: { state: RunState; onAnswer: (a: 'resume' | 'new' | 'quit') => void }): React.JSX.Element {
   useKeys((input, key) => {
-    if (input === 'r' || key.return) onAnswer('resume');
-    else if (input === 'n') onAnswer('new');
-    else if (input === 'q' || key.escape) onAnswer('quit');
+    for (const n of keyNames(input, key)) {
+      const a = actionFor(RESUME_KEYS, n);
+      if (a) return onAnswer(a === 'accept' ? 'resume' : a === 'decline' ? 'new' : 'quit');
+    }
   });
   const at = state.steps.find((x) => x.status !== 'done' && x.status !== 'skipped');
   return (
@@ -119,18 +122,24 @@ function ResumeOffer({ state, onAnswer }: { state: RunState; onAnswer: (a: 'resu
         {state.version ? `, deploying ${state.version}` : ''}
         {state.dryRun ? ' (dry-run)' : ''}; it stopped at step "{at?.id ?? '?'}" ({state.result ?? 'interrupted'}). Steps done: {state.steps.filter((x) => x.status === 'done').map((x) => x.id).join(', ') || 'none'}.
       </Text>
-      <Text dimColor>r resume it (same journal)  n start a new walk  q quit</Text>
+      <Text dimColor>{hintLine(RESUME_KEYS)}</Text>
     </Box>
   );
 }
 
 function ReleaseChoice({ p, onPick, onBack }: { p: Extract<Phase, { kind: 'release' }>; onPick: (v: string) => void; onBack: () => void }): React.JSX.Element {
   const [cursor, setCursor] = useState(p.cursor);
+  // A ref as well as state: "jjj⏎" in one chunk moves three and then picks where it landed.
+  const at = useRef(p.cursor);
   useKeys((input, key) => {
-    if (key.upArrow || input === 'k') setCursor((c) => (c + p.available.length - 1) % p.available.length);
-    else if (key.downArrow || input === 'j') setCursor((c) => (c + 1) % p.available.length);
-    else if (key.return) onPick(p.available[cursor]!);
-    else if (key.escape || input === 'q') onBack();
+    for (const n of keyNames(input, key)) {
+      const a = actionFor(RELEASE_KEYS, n);
+      if (a === 'up' || a === 'down') {
+        at.current = (at.current + (a === 'up' ? p.available.length - 1 : 1)) % p.available.length;
+        setCursor(at.current);
+      } else if (a === 'pick') return onPick(p.available[at.current]!);
+      else if (a === 'back') return onBack();
+    }
   });
   return (
     <Box flexDirection="column">
@@ -139,15 +148,15 @@ function ReleaseChoice({ p, onPick, onBack }: { p: Extract<Phase, { kind: 'relea
         {p.current ? ` (deployed now: ${p.current})` : ' (nothing deployed)'}
       </Text>
       {p.available.map((v, i) => (
-        <Text key={v} inverse={i === cursor} color={/^1\.2\.0-/.test(v) ? 'yellow' : undefined}>
+        <Text key={v} inverse={i === cursor} color={/^1\.2\.0-/.test(v) && !p.training ? 'yellow' : undefined}>
           {i === cursor ? '> ' : '  '}
           {v}
           {v === p.current ? ' (deployed)' : ''}
           {v === p.ctx.target.default_version ? ' (runbook default)' : ''}
-          {/^1\.2\.0-/.test(v) ? ' — a bad release: watch the gates trip and the automatic rollback' : ''}
+          {/^1\.2\.0-/.test(v) && !p.training ? ' — a bad release: watch the gates trip and the automatic rollback' : ''}
         </Text>
       ))}
-      <Text dimColor>↑↓ choose  enter walk the runbook  esc back</Text>
+      <Text dimColor>{hintLine(RELEASE_KEYS)}</Text>
     </Box>
   );
 }

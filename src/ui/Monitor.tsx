@@ -6,8 +6,8 @@ import React, { useEffect, useRef, useState, useSyncExternalStore } from 'react'
 import { Box, Text } from 'ink';
 import { useKeys } from './use-keys.js';
 import asciichart from 'asciichart';
-import { formatElapsed } from '../domain/time.js';
-import { MONITOR_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
+import { formatMinutes } from '../domain/time.js';
+import { MONITOR_AFTER_KEYS, MONITOR_KEYS, MONITOR_QUIT_KEYS, actionFor, helpLines, hintLine, keyNames, type KeyBinding } from './keymap.js';
 import type { MonitorFeed } from './monitor-feed.js';
 import { fmtValue, statusColor, statusWord, type GateRow, type MonitorViewState } from './monitor-state.js';
 import { RollbackConfirm, RollbackPanel, rollbackPanelRows, type OfferState } from './RollbackPanel.js';
@@ -17,13 +17,38 @@ import { useTerminalSize } from './use-terminal-size.js';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
-/** A one-line sparkline of the last `width` values. */
-export function sparkline(values: number[], width: number): string {
+/**
+ * A one-line sparkline of the last `width` values. With a threshold the scale runs from 0 (or the
+ * lowest value) to the threshold (or the highest value), so a flat series is flat and a value near
+ * the line draws near the top; without one it spans the values.
+ */
+export function sparkline(values: number[], width: number, threshold?: number): string {
   const v = values.slice(-width);
-  if (v.length === 0) return '';
-  const min = Math.min(...v);
-  const max = Math.max(...v);
-  return v.map((x) => BLOCKS[max === min ? 0 : Math.round(((x - min) / (max - min)) * (BLOCKS.length - 1))]).join('');
+  if (v.length === 0 || width <= 0) return '';
+  const lo = threshold === undefined ? Math.min(...v) : Math.min(0, ...v);
+  const hi = threshold === undefined ? Math.max(...v) : Math.max(threshold, ...v);
+  return v.map((x) => BLOCKS[hi === lo ? 0 : Math.round(((x - lo) / (hi - lo)) * (BLOCKS.length - 1))]).join('');
+}
+
+/**
+ * The chart of one gate with the threshold as its own labelled row: the data is plotted alone on a
+ * scale that includes the threshold, then the threshold's row is drawn in the gaps between the
+ * data's cells (so it never hides a value) and labelled with the threshold itself.
+ */
+export function chartLines(data: number[], threshold: number, unit: string, height: number): string[] {
+  const lo = Math.min(0, threshold, ...data);
+  const hi = Math.max(threshold, ...data);
+  const label = (x: number): string => fmtValue(Math.round(x * 100) / 100, '').padStart(9);
+  const lines = asciichart.plot(data, { height, min: lo, max: hi === lo ? lo + 1 : hi, format: label }).split('\n');
+  const range = (hi === lo ? 1 : hi - lo);
+  const row = Math.round(((hi - threshold) / range) * height);
+  const line = lines[row];
+  if (line !== undefined) {
+    const axis = Math.max(line.indexOf('┤'), line.indexOf('┼'));
+    const body = line.slice(axis + 1).replace(/ /g, '╌');
+    lines[row] = `${fmtValue(threshold, '').padStart(9)} ┼${body} threshold ${fmtValue(threshold, unit)}`;
+  }
+  return lines;
 }
 
 /** What the screen does through the services. */
@@ -60,34 +85,52 @@ function limit(g: GateRow): string {
 
 // Memoised: the once-a-second clock re-render must not redraw the chart (the idle CPU budget is 2 %).
 const Chart = React.memo(function Chart({ g, height, width }: { g: GateRow; height: number; width: number }): React.JSX.Element {
-  const data = g.history.slice(-Math.max(10, width - 12));
+  // Room for the axis labels (11) and the threshold's label at the right.
+  const data = g.history.slice(-Math.max(10, width - 13 - ` threshold ${fmtValue(g.threshold, g.unit)}`.length));
   if (data.length < 2) return <Text dimColor>{g.name}: waiting for values to chart ({data.length} so far)</Text>;
-  // The threshold as a second series, so the distance to it is visible at a glance.
-  const plot = asciichart.plot([data, data.map(() => g.threshold)], { height, format: (x: number) => fmtValue(Math.round(x * 100) / 100, '').padStart(8) });
   return (
     <Box flexDirection="column">
-      <Text bold>
-        {g.name} — last {data.length} values, threshold {fmtValue(g.threshold, g.unit)} (flat line)
+      <Text bold wrap="truncate-end">
+        {g.name} — last {data.length} values; ╌ threshold {fmtValue(g.threshold, g.unit)}
       </Text>
-      <Text>{plot}</Text>
+      <Text wrap="truncate-end">{chartLines(data, g.threshold, g.unit, height).join('\n')}</Text>
     </Box>
   );
 });
 
 // Memoised like the chart: only the header changes on the once-a-second tick.
-const GateTable = React.memo(function GateTable({ gates, selected, sparkW }: { gates: GateRow[]; selected: number; sparkW: number }): React.JSX.Element {
+// Columns: marker 2, name (23 + a space), value (10 + a space), limit (15 + a space), state 7,
+// then the sparkline; every cell keeps a space before the next, so none collide, and the state
+// word stays whole down to 60 columns (the name gives way first).
+export const GATE_COLS = { marker: 2, value: 11, limit: 16, state: 7 };
+
+/** Column widths at this terminal width (the state column as wide as the longest word shown). */
+export function gateLayout(columns: number, state = GATE_COLS.state): { name: number; spark: number; state: number } {
+  const fixed = GATE_COLS.marker + GATE_COLS.value + GATE_COLS.limit + state;
+  const name = Math.max(10, Math.min(24, columns - fixed));
+  const spark = Math.max(0, Math.min(30, columns - fixed - name - 1));
+  return { name, spark, state };
+}
+
+function cell(text: string, w: number): string {
+  return text.length >= w ? `${text.slice(0, w - 2)}… ` : text.padEnd(w);
+}
+
+const GateTable = React.memo(function GateTable({ gates, selected, columns }: { gates: GateRow[]; selected: number; columns: number }): React.JSX.Element {
+  // "insufficient" is longer than the usual words: the column grows, the names give way.
+  const w = gateLayout(columns, Math.max(GATE_COLS.state, ...gates.map((g) => statusWord(g.status).length)));
   return (
     <>
       {gates.map((g, i) => (
         <Text key={g.name} wrap="truncate-end" inverse={i === selected}>
           {i === selected ? '> ' : '  '}
-          {g.name.padEnd(24).slice(0, 24)}
-          {fmtValue(g.value, g.unit).padEnd(12).slice(0, 12)}
-          {limit(g).padEnd(16).slice(0, 16)}
+          {cell(g.name, w.name)}
+          {cell(fmtValue(g.value, g.unit), GATE_COLS.value)}
+          {cell(limit(g), GATE_COLS.limit)}
           <Text color={statusColor(g.status)} bold={g.status === 'breach'}>
-            {statusWord(g.status).padEnd(13)}
+            {statusWord(g.status).padEnd(w.state)}
           </Text>
-          {sparkline(g.history, sparkW)}
+          {w.spark > 0 ? ` ${sparkline(g.history, w.spark, g.threshold)}` : ''}
         </Text>
       ))}
     </>
@@ -99,7 +142,7 @@ const Events = React.memo(function Events({ events, lines, t0 }: { events: Monit
     <>
       {events.slice(-lines).map((e, i) => (
         <Text key={`${i}-${e.t}-${e.text}`} color={e.level === 'error' ? 'red' : e.level === 'warn' ? 'yellow' : undefined} wrap="truncate-end">
-          {t0 !== undefined ? `T+${formatElapsed(Math.max(0, e.t - t0))}` : ''} {e.text}
+          {t0 !== undefined ? `T+${formatMinutes(Math.max(0, e.t - t0))}` : ''} {e.text}
         </Text>
       ))}
     </>
@@ -156,18 +199,25 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   useKeys((input, key) => {
     for (const name of keyNames(input, key)) onKeyRef.current(name);
   });
+  // The keys in force now: the quit dialog's, the reduced set during a rollback or after the
+  // window, or the full monitor set. Hints and help are drawn from the same table.
+  const keys = s.rollback || s.done ? MONITOR_AFTER_KEYS : MONITOR_KEYS;
+  const hintKeys: KeyBinding[] = keys;
   function onKey(name: string): void {
       // The confirmation box takes the keys while it is open.
       if (mode.kind === 'confirm') return;
       const a = actionFor(MONITOR_KEYS, name);
       if (mode.kind === 'help') return setMode({ kind: 'main' });
       if (mode.kind === 'quit') {
-        if (name === 'y' || name === 'ctrl-c') {
+        // Only y quits: the dialog says any other key stays (a second Ctrl-C included).
+        if (actionFor(MONITOR_QUIT_KEYS, name) === 'yes') {
           feed.monitor.stop();
           onQuit();
         } else setMode({ kind: 'main' });
         return;
       }
+      // During a rollback or after the window only what the hints offer works.
+      if (keys !== MONITOR_KEYS && a && !keys.some((b) => b.action === a)) return;
       switch (a) {
         case 'up':
           return feed.dispatch({ type: 'ui-select', delta: -1 });
@@ -205,10 +255,9 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   const total = s.endAt - s.t0;
   const nextIn = s.nextPollAt !== undefined && live ? Math.max(0, Math.ceil((s.nextPollAt - t) / 1000)) : undefined;
   const sel = s.gates[s.selected];
-  const sparkW = Math.max(8, Math.min(30, columns - 64));
   // Rows: header (2, +title, +banner), table header and gates, events title, hints; the chart
   // (its height + 2 lines) and the events share what is left, so 80x24 fits and 160x48 uses the room.
-  const fixed = reservedRows + 2 + (feed.monitor.title ? 1 : 0) + (showBanner && (production || training) ? 1 : 0) + 1 + s.gates.length + 1 + 1;
+  const fixed = reservedRows + 2 + (columns < 80 ? 1 : 0) + (feed.monitor.title ? 1 : 0) + (showBanner && (production || training) ? 1 : 0) + 1 + s.gates.length + 1 + 1;
   const avail = Math.max(0, rows - fixed);
   const chartH = !logPane && avail >= 6 ? Math.min(16, Math.max(2, Math.floor((avail - 2) * 0.6))) : 0;
   // While the rollback panel replaces the gate table, the events get what the panel leaves (the
@@ -218,9 +267,9 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   const header = (
     <>
       {showBanner ? <Banner training={training} production={production} env={s.env} dryRun={training} /> : null}
-      <Text bold wrap="truncate-end">
+      <Text bold wrap={columns < 80 ? 'wrap' : 'truncate-end'}>
         MONITOR {s.env}
-        {s.version ? ` ${s.version}` : ''} · T+{formatElapsed(elapsed)} of {formatElapsed(total)} · {s.done ? `DONE: ${s.done.result}` : nextIn !== undefined ? `next poll in ${nextIn} s` : s.started ? 'polling…' : 'starting…'}
+        {s.version ? ` ${s.version}` : ''} · T+{formatMinutes(elapsed)} of {formatMinutes(total)} · {s.done ? `DONE: ${s.done.result}` : nextIn !== undefined ? `next poll in ${nextIn} s` : s.started ? 'polling…' : 'starting…'}
       </Text>
       {feed.monitor.title ? (
         <Text color="yellow" wrap="truncate-end">
@@ -238,12 +287,16 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
     body = (
       <Box flexDirection="column" borderStyle="single" paddingX={1}>
         <Text bold>Keys</Text>
-        {MONITOR_KEYS.filter((b) => b.help).map((b) => (
-          <Text key={b.action}>
-            {b.keys.join('/').padEnd(10)} {b.help}
+        {helpLines(keys).map((l) => (
+          <Text key={l} wrap="truncate-end">
+            {l}
           </Text>
         ))}
-        <Text wrap="wrap">A rollback (r) restores the newest verified backup: integrity check, restore, {`3`} OK health checks, smoke tests, incident. From any terminal: npx rollout rollback --env {s.env}</Text>
+        {keys === MONITOR_KEYS ? (
+          <Text wrap="wrap">A rollback (r) restores a verified backup you choose (newest first): integrity check, restore, 3 OK health checks, smoke tests, incident. From any terminal: npx rollout rollback --env {s.env}</Text>
+        ) : (
+          <Text wrap="wrap">From any terminal: npx rollout rollback --env {s.env}</Text>
+        )}
       </Box>
     );
   } else if (mode.kind === 'confirm') {
@@ -265,7 +318,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   } else {
     body = (
       <>
-        <GateTable gates={s.gates} selected={s.selected} sparkW={sparkW} />
+        <GateTable gates={s.gates} selected={s.selected} columns={columns} />
         {!s.started ? <Text dimColor>Waiting for the first poll…</Text> : null}
         {mode.kind === 'main' && sel && chartH >= 2 ? <Chart g={sel} height={chartH} width={columns} /> : null}
       </>
@@ -281,7 +334,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
           <Text wrap="wrap">
             What stays running: the {s.env} service{s.version ? ` at ${s.version}` : ''}. {resumeHint ?? `Resume the window: npx rollout monitor --env ${s.env} --resume`}
           </Text>
-          <Text>y quit  any other key: stay</Text>
+          <Text>{hintLine(MONITOR_QUIT_KEYS)}  any other key: stay</Text>
         </Box>
       ) : null}
       {eventLines > 0 ? (
@@ -300,9 +353,11 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
           {s.done.message}
         </Text>
       ) : null}
-      <Text dimColor wrap="truncate-end">
-        {hintLine(MONITOR_KEYS)}
-      </Text>
+      {mode.kind === 'confirm' || mode.kind === 'quit' ? null : (
+        <Text dimColor wrap="truncate-end">
+          {mode.kind === 'help' ? 'any key: back' : hintLine(hintKeys)}
+        </Text>
+      )}
     </Box>
   );
 }

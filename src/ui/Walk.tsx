@@ -7,7 +7,7 @@ import { useKeys } from './use-keys.js';
 import Spinner from 'ink-spinner';
 import type { RunnerEvent } from '../services/runner.js';
 import type { LiveSession, SmokeRow } from '../services/runner-engines.js';
-import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, WALK_KEYS, actionFor, hintLine, keyNames, type KeyBinding } from './keymap.js';
+import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, SIGNOFF_KEYS, WALK_KEYS, actionFor, helpLines, hintLine, keyNames, type KeyBinding } from './keymap.js';
 import type { PendingPrompt, PromptBroker } from './prompt-broker.js';
 import { bar, fmtBytes, statusMark, walkReducer, type StepView, type WalkState } from './walk-state.js';
 import { useTerminalSize } from './use-terminal-size.js';
@@ -36,9 +36,9 @@ function HelpBox({ keys, extra }: { keys: KeyBinding[]; extra?: string }): React
   return (
     <Box flexDirection="column" borderStyle="single" paddingX={1}>
       <Text bold>Keys</Text>
-      {keys.filter((b) => b.help).map((b) => (
-        <Text key={b.action}>
-          {b.keys.join('/').padEnd(14)} {b.help}
+      {helpLines(keys).map((l) => (
+        <Text key={l} wrap="truncate-end">
+          {l}
         </Text>
       ))}
       <Text>Rollback at any time from another terminal: npx rollout rollback --env ENV</Text>
@@ -316,7 +316,7 @@ function SignOffPrompt({ p, operator }: { p: Extract<PendingPrompt, { kind: 'sig
         </Text>
       ) : null}
       {note ? <Text color="yellow">{note}</Text> : null}
-      <Text dimColor>enter sign off  esc stop the walk</Text>
+      <Text dimColor>{hintLine(SIGNOFF_KEYS)}</Text>
     </Box>
   );
 }

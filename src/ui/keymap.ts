@@ -14,7 +14,7 @@ export type HomeAction = 'up' | 'down' | 'next-field' | 'prev-field' | 'start' |
 /** The home screen's keys. */
 export const HOME_KEYS: KeyBinding<HomeAction>[] = [
   { keys: ['up', 'k'], hint: '↑↓', help: 'move within the selected field', action: 'up' },
-  { keys: ['down', 'j'], hint: '', help: '', action: 'down' },
+  { keys: ['down', 'j'], hint: '', help: 'move down within the selected field', action: 'down' },
   { keys: ['tab', 'right', 'l'], hint: 'tab', help: 'next field (runbook, environment, mode)', action: 'next-field' },
   { keys: ['shift-tab', 'left', 'h'], hint: '', help: 'previous field', action: 'prev-field' },
   { keys: ['return'], hint: 'enter', help: 'start the walk with these choices', action: 'start' },
@@ -38,8 +38,8 @@ export type ChecklistAction = 'up' | 'down' | 'tick' | 'fix' | 'recheck' | 'cont
 
 /** The artifacts checklist's keys. */
 export const CHECKLIST_KEYS: KeyBinding<ChecklistAction>[] = [
-  { keys: ['up', 'k'], hint: '↑↓', help: 'move between items', action: 'up' },
-  { keys: ['down', 'j'], hint: '', help: '', action: 'down' },
+  { keys: ['up', 'k'], hint: '↑↓', help: 'move up between items', action: 'up' },
+  { keys: ['down', 'j'], hint: '', help: 'move down between items', action: 'down' },
   { keys: ['space', 'x'], hint: 'space', help: 'tick (or untick) a manual item you have checked', action: 'tick' },
   { keys: ['b'], hint: 'b', help: 'backup: create the missing backup now (through the backup engine)', action: 'fix' },
   { keys: ['r'], hint: 'r', help: 'recheck the automatic items', action: 'recheck' },
@@ -87,14 +87,63 @@ export type MonitorAction = 'up' | 'down' | 'rollback' | 'extend' | 'notify' | '
 
 /** The monitor screen's keys. */
 export const MONITOR_KEYS: KeyBinding<MonitorAction>[] = [
-  { keys: ['up', 'k'], hint: '↑↓', help: 'select a gate for the large chart', action: 'up' },
-  { keys: ['down', 'j'], hint: '', help: '', action: 'down' },
+  { keys: ['up', 'k'], hint: '↑↓', help: 'select the gate above for the large chart', action: 'up' },
+  { keys: ['down', 'j'], hint: '', help: 'select the gate below for the large chart', action: 'down' },
   { keys: ['r'], hint: 'r', help: 'rollback: restore the newest verified backup (asks first)', action: 'rollback' },
   { keys: ['e'], hint: 'e', help: 'extend the window by 15 minutes', action: 'extend' },
   { keys: ['n'], hint: 'n', help: 'notify: send a test notification on every channel', action: 'notify' },
   { keys: ['l'], hint: 'l', help: 'log pane on or off', action: 'log' },
   { keys: ['?'], hint: '?', help: 'help', action: 'help' },
   { keys: ['q', 'escape', 'ctrl-c'], hint: 'q', help: 'quit (asks first while the window runs)', action: 'quit' },
+];
+
+export type MonitorQuitAction = 'yes' | 'stay';
+
+/** The monitor's quit dialog: y (or Ctrl-C) quits; any other key stays, as the dialog says. */
+export const MONITOR_QUIT_KEYS: KeyBinding<MonitorQuitAction>[] = [
+  { keys: ['y'], hint: 'y', help: 'quit: stop watching (resume later)', action: 'yes' },
+  { keys: ['n', 'escape', 'q'], hint: 'n', help: 'stay (so does any other key)', action: 'stay' },
+];
+
+/** While the monitor's rollback runs or after the window is over: no r, e or n to offer. */
+export const MONITOR_AFTER_KEYS: KeyBinding<MonitorAction>[] = [
+  { keys: ['l'], hint: 'l', help: 'log pane on or off', action: 'log' },
+  { keys: ['?'], hint: '?', help: 'help', action: 'help' },
+  { keys: ['q', 'escape', 'ctrl-c'], hint: 'q', help: 'quit', action: 'quit' },
+];
+
+export type ReleaseAction = 'up' | 'down' | 'pick' | 'back';
+
+/** The release choice. */
+export const RELEASE_KEYS: KeyBinding<ReleaseAction>[] = [
+  { keys: ['up', 'k'], hint: '↑↓', help: 'choose the release above', action: 'up' },
+  { keys: ['down', 'j'], hint: '', help: 'choose the release below', action: 'down' },
+  { keys: ['return'], hint: 'enter', help: 'walk the runbook with this release', action: 'pick' },
+  { keys: ['escape', 'q'], hint: 'esc', help: 'back to the home screen', action: 'back' },
+];
+
+export type OfferAction = 'accept' | 'decline' | 'quit';
+
+/** The demo set-up offer outside production (production types the environment's name). */
+export const DEMO_KEYS: KeyBinding<OfferAction>[] = [
+  { keys: ['y', 'return'], hint: 'y', help: 'yes: set it up', action: 'accept' },
+  { keys: ['s', 'n'], hint: 's', help: 'skip: choose a release without it', action: 'decline' },
+  { keys: ['q', 'escape'], hint: 'q', help: 'quit', action: 'quit' },
+];
+
+/** The offer to resume an interrupted walk. */
+export const RESUME_KEYS: KeyBinding<OfferAction>[] = [
+  { keys: ['r', 'return'], hint: 'r', help: 'resume it (same journal)', action: 'accept' },
+  { keys: ['n'], hint: 'n', help: 'new: start a new walk', action: 'decline' },
+  { keys: ['q', 'escape'], hint: 'q', help: 'quit', action: 'quit' },
+];
+
+export type SignOffAction = 'confirm' | 'cancel';
+
+/** The sign-off prompt: letters are the typed name. */
+export const SIGNOFF_KEYS: KeyBinding<SignOffAction>[] = [
+  { keys: ['return'], hint: 'enter', help: 'sign-off with the typed name', action: 'confirm' },
+  { keys: ['escape'], hint: 'esc', help: 'stop: the walk stops here', action: 'cancel' },
 ];
 
 export type DoneAction = 'quit' | 'help';
@@ -139,4 +188,9 @@ export function actionFor<A extends string>(table: KeyBinding<A>[], name: string
 /** The hint line drawn from the table. */
 export function hintLine(table: KeyBinding[]): string {
   return table.filter((b) => b.hint).map((b) => `${b.hint} ${b.help.split(/[ (,:]/)[0]}`).join('  ');
+}
+
+/** The help lines drawn from the table: every bound key with what it does. */
+export function helpLines(table: KeyBinding[]): string[] {
+  return table.filter((b) => b.help).map((b) => `${b.keys.join('/').padEnd(14)} ${b.help}`);
 }

@@ -76,7 +76,13 @@ describe('the TUI from home', () => {
     f = await ui.waitFor('Release to roll out on staging (deployed now: 1.0.0)');
     expect(f).toContain('> 1.1.0 (runbook default)');
     expect(f).toContain('1.2.0-failing — a bad release');
-    await ui.press(KEY.down, KEY.enter);
+    expect(f).toContain('↑↓ choose  enter walk  esc back');
+    // Repeated keys in one chunk each count: "jj" moves two (1.1.0 → 1.2.0-failing → 1.0.0).
+    await ui.press('jj');
+    await ui.waitFor('> 1.0.0');
+    await ui.press('jj');
+    await ui.waitFor('> 1.2.0-failing');
+    await ui.press(KEY.enter);
     await ui.waitFor('enter continue');
     expect(ui.frame()).toContain('dhash on staging · version 1.2.0-failing');
     ui.unmount();

@@ -3,9 +3,9 @@
 // rollback screen follow; r asks first and changes nothing until confirmed; q asks while the window runs.
 import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MONITOR_KEYS, hintLine } from '../../src/ui/keymap.js';
+import { MONITOR_AFTER_KEYS, MONITOR_KEYS, hintLine } from '../../src/ui/keymap.js';
 import { MonitorFeed } from '../../src/ui/monitor-feed.js';
-import { MonitorScreen, sparkline } from '../../src/ui/Monitor.js';
+import { MonitorScreen, chartLines, sparkline } from '../../src/ui/Monitor.js';
 import { bucketsAt, shippedEnv } from '../gates/sim.js';
 import { MIN, drive, makeRig, type Rig } from '../services/monitor-fakes.js';
 import { KEY, flat, renderAt, tick } from './render-at.js';
@@ -63,7 +63,7 @@ describe('monitor screen', () => {
     await tick(50);
     const f = ui.frame();
     expect(f).toContain('!!! PRODUCTION — changes are real !!!');
-    expect(f).toMatch(/MONITOR production 1\.2\.0-slow · T\+01:\d\d of 1:00:00 · next poll in \d+ s/);
+    expect(f).toMatch(/MONITOR production 1\.2\.0-slow · T\+01:\d\d of 60:00 · next poll in \d+ s/);
     expect(f).toContain('phase 1 · polls every 30 s');
     for (const g of ['health_failures', 'extraction_failure_rate', 'p95_hash_time', 'low_confidence_queue']) expect(f).toMatch(new RegExp(`${g}\\s+\\S+.*\\s+ok\\s`));
     expect(f).toMatch(/p95_hash_time\s+[\d.]+ ms\s+>2000 ms 15m/);
@@ -93,6 +93,9 @@ describe('monitor screen', () => {
     expect(f).toContain('Incident: INC-1');
     expect(f).toContain('ROLLED BACK');
     expect(f).toContain('DONE: rolled-back');
+    // After a rollback only the keys that still do something are offered.
+    expect(ui.frame()).toContain(hintLine(MONITOR_AFTER_KEYS));
+    expect(ui.frame()).not.toContain('r rollback');
   });
 
   it('Given production, when r is pressed, then the confirmation names the backup and its verification, nothing changes until the typed env name', async () => {
@@ -155,20 +158,32 @@ describe('monitor screen', () => {
     await rig.clock.advance(31_000);
     await ui.press('e');
     await tick(30);
-    expect(ui.frame()).toContain('T+00:31 of 1:15:00');
+    expect(ui.frame()).toContain('T+00:31 of 75:00');
     await ui.press('n');
     await ui.waitFor('test notification: slack, fallback');
     expect(sent).toEqual(['test']);
     await ui.press('?');
-    expect(ui.frame()).toContain('rollback: restore the newest verified backup');
+    expect(ui.frame()).toContain('rollback: restore');
+    // Help lists every bound key, down/j included, from the same table.
+    expect(ui.frame()).toMatch(/down\/j +select the gate below/);
+    expect(ui.frame()).toMatch(/up\/k +select the gate above/);
     await ui.press('x');
     await ui.press('q');
     let f = ui.frame();
     f = flat(f);
     expect(f).toContain('Quit while the window runs?');
     expect(f).toContain('What stays running: the production service at 1.2.0-slow. Resume the window: npx rollout monitor --env production --resume');
+    // The quit dialog offers its own keys only, not r rollback.
+    expect(f).toContain('y quit n stay any other key: stay');
+    expect(f).not.toContain('r rollback');
     await ui.press('n');
     expect(quits()).toBe(0);
+    // A second Ctrl-C stays, as the dialog says (only y quits).
+    await ui.press(KEY.ctrlC);
+    await ui.waitFor('Quit while the window runs?');
+    await ui.press(KEY.ctrlC);
+    expect(quits()).toBe(0);
+    expect(ui.frame()).not.toContain('Quit while the window runs?');
     await ui.press('q', 'y');
     expect(quits()).toBe(1);
     const s = await drive(rig.clock, run);
@@ -177,8 +192,41 @@ describe('monitor screen', () => {
     ui.unmount();
   });
 
-  it('re-lays out on resize and draws sparklines from the values', async () => {
+  it('charts read right: sparklines against the threshold (flat is flat), the threshold its own labelled row that hides no value', () => {
     expect(sparkline([1, 2, 3, 4, 5, 6, 7, 8], 8)).toBe('▁▂▃▄▅▆▇█');
+    // A flat 0.95 ms against a 3000 ms threshold is flat and low, not noise.
+    expect(sparkline([0.95, 0.94, 0.96, 0.95, 0.95], 5, 3000)).toBe('▁▁▁▁▁');
+    // Near the line draws near the top.
+    expect(sparkline([100, 2900], 2, 3000)).toBe('▁█');
+    const lines = chartLines([1000, 2000, 3500, 3000, 1500], 3000, 'ms', 6);
+    const thr = lines.filter((l) => l.includes('threshold 3000 ms'));
+    expect(thr).toHaveLength(1);
+    // Labelled with the threshold's own value, not an axis step.
+    expect(thr[0]).toMatch(/^\s+3000 ┼/);
+    // The data's cells on that row are kept (the series crosses it), the gaps drawn as ╌.
+    expect(thr[0]).toContain('╌');
+    expect(thr[0]!.replace(/^\s+3000 ┼/, '').replace(' threshold 3000 ms', '')).toMatch(/[^╌]/);
+  });
+
+  it('at 60 columns the state words stay whole and no column runs into the next', async () => {
+    rig = makeRig(prod, { metrics: healthy });
+    const { ui } = screen(rig);
+    ui.resize(60, 24);
+    const run = rig.monitor.run();
+    await rig.clock.advance(95_000);
+    await tick(50);
+    const f = ui.frame();
+    for (const line of f.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    expect(f).toMatch(/p95_hash_time +[\d.]+ ms +>2000 ms 15m +ok\b/);
+    expect(flat(f)).toMatch(/MONITOR production 1\.2\.0-slow · T\+01:\d\d of 60:00 · next poll in \d+ s/);
+    expect(f).toMatch(/extraction_failure_rate +\S+ +>5% 10m +(ok|no-data)/);
+    expect(f).not.toContain('BREAC…');
+    rig.monitor.stop();
+    await drive(rig.clock, run);
+    ui.unmount();
+  });
+
+  it('re-lays out on resize and draws sparklines from the values', async () => {
     rig = makeRig(prod, { metrics: healthy });
     const { ui } = screen(rig);
     const run = rig.monitor.run();
