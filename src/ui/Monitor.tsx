@@ -257,7 +257,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   const sel = s.gates[s.selected];
   // Rows: header (2, +title, +banner), table header and gates, events title, hints; the chart
   // (its height + 2 lines) and the events share what is left, so 80x24 fits and 160x48 uses the room.
-  const fixed = reservedRows + 2 + (columns < 80 ? 1 : 0) + (feed.monitor.title ? 1 : 0) + (showBanner && (production || training) ? 1 : 0) + 1 + s.gates.length + 1 + 1;
+  const fixed = reservedRows + 2 + (columns < 80 ? 1 : 0) + (columns < 70 ? 1 : 0) + (feed.monitor.title ? 1 : 0) + (showBanner && (production || training) ? 1 : 0) + 1 + s.gates.length + 1 + 1;
   const avail = Math.max(0, rows - fixed);
   const chartH = !logPane && avail >= 6 ? Math.min(16, Math.max(2, Math.floor((avail - 2) * 0.6))) : 0;
   // While the rollback panel replaces the gate table, the events get what the panel leaves (the
@@ -354,7 +354,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
         </Text>
       ) : null}
       {mode.kind === 'confirm' || mode.kind === 'quit' ? null : (
-        <Text dimColor wrap="truncate-end">
+        <Text dimColor wrap={columns < 70 ? 'wrap' : 'truncate-end'}>
           {mode.kind === 'help' ? 'any key: back' : hintLine(hintKeys)}
         </Text>
       )}

@@ -89,7 +89,7 @@ export type MonitorAction = 'up' | 'down' | 'rollback' | 'extend' | 'notify' | '
 export const MONITOR_KEYS: KeyBinding<MonitorAction>[] = [
   { keys: ['up', 'k'], hint: '↑↓', help: 'select the gate above for the large chart', action: 'up' },
   { keys: ['down', 'j'], hint: '', help: 'select the gate below for the large chart', action: 'down' },
-  { keys: ['r'], hint: 'r', help: 'rollback: restore the newest verified backup (asks first)', action: 'rollback' },
+  { keys: ['r'], hint: 'r', help: 'rollback: choose a verified backup (newest first) and restore it; asks first', action: 'rollback' },
   { keys: ['e'], hint: 'e', help: 'extend the window by 15 minutes', action: 'extend' },
   { keys: ['n'], hint: 'n', help: 'notify: send a test notification on every channel', action: 'notify' },
   { keys: ['l'], hint: 'l', help: 'log pane on or off', action: 'log' },
@@ -192,5 +192,5 @@ export function hintLine(table: KeyBinding[]): string {
 
 /** The help lines drawn from the table: every bound key with what it does. */
 export function helpLines(table: KeyBinding[]): string[] {
-  return table.filter((b) => b.help).map((b) => `${b.keys.join('/').padEnd(14)} ${b.help}`);
+  return table.filter((b) => b.help).map((b) => `${b.keys.join('/').padEnd(15)} ${b.help}`);
 }

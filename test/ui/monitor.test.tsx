@@ -163,7 +163,7 @@ describe('monitor screen', () => {
     await ui.waitFor('test notification: slack, fallback');
     expect(sent).toEqual(['test']);
     await ui.press('?');
-    expect(ui.frame()).toContain('rollback: restore');
+    expect(ui.frame()).toContain('rollback: choose a verified backup');
     // Help lists every bound key, down/j included, from the same table.
     expect(ui.frame()).toMatch(/down\/j +select the gate below/);
     expect(ui.frame()).toMatch(/up\/k +select the gate above/);

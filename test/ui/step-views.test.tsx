@@ -42,11 +42,14 @@ describe('step views', () => {
     await emit(started);
     await emit({ type: 'step-started', index: 0, step: steps[0]! });
     await emit({ type: 'progress', index: 0, progress: { done: 3 << 20, total: 12 << 20, label: 'deployments/staging/releases/1.1.0' }, bytesPerSecond: 42.5 * (1 << 20) });
-    const f = ui.frame();
-    expect(f).toMatch(/\[#+·+\]\s+25%\s+3\.0 MB of 12\.0 MB\s+42\.5 MB\/s/);
+    // Wait for the frame (not a fixed sleep): a loaded machine draws later.
+    const f = await ui.waitFor(/\[#+·+\]\s+25%\s+3\.0 MB of 12\.0 MB\s+42\.5 MB\/s/);
     expect(f).toContain('deployments/staging/releases/1.1.0');
     expect(f).toContain('1.backup:now 2.deploy:pending');
     await emit({ type: 'step-finished', index: 0, status: 'done', outcome: { summary: 'backups/dhash_staging_20261123_101500.zip (12.0 MB)', backup: { path: 'backups/dhash_staging_20261123_101500.zip', sha256: 'ab'.repeat(32), bytes: 12 << 20, verified: false } } });
+    await ui.waitFor(/2\.deploy/);
+    const end = Date.now() + 5000;
+    while (!/SHA256\s+(ab){32}/.test(ui.frames.join('\n')) && Date.now() < end) await tick(20);
     expect(ui.frames.join('\n')).toMatch(/SHA256\s+(ab){32}/);
     ui.unmount();
   });
@@ -58,16 +61,16 @@ describe('step views', () => {
     await emit({ type: 'substep', index: 1, name: 'validate', status: 'ok', detail: '1.1.0 is available' });
     await emit({ type: 'substep', index: 1, name: 'install', status: 'running' });
     for (let i = 1; i <= 12; i++) await emit({ type: 'output', index: 1, line: `copy line ${i}` });
-    let f = ui.frame();
+    let f = await ui.waitFor('| copy line 12');
     expect(f).toContain('ok validate — 1.1.0 is available');
     expect(f).toMatch(/install/);
     expect(f).toContain('| copy line 12');
     expect(f).not.toContain('| copy line 7');
     await ui.press('l');
-    f = ui.frame();
+    f = await ui.waitFor(/\| copy line 1$/m);
     expect(f).toContain('| copy line 1');
     await emit({ type: 'substep', index: 1, name: 'install', status: 'failed', detail: 'disk full' });
-    expect(ui.frame()).toContain('FAILED install — disk full');
+    await ui.waitFor('FAILED install — disk full');
     for (const line of ui.frame().split('\n')) expect(line.length).toBeLessThanOrEqual(80);
     ui.unmount();
   });
@@ -78,7 +81,7 @@ describe('step views', () => {
     await emit({ type: 'step-started', index: 1, step: steps[1]! });
     await ui.press('q');
     expect(aborted()).toBe(1);
-    expect(ui.frame()).toContain('Stopping after this step finishes safely; the walk can be resumed');
+    await ui.waitFor('Stopping after this step finishes safely; the walk can be resumed');
     ui.unmount();
   });
 
