@@ -113,10 +113,10 @@ export function withTrainingMonitor(engines: RunnerEngines, o: { scenario?: stri
     ...engines,
     monitor: async (ctx, io) => {
       const { TrainingSession } = await import('./train.js');
-      const { listScenarios } = await import('./train-scenario.js');
-      const known = listScenarios(ctx.ws.root);
-      const scenario = o.scenario ?? (known.includes('p95-regression') ? 'p95-regression' : known[0]) ?? 'p95-regression';
+      const { defaultScenario } = await import('./train-scenario.js');
+      const scenario = o.scenario ?? defaultScenario(ctx.ws.root);
       const session = new TrainingSession(ctx, { scenario, speed: o.speed });
+      const base = `drill: ${session.scenario.title} (×${o.speed})`;
       io.onSession({
         kind: 'monitor',
         handle: {
@@ -125,14 +125,18 @@ export function withTrainingMonitor(engines: RunnerEngines, o: { scenario?: stri
           extend: (m: number) => session.extend(m),
           stop: () => session.stop(),
           now: () => session.clock.now(),
-          title: `drill: ${session.scenario.title} (×${o.speed})`,
+          // A getter: once the decision point is reached the title asks the question.
+          get title(): string {
+            const q = session.openDecision;
+            return q ? `${base} — DECIDE: ${q} (r roll back, or wait)` : base;
+          },
         },
       });
       const onAbort = (): void => session.stop();
       io.signal.addEventListener('abort', onAbort, { once: true });
       try {
         const d = await session.run();
-        return { summary: `training drill "${d.title}" done${d.expectation ? `: ${d.expectation.text}` : ''}`, report: d.lines.filter((l) => l.trim()) };
+        return { summary: `training drill "${d.title}" done — SCORE ${d.score.points}/${d.score.of}${d.expectation ? `; ${d.expectation.text}` : ''}`, report: d.lines.filter((l) => l.trim()) };
       } finally {
         io.signal.removeEventListener('abort', onAbort);
       }

@@ -63,7 +63,26 @@ export const Scenario = z.strictObject({
       lesson: z.string().optional().describe('The one thing to take away, shown in the debrief.'),
     })
     .optional(),
+  decision: z
+    .strictObject({
+      at_minute: z.number().min(0).describe('When the trainee is asked to decide.'),
+      ask: z.string().min(1).describe('The question, as the screen shows it.'),
+      answer: z.enum(['rollback', 'wait']).describe('What an experienced on-call engineer does.'),
+      by_minute: z.number().gt(0).optional().describe('For "rollback": the latest minute that still counts as in time.'),
+      why: z.string().min(1).describe('Why, shown in the debrief.'),
+    })
+    .optional()
+    .describe('The moment the trainee must act or wait, scored in the debrief.'),
 });
+
+/** The scenario every face (TUI, headless train, README) starts with unless told otherwise. */
+export const DEFAULT_SCENARIO = 'p95-regression';
+
+/** The default scenario of a workspace: p95-regression when it has it, else the first one. */
+export function defaultScenario(root: string): string {
+  const known = listScenarios(root);
+  return known.includes(DEFAULT_SCENARIO) ? DEFAULT_SCENARIO : (known[0] ?? DEFAULT_SCENARIO);
+}
 export type Scenario = z.infer<typeof Scenario>;
 
 /** Where scenarios live: the workspace's runbooks/scenarios/, else the package's. */

@@ -37,9 +37,18 @@ export interface Debrief {
   trainee: DebriefItem[];
   wouldHave: string[];
   expectation?: { text: string; matched: boolean };
+  /** The trainee's score: one item per scored moment. */
+  score: Score;
   notifications: { at: number; type: string; severity?: string; message: string }[];
   logPath: string;
   lines: string[];
+}
+
+/** What the trainee scored, item by item. */
+export interface Score {
+  points: number;
+  of: number;
+  items: { what: string; ok: boolean; detail: string }[];
 }
 
 /** The newest backup of an environment (not verified), workspace-relative. */
@@ -63,6 +72,8 @@ export class TrainingSession {
   private readonly notes: Debrief['notifications'] = [];
   private rollbackPlan: string[] = [];
   private readonly transitions = new Map<string, { item: DebriefItem; text: string; count: number }>();
+  private decisionAt: number | undefined;
+  private readonly decisionListeners = new Set<(ask: string) => void>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -142,6 +153,19 @@ export class TrainingSession {
     if (e.type === 'rollback' && (e.stage === 'requested' || e.stage === 'verified' || e.stage === 'failed')) this.timeline.push({ at: this.clock.now(), text: `rollback ${e.stage}${e.detail ? `: ${e.detail}` : ''}` });
   }
 
+  /** The decision question while it is open (asked, and the trainee has not rolled back yet). */
+  get openDecision(): string | undefined {
+    const d = this.scenario.decision;
+    if (!d || this.decisionAt === undefined || this.trainee.some((t) => t.text === 'asked for a rollback')) return undefined;
+    return d.ask;
+  }
+
+  /** Be told when the decision point is reached (the headless drill prints it). */
+  onDecision(fn: (ask: string) => void): () => void {
+    this.decisionListeners.add(fn);
+    return () => this.decisionListeners.delete(fn);
+  }
+
   /** The trainee asks for a rollback. */
   requestRollback(): void {
     this.trainee.push({ at: this.clock.now(), text: 'asked for a rollback' });
@@ -164,11 +188,58 @@ export class TrainingSession {
 
   /** Run the drill to its end and build the debrief. */
   async run(): Promise<Debrief> {
-    const summary = await this.monitor.run();
-    const d = this.debrief(summary);
-    this.journal.info('train-debrief', { scenario: d.scenario, result: summary.result, expectation: d.expectation, trainee: d.trainee.map((t) => ({ at: tPlus(t.at, summary.t0), what: t.text })) });
+    // The decision point: on the drill's clock, at the scenario's minute.
+    const d = this.scenario.decision;
+    const stop = new AbortController();
+    if (d) {
+      const t0 = this.monitor.plan.t0;
+      void this.clock
+        .sleep(Math.max(0, t0 + d.at_minute * 60_000 - this.clock.now()), stop.signal)
+        .then(() => {
+          if (stop.signal.aborted) return;
+          this.decisionAt = this.clock.now();
+          this.timeline.push({ at: this.decisionAt, text: `decision point: ${d.ask}` });
+          this.journal.info('train-decision', { ask: d.ask, at_minute: d.at_minute });
+          for (const l of this.decisionListeners) l(d.ask);
+        })
+        .catch(() => undefined);
+    }
+    let summary: MonitorSummary;
+    try {
+      summary = await this.monitor.run();
+    } finally {
+      stop.abort();
+    }
+    const out = this.debrief(summary);
+    this.journal.info('train-debrief', { scenario: out.scenario, result: summary.result, expectation: out.expectation, score: out.score, trainee: out.trainee.map((t) => ({ at: tPlus(t.at, summary.t0), what: t.text })) });
     this.journal.close();
-    return d;
+    return out;
+  }
+
+  /** Score the drill: the decision point (2 points) and whether the drill went as the scenario expects (1). */
+  private score(s: MonitorSummary, expectation: Debrief['expectation']): Score {
+    const items: Score['items'] = [];
+    const d = this.scenario.decision;
+    const t0 = s.t0;
+    if (d) {
+      const rb = this.trainee.find((t) => t.text === 'asked for a rollback');
+      const from = t0 + d.at_minute * 60_000;
+      const by = d.by_minute !== undefined ? t0 + d.by_minute * 60_000 : Number.POSITIVE_INFINITY;
+      let ok: boolean;
+      let detail: string;
+      if (d.answer === 'rollback') {
+        ok = rb !== undefined && rb.at >= from - 60_000 && rb.at <= by;
+        detail = rb ? `you rolled back at ${minute(rb.at, t0)}${ok ? '' : rb.at > by ? `, after T+${d.by_minute}:00` : ', before there was anything to see'}` : 'you did not roll back';
+      } else {
+        ok = rb === undefined;
+        detail = rb ? `you rolled back at ${minute(rb.at, t0)}; waiting was right` : 'you waited';
+      }
+      items.push({ what: `decision at T+${String(d.at_minute).padStart(2, '0')}:00 (${d.answer === 'rollback' ? 'roll back' : 'wait'})`, ok, detail: `${detail}. ${d.why.trim()}` });
+    }
+    if (expectation) items.push({ what: 'the drill went as the scenario expects', ok: expectation.matched, detail: expectation.text });
+    const points = items.reduce((n, i, k) => n + (i.ok ? (d && k === 0 ? 2 : 1) : 0), 0);
+    const of = items.reduce((n, _i, k) => n + (d && k === 0 ? 2 : 1), 0);
+    return { points, of, items };
   }
 
   private debrief(s: MonitorSummary): Debrief {
@@ -192,6 +263,7 @@ export class TrainingSession {
       const want = sc.expect.rollback ? `an auto-rollback${sc.expect.gate ? ` by ${sc.expect.gate}` : ''}${sc.expect.not_before_minute !== undefined ? ` not before T+${sc.expect.not_before_minute} min` : ''}` : 'no rollback';
       expectation = { matched, text: `${manual ? 'You rolled back before the gates decided' : matched ? 'As expected' : 'NOT as expected'}: the scenario calls for ${want}; ${rolled ? `a rollback ran (${s.rollback!.trigger}${s.rollback!.gate ? `, ${s.rollback!.gate}` : ''})` : 'no rollback ran'}.` };
     }
+    const score = this.score(s, expectation);
     const lines = [
       '',
       `Debrief — ${sc.title} (scenario ${sc.name}, ${this.ctx.env}, dry run, ×${this.opts.speed})`,
@@ -209,7 +281,10 @@ export class TrainingSession {
       '',
       `Outcome: ${s.message}`,
       ...(expectation ? [expectation.text] : []),
-      ...(sc.expect?.lesson ? [`Lesson: ${sc.expect.lesson.trim()}`] : []),
+      '',
+      `SCORE: ${score.points}/${score.of}`,
+      ...score.items.map((i) => `  ${i.ok ? '[ok]  ' : '[miss]'} ${i.what}: ${i.detail}`),
+      ...(sc.expect?.lesson ? ['', `Lesson: ${sc.expect.lesson.trim()}`] : []),
       `Journal: ${relative(this.ctx.ws.root, this.journal.path).split('\\').join('/')}`,
     ];
     return {
@@ -221,11 +296,16 @@ export class TrainingSession {
       trainee: this.trainee,
       wouldHave,
       ...(expectation ? { expectation } : {}),
+      score,
       notifications: this.notes,
       logPath: relative(this.ctx.ws.root, this.journal.path).split('\\').join('/'),
       lines,
     };
   }
+}
+
+function minute(at: number, t0: number): string {
+  return tPlus(at, t0);
 }
 
 function describeSet(set: Record<string, unknown>): string {

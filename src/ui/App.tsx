@@ -323,7 +323,9 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
                 </Box>
               ) : null;
             if (!feed) return <Text>Live {session.kind}…</Text>;
-            return <MonitorScreen feed={feed} production={p.ctx.production} training={p.training} actions={services.monitorActions(p.ctx)} onQuit={() => p.runner.abort()} reservedRows={5} showBanner={false} resumeHint={`Resume the walk: start the TUI again, or npx rollout run --env ${p.ctx.env} --resume`} {...(feed.monitor.now ? { now: feed.monitor.now } : {})} />;
+            // Training asks for the typed environment name, exactly as production does: the drill
+            // practises the one thing that matters on the real day.
+            return <MonitorScreen feed={feed} production={p.ctx.production || p.training} training={p.training} actions={services.monitorActions(p.ctx)} onQuit={() => p.runner.abort()} reservedRows={5} showBanner={false} resumeHint={`Resume the walk: start the TUI again, or npx rollout run --env ${p.ctx.env} --resume`} {...(feed.monitor.now ? { now: feed.monitor.now } : {})} />;
           }}
           {...(p.setup ? { done: { text: `The demo is set up: ${p.ctx.env} runs ${DEMO_VERSION} with a verified backup.`, hint: 'enter choose the release to roll out' } } : {})}
           onQuit={(s) => {
@@ -331,7 +333,9 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
             else {
               // What the walk ended with stays in the shell once the full screen is gone.
               const runs = services.feed(s.session ?? ({ handle: {} } as LiveSession))?.state.runsNow;
-              const closing = [s.finished?.message, runs !== undefined ? `${p.ctx.env} now runs ${runs ?? 'an unknown version'}.` : undefined].filter(Boolean).join(' ');
+              const said = s.finished?.message ?? (s.finished?.status === 'ok' ? `The walk of ${p.setup ? 'the demo set-up' : p.ctx.runbook.name} on ${p.ctx.env} went through${p.training ? ' (training: nothing was changed)' : ''}.` : undefined);
+              const drill = p.training ? s.steps.find((x) => x.summary?.includes('SCORE'))?.summary : undefined;
+              const closing = [said, drill, runs !== undefined ? `${p.ctx.env} now runs ${runs ?? 'an unknown version'}.` : undefined].filter(Boolean).join(' ');
               quit(s.finished?.exitCode ?? 0, closing || undefined);
             }
           }}

@@ -306,6 +306,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
         production={production}
         state={mode}
         now={Date.now}
+        {...(training ? { typedLabel: 'TRAINING (typed as production asks)' } : {})}
         onAnswer={(file) => {
           setMode({ kind: 'main' });
           if (file) void feed.monitor.requestRollback('operator pressed r on the monitor screen', file);

@@ -89,7 +89,7 @@ export interface OfferState {
  * verification, and the other verified backups to pick from; production types the env name.
  * Answers with the chosen backup's file, or null (nothing changes).
  */
-export function RollbackConfirm({ env, production, state, now = Date.now, onAnswer }: { env: string; production: boolean; state: OfferState; now?: () => number; onAnswer: (file: string | null) => void }): React.JSX.Element {
+export function RollbackConfirm({ env, production, state, now = Date.now, onAnswer, typedLabel = 'PRODUCTION' }: { env: string; production: boolean; state: OfferState; now?: () => number; onAnswer: (file: string | null) => void; typedLabel?: string }): React.JSX.Element {
   // Refs: typed keys may arrive faster than renders.
   const typedRef = useRef('');
   const cursorRef = useRef(0);
@@ -179,7 +179,7 @@ export function RollbackConfirm({ env, production, state, now = Date.now, onAnsw
           {production ? (
             <>
               <Text bold color="red" wrap="wrap">
-                PRODUCTION: type "{env}" and enter to confirm, esc to cancel: <Text inverse>{typedRef.current || ' '}</Text>
+                {typedLabel}: type "{env}" and enter to confirm, esc to cancel: <Text inverse>{typedRef.current || ' '}</Text>
               </Text>
               <Text dimColor>{hintLine(table)}</Text>
             </>

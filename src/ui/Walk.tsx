@@ -7,7 +7,8 @@ import { useKeys } from './use-keys.js';
 import Spinner from 'ink-spinner';
 import type { RunnerEvent } from '../services/runner.js';
 import type { LiveSession, SmokeRow } from '../services/runner-engines.js';
-import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, SIGNOFF_KEYS, WALK_KEYS, actionFor, helpLines, hintLine, keyNames, type KeyBinding } from './keymap.js';
+import { Pager, scroll } from './Pager.js';
+import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, PAGER_KEYS, SIGNOFF_KEYS, WALK_KEYS, actionFor, helpLines, hintLine, keyNames, type KeyBinding } from './keymap.js';
 import type { PendingPrompt, PromptBroker } from './prompt-broker.js';
 import { bar, fmtBytes, statusMark, walkReducer, type StepView, type WalkState } from './walk-state.js';
 import { useTerminalSize } from './use-terminal-size.js';
@@ -368,8 +369,9 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
     (fn) => broker.subscribe(fn),
     () => broker.pending,
   );
-  const { columns } = useTerminalSize();
+  const { columns, rows } = useTerminalSize();
   const [stopping, setStopping] = useState(false);
+  const [pageAt, setPageAt] = useState(0);
   const [bigTail, setBigTail] = useState(false);
   const [help, setHelp] = useState(false);
   useEffect(() => runner.subscribe(dispatch), [runner]);
@@ -389,6 +391,9 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
           const a = actionFor(DONE_KEYS, name);
           if (a === 'quit') return onQuit(s);
           if (a === 'help') setHelp((h) => !h);
+          // A long result (the debrief) scrolls in its pager.
+          const p = report ? actionFor(PAGER_KEYS, name) : undefined;
+          if (p && report) setPageAt((o) => scroll(o, p, report.lines.length, pageHeight));
           continue;
         }
         const a = actionFor(WALK_KEYS, name);
@@ -406,6 +411,10 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
     },
   );
   const finished = s.steps.map((v, i) => ({ v, i })).filter(({ v }) => v.status === 'done' || v.status === 'failed' || v.status === 'skipped');
+  // Once the walk is over, the longest report (the training debrief) stays on screen in a pager.
+  const withReport = s.finished ? [...s.steps].reverse().find((v) => (v.report?.length ?? 0) > 0) : undefined;
+  const report = withReport?.report ? { title: withReport.title, lines: withReport.report } : undefined;
+  const pageHeight = Math.max(3, rows - 12);
   return (
     <Box flexDirection="column">
       <Static items={finished}>{({ v, i }) => <FinishedStep key={v.id} v={v} index={i} total={s.steps.length} />}</Static>
@@ -427,9 +436,9 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
             {(s.finished.nextSteps ?? []).map((n) => (
               <Text key={n}>next: {n}</Text>
             ))}
-            {s.session && renderSession ? renderSession(s.session, s, true) : null}
+            {report ? <Pager title={report.title} lines={report.lines} height={pageHeight} offset={pageAt} /> : s.session && renderSession ? renderSession(s.session, s, true) : null}
             {s.logPath ? <Text dimColor>Log: {relativeLog(s.logPath)}</Text> : null}
-            <Text dimColor>{s.finished.status === 'ok' && done ? done.hint : hintLine(DONE_KEYS)}</Text>
+            <Text dimColor>{s.finished.status === 'ok' && done ? done.hint : `${hintLine(DONE_KEYS)}${report && report.lines.length > pageHeight ? `  ${hintLine(PAGER_KEYS)}` : ''}`}</Text>
           </Box>
         ) : pending?.kind === 'checklist' ? (
           <ChecklistPrompt key={`cl-${pending.req.items.map((i) => `${i.id}${i.ok}`).join()}`} p={pending} production={s.production} />

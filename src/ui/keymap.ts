@@ -146,6 +146,18 @@ export const SIGNOFF_KEYS: KeyBinding<SignOffAction>[] = [
   { keys: ['escape'], hint: 'esc', help: 'stop: the walk stops here', action: 'cancel' },
 ];
 
+export type PagerAction = 'up' | 'down' | 'page-up' | 'page-down' | 'top' | 'bottom';
+
+/** Scrolling a long result (the debrief, a report) once a walk is over. */
+export const PAGER_KEYS: KeyBinding<PagerAction>[] = [
+  { keys: ['up', 'k'], hint: '↑↓', help: 'scroll the result up a line', action: 'up' },
+  { keys: ['down', 'j'], hint: '', help: 'scroll the result down a line', action: 'down' },
+  { keys: ['pageup', 'b'], hint: '', help: 'scroll up a page', action: 'page-up' },
+  { keys: ['pagedown', 'space'], hint: 'space', help: 'page: scroll down a page', action: 'page-down' },
+  { keys: ['g'], hint: '', help: 'go to the top', action: 'top' },
+  { keys: ['G'], hint: '', help: 'go to the end', action: 'bottom' },
+];
+
 export type DoneAction = 'quit' | 'help';
 
 /** Keys once a walk or a rollback is over. */
@@ -155,7 +167,9 @@ export const DONE_KEYS: KeyBinding<DoneAction>[] = [
 ];
 
 /** The key name Ink reports for an input event, in the table's vocabulary. */
-export function keyName(input: string, key: { upArrow?: boolean; downArrow?: boolean; leftArrow?: boolean; rightArrow?: boolean; return?: boolean; escape?: boolean; tab?: boolean; shift?: boolean; ctrl?: boolean }): string {
+export function keyName(input: string, key: { upArrow?: boolean; downArrow?: boolean; leftArrow?: boolean; rightArrow?: boolean; pageUp?: boolean; pageDown?: boolean; return?: boolean; escape?: boolean; tab?: boolean; shift?: boolean; ctrl?: boolean }): string {
+  if (key.pageUp) return 'pageup';
+  if (key.pageDown) return 'pagedown';
   if (key.upArrow) return 'up';
   if (key.downArrow) return 'down';
   if (key.leftArrow) return 'left';
@@ -175,7 +189,7 @@ type InkKey = Parameters<typeof keyName>[1];
  * keys in one chunk ("jj " or "y\r"); each is handled in turn.
  */
 export function keyNames(input: string, key: InkKey): string[] {
-  const special = key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.escape || key.tab || key.ctrl;
+  const special = key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown || key.escape || key.tab || key.ctrl;
   if (special || input.length <= 1) return [keyName(input, key)];
   return [...input].map((ch) => (ch === '\r' || ch === '\n' ? 'return' : ch === ' ' ? 'space' : ch));
 }

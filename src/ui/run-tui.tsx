@@ -91,7 +91,8 @@ export function tuiServices(ws: CommandContext['workspace'], engines: RunnerEngi
     },
     savePrefs: (s) => {
       const sel = selection(s);
-      savePrefs({ operator: s.operator, ...(sel.runbook ? { runbook: sel.runbook.name } : {}), ...(sel.env ? { env: sel.env } : {}), mode: sel.mode });
+      // Training is never the remembered mode: the next start must not come up in a drill unasked.
+      savePrefs({ operator: s.operator, ...(sel.runbook ? { runbook: sel.runbook.name } : {}), ...(sel.env ? { env: sel.env } : {}), mode: sel.mode === 'training' ? 'live' : sel.mode });
     },
     running: track,
   };
@@ -101,7 +102,9 @@ export function tuiServices(ws: CommandContext['workspace'], engines: RunnerEngi
 export async function runTui(ctx: CommandContext): Promise<number> {
   const ws = ctx.workspace;
   const runbooks = runbookChoices(ws.runbooksDir);
-  const prefs = loadPrefs();
+  // A drill is never resumed as the default mode, even from an older prefs file.
+  const { mode: rememberedMode, ...rest } = loadPrefs();
+  const prefs = rememberedMode && rememberedMode !== 'training' ? { ...rest, mode: rememberedMode } : rest;
   const wiring = (): Promise<typeof import('../services/runner-wiring.js')> => import('../services/runner-wiring.js');
   const engines = lazyEngines(async () => (await wiring()).realEngines());
   const training = lazyEngines(async () => {

@@ -28,8 +28,17 @@ describe('rollout train', () => {
     const r = await runCli(['train', '--scenario', scenario, '--speed', '3000', '--json'], { cwd: ws.root });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    // --json prints exactly one object.
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const res = result(r.stdout);
     expect(res).toMatchObject({ type: 'result', ok: true, scenario, result: 'rolled-back', rollback: { trigger: 'auto', gate, dryRun: true } });
+    // Nobody pressed a key: the decision point is scored (waiting is right except for p95-regression).
+    const score = res.score as { points: number; of: number; items: { what: string; ok: boolean }[] };
+    expect(score.of).toBe(3);
+    expect(score.items[0]!.what).toMatch(/^decision at T\+\d\d:00/);
+    expect(score.items[0]!.ok).toBe(scenario !== 'p95-regression');
+    expect(score.points).toBe(scenario === 'p95-regression' ? 1 : 3);
+    expect((res.timeline as { what: string }[]).some((t) => t.what.startsWith('decision point:'))).toBe(true);
     const breaches = res.breaches as { gate: string; minute: number }[];
     expect(breaches[0]!.gate).toBe(gate);
     expect(breaches[0]!.minute).toBeGreaterThanOrEqual(notBefore);
@@ -46,6 +55,16 @@ describe('rollout train', () => {
     expect(r.stdout).toContain('No gate breached: auto-rollback would not have run.');
     expect(r.stdout).toMatch(/As expected: the scenario calls for no rollback; no rollback ran/);
     expect(r.stdout).not.toMatch(/rollback: requested/);
+    // The decision point is put to the trainee, and waiting scores.
+    expect(r.stdout).toContain('DECIDE NOW: the metrics endpoint fails and the gates read error; health checks still pass.');
+    expect(r.stdout).toMatch(/SCORE: 3\/3\n\s+\[ok\]\s+decision at T\+10:00 \(wait\): you waited\./);
+  });
+
+  it('without --scenario the drill is p95-regression, the same default as the TUI and the README', async () => {
+    ws = await makeWorkspace();
+    const r = await runCli(['train', '--speed', '3000', '--json'], { cwd: ws.root });
+    expect(r.code).toBe(0);
+    expect(result(r.stdout)).toMatchObject({ scenario: 'p95-regression' });
   });
 
   it('the trainee presses r: the same rollback path, recorded in the debrief', async () => {
@@ -71,6 +90,8 @@ describe('rollout train', () => {
     expect(out).toMatch(/What you did:\n\s+T\+\d\d:\d\d\s+asked for a rollback/);
     expect(out).toMatch(/your rollback would have:/);
     expect(out).toMatch(/You rolled back before the gates decided/);
+    // Rolling back a healthy release during a metrics outage is the wrong call: scored as a miss.
+    expect(out).toMatch(/SCORE: 1\/3\n\s+\[miss\] decision at T\+10:00 \(wait\): you rolled back at T\+\d\d:\d\d; waiting was right/);
   });
 
   it('bad input: unknown scenario, bad speed, broken scenario file', async () => {

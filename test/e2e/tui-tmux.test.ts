@@ -86,7 +86,7 @@ afterAll(async () => {
 
 describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
   afterEach(() => {
-    for (const n of ['walk', 'mon', 'stop', 'oncall', 'alt']) endSession(n);
+    for (const n of ['walk', 'mon', 'stop', 'oncall', 'alt', 'drill']) endSession(n);
   });
 
   it('sets the demo up from home, walks a bad release and shows the automatic rollback', async () => {
@@ -188,6 +188,16 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     expect(st.steps.find((x) => x.id === 'deploy')!.status).toBe('done');
     expect(st.steps.find((x) => x.id === 'monitor')!.status).not.toBe('done');
   }, 180_000);
+
+  it('a training drill asks at its decision point and scores the answer', async () => {
+    start('drill', ['train', '--scenario', 'p95-regression', '--speed', '120']);
+    await waitScreen('drill', /DECIDE NOW: hash times jumped right after the release/, 60_000);
+    await keys('drill', 'r', 'Enter');
+    const s = await waitScreen('drill', /EXIT=\d/, 60_000);
+    expect(s).toMatch(/SCORE: 3\/3/);
+    expect(s).toMatch(/\[ok\]\s+decision at T\+13:00 \(roll back\): you rolled back at T\+1\d:\d\d/);
+    expect(s).toContain('EXIT=0');
+  }, 90_000);
 
   it('draws on the alternate screen; after Ctrl-C the shell prompt and the earlier scrollback are back', async () => {
     // A real shell in the pane, with a line of scrollback before the TUI starts.

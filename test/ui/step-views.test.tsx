@@ -85,6 +85,29 @@ describe('step views', () => {
     ui.unmount();
   });
 
+  it('a long result (the training debrief) stays on screen in a pager once the walk is over: space pages, k scrolls back', async () => {
+    const { ui, emit } = render();
+    await emit(started);
+    await emit({ type: 'step-started', index: 1, step: steps[1]! });
+    const report = Array.from({ length: 40 }, (_, i) => `debrief line ${i + 1}`);
+    await emit({ type: 'step-finished', index: 1, status: 'done', outcome: { summary: 'training drill done — SCORE 3/3', report } });
+    await emit({ type: 'walk-finished', status: 'ok', exitCode: 0 });
+    let f = await ui.waitFor(/lines 1-12 of 40/);
+    expect(f).toMatch(/^debrief line 12$/m);
+    expect(f).not.toMatch(/^debrief line 13$/m);
+    expect(f).toContain('q quit  ? help  ↑↓ scroll  space page');
+    await ui.press(' ');
+    f = await ui.waitFor(/lines 12-23 of 40/);
+    expect(f).toMatch(/^debrief line 23$/m);
+    await ui.press('k');
+    await ui.waitFor(/lines 11-22 of 40/);
+    await ui.press('G');
+    f = await ui.waitFor(/lines 29-40 of 40/);
+    expect(f).toMatch(/^debrief line 40$/m);
+    for (const line of f.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    ui.unmount();
+  });
+
   it('the reducer keeps the last 200 output lines and a resumed walk keeps earlier summaries', () => {
     let s = initialWalk({ env: 'staging', runbook: 'dhash', dryRun: false, production: false, steps });
     s = walkReducer(s, { ...started, statuses: ['done', 'running'], summaries: ['taken before (before the interruption)', undefined], resumed: true });

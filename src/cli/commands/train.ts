@@ -4,9 +4,9 @@
 import { UsageError } from '../../domain/errors.js';
 import { terminalSafe } from '../../domain/terminal-text.js';
 import { loadEngineContext } from '../../services/engine-context.js';
-import { HeadlessView, jsonEvent } from '../../services/monitor-format.js';
+import { HeadlessView } from '../../services/monitor-format.js';
 import { TrainingSession } from '../../services/train.js';
-import { listScenarios } from '../../services/train-scenario.js';
+import { defaultScenario } from '../../services/train-scenario.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { readOperatorKeys } from './monitor.js';
 
@@ -21,16 +21,18 @@ function parseSpeed(v: unknown): number {
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
   const speed = parseSpeed(opts.speed);
   const ws = ctx.workspace;
-  const scenario = typeof opts.scenario === 'string' ? opts.scenario : (listScenarios(ws.root)[0] ?? 'p95-regression');
+  // One default everywhere (TUI, headless, README): p95-regression.
+  const scenario = typeof opts.scenario === 'string' ? opts.scenario : defaultScenario(ws.root);
   // Training is always staging, always a dry run: nothing on any target changes.
   const engine = loadEngineContext(ws, 'staging', { operator: operatorName(opts.operator as string | undefined) });
   const session = new TrainingSession(engine, { scenario, speed });
   const view = new HeadlessView();
+  // --json prints one object at the end (the debrief); the human view follows the drill live.
   session.monitor.subscribe((e) => {
-    if (ctx.flags.json) {
-      const o = jsonEvent(e, session.monitor.plan.t0);
-      if (o) ctx.jsonLine(o);
-    } else if (e.type !== 'done') for (const l of view.lines(e)) ctx.say(l);
+    if (!ctx.flags.json && e.type !== 'done') for (const l of view.lines(e)) ctx.say(l);
+  });
+  session.onDecision((ask) => {
+    if (!ctx.flags.json) ctx.say(`\n  DECIDE NOW: ${ask}. Type r + Enter to roll back, or let it run.\n`);
   });
   ctx.say(`Training: ${session.scenario.title} — staging, dry run, ${speed}× real time. Type r + Enter to roll back, x N to extend by N minutes, q to stop.`);
   const closeKeys = readOperatorKeys({ rollback: () => session.requestRollback(), extend: (m) => session.extend(m), stop: () => session.stop() });
@@ -39,7 +41,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   try {
     const d = await session.run();
     if (ctx.flags.json) {
-      ctx.jsonLine({
+      ctx.result({
         type: 'result',
         ok: d.expectation?.matched ?? true,
         exit_code: d.expectation && !d.expectation.matched ? 1 : 0,
@@ -50,6 +52,8 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
         breaches: d.summary.breaches.map((b) => ({ gate: b.gate, minute: Math.round(((b.at - d.summary.t0) / 60_000) * 100) / 100, value: b.value, threshold: b.threshold, unit: b.unit, action: b.action })),
         rollback: d.summary.rollback ?? null,
         expectation: d.expectation ?? null,
+        score: d.score,
+        timeline: d.timeline.map((t) => ({ minute: Math.round(((t.at - d.summary.t0) / 60_000) * 100) / 100, what: t.text })),
         trainee: d.trainee.map((t) => ({ minute: Math.round(((t.at - d.summary.t0) / 60_000) * 100) / 100, action: t.text })),
         would_have: d.wouldHave,
         log: d.logPath,
