@@ -27,10 +27,10 @@ function sh(s: string): string {
 }
 
 /** Start `rollout ARGS` in a new 80x24 tmux session; the shell stays after it exits to show the code. */
-function start(name: string, args: string[]): void {
+function start(name: string, args: string[], cwd?: string): void {
   const env = ['NO_COLOR=1', `ROLLOUT_STATE_DIR=${stateDir}`, `ROLLOUT_PACKAGE_ROOT=${process.env.ROLLOUT_PACKAGE_ROOT ?? ''}`, 'TERM=xterm-256color'].map(sh).join(' ');
   const cmd = `env ${env} ${sh(process.execPath)} ${sh(cliPath())} ${args.map(sh).join(' ')}; echo EXIT=$?; sleep 600`;
-  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', '-c', ws.root, cmd);
+  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', '-c', cwd ?? ws.root, cmd);
 }
 
 /** End a test's session whatever happened, so that a failed test leaves no TUI holding a lock. */
@@ -190,13 +190,20 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
   }, 180_000);
 
   it('a training drill asks at its decision point and scores the answer', async () => {
-    start('drill', ['train', '--scenario', 'p95-regression', '--speed', '120']);
-    await waitScreen('drill', /DECIDE NOW: hash times jumped right after the release/, 60_000);
-    await keys('drill', 'r', 'Enter');
-    const s = await waitScreen('drill', /EXIT=\d/, 60_000);
-    expect(s).toMatch(/SCORE: 3\/3/);
+    // A workspace with the shipped staging gates (the shared one has shortened windows).
+    const fresh = await makeWorkspace();
+    try {
+      start('drill', ['train', '--scenario', 'p95-regression', '--speed', '120'], fresh.root);
+      await waitScreen('drill', /DECIDE NOW: hash times jumped right after the release/, 60_000);
+      await keys('drill', 'r', 'Enter');
+      const s = await waitScreen('drill', /EXIT=\d/, 60_000);
+      expect(s).toMatch(/SCORE: 3\/3/);
     expect(s).toMatch(/\[ok\]\s+decision at T\+13:00 \(roll back\): you rolled back at T\+1\d:\d\d/);
     expect(s).toContain('EXIT=0');
+    } finally {
+      endSession('drill');
+      fresh.cleanup();
+    }
   }, 90_000);
 
   it('draws on the alternate screen; after Ctrl-C the shell prompt and the earlier scrollback are back', async () => {
