@@ -1,7 +1,7 @@
 // Restoring a backup: extract every checked entry into temp folders beside its target, then swap
 // them in with renames under the rollback journal. Before the swap nothing in the environment has
 // changed; a swap interrupted by kill -9 is finished forward by recoverRollback() on the next run.
-import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import type { Workspace } from '../config/workspace.js';
 import { RefusedError, StepFailedError } from '../domain/errors.js';
@@ -140,12 +140,43 @@ function swapOne(ws: Workspace, s: SwapItem): void {
 }
 
 /** Remove the aside copies and staging leftovers of a journal. */
-export function cleanupSwaps(j: RollbackJournal): void {
+export function cleanupSwaps(j: RollbackJournal): string[] {
+  const removed: string[] = [];
+  const rm = (p: string): void => {
+    if (!exists(p)) return;
+    rmSync(p, { recursive: true, force: true });
+    removed.push(p);
+  };
   for (const s of j.swaps) {
-    if (s.aside) rmSync(s.aside, { recursive: true, force: true });
-    if (s.staged) rmSync(s.staged, { recursive: true, force: true });
+    if (s.aside) rm(s.aside);
+    if (s.staged) rm(s.staged);
   }
-  for (const t of j.temp) rmSync(t, { recursive: true, force: true });
+  for (const t of j.temp) rm(t);
+  return removed;
+}
+
+/**
+ * Remove the temporary pre-rollback archives (rollbacks/.pre_rollback_<env>_*.tmp) of rollbacks of
+ * `env` that were killed: the caller holds the environment's lock, so no live rollback of `env`
+ * is writing one. Returns what was removed, with sizes, for an honest report.
+ */
+export function sweepTempArchives(ws: Workspace, env: string): { path: string; bytes: number }[] {
+  if (!existsSync(ws.rollbacksDir)) return [];
+  const re = new RegExp(`^\\.pre_rollback_${env.replace(/[^a-z0-9-]/g, '')}_\\d{8}_\\d{6}\\.tar\\.gz\\.\\d+\\.tmp$`);
+  const out: { path: string; bytes: number }[] = [];
+  for (const name of readdirSync(ws.rollbacksDir)) {
+    if (!re.test(name)) continue;
+    const p = join(ws.rollbacksDir, name);
+    let bytes = 0;
+    try {
+      bytes = lstatSync(p).size;
+      rmSync(p, { force: true });
+    } catch {
+      continue;
+    }
+    out.push({ path: p, bytes });
+  }
+  return out;
 }
 
 /** What recovering an interrupted rollback did, in one sentence for the operator. */
@@ -170,9 +201,11 @@ export function recoverRollback(ws: Workspace, j: RollbackJournal): Recovery {
   } else if (j.phase === 'swapped' || j.phase === 'restarted' || j.phase === 'healthy') {
     message = `${who} had restored its files but was interrupted at "${j.phase}", before the restart and health checks finished.`;
   } else {
-    message = `${who} was interrupted at "${j.phase}", before it changed anything; its temporary files were removed.`;
+    message = `${who} was interrupted at "${j.phase}", before it changed anything.`;
   }
-  cleanupSwaps(j);
+  // Say what was cleaned up only when something was: the message is read during an incident.
+  const removed = cleanupSwaps(j);
+  if (removed.length > 0) message = `${message.replace(/\.$/, '')}; removed its ${removed.length} temporary file${removed.length === 1 ? '' : 's'} (${removed.map((p) => basename(p)).join(', ')}).`;
   if (existsSync(join(ws.root, '.rollout'))) clearJournal(ws, j.env);
   return { phase: j.phase, backup: j.backup, message };
 }

@@ -14,7 +14,7 @@ import { limitsFor } from '../backup/limits.js';
 import { backupScope, contextScope } from '../backup/scope.js';
 import { withEnvLockReentrant } from '../backup/lock.js';
 import { resolveBackupArg, wsRelative } from '../backup/names.js';
-import { cleanupSwaps, recoverRollback, stageBackup, swapIn, type Recovery } from '../backup/restore.js';
+import { cleanupSwaps, recoverRollback, stageBackup, swapIn, sweepTempArchives, type Recovery } from '../backup/restore.js';
 import { testPause } from '../domain/test-pause.js';
 import { newestVerifiedBackup, verifyBackup, type VerifyResult } from '../backup/verify.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
@@ -185,6 +185,15 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     before = await target.running().catch(() => undefined);
     outcome.previousVersion = before?.version ?? (await target.currentVersion().catch(() => undefined)) ?? null;
   }
+  // Temp archives of killed rollbacks that no journal names (killed before it was written, or by
+  // an older version): this run holds the lock, so they are nobody's.
+  const swept = sweepTempArchives(ws, ctx.env);
+  if (swept.length > 0) {
+    const mb = (b: number): string => `${(b / 1024 ** 2).toFixed(1)} MB`;
+    const note = `Removed ${swept.length} temporary archive${swept.length === 1 ? '' : 's'} left by an interrupted rollback: ${swept.map((x) => `${wsRelative(ws, x.path)} (${mb(x.bytes)})`).join(', ')}.`;
+    outcome.recovered = outcome.recovered ? `${outcome.recovered} ${note}` : note;
+    log.warn('rollback.temp_removed', { files: swept.map((x) => ({ file: wsRelative(ws, x.path), bytes: x.bytes })) });
+  }
   // A resumed auto-rollback brings back what it set out to bring back.
   const backupArg = opts.backup ?? (opts.resume && pending ? pending.backup : undefined);
   const need = Math.max(1, ctx.gates.monitoring.healthOkRequired || 3);
@@ -306,6 +315,8 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
       const archivePath = join(ws.rollbacksDir, archiveName);
       const tmpArchive = join(ws.rollbacksDir, `.${archiveName}.${process.pid}.tmp`);
       journal.temp.push(tmpArchive);
+    // Recorded before tar starts: a rollback killed while archiving leaves a temp file the next run must find.
+    writeJournal(ws, journal);
       try {
         if (existing.length > 0) await tar.c({ gzip: true, file: tmpArchive, cwd: ws.root, portable: true, follow: false }, existing);
         else await tar.c({ gzip: true, file: tmpArchive, cwd: ws.root, portable: true }, []);
