@@ -1,0 +1,102 @@
+// Property tests (fast-check) over the manifest checker: any manifest a hostile file could hold
+// (paths with "..", absolute, prototype names, other environments, roots marked absent, entries
+// anywhere) is either accepted, and then provably inside the environment's scope, or refused
+// with one RefusedError sentence (exit 3); never another exception.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Manifest, MANIFEST_FORMAT } from '../../src/backup/manifest.js';
+import { backupScope, checkManifestScope } from '../../src/backup/scope.js';
+import { loadRunbook } from '../../src/config/runbook.js';
+import { workspaceAt } from '../../src/config/workspace.js';
+import { RefusedError } from '../../src/domain/errors.js';
+import { REPO } from '../helpers/cli.js';
+
+const root = mkdtempSync(join(tmpdir(), 'rollout-prop-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const ws = workspaceAt(root);
+const runbook = loadRunbook(join(REPO, 'runbooks/dhash.yaml'), 'runbooks/dhash.yaml');
+const scope = backupScope(ws, runbook, 'production');
+
+const segment = fc.oneof(fc.constantFrom('deployments', 'production', 'staging', 'releases', 'current', 'config', 'dhash.json', 'migrations', 'production_migration_state.json', 'runbooks', 'dhash.yaml', '..', '.', '', '__proto__', 'constructor', 'current.json', '1.0.0'), fc.string({ maxLength: 6 }));
+const path = fc.oneof(
+  fc.array(segment, { minLength: 1, maxLength: 5 }).map((s) => s.join('/')),
+  fc.constantFrom(...scope.roots.map((r) => r.path)),
+  fc.constantFrom(...scope.roots.map((r) => r.path)).chain((p) => segment.map((s) => `${p}/${s}`)),
+  fc.constantFrom('/etc/passwd', 'C:/x', '..\\x', 'a\u0000b'),
+);
+const kind = fc.constantFrom('file', 'dir', 'symlink', 'absent');
+const entry = fc.oneof(
+  fc.record({ path, kind: fc.constant('file' as const), size: fc.nat(), sha256: fc.constant('0'.repeat(64)) }),
+  fc.record({ path, kind: fc.constant('dir' as const) }),
+  fc.record({ path, kind: fc.constant('symlink' as const), target: fc.string({ maxLength: 10 }) }),
+);
+const manifest = fc.record({
+  format: fc.constant(MANIFEST_FORMAT),
+  env: fc.constantFrom('production', 'staging', '__proto__', 'toString', 'x'),
+  version: fc.constant('1.0.0'),
+  created_at: fc.constant('2026-11-23T10:15:00.000Z'),
+  operator: fc.constant('p'),
+  tool_version: fc.constant('0.1.0'),
+  target_kind: fc.constant('local'),
+  roots: fc.array(fc.record({ path, kind }), { maxLength: 5 }),
+  entries: fc.array(entry, { maxLength: 8 }),
+  totals: fc.constant({ files: 0, dirs: 0, symlinks: 0, bytes: 0 }),
+});
+
+describe('the manifest checker (properties)', () => {
+  it('accepts only manifests inside the scope, and refuses everything else with one sentence', () => {
+    fc.assert(
+      fc.property(manifest, (m) => {
+        const parsed = Manifest.safeParse(m);
+        expect(parsed.success).toBe(true);
+        try {
+          checkManifestScope(parsed.data!, scope, 'backups/x.zip');
+        } catch (e) {
+          if (!(e instanceof RefusedError)) throw e;
+          expect(e.exitCode).toBe(3);
+          expect(e.message.split('\n')).toHaveLength(1);
+          expect(e.message.startsWith('backups/x.zip: ')).toBe(true);
+          return;
+        }
+        // Accepted: then every root is one the scope names, absent only where a backup records it,
+        // and every entry lies inside a present root with a safe path.
+        expect(m.env).toBe('production');
+        for (const r of m.roots) {
+          const rule = scope.roots.find((s) => s.path === r.path);
+          expect(rule).toBeDefined();
+          if (r.kind === 'absent') expect(rule!.absent).toBe('recorded');
+        }
+        for (const e of m.entries) {
+          expect(m.roots.some((r) => r.kind !== 'absent' && (e.path === r.path || e.path.startsWith(`${r.path}/`)))).toBe(true);
+        }
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('refuses every root outside the scope, whatever else the manifest holds', () => {
+    const outside = path.filter((p) => !scope.roots.some((r) => r.path === p));
+    fc.assert(
+      fc.property(manifest, outside, kind, (m, p, k) => {
+        const bad = { ...m, env: 'production', roots: [...m.roots, { path: p, kind: k }] };
+        expect(() => checkManifestScope(bad, scope, 'b.zip')).toThrow(RefusedError);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('accepts what a genuine backup of the environment would hold (so the refusals above are not blanket)', () => {
+    const pick = fc.subarray(scope.roots, { minLength: 1 });
+    fc.assert(
+      fc.property(pick, fc.array(fc.constantFrom('a', 'b', 'c.txt', '1.0.0'), { maxLength: 3 }), (roots, children) => {
+        const mRoots = roots.map((r) => ({ path: r.path, kind: r.absent === 'recorded' && r.path.endsWith('.json') ? ('absent' as const) : ('dir' as const) }));
+        const entries = mRoots.filter((r) => r.kind === 'dir').flatMap((r) => [{ path: r.path, kind: 'dir' as const }, ...[...new Set(children)].map((c) => ({ path: `${r.path}/${c}`, kind: 'dir' as const }))]);
+        expect(() => checkManifestScope({ env: 'production', roots: mRoots, entries }, scope, 'b.zip')).not.toThrow();
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
