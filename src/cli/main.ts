@@ -59,7 +59,8 @@ export function buildProgram(): Command {
     .configureOutput({
       // Commander quotes what was typed (an unknown option, a bad value): escape it like everything else.
       writeErr: (str) => process.stderr.write(terminalSafe(str)),
-      outputError: (str, write) => write(`rollout: ${str.replace(/^error: /, '').trim().replace(/\.?$/, '.')}\n`),
+      // One line: Commander puts its "(Did you mean …?)" on a line of its own.
+      outputError: (str, write) => write(`rollout: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ').replace(/\.?$/, '.')}\n`),
     })
     // Program options only before the subcommand: otherwise `deploy --version 1.1.0` prints the tool version.
     .enablePositionalOptions()

@@ -173,7 +173,7 @@ type Listener = (e: MonitorEvent) => void;
 function fmtValue(v: number | null, unit: string): string {
   if (v === null) return 'no value';
   const n = Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1);
-  return unit === '%' ? `${n}%` : `${n} ${unit}`;
+  return unit === '%' ? `${n}%` : `${n} ${n === '1' && unit === 'items' ? 'item' : unit}`;
 }
 
 /** The T+60 monitor for one environment. */

@@ -267,7 +267,10 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   let check: VerifyRollbackResult | undefined;
   try {
     stage('notify', 'running', 'rollback-start');
-    const why = opts.reason ? `${opts.reason.gate} at ${opts.reason.value ?? 'n/a'} ${opts.reason.unit} (threshold ${opts.reason.threshold})` : `requested by ${ctx.operator}`;
+    // Rounded for people: a raw float (3948.4732824427483 ms) reads as noise.
+    const v = opts.reason?.value;
+    const shown = v === null || v === undefined ? 'n/a' : Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 10 ? 2 : 1);
+    const why = opts.reason ? `${opts.reason.gate} at ${shown}${opts.reason.unit === '%' ? '%' : ` ${opts.reason.unit}`} (threshold ${opts.reason.threshold}${opts.reason.unit === '%' ? '%' : ` ${opts.reason.unit}`})` : `requested by ${ctx.operator}`;
     if (!opts.resume?.startNotified) stage('notify', 'ok', await notify('notify', { type: 'rollback-start', message: `Rolling back ${ctx.env}: ${why}.`, logPath: logFile, ...(gate ? { gate } : {}) }));
     else stage('notify', 'skipped', 'rollback-start was sent by the interrupted run');
 

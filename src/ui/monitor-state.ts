@@ -63,7 +63,8 @@ export function fmtValue(v: number | null | undefined, unitIn: string): string {
   const unit = SHORT_UNITS[unitIn] ?? unitIn;
   if (v === null || v === undefined) return '—';
   const n = Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 10 ? 2 : 1);
-  return unit === '%' ? `${n}%` : unit ? `${n} ${unit}` : n;
+  // "1 item", not "1 items".
+  return unit === '%' ? `${n}%` : unit ? `${n} ${n === '1' && unit === 'items' ? 'item' : unit}` : n;
 }
 
 function addEvent(s: MonitorViewState, t: number, level: 'info' | 'warn' | 'error', text: string): MonitorViewState['events'] {

@@ -32,6 +32,15 @@ describe('rollout CLI', () => {
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it('a mistyped command or subcommand gets one line with "did you mean" and exit 2', async () => {
+    const a = await runCli(['deplyo'], { cwd: ws.root });
+    expect(a.code).toBe(2);
+    expect(a.stderr).toBe('rollout: Unknown command "deplyo" (did you mean deploy?); see rollout --help for the list.\n');
+    const b = await runCli(['service', 'statsu', '--env', 'staging'], { cwd: ws.root });
+    expect(b.code).toBe(2);
+    expect(b.stderr).toBe("rollout: unknown command 'statsu' (Did you mean status?).\n");
+  });
+
   it('with no subcommand and no terminal prints usage and exits 2', async () => {
     const r = await runCli([], { cwd: ws.root });
     expect(r.code).toBe(2);

@@ -5,6 +5,7 @@ import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MONITOR_AFTER_KEYS, MONITOR_KEYS, hintLine } from '../../src/ui/keymap.js';
 import { MonitorFeed } from '../../src/ui/monitor-feed.js';
+import { fmtValue } from '../../src/ui/monitor-state.js';
 import { MonitorScreen, chartLines, sparkline } from '../../src/ui/Monitor.js';
 import { bucketsAt, shippedEnv } from '../gates/sim.js';
 import { MIN, drive, makeRig, type Rig } from '../services/monitor-fakes.js';
@@ -194,6 +195,9 @@ describe('monitor screen', () => {
 
   it('charts read right: sparklines against the threshold (flat is flat), the threshold its own labelled row that hides no value', () => {
     expect(sparkline([1, 2, 3, 4, 5, 6, 7, 8], 8)).toBe('▁▂▃▄▅▆▇█');
+    expect(fmtValue(1, 'items')).toBe('1 item');
+    expect(fmtValue(2, 'items')).toBe('2 items');
+    expect(fmtValue(3948.4732824427483, 'ms')).toBe('3948.5 ms');
     // A flat 0.95 ms against a 3000 ms threshold is flat and low, not noise.
     expect(sparkline([0.95, 0.94, 0.96, 0.95, 0.95], 5, 3000)).toBe('▁▁▁▁▁');
     // Near the line draws near the top.
