@@ -51,8 +51,8 @@ environments:
       status: '${svc('status')}'
       versions: '${svc('versions')}'
       current_version: '${svc('current')}'
-      timeout_seconds: 1
-      health_timeout_ms: 3000
+      timeout_seconds: 5
+      health_timeout_ms: 10000
     health: { kind: command, command: '${svc('health')}', interval_ms: 50 }
     metrics: { kind: command, command: '${svc('status')}' }
     smoke:
@@ -111,7 +111,7 @@ describe('the command target', () => {
     writeFileSync(join(ws.root, 'runbooks/dhash.yaml'), rb);
     const r = await rollout('deploy', '--env', 'edge', '--version', '2.0.0', '--yes', '--no-monitor');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^rollout: The deploy command of the edge target gave no result within 1 s: /m);
+    expect(r.stderr).toMatch(/^rollout: The deploy command of the edge target gave no result within 5 s: /m);
   });
 
   it('refuses a version the versions command does not list (exit 2)', async () => {

@@ -135,10 +135,11 @@ describe('rollout init', () => {
 describe('rollout init --example KIND', () => {
   it('copies runbooks/examples/KIND/ in place and makes its runbook the workspace\'s dhash.yaml', async () => {
     const { initWorkspace } = await import('../../src/usecases/init.js');
-    const { cpSync, mkdirSync } = await import('node:fs');
-    // A package that ships an ansible example (the shape of runbooks/examples/<kind>/).
+    const { cpSync, mkdirSync, rmSync } = await import('node:fs');
+    // A package that ships only an ansible example (the shape of runbooks/examples/<kind>/).
     const pkg = join(tmp, 'pkg');
     for (const f of ['quality-gates-config.json', 'schemas', 'runbooks', 'scripts']) cpSync(join(REPO, f), join(pkg, f), { recursive: true });
+    rmSync(join(pkg, 'runbooks', 'examples'), { recursive: true, force: true });
     mkdirSync(join(pkg, 'runbooks', 'examples', 'ansible'), { recursive: true });
     writeFileSync(join(pkg, 'runbooks', 'examples', 'ansible', 'dhash.yaml'), '# the ansible runbook\nname: dhash\n');
     writeFileSync(join(pkg, 'runbooks', 'examples', 'ansible', 'deploy.yml'), '- hosts: all\n');
@@ -155,7 +156,7 @@ describe('rollout init --example KIND', () => {
 
   it('every example this checkout ships makes a workspace that validates', async () => {
     for (const kind of ['ansible', 'systemd', 'kubernetes']) {
-      if (!existsSync(join(REPO, 'runbooks', 'examples', kind, 'dhash.yaml'))) continue;
+      expect(existsSync(join(REPO, 'runbooks', 'examples', kind, 'dhash.yaml')), `runbooks/examples/${kind}/dhash.yaml`).toBe(true);
       const r = await runCli(['init', `shipped-${kind}`, '--example', kind], { cwd: tmp });
       expect(r.code, r.stderr).toBe(0);
       expect(readFileSync(join(tmp, `shipped-${kind}`, 'runbooks', 'dhash.yaml'), 'utf8')).toBe(readFileSync(join(REPO, 'runbooks', 'examples', kind, 'dhash.yaml'), 'utf8'));
