@@ -314,7 +314,7 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
             if (finished)
               return feed?.state.rollback ? (
                 <Box flexDirection="column">
-                  <RollbackPanel s={feed.state.rollback} env={p.ctx.env} animate={false} showDone={false} />
+                  <RollbackPanel s={feed.state.rollback} env={p.ctx.env} animate={false} showDone={false} compact />
                   {feed.state.runsNow !== undefined ? (
                     <Text bold>
                       {p.ctx.env} now runs {feed.state.runsNow ?? 'an unknown version (the target did not say)'}.

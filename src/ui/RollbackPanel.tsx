@@ -27,8 +27,11 @@ export function rollbackPanelRows(s: RollbackViewState, env: string, columns: nu
   return n;
 }
 
-/** The rollback in progress (or done). */
-export function RollbackPanel({ s, env, animate = true, showDone = true }: { s: RollbackViewState; env: string; animate?: boolean; showDone?: boolean }): React.JSX.Element {
+/**
+ * The rollback in progress (or done). `compact` (a finished walk's summary) keeps one row per stage
+ * and leaves out the health and smoke tails, so the step list above stays on an 80x24 screen.
+ */
+export function RollbackPanel({ s, env, animate = true, showDone = true, compact = false }: { s: RollbackViewState; env: string; animate?: boolean; showDone?: boolean; compact?: boolean }): React.JSX.Element {
   const c = s.cause;
   return (
     <Box flexDirection="column">
@@ -44,13 +47,13 @@ export function RollbackPanel({ s, env, animate = true, showDone = true }: { s: 
         const label = r.status === 'alert' ? f.label.replace('Notifications sent', NOBODY_NOTIFIED) : f.label;
         const detail = r.status === 'alert' ? r.detail?.replace(/^NOBODY NOTIFIED[^:]*: ?/, '') : r.detail;
         return (
-          <Text key={f.key} color={color} bold={r.status === 'alert'} wrap={r.status === 'alert' ? 'wrap' : 'truncate-end'}>
+          <Text key={f.key} color={color} bold={r.status === 'alert'} wrap={r.status === 'alert' && !compact ? 'wrap' : 'truncate-end'}>
             {r.status === 'running' && animate ? <Spinner type="dots" /> : ' '} {flowWord(r.status).padEnd(8)} {label}
             {detail ? ` — ${detail}` : ''}
           </Text>
         );
       })}
-      {s.healthChecks.length ? (
+      {s.healthChecks.length && !compact ? (
         <Box flexDirection="column">
           {s.healthChecks.slice(-3).map((h, i) => (
             <Text key={`${i}-${h}`} dimColor wrap="truncate-end">
@@ -60,7 +63,7 @@ export function RollbackPanel({ s, env, animate = true, showDone = true }: { s: 
           ))}
         </Box>
       ) : null}
-      {s.smoke.map((x) => (
+      {(compact ? [] : s.smoke).map((x) => (
         <Text key={x} wrap="truncate-end">
           {'   smoke '}
           {x}
