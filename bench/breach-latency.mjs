@@ -11,9 +11,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { freePort, machine, writeSection } from './lib.mjs';
+import { fileURLToPath } from 'node:url';
+import { bundleEngine, freePort, machine, writeSection } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const promBin = ['/usr/bin/prometheus', ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'prometheus'))].find((p) => existsSync(p));
@@ -25,28 +24,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const tmp = mkdtempSync(join(tmpdir(), 'breach-bench-'));
 let prom;
 try {
-  await build({
-    stdin: {
-      contents: [
-        "export { Monitor } from './src/services/monitor.ts';",
-        "export { systemClock } from './src/domain/clock.ts';",
-        "export { createMetricSource } from './src/metrics/sources.ts';",
-        "export { parseGatesConfig } from './src/config/gates.ts';",
-        "export { createDhashService } from './src/demo/service.ts';",
-        "export { DEFAULT_SETTINGS } from './src/demo/settings.ts';",
-      ].join('\n'),
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outfile: join(tmp, 'engine.mjs'),
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
-  const E = await import(pathToFileURL(join(tmp, 'engine.mjs')).href);
+  const E = await bundleEngine([
+    "export { Monitor } from './src/services/monitor.ts';",
+    "export { systemClock } from './src/domain/clock.ts';",
+    "export { createMetricSource } from './src/metrics/sources.ts';",
+    "export { parseGatesConfig } from './src/config/gates.ts';",
+    "export { createDhashService } from './src/demo/service.ts';",
+    "export { DEFAULT_SETTINGS } from './src/demo/settings.ts';",
+  ], join(tmp, 'engine.mjs'));
   const { readFileSync } = await import('node:fs');
   const prod = E.parseGatesConfig(readFileSync(join(root, 'quality-gates-config.json'), 'utf8')).environments.production;
   const gates = { ...prod, monitoring: { ...prod.monitoring, polling: [{ intervalSeconds: 1 }], adaptive: false, durationMinutes: 1 } };

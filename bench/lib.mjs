@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 
@@ -49,4 +49,20 @@ export function freePort() {
       s.close(() => resolve(p));
     });
   });
+}
+
+/** Bundle the named engine exports (lines of `export { x } from './src/...ts'`) into OUTFILE and import them, so plain node runs the TypeScript engine. */
+export async function bundleEngine(exportLines, outfile) {
+  const { build } = await import('esbuild');
+  await build({
+    stdin: { contents: exportLines.join('\n'), resolveDir: fileURLToPath(new URL('..', import.meta.url)), loader: 'ts' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  return import(pathToFileURL(outfile).href);
 }

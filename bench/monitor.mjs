@@ -9,9 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { machine, median, writeSection } from './lib.mjs';
+import { fileURLToPath } from 'node:url';
+import { bundleEngine, machine, median, writeSection } from './lib.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
@@ -21,29 +20,15 @@ if (typeof globalThis.gc !== 'function') {
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'monitor-bench-'));
 try {
-  await build({
-    stdin: {
-      contents: [
-        "export { evaluate } from './src/gates/evaluate.ts';",
-        "export { ObservationHistory } from './src/gates/history.ts';",
-        "export { Monitor } from './src/services/monitor.ts';",
-        "export { FakeClock, systemClock } from './src/domain/clock.ts';",
-        "export { createMetricSource } from './src/metrics/sources.ts';",
-        "export { parseGatesConfig } from './src/config/gates.ts';",
-        "export { HASH_TIME_BUCKETS_MS } from './src/domain/metrics-contract.ts';",
-      ].join('\n'),
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outfile: join(tmp, 'engine.mjs'),
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
-  const E = await import(pathToFileURL(join(tmp, 'engine.mjs')).href);
+  const E = await bundleEngine([
+    "export { evaluate } from './src/gates/evaluate.ts';",
+    "export { ObservationHistory } from './src/gates/history.ts';",
+    "export { Monitor } from './src/services/monitor.ts';",
+    "export { FakeClock, systemClock } from './src/domain/clock.ts';",
+    "export { createMetricSource } from './src/metrics/sources.ts';",
+    "export { parseGatesConfig } from './src/config/gates.ts';",
+    "export { HASH_TIME_BUCKETS_MS } from './src/domain/metrics-contract.ts';",
+  ], join(tmp, 'engine.mjs'));
   const { readFileSync } = await import('node:fs');
   const config = E.parseGatesConfig(readFileSync(join(root, 'quality-gates-config.json'), 'utf8'));
   const prod = config.environments.production;

@@ -9,35 +9,19 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { machine, median, writeSection } from './lib.mjs';
+import { bundleEngine, machine, median, writeSection } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MIN = 60_000;
 
-async function bundleEngine(out) {
-  await build({
-    stdin: {
-      contents: [
-        "export { Monitor } from './src/services/monitor.ts';",
-        "export { AuditLog } from './src/audit/logger.ts';",
-        "export { FakeClock } from './src/domain/clock.ts';",
-        "export { parseGatesConfig } from './src/config/gates.ts';",
-        "export { HASH_TIME_BUCKETS_MS } from './src/domain/metrics-contract.ts';",
-        "export { replayEnvironment } from './src/usecases/replay.ts';",
-      ].join('\n'),
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outfile: out,
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
-}
+const ENGINE_EXPORTS = [
+  "export { Monitor } from './src/services/monitor.ts';",
+  "export { AuditLog } from './src/audit/logger.ts';",
+  "export { FakeClock } from './src/domain/clock.ts';",
+  "export { parseGatesConfig } from './src/config/gates.ts';",
+  "export { HASH_TIME_BUCKETS_MS } from './src/domain/metrics-contract.ts';",
+  "export { replayEnvironment } from './src/usecases/replay.ts';",
+];
 
 // Child mode: replay the first N windows of a logs folder and print time and peak RSS as JSON.
 if (process.argv[2] === '--child') {
@@ -57,7 +41,7 @@ if (process.argv[2] === '--child') {
 const tmp = mkdtempSync(join(tmpdir(), 'replay-bench-'));
 try {
   const engine = join(tmp, 'engine.mjs');
-  await bundleEngine(engine);
+  await bundleEngine(ENGINE_EXPORTS, engine);
   const E = await import(pathToFileURL(engine).href);
   const prod = E.parseGatesConfig(readFileSync(join(root, 'quality-gates-config.json'), 'utf8')).environments.production;
   const B = E.HASH_TIME_BUCKETS_MS.length + 1;
