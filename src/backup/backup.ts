@@ -16,14 +16,14 @@ import { toolVersion } from '../config/workspace.js';
 import { RefusedError, StepFailedError } from '../domain/errors.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
 import { ioFailure, mkdirReal } from '../domain/io-errors.js';
-import type { EngineContext } from '../services/engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import { checksumLine } from './checksum.js';
 import { interruptedRollback } from './journal.js';
 import { testPause } from '../domain/test-pause.js';
 import { withEnvLockReentrant } from './lock.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from './manifest.js';
 import { freeBackupName, wsRelative } from './names.js';
-import type { Target } from '../steps/target.js';
+import type { Target } from '../targets/contract.js';
 import { planBackup, type BackupPlan, type PlanItem } from './state.js';
 
 // yazl computes CRC-32 with buffer-crc32 in JavaScript (about 330 MB/s here); Node 20 has a native

@@ -1,6 +1,6 @@
 // Limits that stop a hostile archive (a zip bomb) before it is inflated. Checked against the
 // sizes the central directory declares; yauzl's validateEntrySizes then holds every entry to them.
-import type { EngineContext } from '../services/engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 
 /** What a backup may contain. */
 export interface ArchiveLimits {

@@ -7,7 +7,7 @@ import type { LoadedRunbook } from '../config/runbook.js';
 import type { EnvironmentRunbook } from '../config/runbook-schema.js';
 import { resolveRunbookPath, loadRunbook } from '../config/runbook.js';
 import type { Workspace } from '../config/workspace.js';
-import type { EngineContext } from '../services/engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import { localLayout } from '../demo/layout.js';
 import { RefusedError } from '../domain/errors.js';
 import type { Manifest } from './manifest.js';

@@ -3,9 +3,9 @@
 // service config and the migration state), walked into manifest-ready entries.
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTarget } from '../steps/make-target.js';
-import type { Target } from '../steps/target.js';
-import type { EngineContext } from '../services/engine-context.js';
+import { makeTarget } from '../targets/make-target.js';
+import type { Target } from '../targets/contract.js';
+import type { EngineContext } from '../config/engine-context.js';
 import { ConfigError, StepFailedError } from '../domain/errors.js';
 import { resolveLinkTarget, unsafePathReason, type ManifestRoot, MANIFEST_NAME } from './manifest.js';
 import { scopeRoots, type ScopeRoot } from './scope.js';

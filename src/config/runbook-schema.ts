@@ -128,7 +128,7 @@ const SmokeCheck = z.strictObject({
   body_contains: z.string().optional(),
   format: z.enum(['json', 'prometheus']).optional(),
   command: z.string().optional(),
-  expect_hash: z.string().regex(/^[0-9a-f]{16}$/, { error: 'expected 16 lower-case hex digits' }).optional().describe('dhash-golden: the expected hash (default: the embedded golden set).'),
+  expect_hash: z.string().regex(/^[0-9a-f]{16}$/, { error: 'expected 16 lower-case hex digits' }).optional().describe('dhash-golden: the dHash the image must have (required by that kind).'),
   timeout_ms: ms('a timeout').default(5000),
 });
 

@@ -4,9 +4,9 @@ import { AuditLog } from '../audit/logger.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
 import { join } from 'node:path';
 import { deploy } from './deploy.js';
-import type { EngineContext } from './engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import type { EngineOutcome, StepIO } from './runner-engines.js';
-import { makeTarget } from '../steps/make-target.js';
+import { makeTarget } from '../targets/make-target.js';
 import { runMigrations } from '../steps/migrate.js';
 import { runSmoke, type SmokePhase, type SmokeTier } from '../steps/smoke.js';
 

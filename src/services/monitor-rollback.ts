@@ -6,8 +6,8 @@
 // here too: with the incident it may already have opened, and what ran before it began.
 import type { AuditLog } from '../audit/logger.js';
 import type { Notifier } from '../notify/types.js';
-import { makeTarget } from '../steps/make-target.js';
-import type { EngineContext } from './engine-context.js';
+import { makeTarget } from '../targets/make-target.js';
+import type { EngineContext } from '../config/engine-context.js';
 import { incidentWithLog } from './incidents.js';
 import type { RollbackRunner } from './monitor.js';
 import { rollback } from './rollback.js';

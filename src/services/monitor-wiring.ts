@@ -11,7 +11,7 @@ import { createNotifier } from '../notify/index.js';
 import type { Notifier } from '../notify/types.js';
 import { checkHealth } from '../probes/health.js';
 import { runSmoke } from '../steps/smoke.js';
-import type { EngineContext } from './engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import { Monitor, type HealthChecker, type MonitorEvent, type MonitorSummary, type RollbackRunner, type SmokeRunner } from './monitor.js';
 import { latestMonitorLog, readJournalFile } from './monitor-journal.js';
 import { monitorRollbackRunner } from './monitor-rollback.js';

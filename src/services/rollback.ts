@@ -26,10 +26,10 @@ import { instanceChanged, rollbackFailedSentence, verifyRollback, type VerifyRol
 import { createNotifier, sendAlongside, summarizeDelivery } from '../notify/index.js';
 import type { Notification, Notifier } from '../notify/types.js';
 import { checkHealth, type TimedHealthCheck } from '../probes/health.js';
-import { makeTarget } from '../steps/make-target.js';
+import { makeTarget } from '../targets/make-target.js';
 import type { SmokeRun } from '../steps/smoke.js';
-import { describeInstance, type RunningInstance, type Target } from '../steps/target.js';
-import type { EngineContext } from './engine-context.js';
+import { describeInstance, type RunningInstance, type Target } from '../targets/contract.js';
+import type { EngineContext } from '../config/engine-context.js';
 
 /** The stages of a rollback, in SPEC.md's order. */
 export const ROLLBACK_STAGES = ['notify', 'verify', 'archive', 'restore', 'restart', 'version', 'health', 'smoke', 'incident', 'notify-done'] as const;

@@ -6,7 +6,7 @@ import { loadGatesConfig } from '../config/gates.js';
 import { listRunbooks, loadRunbook } from '../config/runbook.js';
 import type { RunbookStep } from '../config/runbook-schema.js';
 import { RolloutError } from '../domain/errors.js';
-import type { EngineContext } from './engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import type { BackupInfo, RunnerEngines, StepIO } from './runner-engines.js';
 import { listBackups } from '../backup/names.js';
 

@@ -2,7 +2,7 @@
 // rollback, notify), as one small interface. The runner and both faces (TUI, `rollout run`) are
 // written against it; src/services/runner-wiring.ts fills it with the engines' own functions, and
 // tests fill it with fakes. No step logic lives here: only shapes.
-import type { EngineContext } from './engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 
 /** Bytes done (and the total when known) of a long step. */
 export interface Progress {

@@ -3,7 +3,7 @@
 // missing one is refused (exit 3) with nothing changed.
 import type { RunbookStep } from '../config/runbook-schema.js';
 import { RefusedError, UsageError } from '../domain/errors.js';
-import type { EngineContext } from './engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import type { RunnerPrompts } from './runner.js';
 
 /** What the flags said. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AuditLog } from '../audit/logger.js';
 import { StepFailedError } from '../domain/errors.js';
 import { createNotifier, NOTIFICATION_TYPES, summarizeDelivery, type NotificationType } from '../notify/index.js';
-import type { EngineContext } from './engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import type { EngineOutcome, LiveSession, RunnerEngines, StepIO } from './runner-engines.js';
 import { listBackups, resolveBackupArg } from '../backup/names.js';
 import { newestBackup } from './runner-checklist.js';
@@ -19,7 +19,7 @@ import { rollback, type RollbackStage } from './rollback.js';
 import { runMonitorAfterDeploy } from './monitor-wiring.js';
 import { migrate } from '../usecases/migrate.js';
 import { runSmoke } from '../steps/smoke.js';
-import { makeTarget } from '../steps/make-target.js';
+import { makeTarget } from '../targets/make-target.js';
 
 /** Send one notification through the notification engine. */
 export async function sendNotification(ctx: EngineContext, o: { type: string; message: string; dryRun: boolean }): Promise<EngineOutcome> {

@@ -12,7 +12,7 @@ import type { RunbookStep } from '../config/runbook-schema.js';
 import { ExitCode, RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
 import { writeJsonAtomic } from '../domain/fs-atomic.js';
 import { acquireEnvLock, readLockHolder, type EnvLock } from '../lock/env-lock.js';
-import type { EngineContext } from './engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import { checkAll, type ChecklistItemResult } from './runner-checklist.js';
 import type { BackupInfo, EngineOutcome, LiveSession, Progress, RunnerEngines, StepIO, SubstepStatus } from './runner-engines.js';
 

@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { parseDocument, LineCounter } from 'yaml';
 import { z } from 'zod';
 import { describeAt, zodIssueSentence } from '../config/locate.js';
-import { shippedDir } from '../steps/shipped.js';
+import { shippedDir } from '../config/shipped.js';
 import type { Clock } from '../domain/clock.js';
 import { ConfigError, UsageError } from '../domain/errors.js';
 import { HASH_TIME_BUCKETS_MS } from '../domain/metrics-contract.js';

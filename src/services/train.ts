@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { UsageError } from '../domain/errors.js';
 import type { Notification, Notifier } from '../notify/types.js';
 import { selectChecks } from '../steps/smoke.js';
-import type { EngineContext } from './engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import { Monitor, type MonitorEvent, type MonitorSummary } from './monitor.js';
 import { fmtGateValue, tPlus } from './monitor-format.js';
 import { ScaledClock, ScenarioPlayer, loadScenario, type Scenario } from './train-scenario.js';

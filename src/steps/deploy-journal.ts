@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../domain/fs-atomic.js';
-import { serviceAlive } from './target-local.js';
+import { serviceAlive } from '../targets/local.js';
 
 export const DEPLOY_STEPS = ['validate', 'backup', 'migrate', 'install', 'restart', 'health', 'smoke'] as const;
 export type DeployStep = (typeof DEPLOY_STEPS)[number];

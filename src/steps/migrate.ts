@@ -10,8 +10,8 @@ import type { AuditLog } from '../audit/logger.js';
 import { fillTemplate } from '../shell/shell.js';
 import { ConfigError, RefusedError, UsageError } from '../domain/errors.js';
 import { writeJsonAtomic } from '../domain/fs-atomic.js';
-import type { EngineContext } from '../services/engine-context.js';
-import { shippedDir } from './shipped.js';
+import type { EngineContext } from '../config/engine-context.js';
+import { shippedDir } from '../config/shipped.js';
 
 const Op = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('set'), path: z.string().min(1), value: z.unknown() }),

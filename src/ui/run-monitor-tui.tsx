@@ -3,7 +3,7 @@
 import React from 'react';
 import { render } from 'ink';
 import type { AuditLog } from '../audit/logger.js';
-import type { EngineContext } from '../services/engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import type { Monitor } from '../services/monitor.js';
 import { MonitorScreen } from './Monitor.js';
 import { MonitorFeed } from './monitor-feed.js';
@@ -12,7 +12,7 @@ import { enterFullScreen } from './full-screen.js';
 
 /** Run the monitor with its screen until the operator quits; returns the monitor's exit code. */
 export async function runMonitorTui(ctx: EngineContext, monitor: Monitor, journal: AuditLog, opts: { openOnRollback?: boolean } = {}): Promise<number> {
-  const { makeTarget } = await import('../steps/make-target.js');
+  const { makeTarget } = await import('../targets/make-target.js');
   const version = await makeTarget(ctx).currentVersion().catch(() => undefined);
   const feed = new MonitorFeed(monitor, ctx.env, version);
   const actions = await monitorActionsFor(ctx);

@@ -2,7 +2,7 @@
 // headless command. The backup shown in the confirmation is exactly the one restored.
 import React from 'react';
 import { render } from 'ink';
-import type { EngineContext } from '../services/engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import { OnCallRollback, type OnCallServices } from './OnCallRollback.js';
 import { enterFullScreen } from './full-screen.js';
 

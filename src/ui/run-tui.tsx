@@ -11,7 +11,7 @@ import { selection } from './home-state.js';
 import { listRunbooks, loadRunbook } from '../config/runbook.js';
 import type { CommandContext } from '../cli/context.js';
 import { loadPrefs, savePrefs } from './prefs.js';
-import { loadEngineContext, type EngineContext } from '../services/engine-context.js';
+import { loadEngineContext, type EngineContext } from '../config/engine-context.js';
 import { RunbookRunner, readRunState } from '../services/runner.js';
 import type { LiveSession, RunnerEngines } from '../services/runner-engines.js';
 import { newestBackup } from '../services/runner-checklist.js';

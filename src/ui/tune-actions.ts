@@ -1,6 +1,6 @@
 // What the tune view does through the engines: the same use case as `rollout tune` (loaded only
 // when the view opens), and the write followed by the validate-config check.
-import type { EngineContext } from '../services/engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import type { TuneResult } from '../usecases/tune.js';
 
 const CONFIG_NAME = 'quality-gates-config.json';

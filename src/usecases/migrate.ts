@@ -4,7 +4,7 @@
 import { withEnvLockReentrant } from '../backup/lock.js';
 import { testPause } from '../domain/test-pause.js';
 import type { AuditLog } from '../audit/logger.js';
-import type { EngineContext } from '../services/engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import { runMigrations, type MigrateResult } from '../steps/migrate.js';
 
 export interface MigrateOptions {

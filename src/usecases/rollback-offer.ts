@@ -6,8 +6,8 @@ import { limitsFor } from '../backup/limits.js';
 import { listBackups, resolveBackupArg, wsRelative } from '../backup/names.js';
 import { verifyBackup, type VerifyResult } from '../backup/verify.js';
 import { RefusedError, UsageError } from '../domain/errors.js';
-import type { EngineContext } from '../services/engine-context.js';
-import { makeTarget } from '../steps/make-target.js';
+import type { EngineContext } from '../config/engine-context.js';
+import { makeTarget } from '../targets/make-target.js';
 
 /** One verified backup a rollback could restore. */
 export interface BackupChoice {

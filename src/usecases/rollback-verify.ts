@@ -5,9 +5,9 @@
 import type { AuditLog } from '../audit/logger.js';
 import { redactString } from '../audit/redact.js';
 import { waitForHealthy, type TimedHealthCheck } from '../probes/health.js';
-import type { EngineContext } from '../services/engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
 import { runSmoke, type SmokeRun } from '../steps/smoke.js';
-import { describeInstance, instanceKey, type RunningInstance, type Target } from '../steps/target.js';
+import { describeInstance, instanceKey, type RunningInstance, type Target } from '../targets/contract.js';
 
 /** Which check a verification stopped at. */
 export type VerifyStage = 'version' | 'health' | 'smoke';

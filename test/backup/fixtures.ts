@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import yazl from 'yazl';
 import { workspaceAt, type Workspace } from '../../src/config/workspace.js';
 import { FakeClock, type Clock } from '../../src/domain/clock.js';
-import { loadEngineContext, type EngineContext } from '../../src/services/engine-context.js';
+import { loadEngineContext, type EngineContext } from '../../src/config/engine-context.js';
 import { MANIFEST_FORMAT, type Manifest } from '../../src/backup/manifest.js';
 
 /** Write a file, creating its folders. */

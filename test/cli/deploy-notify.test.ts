@@ -54,7 +54,7 @@ describe('deploy notifications', () => {
     // A smoke check that always fails.
     const rb = join(ws.root, 'runbooks', 'dhash.yaml');
     const text = readFileSync(rb, 'utf8');
-    const marker = '      - { id: golden-hash, tier: critical, kind: dhash-golden, url: "http://127.0.0.1:' + ws.ports.staging + '/hash?golden=checker" }';
+    const marker = '      - { id: golden-hash, tier: critical, kind: dhash-golden, url: "http://127.0.0.1:' + ws.ports.staging + '/hash?golden=checker", expect_hash: "2424db2424db0024" }';
     expect(text).toContain(marker);
     writeFileSync(rb, text.replace(marker, `${marker}\n      - { id: always-fails, tier: critical, kind: command, command: "exit 7" }`));
     const r = await rollout('deploy', '--env', 'staging', '--version', '1.1.0', '--no-monitor');

@@ -2,11 +2,27 @@
 import { describe, expect, it } from 'vitest';
 import { dhash, drawImage, hamming, hashHex, prng, resize } from '../../src/demo/dhash.js';
 import { GOLDEN_HASHES, GOLDEN_IMAGES } from '../../src/demo/golden.js';
+import { loadRunbook } from '../../src/config/runbook.js';
 
 describe('dHash', () => {
   it('gives every golden image its written-down hash', () => {
     for (const [name, make] of Object.entries(GOLDEN_IMAGES)) expect(hashHex(dhash(make())), name).toBe(GOLDEN_HASHES[name]);
     expect(Object.keys(GOLDEN_HASHES).sort()).toEqual(Object.keys(GOLDEN_IMAGES).sort());
+  });
+
+  it('is what the shipped runbooks expect: the smoke test reads the value from the runbook, not from here', () => {
+    const files = ['runbooks/dhash.yaml', 'runbooks/examples/systemd/dhash.yaml', 'runbooks/examples/ansible/dhash.yaml'];
+    let checked = 0;
+    for (const f of files) {
+      for (const [env, e] of Object.entries(loadRunbook(f).environments)) {
+        for (const c of e.smoke.filter((x) => x.kind === 'dhash-golden')) {
+          const name = new URL(c.url ?? '').searchParams.get('golden') ?? '';
+          expect(c.expect_hash, `${f} ${env} ${c.id}`).toBe(GOLDEN_HASHES[name]);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(5);
   });
 
   it('sets a bit where a pixel is brighter than its right-hand neighbour', () => {

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseRunning } from '../../src/steps/target-command.js';
+import { parseRunning } from '../../src/targets/command.js';
 import { fillTemplate } from '../../src/shell/shell.js';
 import { REPO, makeWorkspace, runCli } from '../helpers/cli.js';
 

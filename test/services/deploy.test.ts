@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceAt } from '../../src/config/workspace.js';
 import { deploy, type DeployEvent } from '../../src/services/deploy.js';
 import { availableVersionsEngine, currentVersionEngine, deployEngine, smokeEngine } from '../../src/services/deploy-engines.js';
-import { loadEngineContext } from '../../src/services/engine-context.js';
+import { loadEngineContext } from '../../src/config/engine-context.js';
 import type { StepIO } from '../../src/services/runner-engines.js';
-import { makeTarget } from '../../src/steps/make-target.js';
+import { makeTarget } from '../../src/targets/make-target.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { killServices, portOpen } from '../demo/service-helpers.js';
 

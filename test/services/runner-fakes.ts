@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileStamp } from '../../src/domain/time.js';
 import { RefusedError } from '../../src/domain/errors.js';
-import type { EngineContext } from '../../src/services/engine-context.js';
+import type { EngineContext } from '../../src/config/engine-context.js';
 import type { BackupInfo, EngineOutcome, RunnerEngines, SmokeRow, StepIO } from '../../src/services/runner-engines.js';
 import { newestBackup } from '../../src/services/runner-checklist.js';
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/logger.js';
 import { workspaceAt } from '../../src/config/workspace.js';
-import { loadEngineContext } from '../../src/services/engine-context.js';
+import { loadEngineContext } from '../../src/config/engine-context.js';
 import { parsePrometheusText, runSmoke } from '../../src/steps/smoke.js';
 import { makeWorkspace } from '../helpers/cli.js';
 
@@ -52,7 +52,8 @@ describe('runSmoke', () => {
     const ctx = loadEngineContext(workspaceAt(ws.root), 'staging', { operator: 't' });
     ctx.target.smoke = [
       { id: 'health', tier: 'critical', kind: 'http', url: `${base}/health`, expect_status: 200, body_contains: '"status":"ok"', timeout_ms: 2000 },
-      { id: 'golden-hash', tier: 'critical', kind: 'dhash-golden', url: `${base}/hash?golden=checker`, timeout_ms: 2000 },
+      { id: 'golden-hash', tier: 'critical', kind: 'dhash-golden', url: `${base}/hash?golden=checker`, expect_hash: '2424db2424db0024', timeout_ms: 2000 },
+      { id: 'golden-unset', tier: 'standard', kind: 'dhash-golden', url: `${base}/hash?golden=checker`, timeout_ms: 2000 },
       { id: 'metrics-json', tier: 'standard', kind: 'metrics', url: `${base}/metrics`, format: 'json', timeout_ms: 2000 },
       { id: 'metrics-prometheus', tier: 'standard', kind: 'metrics', url: `${base}/metrics?format=prometheus`, format: 'prometheus', timeout_ms: 2000 },
       { id: 'post-rollback-only', tier: 'standard', kind: 'http', url: `${base}/nowhere`, phases: ['post-rollback'], timeout_ms: 2000 },
@@ -64,15 +65,17 @@ describe('runSmoke', () => {
     expect(r.results.map((x) => [x.id, x.ok, x.detail])).toEqual([
       ['health', false, 'HTTP 200, body lacks "\\"status\\":\\"ok\\""'],
       ['golden-hash', false, 'dHash of checker is 0000000000000000, golden value 2424db2424db0024'],
+      // The engine has no golden values of its own: without expect_hash the check cannot pass.
+      ['golden-unset', false, 'no golden value for "checker" (set expect_hash in the runbook)'],
       ['metrics-json', false, 'the answer is not JSON'],
       ['metrics-prometheus', false, 'not Prometheus text: line 1: bad value twelve'],
     ]);
     const events = readFileSync(log.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string });
-    expect(events.filter((e) => e.event === 'smoke.check' && e.level === 'error')).toHaveLength(4);
+    expect(events.filter((e) => e.event === 'smoke.check' && e.level === 'error')).toHaveLength(5);
 
     const critical = await runSmoke(ctx, { tier: 'critical', phase: 'post-rollback' });
     expect(critical.results.map((x) => x.id)).toEqual(['health', 'golden-hash']);
     const rollbackStandard = await runSmoke(ctx, { tier: 'standard', phase: 'post-rollback' });
-    expect(rollbackStandard.results.map((x) => x.id)).toEqual(['metrics-json', 'metrics-prometheus', 'post-rollback-only']);
+    expect(rollbackStandard.results.map((x) => x.id)).toEqual(['golden-unset', 'metrics-json', 'metrics-prometheus', 'post-rollback-only']);
   });
 });

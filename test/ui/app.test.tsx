@@ -5,7 +5,7 @@
 import React from 'react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { workspaceAt } from '../../src/config/workspace.js';
-import { loadEngineContext } from '../../src/services/engine-context.js';
+import { loadEngineContext } from '../../src/config/engine-context.js';
 import { RunbookRunner, readRunState } from '../../src/services/runner.js';
 import { App, type TuiServices } from '../../src/ui/App.js';
 import { UsageError } from '../../src/domain/errors.js';

@@ -7,7 +7,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceAt } from '../../src/config/workspace.js';
-import { loadEngineContext } from '../../src/services/engine-context.js';
+import { loadEngineContext } from '../../src/config/engine-context.js';
 import { App, type TuiServices } from '../../src/ui/App.js';
 import { TuneView, thresholdSpark } from '../../src/ui/Tune.js';
 import { tuneActions } from '../../src/ui/tune-actions.js';

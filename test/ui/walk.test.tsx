@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { workspaceAt } from '../../src/config/workspace.js';
-import { loadEngineContext, type EngineContext } from '../../src/services/engine-context.js';
+import { loadEngineContext, type EngineContext } from '../../src/config/engine-context.js';
 import { RunbookRunner } from '../../src/services/runner.js';
 import { CHECKLIST_KEYS, WALK_KEYS, hintLine } from '../../src/ui/keymap.js';
 import { PromptBroker } from '../../src/ui/prompt-broker.js';

@@ -1,6 +1,6 @@
 // rollout backup: a SHA256-verified backup of an environment's deployed state (src/backup/).
 import { createBackup, type BackupProgress } from '../../backup/backup.js';
-import { loadEngineContext } from '../../services/engine-context.js';
+import { loadEngineContext } from '../../config/engine-context.js';
 import { operatorName, type CommandContext } from '../context.js';
 
 function mib(n: number): string {

@@ -3,7 +3,7 @@
 import { createInterface } from 'node:readline/promises';
 import { terminalSafe } from '../../domain/terminal-text.js';
 import { deploy, deployVersion, type DeployEvent } from '../../services/deploy.js';
-import { loadEngineContext, type EngineContext } from '../../services/engine-context.js';
+import { loadEngineContext, type EngineContext } from '../../config/engine-context.js';
 import { smokeTable } from '../../steps/smoke.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';

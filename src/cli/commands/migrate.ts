@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AuditLog } from '../../audit/logger.js';
 import { writeFileAtomic } from '../../domain/fs-atomic.js';
 import { UsageError } from '../../domain/errors.js';
-import { loadEngineContext } from '../../services/engine-context.js';
+import { loadEngineContext } from '../../config/engine-context.js';
 import { migrationStatePath, type MigrateResult } from '../../steps/migrate.js';
 import { migrate } from '../../usecases/migrate.js';
 import { operatorName, type CommandContext } from '../context.js';

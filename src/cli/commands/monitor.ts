@@ -5,7 +5,7 @@ import { terminalSafe } from '../../domain/terminal-text.js';
 import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../domain/errors.js';
-import { loadEngineContext } from '../../services/engine-context.js';
+import { loadEngineContext } from '../../config/engine-context.js';
 import { HeadlessView, jsonEvent, jsonResult } from '../../services/monitor-format.js';
 import { createMonitorForEnv } from '../../services/monitor-wiring.js';
 import { operatorName, type CommandContext } from '../context.js';

@@ -3,7 +3,7 @@
 import { createInterface } from 'node:readline/promises';
 import { terminalSafe } from '../../domain/terminal-text.js';
 import { RefusedError } from '../../domain/errors.js';
-import { loadEngineContext } from '../../services/engine-context.js';
+import { loadEngineContext } from '../../config/engine-context.js';
 import { rollback, type RollbackStage } from '../../services/rollback.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { loadTui } from '../tui-loader.js';

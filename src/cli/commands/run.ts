@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { terminalSafe } from '../../domain/terminal-text.js';
 import { redactString } from '../../audit/redact.js';
 import { ExitCode, UsageError } from '../../domain/errors.js';
-import { loadEngineContext } from '../../services/engine-context.js';
+import { loadEngineContext } from '../../config/engine-context.js';
 import { RunbookRunner, stepTitle, type RunnerEvent } from '../../services/runner.js';
 import { headlessPrompts, preflight } from '../../services/runner-headless.js';
 import type { RunnerEngines } from '../../services/runner-engines.js';

@@ -2,10 +2,10 @@
 // one, or the command target's own status/start/stop). start and stop take the environment lock.
 import { UsageError } from '../../domain/errors.js';
 import { withEnvLock } from '../../lock/env-lock.js';
-import { loadEngineContext } from '../../services/engine-context.js';
+import { loadEngineContext } from '../../config/engine-context.js';
 import { describeInterruptedDeploy, interruptedDeploy } from '../../steps/deploy-journal.js';
-import { makeTarget } from '../../steps/make-target.js';
-import type { ServiceStatus } from '../../steps/target.js';
+import { makeTarget } from '../../targets/make-target.js';
+import type { ServiceStatus } from '../../targets/contract.js';
 import { operatorName, type CommandContext } from '../context.js';
 
 function statusJson(env: string, st: ServiceStatus): Record<string, unknown> {

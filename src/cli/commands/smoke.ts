@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { terminalSafe } from '../../domain/terminal-text.js';
 import { dirname, resolve } from 'node:path';
 import { AuditLog } from '../../audit/logger.js';
-import { loadEngineContext } from '../../services/engine-context.js';
+import { loadEngineContext } from '../../config/engine-context.js';
 import { runSmoke, selectChecks, smokeTable, type SmokePhase, type SmokeTier } from '../../steps/smoke.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';

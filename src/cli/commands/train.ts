@@ -3,7 +3,7 @@
 // while it runs. Ends with a debrief. Exit 0 when the monitor behaved as the scenario expects.
 import { UsageError } from '../../domain/errors.js';
 import { terminalSafe } from '../../domain/terminal-text.js';
-import { loadEngineContext } from '../../services/engine-context.js';
+import { loadEngineContext } from '../../config/engine-context.js';
 import { HeadlessView } from '../../services/monitor-format.js';
 import { TrainingSession } from '../../services/train.js';
 import { defaultScenario } from '../../services/train-scenario.js';

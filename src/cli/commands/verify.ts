@@ -4,7 +4,7 @@ import { resolveBackupArg } from '../../backup/names.js';
 import { contextScope } from '../../backup/scope.js';
 import { latestBackupOrFail, verifyBackup } from '../../backup/verify.js';
 import { UsageError } from '../../domain/errors.js';
-import { loadEngineContext } from '../../services/engine-context.js';
+import { loadEngineContext } from '../../config/engine-context.js';
 import { operatorName, type CommandContext } from '../context.js';
 
 /** Verify BACKUP, or the newest backup of --env by name; exit 3 when it is refused. */

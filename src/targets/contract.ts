@@ -1,6 +1,6 @@
 // What the engine needs of a deploy target, whatever its kind: the embedded local service or a
-// real installation driven by runbook commands. Implemented in src/steps/target-local.ts and
-// src/steps/target-command.ts; chosen by makeTarget() from the runbook's target.kind.
+// real installation driven by runbook commands. Implemented in src/targets/local.ts and
+// src/targets/command.ts; chosen by makeTarget() from the runbook's target.kind.
 
 /** The state of an environment's service as seen by `rollout service status`. */
 export interface ServiceStatus {

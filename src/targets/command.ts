@@ -8,7 +8,7 @@ import { ExternalError, UsageError } from '../domain/errors.js';
 import { redactString } from '../audit/redact.js';
 import { checkHealth, type HealthSpec } from '../probes/health.js';
 import { fillTemplate, runCommand, type CommandResult } from '../shell/shell.js';
-import type { PlannedAction, RollbackTemplate, RunningInstance, ServiceStatus, Target } from './target.js';
+import type { PlannedAction, RollbackTemplate, RunningInstance, ServiceStatus, Target } from './contract.js';
 
 export type CommandTargetSpec = Extract<EnvironmentRunbook['target'], { kind: 'command' }>;
 

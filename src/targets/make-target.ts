@@ -1,8 +1,8 @@
 // Choose the Target implementation from the environment's runbook section.
-import type { EngineContext } from '../services/engine-context.js';
-import { CommandTarget } from './target-command.js';
-import { LocalTarget } from './target-local.js';
-import type { Target } from './target.js';
+import type { EngineContext } from '../config/engine-context.js';
+import { CommandTarget } from './command.js';
+import { LocalTarget } from './local.js';
+import type { Target } from './contract.js';
 
 /** The target of the context's environment (local embedded service or runbook commands). */
 export function makeTarget(ctx: EngineContext): Target {

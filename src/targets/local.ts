@@ -14,9 +14,9 @@ import { StepFailedError, UsageError } from '../domain/errors.js';
 import { writeJsonAtomic } from '../domain/fs-atomic.js';
 import { processAlive } from '../lock/env-lock.js';
 import { checkHealth, type HealthSpec } from '../probes/health.js';
-import { shippedDir } from './shipped.js';
+import { shippedDir } from '../config/shipped.js';
 import { scopeRoots } from '../backup/scope.js';
-import type { PlannedAction, RollbackTemplate, RunningInstance, ServiceStatus, Target } from './target.js';
+import type { PlannedAction, RollbackTemplate, RunningInstance, ServiceStatus, Target } from './contract.js';
 
 export type LocalTargetSpec = Extract<EnvironmentRunbook['target'], { kind: 'local' }>;
 

@@ -2,7 +2,7 @@
 // installed package, so that a fresh workspace works without copying them.
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { packageRoot } from '../config/workspace.js';
+import { packageRoot } from './workspace.js';
 
 /** The folder `rel` (workspace-relative, or absolute), in the workspace or else in the package. */
 export function shippedDir(root: string, rel: string): string | undefined {

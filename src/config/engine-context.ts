@@ -1,11 +1,11 @@
 // Everything a service needs to act on one environment: the workspace, the validated config and
 // runbook, the operator, the clock. Loaded once per command; the TUI and the CLI build the same.
 import { join } from 'node:path';
-import { environmentGates, loadGatesConfig } from '../config/gates.js';
-import type { EnvironmentGates, GatesConfig } from '../config/gates-schema.js';
-import { loadRunbook, resolveRunbookPath, runbookEnvironment, type LoadedRunbook } from '../config/runbook.js';
-import type { EnvironmentRunbook } from '../config/runbook-schema.js';
-import type { Workspace } from '../config/workspace.js';
+import { environmentGates, loadGatesConfig } from './gates.js';
+import type { EnvironmentGates, GatesConfig } from './gates-schema.js';
+import { loadRunbook, resolveRunbookPath, runbookEnvironment, type LoadedRunbook } from './runbook.js';
+import type { EnvironmentRunbook } from './runbook-schema.js';
+import type { Workspace } from './workspace.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { UsageError } from '../domain/errors.js';
 
