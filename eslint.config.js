@@ -19,7 +19,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/domain/**', 'src/config/**', 'src/audit/**', 'src/services/**', 'src/steps/**', 'src/gates/**', 'src/metrics/**', 'src/notify/**', 'src/demo/**', 'src/backup/**', 'src/lock/**', 'src/usecases/**'],
+    files: ['src/domain/**', 'src/config/**', 'src/audit/**', 'src/steps/**', 'src/gates/**', 'src/metrics/**', 'src/notify/**', 'src/demo/**', 'src/backup/**', 'src/lock/**', 'src/usecases/**'],
     rules: { 'no-restricted-imports': ['error', noUiInEngine] },
   },
   {

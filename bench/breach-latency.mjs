@@ -25,7 +25,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'breach-bench-'));
 let prom;
 try {
   const E = await bundleEngine([
-    "export { Monitor } from './src/services/monitor.ts';",
+    "export { Monitor } from './src/usecases/monitor.ts';",
     "export { systemClock } from './src/domain/clock.ts';",
     "export { createMetricSource } from './src/metrics/sources.ts';",
     "export { parseGatesConfig } from './src/config/gates.ts';",

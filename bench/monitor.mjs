@@ -23,7 +23,7 @@ try {
   const E = await bundleEngine([
     "export { evaluate } from './src/gates/evaluate.ts';",
     "export { ObservationHistory } from './src/gates/history.ts';",
-    "export { Monitor } from './src/services/monitor.ts';",
+    "export { Monitor } from './src/usecases/monitor.ts';",
     "export { FakeClock, systemClock } from './src/domain/clock.ts';",
     "export { createMetricSource } from './src/metrics/sources.ts';",
     "export { parseGatesConfig } from './src/config/gates.ts';",

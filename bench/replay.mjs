@@ -15,7 +15,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const MIN = 60_000;
 
 const ENGINE_EXPORTS = [
-  "export { Monitor } from './src/services/monitor.ts';",
+  "export { Monitor } from './src/usecases/monitor.ts';",
   "export { AuditLog } from './src/audit/logger.ts';",
   "export { FakeClock } from './src/domain/clock.ts';",
   "export { parseGatesConfig } from './src/config/gates.ts';",

@@ -16,10 +16,10 @@ import { initialWalk } from './walk-state.js';
 import { Banner } from './Banner.js';
 import { TuneView } from './Tune.js';
 import { tuneActions } from './tune-actions.js';
-import type { RunbookRunner, RunState } from '../services/runner.js';
+import type { RunbookRunner, RunState } from '../usecases/runner.js';
 import { RolloutError } from '../domain/errors.js';
 import type { EngineContext } from '../config/engine-context.js';
-import type { LiveSession } from '../services/runner-engines.js';
+import type { LiveSession } from '../usecases/runner-engines.js';
 import type { MonitorFeed } from './monitor-feed.js';
 import type { MonitorActions } from './Monitor.js';
 

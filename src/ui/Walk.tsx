@@ -5,8 +5,8 @@ import React, { useEffect, useReducer, useRef, useState, useSyncExternalStore } 
 import { Box, Static, Text } from 'ink';
 import { useKeys } from './use-keys.js';
 import Spinner from 'ink-spinner';
-import type { RunnerEvent } from '../services/runner.js';
-import type { LiveSession, SmokeRow } from '../services/runner-engines.js';
+import type { RunnerEvent } from '../usecases/runner.js';
+import type { LiveSession, SmokeRow } from '../usecases/runner-engines.js';
 import { Pager, scroll } from './Pager.js';
 import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, PAGER_KEYS, SIGNOFF_KEYS, WALK_KEYS, actionFor, helpLines, hintLine, keyNames, type KeyBinding } from './keymap.js';
 import type { PendingPrompt, PromptBroker } from './prompt-broker.js';

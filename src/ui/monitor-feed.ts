@@ -1,9 +1,9 @@
 // Subscribes to a monitor the moment it exists and keeps its folded state, so that a screen that
 // mounts a moment later misses nothing (the monitor may emit "start" before React renders).
-import type { MonitorEvent } from '../services/monitor.js';
+import type { MonitorEvent } from '../usecases/monitor.js';
 import { initialMonitor, monitorReducer, type MonitorUiEvent, type MonitorViewState } from './monitor-state.js';
 
-/** What the monitor screen needs of the monitor service (src/services/monitor.ts's Monitor). */
+/** What the monitor screen needs of the monitor service (src/usecases/monitor.ts's Monitor). */
 export interface MonitorLike {
   subscribe(fn: (e: MonitorEvent) => void): () => void;
   requestRollback(note?: string, backup?: string): Promise<void>;

@@ -2,7 +2,7 @@
 // one row per gate with its history, the selected gate, the latest events, the rollback).
 import type { Gate } from '../config/gates-schema.js';
 import type { GateStatus } from '../gates/types.js';
-import type { MonitorEvent, MonitorSummary } from '../services/monitor.js';
+import type { MonitorEvent, MonitorSummary } from '../usecases/monitor.js';
 import { initialRollback, rollbackReducer, type RollbackViewState } from './rollback-state.js';
 
 /** One gate row. */
@@ -134,7 +134,7 @@ export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiE
         const g = gateName ? s.gates.find((x) => x.name === gateName) : undefined;
         rb = initialRollback(gateName ? { trigger: 'auto', gate: gateName, ...(g ? { value: g.value, threshold: g.threshold, unit: g.unit } : {}) } : { trigger: 'manual', ...(e.detail ? { note: e.detail } : {}) });
       }
-      // The rollback engine's stages come relayed as "<status>: <detail>" (src/services/monitor-rollback.ts).
+      // The rollback engine's stages come relayed as "<status>: <detail>" (src/usecases/monitor-rollback.ts).
       const m = e.detail ? /^(running|ok|failed|skipped|planned): ?(.*)$/s.exec(e.detail) : null;
       rb = rollbackReducer(rb, m ? { name: e.stage, status: m[1] as 'running' | 'ok' | 'failed' | 'skipped' | 'planned', ...(m[2] ? { detail: m[2] } : {}) } : { name: e.stage, ...(e.detail ? { detail: e.detail } : {}) });
       return { ...s, rollback: rb, events: addEvent(s, s.lastT, e.stage === 'failed' || e.stage === 'verify-failed' ? 'error' : 'info', `rollback ${e.stage}${e.detail ? `: ${e.detail}` : ''}`) };

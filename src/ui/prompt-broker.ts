@@ -2,7 +2,7 @@
 // screen answers it (a plain object with subscribe, no React, as in Shopify cli-kit's status
 // managers). Cancelling answers every open question with "no", so a quit never leaves the
 // runner waiting.
-import type { ChecklistAnswer, ChecklistRequest, ConfirmRequest, RunnerPrompts, SignOffAnswer, SignOffRequest } from '../services/runner.js';
+import type { ChecklistAnswer, ChecklistRequest, ConfirmRequest, RunnerPrompts, SignOffAnswer, SignOffRequest } from '../usecases/runner.js';
 
 /** The question waiting for the operator, if any. */
 export type PendingPrompt =

@@ -4,7 +4,7 @@ import React from 'react';
 import { render } from 'ink';
 import type { AuditLog } from '../audit/logger.js';
 import type { EngineContext } from '../config/engine-context.js';
-import type { Monitor } from '../services/monitor.js';
+import type { Monitor } from '../usecases/monitor.js';
 import { MonitorScreen } from './Monitor.js';
 import { MonitorFeed } from './monitor-feed.js';
 import { monitorActionsFor } from './run-tui.js';

@@ -9,7 +9,7 @@ import { enterFullScreen } from './full-screen.js';
 /** Services of the on-call screen: the offer (running version, verified backups, or just --backup), then rollback(). */
 export async function onCallServices(ctx: EngineContext, backupArg: string | undefined, command: string): Promise<OnCallServices> {
   const { rollbackOffer, runningVersion } = await import('../usecases/rollback-offer.js');
-  const { rollback } = await import('../services/rollback.js');
+  const { rollback } = await import('../usecases/rollback.js');
   return {
     offer: () => rollbackOffer(ctx, backupArg),
     runningVersion: () => runningVersion(ctx),

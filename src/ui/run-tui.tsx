@@ -12,9 +12,9 @@ import { listRunbooks, loadRunbook } from '../config/runbook.js';
 import type { CommandContext } from '../cli/context.js';
 import { loadPrefs, savePrefs } from './prefs.js';
 import { loadEngineContext, type EngineContext } from '../config/engine-context.js';
-import { RunbookRunner, readRunState } from '../services/runner.js';
-import type { LiveSession, RunnerEngines } from '../services/runner-engines.js';
-import { newestBackup } from '../services/runner-checklist.js';
+import { RunbookRunner, readRunState } from '../usecases/runner.js';
+import type { LiveSession, RunnerEngines } from '../usecases/runner-engines.js';
+import { newestBackup } from '../usecases/runner-checklist.js';
 import { MonitorFeed, type MonitorLike } from './monitor-feed.js';
 import type { MonitorActions } from './Monitor.js';
 import type { PromptBroker } from './prompt-broker.js';
@@ -32,7 +32,7 @@ export function runbookChoices(runbooksDir: string): RunbookChoice[] {
 /** The monitor screen's actions through the services: what a rollback could restore, what runs now, a test notification. */
 export async function monitorActionsFor(ctx: EngineContext): Promise<MonitorActions> {
   const { rollbackOffer, runningVersion } = await import('../usecases/rollback-offer.js');
-  const { sendNotification } = await import('../services/runner-wiring.js');
+  const { sendNotification } = await import('../usecases/runner-wiring.js');
   return {
     offer: () => rollbackOffer(ctx),
     runningVersion: () => runningVersion(ctx),
@@ -105,7 +105,7 @@ export async function runTui(ctx: CommandContext): Promise<number> {
   // A drill is never resumed as the default mode, even from an older prefs file.
   const { mode: rememberedMode, ...rest } = loadPrefs();
   const prefs = rememberedMode && rememberedMode !== 'training' ? { ...rest, mode: rememberedMode } : rest;
-  const wiring = (): Promise<typeof import('../services/runner-wiring.js')> => import('../services/runner-wiring.js');
+  const wiring = (): Promise<typeof import('../usecases/runner-wiring.js')> => import('../usecases/runner-wiring.js');
   const engines = lazyEngines(async () => (await wiring()).realEngines());
   const training = lazyEngines(async () => {
     const w = await wiring();

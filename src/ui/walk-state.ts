@@ -1,9 +1,9 @@
 // The walk screen's state: the runner's events folded by a pure reducer, so that what the screen
 // shows is tested without rendering and every view reads one plain object.
 import type { RunbookStep } from '../config/runbook-schema.js';
-import type { BackupInfo, LiveSession, SmokeRow, SubstepStatus } from '../services/runner-engines.js';
-import type { ChecklistItemResult, RunnerEvent, StepStatus } from '../services/runner.js';
-import { stepTitle } from '../services/runner.js';
+import type { BackupInfo, LiveSession, SmokeRow, SubstepStatus } from '../usecases/runner-engines.js';
+import type { ChecklistItemResult, RunnerEvent, StepStatus } from '../usecases/runner.js';
+import { stepTitle } from '../usecases/runner.js';
 
 /** One step as the screen shows it. */
 export interface StepView {

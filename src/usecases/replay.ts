@@ -11,7 +11,7 @@ import { evaluate, unjudgedGates } from '../gates/evaluate.js';
 import { ObservationHistory } from '../gates/history.js';
 import type { GateDecision, GateState, GateStatus, Observation } from '../gates/types.js';
 import type { Workspace } from '../config/workspace.js';
-import { listIncidentIds, readIncident, type IncidentRecord } from '../services/incidents.js';
+import { listIncidentIds, readIncident, type IncidentRecord } from './incident.js';
 
 /** One poll of a recorded window: what was observed, and whether the monitor judged it. */
 export interface RecordedPoll {

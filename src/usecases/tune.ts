@@ -11,7 +11,7 @@ import { parseGatesConfig } from '../config/gates.js';
 import { DEFAULT_GATES, type EnvironmentGates, type Gate } from '../config/gates-schema.js';
 import { ConfigError, RefusedError, UsageError } from '../domain/errors.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
-import type { IncidentRecord } from '../services/incidents.js';
+import type { IncidentRecord } from './incident.js';
 import { incidentFor, monitorJournals, readWindows, recordedVerdict, replayEnvironment, replayWindow, type ReplayResult } from './replay.js';
 
 /** The seeds' step: a change smaller than this is not worth making, one larger is capped. */

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, runCli } from '../helpers/cli.js';
-import { PREMERGE_LOGS } from '../../src/services/premerge.js';
+import { PREMERGE_LOGS } from '../../src/usecases/premerge.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>> | undefined;
 afterEach(() => ws?.cleanup());

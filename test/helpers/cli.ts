@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../src/services/free-port.js';
+import { freePort } from '../../src/domain/free-port.js';
 
 /** A free TCP port on 127.0.0.1. */
 export { freePort };

@@ -7,7 +7,7 @@ import { AuditLog } from '../../src/audit/logger.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { createMetricSource } from '../../src/metrics/sources.js';
 import type { Sample } from '../../src/metrics/types.js';
-import { Monitor, type RollbackRequest } from '../../src/services/monitor.js';
+import { Monitor, type RollbackRequest } from '../../src/usecases/monitor.js';
 import { shippedEnv } from '../gates/sim.js';
 import { findPrometheus, sleep, startPrometheus, type PromServer } from './prom-server.js';
 import { FakeService, type TestServer } from './servers.js';

@@ -6,12 +6,12 @@ import React from 'react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { workspaceAt } from '../../src/config/workspace.js';
 import { loadEngineContext } from '../../src/config/engine-context.js';
-import { RunbookRunner, readRunState } from '../../src/services/runner.js';
+import { RunbookRunner, readRunState } from '../../src/usecases/runner.js';
 import { App, type TuiServices } from '../../src/ui/App.js';
 import { UsageError } from '../../src/domain/errors.js';
 import { runbookChoices } from '../../src/ui/run-tui.js';
 import { makeWorkspace } from '../helpers/cli.js';
-import { fakeEngines, type FakeOptions } from '../services/runner-fakes.js';
+import { fakeEngines, type FakeOptions } from '../usecases/runner-fakes.js';
 import { KEY, flat, renderAt } from './render-at.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;

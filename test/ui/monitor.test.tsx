@@ -8,7 +8,7 @@ import { MonitorFeed } from '../../src/ui/monitor-feed.js';
 import { fmtValue } from '../../src/ui/monitor-state.js';
 import { MonitorScreen, chartLines, sparkline } from '../../src/ui/Monitor.js';
 import { bucketsAt, shippedEnv } from '../gates/sim.js';
-import { MIN, drive, makeRig, type Rig } from '../services/monitor-fakes.js';
+import { MIN, drive, makeRig, type Rig } from '../usecases/monitor-fakes.js';
 import { KEY, flat, renderAt, tick } from './render-at.js';
 import type { RollbackOffer } from '../../src/usecases/rollback-offer.js';
 

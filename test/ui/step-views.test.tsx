@@ -4,7 +4,7 @@
 import React from 'react';
 import { describe, expect, it } from 'vitest';
 import type { RunbookStep } from '../../src/config/runbook-schema.js';
-import type { RunnerEvent } from '../../src/services/runner.js';
+import type { RunnerEvent } from '../../src/usecases/runner.js';
 import { PromptBroker } from '../../src/ui/prompt-broker.js';
 import { Walk } from '../../src/ui/Walk.js';
 import { bar, initialWalk, walkReducer } from '../../src/ui/walk-state.js';

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { workspaceAt } from '../../src/config/workspace.js';
 import { loadEngineContext, type EngineContext } from '../../src/config/engine-context.js';
-import { RunbookRunner } from '../../src/services/runner.js';
+import { RunbookRunner } from '../../src/usecases/runner.js';
 import { CHECKLIST_KEYS, WALK_KEYS, hintLine } from '../../src/ui/keymap.js';
 import { PromptBroker } from '../../src/ui/prompt-broker.js';
 import { Walk } from '../../src/ui/Walk.js';
 import { initialWalk } from '../../src/ui/walk-state.js';
 import { makeWorkspace } from '../helpers/cli.js';
-import { fakeEngines, seedBackup, type FakeOptions } from '../services/runner-fakes.js';
+import { fakeEngines, seedBackup, type FakeOptions } from '../usecases/runner-fakes.js';
 import { KEY, flat, renderAt } from './render-at.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;

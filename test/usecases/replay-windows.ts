@@ -4,10 +4,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EnvironmentGates } from '../../src/config/gates-schema.js';
-import { readJournalFile } from '../../src/services/monitor-journal.js';
-import type { MonitorSummary } from '../../src/services/monitor.js';
+import { readJournalFile } from '../../src/usecases/monitor-journal.js';
+import type { MonitorSummary } from '../../src/usecases/monitor.js';
 import { bucketsAt } from '../gates/sim.js';
-import { MIN, T0, makeRig, type World } from '../services/monitor-fakes.js';
+import { MIN, T0, makeRig, type World } from './monitor-fakes.js';
 
 /** Healthy traffic: 1 extraction a second, `failPct` of them failing, hash times at 300 ms. */
 export function healthyMetrics(failPct = 0) {

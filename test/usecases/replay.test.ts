@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGatesConfig } from '../../src/config/gates.js';
 import type { EnvironmentGates, Gate } from '../../src/config/gates-schema.js';
-import type { IncidentRecord } from '../../src/services/incidents.js';
+import type { IncidentRecord } from '../../src/usecases/incident.js';
 import { readWindows, recordedVerdict, replayEnvironment, replayWindow, reproduces, type RecordedWindow } from '../../src/usecases/replay.js';
 import { bucketsAt, shippedEnv } from '../gates/sim.js';
-import { MIN } from '../services/monitor-fakes.js';
+import { MIN } from './monitor-fakes.js';
 import { healthyMetrics, recordWindows, slowMetrics, type Scenario } from './replay-windows.js';
 
 const prod = shippedEnv('production');

@@ -1,8 +1,8 @@
-// rollout deploy: the deploy pipeline (src/services/deploy.ts) with a live step list, then the
+// rollout deploy: the deploy pipeline (src/usecases/deploy.ts) with a live step list, then the
 // T+60 monitor unless --no-monitor.
 import { createInterface } from 'node:readline/promises';
 import { terminalSafe } from '../../domain/terminal-text.js';
-import { deploy, deployVersion, type DeployEvent } from '../../services/deploy.js';
+import { deploy, deployVersion, type DeployEvent } from '../../usecases/deploy.js';
 import { loadEngineContext, type EngineContext } from '../../config/engine-context.js';
 import { smokeTable } from '../../steps/smoke.js';
 import { operatorName, type CommandContext } from '../context.js';
@@ -79,8 +79,8 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
 
 /** The T+60 monitor right after the deploy; its exit code (0 passed, 1 a gate breached) is the command's. */
 async function monitorAfterDeploy(ctx: CommandContext, engine: EngineContext, version: string, deployJson: Record<string, unknown>, restartedAt?: number): Promise<number> {
-  const { runMonitorAfterDeploy } = await import('../../services/monitor-wiring.js');
-  const { HeadlessView, jsonResult } = await import('../../services/monitor-format.js');
+  const { runMonitorAfterDeploy } = await import('../../usecases/monitor-wiring.js');
+  const { HeadlessView, jsonResult } = await import('../../usecases/monitor-format.js');
   const view = new HeadlessView();
   ctx.say(`Starting the T+60 monitor for ${engine.env} (Ctrl-C stops it; resume with rollout monitor --env ${engine.env} --resume).`);
   const ac = new AbortController();

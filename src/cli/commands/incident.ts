@@ -1,7 +1,7 @@
 // rollout incident list|show|close: the incident records that rollbacks write.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { closeIncident, listIncidents, readIncident } from '../../services/incidents.js';
+import { closeIncident, listIncidents, readIncident } from '../../usecases/incident.js';
 import { UsageError } from '../../domain/errors.js';
 import { environmentGates, loadGatesConfig } from '../../config/gates.js';
 import { operatorName, type CommandContext } from '../context.js';

@@ -6,8 +6,8 @@ import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../domain/errors.js';
 import { loadEngineContext } from '../../config/engine-context.js';
-import { HeadlessView, jsonEvent, jsonResult } from '../../services/monitor-format.js';
-import { createMonitorForEnv } from '../../services/monitor-wiring.js';
+import { HeadlessView, jsonEvent, jsonResult } from '../../usecases/monitor-format.js';
+import { createMonitorForEnv } from '../../usecases/monitor-wiring.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { loadTui } from '../tui-loader.js';
 

@@ -1,5 +1,5 @@
 // rollout premerge: pre-merge validation in a temporary copy of the workspace.
-import { runPremerge } from '../../services/premerge.js';
+import { runPremerge } from '../../usecases/premerge.js';
 import { terminalSafe } from '../../domain/terminal-text.js';
 import { displayPath } from '../paths.js';
 import type { CommandContext } from '../context.js';

@@ -1,6 +1,6 @@
 // rollout report: the seeds' rollout metrics, gate baselines for tuning, and a chart.
 import asciichart from 'asciichart';
-import { buildReport, type RolloutReport } from '../../services/report.js';
+import { buildReport, type RolloutReport } from '../../usecases/report.js';
 import { UsageError } from '../../domain/errors.js';
 import { environmentGates, loadGatesConfig } from '../../config/gates.js';
 import type { CommandContext } from '../context.js';

@@ -1,10 +1,10 @@
-// rollout rollback: restore a verified backup (src/services/rollback.ts). Production needs --force
+// rollout rollback: restore a verified backup (src/usecases/rollback.ts). Production needs --force
 // without a terminal; in a terminal the operator types the environment's name instead.
 import { createInterface } from 'node:readline/promises';
 import { terminalSafe } from '../../domain/terminal-text.js';
 import { RefusedError } from '../../domain/errors.js';
 import { loadEngineContext } from '../../config/engine-context.js';
-import { rollback, type RollbackStage } from '../../services/rollback.js';
+import { rollback, type RollbackStage } from '../../usecases/rollback.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { loadTui } from '../tui-loader.js';
 

@@ -6,11 +6,11 @@ import { terminalSafe } from '../../domain/terminal-text.js';
 import { redactString } from '../../audit/redact.js';
 import { ExitCode, UsageError } from '../../domain/errors.js';
 import { loadEngineContext } from '../../config/engine-context.js';
-import { RunbookRunner, stepTitle, type RunnerEvent } from '../../services/runner.js';
-import { headlessPrompts, preflight } from '../../services/runner-headless.js';
-import type { RunnerEngines } from '../../services/runner-engines.js';
-import { HeadlessView } from '../../services/monitor-format.js';
-import type { MonitorEvent } from '../../services/monitor.js';
+import { RunbookRunner, stepTitle, type RunnerEvent } from '../../usecases/runner.js';
+import { headlessPrompts, preflight } from '../../usecases/runner-headless.js';
+import type { RunnerEngines } from '../../usecases/runner-engines.js';
+import { HeadlessView } from '../../usecases/monitor-format.js';
+import type { MonitorEvent } from '../../usecases/monitor.js';
 
 /** What the headless walk needs of a live monitor: its event stream. */
 interface MonitorLike {
@@ -40,7 +40,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   };
   preflight(ec, answers);
   const prompts = headlessPrompts(ec, answers);
-  const eng = engines ?? (await import('../../services/runner-wiring.js')).realEngines();
+  const eng = engines ?? (await import('../../usecases/runner-wiring.js')).realEngines();
   const runner = new RunbookRunner(ec, {
     engines: eng,
     prompts,

@@ -4,9 +4,9 @@
 import { UsageError } from '../../domain/errors.js';
 import { terminalSafe } from '../../domain/terminal-text.js';
 import { loadEngineContext } from '../../config/engine-context.js';
-import { HeadlessView } from '../../services/monitor-format.js';
-import { TrainingSession } from '../../services/train.js';
-import { defaultScenario } from '../../services/train-scenario.js';
+import { HeadlessView } from '../../usecases/monitor-format.js';
+import { TrainingSession } from '../../usecases/train.js';
+import { defaultScenario } from '../../usecases/train-scenario.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { readOperatorKeys } from './monitor.js';
 

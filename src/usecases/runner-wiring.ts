@@ -17,7 +17,7 @@ import { contextScope } from '../backup/scope.js';
 import { deploy } from './deploy.js';
 import { rollback, type RollbackStage } from './rollback.js';
 import { runMonitorAfterDeploy } from './monitor-wiring.js';
-import { migrate } from '../usecases/migrate.js';
+import { migrate } from './migrate.js';
 import { runSmoke } from '../steps/smoke.js';
 import { makeTarget } from '../targets/make-target.js';
 
@@ -105,7 +105,7 @@ export async function rollbackStep(ctx: EngineContext, o: { dryRun: boolean; rea
 }
 
 /**
- * Training mode: the walk's monitor step runs a drill (src/services/train.ts) instead: the real
+ * Training mode: the walk's monitor step runs a drill (src/usecases/train.ts) instead: the real
  * monitor and gates fed by a scenario timeline on a faster clock, nothing changed, then a debrief.
  */
 export function withTrainingMonitor(engines: RunnerEngines, o: { scenario?: string; speed: number }): RunnerEngines {

@@ -1,6 +1,6 @@
 // What the runbook runner needs of the engines (backup, verify, migrate, deploy, smoke, monitor,
 // rollback, notify), as one small interface. The runner and both faces (TUI, `rollout run`) are
-// written against it; src/services/runner-wiring.ts fills it with the engines' own functions, and
+// written against it; src/usecases/runner-wiring.ts fills it with the engines' own functions, and
 // tests fill it with fakes. No step logic lives here: only shapes.
 import type { EngineContext } from '../config/engine-context.js';
 

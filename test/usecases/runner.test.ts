@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { workspaceAt } from '../../src/config/workspace.js';
 import { loadEngineContext, type EngineContext } from '../../src/config/engine-context.js';
-import { RunbookRunner, readRunState, type RunnerEvent, type RunnerPrompts } from '../../src/services/runner.js';
-import { headlessPrompts } from '../../src/services/runner-headless.js';
+import { RunbookRunner, readRunState, type RunnerEvent, type RunnerPrompts } from '../../src/usecases/runner.js';
+import { headlessPrompts } from '../../src/usecases/runner-headless.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { fakeEngines, seedBackup } from './runner-fakes.js';
 

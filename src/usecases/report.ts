@@ -4,7 +4,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Workspace } from '../config/workspace.js';
-import { listIncidents, readJournals, type IncidentRecord, type JournalEvent } from './incidents.js';
+import { listIncidents, readJournals, type IncidentRecord, type JournalEvent } from './incident.js';
 
 /** One real (not dry-run) deployment. */
 export interface DeploymentRecord {

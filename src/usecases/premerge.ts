@@ -9,7 +9,7 @@ import { parseDocument } from 'yaml';
 import { CONFIG_FILE, type Workspace } from '../config/workspace.js';
 import { redactString } from '../audit/redact.js';
 import { writeFileAtomic, writeJsonAtomic } from '../domain/fs-atomic.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../domain/free-port.js';
 
 /** One check's outcome. */
 export interface PremergeCheck {

@@ -17,7 +17,7 @@ import { latestMonitorLog, readJournalFile } from './monitor-journal.js';
 import { monitorRollbackRunner } from './monitor-rollback.js';
 import { readDeployJournal } from '../steps/deploy-journal.js';
 import type { Workspace } from '../config/workspace.js';
-import { listIncidents } from './incidents.js';
+import { listIncidents } from './incident.js';
 
 /** How to start a monitor for an environment. */
 export interface MonitorSetup {

@@ -12,7 +12,7 @@ import { workspaceAt } from '../../src/config/workspace.js';
 import { RefusedError } from '../../src/domain/errors.js';
 import type { DeliveryReport, Notification, Notifier } from '../../src/notify/types.js';
 import { loadEngineContext, type EngineContext } from '../../src/config/engine-context.js';
-import { rollback, type RollbackStage } from '../../src/services/rollback.js';
+import { rollback, type RollbackStage } from '../../src/usecases/rollback.js';
 import type { ServiceStatus, Target } from '../../src/targets/contract.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { deployTree } from '../backup/fixtures.js';

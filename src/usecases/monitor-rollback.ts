@@ -1,4 +1,4 @@
-// The monitor's bridge to the rollback engine (src/services/rollback.ts): an auto-rollback is the
+// The monitor's bridge to the rollback engine (src/usecases/rollback.ts): an auto-rollback is the
 // configured action of a gate, so it runs confirmed (force), under the environment lock (taken
 // re-entrantly when a deploy in this same process already holds it). The engine verifies the
 // backup, restores, reads the running version back from the target, waits for the health checks,
@@ -8,7 +8,7 @@ import type { AuditLog } from '../audit/logger.js';
 import type { Notifier } from '../notify/types.js';
 import { makeTarget } from '../targets/make-target.js';
 import type { EngineContext } from '../config/engine-context.js';
-import { incidentWithLog } from './incidents.js';
+import { incidentWithLog } from './incident.js';
 import type { RollbackRunner } from './monitor.js';
 import { rollback } from './rollback.js';
 

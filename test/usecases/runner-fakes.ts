@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { fileStamp } from '../../src/domain/time.js';
 import { RefusedError } from '../../src/domain/errors.js';
 import type { EngineContext } from '../../src/config/engine-context.js';
-import type { BackupInfo, EngineOutcome, RunnerEngines, SmokeRow, StepIO } from '../../src/services/runner-engines.js';
-import { newestBackup } from '../../src/services/runner-checklist.js';
+import type { BackupInfo, EngineOutcome, RunnerEngines, SmokeRow, StepIO } from '../../src/usecases/runner-engines.js';
+import { newestBackup } from '../../src/usecases/runner-checklist.js';
 
 export interface FakeOptions {
   smokeFails?: boolean;

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workspaceAt, type Workspace } from '../../src/config/workspace.js';
-import { openIncident } from '../../src/services/incidents.js';
-import { watchedSince } from '../../src/services/monitor-wiring.js';
+import { openIncident } from '../../src/usecases/incident.js';
+import { watchedSince } from '../../src/usecases/monitor-wiring.js';
 import { newDeployJournal, writeDeployJournal } from '../../src/steps/deploy-journal.js';
 
 let ws: Workspace | undefined;

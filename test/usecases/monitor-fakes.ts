@@ -9,7 +9,7 @@ import { FakeClock } from '../../src/domain/clock.js';
 import type { HashDelta } from '../../src/gates/types.js';
 import type { MetricSource, SourceOutcome } from '../../src/metrics/types.js';
 import type { Notification, Notifier } from '../../src/notify/types.js';
-import { Monitor, type MonitorEvent, type MonitorSummary, type ResumeState, type RollbackRequest } from '../../src/services/monitor.js';
+import { Monitor, type MonitorEvent, type MonitorSummary, type ResumeState, type RollbackRequest } from '../../src/usecases/monitor.js';
 
 export const MIN = 60_000;
 export const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);

@@ -2,7 +2,7 @@
 // and never a second rollback.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readJournal, readJournalFile } from '../../src/services/monitor-journal.js';
+import { readJournal, readJournalFile } from '../../src/usecases/monitor-journal.js';
 import { shippedEnv } from '../gates/sim.js';
 import { MIN, T0, makeRig, type Rig } from './monitor-fakes.js';
 

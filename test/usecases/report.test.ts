@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceAt, type Workspace } from '../../src/config/workspace.js';
-import { buildReport } from '../../src/services/report.js';
-import { closeIncident, listIncidents, openIncident, readIncident } from '../../src/services/incidents.js';
+import { buildReport } from '../../src/usecases/report.js';
+import { closeIncident, listIncidents, openIncident, readIncident } from '../../src/usecases/incident.js';
 import { REPO, runCli } from '../helpers/cli.js';
 
 let ws: Workspace;
