@@ -16,7 +16,7 @@ import { initialWalk } from './walk-state.js';
 import { Banner } from './Banner.js';
 import { TuneView } from './Tune.js';
 import { tuneActions } from './tune-actions.js';
-import type { RunbookRunner, RunState } from '../usecases/runner.js';
+import { resumeCommand, type RunbookRunner, type RunState } from '../usecases/runner.js';
 import { RolloutError } from '../domain/errors.js';
 import type { EngineContext } from '../config/engine-context.js';
 import type { LiveSession } from '../usecases/runner-engines.js';
@@ -325,7 +325,7 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
             if (!feed) return <Text>Live {session.kind}…</Text>;
             // Training asks for the typed environment name, exactly as production does: the drill
             // practises the one thing that matters on the real day.
-            return <MonitorScreen feed={feed} production={p.ctx.production || p.training} training={p.training} actions={services.monitorActions(p.ctx)} onQuit={() => p.runner.abort()} reservedRows={5} showBanner={false} resumeHint={`Resume the walk: start the TUI again, or npx rollout run --env ${p.ctx.env} --resume`} {...(feed.monitor.now ? { now: feed.monitor.now } : {})} />;
+            return <MonitorScreen feed={feed} production={p.ctx.production || p.training} training={p.training} actions={services.monitorActions(p.ctx)} onQuit={() => p.runner.abort()} reservedRows={5} showBanner={false} resumeHint={`Resume the walk: start the TUI again, or npx ${resumeCommand(p.ctx.runbook.name, p.ctx.env, p.runner.dryRun)}`} {...(feed.monitor.now ? { now: feed.monitor.now } : {})} />;
           }}
           {...(p.setup ? { done: { text: `The demo is set up: ${p.ctx.env} runs ${DEMO_VERSION} with a verified backup.`, hint: 'enter choose the release to roll out' } } : {})}
           onQuit={(s) => {

@@ -5,7 +5,7 @@ import React, { useEffect, useReducer, useRef, useState, useSyncExternalStore } 
 import { Box, Static, Text } from 'ink';
 import { useKeys } from './use-keys.js';
 import Spinner from 'ink-spinner';
-import type { RunnerEvent } from '../usecases/runner.js';
+import { resumeCommand, type RunnerEvent } from '../usecases/runner.js';
 import type { LiveSession, SmokeRow } from '../usecases/runner-engines.js';
 import { Pager, scroll } from './Pager.js';
 import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, PAGER_KEYS, SIGNOFF_KEYS, WALK_KEYS, actionFor, helpLines, hintLine, keyNames, type KeyBinding } from './keymap.js';
@@ -105,8 +105,8 @@ export function StepList({ steps, current }: { steps: StepView[]; current: numbe
   return (
     <Box flexWrap="wrap" columnGap={1}>
       {steps.map((v, i) => {
-        const word = v.status === 'done' ? 'done' : v.status === 'failed' ? 'FAILED' : v.status === 'skipped' ? 'skipped' : i === current && v.status === 'running' ? 'now' : 'pending';
-        const color = v.status === 'done' ? 'green' : v.status === 'failed' ? 'red' : v.status === 'running' ? 'cyan' : v.status === 'skipped' ? 'yellow' : 'gray';
+        const word = v.status === 'done' ? 'done' : v.status === 'failed' ? 'FAILED' : v.status === 'skipped' ? 'skipped' : v.status === 'stopped' ? 'stopped' : i === current && v.status === 'running' ? 'now' : 'pending';
+        const color = v.status === 'done' ? 'green' : v.status === 'failed' ? 'red' : v.status === 'running' ? 'cyan' : v.status === 'skipped' || v.status === 'stopped' ? 'yellow' : 'gray';
         return (
           <Text key={v.id} color={color} bold={v.status === 'running'}>
             {i + 1}.{v.id}:{word}
@@ -451,7 +451,7 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
         ) : live && live.status === 'running' ? (
           <Box flexDirection="column">
             <LiveStep v={live} columns={columns} tail={bigTail ? 15 : 5} />
-            {stopping ? <Text color="yellow">Stopping after this step finishes safely; the walk can be resumed (start the TUI again, or npx rollout run --env {s.env} --resume).</Text> : null}
+            {stopping ? <Text color="yellow">Stopping after this step finishes safely; the walk can be resumed (start the TUI again, or npx {resumeCommand(s.runbook, s.env, s.dryRun)}).</Text> : null}
             <Text dimColor>{hintLine(WALK_KEYS)}</Text>
           </Box>
         ) : (

@@ -10,7 +10,8 @@ export interface StepView {
   id: string;
   type: RunbookStep['type'];
   title: string;
-  status: StepStatus;
+  /** The runner's status, or 'stopped': the step the operator stopped the walk at (not a failure). */
+  status: StepStatus | 'stopped';
   summary?: string;
   substeps: { name: string; status: SubstepStatus; detail?: string }[];
   progress?: { done: number; total?: number; label?: string; bytesPerSecond?: number };
@@ -104,6 +105,8 @@ export function walkReducer(s: WalkState, e: RunnerEvent): WalkState {
     case 'step-failed':
       return patch(s, e.index, (v) => ({ ...v, status: 'failed', summary: e.message, error: { message: e.message, nextSteps: e.nextSteps }, ...(e.outcome?.smoke ? { smoke: e.outcome.smoke } : {}) }));
     case 'walk-finished':
+      // An interrupted walk's running step was stopped, not failed: it shows as stopped.
+      if (e.status === 'interrupted') s = { ...s, steps: s.steps.map((v) => (v.status === 'running' ? { ...v, status: 'stopped' as const } : v)) };
       return { ...s, finished: { status: e.status, exitCode: e.exitCode, ...(e.message ? { message: e.message } : {}), ...(e.nextSteps ? { nextSteps: e.nextSteps } : {}) } };
   }
 }
@@ -125,7 +128,7 @@ export function bar(done: number, total: number | undefined, width: number): str
 }
 
 /** The status word of a step, for screens without colour. */
-export function statusMark(st: StepStatus): string {
+export function statusMark(st: StepView['status']): string {
   switch (st) {
     case 'done':
       return '[done]';
@@ -135,6 +138,8 @@ export function statusMark(st: StepStatus): string {
       return '[FAIL]';
     case 'skipped':
       return '[skip]';
+    case 'stopped':
+      return '[stop]';
     default:
       return '[    ]';
   }

@@ -183,7 +183,9 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
     const available = await target.availableVersions();
     if (target.kind === 'local' || available.length > 0) {
       if (!available.includes(version)) {
-        const latest = available[available.length - 1];
+        // Suggest a plain release (no pre-release tag such as -failing or -slow): those are how
+        // a known-bad build is named, and the suggestion must never be one.
+        const latest = available.filter((v) => !v.includes('-')).pop();
         throw new UsageError(`Unknown version "${version}" for ${ctx.env}: available are ${available.join(', ') || 'none'}.`, [
           `nothing was changed${from ? ` (${from} stays deployed)` : ''}${latest ? `; deploy one of those, e.g. rollout deploy --env ${ctx.env} --version ${latest}` : ''}`,
         ]);

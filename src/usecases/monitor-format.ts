@@ -73,7 +73,8 @@ export class HeadlessView {
       case 'extend':
         return [`  window extended by ${e.minutes} min, now ends ${tPlus(e.endAt, this.t0)}`];
       case 'done':
-        return [e.summary.message, `Journal: ${e.summary.logPath}`];
+        // A non-zero ending is said once, on stderr, by the command (SPEC.md: one sentence there).
+        return e.summary.exitCode ? [`Journal: ${e.summary.logPath}`] : [e.summary.message, `Journal: ${e.summary.logPath}`];
     }
   }
 

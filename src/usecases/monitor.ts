@@ -157,7 +157,7 @@ export interface MonitorSummary {
 
 /** Everything a screen shows, as a stream. */
 export type MonitorEvent =
-  | { type: 'start'; t0: number; endAt: number; resumed: boolean; env: string; source: string; gates: Gate[]; rollbackAvailable: boolean; warnings?: string[] }
+  | { type: 'start'; t0: number; endAt: number; resumed: boolean; env: string; source: string; gates: Gate[]; rollbackAvailable: boolean; warnings?: string[]; /** When this run began (a resume is later than t0). */ at?: number }
   | { type: 'sample'; observation: Observation }
   | { type: 'evaluation'; seq: number; t: number; decisions: GateDecision[]; worst: GateStatus }
   | { type: 'gate-state'; gate: string; from: GateStatus; to: GateStatus; decision: GateDecision }
@@ -326,7 +326,7 @@ export class Monitor {
     }
     const warnings = this.deps.source.warnings ?? [];
     for (const w of warnings) this.log('warn', 'metrics-source-warning', { message: w });
-    this.emit({ type: 'start', t0: this.plan.t0, endAt: this.plan.endAt, resumed: this.resumed, env: this.opts.env, source: this.deps.source.description, gates, rollbackAvailable: this.rollbackAvailable, ...(warnings.length ? { warnings } : {}) });
+    this.emit({ type: 'start', t0: this.plan.t0, endAt: this.plan.endAt, resumed: this.resumed, env: this.opts.env, source: this.deps.source.description, gates, rollbackAvailable: this.rollbackAvailable, ...(warnings.length ? { warnings } : {}), at: clock.now() });
     if (!this.rollbackAvailable) this.log('warn', 'rollback-unavailable', { message: 'no rollback engine is wired: breaches of auto-rollback gates alert only' });
 
     // A rollback that began before a crash is never started again: verify and report.
@@ -336,6 +336,8 @@ export class Monitor {
     }
 
     let next: number | null = this.firstPollTime();
+    // The cadence is known from the first second (the screen never says "every ? s").
+    if (next !== null && !this.rollbackPromise) this.announceNext(next);
     while (!this.stopped && !this.rollbackPromise && next !== null) {
       await this.sleepUntil(next);
       if (this.stopped || this.rollbackPromise) break;
@@ -363,8 +365,9 @@ export class Monitor {
     if (this.lastPollAt === undefined) return this.plan.t0;
     const n = nextPollAt(this.plan, this.lastPollAt, this.anyWarn && this.plan.adaptive);
     if (n === null) return this.lastPollAt >= this.plan.endAt ? null : this.plan.endAt;
-    // Ticks missed while the monitor was down are not replayed: poll now, then follow the grid.
-    return Math.max(n, Math.min(this.deps.clock.now(), this.plan.endAt));
+    // A resumed monitor polls at once (the operator sees fresh values from its first second);
+    // ticks missed while it was down are not replayed; then it follows the grid.
+    return Math.max(this.lastPollAt + 1, Math.min(this.deps.clock.now(), this.plan.endAt, n));
   }
 
   private announceNext(next: number): void {

@@ -141,7 +141,26 @@ export function stepTitle(step: RunbookStep): string {
   return step.title ?? TITLES[step.type];
 }
 
-class Interrupted extends Error {}
+class Interrupted extends Error {
+  /** The exit code of the stop: 1, or 3 when the operator declined to go on (nothing changed). */
+  constructor(message?: string, readonly exitCode: number = ExitCode.failed) {
+    super(message);
+  }
+}
+
+/** The one command that resumes an interrupted walk (every screen and message quotes this). */
+export function resumeCommand(runbook: string, env: string, dryRun = false): string {
+  return `rollout run ${runbook} --env ${env} --resume${dryRun ? ' --dry-run' : ''}`;
+}
+
+/**
+ * How to confirm without a screen, in SPEC.md's flags: a walk takes --yes; the rollback command
+ * takes --force (named too for a rollback runbook, where the operator may reach for it).
+ */
+export function confirmHint(runbook: string, env: string, kind?: string): string {
+  const walk = `rollout run ${runbook} --env ${env} --yes`;
+  return kind === 'emergency-rollback' ? `Nothing was changed. To confirm headless: ${walk} (or rollout rollback --env ${env} --force); or answer on screen.` : `Nothing was changed. To confirm headless: ${walk}; or answer on screen.`;
+}
 
 /** Walks one runbook on one environment. Create, subscribe, then run(). */
 export class RunbookRunner {
@@ -167,6 +186,11 @@ export class RunbookRunner {
   /** Stop after the current step (its engine sees the abort signal); the journal stays resumable. */
   abort(): void {
     this.controller.abort();
+  }
+
+  /** True when this walk only rehearses (its resume command says --dry-run too). */
+  get dryRun(): boolean {
+    return this.o.dryRun;
   }
 
   /** True once abort() was called. */
@@ -282,7 +306,7 @@ export class RunbookRunner {
     } catch (e) {
       if (!(e instanceof Interrupted)) throw e;
       const at = this.state.steps.find((s) => s.status === 'running' || s.status === 'pending');
-      result = { exitCode: ExitCode.failed, status: 'interrupted', message: `The walk was interrupted${at ? ` at step "${at.id}"` : ''}; nothing more was started.`, nextSteps: [`Resume it: rollout run ${this.ctx.runbook.name} --env ${this.ctx.env} --resume${this.o.dryRun ? ' --dry-run' : ''}`] };
+      result = { exitCode: e.exitCode, status: 'interrupted', message: e.message || `The walk was interrupted${at ? ` at step "${at.id}"` : ''}; nothing more was started.`, nextSteps: [`Resume it: ${resumeCommand(this.ctx.runbook.name, this.ctx.env, this.o.dryRun)}`] };
     } finally {
       await lock.release();
     }
@@ -410,7 +434,7 @@ export class RunbookRunner {
       case 'monitor':
         return engines.monitor(ctx, { dryRun, ...(this.state.version ? { version: this.state.version } : {}), onSession: (session) => this.emit({ type: 'session', index, session }), ...io });
       case 'rollback': {
-        if (ctx.production && !dryRun && !this.state.deployConfirmed) throw new RefusedError(`Rolling back ${ctx.env} needs a confirmation: pass --yes (headless) or confirm on screen by typing the environment's name.`);
+        if (ctx.production && !dryRun && !this.state.deployConfirmed) throw new RefusedError(`Rolling back ${ctx.env} needs a confirmation: pass --yes to rollout run (rollout rollback takes --force), or confirm on screen by typing the environment's name.`);
         // Restore exactly the backup an earlier step verified (the one the operator confirmed).
         const verified = [...this.state.steps].reverse().find((x) => x.backup?.verified)?.backup;
         return engines.rollback(ctx, { dryRun, reason: `runbook ${ctx.runbook.name} step ${step.id}`, ...(verified ? { backup: verified.path } : {}), onSession: (session) => this.emit({ type: 'session', index, session }), ...io });
@@ -419,7 +443,7 @@ export class RunbookRunner {
         const ok = await this.o.prompts.confirm({ index, step, prompt: step.prompt, env: ctx.env, production: ctx.production, artifacts: this.artifacts() });
         if (this.aborted) throw new Interrupted();
         this.log.info('confirmation', { step: step.id, prompt: step.prompt, confirmed: ok, operator: ctx.operator });
-        if (!ok) throw new RefusedError(`Not confirmed: ${step.prompt.replace(/\?$/, '')}.`, ['Pass --yes to confirm headless, or answer on screen.']);
+        if (!ok) throw new RefusedError(`Not confirmed: ${step.prompt.replace(/\?$/, '')}.`, [confirmHint(ctx.runbook.name, ctx.env, ctx.runbook.kind)]);
         this.state.deployConfirmed = true;
         return { summary: 'confirmed by the operator' };
       }
@@ -435,7 +459,11 @@ export class RunbookRunner {
       this.emit({ type: 'checklist', index, items });
       const answer = await this.o.prompts.checklist({ index, step, items });
       if (this.aborted) throw new Interrupted();
-      if (answer.kind === 'abort') throw new RefusedError('The operator stopped the walk at the checklist.');
+      if (answer.kind === 'abort') {
+        // Stopping here is the operator's choice, not a failure: the walk stops (resumable) and says so.
+        this.controller.abort();
+        throw new Interrupted('The operator stopped the walk at the checklist; nothing was changed.', ExitCode.refused);
+      }
       if (answer.kind === 'recheck') {
         if (answer.confirmed) confirmed = new Set(answer.confirmed);
         continue;

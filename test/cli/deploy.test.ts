@@ -84,6 +84,9 @@ describe('rollout deploy on the embedded service', () => {
     const r = await rollout('deploy', '--env', 'staging', '--version', '9.9.9', '--yes', '--no-monitor');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Unknown version "9\.9\.9" for staging: available are 1\.0\.0, 1\.1\.0, 1\.2\.0-backlog, 1\.2\.0-failing, 1\.2\.0-flaky, 1\.2\.0-slow\./);
+    // The example offered is a plain release, never one of the known-bad 1.2.0-* builds.
+    expect(r.stderr).toContain('e.g. rollout deploy --env staging --version 1.1.0');
+    expect(r.stderr).not.toMatch(/e\.g\. rollout deploy .*1\.2\.0-/);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
     const after = await statusJson();
     expect(after).toMatchObject({ running: true, version: '1.0.0', pid: before.pid });

@@ -96,10 +96,12 @@ describe('walk screen', () => {
     expect(engines.calls[0]).toBe('backup');
     await r.press('q');
     const res = await result;
-    expect(res).toMatchObject({ status: 'refused', exitCode: 3 });
-    expect(runner.aborted).toBe(false);
-    const f2 = await r.waitFor('stopped the walk at the checklist');
-    expect(f2).toContain('1.artifacts:FAILED');
+    // Stopping at the checklist is the operator's choice: shown as stopped (resumable), not FAILED.
+    expect(res).toMatchObject({ status: 'interrupted', exitCode: 3 });
+    const f2 = await r.waitFor('stopped the walk at the checklist; nothing was changed');
+    expect(f2).toContain('1.artifacts:stopped');
+    expect(f2).not.toContain('FAIL');
+    expect(f2).toContain('Resume it: rollout run dhash --env staging --resume');
     expect(f2).toContain('2.backup:pending');
     r.unmount();
   });

@@ -37,6 +37,26 @@ describe('monitor resume', () => {
     expect(readJournal(text).kind).toBe('finished');
   });
 
+  it('a monitor resumed between two ticks polls at once and shows its cadence before that poll', async () => {
+    const a = makeRig(prod, { health: () => true });
+    rigs.push(a);
+    void a.monitor.run();
+    await a.clock.advance(23 * MIN + 10_000); // the last poll was at T+23:00; the next tick is T+25:00
+    a.monitor.stop();
+    const r = readJournalFile(a.journal.path);
+    if (r.kind !== 'resumable') throw new Error(`expected a resumable journal, got ${r.kind}`);
+    const b = makeRig(prod, { health: () => true }, { start: T0 + 24 * MIN, resume: r.state, dir: a.dir, journalPath: a.journal.path });
+    rigs.push(b);
+    void b.monitor.run();
+    await b.clock.advance(1000);
+    const first = b.events.find((e) => e.type === 'sample');
+    expect(first?.type === 'sample' && first.observation.t).toBe(T0 + 24 * MIN);
+    const start = b.events.find((e) => e.type === 'start');
+    expect(start?.type === 'start' && start.at).toBe(T0 + 24 * MIN);
+    expect(b.events.findIndex((e) => e.type === 'cadence')).toBeLessThan(b.events.indexOf(first!));
+    b.monitor.stop();
+  });
+
   it('a rollback started before the crash and never reported done is finished by the resumed monitor (once, as a resume), then verified', async () => {
     const a = makeRig(prod, { health: (m) => m < 20 });
     rigs.push(a);

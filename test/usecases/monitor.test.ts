@@ -28,7 +28,12 @@ describe('a healthy 60-minute window', () => {
     // The event stream carries the phase change from 30 s to 120 s and each next poll.
     const cad = rig.events.filter((e) => e.type === 'cadence');
     expect(cad.map((e) => e.type === 'cadence' && e.intervalSeconds)).toEqual([30, 120]);
-    expect(rig.events.filter((e) => e.type === 'next-poll')).toHaveLength(38);
+    // One next-poll per poll: the first is announced with the cadence before the first poll,
+    // so a screen shows "every 30 s" from its first second.
+    expect(rig.events.filter((e) => e.type === 'next-poll')).toHaveLength(39);
+    const firstSample = rig.events.findIndex((e) => e.type === 'sample');
+    expect(rig.events.findIndex((e) => e.type === 'cadence')).toBeLessThan(firstSample);
+    expect(rig.events.findIndex((e) => e.type === 'next-poll')).toBeLessThan(firstSample);
     expect(rig.notes.at(-1)).toMatchObject({ type: 'monitor-complete' });
   });
 });

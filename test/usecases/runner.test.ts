@@ -162,4 +162,15 @@ describe('runbook runner', () => {
     first.runner.abort();
     expect((await running).status).toBe('interrupted');
   });
+  it('an emergency rollback cancelled at its confirmation changes nothing and names the headless flags as SPEC.md does (run --yes, rollback --force)', async () => {
+    const ctx = ctxFor('staging', 'emergency-rollback');
+    const engines = fakeEngines();
+    await seedBackup(ctx, engines);
+    engines.calls.length = 0;
+    const { runner } = walk(ctx, engines, { checklist: async () => ({ kind: 'continue', confirmed: [] }), signOff: async () => ({ name: 'a' }), confirm: async () => false });
+    const r = await runner.run();
+    expect(r).toMatchObject({ status: 'refused', exitCode: 3 });
+    expect(r.nextSteps).toEqual(['Nothing was changed. To confirm headless: rollout run emergency-rollback --env staging --yes (or rollout rollback --env staging --force); or answer on screen.']);
+    expect(engines.calls.filter((c) => c.startsWith('rollback'))).toEqual([]);
+  });
 });
