@@ -98,6 +98,7 @@ describe('walk screen', () => {
     const res = await result;
     // Stopping at the checklist is the operator's choice: shown as stopped (resumable), not FAILED.
     expect(res).toMatchObject({ status: 'interrupted', exitCode: 3 });
+    expect(runner.aborted).toBe(true);
     const f2 = await r.waitFor('stopped the walk at the checklist; nothing was changed');
     expect(f2).toContain('1.artifacts:stopped');
     expect(f2).not.toContain('FAIL');
