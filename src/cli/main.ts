@@ -100,6 +100,7 @@ Examples:
       .option('--dry-run', 'write the plan and the commands it would run, change nothing')
       .option('--yes', 'confirm (required for production without a terminal)')
       .option('--no-monitor', 'do not start the monitor after the deploy')
+      .option('--resume', 'finish the interrupted deploy from its journal: restart only if unproven, then health and smoke')
       .option('--operator <name>', 'who deploys'),
     'rollout deploy --env staging --version 1.1.0 --backup-first --yes',
   );

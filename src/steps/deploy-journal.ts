@@ -33,6 +33,10 @@ export interface DeployJournal {
   step: DeployStep;
   steps: JournalStep[];
   error?: string;
+  /** What ran just before the restart (read from the target): a resume proves the restart by a changed instance. */
+  restart_from?: { version: string; pid?: number; startedAt?: string; revision?: string; identity?: string } | null;
+  /** When `rollout deploy --resume` (or a walk's --resume) took the deploy over. */
+  resumed_at?: string[];
 }
 
 /** Where an environment's deploy journal lives. */
@@ -70,10 +74,23 @@ export function describeInterruptedDeploy(j: DeployJournal, state: { deployed?: 
   const where = state.running ? `the service runs ${state.running}` : 'the service is not running';
   const inPlace = state.deployed && state.deployed !== state.running ? `, ${state.deployed} is in place` : '';
   const message = `A deploy of ${j.to_version} to ${j.env}${j.from_version ? ` (from ${j.from_version})` : ''} by ${j.operator} started ${j.started_at} was interrupted at the "${j.step}" step; ${where}${inPlace}.`;
-  const nextSteps = [`resume it: rollout deploy --env ${j.env} --version ${j.to_version}`];
+  const nextSteps = [`resume it: rollout deploy --env ${j.env} --resume`, `or deploy it again from the start: rollout deploy --env ${j.env} --version ${j.to_version}`];
   if (j.from_version && j.from_version !== j.to_version) nextSteps.push(`or go back to the previous release: rollout deploy --env ${j.env} --version ${j.from_version}`);
   nextSteps.push(`or restore a backup: rollout rollback --env ${j.env}`);
   return { message, nextSteps };
+}
+
+/** Whether the journal records `step` as finished (ok or skipped) after its last start. */
+export function stepDone(j: DeployJournal, step: DeployStep): boolean {
+  const last = [...j.steps].reverse().find((s) => s.step === step);
+  return last !== undefined && (last.status === 'ok' || last.status === 'skipped');
+}
+
+/** When the journal's last restart began (ms), if it did. */
+export function restartStartedAt(j: DeployJournal): number | undefined {
+  const r = [...j.steps].reverse().find((s) => s.step === 'restart' && s.status === 'started');
+  const at = r ? Date.parse(r.at) : Number.NaN;
+  return Number.isFinite(at) ? at : undefined;
 }
 
 /** A fresh journal for a deploy starting now. */

@@ -11,12 +11,14 @@ import { RefusedError, RolloutError, StepFailedError, UsageError } from '../doma
 import { writeFileAtomic } from '../domain/fs-atomic.js';
 import { acquireEnvLock, type EnvLock } from '../lock/env-lock.js';
 import { waitForHealthy, type TimedHealthCheck } from '../probes/health.js';
-import { describeInterruptedDeploy, interruptedDeploy, newDeployJournal, writeDeployJournal, type DeployJournal, type DeployStep } from '../steps/deploy-journal.js';
+import { hostname } from 'node:os';
+import { describeInterruptedDeploy, interruptedDeploy, newDeployJournal, readDeployJournal, restartStartedAt, stepDone, writeDeployJournal, type DeployJournal, type DeployStep } from '../steps/deploy-journal.js';
+import { instanceChanged } from './rollback-verify.js';
 import { makeTarget } from '../targets/make-target.js';
 import { migrationsFolder, pendingMigrations, runMigrations } from '../steps/migrate.js';
 import { runSmoke, type SmokeResult, type SmokeRun } from '../steps/smoke.js';
 import { portAnswers } from '../targets/local.js';
-import type { Target } from '../targets/contract.js';
+import { describeInstance, type RunningInstance, type Target } from '../targets/contract.js';
 import type { EngineContext } from '../config/engine-context.js';
 import { testPause } from '../domain/test-pause.js';
 import { createNotifier, sendAlongside, summarizeDelivery } from '../notify/index.js';
@@ -50,6 +52,13 @@ export interface DeployOptions {
   command?: string;
   /** The notifier for deploy-start/-success/-failure (default: the environment's, as the monitor's). */
   notifier?: Notifier;
+  /**
+   * Finish the interrupted deploy of the journal (`rollout deploy --resume`, a walk's --resume):
+   * steps it finished are not repeated, a restart whose effect the target cannot prove runs again,
+   * then the health checks and smoke tests to a verified end. A deploy interrupted before its
+   * release was in place is deployed again from the start.
+   */
+  resume?: boolean;
 }
 
 /** One step's outcome. */
@@ -80,6 +89,8 @@ export interface DeployResult {
   healthyAfterMs?: number;
   /** When the restart began (clock ms): nothing the old release did is newer than this. */
   restartedAt?: number;
+  /** What --resume did with the interrupted deploy (one sentence). */
+  resumed?: string;
   url?: string;
 }
 
@@ -94,9 +105,10 @@ export function deployVersion(ctx: EngineContext, version?: string): string {
 /** Deploy a release to the context's environment. Failures throw RolloutErrors (exit 1/2/3). */
 export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Promise<DeployResult> {
   const started = ctx.clock.now();
-  const version = deployVersion(ctx, opts.version);
+  const toResume = opts.resume ? resumableDeploy(ctx, opts.version) : undefined;
+  const version = toResume?.to_version ?? deployVersion(ctx, opts.version);
   if (ctx.production && !opts.confirmed && !opts.dryRun) {
-    throw new RefusedError(`Deploying ${version} to ${ctx.env} needs confirmation: pass --yes (or run it in a terminal and type the environment name).`);
+    throw new RefusedError(`${toResume ? 'Resuming the deploy of' : 'Deploying'} ${version} to ${ctx.env} needs confirmation: pass --yes (or run it in a terminal and type the environment name).`);
   }
   const target = makeTarget(ctx);
   const log = AuditLog.open(ctx.ws.logsDir, 'deploy', ctx.env, { now: () => ctx.clock.now() });
@@ -161,18 +173,117 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
     current = undefined;
   };
 
+  const need = Math.max(1, ctx.gates.monitoring.healthOkRequired ?? 3);
+  // The verified end of a deploy (and of a resumed one): N consecutive OK health checks, then the post-deploy smoke tests.
+  const verifySteps = async (): Promise<void> => {
+    const from = result.from;
+    await begin('health');
+    const t = ctx.target.target;
+    const timeoutMs = t.health_timeout_ms;
+    const h = await waitForHealthy(ctx.target.health, {
+      consecutive: need,
+      // The embedded service answers in milliseconds; a real one is given more room between checks.
+      intervalMs: ctx.target.health.interval_ms ?? (t.kind === 'local' ? 150 : 1000),
+      timeoutMs,
+      clock: ctx.clock,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onCheck: (check, streak) => {
+        log.write(check.ok ? 'info' : 'warn', 'deploy.health', { ok: check.ok, detail: check.detail, latency_ms: check.latencyMs, streak });
+        emit({ type: 'health', check, streak, needed: need });
+      },
+    });
+    result.health = h.checks;
+    if (!h.ok) {
+      const last = h.checks[h.checks.length - 1];
+      throw new StepFailedError(`${version} did not pass ${need} consecutive health checks within ${Math.round(timeoutMs / 100) / 10} s in ${ctx.env} (last: ${last?.detail ?? 'no check'}).`, [
+        `Roll back: rollout rollback --env ${ctx.env}${from ? `, or redeploy the previous release: rollout deploy --env ${ctx.env} --version ${from}` : ''}`,
+      ]);
+    }
+    result.healthyAfterMs = ctx.clock.now() - started;
+    end('ok', `${need} consecutive OK checks`);
+
+    await begin('smoke');
+    const smokeLog = AuditLog.open(ctx.ws.logsDir, 'smoke_test', ctx.env, { now: () => ctx.clock.now(), runId: log.runId });
+    try {
+      result.smoke = await runSmoke(ctx, { tier: 'all', phase: 'post-deploy', log: smokeLog, onResult: (r) => emit({ type: 'smoke', result: r }) });
+    } finally {
+      smokeLog.close();
+    }
+    const failed = result.smoke.results.filter((r) => !r.ok);
+    if (failed.length) {
+      throw new StepFailedError(`Post-deploy smoke tests failed in ${ctx.env}: ${failed.map((r) => `${r.id} (${r.detail})`).join('; ')}.`, [`Roll back: rollout rollback --env ${ctx.env}`]);
+    }
+    end('ok', `${result.smoke.results.length} checks passed`);
+  };
+  const succeed = async (): Promise<DeployResult> => {
+    const from = result.from;
+    journal!.status = 'done';
+    writeDeployJournal(ctx.ws.root, journal!);
+    result.ok = true;
+    log.info('deploy.done', { version, from, healthy_after_ms: result.healthyAfterMs, ...(result.resumed ? { resumed: result.resumed } : {}) });
+    await notify({ type: 'deploy-success', message: `${result.resumed ? 'Finished the interrupted deploy of' : 'Deployed'} ${version} to ${ctx.env}${from ? ` (was ${from})` : ''}: ${need} consecutive OK health checks and ${result.smoke?.results.length ?? 0} smoke checks passed.` });
+    return result;
+  };
+
   try {
     log.info('deploy.start', { version, operator: ctx.operator, dry_run: Boolean(opts.dryRun), backup_first: Boolean(opts.backupFirst), target: target.kind });
     if (!opts.dryRun) lock = await acquireEnvLock(ctx.ws.locksDir, ctx.env, { operator: ctx.operator, command: opts.command ?? `rollout deploy --env ${ctx.env} --version ${version}` });
 
     const pending = interruptedDeploy(ctx.ws.root, ctx.env);
+    // Under the lock, the journal is read again: another resume may have finished it meanwhile.
+    if (opts.resume && pending?.id !== toResume?.id) throw new UsageError(nothingToResume(ctx));
     if (pending) {
       const st = await target.status().catch(() => undefined);
       const notice = describeInterruptedDeploy(pending, { ...(st?.deployedVersion ? { deployed: st.deployedVersion } : {}), ...(st?.running && st.version ? { running: st.version } : {}) });
       result.interrupted = notice;
       log.warn('deploy.interrupted_found', { journal: pending, message: notice.message });
       emit({ type: 'notice', message: notice.message, nextSteps: notice.nextSteps });
-      if (!opts.dryRun) line(pending.to_version === version ? `resuming the interrupted deploy of ${version}` : `the interrupted deploy of ${pending.to_version} is superseded by this deploy of ${version}`);
+      if (!opts.dryRun) line(pending.to_version === version ? `resuming the interrupted deploy of ${version}${opts.resume && !stepDone(pending, 'install') ? ` (it stopped before ${version} was in place: deploying it again from the start)` : ''}` : `the interrupted deploy of ${pending.to_version} is superseded by this deploy of ${version}`);
+    }
+    // Its release was in place: finish from the restart, proving what the interrupted run did.
+    const resuming = opts.resume && pending && stepDone(pending, 'install') ? pending : undefined;
+
+    if (resuming) {
+      if (pending?.from_version) result.from = pending.from_version;
+      if (opts.dryRun) {
+        result.plan = await resumePlan(ctx, target, resuming);
+        const dry = join(ctx.ws.root, 'deploy-dryrun.log');
+        writeFileAtomic(dry, `${result.plan.join('\n')}\n`);
+        result.dryRunLog = dry;
+        for (const l of result.plan) line(l);
+        result.ok = true;
+        return result;
+      }
+      journal = resuming;
+      journal.pid = process.pid;
+      journal.host = hostname();
+      journal.resumed_at = [...(journal.resumed_at ?? []), new Date().toISOString()];
+      writeDeployJournal(ctx.ws.root, journal);
+      announced = true;
+      log.info('deploy.resume', { journal: journal.id, step: journal.step, to_version: version, from_version: journal.from_version });
+      for (const s of ['validate', 'backup', 'migrate', 'install'] as const) {
+        const last = [...resuming.steps].reverse().find((x) => x.step === s && x.status !== 'started');
+        const r: DeployStepResult = { step: s, status: 'skipped', ms: 0, detail: `done by the interrupted deploy${last?.detail ? ` (${last.detail})` : ''}` };
+        result.steps.push(r);
+        emit({ type: 'step', step: s, status: 'skipped', detail: r.detail });
+      }
+      await begin('restart');
+      const proof = await restartProof(target, resuming, version);
+      if (proof.proven) {
+        result.restartedAt = restartStartedAt(resuming) ?? ctx.clock.now();
+        result.resumed = `the interrupted deploy had restarted ${ctx.env}: ${proof.how}; not restarted again`;
+        end('skipped', result.resumed);
+      } else {
+        result.restartedAt = ctx.clock.now();
+        result.resumed = `the restart of the interrupted deploy is not proven (${proof.how}); restarted again`;
+        line(result.resumed);
+        journal.restart_from = proof.now ?? null;
+        writeDeployJournal(ctx.ws.root, journal);
+        await target.restart(line, version);
+        end('ok', 'run again: its effect could not be proven');
+      }
+      await verifySteps();
+      return await succeed();
     }
 
     // Validation: config (loaded already), version, target.
@@ -237,6 +348,9 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
 
     await begin('restart');
     result.restartedAt = ctx.clock.now();
+    // What ran before: a resume proves the restart happened by a changed instance.
+    journal.restart_from = (await target.running().catch(() => undefined)) ?? null;
+    writeDeployJournal(ctx.ws.root, journal);
     if (target.kind === 'local') {
       // stop + start (what restart() does), with a pause point between for the kill -9 tests.
       await target.stop(line);
@@ -244,52 +358,8 @@ export async function deploy(ctx: EngineContext, opts: DeployOptions = {}): Prom
       await target.start(line);
     } else await target.restart(line, version);
     end('ok');
-
-    await begin('health');
-    const need = Math.max(1, ctx.gates.monitoring.healthOkRequired ?? 3);
-    const t = ctx.target.target;
-    const timeoutMs = t.health_timeout_ms;
-    const h = await waitForHealthy(ctx.target.health, {
-      consecutive: need,
-      // The embedded service answers in milliseconds; a real one is given more room between checks.
-      intervalMs: ctx.target.health.interval_ms ?? (t.kind === 'local' ? 150 : 1000),
-      timeoutMs,
-      clock: ctx.clock,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      onCheck: (check, streak) => {
-        log.write(check.ok ? 'info' : 'warn', 'deploy.health', { ok: check.ok, detail: check.detail, latency_ms: check.latencyMs, streak });
-        emit({ type: 'health', check, streak, needed: need });
-      },
-    });
-    result.health = h.checks;
-    if (!h.ok) {
-      const last = h.checks[h.checks.length - 1];
-      throw new StepFailedError(`${version} did not pass ${need} consecutive health checks within ${Math.round(timeoutMs / 100) / 10} s in ${ctx.env} (last: ${last?.detail ?? 'no check'}).`, [
-        `Roll back: rollout rollback --env ${ctx.env}${from ? `, or redeploy the previous release: rollout deploy --env ${ctx.env} --version ${from}` : ''}`,
-      ]);
-    }
-    result.healthyAfterMs = ctx.clock.now() - started;
-    end('ok', `${need} consecutive OK checks`);
-
-    await begin('smoke');
-    const smokeLog = AuditLog.open(ctx.ws.logsDir, 'smoke_test', ctx.env, { now: () => ctx.clock.now(), runId: log.runId });
-    try {
-      result.smoke = await runSmoke(ctx, { tier: 'all', phase: 'post-deploy', log: smokeLog, onResult: (r) => emit({ type: 'smoke', result: r }) });
-    } finally {
-      smokeLog.close();
-    }
-    const failed = result.smoke.results.filter((r) => !r.ok);
-    if (failed.length) {
-      throw new StepFailedError(`Post-deploy smoke tests failed in ${ctx.env}: ${failed.map((r) => `${r.id} (${r.detail})`).join('; ')}.`, [`Roll back: rollout rollback --env ${ctx.env}`]);
-    }
-    end('ok', `${result.smoke.results.length} checks passed`);
-
-    journal.status = 'done';
-    writeDeployJournal(ctx.ws.root, journal);
-    result.ok = true;
-    log.info('deploy.done', { version, from, healthy_after_ms: result.healthyAfterMs });
-    await notify({ type: 'deploy-success', message: `Deployed ${version} to ${ctx.env}${from ? ` (was ${from})` : ''}: ${need} consecutive OK health checks and ${result.smoke.results.length} smoke checks passed.` });
-    return result;
+    await verifySteps();
+    return await succeed();
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     end('failed', msg);
@@ -336,3 +406,46 @@ function planLines(ctx: EngineContext, target: Target, version: string, from: st
   return out;
 }
 
+
+/** The interrupted deploy that --resume would finish; a usage error when there is none (or --version names another). */
+function resumableDeploy(ctx: EngineContext, version: string | undefined): DeployJournal {
+  const j = interruptedDeploy(ctx.ws.root, ctx.env);
+  if (!j) throw new UsageError(nothingToResume(ctx));
+  if (version && version !== j.to_version) throw new UsageError(`The interrupted deploy of ${ctx.env} was of ${j.to_version}, not ${version}: resume it without --version, or deploy ${version} from the start without --resume.`);
+  return j;
+}
+
+function nothingToResume(ctx: EngineContext): string {
+  const j = readDeployJournal(ctx.ws.root, ctx.env);
+  const why = !j ? 'no deploy journal' : j.status === 'in-progress' ? `the deploy of ${j.to_version} is still running (pid ${j.pid} on ${j.host})` : `the last deploy (${j.to_version}) is ${j.status === 'done' ? 'done' : j.status}`;
+  return `Nothing to resume: no interrupted deploy of ${ctx.env} (${why}).`;
+}
+
+/**
+ * Did the interrupted deploy's restart happen? Proven only by the target itself: it runs the new
+ * version in an instance other than the one that ran before the restart (journaled then).
+ */
+async function restartProof(target: Target, j: DeployJournal, version: string): Promise<{ proven: boolean; how: string; now?: RunningInstance }> {
+  const now = await target.running().catch(() => undefined);
+  if (!now) return { proven: false, how: 'nothing answers on the target' };
+  if (now.version !== version) return { proven: false, how: `the target runs ${describeInstance(now)}, not ${version}` };
+  if (j.restart_from === undefined) {
+    // A journal from before restart_from was recorded: a changed version is the only proof.
+    return j.from_version && j.from_version !== version ? { proven: true, how: `${describeInstance(now)} runs (was ${j.from_version})`, now } : { proven: false, how: `${version} ran before the deploy too, so the running one may be the old process`, now };
+  }
+  const c = instanceChanged(j.restart_from ?? undefined, now);
+  return c.changed === true ? { proven: true, how: `${describeInstance(now)} runs (${c.how})`, now } : { proven: false, how: c.how, now };
+}
+
+/** What `deploy --resume --dry-run` would do. */
+async function resumePlan(ctx: EngineContext, target: Target, j: DeployJournal): Promise<string[]> {
+  const proof = await restartProof(target, j, j.to_version);
+  return [
+    `Resume plan for ${ctx.env}: the interrupted deploy of ${j.to_version} (stopped at "${j.step}"; dry run: nothing was changed)`,
+    `1. validate, backup, migrate, install: done by the interrupted deploy, not repeated`,
+    `2. restart: ${proof.proven ? `not repeated (${proof.how})` : `run again (${proof.how})`}`,
+    `3. health: wait for ${Math.max(1, ctx.gates.monitoring.healthOkRequired ?? 3)} consecutive OK checks`,
+    `4. smoke (post-deploy, all tiers): ${ctx.target.smoke.filter((c) => !c.phases || c.phases.includes('post-deploy')).map((c) => c.id).join(', ') || 'no checks in the runbook'}`,
+    `5. journal: deployments/${ctx.env}/deploy-journal.json marked done`,
+  ];
+}

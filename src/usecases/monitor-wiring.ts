@@ -154,6 +154,21 @@ export function createMonitorForEnv(ctx: EngineContext, setup: MonitorSetup = {}
   return { monitor, journal, ...(rollbackUnavailable ? { rollbackUnavailable } : {}) };
 }
 
+/**
+ * The monitor window a walk began at or after `since` (ms), per the environment's newest journal:
+ * resumable (an interrupted window, perhaps with an unverified rollback), or finished with its
+ * summary; undefined when the newest window is not that walk's (or there is none).
+ */
+export function walkWindow(ctx: EngineContext, since: number): { kind: 'resumable'; shown: string } | { kind: 'finished'; summary: MonitorSummary } | undefined {
+  const path = latestMonitorLog(ctx.ws.logsDir, ctx.env);
+  if (!path) return undefined;
+  const r = readJournalFile(path);
+  const shown = relative(ctx.ws.root, path).split('\\').join('/');
+  if (r.kind === 'resumable') return r.state.t0 >= since ? { kind: 'resumable', shown } : undefined;
+  if (r.kind === 'finished' && r.summary && r.summary.t0 >= since) return { kind: 'finished', summary: r.summary };
+  return undefined;
+}
+
 /** Options of runMonitorAfterDeploy. */
 export interface AfterDeployOptions {
   version?: string;
@@ -166,11 +181,14 @@ export interface AfterDeployOptions {
   signal?: AbortSignal;
   /** Gets the live monitor as soon as it exists (the TUI's monitor screen). */
   onMonitor?: (m: Monitor) => void;
+  /** Continue the environment's newest unfinished window from its journal (as `monitor --resume`). */
+  resume?: boolean;
 }
 
 /** Run the T+60 monitor right after a deploy: exit code 0 when the window passes, 1 when a gate breached. */
 export async function runMonitorAfterDeploy(ctx: EngineContext, opts: AfterDeployOptions = {}): Promise<MonitorSummary> {
   const { monitor, journal } = createMonitorForEnv(ctx, {
+    ...(opts.resume ? { resume: true } : {}),
     ...(opts.version ? { version: opts.version } : {}),
     // Right after a deploy, a service process younger than a few minutes is the new release: its
     // counters since start all belong to it, so the first read already counts (no baseline poll).

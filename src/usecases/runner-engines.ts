@@ -73,10 +73,15 @@ export interface RunnerEngines {
   /** Verify a backup (default: the newest); a failed verification throws a RefusedError. */
   verifyBackup(ctx: EngineContext, o: { path?: string } & StepIO): Promise<EngineOutcome>;
   migrate(ctx: EngineContext, o: { direction: 'forward' | 'backward'; dryRun: boolean } & StepIO): Promise<EngineOutcome>;
-  deploy(ctx: EngineContext, o: { version: string; dryRun: boolean } & StepIO): Promise<EngineOutcome>;
+  /** `resume`: the walk was interrupted in this step; an interrupted deploy of this version is finished, not started again. */
+  deploy(ctx: EngineContext, o: { version: string; dryRun: boolean; resume?: boolean } & StepIO): Promise<EngineOutcome>;
   smoke(ctx: EngineContext, o: { tier: 'critical' | 'standard' | 'all'; phase: 'pre-deploy' | 'post-deploy' | 'post-rollback'; dryRun: boolean } & StepIO): Promise<EngineOutcome>;
-  /** Run the T+60 monitor; `onSession` gets the live handle as soon as it exists. */
-  monitor(ctx: EngineContext, o: { dryRun: boolean; version?: string; onSession: (s: LiveSession) => void } & StepIO): Promise<EngineOutcome>;
+  /**
+   * Run the T+60 monitor; `onSession` gets the live handle as soon as it exists. `resumeSince`
+   * (ms): the walk, started then, was interrupted in this step; the window it began is resumed
+   * from its journal (an interrupted rollback finished), not started again.
+   */
+  monitor(ctx: EngineContext, o: { dryRun: boolean; version?: string; resumeSince?: number; onSession: (s: LiveSession) => void } & StepIO): Promise<EngineOutcome>;
   rollback(ctx: EngineContext, o: { dryRun: boolean; reason: string; backup?: string; onSession: (s: LiveSession) => void } & StepIO): Promise<EngineOutcome>;
   notify(ctx: EngineContext, o: { type: string; message: string; dryRun: boolean }): Promise<EngineOutcome>;
 }

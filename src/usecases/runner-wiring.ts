@@ -16,7 +16,8 @@ import { verifyBackup } from '../backup/verify.js';
 import { contextScope } from '../backup/scope.js';
 import { deploy } from './deploy.js';
 import { rollback, type RollbackStage } from './rollback.js';
-import { runMonitorAfterDeploy } from './monitor-wiring.js';
+import { runMonitorAfterDeploy, walkWindow } from './monitor-wiring.js';
+import { interruptedDeploy } from '../steps/deploy-journal.js';
 import { migrate } from './migrate.js';
 import { runSmoke } from '../steps/smoke.js';
 import { makeTarget } from '../targets/make-target.js';
@@ -64,9 +65,12 @@ export async function migrateStep(ctx: EngineContext, o: { direction: 'forward' 
 }
 
 /** Deploy through the deploy engine; the runbook's own migrate step runs the migrations. */
-export async function deployStep(ctx: EngineContext, o: { version: string; dryRun: boolean } & StepIO): Promise<EngineOutcome> {
+export async function deployStep(ctx: EngineContext, o: { version: string; dryRun: boolean; resume?: boolean } & StepIO): Promise<EngineOutcome> {
   const ownMigrate = ctx.runbook.steps.some((s) => s.type === 'migrate');
-  const r = await deploy(ctx, { version: o.version, dryRun: o.dryRun, confirmed: true, migrate: !ownMigrate, onLine: o.onLine, onSubstep: o.onSubstep, signal: o.signal, command: `rollout run --env ${ctx.env} --version ${o.version}` });
+  // The walk stopped in this step: the deploy it began is finished from its journal (the same path as rollout deploy --resume).
+  const resume = o.resume === true && interruptedDeploy(ctx.ws.root, ctx.env)?.to_version === o.version;
+  const r = await deploy(ctx, { version: o.version, dryRun: o.dryRun, confirmed: true, migrate: !ownMigrate, ...(resume ? { resume: true } : {}), onLine: o.onLine, onSubstep: o.onSubstep, signal: o.signal, command: `rollout run --env ${ctx.env} --version ${o.version}${resume ? ' --resume' : ''}` });
+  if (r.resumed) o.onLine(`resumed: ${r.resumed}`);
   if (!r.ok) return { summary: r.interrupted?.message ?? `the deploy of ${o.version} did not finish`, failed: true };
   return { summary: o.dryRun ? `dry-run: planned the deploy of ${o.version}${r.from ? ` over ${r.from}` : ''}` : `${o.version} deployed${r.from ? ` (was ${r.from})` : ''}${r.healthyAfterMs !== undefined ? `, healthy after ${(r.healthyAfterMs / 1000).toFixed(1)} s` : ''}`, version: o.version };
 }
@@ -83,10 +87,18 @@ export async function smokeStep(ctx: EngineContext, o: { tier: 'critical' | 'sta
 }
 
 /** The T+60 monitor after a deploy; a dry-run only describes it (training mode has its own simulated monitor). */
-export async function monitorStep(ctx: EngineContext, o: { dryRun: boolean; version?: string; onSession: (s: LiveSession) => void } & StepIO): Promise<EngineOutcome> {
+export async function monitorStep(ctx: EngineContext, o: { dryRun: boolean; version?: string; resumeSince?: number; onSession: (s: LiveSession) => void } & StepIO): Promise<EngineOutcome> {
   const m = ctx.gates.monitoring;
   if (o.dryRun) return { summary: `dry-run: a live walk watches ${ctx.gates.gates.filter((g) => g.enabled).length} gates for ${m.durationMinutes} minutes` };
-  const s = await runMonitorAfterDeploy(ctx, { ...(o.version ? { version: o.version } : {}), deployedAt: ctx.clock.now(), signal: o.signal, onMonitor: (monitor) => o.onSession({ kind: 'monitor', handle: monitor }) });
+  // The walk stopped in this step: its window is resumed the way `rollout monitor --resume` does
+  // (an auto-rollback started but not verified is finished), or its finished summary stands.
+  const earlier = o.resumeSince !== undefined ? walkWindow(ctx, o.resumeSince) : undefined;
+  if (earlier?.kind === 'finished') {
+    o.onLine(`the monitor window this walk began had already ended: ${earlier.summary.message}`);
+    return { summary: earlier.summary.message, failed: earlier.summary.exitCode !== 0, ...(earlier.summary.rollback?.incidentId ? { incidentId: earlier.summary.rollback.incidentId } : {}), logPath: earlier.summary.logPath };
+  }
+  if (earlier) o.onLine(`resuming the monitor window this walk began (${earlier.shown})`);
+  const s = await runMonitorAfterDeploy(ctx, { ...(o.version ? { version: o.version } : {}), ...(earlier ? { resume: true } : { deployedAt: ctx.clock.now() }), signal: o.signal, onMonitor: (monitor) => o.onSession({ kind: 'monitor', handle: monitor }) });
   return { summary: s.message, failed: s.exitCode !== 0, ...(s.rollback?.incidentId ? { incidentId: s.rollback.incidentId } : {}), logPath: s.logPath };
 }
 

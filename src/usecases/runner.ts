@@ -171,6 +171,8 @@ export class RunbookRunner {
   private state!: RunState;
   private log!: AuditLog;
   private started = false;
+  /** Steps the interrupted walk was in when it stopped (resume: their engines finish what they began). */
+  private readonly interrupted = new Set<string>();
 
   constructor(ctx: EngineContext, opts: RunnerOptions) {
     this.ctx = ctx;
@@ -250,7 +252,10 @@ export class RunbookRunner {
     const ids = this.ctx.runbook.steps.map((x) => x.id).join(',');
     if (s.steps.map((x) => x.id).join(',') !== ids) throw new UsageError(`${this.ctx.runbook.file} changed since the walk was interrupted: start a new walk.`);
     // A step that was running when the walk stopped is run again; engines keep their own journals.
-    for (const st of s.steps) if (st.status === 'running' || st.status === 'failed') st.status = 'pending';
+    for (const st of s.steps) {
+      if (st.status === 'running') this.interrupted.add(st.id);
+      if (st.status === 'running' || st.status === 'failed') st.status = 'pending';
+    }
     s.deployConfirmed ||= this.o.yes;
     return s;
   }
@@ -424,15 +429,20 @@ export class RunbookRunner {
       case 'deploy': {
         if (ctx.production && !dryRun && !this.state.deployConfirmed) throw new RefusedError(`Deploying to ${ctx.env} needs a confirmation: pass --yes (headless) or type the environment's name at the sign-off.`);
         this.log.info('deploy-requested', { version: this.state.version, dry_run: dryRun });
-        return engines.deploy(ctx, { version: this.state.version!, dryRun, ...io });
+        const resume = this.interrupted.has(step.id);
+        if (resume) this.log.info('step-resume', { step: step.id, note: 'the walk stopped in this step: an interrupted deploy of this version is finished from its journal' });
+        return engines.deploy(ctx, { version: this.state.version!, dryRun, ...(resume ? { resume: true } : {}), ...io });
       }
       case 'smoke': {
         const r = await engines.smoke(ctx, { tier: step.tier, phase: step.phase, dryRun, ...io });
         const bad = r.smoke?.filter((x) => !x.ok) ?? [];
         return bad.length && !dryRun ? { ...r, failed: true, summary: `${bad.length} smoke check${bad.length === 1 ? '' : 's'} failed: ${bad.map((x) => `${x.id} (${x.detail})`).join(', ')}` } : r;
       }
-      case 'monitor':
-        return engines.monitor(ctx, { dryRun, ...(this.state.version ? { version: this.state.version } : {}), onSession: (session) => this.emit({ type: 'session', index, session }), ...io });
+      case 'monitor': {
+        const resume = this.interrupted.has(step.id);
+        if (resume) this.log.info('step-resume', { step: step.id, note: 'the walk stopped in this step: the monitor window it began is resumed from its journal' });
+        return engines.monitor(ctx, { dryRun, ...(this.state.version ? { version: this.state.version } : {}), ...(resume ? { resumeSince: Date.parse(this.state.startedAt) } : {}), onSession: (session) => this.emit({ type: 'session', index, session }), ...io });
+      }
       case 'rollback': {
         if (ctx.production && !dryRun && !this.state.deployConfirmed) throw new RefusedError(`Rolling back ${ctx.env} needs a confirmation: pass --yes to rollout run (rollout rollback takes --force), or confirm on screen by typing the environment's name.`);
         // Restore exactly the backup an earlier step verified (the one the operator confirmed).

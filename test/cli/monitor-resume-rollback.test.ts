@@ -3,47 +3,15 @@
 // incident for that monitor run, and the output says the interrupted rollback was finished. Then a
 // manual rollback right after is a no-op. Real CLI processes and the real demo service; the
 // test-only pause hook (ROLLOUT_TEST_PAUSE_AT) stops the monitor at the point to kill it.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killCliAt, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
-import { getJson, killServices } from '../demo/service-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { killCliAt } from '../helpers/cli.js';
+import { stagingAtBackup } from '../helpers/staging-rollback.js';
 
-let ws: Awaited<ReturnType<typeof makeWorkspace>>;
-const env = { ROLLOUT_OPERATOR: 'erin' };
-const rollout = (...args: string[]) => runCli(args, { cwd: ws.root, env, timeoutMs: 90_000 });
-const version = async (): Promise<{ version: string; pid: number }> => (await getJson<{ version: string; pid: number }>(`http://127.0.0.1:${ws.ports.staging}/version`)).body;
-
-interface Incident {
-  id: string;
-  logs: string[];
-  rollback_ok: boolean;
-  outcome: string;
-  version_before?: string;
-  version_after?: string;
-  resumed?: boolean;
-  trigger: { kind: string; gate?: string };
-}
-function incidents(): Incident[] {
-  const dir = join(ws.root, 'incidents');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).map((d) => JSON.parse(readFileSync(join(dir, d, 'incident.json'), 'utf8')) as Incident);
-}
-const newestMonitorLog = (): string => readdirSync(join(ws.root, 'logs')).filter((f) => f.startsWith('monitor_staging_')).sort().at(-1)!;
-
-beforeAll(async () => {
-  ws = await makeWorkspace();
-  shortenMonitoring(ws.root, 'staging', { durationMinutes: 0.5, intervalSeconds: 0.5, maxWindowMinutes: 0.05 });
-  let r = await rollout('deploy', '--env', 'staging', '--version', '1.0.0', '--yes', '--no-monitor');
-  expect(r.code, r.stderr).toBe(0);
-  r = await rollout('backup', '--env', 'staging');
-  expect(r.code, r.stderr).toBe(0);
-}, 90_000);
-
-afterAll(async () => {
-  await killServices(ws.root);
-  ws.cleanup();
-});
+const st = stagingAtBackup({ operator: 'erin', timeoutMs: 90_000, monitoring: { durationMinutes: 0.5, intervalSeconds: 0.5, maxWindowMinutes: 0.05 } });
+const { rollout, version, incidents } = st;
+const newestMonitorLog = (): string => st.logs('monitor').at(-1)!;
 
 describe('a monitor killed during its auto-rollback, then --resume', () => {
   it.each([
@@ -65,9 +33,9 @@ describe('a monitor killed during its auto-rollback, then --resume', () => {
     const bad = await version();
     expect(bad.version).toBe('1.2.0-flaky');
 
-    await killCliAt(ws.root, ['monitor', '--env', 'staging'], point, env);
+    await killCliAt(st.root, ['monitor', '--env', 'staging'], point, st.env);
     const journal = newestMonitorLog();
-    expect(readFileSync(join(ws.root, 'logs', journal), 'utf8')).toContain('"event":"rollback-start"');
+    expect(readFileSync(join(st.root, 'logs', journal), 'utf8')).toContain('"event":"rollback-start"');
 
     const r = await rollout('monitor', '--env', 'staging', '--resume');
     // A rolled-back window ends with exit 1 (a gate breached), and says what the resume did.
@@ -87,16 +55,10 @@ describe('a monitor killed during its auto-rollback, then --resume', () => {
     expect(mine[0]).toMatchObject({ rollback_ok: true, outcome: 'rolled-back', version_after: '1.0.0', resumed: true, trigger: { kind: 'auto', gate: 'health_failures' } });
 
     // The journal holds one rollback-start (never a second rollback) and the resumed outcome.
-    const events = readFileSync(join(ws.root, 'logs', journal), 'utf8').split('\n').filter(Boolean).map((l) => {
-      try {
-        return JSON.parse(l) as Record<string, unknown>;
-      } catch {
-        return {};
-      }
-    });
+    const events = st.events(journal);
     expect(events.filter((e) => e.event === 'rollback-start')).toHaveLength(1);
     expect(events.find((e) => e.event === 'rollback-done')).toMatchObject({ ok: true, resumed: true });
-    expect(existsSync(join(ws.root, '.rollout/rollback/staging.journal.json'))).toBe(false);
+    expect(existsSync(join(st.root, '.rollout/rollback/staging.journal.json'))).toBe(false);
   }, 120_000);
 
   it('a manual rollback right after the auto-rollback is a no-op: nothing restored, restarted or opened', async () => {

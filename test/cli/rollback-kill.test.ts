@@ -4,37 +4,23 @@
 // healthy on the backup. Real CLI processes and services, all stopped at the end.
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killCliAt, makeWorkspace, runCli } from '../helpers/cli.js';
-import { getJson, killServices } from '../demo/service-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { killCliAt } from '../helpers/cli.js';
+import { stagingAtBackup } from '../helpers/staging-rollback.js';
 
-let ws: Awaited<ReturnType<typeof makeWorkspace>>;
-const env = { ROLLOUT_OPERATOR: 'dave' };
-const rollout = (...args: string[]) => runCli(args, { cwd: ws.root, env });
+const st = stagingAtBackup({ operator: 'dave' });
+const rollout = st.rollout;
 
 /** Start a rollback that pauses at `point`, wait until it does, then kill -9 it. */
 async function killRollbackAt(point: string): Promise<void> {
-  await killCliAt(ws.root, ['rollback', '--env', 'staging'], point, env);
+  await killCliAt(st.root, ['rollback', '--env', 'staging'], point, st.env);
 }
 
-const current = (): string => readlinkSync(join(ws.root, 'deployments/staging/current'));
-const configVersion = (): string => (JSON.parse(readFileSync(join(ws.root, 'config/staging/dhash.json'), 'utf8')) as { version: string }).version;
-const releases = (): string[] => readdirSync(join(ws.root, 'deployments/staging/releases')).sort();
+const current = (): string => readlinkSync(join(st.root, 'deployments/staging/current'));
+const configVersion = (): string => (JSON.parse(readFileSync(join(st.root, 'config/staging/dhash.json'), 'utf8')) as { version: string }).version;
+const releases = (): string[] => readdirSync(join(st.root, 'deployments/staging/releases')).sort();
 const leftovers = (): string[] =>
-  ['deployments/staging', 'config/staging', 'migrations'].flatMap((d) => (existsSync(join(ws.root, d)) ? readdirSync(join(ws.root, d)).filter((f) => f.includes('.rollback-')) : []));
-
-beforeAll(async () => {
-  ws = await makeWorkspace();
-  let r = await rollout('deploy', '--env', 'staging', '--version', '1.0.0', '--yes', '--no-monitor');
-  expect(r.code, r.stderr).toBe(0);
-  r = await rollout('backup', '--env', 'staging');
-  expect(r.code, r.stderr).toBe(0);
-}, 60_000);
-
-afterAll(async () => {
-  await killServices(ws.root);
-  ws.cleanup();
-});
+  ['deployments/staging', 'config/staging', 'migrations'].flatMap((d) => (existsSync(join(st.root, d)) ? readdirSync(join(st.root, d)).filter((f) => f.includes('.rollback-')) : []));
 
 describe('a rollback killed with kill -9', () => {
   it.each([
@@ -74,7 +60,7 @@ describe('a rollback killed with kill -9', () => {
     expect(configVersion()).toBe('1.0.0');
     expect(releases()).toEqual(['1.0.0']);
     expect(leftovers()).toEqual([]);
-    expect(existsSync(join(ws.root, '.rollout/rollback/staging.journal.json'))).toBe(false);
-    expect((await getJson<{ version: string }>(`http://127.0.0.1:${ws.ports.staging}/health`)).body.version).toBe('1.0.0');
+    expect(existsSync(join(st.root, '.rollout/rollback/staging.journal.json'))).toBe(false);
+    expect((await st.version()).version).toBe('1.0.0');
   }, 90_000);
 });

@@ -1,37 +1,22 @@
 // An old service process frozen with SIGSTOP while a rollback replaces it, then woken with SIGCONT
 // (during the rollback, or only after it): it cannot remove the new process's pid file or take its
 // port. The rollback ends on 1.0.0 in a new process, read from the service's /version.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, runCli } from '../helpers/cli.js';
-import { alive, getJson, killServices, waitFor } from '../demo/service-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { alive, waitFor } from '../demo/service-helpers.js';
+import { stagingAtBackup } from '../helpers/staging-rollback.js';
 
-let ws: Awaited<ReturnType<typeof makeWorkspace>>;
-const env = { ROLLOUT_OPERATOR: 'frank' };
-const rollout = (...args: string[]) => runCli(args, { cwd: ws.root, env, timeoutMs: 90_000 });
-const version = async (): Promise<{ version: string; pid: number }> => (await getJson<{ version: string; pid: number }>(`http://127.0.0.1:${ws.ports.staging}/version`)).body;
-const pidFile = (): number => Number(readFileSync(join(ws.root, 'deployments/staging/service.pid'), 'utf8').trim());
-const stopped: number[] = [];
+const st = stagingAtBackup({ operator: 'frank', timeoutMs: 90_000 });
+const rollout = st.rollout;
+const version = st.version;
+const pidFile = (): number => Number(readFileSync(join(st.root, 'deployments/staging/service.pid'), 'utf8').trim());
+const stopped = st.frozen;
 /** The restart lines of the newest rollback log (what stop and start said), for failure messages. */
 const restartLines = (): string => {
-  const log = readdirSync(join(ws.root, 'logs')).filter((f) => f.startsWith('rollback_')).sort().at(-1);
-  return log ? `\n${readFileSync(join(ws.root, 'logs', log), 'utf8').split('\n').filter((l) => l.includes('restart_output')).join('\n')}` : '';
+  const log = st.logs('rollback').at(-1);
+  return log ? `\n${readFileSync(join(st.root, 'logs', log), 'utf8').split('\n').filter((l) => l.includes('restart_output')).join('\n')}` : '';
 };
-
-beforeAll(async () => {
-  ws = await makeWorkspace();
-  let r = await rollout('deploy', '--env', 'staging', '--version', '1.0.0', '--yes', '--no-monitor');
-  expect(r.code, r.stderr).toBe(0);
-  r = await rollout('backup', '--env', 'staging');
-  expect(r.code, r.stderr).toBe(0);
-}, 90_000);
-
-afterAll(async () => {
-  for (const p of stopped) if (alive(p)) process.kill(p, 'SIGCONT');
-  await killServices(ws.root, stopped);
-  ws.cleanup();
-});
 
 describe('a stale service process woken during or after a rollback', () => {
   it.each([

@@ -3,10 +3,12 @@
 import { createInterface } from 'node:readline/promises';
 import { terminalSafe } from '../../domain/terminal-text.js';
 import { deploy, deployVersion, type DeployEvent } from '../../usecases/deploy.js';
+import { interruptedDeploy } from '../../steps/deploy-journal.js';
 import { loadEngineContext, type EngineContext } from '../../config/engine-context.js';
 import { smokeTable } from '../../steps/smoke.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';
+import { UsageError } from '../../domain/errors.js';
 
 const MARK: Record<string, string> = { running: '..', ok: 'ok', failed: 'FAILED', skipped: 'skipped' };
 
@@ -25,7 +27,11 @@ async function typedConfirmation(env: string, version: string): Promise<boolean>
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
   const env = typeof opts.env === 'string' ? opts.env : undefined;
   const engine = loadEngineContext(ctx.workspace, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
-  const version = deployVersion(engine, typeof opts.version === 'string' ? opts.version : undefined);
+  const resume = opts.resume === true;
+  if (resume && opts.backupFirst === true) throw new UsageError('--backup-first cannot be combined with --resume: the interrupted deploy is finished as it was started.');
+  const asked = typeof opts.version === 'string' ? opts.version : undefined;
+  // A resume deploys what the interrupted deploy was deploying (the engine says so when there is none).
+  const version = resume ? (interruptedDeploy(engine.ws.root, engine.env)?.to_version ?? asked ?? '') : deployVersion(engine, asked);
   const dryRun = opts.dryRun === true;
   let confirmed = opts.yes === true;
   if (engine.production && !confirmed && !dryRun && ctx.interactive && !ctx.flags.json) confirmed = await typedConfirmation(engine.env, version);
@@ -34,7 +40,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const onEvent = (e: DeployEvent): void => {
     if (!headed) {
       headed = true;
-      ctx.say(`${dryRun ? 'Planning the deploy of' : 'Deploying'} ${version} to ${engine.env}${dryRun ? ' (dry run: nothing will change)' : ''}`);
+      ctx.say(`${dryRun ? `Planning the ${resume ? 'resumed ' : ''}deploy of` : resume ? 'Resuming the interrupted deploy of' : 'Deploying'} ${version} to ${engine.env}${dryRun ? ' (dry run: nothing will change)' : ''}`);
     }
     if (e.type === 'step') {
       if (e.status !== 'running') ctx.say(`  ${e.step.padEnd(9)} ${MARK[e.status]}${e.detail ? `  ${e.detail}` : ''}`);
@@ -45,7 +51,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
       for (const s of e.nextSteps) ctx.say(`  next: ${s}`);
     }
   };
-  const r = await deploy(engine, { version, dryRun, confirmed, backupFirst: opts.backupFirst === true, onEvent, command: ctx.commandLine });
+  const r = await deploy(engine, { ...(resume ? { resume: true, ...(asked ? { version: asked } : {}) } : { version }), dryRun, confirmed, backupFirst: opts.backupFirst === true, onEvent, command: ctx.commandLine });
 
   if (r.dryRun) {
     ctx.say(`Dry run done; plan written to ${displayPath(r.dryRunLog ?? '')} and ${displayPath(r.logPath)}.`);
@@ -53,6 +59,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     return 0;
   }
   if (r.smoke) for (const l of smokeTable(r.smoke.results)) ctx.say(`    ${l}`);
+  if (r.resumed) ctx.say(`Resumed: ${r.resumed}.`);
   ctx.say(`Deployed ${r.version} to ${r.env}${r.from ? ` (was ${r.from})` : ''}: healthy after ${((r.healthyAfterMs ?? 0) / 1000).toFixed(1)} s${r.url ? ` at ${r.url}` : ''}. Log: ${displayPath(r.logPath)}`);
 
   const deployJson = {
@@ -69,6 +76,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     smoke: r.smoke?.results ?? [],
     log: r.logPath,
     interrupted: r.interrupted ?? null,
+    resumed: r.resumed ?? null,
   };
   if (opts.monitor === false) {
     ctx.result({ ...deployJson, monitor: null });
