@@ -79,12 +79,12 @@ export function shortenMonitoring(root: string, env: string, o: { durationMinute
 }
 
 /** Run `rollout ARGS` with ROLLOUT_TEST_PAUSE_AT=point, wait until it pauses there, run `whilePaused`, then kill -9 it. */
-export async function killCliAt(cwd: string, args: string[], point: string, env: Record<string, string> = {}, whilePaused?: () => Promise<void>): Promise<void> {
+export async function killCliAt(cwd: string, args: string[], point: string, env: Record<string, string> = {}, whilePaused?: () => Promise<void>, pauseTimeoutMs = 20_000): Promise<void> {
   const child = spawn(process.execPath, [cliPath(), ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1', ROLLOUT_TEST_PAUSE_AT: point }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`rollout ${args[0]} never paused at ${point}: ${out}`)), 20_000);
+    const t = setTimeout(() => reject(new Error(`rollout ${args[0]} never paused at ${point}: ${out}`)), pauseTimeoutMs);
     const onData = (d: Buffer): void => {
       out += d.toString();
       if (out.includes(`ROLLOUT_TEST_PAUSED ${point}`)) {
