@@ -72,7 +72,12 @@ function addEvent(s: MonitorViewState, t: number, level: 'info' | 'warn' | 'erro
 }
 
 /** Screen-side actions mixed into the same reducer. */
-export type MonitorUiEvent = { type: 'ui-select'; delta: number } | { type: 'ui-note'; t: number; level: 'info' | 'warn' | 'error'; text: string } | { type: 'ui-runs'; version: string | undefined };
+export type MonitorUiEvent =
+  | { type: 'ui-select'; delta: number }
+  | { type: 'ui-note'; t: number; level: 'info' | 'warn' | 'error'; text: string }
+  | { type: 'ui-runs'; version: string | undefined }
+  /** A monitor event read back from the journal, stamped with the time it was written. */
+  | { type: 'ui-at'; t: number; event: MonitorEvent };
 
 /** Fold one monitor event (or a screen action) into the state. */
 export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiEvent): MonitorViewState {
@@ -84,6 +89,9 @@ export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiE
       return { ...s, runsNow: e.version ?? null, ...(e.version ? { version: e.version } : {}) };
     case 'ui-note':
       return { ...s, events: addEvent(s, e.t, e.level, e.text) };
+    case 'ui-at':
+      // Events without a time of their own take lastT: give them the journal's time instead.
+      return { ...monitorReducer({ ...s, lastT: e.t }, e.event), lastT: Math.max(s.lastT, e.t) };
     case 'start':
       return {
         ...s,
@@ -94,7 +102,7 @@ export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiE
         source: e.source,
         rollbackAvailable: e.rollbackAvailable,
         gates: e.gates.filter((g) => g.enabled).map((g) => s.gates.find((x) => x.name === g.name) ?? row(g)),
-        events: addEvent(s, e.t0, 'info', `${e.resumed ? 'resumed' : 'started'}: watching ${e.gates.filter((g) => g.enabled).length} gates from ${e.source}${e.rollbackAvailable ? '' : '; auto-rollback unavailable'}`),
+        events: addEvent(s, e.at ?? e.t0, 'info', `${e.resumed ? 'resumed' : 'started'}: watching ${e.gates.filter((g) => g.enabled).length} gates from ${e.source}${e.rollbackAvailable ? '' : '; auto-rollback unavailable'}`),
       };
     case 'sample': {
       const o = e.observation;
