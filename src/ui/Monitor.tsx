@@ -7,12 +7,13 @@ import { Box, Text } from 'ink';
 import { useKeys } from './use-keys.js';
 import asciichart from 'asciichart';
 import { formatMinutes } from '../domain/time.js';
-import { MONITOR_AFTER_KEYS, MONITOR_KEYS, MONITOR_QUIT_KEYS, actionFor, helpLines, hintLine, keyNames, type KeyBinding } from './keymap.js';
+import { MONITOR_AFTER_KEYS, MONITOR_KEYS, MONITOR_LOG_KEYS, MONITOR_QUIT_KEYS, actionFor, helpLines, hintLine, keyNames, type KeyBinding } from './keymap.js';
 import type { MonitorFeed } from './monitor-feed.js';
 import { fmtValue, statusColor, statusWord, type GateRow, type MonitorViewState } from './monitor-state.js';
 import { RollbackConfirm, RollbackPanel, rollbackPanelRows, type OfferState } from './RollbackPanel.js';
 import type { RollbackOffer } from '../usecases/rollback-offer.js';
 import { Banner } from './Banner.js';
+import { Pager, scroll } from './Pager.js';
 import { useTerminalSize } from './use-terminal-size.js';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
@@ -137,12 +138,17 @@ const GateTable = React.memo(function GateTable({ gates, selected, columns }: { 
   );
 });
 
+/** One event as the panes show it: its time from T0, then what happened. */
+export function eventLine(e: MonitorViewState['events'][number], t0: number | undefined): string {
+  return `${t0 !== undefined ? `T+${formatMinutes(Math.max(0, e.t - t0))}` : ''} ${e.text}`;
+}
+
 const Events = React.memo(function Events({ events, lines, t0 }: { events: MonitorViewState['events']; lines: number; t0: number | undefined }): React.JSX.Element {
   return (
     <>
       {events.slice(-lines).map((e, i) => (
         <Text key={`${i}-${e.t}-${e.text}`} color={e.level === 'error' ? 'red' : e.level === 'warn' ? 'yellow' : undefined} wrap="truncate-end">
-          {t0 !== undefined ? `T+${formatMinutes(Math.max(0, e.t - t0))}` : ''} {e.text}
+          {eventLine(e, t0)}
         </Text>
       ))}
     </>
@@ -161,6 +167,8 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   const [, setTick] = useState(0);
   const [mode, setMode] = useState<Mode>({ kind: 'main' });
   const [logPane, setLogPane] = useState(false);
+  // Where the log pane is scrolled to: undefined follows the newest events (as tail -f does).
+  const [logAt, setLogAt] = useState<number | undefined>(undefined);
   const live = s.started && !s.done;
   // One re-render a second for the clock and the countdown; nothing else runs while idle.
   useEffect(() => {
@@ -202,12 +210,31 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   // The keys in force now: the quit dialog's, the reduced set during a rollback or after the
   // window, or the full monitor set. Hints and help are drawn from the same table.
   const keys = s.rollback || s.done ? MONITOR_AFTER_KEYS : MONITOR_KEYS;
-  const hintKeys: KeyBinding[] = keys;
+  const hintKeys: KeyBinding[] = logPane ? MONITOR_LOG_KEYS : keys;
   function onKey(name: string): void {
       // The confirmation box takes the keys while it is open.
       if (mode.kind === 'confirm') return;
       const a = actionFor(MONITOR_KEYS, name);
       if (mode.kind === 'help') return setMode({ kind: 'main' });
+      if (logPane && mode.kind === 'main') {
+        const la = actionFor(MONITOR_LOG_KEYS, name);
+        if (la === 'log') {
+          setLogPane(false);
+          return setLogAt(undefined);
+        }
+        if (la === 'help') return setMode({ kind: 'help' });
+        if (la === 'quit') return live ? setMode({ kind: 'quit' }) : onQuit();
+        if (la) {
+          const total = s.events.length;
+          const end = Math.max(0, total - logHeight);
+          // Functional: several keys in one chunk ("kkk") each count. Back at the end: follow again.
+          return setLogAt((at) => {
+            const next = scroll(at ?? end, la, total, logHeight);
+            return next >= end ? undefined : next;
+          });
+        }
+        return;
+      }
       if (mode.kind === 'quit') {
         // Only y quits: the dialog says any other key stays (a second Ctrl-C included).
         if (actionFor(MONITOR_QUIT_KEYS, name) === 'yes') {
@@ -264,6 +291,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   // header must stay on screen: it says what runs).
   const rbRows = s.rollback ? rollbackPanelRows(s.rollback, s.env, columns) + (s.runsNow !== undefined ? 1 : 0) - s.gates.length : 0;
   const eventLines = s.rollback ? Math.max(0, avail - rbRows + (s.done ? -1 : 0)) : Math.max(2, avail - (chartH ? chartH + 2 : 0));
+  const logHeight = Math.max(1, eventLines - (s.rollback ? 1 : 0));
   const header = (
     <>
       {showBanner ? <Banner training={training} production={production} env={s.env} dryRun={training} /> : null}
@@ -277,7 +305,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
         </Text>
       ) : null}
       <Text dimColor wrap="truncate-end">
-        phase {s.phase + 1} · polls every {s.intervalSeconds ?? '?'} s{s.adaptive ? ' (adaptive)' : ''} · {s.polls} polls · source {s.source || '…'}
+        phase {s.phase + 1} · {s.intervalSeconds !== undefined ? `polls every ${s.intervalSeconds} s` : 'first poll now'}{s.adaptive ? ' (adaptive)' : ''} · {s.polls} {s.polls === 1 ? 'poll' : 'polls'} · source {s.source || '…'}
         {s.started && !s.rollbackAvailable ? ' · AUTO-ROLLBACK UNAVAILABLE' : ''}
       </Text>
     </>
@@ -287,7 +315,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
     body = (
       <Box flexDirection="column" borderStyle="single" paddingX={1}>
         <Text bold>Keys</Text>
-        {helpLines(keys).map((l) => (
+        {helpLines(logPane ? MONITOR_LOG_KEYS : keys).map((l) => (
           <Text key={l} wrap="truncate-end">
             {l}
           </Text>
@@ -338,9 +366,11 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
           <Text>{hintLine(MONITOR_QUIT_KEYS)}  any other key: stay</Text>
         </Box>
       ) : null}
-      {eventLines > 0 ? (
+      {eventLines > 0 && logPane && mode.kind !== 'quit' ? (
+        <Pager title="Log — every event of this window (the journal has them all)" lines={s.events.map((e) => eventLine(e, s.started ? s.t0 : undefined))} height={logHeight} offset={logAt ?? Math.max(0, s.events.length - logHeight)} />
+      ) : eventLines > 0 ? (
         <Box flexDirection="column">
-          <Text bold>{logPane ? 'Log' : 'Latest events'}</Text>
+          <Text bold>Latest events</Text>
           <Events events={s.events} lines={eventLines - (s.rollback ? 1 : 0)} t0={s.started ? s.t0 : undefined} />
         </Box>
       ) : null}

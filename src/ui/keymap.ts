@@ -92,7 +92,7 @@ export const MONITOR_KEYS: KeyBinding<MonitorAction>[] = [
   { keys: ['r'], hint: 'r', help: 'rollback: choose a verified backup (newest first) and restore it; asks first', action: 'rollback' },
   { keys: ['e'], hint: 'e', help: 'extend the window by 15 minutes', action: 'extend' },
   { keys: ['n'], hint: 'n', help: 'notify: send a test notification on every channel', action: 'notify' },
-  { keys: ['l'], hint: 'l', help: 'log pane on or off', action: 'log' },
+  { keys: ['l'], hint: 'l', help: 'log: every event of the window in a scrollable pane', action: 'log' },
   { keys: ['?'], hint: '?', help: 'help', action: 'help' },
   { keys: ['q', 'escape', 'ctrl-c'], hint: 'q', help: 'quit (asks first while the window runs)', action: 'quit' },
 ];
@@ -107,9 +107,24 @@ export const MONITOR_QUIT_KEYS: KeyBinding<MonitorQuitAction>[] = [
 
 /** While the monitor's rollback runs or after the window is over: no r, e or n to offer. */
 export const MONITOR_AFTER_KEYS: KeyBinding<MonitorAction>[] = [
-  { keys: ['l'], hint: 'l', help: 'log pane on or off', action: 'log' },
+  { keys: ['l'], hint: 'l', help: 'log: every event of the window in a scrollable pane', action: 'log' },
   { keys: ['?'], hint: '?', help: 'help', action: 'help' },
   { keys: ['q', 'escape', 'ctrl-c'], hint: 'q', help: 'quit', action: 'quit' },
+];
+
+export type MonitorLogAction = PagerAction | 'log' | 'help' | 'quit';
+
+/** The monitor's log pane: every event of the window, scrolled like a pager; l goes back to the chart. */
+export const MONITOR_LOG_KEYS: KeyBinding<MonitorLogAction>[] = [
+  { keys: ['up', 'k'], hint: '↑↓', help: 'scroll the log up a line', action: 'up' },
+  { keys: ['down', 'j'], hint: '', help: 'scroll the log down a line', action: 'down' },
+  { keys: ['pageup', 'b'], hint: '', help: 'scroll up a page', action: 'page-up' },
+  { keys: ['pagedown', 'space'], hint: 'space', help: 'page: scroll down a page', action: 'page-down' },
+  { keys: ['g'], hint: '', help: 'go to the first event', action: 'top' },
+  { keys: ['G'], hint: 'G', help: 'end: follow the newest events', action: 'bottom' },
+  { keys: ['l'], hint: 'l', help: 'back: the log pane off, the chart again', action: 'log' },
+  { keys: ['?'], hint: '?', help: 'help', action: 'help' },
+  { keys: ['q', 'escape', 'ctrl-c'], hint: 'q', help: 'quit (asks first while the window runs)', action: 'quit' },
 ];
 
 export type ReleaseAction = 'up' | 'down' | 'pick' | 'back';

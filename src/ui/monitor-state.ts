@@ -45,7 +45,8 @@ export interface MonitorViewState {
 }
 
 const HISTORY = 120;
-const EVENTS = 50;
+// Enough for a whole window's events (the log pane scrolls through them); older ones are in the journal.
+const EVENTS = 1000;
 
 /** Before the monitor's start event. */
 export function initialMonitor(env: string, version?: string): MonitorViewState {

@@ -3,7 +3,9 @@
 // rollback screen follow; r asks first and changes nothing until confirmed; q asks while the window runs.
 import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MONITOR_AFTER_KEYS, MONITOR_KEYS, hintLine } from '../../src/ui/keymap.js';
+import { MONITOR_AFTER_KEYS, MONITOR_KEYS, MONITOR_LOG_KEYS, hintLine } from '../../src/ui/keymap.js';
+import { journalHistory, readJournalText } from '../../src/ui/monitor-history.js';
+import { readJournalFile } from '../../src/usecases/monitor-journal.js';
 import { MonitorFeed } from '../../src/ui/monitor-feed.js';
 import { fmtValue } from '../../src/ui/monitor-state.js';
 import { MonitorScreen, chartLines, sparkline } from '../../src/ui/Monitor.js';
@@ -248,6 +250,93 @@ describe('monitor screen', () => {
     await tick(50);
     expect(ui.frame().split('\n').every((l) => l.length <= 80)).toBe(true);
     expect(ui.frame().split('\n').length).toBeLessThanOrEqual(24);
+    rig.monitor.stop();
+    await drive(rig.clock, run);
+    ui.unmount();
+  });
+});
+
+describe('monitor screen from its first second, resumed, and its log pane', () => {
+  it('shows the cadence from the start: never "every ?", and "every 30 s" is known before the first poll lands', async () => {
+    rig = makeRig(prod, { metrics: healthy });
+    const { ui, feed } = screen(rig);
+    let atFirstSample: number | undefined;
+    rig.monitor.subscribe((e) => {
+      if (e.type === 'sample' && atFirstSample === undefined) atFirstSample = feed.state.intervalSeconds ?? -1;
+    });
+    const run = rig.monitor.run();
+    const f = await ui.waitFor('1 poll ');
+    expect(atFirstSample).toBe(30);
+    expect(f).toContain('phase 1 · polls every 30 s · 1 poll ·');
+    expect(ui.frames.some((x) => x.includes('every ?'))).toBe(false);
+    rig.monitor.stop();
+    await drive(rig.clock, run);
+    ui.unmount();
+  });
+
+  it('a resumed monitor is redrawn from its journal: the polls, sparklines, chart and events at their true times', async () => {
+    const a = makeRig(prod, { metrics: healthy });
+    const runA = a.monitor.run();
+    await a.clock.advance(5 * MIN + 5_000);
+    a.monitor.stop();
+    await drive(a.clock, runA);
+    const before = a.events.filter((e) => e.type === 'sample').length;
+    const r = readJournalFile(a.journal.path);
+    if (r.kind !== 'resumable') throw new Error(`expected a resumable journal, got ${r.kind}`);
+    rig = makeRig(prod, { metrics: healthy }, { start: a.clock.now() + 2 * MIN, resume: r.state, dir: a.dir, journalPath: a.journal.path });
+    const { ui, feed } = screen(rig);
+    for (const e of journalHistory(readJournalText(a.journal.path))) feed.dispatch(e);
+    // Before the resumed monitor has polled, the window so far is on screen.
+    let f = await ui.waitFor(`${before} polls`);
+    expect(feed.state.polls).toBe(before);
+    expect(f).toContain(`${before} polls`);
+    expect(f).toContain(`health_failures — last ${before} values`);
+    expect(f).toMatch(/low_confidence_queue\s+10 items/);
+    const run = rig.monitor.run();
+    f = await ui.waitFor(`${before + 1} polls`);
+    await ui.press('l');
+    f = ui.frame();
+    expect(f).toContain('T+00:00 started: watching');
+    expect(f).toMatch(/T\+05:0\d the monitor was stopped/);
+    expect(f).toMatch(/T\+07:0\d resumed: watching/);
+    rig.monitor.stop();
+    await drive(rig.clock, run);
+    ui.unmount();
+    a.cleanup();
+  });
+
+  it('l opens a log pane that scrolls through every event with the pager keys (several in one chunk each count), G follows the end, l goes back', async () => {
+    rig = makeRig(prod, { metrics: healthy });
+    const { ui, feed } = screen(rig);
+    const run = rig.monitor.run();
+    await rig.clock.advance(60_000);
+    for (let i = 1; i <= 40; i++) feed.dispatch({ type: 'ui-note', t: rig.clock.now(), level: 'info', text: `note ${i}` });
+    await ui.press('l');
+    let f = ui.frame();
+    const total = feed.state.events.length;
+    const m = /lines (\d+)-(\d+) of (\d+)/.exec(f);
+    expect(m && Number(m[3])).toBe(total);
+    expect(m && Number(m[2])).toBe(total);
+    expect(f).toContain('note 40');
+    expect(f).toContain(hintLine(MONITOR_LOG_KEYS));
+    expect(f.split('\n').length).toBeLessThanOrEqual(24);
+    const first = Number(m![1]);
+    await ui.press('kkk');
+    f = ui.frame();
+    expect(f).toContain(`lines ${first - 3}-${total - 3} of ${total}`);
+    expect(f).not.toContain('note 40');
+    await ui.press('g');
+    expect(ui.frame()).toContain('T+00:00 started: watching');
+    // New events while scrolled back do not move the view; G follows the end again.
+    feed.dispatch({ type: 'ui-note', t: rig.clock.now(), level: 'info', text: 'note 41' });
+    await tick();
+    expect(ui.frame()).not.toContain('note 41');
+    await ui.press('G');
+    expect(ui.frame()).toContain('note 41');
+    await ui.press('l');
+    f = ui.frame();
+    expect(f).toContain('Latest events');
+    expect(f).toContain(hintLine(MONITOR_KEYS));
     rig.monitor.stop();
     await drive(rig.clock, run);
     ui.unmount();
