@@ -1,16 +1,12 @@
 // `rollout backup`: a streaming zip of the environment's deployed state with a manifest inside
 // (every file's path, size and SHA-256), then the `.sha256` companion in sha256sum format. The
 // zip is written to a temp file and renamed into place; the .sha256 comes last, so a backup that
-// has a .sha256 is complete. Memory stays flat: files are streamed, small ones read a few ahead.
+// has a .sha256 is complete. Memory stays flat: large files are streamed, small ones read one at a time.
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, openSync, readSync, renameSync, rmSync, existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, createReadStream, fsyncSync, linkSync, openSync, readFileSync, readSync, renameSync, rmSync, existsSync, write } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { crc32 as zlibCrc32, deflateRawSync } from 'node:zlib';
-import yazl from 'yazl';
+import { deflateRawSync } from 'node:zlib';
 import { AuditLog } from '../audit/logger.js';
 import { toolVersion } from '../config/workspace.js';
 import { RefusedError, StepFailedError } from '../domain/errors.js';
@@ -25,21 +21,7 @@ import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } fro
 import { freeBackupName, wsRelative } from './names.js';
 import type { Target } from '../targets/contract.js';
 import { planBackup, type BackupPlan, type PlanItem } from './state.js';
-
-// yazl computes CRC-32 with buffer-crc32 in JavaScript (about 330 MB/s here); Node 20 has a native
-// zlib.crc32 (about 2.3 GB/s). Same function, same results: point yazl's at the native one.
-// It must be the very instance yazl require()s (the package ships separate ESM and CommonJS
-// copies): a plain require() call is bundled by esbuild to that copy; unbundled (tests, tsx),
-// createRequire finds it in node_modules.
-function yazlCrc32Module(): { unsigned: (buf: Buffer, previous?: number) => number } {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS copy yazl uses, see above
-    return require('buffer-crc32') as { unsigned: (buf: Buffer, previous?: number) => number };
-  } catch {
-    return createRequire(import.meta.url)('buffer-crc32') as { unsigned: (buf: Buffer, previous?: number) => number };
-  }
-}
-yazlCrc32Module().unsigned = (buf, previous) => zlibCrc32(buf, previous ?? 0);
+import { ZipWriter } from './zip.js';
 
 /** Progress of a running backup (for the TUI's progress bar). */
 export interface BackupProgress {
@@ -92,9 +74,7 @@ export interface BackupOptions {
 // Extensions whose content is already compressed: stored as is, deflating them only costs time.
 const COMPRESSED_EXT = /\.(gz|tgz|zip|jar|war|whl|br|zst|xz|bz2|lz4|7z|rar|png|jpe?g|gif|webp|avif|woff2?|mp[34]|m4a|ogg|webm|mov|pdf)$/i;
 const SMALL = 256 * 1024;
-const PREFETCH = 16;
-// Most bytes of small files read and handed to the archiver but not yet written out.
-const MAX_BUFFERED = 32 * 1024 * 1024;
+const writeAsync = promisify(write);
 
 /** Create a backup of the environment (or, with dryRun, only list what it would take). */
 export async function createBackup(ctx: EngineContext, opts: BackupOptions = {}): Promise<BackupResult> {
@@ -202,6 +182,7 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
   const tmp = join(ctx.ws.backupsDir, `.${name}.${process.pid}.tmp`);
   log.info('backup.start', { file, version: plan.version, files: plan.files, bytes: plan.bytes, roots: plan.roots });
   let fd: number;
+  let fdOpen = true;
   try {
     // Opened here, synchronously, so that a read-only or full backups/ is one sentence before any work.
     fd = openSync(tmp, 'wx', 0o644);
@@ -209,29 +190,13 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
     throw ioFailure(e, `write a backup of ${ctx.env} into ${backupsRel}`, ctx.ws.backupsDir) ?? e;
   }
 
-  const zip = new yazl.ZipFile();
-  const archiveHash = createHash('sha256');
   let archiveBytes = 0;
-  let onOutput: (() => void) | undefined;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      archiveHash.update(chunk);
-      archiveBytes += chunk.length;
-      const wake = onOutput;
-      onOutput = undefined;
-      wake?.();
-      cb(null, chunk);
-    },
-  });
-  const out = createWriteStream(tmp, { fd });
-  const written = pipeline(zip.outputStream, tap, out);
-  // Awaited below; a write failure (ENOSPC) before then must not surface as an unhandled rejection.
-  written.catch(() => undefined);
-  // A failing source aborts the archive; the temp file is removed below.
-  let zipError: Error | undefined;
-  zip.on('error', (e: Error) => {
-    zipError = e;
-    (zip.outputStream as Readable).destroy(e);
+  const archiveHash = createHash('sha256');
+  // The archive goes to the temp file in 1 MiB chunks, hashed on the way (one pass, no re-read).
+  const zip = new ZipWriter(async (chunk) => {
+    archiveHash.update(chunk);
+    archiveBytes += chunk.length;
+    for (let off = 0; off < chunk.length; ) off += (await writeAsync(fd, chunk, off, chunk.length - off)).bytesWritten;
   });
 
   const entries: ManifestEntry[] = [];
@@ -248,118 +213,61 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
     opts.onProgress({ bytesDone, bytesTotal: total, filesDone, filesTotal: plan.files, rate: Math.round((bytesDone / elapsedMs) * 1000), elapsedMs, ...(fileName ? { file: fileName } : {}) });
   };
 
-  // yazl writes entries strictly in order, and an entry whose state reached 3 (FILE_DATA_DONE)
-  // has left memory. Small files are added as buffers (yazl deflates them at once, in parallel on
-  // the thread pool); this bounds how many bytes of them wait in memory. If a future yazl hides
-  // its entry list, the bound is simply not applied.
-  const internals = zip as unknown as { entries?: { state?: number }[] };
-  let doneScan = 0;
-  const entriesWritten = (): number => {
-    const list = internals.entries;
-    if (!Array.isArray(list)) return Number.MAX_SAFE_INTEGER;
-    while (doneScan < list.length && (list[doneScan]?.state ?? 0) >= 3) doneScan++;
-    return doneScan;
-  };
-  let added = 0;
-  const waiting: { index: number; size: number }[] = [];
-  let waitingBytes = 0;
-  const room = async (): Promise<void> => {
-    for (;;) {
-      const d = entriesWritten();
-      while (waiting.length > 0 && waiting[0]!.index < d) waitingBytes -= waiting.shift()!.size;
-      if (waitingBytes <= MAX_BUFFERED || zipError) return;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 20);
-        onOutput = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-    }
-  };
-
-  const files = plan.items;
-  // Small files are read a few ahead, so that the disk, zlib and the hashing overlap.
-  const reads = new Map<number, Promise<Buffer>>();
-  const readAhead = (from: number): void => {
-    for (let j = from, n = 0; j < files.length && n < PREFETCH; j++) {
-      const it = files[j]!;
-      if (it.kind !== 'file' || it.size > SMALL) continue;
-      n++;
-      if (!reads.has(j)) {
-        const p = readFile(it.abs);
-        p.catch(() => undefined);
-        reads.set(j, p);
-      }
-    }
-  };
   const addAll = async (): Promise<void> => {
-    for (let i = 0; i < files.length; i++) {
-      if (zipError) throw zipError;
-      const it = files[i]!;
+    let lastYield = Date.now();
+    for (const it of plan.items) {
       const mtime = it.mtime;
+      // Small files are read and deflated synchronously (a thread-pool round trip per file cost
+      // more than the work); let the event loop run now and then, so a TUI stays live.
+      if (Date.now() - lastYield > 25) {
+        await new Promise<void>((r) => setImmediate(r));
+        lastYield = Date.now();
+      }
       if (it.kind === 'dir') {
-        zip.addEmptyDirectory(it.path, { mtime, mode: 0o040000 | it.mode });
+        await zip.addDirectory(it.path, { mtime, mode: 0o040000 | it.mode });
         entries.push({ path: it.path, kind: 'dir', mode: it.mode });
-        added++;
         continue;
       }
       if (it.kind === 'symlink') {
-        zip.addBuffer(Buffer.from(it.target), it.path, { mtime, mode: 0o120777, compress: false });
+        await zip.addBuffer(Buffer.from(it.target), it.path, { mtime, mode: 0o120777, compress: false });
         entries.push({ path: it.path, kind: 'symlink', target: it.target });
-        added++;
         continue;
       }
       if (it.size <= SMALL) {
-        readAhead(i);
-        const buf = await reads.get(i)!;
-        reads.delete(i);
+        const buf = readFileSync(it.abs);
         entries.push({ path: it.path, kind: 'file', size: buf.length, sha256: createHash('sha256').update(buf).digest('hex'), mode: it.mode });
-        const compress = buf.length >= 64 && !COMPRESSED_EXT.test(it.path);
-        zip.addBuffer(buf, it.path, { mtime, mode: 0o100000 | it.mode, compress });
-        waiting.push({ index: added, size: buf.length });
-        waitingBytes += buf.length;
-        added++;
+        await zip.addBuffer(buf, it.path, { mtime, mode: 0o100000 | it.mode, compress: buf.length >= 64 && !COMPRESSED_EXT.test(it.path) });
         bytesDone += buf.length;
         filesDone++;
         emit(false, it.path);
-        await room();
         continue;
       }
-      const entry: ManifestEntry = { path: it.path, kind: 'file', size: 0, sha256: '', mode: it.mode };
-      entries.push(entry);
-      added++;
-      zip.addReadStreamLazy(it.path, { mtime, mode: 0o100000 | it.mode, compress: worthCompressing(it), size: it.size }, (cb: (err: Error | null, s: Readable) => void) => {
-        const h = createHash('sha256');
-        let n = 0;
-        const hashTap = new Transform({
-          transform(chunk: Buffer, _e, done: TransformCallback) {
-            h.update(chunk);
-            n += chunk.length;
-            bytesDone += chunk.length;
-            emit(false, it.path);
-            done(null, chunk);
-          },
-          flush(done: TransformCallback) {
-            entry.size = n;
-            entry.sha256 = h.digest('hex');
-            filesDone++;
-            done();
-          },
-        });
-        const src = createReadStream(it.abs, { highWaterMark: 1 << 20 });
-        src.on('error', (e) => hashTap.destroy(e));
-        cb(null, src.pipe(hashTap));
-      });
+      const h = createHash('sha256');
+      const src = createReadStream(it.abs, { highWaterMark: 1 << 20 });
+      const hashed = async function* (): AsyncGenerator<Buffer> {
+        for await (const chunk of src as AsyncIterable<Buffer>) {
+          h.update(chunk);
+          bytesDone += chunk.length;
+          emit(false, it.path);
+          yield chunk;
+        }
+      };
+      try {
+        const { size } = await zip.addStream(it.path, { mtime, mode: 0o100000 | it.mode, compress: worthCompressing(it), sizeHint: it.size }, hashed());
+        entries.push({ path: it.path, kind: 'file', size, sha256: h.digest('hex'), mode: it.mode });
+      } finally {
+        src.destroy();
+      }
+      filesDone++;
     }
   };
 
-  // The manifest is the last entry: it is produced when the archiver reaches it, by which time
-  // every file before it has been streamed and hashed.
+  // The manifest is the last entry, written once every file before it was hashed. It is streamed
+  // in slices, so that a manifest of 200k files never sits in memory as one string.
   const created_at = new Date(ctx.clock.now()).toISOString();
-  const addManifest = (): void => zip.addReadStreamLazy(MANIFEST_NAME, { mtime: new Date(ctx.clock.now()), mode: 0o100644 }, (cb: (err: Error | null, s: Readable) => void) => {
+  const addManifest = async (): Promise<void> => {
     const c = counts(plan.items);
-    const manifest: Manifest = {
+    const head: Omit<Manifest, 'entries' | 'totals'> = {
       format: MANIFEST_FORMAT,
       env: ctx.env,
       version: plan.version,
@@ -368,34 +276,23 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
       tool_version: toolVersion(),
       target_kind: ctx.target.target.kind,
       roots: plan.roots,
-      entries,
-      totals: { ...c, bytes: bytesDone },
     };
-    cb(null, Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`)]));
-  });
+    await zip.addStream(MANIFEST_NAME, { mtime: new Date(ctx.clock.now()), mode: 0o100644, sizeHint: 0 }, manifestSlices(head, entries, { ...c, bytes: bytesDone }));
+  };
   let addError: unknown;
   try {
     await addAll();
+    await addManifest();
+    await zip.end();
   } catch (e) {
     addError = e;
-    (zip.outputStream as Readable).destroy(e as Error);
   }
-  if (addError === undefined) addManifest();
-  zip.end();
 
   try {
-    if (addError !== undefined) {
-      await written.catch(() => undefined);
-      throw addError;
-    }
-    await written;
-    if (zipError) throw zipError;
-    const fd = openSync(tmp, 'r+');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    if (addError !== undefined) throw addError;
+    fsyncSync(fd);
+    closeSync(fd);
+    fdOpen = false;
     // link() refuses to replace an existing file, so a backup is never overwritten.
     try {
       linkSync(tmp, finalPath);
@@ -407,6 +304,7 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
     }
   } catch (e) {
     try {
+      if (fdOpen) closeSync(fd);
       rmSync(tmp, { force: true });
     } catch {
       /* the failure below is the one to report */
@@ -444,4 +342,15 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
   log.info('backup.done', { file, sha256, archive_bytes: archiveBytes, files: c.files, bytes: bytesDone, version: plan.version, duration_ms: result.durationMs });
   for (const s of plan.skipped) log.warn('backup.skipped', { detail: s });
   return result;
+}
+
+/** manifest.json in slices of a few thousand entries: the same JSON as one JSON.stringify, never one string. */
+function* manifestSlices(head: Omit<Manifest, 'entries' | 'totals'>, entries: ManifestEntry[], totals: Manifest['totals']): Generator<Buffer> {
+  const open = JSON.stringify({ ...head, entries: [] });
+  yield Buffer.from(`${open.slice(0, -3)}[`);
+  for (let i = 0; i < entries.length; i += 4096) {
+    const part = entries.slice(i, i + 4096).map((e) => JSON.stringify(e)).join(',');
+    yield Buffer.from(i === 0 ? part : `,${part}`);
+  }
+  yield Buffer.from(`],"totals":${JSON.stringify(totals)}}\n`);
 }

@@ -3,15 +3,10 @@
 // against zip bombs. Anything wrong is refused (exit 3) with one sentence. The same scan, with a
 // sink, is what a restore extracts through, so nothing is written that was not checked.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, statSync, writeFileSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { PassThrough, Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
+import { createWriteStream, existsSync, statSync, writeFileSync } from 'node:fs';
+import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { crc32, createInflateRaw, inflateRaw, inflateRawSync } from 'node:zlib';
-
-const inflateRawAsync = promisify(inflateRaw);
-import yauzl from 'yauzl';
+import { crc32 } from 'node:zlib';
 import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, UsageError } from '../domain/errors.js';
 import { readChecksumFile, sha256FileInWorker } from './checksum.js';
@@ -19,6 +14,7 @@ import { DEFAULT_LIMITS, type ArchiveLimits } from './limits.js';
 import { MANIFEST_NAME, Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
 import { checkManifestScope, workspaceScope, type BackupScope } from './scope.js';
+import { TooManyEntries, ZipReader, type ZipEntry } from './zip.js';
 import { join, basename } from 'node:path';
 
 /** Progress of a verify or restore. */
@@ -51,229 +47,25 @@ export interface ScanSink {
   finish(manifest: Manifest): Promise<void>;
 }
 
-const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 const MiB = 1024 * 1024;
 // Below this many inflated bytes a high ratio is harmless (a small file of zeros); above it, it is a bomb's signature.
 const RATIO_FLOOR = 64 * MiB;
 const CONCURRENCY = 8;
+// Entries up to this size are read and inflated whole; larger ones are streamed.
+const SMALL_ENTRY = 1024 * 1024;
 
 interface ZipItem {
   name: string;
   dir: boolean;
   link: boolean;
-  entry: yauzl.Entry;
+  entry: ZipEntry;
 }
 
 function short(s: string): string {
   // Control characters in a hostile name must not reach the terminal.
   const clean = [...s].map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? '?' : c)).join('');
   return clean.length > 120 ? `${clean.slice(0, 117)}...` : clean;
-}
-
-function openZip(reader: ArchiveReader): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromRandomAccessReader(reader.yauzlReader(), reader.size, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false, strictFileNames: true }, (err, zf) => (err ? reject(err) : resolve(zf)));
-  });
-}
-
-function readAllEntries(zf: yauzl.ZipFile, display: string, limits: ArchiveLimits): Promise<yauzl.Entry[]> {
-  return new Promise((resolve, reject) => {
-    const out: yauzl.Entry[] = [];
-    zf.on('entry', (e: yauzl.Entry) => {
-      out.push(e);
-      if (out.length > limits.maxEntries) {
-        reject(new RefusedError(`${display} holds more than ${limits.maxEntries} entries, the limit for a backup (a zip bomb?).`));
-        return;
-      }
-      zf.readEntry();
-    });
-    zf.on('end', () => resolve(out));
-    zf.on('error', (e: Error) => reject(e));
-    zf.readEntry();
-  });
-}
-
-// Entry data is read here, not through yauzl's streams: yauzl reads 16 KiB at a time and costs
-// about 0.4 ms per entry, which made verify slower than sha256sum. yauzl still parses and checks
-// the central directory; we read each local header, then the data with large positional reads,
-// inflate it ourselves, and hold it to the declared size exactly (as validateEntrySizes would).
-const SMALL_ENTRY = 1024 * 1024;
-
-/** A counting semaphore. */
-class Slots {
-  private waiters: (() => void)[] = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((r) => this.waiters.push(r));
-  }
-  release(): void {
-    const w = this.waiters.shift();
-    if (w) w();
-    else this.free++;
-  }
-}
-
-const BLOCK = 1024 * 1024;
-const CACHED_BLOCKS = 16;
-
-class ArchiveReader {
-  // A few recently read 1 MiB blocks: the central directory and runs of small entries are read
-  // with one system call per block instead of one (or two) per entry.
-  private blocks = new Map<number, Promise<Buffer>>();
-  /** Large entries streamed at once. */
-  readonly bigSlot = new Slots(2);
-
-  private constructor(
-    readonly path: string,
-    private readonly fh: FileHandle,
-    readonly size: number,
-  ) {}
-
-  static async open(path: string): Promise<ArchiveReader> {
-    const fh = await open(path, 'r');
-    return new ArchiveReader(path, fh, (await fh.stat()).size);
-  }
-
-  close(): Promise<void> {
-    return this.fh.close();
-  }
-
-  private block(n: number): Promise<Buffer> {
-    let b = this.blocks.get(n);
-    if (b) {
-      this.blocks.delete(n);
-      this.blocks.set(n, b);
-      return b;
-    }
-    b = this.load(n);
-    // Read ahead: entries are mostly visited in file order, so the next block is wanted soon.
-    if ((n + 1) * BLOCK < this.size && !this.blocks.has(n + 1)) this.load(n + 1).catch(() => undefined);
-    return b;
-  }
-
-  private load(n: number): Promise<Buffer> {
-    const b = this.readDirect(n * BLOCK, Math.min(BLOCK, this.size - n * BLOCK));
-    this.blocks.set(n, b);
-    if (this.blocks.size > CACHED_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
-    return b;
-  }
-
-  private async readDirect(pos: number, len: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(Math.max(0, len));
-    let got = 0;
-    while (got < len) {
-      const { bytesRead } = await this.fh.read(buf, got, len - got, pos + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return got === len ? buf : buf.subarray(0, got);
-  }
-
-  /** Bytes [pos, pos+len) (fewer at the end of the file); small reads come from the block cache. */
-  async readAt(pos: number, len: number): Promise<Buffer> {
-    len = Math.max(0, Math.min(len, this.size - pos));
-    if (len > 2 * BLOCK) return this.readDirect(pos, len);
-    const first = Math.floor(pos / BLOCK);
-    const last = Math.floor((pos + Math.max(len, 1) - 1) / BLOCK);
-    if (first === last) {
-      const b = await this.block(first);
-      return b.subarray(pos - first * BLOCK, pos - first * BLOCK + len);
-    }
-    const parts: Buffer[] = [];
-    for (let n = first; n <= last; n++) parts.push(await this.block(n));
-    const all = Buffer.concat(parts);
-    return all.subarray(pos - first * BLOCK, pos - first * BLOCK + len);
-  }
-
-  /** A yauzl RandomAccessReader over the same cache, for the central directory. */
-  yauzlReader(): yauzl.RandomAccessReader {
-    const r = new (yauzl.RandomAccessReader as unknown as new () => yauzl.RandomAccessReader)();
-    r.read = (buffer, offset, length, position, cb) => {
-      this.readAt(position, length).then(
-        (b) => {
-          b.copy(buffer, offset);
-          (cb as (err: Error | null, n?: number) => void)(null, b.length);
-        },
-        (e: Error) => cb(e),
-      );
-    };
-    r._readStreamForRange = (start, end) => {
-      const out = new PassThrough();
-      this.readAt(start, end - start).then(
-        (b) => out.end(b),
-        (e: Error) => out.destroy(e),
-      );
-      return out;
-    };
-    r.close = (cb) => cb(null);
-    return r;
-  }
-
-  /** Where an entry's data starts, from its local header (and the data too when it is small). */
-  private async locate(e: yauzl.Entry, withData: boolean): Promise<{ start: number; data?: Buffer }> {
-    const off = e.relativeOffsetOfLocalHeader;
-    const guess = 30 + e.fileNameLength + 1024;
-    const head = await this.readAt(off, guess + (withData ? e.compressedSize : 0));
-    if (head.length < 30 || head.readUInt32LE(0) !== 0x04034b50) throw new Error('a local file header is missing (truncated or damaged)');
-    const start = off + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-    if (start + e.compressedSize > this.size) throw new Error('entry data runs past the end of the file (truncated)');
-    if (!withData) return { start };
-    const rel = start - off;
-    const data = rel + e.compressedSize <= head.length ? head.subarray(rel, rel + e.compressedSize) : await this.readAt(start, e.compressedSize);
-    return { start, data };
-  }
-
-  /** Offset of an entry's data in the file. */
-  async dataStart(e: yauzl.Entry): Promise<number> {
-    return (await this.locate(e, false)).start;
-  }
-
-  /** A small entry's inflated bytes, exactly its declared size. */
-  async small(e: yauzl.Entry): Promise<Buffer> {
-    const { data } = await this.locate(e, true);
-    if (data!.length !== e.compressedSize) throw new Error('entry data is cut short (truncated)');
-    if (e.compressionMethod === 0) {
-      if (e.compressedSize !== e.uncompressedSize) throw new Error('a stored entry whose sizes disagree');
-      return data!;
-    }
-    let out: Buffer;
-    try {
-      // Tiny entries inflate on this thread (a thread-pool round trip costs more than the work).
-      const opts = { maxOutputLength: Math.max(1, e.uncompressedSize) };
-      out = data!.length < 64 * 1024 ? inflateRawSync(data!, opts) : await inflateRawAsync(data!, opts);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error('it inflates to more bytes than it declares');
-      throw err;
-    }
-    if (out.length !== e.uncompressedSize) throw new Error(`it inflates to ${out.length} bytes, not the ${e.uncompressedSize} it declares`);
-    return out;
-  }
-
-  /** A large entry's inflated bytes as a stream (held to the declared size by the caller). */
-  async stream(e: yauzl.Entry): Promise<Readable> {
-    const { start } = await this.locate(e, false);
-    const raw = createReadStream(this.path, { start, end: start + e.compressedSize - 1, highWaterMark: 1 << 20 });
-    if (e.compressionMethod === 0) return raw;
-    const inflate = createInflateRaw({ chunkSize: 1 << 20 });
-    raw.on('error', (err) => inflate.destroy(err));
-    return raw.pipe(inflate);
-  }
-}
-
-function entryName(e: yauzl.Entry): string {
-  // With decodeStrings off, yauzl leaves the raw bytes; decode them ourselves so that every name
-  // problem is reported in our words, with strict names (no backslash conversion).
-  const raw = (e.fileNameRaw ?? (e.fileName as unknown as Buffer)) as Buffer;
-  try {
-    return yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, raw, e.extraFields, true);
-  } catch {
-    return raw.toString('latin1');
-  }
 }
 
 /** Options of scanArchive. */
@@ -294,39 +86,46 @@ export interface ScanOptions {
 /** Check an archive's structure and every entry against its manifest, streaming; the sink gets the checked data. */
 export async function scanArchive(path: string, display: string, opts: ScanOptions): Promise<Manifest> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
-  const reader = await ArchiveReader.open(path);
-  let zf: yauzl.ZipFile;
+  let reader: ZipReader;
   try {
-    zf = await openZip(reader);
+    reader = await ZipReader.open(path);
   } catch (e) {
-    await reader.close();
     throw new RefusedError(`${display} is truncated or not a zip archive (${short((e as Error).message)}).`);
   }
   try {
-    return await scanOpen(zf, reader, display, limits, opts);
+    return await scanOpen(reader, display, limits, opts);
   } catch (e) {
     if (e instanceof RolloutError) throw e;
     throw new RefusedError(`${display} is damaged: ${short((e as Error).message).replace(/\.$/, '')}.`);
   } finally {
-    zf.close();
     await reader.close();
   }
 }
 
-async function scanOpen(zf: yauzl.ZipFile, reader: ArchiveReader, display: string, limits: ArchiveLimits, opts: ScanOptions): Promise<Manifest> {
-  if (zf.entryCount > limits.maxEntries) throw new RefusedError(`${display} holds ${zf.entryCount} entries, above the limit of ${limits.maxEntries} (a zip bomb?).`);
-  const raw = await readAllEntries(zf, display, limits);
+/** Every central-directory entry, refusing more than the limit allows. */
+async function allEntries(reader: ZipReader, display: string, limits: ArchiveLimits): Promise<ZipEntry[]> {
+  try {
+    return await reader.entries(limits.maxEntries);
+  } catch (e) {
+    if (e instanceof TooManyEntries) throw new RefusedError(`${display} holds more than ${limits.maxEntries} entries, the limit for a backup (a zip bomb?).`);
+    throw e;
+  }
+}
+
+async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimits, opts: ScanOptions): Promise<Manifest> {
+  if (reader.entryCount > limits.maxEntries) throw new RefusedError(`${display} holds ${reader.entryCount} entries, above the limit of ${limits.maxEntries} (a zip bomb?).`);
+  const raw = await allEntries(reader, display, limits);
   const items = new Map<string, ZipItem>();
   let totalBytes = 0;
-  let manifestEntry: yauzl.Entry | undefined;
+  let manifestEntry: ZipEntry | undefined;
   for (const e of raw) {
-    const name = entryName(e);
+    const name = e.name;
     const dir = name.endsWith('/');
     const clean = dir ? name.slice(0, -1) : name;
     const why = unsafePathReason(clean);
     if (why) throw new RefusedError(`${display} holds an entry with ${why} ("${short(name)}"); refusing it.`);
     if (items.has(clean) || (clean === MANIFEST_NAME && manifestEntry)) throw new RefusedError(`${display} holds the name "${short(clean)}" more than once; refusing it.`);
-    if (e.isEncrypted()) throw new RefusedError(`${display} holds an encrypted entry ("${short(clean)}"); backups are never encrypted, refusing it.`);
+    if (e.encrypted) throw new RefusedError(`${display} holds an encrypted entry ("${short(clean)}"); backups are never encrypted, refusing it.`);
     if (e.compressionMethod !== 0 && e.compressionMethod !== 8) throw new RefusedError(`${display} holds an entry with unknown compression method ${e.compressionMethod} ("${short(clean)}").`);
     if (e.uncompressedSize > limits.maxEntryBytes) throw new RefusedError(`${display} holds "${short(clean)}" of ${e.uncompressedSize} bytes, above the per-entry limit of ${limits.maxEntryBytes} (a zip bomb?).`);
     totalBytes += e.uncompressedSize;
@@ -338,16 +137,15 @@ async function scanOpen(zf: yauzl.ZipFile, reader: ArchiveReader, display: strin
       manifestEntry = e;
       continue;
     }
-    const unixMode = (e.versionMadeBy >> 8) === 3 ? (e.externalFileAttributes >>> 16) & S_IFMT : 0;
-    items.set(clean, { name: clean, dir, link: unixMode === S_IFLNK, entry: e });
+    items.set(clean, { name: clean, dir, link: e.unixType === S_IFLNK, entry: e });
   }
   // Entries whose data overlap (one compressed stream counted many times) are the trick of the
   // non-recursive zip bombs; a real archive never shares data between entries.
-  const byOffset = [...raw].sort((a, b) => a.relativeOffsetOfLocalHeader - b.relativeOffsetOfLocalHeader);
+  const byOffset = [...raw].sort((a, b) => a.offset - b.offset);
   for (let k = 1; k < byOffset.length; k++) {
     const a = byOffset[k - 1]!;
-    if (a.relativeOffsetOfLocalHeader + 30 + a.fileNameLength + a.compressedSize > byOffset[k]!.relativeOffsetOfLocalHeader) {
-      throw new RefusedError(`${display} holds entries whose data overlap ("${short(entryName(a))}"), the mark of a zip bomb; refusing it.`);
+    if (a.offset + 30 + a.nameBytes + a.compressedSize > byOffset[k]!.offset) {
+      throw new RefusedError(`${display} holds entries whose data overlap ("${short(a.name)}"), the mark of a zip bomb; refusing it.`);
     }
   }
   const archiveBytes = reader.size;
@@ -475,7 +273,7 @@ async function scanOpen(zf: yauzl.ZipFile, reader: ArchiveReader, display: strin
   return manifest;
 }
 
-async function checkFile(reader: ArchiveReader, it: ZipItem, m: Extract<ManifestEntry, { kind: 'file' }>, display: string, sink: ScanSink | undefined, crcElsewhere: boolean, onBytes: (n: number) => void): Promise<void> {
+async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntry, { kind: 'file' }>, display: string, sink: ScanSink | undefined, crcElsewhere: boolean, onBytes: (n: number) => void): Promise<void> {
   const dest = await sink?.file(m);
   const h = createHash('sha256');
   let crc = 0;
@@ -526,17 +324,12 @@ async function checkFile(reader: ArchiveReader, it: ZipItem, m: Extract<Manifest
 
 /** The manifest of a backup, read without checking the rest (for tools and benchmarks; restore checks everything). */
 export async function readBackupManifest(path: string, display = path): Promise<Manifest> {
-  const reader = await ArchiveReader.open(path);
+  const reader = await ZipReader.open(path);
   try {
-    const zf = await openZip(reader);
-    try {
-      const entries = await readAllEntries(zf, display, DEFAULT_LIMITS);
-      const m = entries.find((e) => entryName(e) === MANIFEST_NAME);
-      if (!m) throw new RefusedError(`${display} has no ${MANIFEST_NAME}.`);
-      return Manifest.parse(JSON.parse((await reader.small(m)).toString('utf8')));
-    } finally {
-      zf.close();
-    }
+    const entries = await allEntries(reader, display, DEFAULT_LIMITS);
+    const m = entries.find((e) => e.name === MANIFEST_NAME);
+    if (!m) throw new RefusedError(`${display} has no ${MANIFEST_NAME}.`);
+    return Manifest.parse(JSON.parse((await reader.small(m)).toString('utf8')));
   } finally {
     await reader.close();
   }

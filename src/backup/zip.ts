@@ -1,0 +1,618 @@
+// The zip adapter: every use of yauzl (reading) lives in this file, and so does every reliance on
+// its internals (a RandomAccessReader subclass, the raw name bytes, getFileNameLowLevel), which
+// test/backup/zip.test.ts checks so that an upgrade that changes them fails loudly. Archives are
+// written by our own small writer below (why: see "Writing").
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { PassThrough, type Readable } from 'node:stream';
+import { crc32 as zlibCrc32, createDeflateRaw, createInflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
+import yauzl from 'yauzl';
+
+const inflateRawAsync = promisify(inflateRaw);
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+//
+// Our own writer, not yazl: yazl's pumpEntries() rescans its entry list from the start after every
+// entry (O(n^2): 10 s of 48 s at 50k files) and deflates every small buffer through an async zlib
+// stream set up per file on the thread pool (most of the rest). Writing a zip is a few fixed
+// records (APPNOTE 6.3.x, the subset yazl writes, with ZIP64 when counts or offsets need it); the
+// reading side stays yauzl, and the tests hold our archives to yauzl, our verify and `unzip -t`.
+
+/** Options of one entry written. */
+export interface ZipEntryOptions {
+  mtime: Date;
+  /** The full st_mode (type bits and permissions). */
+  mode: number;
+  /** Deflate it (default: true). */
+  compress?: boolean;
+}
+
+const U32 = 0xffffffff;
+const VERSION_MADE_BY = (3 << 8) | 63; // unix, APPNOTE 6.3
+const FLAG_UTF8 = 0x800;
+const FLAG_DESCRIPTOR = 0x8;
+const OUT_CHUNK = 1 << 20;
+
+function dosDateTime(d: Date): { date: number; time: number } {
+  const y = Math.min(2107, Math.max(1980, d.getFullYear()));
+  return {
+    date: ((y - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate(),
+    time: (d.getHours() << 11) | (d.getMinutes() << 5) | Math.floor(d.getSeconds() / 2),
+  };
+}
+
+/** Grows in 1 MiB blocks: the central directory of 200k entries without 200k small Buffers. */
+class ByteList {
+  readonly blocks: Buffer[] = [];
+  private cur = Buffer.allocUnsafe(0);
+  private used = 0;
+  length = 0;
+  /** Room for `n` bytes; returns the buffer and offset to write them at. */
+  reserve(n: number): [Buffer, number] {
+    if (this.used + n > this.cur.length) {
+      if (this.used > 0) this.blocks.push(this.cur.subarray(0, this.used));
+      this.cur = Buffer.allocUnsafe(Math.max(OUT_CHUNK, n));
+      this.used = 0;
+    }
+    const at = this.used;
+    this.used += n;
+    this.length += n;
+    return [this.cur, at];
+  }
+  /** Every byte, in blocks. */
+  all(): Buffer[] {
+    return this.used > 0 ? [...this.blocks, this.cur.subarray(0, this.used)] : this.blocks;
+  }
+}
+
+/**
+ * A streaming zip writer: entries in order, each written once; the output goes to `sink` in
+ * chunks of about 1 MiB (awaited, so memory stays flat), the central directory at the end.
+ */
+export class ZipWriter {
+  private out = Buffer.allocUnsafe(OUT_CHUNK);
+  private used = 0;
+  /** Bytes of the archive so far (including those not yet handed to the sink). */
+  private offset = 0;
+  private readonly central = new ByteList();
+  private count = 0;
+  private flushing: Promise<void> = Promise.resolve();
+
+  /** `sink` receives the archive's bytes in order; it may keep the chunk. */
+  constructor(private readonly sink: (chunk: Buffer) => Promise<void>) {}
+
+  /** Bytes written so far. */
+  get bytes(): number {
+    return this.offset;
+  }
+
+  private async put(b: Buffer): Promise<void> {
+    if (this.used + b.length > this.out.length) await this.flush();
+    if (b.length >= this.out.length) {
+      await this.hand(b);
+    } else {
+      b.copy(this.out, this.used);
+      this.used += b.length;
+    }
+    this.offset += b.length;
+  }
+
+  private async hand(chunk: Buffer): Promise<void> {
+    // One chunk on its way to the sink while the next fills: disk and CPU overlap.
+    await this.flushing;
+    this.flushing = this.sink(chunk);
+    this.flushing.catch(() => undefined);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.used === 0) return;
+    const chunk = this.out.subarray(0, this.used);
+    this.out = Buffer.allocUnsafe(OUT_CHUNK);
+    this.used = 0;
+    await this.hand(chunk);
+  }
+
+  private localHeader(name: Buffer, flags: number, method: number, dt: { date: number; time: number }, crc: number, csize: number, usize: number, zip64: boolean): Buffer {
+    const extra = zip64 ? 20 : 0;
+    const h = Buffer.allocUnsafe(30 + name.length + extra);
+    h.writeUInt32LE(0x04034b50, 0);
+    h.writeUInt16LE(zip64 ? 45 : 20, 4);
+    h.writeUInt16LE(flags, 6);
+    h.writeUInt16LE(method, 8);
+    h.writeUInt16LE(dt.time, 10);
+    h.writeUInt16LE(dt.date, 12);
+    h.writeUInt32LE(crc >>> 0, 14);
+    h.writeUInt32LE(zip64 ? U32 : csize, 18);
+    h.writeUInt32LE(zip64 ? U32 : usize, 22);
+    h.writeUInt16LE(name.length, 26);
+    h.writeUInt16LE(extra, 28);
+    name.copy(h, 30);
+    if (zip64) {
+      h.writeUInt16LE(0x0001, 30 + name.length);
+      h.writeUInt16LE(16, 32 + name.length);
+      h.writeBigUInt64LE(BigInt(usize), 34 + name.length);
+      h.writeBigUInt64LE(BigInt(csize), 42 + name.length);
+    }
+    return h;
+  }
+
+  private centralRecord(name: Buffer, flags: number, method: number, dt: { date: number; time: number }, crc: number, csize: number, usize: number, offset: number, attrs: number): void {
+    const big = [usize >= U32, csize >= U32, offset >= U32];
+    const extra = big.some(Boolean) ? 4 + 8 * big.filter(Boolean).length : 0;
+    const [b, o] = this.central.reserve(46 + name.length + extra);
+    b.writeUInt32LE(0x02014b50, o);
+    b.writeUInt16LE(VERSION_MADE_BY, o + 4);
+    b.writeUInt16LE(extra ? 45 : 20, o + 6);
+    b.writeUInt16LE(flags, o + 8);
+    b.writeUInt16LE(method, o + 10);
+    b.writeUInt16LE(dt.time, o + 12);
+    b.writeUInt16LE(dt.date, o + 14);
+    b.writeUInt32LE(crc >>> 0, o + 16);
+    b.writeUInt32LE(big[1] ? U32 : csize, o + 20);
+    b.writeUInt32LE(big[0] ? U32 : usize, o + 24);
+    b.writeUInt16LE(name.length, o + 28);
+    b.writeUInt16LE(extra, o + 30);
+    b.writeUInt16LE(0, o + 32); // comment
+    b.writeUInt16LE(0, o + 34); // disk
+    b.writeUInt16LE(0, o + 36); // internal attributes
+    b.writeUInt32LE(attrs >>> 0, o + 38);
+    b.writeUInt32LE(big[2] ? U32 : offset, o + 42);
+    name.copy(b, o + 46);
+    if (extra) {
+      let at = o + 46 + name.length;
+      b.writeUInt16LE(0x0001, at);
+      b.writeUInt16LE(extra - 4, at + 2);
+      at += 4;
+      for (const [k, v] of [usize, csize, offset].entries()) {
+        if (!big[k]) continue;
+        b.writeBigUInt64LE(BigInt(v), at);
+        at += 8;
+      }
+    }
+    this.count++;
+  }
+
+  private static attrs(mode: number, dir: boolean): number {
+    return ((mode & 0xffff) << 16) | (dir ? 0x10 : 0);
+  }
+
+  /** A folder entry (`path` without the trailing slash). */
+  async addDirectory(path: string, opts: ZipEntryOptions): Promise<void> {
+    const name = Buffer.from(`${path}/`);
+    const dt = dosDateTime(opts.mtime);
+    const offset = this.offset;
+    await this.put(this.localHeader(name, FLAG_UTF8, 0, dt, 0, 0, 0, false));
+    this.centralRecord(name, FLAG_UTF8, 0, dt, 0, 0, 0, offset, ZipWriter.attrs(opts.mode, true));
+  }
+
+  /**
+   * An entry whose bytes are all in memory (a small file, a link target): CRC-32 and deflate on
+   * this thread, sizes in the local header. Deflating a few KiB here costs less than a round trip
+   * to the thread pool; it is stored instead when deflate does not make it smaller.
+   */
+  async addBuffer(data: Buffer, path: string, opts: ZipEntryOptions): Promise<void> {
+    const name = Buffer.from(path);
+    const dt = dosDateTime(opts.mtime);
+    const crc = zlibCrc32(data);
+    let body = data;
+    let method = 0;
+    if ((opts.compress ?? true) && data.length > 0) {
+      const packed = deflateRawSync(data, { level: 6 });
+      if (packed.length < data.length) {
+        body = packed;
+        method = 8;
+      }
+    }
+    const offset = this.offset;
+    await this.put(this.localHeader(name, FLAG_UTF8, method, dt, crc, body.length, data.length, false));
+    await this.put(body);
+    this.centralRecord(name, FLAG_UTF8, method, dt, crc, body.length, data.length, offset, ZipWriter.attrs(opts.mode, false));
+  }
+
+  /**
+   * An entry streamed from `source` (a large file): CRC-32 and sizes follow the data in a data
+   * descriptor. `sizeHint` picks ZIP64 records up front for entries that may pass 4 GiB.
+   */
+  async addStream(path: string, opts: ZipEntryOptions & { sizeHint: number }, source: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<{ size: number }> {
+    const name = Buffer.from(path);
+    const dt = dosDateTime(opts.mtime);
+    const compress = opts.compress ?? true;
+    const method = compress ? 8 : 0;
+    const zip64 = opts.sizeHint >= U32 - 64 * 1024 * 1024;
+    const flags = FLAG_UTF8 | FLAG_DESCRIPTOR;
+    const offset = this.offset;
+    await this.put(this.localHeader(name, flags, method, dt, 0, 0, 0, zip64));
+    let crc = 0;
+    let usize = 0;
+    let csize = 0;
+    if (!compress) {
+      for await (const chunk of source) {
+        crc = zlibCrc32(chunk, crc);
+        usize += chunk.length;
+        csize += chunk.length;
+        await this.put(chunk);
+      }
+    } else {
+      const deflate = createDeflateRaw({ level: 6, chunkSize: 1 << 20 });
+      const pumped = (async () => {
+        for await (const chunk of source) {
+          crc = zlibCrc32(chunk, crc);
+          usize += chunk.length;
+          if (!deflate.write(chunk)) await once(deflate, 'drain');
+        }
+        deflate.end();
+      })();
+      pumped.catch((e: Error) => deflate.destroy(e));
+      for await (const chunk of deflate as AsyncIterable<Buffer>) {
+        csize += chunk.length;
+        await this.put(chunk);
+      }
+      await pumped;
+    }
+    const needs64 = zip64 || usize >= U32 || csize >= U32;
+    if (needs64 && !zip64) throw new Error(`${path} grew past 4 GiB while it was archived`);
+    const d = Buffer.allocUnsafe(zip64 ? 24 : 16);
+    d.writeUInt32LE(0x08074b50, 0);
+    d.writeUInt32LE(crc >>> 0, 4);
+    if (zip64) {
+      d.writeBigUInt64LE(BigInt(csize), 8);
+      d.writeBigUInt64LE(BigInt(usize), 16);
+    } else {
+      d.writeUInt32LE(csize, 8);
+      d.writeUInt32LE(usize, 12);
+    }
+    await this.put(d);
+    this.centralRecord(name, flags, method, dt, crc, csize, usize, offset, ZipWriter.attrs(opts.mode, false));
+    return { size: usize };
+  }
+
+  /** Write the central directory and the end records, and hand over the last bytes. */
+  async end(): Promise<void> {
+    const cdOffset = this.offset;
+    for (const b of this.central.all()) await this.put(b);
+    const cdSize = this.central.length;
+    const zip64 = this.count >= 0xffff || cdOffset >= U32 || cdSize >= U32;
+    if (zip64) {
+      const rec = Buffer.alloc(56 + 20);
+      const at = this.offset;
+      rec.writeUInt32LE(0x06064b50, 0);
+      rec.writeBigUInt64LE(44n, 4);
+      rec.writeUInt16LE(VERSION_MADE_BY, 12);
+      rec.writeUInt16LE(45, 14);
+      rec.writeBigUInt64LE(BigInt(this.count), 24);
+      rec.writeBigUInt64LE(BigInt(this.count), 32);
+      rec.writeBigUInt64LE(BigInt(cdSize), 40);
+      rec.writeBigUInt64LE(BigInt(cdOffset), 48);
+      rec.writeUInt32LE(0x07064b50, 56);
+      rec.writeBigUInt64LE(BigInt(at), 64);
+      rec.writeUInt32LE(1, 72);
+      await this.put(rec);
+    }
+    const e = Buffer.alloc(22);
+    e.writeUInt32LE(0x06054b50, 0);
+    e.writeUInt16LE(Math.min(this.count, 0xffff), 8);
+    e.writeUInt16LE(Math.min(this.count, 0xffff), 10);
+    e.writeUInt32LE(Math.min(cdSize, U32), 12);
+    e.writeUInt32LE(Math.min(cdOffset, U32), 16);
+    await this.put(e);
+    await this.flush();
+    await this.flushing;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** One entry of the central directory, as the checks need it (yauzl's objects are not kept). */
+export interface ZipEntry {
+  /** The name, decoded strictly (no backslash conversion). */
+  name: string;
+  /** The name's length in bytes. */
+  nameBytes: number;
+  compressionMethod: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  crc32: number;
+  /** Offset of its local header. */
+  offset: number;
+  encrypted: boolean;
+  /** The unix file type bits (S_IFMT) when the entry was made on unix, else 0. */
+  unixType: number;
+}
+
+const S_IFMT = 0o170000;
+
+// The yauzl Entry fields toEntry() reads, with their types: an upgrade that renames or retypes
+// one fails test/backup/zip.test.ts (and, at run time, every archive as "damaged" rather than
+// passing unchecked).
+const ENTRY_FIELDS: [keyof yauzl.Entry, string][] = [
+  ['fileNameRaw', 'object'],
+  ['fileNameLength', 'number'],
+  ['generalPurposeBitFlag', 'number'],
+  ['extraFields', 'object'],
+  ['compressionMethod', 'number'],
+  ['compressedSize', 'number'],
+  ['uncompressedSize', 'number'],
+  ['crc32', 'number'],
+  ['relativeOffsetOfLocalHeader', 'number'],
+  ['versionMadeBy', 'number'],
+  ['externalFileAttributes', 'number'],
+  ['isEncrypted', 'function'],
+];
+
+/** What of yauzl's internals this adapter relies on is missing from `e` (an entry read with decodeStrings off), or undefined. */
+export function yauzlEntryProblem(e: yauzl.Entry): string | undefined {
+  for (const [k, t] of ENTRY_FIELDS) if (typeof e[k] !== t) return `yauzl's Entry.${String(k)} is ${typeof e[k]}, not ${t}`;
+  if (!Buffer.isBuffer(e.fileNameRaw)) return "yauzl's Entry.fileNameRaw is not a Buffer (decodeStrings: false)";
+  if (typeof yauzl.getFileNameLowLevel !== 'function') return 'yauzl.getFileNameLowLevel is gone';
+  const proto = yauzl.RandomAccessReader.prototype as unknown as Record<string, unknown>;
+  for (const m of ['read', '_readStreamForRange', 'close']) if (typeof proto[m] !== 'function') return `yauzl.RandomAccessReader.prototype.${m} is gone`;
+  return undefined;
+}
+
+function toEntry(e: yauzl.Entry): ZipEntry {
+  const problem = yauzlEntryProblem(e);
+  if (problem) throw new Error(`the zip reader does not understand this yauzl (${problem})`);
+  // With decodeStrings off, yauzl leaves the raw bytes; decode them ourselves so that every name
+  // problem is reported in our words.
+  const raw = (e.fileNameRaw ?? (e.fileName as unknown as Buffer)) as Buffer;
+  let name: string;
+  try {
+    name = yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, raw, e.extraFields, true);
+  } catch {
+    name = raw.toString('latin1');
+  }
+  return {
+    name,
+    nameBytes: e.fileNameLength,
+    compressionMethod: e.compressionMethod,
+    compressedSize: e.compressedSize,
+    uncompressedSize: e.uncompressedSize,
+    crc32: e.crc32 >>> 0,
+    offset: e.relativeOffsetOfLocalHeader,
+    encrypted: e.isEncrypted(),
+    unixType: e.versionMadeBy >> 8 === 3 ? (e.externalFileAttributes >>> 16) & S_IFMT : 0,
+  };
+}
+
+/** A counting semaphore. */
+class Slots {
+  private waiters: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((r) => this.waiters.push(r));
+  }
+  release(): void {
+    const w = this.waiters.shift();
+    if (w) w();
+    else this.free++;
+  }
+}
+
+const BLOCK = 1024 * 1024;
+const CACHED_BLOCKS = 16;
+
+/** Thrown when the central directory declares more entries than allowed. */
+export class TooManyEntries extends Error {
+  constructor(readonly count: number) {
+    super(`more than ${count} entries`);
+  }
+}
+
+/**
+ * Random access to a zip file: yauzl parses and checks the central directory (through our block
+ * cache); entry data is read here, not through yauzl's streams (yauzl reads 16 KiB at a time and
+ * costs about 0.4 ms per entry): the local header, then the data with large positional reads.
+ */
+export class ZipReader {
+  // A few recently read 1 MiB blocks: the central directory and runs of small entries are read
+  // with one system call per block instead of one (or two) per entry.
+  private blocks = new Map<number, Promise<Buffer>>();
+  private zf: yauzl.ZipFile | undefined;
+  /** Large entries streamed at once. */
+  readonly bigSlot = new Slots(2);
+
+  private constructor(
+    readonly path: string,
+    private readonly fh: FileHandle,
+    readonly size: number,
+  ) {}
+
+  /** Open a zip; throws (a plain Error) when it is truncated or no zip at all. */
+  static async open(path: string): Promise<ZipReader> {
+    const fh = await open(path, 'r');
+    const r = new ZipReader(path, fh, (await fh.stat()).size);
+    try {
+      r.zf = await new Promise<yauzl.ZipFile>((resolve, reject) => {
+        yauzl.fromRandomAccessReader(r.yauzlReader(), r.size, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false, strictFileNames: true }, (err, zf) => (err ? reject(err) : resolve(zf)));
+      });
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+    return r;
+  }
+
+  /** The number of entries the end of central directory record declares. */
+  get entryCount(): number {
+    return this.zf!.entryCount;
+  }
+
+  /** Every entry of the central directory, in its order; throws TooManyEntries past `max`. */
+  entries(max: number): Promise<ZipEntry[]> {
+    const zf = this.zf!;
+    return new Promise((resolve, reject) => {
+      const out: ZipEntry[] = [];
+      zf.on('entry', (e: yauzl.Entry) => {
+        out.push(toEntry(e));
+        if (out.length > max) {
+          reject(new TooManyEntries(max));
+          return;
+        }
+        zf.readEntry();
+      });
+      zf.on('end', () => resolve(out));
+      zf.on('error', (e: Error) => reject(e));
+      zf.readEntry();
+    });
+  }
+
+  /** Close the file. */
+  async close(): Promise<void> {
+    this.zf?.close();
+    await this.fh.close();
+  }
+
+  private block(n: number): Promise<Buffer> {
+    let b = this.blocks.get(n);
+    if (b) {
+      this.blocks.delete(n);
+      this.blocks.set(n, b);
+      return b;
+    }
+    b = this.load(n);
+    // Read ahead: entries are mostly visited in file order, so the next block is wanted soon.
+    if ((n + 1) * BLOCK < this.size && !this.blocks.has(n + 1)) this.load(n + 1).catch(() => undefined);
+    return b;
+  }
+
+  private load(n: number): Promise<Buffer> {
+    const b = this.readDirect(n * BLOCK, Math.min(BLOCK, this.size - n * BLOCK));
+    this.blocks.set(n, b);
+    if (this.blocks.size > CACHED_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
+    return b;
+  }
+
+  /** Bytes [pos, pos+len) read straight from the file into `buf` (fewer at its end). */
+  async readInto(buf: Buffer, pos: number, len: number): Promise<number> {
+    let got = 0;
+    while (got < len) {
+      const { bytesRead } = await this.fh.read(buf, got, len - got, pos + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got;
+  }
+
+  private async readDirect(pos: number, len: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(Math.max(0, len));
+    const got = await this.readInto(buf, pos, len);
+    return got === len ? buf : buf.subarray(0, got);
+  }
+
+  /** Bytes [pos, pos+len) (fewer at the end of the file); small reads come from the block cache. */
+  async readAt(pos: number, len: number): Promise<Buffer> {
+    len = Math.max(0, Math.min(len, this.size - pos));
+    if (len > 2 * BLOCK) return this.readDirect(pos, len);
+    const first = Math.floor(pos / BLOCK);
+    const last = Math.floor((pos + Math.max(len, 1) - 1) / BLOCK);
+    if (first === last) {
+      const b = await this.block(first);
+      return b.subarray(pos - first * BLOCK, pos - first * BLOCK + len);
+    }
+    const parts: Buffer[] = [];
+    for (let n = first; n <= last; n++) parts.push(await this.block(n));
+    const all = Buffer.concat(parts);
+    return all.subarray(pos - first * BLOCK, pos - first * BLOCK + len);
+  }
+
+  /** A yauzl RandomAccessReader over the same cache, for the central directory. */
+  private yauzlReader(): yauzl.RandomAccessReader {
+    const r = new (yauzl.RandomAccessReader as unknown as new () => yauzl.RandomAccessReader)();
+    r.read = (buffer, offset, length, position, cb) => {
+      this.readAt(position, length).then(
+        (b) => {
+          b.copy(buffer, offset);
+          (cb as (err: Error | null, n?: number) => void)(null, b.length);
+        },
+        (e: Error) => cb(e),
+      );
+    };
+    r._readStreamForRange = (start, end) => {
+      const out = new PassThrough();
+      this.readAt(start, end - start).then(
+        (b) => out.end(b),
+        (e: Error) => out.destroy(e),
+      );
+      return out;
+    };
+    r.close = (cb) => cb(null);
+    return r;
+  }
+
+  /** Where an entry's data starts, from its local header (and the data too when it is small). */
+  private async locate(e: ZipEntry, withData: boolean): Promise<{ start: number; data?: Buffer }> {
+    const off = e.offset;
+    const guess = 30 + e.nameBytes + 1024;
+    const head = await this.readAt(off, guess + (withData ? e.compressedSize : 0));
+    const start = dataStartFromLocalHeader(head, off);
+    if (start + e.compressedSize > this.size) throw new Error('entry data runs past the end of the file (truncated)');
+    if (!withData) return { start };
+    const rel = start - off;
+    const data = rel + e.compressedSize <= head.length ? head.subarray(rel, rel + e.compressedSize) : await this.readAt(start, e.compressedSize);
+    return { start, data };
+  }
+
+  /** Offset of an entry's data in the file. */
+  async dataStart(e: ZipEntry): Promise<number> {
+    return (await this.locate(e, false)).start;
+  }
+
+  /** A small entry's inflated bytes, exactly its declared size. */
+  async small(e: ZipEntry): Promise<Buffer> {
+    const { data } = await this.locate(e, true);
+    if (data!.length !== e.compressedSize) throw new Error('entry data is cut short (truncated)');
+    return inflateExactly(e, data!, data!.length >= 64 * 1024);
+  }
+
+  /** A large entry's inflated bytes as a stream (held to the declared size by the caller). */
+  async stream(e: ZipEntry): Promise<Readable> {
+    const { start } = await this.locate(e, false);
+    const raw = createReadStream(this.path, { start, end: start + e.compressedSize - 1, highWaterMark: 1 << 20 });
+    if (e.compressionMethod === 0) return raw;
+    const inflate = createInflateRaw({ chunkSize: 1 << 20 });
+    raw.on('error', (err) => inflate.destroy(err));
+    return raw.pipe(inflate);
+  }
+}
+
+/** Where the data of the entry whose local header starts `head` (at file offset `off`) begins. */
+export function dataStartFromLocalHeader(head: Buffer, off: number): number {
+  if (head.length < 30 || head.readUInt32LE(0) !== 0x04034b50) throw new Error('a local file header is missing (truncated or damaged)');
+  return off + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+}
+
+/** An entry's compressed bytes inflated, held to exactly its declared size. */
+export function inflateExactly(e: ZipEntry, data: Buffer, offThread: false): Buffer;
+export function inflateExactly(e: ZipEntry, data: Buffer, offThread: boolean): Buffer | Promise<Buffer>;
+export function inflateExactly(e: ZipEntry, data: Buffer, offThread: boolean): Buffer | Promise<Buffer> {
+  if (e.compressionMethod === 0) {
+    if (e.compressedSize !== e.uncompressedSize) throw new Error('a stored entry whose sizes disagree');
+    return data;
+  }
+  const opts = { maxOutputLength: Math.max(1, e.uncompressedSize) };
+  const check = (out: Buffer): Buffer => {
+    if (out.length !== e.uncompressedSize) throw new Error(`it inflates to ${out.length} bytes, not the ${e.uncompressedSize} it declares`);
+    return out;
+  };
+  const tooLarge = (err: unknown): never => {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error('it inflates to more bytes than it declares');
+    throw err;
+  };
+  // Tiny entries inflate on this thread (a thread-pool round trip costs more than the work).
+  if (!offThread) {
+    try {
+      return check(inflateRawSync(data, opts));
+    } catch (err) {
+      return tooLarge(err);
+    }
+  }
+  return inflateRawAsync(data, opts).then(check, tooLarge);
+}

@@ -1,0 +1,174 @@
+// The zip adapter's contract (src/backup/zip.ts): archives our writer produces are read back by
+// yauzl through our reader and accepted by Info-ZIP `unzip -t`, ZIP64 included; and the yauzl
+// internals the reader relies on are still there. If a yauzl upgrade changes them, the
+// "yauzl internals" test fails naming what changed.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import yauzl from 'yauzl';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ZipReader, ZipWriter, yauzlEntryProblem } from '../../src/backup/zip.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rollout-zip-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const mtime = new Date(2026, 10, 23, 10, 15, 42);
+
+async function write(path: string, fill: (z: ZipWriter) => Promise<void>): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    const z = new ZipWriter(async (chunk) => {
+      await fh.write(chunk);
+    });
+    await fill(z);
+    await z.end();
+  } finally {
+    await fh.close();
+  }
+}
+
+function unzipT(path: string): { status: number | null; out: string } {
+  const r = spawnSync('unzip', ['-tq', path], { encoding: 'utf8' });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+const hasUnzip = spawnSync('sh', ['-c', 'command -v unzip']).status === 0;
+
+describe('ZipWriter + ZipReader', () => {
+  it('writes folders, small and streamed entries (deflated and stored) that yauzl and unzip -t read back exactly', async () => {
+    const p = join(dir, 'a.zip');
+    const text = Buffer.from('const answer = 42;\n'.repeat(500));
+    const noise = Buffer.from(Array.from({ length: 3 * 1024 * 1024 + 17 }, (_, i) => (i * 2654435761) >>> 24));
+    await write(p, async (z) => {
+      await z.addDirectory('app', { mtime, mode: 0o040755 });
+      await z.addBuffer(text, 'app/main.js', { mtime, mode: 0o100644 });
+      await z.addBuffer(Buffer.from('../x'), 'app/link', { mtime, mode: 0o120777, compress: false });
+      await z.addBuffer(Buffer.alloc(0), 'app/empty', { mtime, mode: 0o100600 });
+      await z.addStream('app/big.bin', { mtime, mode: 0o100755, compress: false, sizeHint: noise.length }, Readable.from([noise.subarray(0, 1 << 20), noise.subarray(1 << 20)]));
+      await z.addStream('app/big.txt', { mtime, mode: 0o100644, sizeHint: text.length * 40 }, Readable.from(Array.from({ length: 40 }, () => text)));
+      await z.addStream('app/forced64.txt', { mtime, mode: 0o100644, sizeHint: 2 ** 33 }, [text]);
+    });
+    const r = await ZipReader.open(p);
+    try {
+      const entries = await r.entries(100);
+      expect(entries.map((e) => e.name)).toEqual(['app/', 'app/main.js', 'app/link', 'app/empty', 'app/big.bin', 'app/big.txt', 'app/forced64.txt']);
+      const by = new Map(entries.map((e) => [e.name, e]));
+      expect(by.get('app/main.js')).toMatchObject({ compressionMethod: 8, uncompressedSize: text.length, crc32: crc32(text) >>> 0, unixType: 0o100000 });
+      expect(by.get('app/link')).toMatchObject({ compressionMethod: 0, unixType: 0o120000 });
+      expect(by.get('app/big.bin')).toMatchObject({ compressionMethod: 0, uncompressedSize: noise.length, crc32: crc32(noise) >>> 0 });
+      expect(by.get('app/big.txt')!.compressedSize).toBeLessThan(text.length * 40);
+      expect((await r.small(by.get('app/main.js')!)).equals(text)).toBe(true);
+      expect((await r.small(by.get('app/link')!)).toString()).toBe('../x');
+      expect((await r.small(by.get('app/forced64.txt')!)).equals(text)).toBe(true);
+      const chunks: Buffer[] = [];
+      for await (const c of await r.stream(by.get('app/big.txt')!)) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks).equals(Buffer.concat(Array.from({ length: 40 }, () => text)))).toBe(true);
+    } finally {
+      await r.close();
+    }
+    if (hasUnzip) expect(unzipT(p)).toMatchObject({ status: 0 });
+  });
+
+  it('writes ZIP64 end records past 65535 entries, read back by yauzl and unzip -t', async () => {
+    const p = join(dir, 'many.zip');
+    const n = 70_000;
+    await write(p, async (z) => {
+      for (let i = 0; i < n; i++) await z.addBuffer(Buffer.from(String(i)), `f/${i}`, { mtime, mode: 0o100644 });
+    });
+    const r = await ZipReader.open(p);
+    try {
+      expect(r.entryCount).toBe(n);
+      const entries = await r.entries(n);
+      expect(entries).toHaveLength(n);
+      expect((await r.small(entries[n - 1]!)).toString()).toBe(String(n - 1));
+    } finally {
+      await r.close();
+    }
+    if (hasUnzip) expect(unzipT(p)).toMatchObject({ status: 0 });
+  });
+
+  it('reads archives written by yazl (backups taken before the writer changed)', async () => {
+    const yazl = (await import('yazl')).default;
+    const p = join(dir, 'yazl.zip');
+    const z = new yazl.ZipFile();
+    z.addBuffer(Buffer.from('hello'), 'a/b.txt', { mode: 0o100644 });
+    z.addEmptyDirectory('a/c');
+    z.end();
+    const parts: Buffer[] = [];
+    for await (const c of z.outputStream) parts.push(c as Buffer);
+    writeFileSync(p, Buffer.concat(parts));
+    const r = await ZipReader.open(p);
+    try {
+      const entries = await r.entries(10);
+      expect(entries.map((e) => e.name)).toEqual(['a/b.txt', 'a/c/']);
+      expect((await r.small(entries[0]!)).toString()).toBe('hello');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('refuses more entries than allowed while reading the central directory', async () => {
+    const p = join(dir, 'n.zip');
+    await write(p, async (z) => {
+      for (let i = 0; i < 5; i++) await z.addBuffer(Buffer.from('x'), `f${i}`, { mtime, mode: 0o100644 });
+    });
+    const r = await ZipReader.open(p);
+    try {
+      await expect(r.entries(3)).rejects.toThrow(/more than 3 entries/);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('yauzl internals the reader relies on', () => {
+  it('are all present with the expected types (fails naming what an upgrade changed)', async () => {
+    const p = join(dir, 'one.zip');
+    await write(p, async (z) => z.addBuffer(Buffer.from('x'), 'x.txt', { mtime, mode: 0o100644 }));
+    const entry = await new Promise<yauzl.Entry>((resolve, reject) => {
+      yauzl.open(p, { lazyEntries: true, decodeStrings: false }, (err, zf) => {
+        if (err) return reject(err);
+        zf.once('entry', (e: yauzl.Entry) => {
+          zf.close();
+          resolve(e);
+        });
+        zf.readEntry();
+      });
+    });
+    expect(yauzlEntryProblem(entry)).toBeUndefined();
+    // The central directory is read only through the reader's read(): our block cache serves it.
+    const size = statSync(p).size;
+    let reads = 0;
+    const reader = new (yauzl.RandomAccessReader as unknown as new () => yauzl.RandomAccessReader)();
+    const fh = await open(p, 'r');
+    reader.read = (buffer, offset, length, position, cb) => {
+      reads++;
+      fh.read(buffer, offset, length, position).then(({ bytesRead }) => (cb as (e: Error | null, n?: number) => void)(null, bytesRead), cb);
+    };
+    reader.close = (cb) => cb(null);
+    const names = await new Promise<string[]>((resolve, reject) => {
+      yauzl.fromRandomAccessReader(reader, size, { lazyEntries: true, decodeStrings: false, autoClose: false }, (err, zf) => {
+        if (err) return reject(err);
+        const out: string[] = [];
+        zf.on('entry', (e: yauzl.Entry) => {
+          out.push((e.fileNameRaw as Buffer).toString());
+          zf.readEntry();
+        });
+        zf.on('end', () => resolve(out));
+        zf.readEntry();
+      });
+    });
+    await fh.close();
+    expect(names).toEqual(['x.txt']);
+    expect(reads).toBeGreaterThan(0);
+    // Strict names: a backslash is kept as is, for our own checks to refuse.
+    expect(yauzl.getFileNameLowLevel(0x800, Buffer.from('a\\b'), [], true)).toBe('a\\b');
+  });
+});
