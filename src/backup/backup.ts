@@ -3,7 +3,7 @@
 // zip is written to a temp file and renamed into place; the .sha256 comes last, so a backup that
 // has a .sha256 is complete. Memory stays flat: large files are streamed, small ones read one at a time.
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fsyncSync, linkSync, openSync, readFileSync, readSync, renameSync, rmSync, existsSync, write } from 'node:fs';
+import { closeSync, createReadStream, fsyncSync, linkSync, openSync, readSync, renameSync, rmSync, existsSync, write } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
@@ -213,9 +213,37 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
     opts.onProgress({ bytesDone, bytesTotal: total, filesDone, filesTotal: plan.files, rate: Math.round((bytesDone / elapsedMs) * 1000), elapsedMs, ...(fileName ? { file: fileName } : {}) });
   };
 
+  const c = counts(plan.items);
+  // Each plan item is let go once archived: with 200k files, the plan and the manifest entries
+  // are the bulk of the memory, and they need not be held both at once.
+  const items: (PlanItem | undefined)[] = plan.items;
+  plan.items = [];
+  // Small files are read into one reused buffer (the writer copies what it keeps).
+  let readBuf = Buffer.allocUnsafe(SMALL + 1);
+  const readSmall = (abs: string): Buffer => {
+    const f = openSync(abs, 'r');
+    try {
+      let n = 0;
+      for (;;) {
+        if (n === readBuf.length) {
+          const bigger = Buffer.allocUnsafe(readBuf.length * 2);
+          readBuf.copy(bigger);
+          readBuf = bigger;
+        }
+        const got = readSync(f, readBuf, n, readBuf.length - n, null);
+        if (got === 0) break;
+        n += got;
+      }
+      return readBuf.subarray(0, n);
+    } finally {
+      closeSync(f);
+    }
+  };
   const addAll = async (): Promise<void> => {
     let lastYield = Date.now();
-    for (const it of plan.items) {
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      items[i] = undefined;
       const mtime = it.mtime;
       // Small files are read and deflated synchronously (a thread-pool round trip per file cost
       // more than the work); let the event loop run now and then, so a TUI stays live.
@@ -234,7 +262,7 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
         continue;
       }
       if (it.size <= SMALL) {
-        const buf = readFileSync(it.abs);
+        const buf = readSmall(it.abs);
         entries.push({ path: it.path, kind: 'file', size: buf.length, sha256: createHash('sha256').update(buf).digest('hex'), mode: it.mode });
         await zip.addBuffer(buf, it.path, { mtime, mode: 0o100000 | it.mode, compress: buf.length >= 64 && !COMPRESSED_EXT.test(it.path) });
         bytesDone += buf.length;
@@ -266,7 +294,6 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
   // in slices, so that a manifest of 200k files never sits in memory as one string.
   const created_at = new Date(ctx.clock.now()).toISOString();
   const addManifest = async (): Promise<void> => {
-    const c = counts(plan.items);
     const head: Omit<Manifest, 'entries' | 'totals'> = {
       format: MANIFEST_FORMAT,
       env: ctx.env,
@@ -324,7 +351,6 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
     throw e;
   }
   emit(true);
-  const c = counts(plan.items);
   const result: BackupResult = {
     dryRun: false,
     env: ctx.env,
