@@ -75,6 +75,37 @@ const CommandTarget = z.strictObject({
   health_timeout_ms: ms('a health-wait timeout').default(60_000).describe('How long a deploy waits for consecutive OK health checks.'),
 });
 
+/** One wave of a fleet rollout: how many hosts have the release once it is done (cumulative), and how long the gates watch it. */
+const FleetWave = z.strictObject({
+  name: id.optional().describe('Shown in the journal and the report (default: canary for a first wave of one host, else wave-N).'),
+  hosts: z.number({ error: 'expected a number of hosts' }).int({ error: 'expected a whole number of hosts' }).min(1, { error: 'expected at least 1 host' }).max(100_000, { error: 'expected at most 100000 hosts' }).optional().describe('Hosts that run the release once this wave is done (counted from the first wave).'),
+  percent: z.number({ error: 'expected a percentage' }).gt(0, { error: 'expected a percentage above 0 and at most 100' }).max(100, { error: 'expected a percentage above 0 and at most 100' }).optional().describe('Share of the group\'s hosts that run the release once this wave is done (rounded up).'),
+  watch_minutes: z.number({ error: 'expected a number of minutes' }).min(0, { error: 'expected 0 or more minutes, at most 10080' }).max(10_080, { error: 'expected 0 or more minutes, at most 10080' }).default(0).describe('How long the gates watch the hosts so far before the next wave (fractions allowed; 0: one check).'),
+}).refine((w) => (w.hosts === undefined) !== (w.percent === undefined), { error: 'expected exactly one of hosts or percent' });
+
+/**
+ * A fleet driven by ansible-playbook: the hosts of an inventory group get the release in waves
+ * (`--limit`), each watched by the gates before the next. Host variables fill {name} templates in
+ * `url` (each host's base URL: the health, metrics and smoke URLs keep their path on it).
+ */
+const AnsibleTarget = z.strictObject({
+  kind: z.literal('ansible'),
+  inventory: str('an inventory file relative to the workspace'),
+  group: str('an inventory group').default('all'),
+  deploy: str('a playbook relative to the workspace').describe('Run with --limit HOSTS -e version=V -e env=E -e workspace=W -e dhash_releases=DIR -e dhash_service=FILE -e dhash_node=NODE.'),
+  rollback: z.string().optional().describe('Playbook that brings a host\'s previous version back (-e version=PREVIOUS); default: the deploy playbook.'),
+  current_version: z.string().optional().describe('Command printing what runs on one host (the version first, or the JSON of /version); templates {host}, {url} and host variables. Default: GET {url}/version from the host.'),
+  url: str('a URL template').default('http://{ansible_host}:{port}').describe('Each host\'s base URL from its inventory variables ({host} is the inventory name; ansible_host defaults to it).'),
+  releases: str('a folder of releases').default('releases').describe('Where the releases are, relative to the workspace (falls back to the package).'),
+  waves: z.array(FleetWave, { error: 'expected a list of waves' }).min(1, { error: 'expected at least one wave' }),
+  baseline: z.strictObject({
+    margin_percent: z.number({ error: 'expected a percentage' }).gt(0, { error: 'expected a percentage above 0 and at most 10000' }).max(10_000, { error: 'expected a percentage above 0 and at most 10000' }),
+    gates: z.array(str('a gate name')).min(1).optional().describe('Gates compared (default: p95_hash_time and extraction_failure_rate).'),
+  }).optional().describe('Also breach when the hosts with the release are worse than the hosts still on the old one by more than this margin.'),
+  timeout_seconds: z.number({ error: 'expected a number of seconds' }).gt(0, { error: 'expected a number of seconds above 0 and at most 86400' }).max(86_400, { error: 'expected a number of seconds above 0 and at most 86400' }).default(600),
+  health_timeout_ms: ms('a health-wait timeout').default(30_000).describe('How long a wave waits for each host\'s consecutive OK health checks.'),
+});
+
 const HttpHealth = z.strictObject({
   kind: z.literal('http'),
   url: z.url({ error: 'expected an http(s) URL' }),
@@ -135,7 +166,7 @@ const SmokeCheck = z.strictObject({
 const EnvironmentRunbook = z.strictObject({
   description: z.string().optional(),
   production: z.boolean({ error: 'expected true or false' }).optional().describe('Treated as production: typed confirmations and --force/--yes required.'),
-  target: z.discriminatedUnion('kind', [LocalTarget, CommandTarget], { error: 'expected a target kind: local or command' }),
+  target: z.discriminatedUnion('kind', [LocalTarget, CommandTarget, AnsibleTarget], { error: 'expected a target kind: local, command or ansible' }),
   default_version: z.string().optional(),
   health: z.discriminatedUnion('kind', [HttpHealth, CommandHealth], { error: 'expected a health kind: http or command' }),
   metrics: MetricsSource,
