@@ -47,6 +47,11 @@ export interface IncidentRecord {
   /** Finished by a resumed monitor after the first run was interrupted. */
   resumed?: boolean;
   smoke_ok?: boolean;
+  /** A fleet rollout: the wave that tripped, and each host that got the release, as verified after its rollback. */
+  wave?: string;
+  hosts?: { host: string; rolled_back_to: string | null; running: string | null; ok: boolean; detail: string }[];
+  /** A fleet rollout: hosts of later waves, which never got the release and were not touched. */
+  untouched_hosts?: string[];
   logs: string[];
   false_positive?: boolean;
   note?: string;
@@ -237,6 +242,7 @@ export async function writeIncidentReport(ws: Workspace, id: string): Promise<st
     `- Versions: ${r.version_before ?? '?'} → ${r.version_after ?? '?'} (read from the target after the rollback)${r.backup ? `; restored from ${r.backup}${r.backup_version ? ` (version ${r.backup_version})` : ''}` : ''}`,
     `- Rollback: ${r.rollback_ok ? 'completed, verified by the running version' : 'FAILED (rollback-failed)'}${r.resumed ? ', finished by a resumed monitor' : ''}; smoke after rollback: ${r.smoke_ok === undefined ? 'not run' : r.smoke_ok ? 'passed' : 'FAILED'}`,
     `- Time to recovery: ${mttr}`,
+    ...(r.hosts ? [`- Fleet: wave ${r.wave ?? '?'} tripped; rolled back ${r.hosts.map((h) => `${h.host} (${h.ok ? `runs ${h.running}` : `FAILED: ${h.running ?? 'nothing'} runs`})`).join(', ')}${r.untouched_hosts?.length ? `; never got the release: ${r.untouched_hosts.join(', ')}` : ''}`] : []),
     ...(r.note ? [`- Note: ${r.note}`] : []),
     '',
     '## Timeline (UTC)',

@@ -7,7 +7,7 @@ import { CONFIG_FILE, packageRoot } from '../config/workspace.js';
 import { RefusedError, StepFailedError, UsageError } from '../domain/errors.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
 
-/** The examples init knows; `fleet` arrives with issue #18. */
+/** The examples init knows. */
 export const INIT_EXAMPLES = ['local', 'ansible', 'systemd', 'kubernetes', 'fleet'] as const;
 export type InitExample = (typeof INIT_EXAMPLES)[number];
 
@@ -32,6 +32,7 @@ const GITIGNORE = `# Written by rollout at run time: keep out of version control
 /notifications/
 /premerge_artifacts/
 /deployments/
+/fleet-hosts/
 /config/
 /migrations/*_migration_state.json
 /.rollout/
@@ -57,6 +58,11 @@ ${
 works at once: \`rollout\` opens the TUI; \`rollout deploy --env staging --version 1.1.0 --yes\` deploys;
 \`rollout service stop --env staging\` ends the service. Point an environment at your real service by
 editing its \`target\`, \`health\`, \`metrics\` and \`smoke\` sections in \`runbooks/dhash.yaml\`.`
+    : example === 'fleet'
+      ? `The runbook drives a fleet of four hosts of the embedded demo service on 127.0.0.1 (ports 7441-7444,
+folders \`fleet-hosts/\`), deployed by ansible-playbook (ansible_connection=local) in waves: a canary of
+one host, then 50 %, then 100 %, each watched by the gates. \`rollout deploy --env fleet --version 1.1.0 --yes
+--auto-promote\` rolls out; \`rollout service status --env fleet\` reads every host. Needs ansible-playbook.`
     : `The runbook drives a ${example} target: edit the commands, hosts and URLs in \`runbooks/\` before the first deploy,
 then check with \`rollout validate-config\` and \`rollout deploy --env staging --dry-run\`.`
 }
@@ -111,6 +117,8 @@ function plan(pkg: string, example: InitExample): Planned[] {
     // The example keeps its place (its runbook names its files as runbooks/examples/<kind>/…),
     // and its runbook becomes the workspace's runbooks/dhash.yaml.
     for (const rel of files(src)) out.push({ rel: join('runbooks', 'examples', example, rel), data: readFileSync(join(src, rel)) });
+    // An example with environments of its own (the fleet) ships its gates: they replace the default config.
+    if (existsSync(join(src, CONFIG_FILE))) out[0] = { rel: CONFIG_FILE, data: readFileSync(join(src, CONFIG_FILE)) };
     if (!existsSync(join(src, 'dhash.yaml'))) throw new UsageError(`The ${example} example in this package has no dhash.yaml runbook; use --example local.`);
     out.push({ rel: 'runbooks/dhash.yaml', data: readFileSync(join(src, 'dhash.yaml')) });
   }

@@ -61,7 +61,7 @@ export function instanceChanged(before: RunningInstance | undefined, now: Runnin
 }
 
 /** Read the target until it runs `expectVersion` in a new instance, then health, then smoke. */
-export async function verifyRollback(ctx: EngineContext, target: Target, o: VerifyRollbackOptions): Promise<VerifyRollbackResult> {
+export async function verifyRollback(ctx: EngineContext, target: Pick<Target, 'running'>, o: VerifyRollbackOptions): Promise<VerifyRollbackResult> {
   const clock = ctx.clock;
   const out: VerifyRollbackResult = { ok: false, running: undefined, healthChecks: [], smoke: null };
   const fail = (at: VerifyStage, reason: string): VerifyRollbackResult => {

@@ -1,6 +1,7 @@
 // rollout deploy: the deploy pipeline (src/usecases/deploy.ts) with a live step list, then the
 // T+60 monitor unless --no-monitor.
 import { createInterface } from 'node:readline/promises';
+import { UsageError } from '../../domain/errors.js';
 import { terminalSafe } from '../../domain/terminal-text.js';
 import { deploy, deployVersion, type DeployEvent } from '../../usecases/deploy.js';
 import { interruptedDeploy } from '../../steps/deploy-journal.js';
@@ -8,7 +9,6 @@ import { loadEngineContext, type EngineContext } from '../../config/engine-conte
 import { smokeTable } from '../../steps/smoke.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';
-import { UsageError } from '../../domain/errors.js';
 
 const MARK: Record<string, string> = { running: '..', ok: 'ok', failed: 'FAILED', skipped: 'skipped' };
 
@@ -27,6 +27,8 @@ async function typedConfirmation(env: string, version: string): Promise<boolean>
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
   const env = typeof opts.env === 'string' ? opts.env : undefined;
   const engine = loadEngineContext(ctx.workspace, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
+  if (engine.target.target.kind === 'ansible') return (await import('../fleet.js')).deployFleet(ctx, engine, opts);
+  if (opts.autoPromote === true) throw new UsageError(`--auto-promote is for fleets (target kind ansible); ${engine.env} is one target (kind ${engine.target.target.kind}).`);
   const resume = opts.resume === true;
   if (resume && opts.backupFirst === true) throw new UsageError('--backup-first cannot be combined with --resume: the interrupted deploy is finished as it was started.');
   const asked = typeof opts.version === 'string' ? opts.version : undefined;

@@ -14,6 +14,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   ctx.say('Next:');
   if (shown !== '.') ctx.say(`  cd ${shown}`);
   ctx.say('  rollout validate-config');
-  ctx.say(r.example === 'local' ? '  rollout            # the TUI, on the embedded demo service' : '  edit runbooks/ for your hosts and commands, then: rollout deploy --env staging --dry-run');
+  if (r.example === 'fleet') ctx.say('  rollout deploy --env fleet --version 1.1.0 --yes --auto-promote   # 4 local hosts in waves (needs ansible-playbook)\n  rollout service status --env fleet');
+  else ctx.say(r.example === 'local' ? '  rollout            # the TUI, on the embedded demo service' : '  edit runbooks/ for your hosts and commands, then: rollout deploy --env staging --dry-run');
   return 0;
 }

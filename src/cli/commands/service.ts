@@ -33,6 +33,10 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   if (verb !== 'status' && verb !== 'start' && verb !== 'stop') throw new UsageError('Use rollout service status|start|stop --env ENV.');
   const env = typeof opts.env === 'string' ? opts.env : undefined;
   const engine = loadEngineContext(ctx.workspace, env, { operator: operatorName() });
+  if (engine.target.target.kind === 'ansible') {
+    if (verb !== 'status') throw new UsageError(`${engine.env} is a fleet: start and stop its hosts with ansible (the playbooks in the runbook); rollout service status --env ${engine.env} reads them.`);
+    return (await import('../fleet.js')).fleetStatus(ctx, engine);
+  }
   const target = makeTarget(engine);
 
   const pending = interruptedDeploy(engine.ws.root, engine.env);
