@@ -48,12 +48,18 @@ export async function deployFleet(ctx: CommandContext, engine: EngineContext, op
   const shown = version ?? pendingVersion ?? engine.target.default_version ?? '?';
   if (engine.production && !confirmed && ctx.interactive && !ctx.flags.json) confirmed = (await ask(`Deploy ${shown} to the ${engine.env} fleet? Type the environment name to confirm: `)) === engine.env;
   const waveOf: Record<string, string> = {};
+  let lastPoll = '';
   const onEvent = (e: FleetEvent): void => {
     if (e.type === 'wave') {
       for (const h of e.wave.hosts) waveOf[h] = e.wave.name;
       ctx.say(`wave ${e.wave.index + 1}/${e.total} ${e.wave.name}: ${e.stage}${e.detail ? `  ${e.detail}` : ''}`);
     } else if (e.type === 'line') ctx.say(`      | ${e.line}`);
-    else if (e.type === 'poll') ctx.say(`      poll ${e.seq}: health ${e.health}; ${e.gates}`);
+    else if (e.type === 'poll') {
+      // A poll is shown when what it says changes (the journal has every one).
+      const text = `health ${e.health}; ${e.gates}`;
+      if (text !== lastPoll) ctx.say(`      poll ${e.seq}: ${text}`);
+      lastPoll = text;
+    }
     else if (e.type === 'rollback') ctx.say(`  rollback ${e.host} ${e.stage}: ${e.detail}`);
   };
   const decide = ctx.interactive && !ctx.flags.json

@@ -62,9 +62,8 @@ export function combinePolls(polls: readonly HostPoll[], seq: number, t: number)
   const read = polls.filter((p) => p.metrics);
   const failed = read.filter((p) => p.metrics!.status !== 'ok');
   if (failed.length) {
-    const f = failed[0]!.metrics as Extract<SourceOutcome, { status: 'error' | 'no-data' }>;
     obs.source = failed.some((p) => p.metrics!.status === 'error') ? 'error' : 'no-data';
-    obs.sourceDetail = failed.map((p) => `${p.host}: ${(p.metrics as typeof f).detail}`).join('; ');
+    obs.sourceDetail = failed.map((p) => `${p.host}: ${(p.metrics as Extract<SourceOutcome, { status: 'error' | 'no-data' }>).detail}`).join('; ');
     return obs;
   }
   let extractions: number | undefined;

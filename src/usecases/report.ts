@@ -45,6 +45,8 @@ export interface RolloutReport {
   /** Monitor windows; inconclusive: ended before some gate had enough data (exit 4). */
   monitorWindows: { total: number; passed: number; breached: number; inconclusive: number };
   perDay: { day: string; deployments: number; rollbacks: number }[];
+  /** Fleet rollouts: aborted waves by wave name (a breach, a failed deploy, or the operator). */
+  waveAborts: Record<string, number>;
   records: DeploymentRecord[];
 }
 
@@ -146,6 +148,14 @@ export async function buildReport(ws: Workspace, opts: { env?: string; since?: s
     const k = i.opened_at.slice(0, 10);
     days.set(k, { deployments: days.get(k)?.deployments ?? 0, rollbacks: (days.get(k)?.rollbacks ?? 0) + 1 });
   }
+  const waveAborts: Record<string, number> = {};
+  for (const f of logFiles(ws.logsDir, 'deploy', opts.env)) {
+    for (const e of await readJournals([f])) {
+      if (e.event !== 'fleet.wave.aborted' || (since && e.ts < since)) continue;
+      const name = String(e.fields.name ?? e.fields.wave ?? '?');
+      waveAborts[name] = (waveAborts[name] ?? 0) + 1;
+    }
+  }
   const perDay = [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, v]) => ({ day, ...v }));
 
   return {
@@ -170,6 +180,7 @@ export async function buildReport(ws: Workspace, opts: { env?: string; since?: s
     baselines,
     monitorWindows: { total: windows, passed, breached, inconclusive },
     perDay,
+    waveAborts,
     records: deployments,
   };
 }

@@ -30,6 +30,8 @@ export function renderReport(r: RolloutReport): string {
   ];
   const trips = Object.entries(r.gateTrips);
   lines.push('', 'Gate trips: ' + (trips.length ? trips.map(([g, n]) => `${g} ${n}`).join(', ') : 'none'));
+  const aborts = Object.entries(r.waveAborts ?? {});
+  if (aborts.length) lines.push(`Fleet wave aborts: ${aborts.map(([w, n]) => `${w} ${n}`).join(', ')}`);
   if (r.baselines.length) {
     lines.push('', 'Baselines over healthy windows (tune after 24-72 h; headroom = threshold / p95):', '  gate                      samples        p50        p95        max  threshold  headroom');
     for (const b of r.baselines) {
