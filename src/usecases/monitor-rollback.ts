@@ -28,7 +28,7 @@ export function monitorRollbackRunner(ctx: EngineContext, o: { log: AuditLog; no
       dryRun: false,
       // A manual request restores exactly the backup the operator saw and confirmed.
       ...(req.backup ? { backup: req.backup } : {}),
-      ...(req.reason ? { reason: { gate: req.reason.gate, value: Number.isFinite(req.reason.value) ? req.reason.value : null, threshold: req.reason.threshold, unit: req.reason.unit } } : {}),
+      ...(req.reason ? { reason: { gate: req.reason.gate, value: Number.isFinite(req.reason.value) ? req.reason.value : null, threshold: req.reason.threshold, unit: req.reason.unit, ...(req.reason.windowMinutes !== undefined ? { windowMinutes: req.reason.windowMinutes } : {}) } } : {}),
       onStage: (s) => req.onStage(s.name, `${s.status}: ${s.detail}`),
       ...(o.notifier ? { notifier: o.notifier } : {}),
       command: `rollout monitor --env ${ctx.env} (${req.resume ? 'resumed ' : ''}${req.trigger === 'auto' ? 'auto-rollback' : 'manual rollback'})`,

@@ -21,7 +21,7 @@ export type HealthChecker = () => Promise<{ ok: boolean; detail: string; latency
 export interface RollbackRequest {
   trigger: 'auto' | 'manual';
   /** The gate that tripped (auto), or the operator's reason (manual). */
-  reason: { gate: string; value: number; threshold: number; unit: string } | undefined;
+  reason: { gate: string; value: number; threshold: number; unit: string; windowMinutes?: number } | undefined;
   note: string;
   /** The backup the operator confirmed (manual requests); default: the newest that verifies. */
   backup?: string;
@@ -484,7 +484,7 @@ export class Monitor {
         this.alert(a, msg, 'gate-breach');
         return;
       }
-      void this.startRollback({ trigger: 'auto', reason: { gate: a.gate, value: d.value ?? Number.NaN, threshold: d.threshold, unit: d.unit }, note: d.reason });
+      void this.startRollback({ trigger: 'auto', reason: { gate: a.gate, value: d.value ?? Number.NaN, threshold: d.threshold, unit: d.unit, windowMinutes: d.window.minutes }, note: d.reason });
       return;
     }
     if (a.kind === 'alert') {

@@ -49,6 +49,8 @@ export interface RollbackReason {
   value: number | null;
   threshold: number;
   unit: string;
+  /** The window the gate judged over (0: its latest reading), so messages name it rightly. */
+  windowMinutes?: number;
 }
 
 /** Options of rollback(). */
@@ -258,7 +260,7 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     notified.push({ stage: st, channels: d.channels, nobody: d.nobody, pending: false });
     return d.line;
   };
-  const gate = opts.reason ? { name: opts.reason.gate, value: opts.reason.value, threshold: opts.reason.threshold, unit: opts.reason.unit, windowMinutes: 0 } : undefined;
+  const gate = opts.reason ? { name: opts.reason.gate, value: opts.reason.value, threshold: opts.reason.threshold, unit: opts.reason.unit, windowMinutes: opts.reason.windowMinutes ?? 0 } : undefined;
 
   const journalId = `${fileStamp(ctx.clock.now())}-${randomBytes(3).toString('hex')}`;
   let journal: RollbackJournal | undefined;

@@ -50,7 +50,8 @@ describe('auto-rollback', () => {
     });
     const s = await rig.run();
     expect(rig.rollbacks).toHaveLength(1);
-    expect(rig.rollbacks[0]!.reason).toMatchObject({ gate: 'p95_hash_time', threshold: 2000, unit: 'ms' });
+    // The window goes with the reason, so the rollback's notifications say "15 min window", not "latest reading".
+    expect(rig.rollbacks[0]!.reason).toMatchObject({ gate: 'p95_hash_time', threshold: 2000, unit: 'ms', windowMinutes: 15 });
     expect(s.result).toBe('rolled-back');
     expect(s.exitCode).toBe(1);
     expect(s.breaches[0]).toMatchObject({ gate: 'p95_hash_time', at: T0 + 21 * MIN, windowMinutes: 15 });

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gateLine } from '../../src/notify/format.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBackup } from '../../src/backup/backup.js';
 import { workspaceAt } from '../../src/config/workspace.js';
@@ -120,7 +121,7 @@ describe('rollback()', () => {
     const out = await rollback(ctx(), {
       force: false,
       dryRun: false,
-      reason: { gate: 'p95_hash_time', value: 2450, threshold: 2000, unit: 'ms' },
+      reason: { gate: 'p95_hash_time', value: 2450, threshold: 2000, unit: 'ms', windowMinutes: 15 },
       onStage: (s) => seen.push(s),
       notifier,
       target: fileTarget(ws.root),
@@ -136,6 +137,8 @@ describe('rollback()', () => {
     expect(served).toBe('1.0.0');
     expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.0.0');
     expect(notifier.sent.map((n) => n.type)).toEqual(['rollback-start', 'rollback-success']);
+    // The gate fact names the window the gate judged over, never "latest reading" for a windowed gate.
+    expect(gateLine(notifier.sent[0]!.gate!)).toBe('p95_hash_time: 2450 ms against a threshold of 2000 ms (15 min window)');
     expect(notifier.sent[0]!.gate).toMatchObject({ name: 'p95_hash_time', value: 2450, threshold: 2000 });
     expect(notifier.sent[1]!.incidentId).toBe(out.incidentId);
     const inc = JSON.parse(readFileSync(join(ws.root, 'incidents', out.incidentId!, 'incident.json'), 'utf8')) as Record<string, unknown>;
