@@ -145,7 +145,8 @@ Examples:
   example(
     sub('train', 'staging dry-run practice against a simulated incident', () => import('./commands/train.js'))
       .option('--scenario <name>', 'a timeline under runbooks/scenarios/')
-      .option('--speed <n>', 'run the clock N times faster'),
+      .option('--speed <n>', 'run the clock N times faster')
+      .option('--yes', 'r rolls back at once, without typing the environment name (for scripts)'),
     'rollout train --scenario p95-regression --speed 30',
   );
   const service = addGlobals(program.command('service').description('the environment\'s running service: status, start, stop'));

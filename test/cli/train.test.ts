@@ -67,16 +67,26 @@ describe('rollout train', () => {
     expect(result(r.stdout)).toMatchObject({ scenario: 'p95-regression' });
   });
 
-  it('the trainee presses r: the same rollback path, recorded in the debrief', async () => {
+  it('the trainee presses r and types the environment name as production asks (a typo changes nothing): the same rollback path, recorded in the debrief', async () => {
     ws = await makeWorkspace();
     const child = spawn(process.execPath, [cliPath(), 'train', '--scenario', 'metrics-outage', '--speed', '300'], { cwd: ws.root, env: { ...process.env, NO_COLOR: '1', ROLLOUT_STATE_DIR: join(tmpdir(), 'rollout-test-state') }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
-    let sent = false;
+    let step = 0;
+    const asked = (): number => out.split("Confirm the rollback: type the environment's name (staging)").length - 1;
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (!sent && /poll 3 /.test(out)) {
-        sent = true;
+      if (step === 0 && /poll 3 /.test(out)) {
+        step = 1;
         child.stdin.write('r\n');
+      } else if (step === 1 && asked() === 1) {
+        step = 2;
+        child.stdin.write('stagign\n');
+      } else if (step === 2 && /Not confirmed/.test(out)) {
+        step = 3;
+        child.stdin.write('r\n');
+      } else if (step === 3 && asked() === 2) {
+        step = 4;
+        child.stdin.write('staging\n');
       }
     });
     const code = await new Promise<number | null>((res) => {
@@ -87,6 +97,9 @@ describe('rollout train', () => {
       });
     });
     expect(code).toBe(0);
+    expect(out).toContain('Not confirmed (typed "stagign", expected "staging"): nothing was rolled back; the drill goes on.');
+    // Only the typed name rolled back: one request in the debrief.
+    expect(out.match(/^\s+T\+\d\d:\d\d\s+asked for a rollback\s*$/gm)).toHaveLength(1);
     expect(out).toMatch(/What you did:\n\s+T\+\d\d:\d\d\s+asked for a rollback/);
     expect(out).toMatch(/your rollback would have:/);
     expect(out).toMatch(/You rolled back before the gates decided/);

@@ -16,6 +16,8 @@ export interface OperatorKeys {
   rollback: () => void;
   extend: (minutes: number) => void;
   stop: () => void;
+  /** Sees each line first; returns true when it took the line (a typed confirmation). */
+  line?: (text: string) => boolean;
 }
 
 /** Read operator commands from stdin, one a line: r (roll back), x N (extend by N minutes), q (stop). Returns the closer. */
@@ -23,6 +25,7 @@ export function readOperatorKeys(keys: OperatorKeys): () => void {
   if (!process.stdin.readable) return () => undefined;
   const rl = createInterface({ input: process.stdin, terminal: false });
   rl.on('line', (line) => {
+    if (keys.line?.(line)) return;
     const [cmd, arg] = line.trim().toLowerCase().split(/\s+/);
     if (cmd === 'r' || cmd === 'rollback') keys.rollback();
     else if (cmd === 'x' || cmd === 'extend') keys.extend(Number(arg) > 0 ? Number(arg) : 10);

@@ -32,10 +32,28 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     if (!ctx.flags.json && e.type !== 'done') for (const l of view.lines(e)) ctx.say(l);
   });
   session.onDecision((ask) => {
-    if (!ctx.flags.json) ctx.say(`\n  DECIDE NOW: ${ask}. Type r + Enter to roll back, or let it run.\n`);
+    if (!ctx.flags.json) ctx.say(`\n  DECIDE NOW: ${ask}. Type r + Enter to roll back (then the environment's name), or let it run.\n`);
   });
   ctx.say(`Training: ${session.scenario.title} — staging, dry run, ${speed}× real time. Type r + Enter to roll back, x N to extend by N minutes, q to stop.`);
-  const closeKeys = readOperatorKeys({ rollback: () => session.requestRollback(), extend: (m) => session.extend(m), stop: () => session.stop() });
+  // The rollback is confirmed as production asks: the environment's name typed on the next line
+  // (the TUI's drill asks the same); --yes skips the question for scripts.
+  let typing = false;
+  const rollback = (): void => {
+    if (opts.yes === true) {
+      ctx.say('  rolling back (--yes: no typed confirmation)');
+      return session.requestRollback();
+    }
+    typing = true;
+    ctx.say(`  Confirm the rollback: type the environment's name (${engine.env}) + Enter, as production asks. Anything else cancels.`);
+  };
+  const line = (text: string): boolean => {
+    if (!typing) return false;
+    typing = false;
+    if (text.trim() === engine.env) session.requestRollback();
+    else ctx.say(`  Not confirmed (typed "${terminalSafe(text.trim()).slice(0, 40)}", expected "${engine.env}"): nothing was rolled back; the drill goes on.`);
+    return true;
+  };
+  const closeKeys = readOperatorKeys({ rollback, extend: (m) => session.extend(m), stop: () => session.stop(), line });
   const stop = (): void => session.stop();
   process.once('SIGINT', stop);
   try {
