@@ -1,6 +1,7 @@
 // Subscribes to a monitor the moment it exists and keeps its folded state, so that a screen that
 // mounts a moment later misses nothing (the monitor may emit "start" before React renders).
 import type { MonitorEvent } from '../usecases/monitor.js';
+import { journalHistory, readJournalText } from './monitor-history.js';
 import { initialMonitor, monitorReducer, type MonitorUiEvent, type MonitorViewState } from './monitor-state.js';
 
 /** What the monitor screen needs of the monitor service (src/usecases/monitor.ts's Monitor). */
@@ -13,6 +14,8 @@ export interface MonitorLike {
   now?: () => number;
   /** A line saying what this monitor is (a training drill says so). */
   title?: string;
+  /** Its journal: a resumed window is redrawn from it before the monitor runs. */
+  readonly journalPath?: string;
 }
 
 /** The monitor's state as the screen reads it. */
@@ -25,6 +28,9 @@ export class MonitorFeed {
   constructor(monitor: MonitorLike, env: string, version?: string) {
     this.monitor = monitor;
     this.s = initialMonitor(env, version);
+    // A resumed window (stand-alone or a walk's) is redrawn from its journal: the polls so far,
+    // the chart and the events at their times; a new window's journal holds nothing yet.
+    if (monitor.journalPath) for (const e of journalHistory(readJournalText(monitor.journalPath))) this.s = monitorReducer(this.s, e);
     this.off = monitor.subscribe((e) => this.dispatch(e));
   }
 

@@ -9,16 +9,12 @@ import { MonitorScreen } from './Monitor.js';
 import { MonitorFeed } from './monitor-feed.js';
 import { monitorActionsFor } from './run-tui.js';
 import { enterFullScreen } from './full-screen.js';
-import { journalHistory, readJournalText } from './monitor-history.js';
 
 /** Run the monitor with its screen until the operator quits; returns the monitor's exit code. */
 export async function runMonitorTui(ctx: EngineContext, monitor: Monitor, journal: AuditLog, opts: { openOnRollback?: boolean } = {}): Promise<number> {
   const { makeTarget } = await import('../targets/make-target.js');
   const version = await makeTarget(ctx).currentVersion().catch(() => undefined);
   const feed = new MonitorFeed(monitor, ctx.env, version);
-  // A resumed window is redrawn from its journal (samples, chart, events at their times) before
-  // the monitor runs; a new window's journal holds nothing yet.
-  for (const e of journalHistory(readJournalText(journal.path))) feed.dispatch(e);
   const actions = await monitorActionsFor(ctx);
   const screen = enterFullScreen();
   const app = render(<MonitorScreen feed={feed} production={ctx.production} training={false} actions={actions} onQuit={() => app.unmount()} {...(opts.openOnRollback ? { openOnRollback: true } : {})} />, { exitOnCtrlC: false });

@@ -248,6 +248,11 @@ export class Monitor {
     return this.history.all();
   }
 
+  /** The journal file (a screen redraws a resumed window from it). */
+  get journalPath(): string {
+    return this.deps.journal.path;
+  }
+
   /** Whether a rollback can run (an engine was wired). */
   get rollbackAvailable(): boolean {
     return Boolean(this.deps.rollback);
