@@ -367,7 +367,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
         </Box>
       ) : null}
       {eventLines > 0 && logPane && mode.kind !== 'quit' ? (
-        <Pager title="Log — every event of this window (the journal has them all)" lines={s.events.map((e) => eventLine(e, s.started ? s.t0 : undefined))} height={logHeight} offset={logAt ?? Math.max(0, s.events.length - logHeight)} />
+        <Pager title="Log of this window" lines={s.events.map((e) => eventLine(e, s.started ? s.t0 : undefined))} height={logHeight} offset={logAt ?? Math.max(0, s.events.length - logHeight)} />
       ) : eventLines > 0 ? (
         <Box flexDirection="column">
           <Text bold>Latest events</Text>

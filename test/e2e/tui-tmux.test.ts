@@ -27,10 +27,10 @@ function sh(s: string): string {
 }
 
 /** Start `rollout ARGS` in a new 80x24 tmux session; the shell stays after it exits to show the code. */
-function start(name: string, args: string[], cwd?: string): void {
+function start(name: string, args: string[], cwd?: string, size: [number, number] = [80, 24]): void {
   const env = ['NO_COLOR=1', `ROLLOUT_STATE_DIR=${stateDir}`, `ROLLOUT_PACKAGE_ROOT=${process.env.ROLLOUT_PACKAGE_ROOT ?? ''}`, 'TERM=xterm-256color'].map(sh).join(' ');
   const cmd = `env ${env} ${sh(process.execPath)} ${sh(cliPath())} ${args.map(sh).join(' ')}; echo EXIT=$?; sleep 600`;
-  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', '-c', cwd ?? ws.root, cmd);
+  tmux('new-session', '-d', '-s', name, '-x', String(size[0]), '-y', String(size[1]), '-c', cwd ?? ws.root, cmd);
 }
 
 /** End a test's session whatever happened, so that a failed test leaves no TUI holding a lock. */
@@ -86,7 +86,7 @@ afterAll(async () => {
 
 describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
   afterEach(() => {
-    for (const n of ['walk', 'mon', 'stop', 'oncall', 'alt', 'drill']) endSession(n);
+    for (const n of ['walk', 'mon', 'stop', 'oncall', 'alt', 'drill', 'narrow']) endSession(n);
   });
 
   it('sets the demo up from home, walks a bad release and shows the automatic rollback', async () => {
@@ -251,5 +251,41 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     expect(await serviceVersion()).toBe('1.0.0');
     await keys('oncall', 'q');
     await waitScreen('oncall', 'EXIT=0');
+  }, 120_000);
+  it('at 60 columns the monitor keeps every line inside the terminal and state words whole; its log pane scrolls; a resumed window is redrawn from its journal', async () => {
+    expect((await runCli(['deploy', '--env', 'staging', '--version', '1.1.0', '--yes', '--no-monitor'], { cwd: ws.root })).code).toBe(0);
+    start('narrow', ['monitor', '--env', 'staging'], undefined, [60, 24]);
+    let s = await waitScreen('narrow', /health_failures\s+0/);
+    s = await waitScreen('narrow', /polls every 1 s · [2-9]\d* polls/);
+    for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    expect(s).not.toMatch(/every \?/);
+    // State words whole at 60 columns: "ok", never a clipped "o…".
+    expect(s).toMatch(/^> health_failures\S*\s.*\sok\b/m);
+    expect(s).not.toMatch(/\b(BREAC|no-dat|insuff)…/);
+    await keys('narrow', 'l');
+    s = await waitScreen('narrow', /Log of this window/);
+    expect(s).toMatch(/T\+00:00 started: watching 7 gates/);
+    for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    await keys('narrow', 'q');
+    await waitScreen('narrow', 'Quit while the window runs?');
+    await keys('narrow', 'y');
+    await waitScreen('narrow', /EXIT=1/);
+    endSession('narrow');
+    // Resumed: the polls so far and the stop are on screen from the journal, with their times.
+    start('narrow', ['monitor', '--env', 'staging', '--resume'], undefined, [60, 24]);
+    await waitScreen('narrow', /MONITOR staging 1\.1\.0/);
+    await waitScreen('narrow', /resumed: watching 7 gates/);
+    await keys('narrow', 'l');
+    s = await waitScreen('narrow', /Log of this window — lines \d+-\d+ of \d+/);
+    expect(s).toMatch(/T\+\d\d:\d\d the monitor was stopped/);
+    // g: the top of the log, the window's start as the journal recorded it.
+    await keys('narrow', 'g');
+    s = await waitScreen('narrow', /Log of this window — lines 1-/);
+    expect(s).toMatch(/T\+00:00 started: watching 7 gates/);
+    for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    await keys('narrow', 'q');
+    await waitScreen('narrow', 'Quit while the window runs?');
+    await keys('narrow', 'y');
+    await waitScreen('narrow', /EXIT=1/);
   }, 120_000);
 });

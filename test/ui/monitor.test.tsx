@@ -317,6 +317,7 @@ describe('monitor screen from its first second, resumed, and its log pane', () =
     let f = ui.frame();
     const total = feed.state.events.length;
     const m = /lines (\d+)-(\d+) of (\d+)/.exec(f);
+    expect(f).toMatch(/Log of this window — lines \d+-\d+ of \d+/);
     expect(m && Number(m[3])).toBe(total);
     expect(m && Number(m[2])).toBe(total);
     expect(f).toContain('note 40');
