@@ -3,82 +3,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { RefusedError } from '../domain/errors.js';
 
 /** Streamed SHA-256 (hex) of a file on this thread; memory stays flat whatever the size. */
 export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');
-}
-
-// Runs in a worker thread so that hashing the whole archive overlaps the per-entry checks on the
-// main thread (two passes over the data at the cost of one). It can also take the CRC-32 of byte
-// ranges it passes over (the data of large stored entries), to share the work between the two
-// cores. Plain CommonJS text: the CLI is one esbuild bundle, so the worker cannot be its own file.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const crypto = require('node:crypto');
-const zlib = require('node:zlib');
-try {
-  const h = crypto.createHash('sha256');
-  const ranges = workerData.ranges;
-  const crcs = ranges.map(() => 0);
-  const fd = fs.openSync(workerData.path, 'r');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  let n, done = 0, last = 0, r = 0;
-  try {
-    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
-      const chunk = buf.subarray(0, n);
-      h.update(chunk);
-      const end = done + n;
-      while (r < ranges.length && ranges[r].start + ranges[r].size <= done) r++;
-      for (let k = r; k < ranges.length && ranges[k].start < end; k++) {
-        const a = Math.max(ranges[k].start, done) - done;
-        const b = Math.min(ranges[k].start + ranges[k].size, end) - done;
-        if (b > a) crcs[k] = zlib.crc32(chunk.subarray(a, b), crcs[k]);
-      }
-      done = end;
-      if (done - last >= 16 << 20) { parentPort.postMessage({ progress: done }); last = done; }
-    }
-  } finally { fs.closeSync(fd); }
-  parentPort.postMessage({ hash: h.digest('hex'), bytes: done, crcs });
-} catch (e) {
-  parentPort.postMessage({ error: String(e && e.message || e) });
-}
-`;
-
-/** A byte range of a file whose CRC-32 the hashing worker takes on the way. */
-export interface CrcRange {
-  start: number;
-  size: number;
-}
-
-/** SHA-256 of a file hashed in a worker thread (plus the CRC-32 of sorted, disjoint ranges); `onProgress` gets the bytes hashed so far. */
-export function sha256FileInWorker(path: string, onProgress?: (bytes: number) => void, ranges: CrcRange[] = []): Promise<{ hash: string; bytes: number; crcs: number[] }> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, ranges } });
-    let settled = false;
-    w.on('message', (m: { progress?: number; hash?: string; bytes?: number; crcs?: number[]; error?: string }) => {
-      if (m.progress !== undefined) onProgress?.(m.progress);
-      else if (m.error !== undefined) {
-        settled = true;
-        reject(new Error(m.error));
-      } else if (m.hash !== undefined) {
-        settled = true;
-        resolve({ hash: m.hash, bytes: m.bytes ?? 0, crcs: m.crcs ?? [] });
-      }
-    });
-    w.on('error', (e) => {
-      if (!settled) reject(e);
-      settled = true;
-    });
-    w.on('exit', () => {
-      if (!settled) reject(new Error('the hashing worker stopped early'));
-    });
-  });
 }
 
 /** The line of a `.sha256` file: `<64 hex>  <workspace-relative path>` and a newline. */

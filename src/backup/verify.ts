@@ -1,20 +1,21 @@
-// `rollout verify`: the archive against its .sha256 (hashed in a worker thread, in parallel), the
-// zip structure, every entry's name, size, CRC-32 and SHA-256 against the manifest, and limits
+// `rollout verify`: the archive against its .sha256 and every entry's size and CRC-32, in one read
+// (onePass), after the zip structure, every entry's name and size against the manifest, and limits
 // against zip bombs. Anything wrong is refused (exit 3) with one sentence. The same scan, with a
 // sink, is what a restore extracts through, so nothing is written that was not checked.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, existsSync, statSync, writeFileSync } from 'node:fs';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { crc32 } from 'node:zlib';
+import { crc32, createInflateRaw } from 'node:zlib';
 import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, UsageError } from '../domain/errors.js';
-import { readChecksumFile, sha256FileInWorker } from './checksum.js';
+import { readChecksumFile, sha256File } from './checksum.js';
 import { DEFAULT_LIMITS, type ArchiveLimits } from './limits.js';
 import { MANIFEST_NAME, Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
 import { checkManifestScope, workspaceScope, type BackupScope } from './scope.js';
-import { TooManyEntries, ZipReader, type ZipEntry } from './zip.js';
+import { TooManyEntries, ZipReader, dataStartFromLocalHeader, inflateExactly, type ZipEntry } from './zip.js';
 import { join, basename } from 'node:path';
 
 /** Progress of a verify or restore. */
@@ -74,11 +75,11 @@ export interface ScanOptions {
   sink?: ScanSink;
   onProgress?: (p: ScanProgress) => void;
   /**
-   * Hand the CRC-32 check of large stored entries to someone else (verify's hashing worker, which
-   * reads those bytes anyway): called once with their data ranges; the caller must then compare
-   * the CRCs it computes with `expected`.
+   * Verify in one pass (no sink): read the archive once from start to end, feeding every byte to
+   * `pass.hash` and checking each entry's size and CRC-32 from the same bytes; `pass.done` is set
+   * once every byte was hashed (also when an entry failed: the caller compares the hash first).
    */
-  deferCrc?: (entries: { name: string; start: number; size: number; expected: number }[]) => void;
+  pass?: { hash: Hash; done: boolean };
   /** What a backup of the manifest's environment may hold (src/backup/scope.ts); checked before any data is read. */
   scope: (env: string) => BackupScope;
 }
@@ -210,22 +211,7 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
   }
   for (const m of manifest.entries) if (!items.has(m.path)) throw new RefusedError(`${display} lacks "${short(m.path)}", which ${MANIFEST_NAME} lists (missing entry); refusing it.`);
 
-  // Now stream every file: size (yauzl), CRC-32 and SHA-256.
   const files = [...items.values()].filter((i) => !i.dir);
-  const deferred = new Set<ZipItem>();
-  if (opts.deferCrc) {
-    const big = files.filter((i) => i.entry.compressionMethod === 0 && i.entry.compressedSize > SMALL_ENTRY);
-    const ranges: { name: string; start: number; size: number; expected: number }[] = [];
-    for (const it of big) {
-      try {
-        ranges.push({ name: it.name, start: await reader.dataStart(it.entry), size: it.entry.compressedSize, expected: it.entry.crc32 >>> 0 });
-        deferred.add(it);
-      } catch {
-        /* checked (and reported) when the entry is read below */
-      }
-    }
-    opts.deferCrc(ranges.sort((a, b) => a.start - b.start));
-  }
   const bytesTotal = files.reduce((a, i) => a + i.entry.uncompressedSize, 0);
   let bytesDone = 0;
   let entriesDone = 0;
@@ -237,6 +223,18 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
     lastEmit = now;
     opts.onProgress({ bytesDone, bytesTotal, entriesDone, entriesTotal: files.length });
   };
+  if (opts.pass && !opts.sink) {
+    await onePass(reader, files, byPath, display, opts.pass, (n) => {
+      bytesDone += n;
+      entriesDone++;
+      emit(false);
+    });
+    emit(true);
+    return manifest;
+  }
+  // A restore: every file read, checked and written, several at once. The archive is not hashed
+  // again here, so each file is also held to the SHA-256 its manifest lists: an archive replaced
+  // or changed since it was verified (with CRCs made to match) is caught before anything is swapped in.
   let next = 0;
   let failed: unknown;
   const worker = async (): Promise<void> => {
@@ -255,7 +253,7 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
           if (crc32(Buffer.from(target)) !== it.entry.crc32) throw new RefusedError(`${display}: the CRC-32 of the link "${short(it.name)}" does not match; the archive is damaged.`);
           if (target !== m.target) throw new RefusedError(`${display} holds the link "${short(it.name)}" pointing to "${short(target)}" but ${MANIFEST_NAME} says "${short(m.target)}"; refusing it.`);
         } else if (m.kind === 'file') {
-          await checkFile(reader, it, m, display, opts.sink, deferred.has(it), (n) => {
+          await checkFile(reader, it, m, display, opts.sink, (n) => {
             bytesDone += n;
             emit(false);
           });
@@ -273,7 +271,7 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
   return manifest;
 }
 
-async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntry, { kind: 'file' }>, display: string, sink: ScanSink | undefined, crcElsewhere: boolean, onBytes: (n: number) => void): Promise<void> {
+async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntry, { kind: 'file' }>, display: string, sink: ScanSink | undefined, onBytes: (n: number) => void): Promise<void> {
   const dest = await sink?.file(m);
   const h = createHash('sha256');
   let crc = 0;
@@ -301,7 +299,7 @@ async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntr
         n += chunk.length;
         if (n > declared) return cb(new Error('it inflates to more bytes than it declares'));
         h.update(chunk);
-        if (!crcElsewhere) crc = crc32(chunk, crc);
+        crc = crc32(chunk, crc);
         onBytes(chunk.length);
         cb(null, chunk);
       },
@@ -318,8 +316,168 @@ async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntr
     }
   }
   if (n !== m.size) throw new RefusedError(`${display}: "${short(it.name)}" has ${n} bytes but ${MANIFEST_NAME} says ${m.size}; the archive is damaged.`);
-  if (!crcElsewhere && crc >>> 0 !== it.entry.crc32 >>> 0) throw new RefusedError(`${display}: the CRC-32 of "${short(it.name)}" does not match; the archive is damaged.`);
+  if (crc >>> 0 !== it.entry.crc32 >>> 0) throw new RefusedError(`${display}: the CRC-32 of "${short(it.name)}" does not match; the archive is damaged.`);
   if (h.digest('hex') !== m.sha256) throw new RefusedError(`${display}: the SHA-256 of "${short(it.name)}" does not match ${MANIFEST_NAME}; the archive is damaged.`);
+}
+
+// Read size of the one-pass verify: few, large reads (4 MiB) keep system calls and garbage low.
+const PASS_CHUNK = 4 * MiB;
+
+/**
+ * Verify's single read of the archive: every byte goes to the archive's SHA-256 and, where it is
+ * an entry's data, to that entry's CRC-32 (inflated first when deflated), checked against the
+ * central directory together with the exact size. No per-entry SHA-256 here: the archive's
+ * SHA-256 against its .sha256 already pins every byte of every entry and of manifest.json, so
+ * hashing the entries again would protect against nothing more. CRC-32 and size still matter: they
+ * catch an archive that its own writer got wrong (the .sha256 was taken of those wrong bytes).
+ * On the first bad entry, checking stops but hashing goes on to the end, so that the caller can
+ * say "corrupt" (hash mismatch) rather than only "damaged".
+ */
+async function onePass(reader: ZipReader, files: ZipItem[], byPath: Map<string, ManifestEntry>, display: string, pass: { hash: Hash; done: boolean }, onEntry: (bytes: number) => void): Promise<void> {
+  const order = [...files].sort((a, b) => a.entry.offset - b.entry.offset);
+  let k = 0;
+  let failed: unknown;
+  interface Current {
+    it: ZipItem;
+    start: number;
+    end: number;
+    crc: number;
+    n: number;
+    parts?: Buffer[];
+    inflater?: ReturnType<typeof createInflateRaw>;
+    inflated?: Promise<void>;
+  }
+  let cur: Current | undefined;
+  const damaged = (it: ZipItem, e: unknown): RefusedError => (e instanceof RefusedError ? e : new RefusedError(`${display}: "${short(it.name)}" is damaged (${short((e as Error).message).replace(/\.$/, '')}).`));
+  const begin = async (it: ZipItem, chunk: Buffer, base: number): Promise<Current> => {
+    const e = it.entry;
+    const rel = e.offset - base;
+    // The local header is almost always inside this chunk; when it straddles two, read it on its own.
+    const head = rel >= 0 && rel + 30 + e.nameBytes + 1024 <= chunk.length ? chunk.subarray(rel) : await reader.readAt(e.offset, 30 + e.nameBytes + 1024);
+    const start = dataStartFromLocalHeader(head, e.offset);
+    if (start + e.compressedSize > reader.size) throw new Error('entry data runs past the end of the file (truncated)');
+    if (e.compressionMethod === 0 && e.compressedSize !== e.uncompressedSize) throw new Error('a stored entry whose sizes disagree');
+    const c: Current = { it, start, end: start + e.compressedSize, crc: 0, n: 0 };
+    if (e.compressionMethod === 8) {
+      if (e.compressedSize <= SMALL_ENTRY && e.uncompressedSize <= 8 * SMALL_ENTRY) c.parts = [];
+      else {
+        const inf = createInflateRaw({ chunkSize: 1 << 20 });
+        c.inflater = inf;
+        const declared = e.uncompressedSize;
+        inf.on('data', (out: Buffer) => {
+          c.n += out.length;
+          if (c.n > declared) inf.destroy(new Error('it inflates to more bytes than it declares'));
+          else c.crc = crc32(out, c.crc);
+        });
+        c.inflated = new Promise<void>((resolve, reject) => {
+          inf.on('end', resolve);
+          inf.on('error', reject);
+        });
+        c.inflated.catch(() => undefined);
+      }
+    } else if (it.link) c.parts = [];
+    return c;
+  };
+  const feed = async (c: Current, data: Buffer): Promise<void> => {
+    if (c.inflater) {
+      // The read buffers are reused (see read below): a slice zlib may still hold is copied, and
+      // after a large one zlib is waited for, so no buffer is overwritten before it was inflated.
+      if (!c.inflater.write(data.length < 256 * 1024 ? Buffer.from(data) : data)) await Promise.race([once(c.inflater, 'drain'), c.inflated]);
+    } else if (c.parts) c.parts.push(data);
+    else {
+      c.crc = crc32(data, c.crc);
+      c.n += data.length;
+    }
+  };
+  const finish = async (c: Current): Promise<void> => {
+    const e = c.it.entry;
+    let data: Buffer | undefined;
+    if (c.inflater) {
+      c.inflater.end();
+      await c.inflated;
+    } else if (c.parts) {
+      data = inflateExactly(e, Buffer.concat(c.parts), false);
+      c.crc = crc32(data);
+      c.n = data.length;
+    }
+    if (c.n !== e.uncompressedSize) throw new Error(`it inflates to ${c.n} bytes, not the ${e.uncompressedSize} it declares`);
+    const m = byPath.get(c.it.name)!;
+    if (m.kind === 'symlink') {
+      if (e.uncompressedSize > 4096) throw new RefusedError(`${display} holds the link "${short(c.it.name)}" with a target of ${e.uncompressedSize} bytes; refusing it.`);
+      if (c.crc >>> 0 !== e.crc32) throw new RefusedError(`${display}: the CRC-32 of the link "${short(c.it.name)}" does not match; the archive is damaged.`);
+      const target = data!.toString('utf8');
+      if (target !== m.target) throw new RefusedError(`${display} holds the link "${short(c.it.name)}" pointing to "${short(target)}" but ${MANIFEST_NAME} says "${short(m.target)}"; refusing it.`);
+    } else if (c.crc >>> 0 !== e.crc32) throw new RefusedError(`${display}: the CRC-32 of "${short(c.it.name)}" does not match; the archive is damaged.`);
+    onEntry(c.n);
+  };
+  // Check the entries' data inside [base, base + chunk.length).
+  const check = async (chunk: Buffer, base: number): Promise<void> => {
+    let at = 0;
+    while (at < chunk.length) {
+      if (!cur) {
+        const it = order[k];
+        if (!it) return;
+        if (it.entry.offset >= base + chunk.length) return;
+        try {
+          cur = await begin(it, chunk, base);
+        } catch (e) {
+          throw damaged(it, e);
+        }
+      }
+      const c = cur;
+      at = Math.max(at, c.start - base);
+      if (at >= chunk.length && c.end > c.start) return;
+      const take = Math.min(chunk.length - at, c.end - (base + at));
+      try {
+        if (take > 0) await feed(c, chunk.subarray(at, at + take));
+        at += Math.max(0, take);
+        if (base + at >= c.end) {
+          cur = undefined;
+          k++;
+          await finish(c);
+        }
+      } catch (e) {
+        c.inflater?.destroy();
+        throw damaged(c.it, e);
+      }
+    }
+  };
+  // Three buffers in turn: one being read, one being checked, and the one before it, whose bytes
+  // a small entry straddling two chunks may still hold (an entry collected whole is at most
+  // 1 MiB, less than a chunk). Reused, not allocated per read: fresh 4 MiB buffers cost page
+  // faults (system time) and garbage.
+  const bufs = [0, 1, 2].map(() => Buffer.allocUnsafe(Math.min(PASS_CHUNK, reader.size)));
+  let turn = 0;
+  const read = (pos: number): Promise<Buffer> => {
+    const buf = bufs[turn++ % 3]!;
+    return reader.readInto(buf, pos, Math.min(buf.length, reader.size - pos)).then((n) => buf.subarray(0, n));
+  };
+  let pos = 0;
+  let next = reader.size > 0 ? read(0) : undefined;
+  while (next) {
+    const chunk = await next;
+    if (chunk.length === 0) break;
+    const base = pos;
+    pos += chunk.length;
+    // The next read runs while this chunk is hashed and checked.
+    next = pos < reader.size ? read(pos) : undefined;
+    next?.catch(() => undefined);
+    pass.hash.update(chunk);
+    if (failed === undefined) {
+      try {
+        await check(chunk, base);
+      } catch (e) {
+        failed = e;
+      }
+    }
+  }
+  pass.done = pos === reader.size;
+  if (failed !== undefined) throw failed;
+  if (cur || k < order.length) {
+    const it = cur?.it ?? order[k]!;
+    cur?.inflater?.destroy();
+    throw damaged(it, new Error('entry data runs past the end of the file (truncated)'));
+  }
 }
 
 /** The manifest of a backup, read without checking the rest (for tools and benchmarks; restore checks everything). */
@@ -342,14 +500,10 @@ export async function verifyBackup(path: string, opts: { ws: Workspace; limits?:
   if (!existsSync(path)) throw new UsageError(`${display}: backup not found.`);
   if (!statSync(path).isFile()) throw new UsageError(`${display} is not a file.`);
   const cs = readChecksumFile(path, display);
-  // The archive is hashed in a worker while the entries are checked here; the worker starts as
-  // soon as the scan knows which ranges' CRC-32 it can take on the way (or when the scan fails).
-  let deferred: { name: string; start: number; size: number; expected: number }[] = [];
-  let hashing: Promise<{ hash: string; crcs: number[] }> | undefined;
-  const startHashing = (): void => {
-    hashing ??= sha256FileInWorker(path, undefined, deferred.map((d) => ({ start: d.start, size: d.size })));
-    hashing.catch(() => undefined);
-  };
+  // One read: the scan hashes the archive as it checks the entries (onePass). When the scan
+  // refuses the archive before (or during) that pass, the hash is taken on its own, so that a
+  // corrupt file is reported as such.
+  const pass = { hash: createHash('sha256'), done: false };
   let manifest: Manifest | undefined;
   let scanError: unknown;
   try {
@@ -358,19 +512,14 @@ export async function verifyBackup(path: string, opts: { ws: Workspace; limits?:
       scope: opts.scope ?? workspaceScope(opts.ws),
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      deferCrc: (ranges) => {
-        deferred = ranges;
-        startHashing();
-      },
+      pass,
     });
   } catch (e) {
     scanError = e;
   }
-  startHashing();
   let actual: string;
-  let crcs: number[];
   try {
-    ({ hash: actual, crcs } = await hashing!);
+    actual = pass.done ? pass.hash.digest('hex') : await sha256File(path);
   } catch (e) {
     throw new RefusedError(`${display} cannot be read to check its SHA-256 (${short((e as Error).message)}).`);
   }
@@ -381,9 +530,6 @@ export async function verifyBackup(path: string, opts: { ws: Workspace; limits?:
     ]);
   }
   if (scanError !== undefined) throw scanError;
-  deferred.forEach((d, k) => {
-    if ((crcs[k] ?? -1) >>> 0 !== d.expected) throw new RefusedError(`${display}: the CRC-32 of "${short(d.name)}" does not match; the archive is damaged.`);
-  });
   const m = manifest!;
   const fromName = parseBackupName(basename(path));
   if (fromName && fromName.env !== m.env) throw new RefusedError(`${display} is named for ${fromName.env} but its manifest says it is a backup of ${m.env}; refusing it.`);

@@ -8,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBackup } from '../../src/backup/backup.js';
 import { DEFAULT_LIMITS } from '../../src/backup/limits.js';
 import { newestVerifiedBackup, verifyBackup } from '../../src/backup/verify.js';
+import { stageBackup } from '../../src/backup/restore.js';
+import { backupScope } from '../../src/backup/scope.js';
 import { ExitCode, RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { craftZip, deployTree, engine, manifestFor, put, writeValidChecksum, wsOf, type CraftEntry } from './fixtures.js';
@@ -170,12 +172,17 @@ describe('verifyBackup', () => {
     expect(e.message).toMatch(/lacks "deployments\/staging\/releases\/gone\.txt", which manifest\.json lists/);
   });
 
-  it('refuses content whose SHA-256 differs from the manifest', async () => {
+  it('content whose SHA-256 differs from the manifest (CRC and .sha256 made to match) is refused by the restore, before anything is staged', async () => {
+    // verify reads the archive once and relies on its .sha256 for every byte (see onePass); the
+    // restore reads it again without that hash, so it is the restore that holds each file to the
+    // manifest's SHA-256 before anything is swapped in.
     const m = manifestFor('staging', good(), [BASE]);
     const entries = good().map((e) => (e.name.endsWith('ok.txt') ? { ...e, data: 'FINE' } : e));
     const p = await crafted('dhash_staging_20261123_101510.zip', entries, m);
-    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    const scope = backupScope(wsOf(ws.root), engine(ws.root, 'staging').runbook, 'staging');
+    const e = await refusal(stageBackup(wsOf(ws.root), p, 'backups/x.zip', m.roots, 'test', { scope }));
     expect(e.message).toMatch(/the SHA-256 of "deployments\/staging\/releases\/ok\.txt" does not match manifest\.json/);
+    expect(existsSync(join(ws.root, 'deployments/staging/.releases.rollback-test.new'))).toBe(false);
   });
 
   it('refuses an archive without a manifest, or with a malformed one', async () => {
