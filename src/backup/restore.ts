@@ -67,6 +67,7 @@ export async function stageBackup(ws: Workspace, zipPath: string, display: strin
   try {
     await scanArchive(zipPath, display, {
       scope: scopeFor,
+      destination: ws.root,
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       sink: {

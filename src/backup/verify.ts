@@ -11,7 +11,7 @@ import { crc32, createInflateRaw } from 'node:zlib';
 import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, UsageError } from '../domain/errors.js';
 import { readChecksumFile, sha256File } from './checksum.js';
-import { DEFAULT_LIMITS, type ArchiveLimits } from './limits.js';
+import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
 import { MANIFEST_NAME, Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
 import { checkManifestScope, workspaceScope, type BackupScope } from './scope.js';
@@ -80,6 +80,8 @@ export interface ScanOptions {
    * once every byte was hashed (also when an entry failed: the caller compares the hash first).
    */
   pass?: { hash: Hash; done: boolean };
+  /** Where a restore writes (its filesystem must have the inodes and space for every entry); unset for verify. */
+  destination?: string;
   /** What a backup of the manifest's environment may hold (src/backup/scope.ts); checked before any data is read. */
   scope: (env: string) => BackupScope;
 }
@@ -152,6 +154,10 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
   const archiveBytes = reader.size;
   if (totalBytes > RATIO_FLOOR && totalBytes / Math.max(1, archiveBytes) > limits.maxRatio) {
     throw new RefusedError(`${display} would inflate ${Math.round(totalBytes / archiveBytes)}:1, above the limit of ${limits.maxRatio}:1 (a zip bomb?).`);
+  }
+  if (opts.destination) {
+    const why = roomProblem(opts.destination, raw.length, totalBytes);
+    if (why) throw new RefusedError(`${display} would restore ${why} on the filesystem of ${opts.destination}; refusing it before writing anything.`);
   }
   if (!manifestEntry) throw new RefusedError(`${display} has no ${MANIFEST_NAME}, so its content cannot be checked; refusing it.`);
   if (manifestEntry.uncompressedSize > limits.maxManifestBytes) throw new RefusedError(`${display}: ${MANIFEST_NAME} is ${manifestEntry.uncompressedSize} bytes, above the limit of ${limits.maxManifestBytes}.`);
@@ -396,7 +402,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], byPath: Map<string, 
       c.inflater.end();
       await c.inflated;
     } else if (c.parts) {
-      data = inflateExactly(e, Buffer.concat(c.parts), false);
+      data = inflateExactly(e, c.parts.length === 1 ? c.parts[0]! : Buffer.concat(c.parts), false);
       c.crc = crc32(data);
       c.n = data.length;
     }

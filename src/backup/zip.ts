@@ -600,7 +600,9 @@ export function inflateExactly(e: ZipEntry, data: Buffer, offThread: boolean): B
     if (e.compressedSize !== e.uncompressedSize) throw new Error('a stored entry whose sizes disagree');
     return data;
   }
-  const opts = { maxOutputLength: Math.max(1, e.uncompressedSize) };
+  // One output buffer of the declared size (plus a little, so zlib need not ask for a second):
+  // no concatenation of 16 KiB pieces per entry.
+  const opts = { maxOutputLength: Math.max(1, e.uncompressedSize), chunkSize: Math.max(64, Math.min(e.uncompressedSize + 64, 8 * 1024 * 1024)) };
   const check = (out: Buffer): Buffer => {
     if (out.length !== e.uncompressedSize) throw new Error(`it inflates to ${out.length} bytes, not the ${e.uncompressedSize} it declares`);
     return out;
