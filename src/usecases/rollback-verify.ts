@@ -1,7 +1,8 @@
 // The one check that says a rollback is done (SPEC.md "Targets"): the running version, read from
 // the target itself, equals the backup's, the running instance changed, then N consecutive OK
 // health checks and the post-rollback smoke tests. Every rollback path (CLI, on-call screen,
-// runbook step, monitor key, auto-rollback, resume) goes through rollback() which calls this.
+// runbook step, monitor key, auto-rollback, resume) goes through rollback(), whose version,
+// health and smoke stages (src/usecases/rollback/stages.ts) are these three checks.
 import type { AuditLog } from '../audit/logger.js';
 import { redactString } from '../audit/redact.js';
 import { waitForHealthy, type TimedHealthCheck } from '../probes/health.js';
@@ -12,7 +13,7 @@ import { describeInstance, instanceKey, type RunningInstance, type Target } from
 /** Which check a verification stopped at. */
 export type VerifyStage = 'version' | 'health' | 'smoke';
 
-/** Options of verifyRollback(). */
+/** Options of the three checks (version, health, smoke). */
 export interface VerifyRollbackOptions {
   /** The backup's version: what must run afterwards. */
   expectVersion: string | null;
@@ -60,22 +61,25 @@ export function instanceChanged(before: RunningInstance | undefined, now: Runnin
   return { changed: 'unknown', how: 'the target reports no instance identity (pid, start time, revision) to compare' };
 }
 
-/** Read the target until it runs `expectVersion` in a new instance, then health, then smoke. */
-export async function verifyRollback(ctx: EngineContext, target: Pick<Target, 'running'>, o: VerifyRollbackOptions): Promise<VerifyRollbackResult> {
-  const clock = ctx.clock;
-  const out: VerifyRollbackResult = { ok: false, running: undefined, healthChecks: [], smoke: null };
-  const fail = (at: VerifyStage, reason: string): VerifyRollbackResult => {
-    out.failedAt = at;
-    out.reason = redactString(reason);
-    o.stage(at, 'failed', out.reason);
-    return out;
-  };
+/** A fresh result for the three checks below to fill in, in order. */
+export function newVerifyResult(): VerifyRollbackResult {
+  return { ok: false, running: undefined, healthChecks: [], smoke: null };
+}
 
-  // 1. The running version, from the target itself, until it is the backup's in a new instance.
+function failed(out: VerifyRollbackResult, o: VerifyRollbackOptions, at: VerifyStage, reason: string): false {
+  out.failedAt = at;
+  out.reason = redactString(reason);
+  o.stage(at, 'failed', out.reason);
+  return false;
+}
+
+/** 1. The running version, read from the target itself, until it is the backup's in a new instance. */
+export async function checkRunningVersion(ctx: EngineContext, target: Pick<Target, 'running'>, o: VerifyRollbackOptions, out: VerifyRollbackResult): Promise<boolean> {
+  const clock = ctx.clock;
   if (!o.expectVersion) {
     o.stage('version', 'running', 'reading what runs from the target');
     out.running = await target.running().catch(() => undefined);
-    return fail('version', `the backup does not record which version it holds, so the running version${out.running ? ` (${out.running.version})` : ''} cannot be checked against it`);
+    return failed(out, o, 'version', `the backup does not record which version it holds, so the running version${out.running ? ` (${out.running.version})` : ''} cannot be checked against it`);
   }
   o.stage('version', 'running', `reading the running version from the target (expecting ${o.expectVersion})`);
   const start = clock.now();
@@ -92,37 +96,50 @@ export async function verifyRollback(ctx: EngineContext, target: Pick<Target, 'r
       }
     }
     if (clock.now() - start + o.intervalMs > o.timeoutMs) {
-      if (!out.running) return fail('version', `the target reports no running version within ${secs(o.timeoutMs)} s (expected ${o.expectVersion})`);
-      if (out.running.version !== o.expectVersion) return fail('version', `the target reports ${describeInstance(out.running)} running, not the backup's ${o.expectVersion}`);
-      return fail('version', `${how}: the restart did not happen`);
+      if (!out.running) return failed(out, o, 'version', `the target reports no running version within ${secs(o.timeoutMs)} s (expected ${o.expectVersion})`);
+      if (out.running.version !== o.expectVersion) return failed(out, o, 'version', `the target reports ${describeInstance(out.running)} running, not the backup's ${o.expectVersion}`);
+      return failed(out, o, 'version', `${how}: the restart did not happen`);
     }
     await clock.sleep(o.intervalMs);
   }
   o.stage('version', 'ok', `${describeInstance(out.running)} runs (${out.instance})`);
+  return true;
+}
 
-  // 2. N consecutive OK health checks.
+/** 2. N consecutive OK health checks. */
+export async function checkHealthAfter(ctx: EngineContext, o: VerifyRollbackOptions, out: VerifyRollbackResult): Promise<boolean> {
   o.stage('health', 'running', `waiting for ${o.need} consecutive OK health checks (timeout ${secs(o.timeoutMs)} s)`);
   const h = await waitForHealthy(ctx.target.health, {
     consecutive: o.need,
     intervalMs: o.intervalMs,
     timeoutMs: o.timeoutMs,
-    clock,
+    clock: ctx.clock,
     onCheck: (c, streak) => {
       o.log?.write(c.ok ? 'info' : 'warn', 'rollback.health_check', { ok: c.ok, detail: c.detail, latency_ms: c.latencyMs, streak });
       o.stage('health', 'running', `${c.ok ? 'OK' : 'not OK'} (${streak}/${o.need}): ${c.detail}`);
     },
   });
   out.healthChecks = h.checks;
-  if (!h.ok) return fail('health', `${ctx.env} did not pass ${o.need} consecutive health checks within ${secs(o.timeoutMs)} s after the rollback (last: ${h.checks.at(-1)?.detail ?? 'no check'})`);
+  if (!h.ok) return failed(out, o, 'health', `${ctx.env} did not pass ${o.need} consecutive health checks within ${secs(o.timeoutMs)} s after the rollback (last: ${h.checks.at(-1)?.detail ?? 'no check'})`);
   o.stage('health', 'ok', `${o.need} consecutive OK checks (${h.checks.length} checks)`);
+  return true;
+}
 
-  // 3. The post-rollback smoke tests.
+/** 3. The post-rollback smoke tests; all three passed means the rollback is verified (out.ok). */
+export async function checkSmokeAfter(ctx: EngineContext, o: VerifyRollbackOptions, out: VerifyRollbackResult): Promise<boolean> {
   o.stage('smoke', 'running', 'post-rollback smoke tests');
   out.smoke = await runSmoke(ctx, { tier: 'all', phase: 'post-rollback', ...(o.smokeLog ? { log: o.smokeLog } : {}) });
-  const failed = out.smoke.results.filter((r) => !r.ok);
-  if (failed.length > 0) return fail('smoke', `post-rollback smoke tests failed in ${ctx.env}: ${failed.map((f) => `${f.id} (${f.detail})`).join(', ')}`);
+  const bad = out.smoke.results.filter((r) => !r.ok);
+  if (bad.length > 0) return failed(out, o, 'smoke', `post-rollback smoke tests failed in ${ctx.env}: ${bad.map((f) => `${f.id} (${f.detail})`).join(', ')}`);
   o.stage('smoke', 'ok', `${out.smoke.results.length} checks passed`);
   out.ok = true;
+  return true;
+}
+
+/** Read the target until it runs `expectVersion` in a new instance, then health, then smoke (the three checks in one call, for a fleet's hosts). */
+export async function verifyRollback(ctx: EngineContext, target: Pick<Target, 'running'>, o: VerifyRollbackOptions): Promise<VerifyRollbackResult> {
+  const out = newVerifyResult();
+  if (await checkRunningVersion(ctx, target, o, out)) if (await checkHealthAfter(ctx, o, out)) await checkSmokeAfter(ctx, o, out);
   return out;
 }
 

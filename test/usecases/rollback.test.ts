@@ -145,6 +145,24 @@ describe('rollback()', () => {
     expect(inc).toMatchObject({ trigger: { kind: 'auto', gate: 'p95_hash_time', value: 2450, threshold: 2000, unit: 'ms' }, rollback_ok: true, outcome: 'rolled-back', version_before: '1.1.0', version_after: '1.0.0', backup_version: '1.0.0' });
   });
 
+  it('--dry-run plans from the same stage list the real run executes: the same names in the same order, and nothing changes', async () => {
+    const planned: RollbackStage[] = [];
+    const dry = await rollback(ctx(), { force: false, dryRun: true, onStage: (s) => planned.push(s), target: fileTarget(ws.root) });
+    expect(dry).toMatchObject({ ok: true, dryRun: true, version: '1.0.0' });
+    expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.1.0');
+    expect(restarts).toBe(0);
+    expect(planned.find((s) => s.name === 'verify')).toMatchObject({ status: 'ok' });
+    expect(planned.find((s) => s.name === 'restart')!.detail).toBe('bring 1.0.0 back: restart the staging service (local target)');
+    const log = readFileSync(join(ws.root, 'rollback-dryrun.log'), 'utf8');
+    expect(log).toMatch(/^ 1\. notify {7}send rollback-start/m);
+    expect(log).toMatch(/^10\. notify-done {2}send rollback-success or rollback-failure$/m);
+
+    const ran: RollbackStage[] = [];
+    const out = await rollback(ctx(), { force: false, dryRun: false, onStage: (s) => ran.push(s), notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20 });
+    expect(out.ok).toBe(true);
+    expect([...new Set(ran.map((s) => s.name))]).toEqual(planned.map((s) => s.name));
+  });
+
   it('a rollback whose restart brings nothing back is ROLLBACK FAILED (exit 1): the target still runs 1.1.0, critical notice, incident rollback-failed', async () => {
     const notifier = new RecordingNotifier();
     const out = await rollback(ctx(), { force: false, dryRun: false, notifier, target: fileTarget(ws.root, { rollbackDoesNothing: true }), healthIntervalMs: 20, healthTimeoutMs: 300 });
