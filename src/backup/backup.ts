@@ -19,8 +19,7 @@ import { testPause } from '../domain/test-pause.js';
 import { withEnvLockReentrant } from './lock.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from './manifest.js';
 import { freeBackupName, wsRelative } from './names.js';
-import type { Target } from '../targets/contract.js';
-import { planBackup, type BackupPlan, type PlanItem } from './state.js';
+import { planBackup, type BackupPlan, type DeployedState, type PlanItem } from './state.js';
 import { ZipWriter } from './zip.js';
 
 /** Progress of a running backup (for the TUI's progress bar). */
@@ -67,8 +66,8 @@ export interface BackupOptions {
   log?: AuditLog;
   /** The command line for the lock's holder record. */
   command?: string;
-  /** The environment's target (default: makeTarget(ctx)). */
-  target?: Target;
+  /** The environment's target (the use case passes makeTarget(ctx)). */
+  target: DeployedState;
 }
 
 // Extensions whose content is already compressed: stored as is, deflating them only costs time.
@@ -77,7 +76,7 @@ const SMALL = 256 * 1024;
 const writeAsync = promisify(write);
 
 /** Create a backup of the environment (or, with dryRun, only list what it would take). */
-export async function createBackup(ctx: EngineContext, opts: BackupOptions = {}): Promise<BackupResult> {
+export async function createBackup(ctx: EngineContext, opts: BackupOptions): Promise<BackupResult> {
   const started = ctx.clock.now();
   const pending = interruptedRollback(ctx.ws, ctx.env);
   if (pending?.phase === 'swapping') {

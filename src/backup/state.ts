@@ -3,12 +3,20 @@
 // service config and the migration state), walked into manifest-ready entries.
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTarget } from '../targets/make-target.js';
-import type { Target } from '../targets/contract.js';
 import type { EngineContext } from '../config/engine-context.js';
 import { ConfigError, StepFailedError } from '../domain/errors.js';
 import { resolveLinkTarget, unsafePathReason, type ManifestRoot, MANIFEST_NAME } from './manifest.js';
 import { scopeRoots, type ScopeRoot } from './scope.js';
+
+/**
+ * What a backup needs of the environment's target: its kind and the version it runs. The use
+ * case passes the real target (src/usecases/backup.ts); backup/ sits below targets/ and names
+ * no target type itself.
+ */
+export interface DeployedState {
+  readonly kind: string;
+  currentVersion(): Promise<string | undefined>;
+}
 
 /** One thing to archive, workspace-relative with `/` separators. */
 export type PlanItem =
@@ -28,7 +36,7 @@ export interface BackupPlan {
 }
 
 /** The roots a backup of this environment covers (scopeRoots, the one derivation), and the deployed version. */
-export async function stateRoots(ctx: EngineContext, target: Target = makeTarget(ctx)): Promise<{ roots: ScopeRoot[]; version: string | null }> {
+export async function stateRoots(ctx: EngineContext, target: DeployedState): Promise<{ roots: ScopeRoot[]; version: string | null }> {
   const version = (await target.currentVersion().catch(() => undefined)) ?? null;
   const roots = scopeRoots(ctx.ws.root, ctx.env, ctx.target);
   if (ctx.target.backup?.include?.length) return { roots, version };
@@ -42,7 +50,7 @@ export async function stateRoots(ctx: EngineContext, target: Target = makeTarget
 }
 
 /** Walk the roots into a plan; a root that does not exist is recorded as absent. */
-export async function planBackup(ctx: EngineContext, target?: Target): Promise<BackupPlan> {
+export async function planBackup(ctx: EngineContext, target: DeployedState): Promise<BackupPlan> {
   const { roots: scope, version } = await stateRoots(ctx, target);
   const paths = scope.map((r) => r.path);
   const roots: ManifestRoot[] = [];

@@ -1,5 +1,6 @@
 // What every command handler gets: the parsed global flags, the workspace (found lazily, so that
 // --help and --version never touch the disk), and the output helpers.
+import type { Command } from 'commander';
 import { findWorkspace, type Workspace } from '../config/workspace.js';
 import { terminalSafe } from '../domain/terminal-text.js';
 import { redact } from '../audit/redact.js';
@@ -11,15 +12,29 @@ export interface GlobalFlags {
   color: boolean;
 }
 
+/**
+ * What main.ts hands the commands that need the program itself (help, completion, a typo's
+ * did-you-mean, seed scripts): passed in rather than imported, so no command imports main.ts
+ * (that import made a cycle main.ts -> commands -> main.ts).
+ */
+export interface ProgramAccess {
+  /** The whole command tree, freshly built. */
+  program: () => Command;
+  /** Parse and run another command line in this process (sets process.exitCode). */
+  main: (argv: string[]) => Promise<void>;
+}
+
 /** The context of one command invocation. */
 export class CommandContext {
   readonly flags: GlobalFlags;
   readonly commandLine: string;
+  readonly cli: ProgramAccess;
   private ws: Workspace | undefined;
 
-  constructor(flags: GlobalFlags, commandLine: string) {
+  constructor(flags: GlobalFlags, commandLine: string, cli: ProgramAccess) {
     this.flags = flags;
     this.commandLine = commandLine;
+    this.cli = cli;
   }
 
   /** The workspace, found from --config or the current folder. */

@@ -37,7 +37,7 @@ function action(loader: Loader, name: string): (...a: unknown[]) => Promise<void
       process.env.NO_COLOR = '1';
       process.env.FORCE_COLOR = '0';
     }
-    const ctx = new CommandContext(flags, `rollout ${name} ${process.argv.slice(3).join(' ')}`.trim());
+    const ctx = new CommandContext(flags, `rollout ${name} ${process.argv.slice(3).join(' ')}`.trim(), { program: buildProgram, main });
     try {
       const mod = await loader();
       const code = await mod.run(ctx, args, opts);

@@ -12,8 +12,8 @@ import { enterFullScreen } from './full-screen.js';
 
 /** Run the monitor with its screen until the operator quits; returns the monitor's exit code. */
 export async function runMonitorTui(ctx: EngineContext, monitor: Monitor, journal: AuditLog, opts: { openOnRollback?: boolean } = {}): Promise<number> {
-  const { makeTarget } = await import('../targets/make-target.js');
-  const version = await makeTarget(ctx).currentVersion().catch(() => undefined);
+  const { deployedVersion } = await import('../usecases/service.js');
+  const version = await deployedVersion(ctx);
   const feed = new MonitorFeed(monitor, ctx.env, version);
   const actions = await monitorActionsFor(ctx);
   const screen = enterFullScreen();

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { AuditLog } from '../audit/logger.js';
 import { redactString } from '../audit/redact.js';
-import { createBackup } from '../backup/backup.js';
+import { createBackup } from './backup.js';
 import { RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
 import { acquireEnvLock, type EnvLock } from '../lock/env-lock.js';

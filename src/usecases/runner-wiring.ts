@@ -11,7 +11,7 @@ import { listBackups, resolveBackupArg } from '../backup/names.js';
 import { newestBackup } from './runner-checklist.js';
 
 export { newestBackup };
-import { createBackup } from '../backup/backup.js';
+import { createBackup } from './backup.js';
 import { verifyBackup } from '../backup/verify.js';
 import { contextScope } from '../backup/scope.js';
 import { deploy } from './deploy.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
-import { createBackup, type BackupProgress } from '../../src/backup/backup.js';
+import { createBackup, type BackupProgress } from '../../src/usecases/backup.js';
 import { listBackups } from '../../src/backup/names.js';
 import { verifyBackup } from '../../src/backup/verify.js';
 import { FakeClock } from '../../src/domain/clock.js';

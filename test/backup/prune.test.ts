@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBackup } from '../../src/backup/backup.js';
+import { createBackup } from '../../src/usecases/backup.js';
 import { prune } from '../../src/backup/prune.js';
 import { DEFAULT_LIMITS } from '../../src/backup/limits.js';
 import { loadGatesConfig } from '../../src/config/gates.js';

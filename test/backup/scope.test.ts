@@ -6,10 +6,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBackup } from '../../src/backup/backup.js';
+import { createBackup } from '../../src/usecases/backup.js';
 import { stageBackup } from '../../src/backup/restore.js';
 import { backupScope, checkManifestScope, scopeRoots } from '../../src/backup/scope.js';
 import { planBackup } from '../../src/backup/state.js';
+import { makeTarget } from '../../src/targets/make-target.js';
 import { verifyBackup } from '../../src/backup/verify.js';
 import { ExitCode, RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace, runCli } from '../helpers/cli.js';
@@ -112,7 +113,7 @@ const hostile = [
 describe('backup scope', () => {
   it('is the one list backup archives: a real backup names exactly the scope roots that exist', async () => {
     const ctx = engine(ws.root, 'production');
-    const plan = await planBackup(ctx);
+    const plan = await planBackup(ctx, makeTarget(ctx));
     const scope = scopeRoots(ws.root, 'production', ctx.target);
     expect(scope.map((r) => r.path)).toEqual([REL, 'deployments/production/current', 'config/production/dhash.json', 'migrations/production_migration_state.json', 'deployments/production/current.json']);
     // current.json does not exist: the backup leaves it out rather than recording it absent.

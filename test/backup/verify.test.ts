@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, readFileSync, statSync, truncateSync, writeFi
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBackup } from '../../src/backup/backup.js';
+import { createBackup } from '../../src/usecases/backup.js';
 import { DEFAULT_LIMITS } from '../../src/backup/limits.js';
 import { newestVerifiedBackup, verifyBackup } from '../../src/backup/verify.js';
 import { stageBackup } from '../../src/backup/restore.js';

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } fr
 import { join } from 'node:path';
 import { gateLine } from '../../src/notify/format.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBackup } from '../../src/backup/backup.js';
+import { createBackup } from '../../src/usecases/backup.js';
 import { workspaceAt } from '../../src/config/workspace.js';
 import { RefusedError } from '../../src/domain/errors.js';
 import type { DeliveryReport, Notification, Notifier } from '../../src/notify/types.js';

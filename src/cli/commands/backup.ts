@@ -1,5 +1,5 @@
 // rollout backup: a SHA256-verified backup of an environment's deployed state (src/backup/).
-import { createBackup, type BackupProgress } from '../../backup/backup.js';
+import { createBackup, type BackupProgress } from '../../usecases/backup.js';
 import { loadEngineContext } from '../../config/engine-context.js';
 import { operatorName, type CommandContext } from '../context.js';
 

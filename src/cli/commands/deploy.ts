@@ -6,7 +6,7 @@ import { terminalSafe } from '../../domain/terminal-text.js';
 import { deploy, deployVersion, type DeployEvent } from '../../usecases/deploy.js';
 import { interruptedDeploy } from '../../steps/deploy-journal.js';
 import { loadEngineContext, type EngineContext } from '../../config/engine-context.js';
-import { smokeTable } from '../../steps/smoke.js';
+import { smokeTable } from '../../usecases/smoke.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';
 

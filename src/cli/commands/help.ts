@@ -4,9 +4,8 @@ import { findCommand, helpOf } from '../help-text.js';
 import type { CommandContext } from '../context.js';
 
 /** Print the help text; an unknown command is exit 2. */
-export async function run(_ctx: CommandContext, args: string[]): Promise<number> {
-  const { buildProgram } = await import('../main.js');
-  const program = buildProgram();
+export async function run(ctx: CommandContext, args: string[]): Promise<number> {
+  const program = ctx.cli.program();
   const cmd = findCommand(program, args);
   if (!cmd) throw new UsageError(`No command "${args.join(' ')}"; rollout help lists them.`);
   process.stdout.write(helpOf(cmd));

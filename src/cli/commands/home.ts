@@ -6,14 +6,12 @@ import { loadTui } from '../tui-loader.js';
 /** Open the TUI, or refuse with usage when there is no terminal. */
 export async function run(ctx: CommandContext, args: string[]): Promise<number> {
   if (args.length) {
-    const { buildProgram } = await import('../main.js');
-    const names = buildProgram().commands.map((c) => c.name());
+    const names = ctx.cli.program().commands.map((c) => c.name());
     const near = closest(args[0]!, names);
     throw new UsageError(`Unknown command "${args[0]}"${near ? ` (did you mean ${near}?)` : ''}; see rollout --help for the list.`);
   }
   if (!ctx.interactive || ctx.flags.json) {
-    const { buildProgram } = await import('../main.js');
-    process.stderr.write(buildProgram().helpInformation());
+    process.stderr.write(ctx.cli.program().helpInformation());
     process.stderr.write('rollout: no subcommand given and no terminal to open the TUI in; choose a subcommand above.\n');
     return 2;
   }

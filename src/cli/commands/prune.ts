@@ -1,19 +1,11 @@
-// rollout prune: apply the retention rules of quality-gates-config.json (src/backup/prune.ts).
-import { loadGatesConfig } from '../../config/gates.js';
-import { prune } from '../../backup/prune.js';
-import { limitsFor, type ArchiveLimits } from '../../backup/limits.js';
-import { loadRunbook, resolveRunbookPath } from '../../config/runbook.js';
+// rollout prune: apply the retention rules of quality-gates-config.json (src/usecases/prune.ts).
+import { pruneWorkspace } from '../../usecases/prune.js';
 import { operatorName, type CommandContext } from '../context.js';
 
 /** Remove (or with --dry-run list) what is past its retention; the newest verified backup of each environment stays. */
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
-  const ws = ctx.workspace;
-  const config = loadGatesConfig(ws.configPath, 'quality-gates-config.json');
   const dryRun = opts.dryRun === true;
-  const rb = loadRunbook(resolveRunbookPath(ws.runbooksDir, undefined), 'runbooks/dhash.yaml');
-  const limits = (env: string): ArchiveLimits | undefined => (Object.hasOwn(rb.environments, env) ? limitsFor({ target: rb.environments[env]! }) : undefined);
-  const r = await prune(ws, config.retention, { dryRun, operator: operatorName(), limits });
-  const t = config.retention;
+  const { result: r, retention: t } = await pruneWorkspace(ctx.workspace, { dryRun, operator: operatorName() });
   ctx.result({
     ok: true,
     dry_run: dryRun,

@@ -1,11 +1,8 @@
 // rollout service status|start|stop --env E: the environment's running service (the embedded
 // one, or the command target's own status/start/stop). start and stop take the environment lock.
 import { UsageError } from '../../domain/errors.js';
-import { withEnvLock } from '../../lock/env-lock.js';
 import { loadEngineContext } from '../../config/engine-context.js';
-import { describeInterruptedDeploy, interruptedDeploy } from '../../steps/deploy-journal.js';
-import { makeTarget } from '../../targets/make-target.js';
-import type { ServiceStatus } from '../../targets/contract.js';
+import { serviceAction, type ServiceStatus } from '../../usecases/service.js';
 import { operatorName, type CommandContext } from '../context.js';
 
 function statusJson(env: string, st: ServiceStatus): Record<string, unknown> {
@@ -37,14 +34,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     if (verb !== 'status') throw new UsageError(`${engine.env} is a fleet: start and stop its hosts with ansible (the playbooks in the runbook); rollout service status --env ${engine.env} reads them.`);
     return (await import('../fleet.js')).fleetStatus(ctx, engine);
   }
-  const target = makeTarget(engine);
-
-  const pending = interruptedDeploy(engine.ws.root, engine.env);
-  const say = (l: string): void => ctx.say(`  ${l}`);
-  if (verb === 'start') await withEnvLock(engine.ws.locksDir, engine.env, { operator: engine.operator, command: ctx.commandLine }, () => target.start(say));
-  if (verb === 'stop') await withEnvLock(engine.ws.locksDir, engine.env, { operator: engine.operator, command: ctx.commandLine }, () => target.stop(say));
-  const st = await target.status();
-  const notice = pending ? describeInterruptedDeploy(pending, { ...(st.deployedVersion ? { deployed: st.deployedVersion } : {}), ...(st.running && st.version ? { running: st.version } : {}) }) : undefined;
+  const { status: st, notice } = await serviceAction(engine, verb, { command: ctx.commandLine, say: (l) => ctx.say(`  ${l}`) });
 
   ctx.say(statusLine(engine.env, st));
   if (st.note) ctx.say(`  note: ${st.note}`);

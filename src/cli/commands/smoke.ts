@@ -1,12 +1,9 @@
 // rollout smoke: the runbook's smoke checks for a tier and phase, a result table, a log; exit 1 on
 // any failure. --dry-run lists the checks without running them; --output FILE appends the run's
 // log events to FILE too (the seeds' `smoke_tests.sh --output logs/manual_monitoring.log`).
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { terminalSafe } from '../../domain/terminal-text.js';
-import { dirname, resolve } from 'node:path';
-import { AuditLog } from '../../audit/logger.js';
 import { loadEngineContext } from '../../config/engine-context.js';
-import { runSmoke, selectChecks, smokeTable, type SmokePhase, type SmokeTier } from '../../steps/smoke.js';
+import { planSmoke, smoke, smokeTable, type SmokePhase, type SmokeTier } from '../../usecases/smoke.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';
 
@@ -17,31 +14,19 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const tier = (typeof opts.tier === 'string' ? opts.tier : 'all') as SmokeTier;
   const phase = (typeof opts.phase === 'string' ? opts.phase : 'post-deploy') as SmokePhase;
   if (opts.dryRun === true) {
-    const checks = selectChecks(engine.target.smoke, tier, phase);
+    const checks = planSmoke(engine, { tier, phase });
     ctx.say(`Smoke tests for ${engine.env} (tier ${tier}, phase ${phase}), dry run: ${checks.length} check(s) would run, none was run.`);
     for (const c of checks) ctx.say(`  ${c.id.padEnd(20)} ${c.tier.padEnd(8)} ${c.kind}`);
-    ctx.result({ ok: true, env: engine.env, tier, phase, dry_run: true, checks: checks.map((c) => ({ id: c.id, tier: c.tier, kind: c.kind })) });
+    ctx.result({ ok: true, env: engine.env, tier, phase, dry_run: true, checks });
     return 0;
   }
-  const log = AuditLog.open(engine.ws.logsDir, 'smoke_test', engine.env);
-  let r;
-  try {
-    r = await runSmoke(engine, { tier, phase, log });
-  } finally {
-    log.close();
-  }
-  if (typeof opts.output === 'string') {
-    // The same JSON Lines events, appended: one file can collect many runs (a manual monitoring loop).
-    const out = resolve(opts.output);
-    mkdirSync(dirname(out), { recursive: true });
-    appendFileSync(out, readFileSync(log.path));
-  }
+  const r = await smoke(engine, { tier, phase, ...(typeof opts.output === 'string' ? { output: opts.output } : {}) });
   const failed = r.results.filter((x) => !x.ok);
   ctx.say(`Smoke tests for ${engine.env} (tier ${tier}, phase ${phase}):`);
   if (r.results.length === 0) ctx.say('  no checks in the runbook for this tier and phase');
   for (const l of smokeTable(r.results)) ctx.say(`  ${l}`);
-  ctx.say(`${r.results.length - failed.length} passed, ${failed.length} failed. Log: ${displayPath(log.path)}`);
-  ctx.result({ ok: r.ok, env: engine.env, tier, phase, results: r.results, passed: r.results.length - failed.length, failed: failed.length, log: log.path });
+  ctx.say(`${r.results.length - failed.length} passed, ${failed.length} failed. Log: ${displayPath(r.logPath)}`);
+  ctx.result({ ok: r.ok, env: engine.env, tier, phase, results: r.results, passed: r.results.length - failed.length, failed: failed.length, log: r.logPath });
   if (!r.ok) process.stderr.write(terminalSafe(`rollout: ${failed.length} of ${r.results.length} smoke tests failed in ${engine.env}: ${failed.map((x) => x.id).join(', ')}.\n`));
   return r.ok ? 0 : 1;
 }

@@ -1,23 +1,11 @@
 // rollout verify: check a backup against its .sha256, its zip structure and every manifest entry.
-import { limitsFor } from '../../backup/limits.js';
-import { resolveBackupArg } from '../../backup/names.js';
-import { contextScope } from '../../backup/scope.js';
-import { latestBackupOrFail, verifyBackup } from '../../backup/verify.js';
-import { UsageError } from '../../domain/errors.js';
-import { loadEngineContext } from '../../config/engine-context.js';
+import { verify } from '../../usecases/verify.js';
 import { operatorName, type CommandContext } from '../context.js';
 
 /** Verify BACKUP, or the newest backup of --env by name; exit 3 when it is refused. */
 export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
-  const ws = ctx.workspace;
   const env = typeof opts.env === 'string' ? opts.env : undefined;
-  const arg = args[0];
-  if (!arg && !env) throw new UsageError('Name a backup to verify, or --env to verify the newest backup of an environment.');
-  // With --env, the runbook's limits apply; without it, the defaults.
-  const engine = env ? loadEngineContext(ws, env, { operator: operatorName() }) : undefined;
-  const path = arg ? resolveBackupArg(ws, arg) : latestBackupOrFail(ws, env!);
-  // The scope (what the backup may restore) comes from the runbook: the one --env was loaded with, else the default.
-  const r = await verifyBackup(path, { ws, limits: limitsFor(engine), ...(env ? { expectEnv: env } : {}), ...(engine ? { scope: contextScope(engine) } : {}) });
+  const r = await verify(ctx.workspace, { ...(args[0] ? { backup: args[0] } : {}), ...(env ? { env } : {}), operator: operatorName() });
   const m = r.manifest;
   ctx.result({
     ok: true,
