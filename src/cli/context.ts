@@ -29,6 +29,8 @@ export class CommandContext {
   readonly flags: GlobalFlags;
   readonly commandLine: string;
   readonly cli: ProgramAccess;
+  /** True once the command printed its --json result object (a failure then adds none). */
+  resulted = false;
   private ws: Workspace | undefined;
 
   constructor(flags: GlobalFlags, commandLine: string, cli: ProgramAccess) {
@@ -55,6 +57,7 @@ export class CommandContext {
 
   /** Print the one machine-readable result object (only with --json). */
   result(obj: Record<string, unknown>): void {
+    this.resulted = true;
     if (this.flags.json) process.stdout.write(`${JSON.stringify(redact(obj))}\n`);
   }
 

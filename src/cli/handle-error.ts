@@ -1,26 +1,27 @@
-// The one top-level handler: typed errors become one sentence on stderr and SPEC.md's exit code;
-// anything else is a bug, reported in one sentence, with the stack only when DEBUG is set.
-import { ExitCode, RolloutError } from '../domain/errors.js';
+// The one mapper from an Outcome to SPEC.md's exit code and stderr, used for every command: what a
+// command returns and what it throws both end here. A typed error is one sentence (and its next
+// steps); anything else is a bug: "internal error, please report", the stack only with DEBUG.
+import { outcomeOfError, type Outcome } from '../domain/outcome.js';
 import { escapeControl, terminalSafe } from '../domain/terminal-text.js';
 import { redactString } from '../audit/redact.js';
-import { ioFailure } from '../domain/io-errors.js';
 
-/** Report an error and return the exit code to use. */
-export function handleError(e: unknown, json: boolean): number {
-  if (e instanceof RolloutError) {
-    const msg = redactString(e.message);
-    if (json) process.stdout.write(`${JSON.stringify({ ok: false, exit_code: e.exitCode, error: msg, next_steps: e.nextSteps.map((s) => redactString(s)) })}\n`);
-    process.stderr.write(`rollout: ${escapeControl(msg)}\n`);
-    for (const step of e.nextSteps) process.stderr.write(`  next: ${escapeControl(redactString(step))}\n`);
-    return e.exitCode;
+/** Say a non-ok outcome on stderr (and, with --json when the command printed no result, as one object); return the exit code. */
+export function reportOutcome(o: Outcome, opts: { json: boolean; resulted?: boolean }): number {
+  if (o.status === 'ok' || o.status === 'noop' || o.sentence === undefined) return o.exitCode;
+  const msg = redactString(o.sentence);
+  const next = o.nextSteps.map((s) => redactString(s));
+  if (opts.json && !opts.resulted) process.stdout.write(`${JSON.stringify({ ok: false, exit_code: o.exitCode, error: msg, ...(o.bug ? {} : { next_steps: next }) })}\n`);
+  if (o.bug) {
+    process.stderr.write(terminalSafe(`rollout: ${escapeControl(msg)}${process.env.DEBUG ? '' : ' (set DEBUG=1 for the stack trace)'}.\n`));
+    if (process.env.DEBUG && o.bug.stack) process.stderr.write(terminalSafe(`${redactString(o.bug.stack)}\n`));
+    return o.exitCode;
   }
-  // A file-system failure that no step turned into a sentence is still the operator's to fix, not a bug.
-  const io = ioFailure(e, 'finish the command');
-  if (io) return handleError(io, json);
-  const err = e instanceof Error ? e : new Error(String(e));
-  const msg = redactString(err.message.split('\n')[0] ?? 'unknown error');
-  if (json) process.stdout.write(`${JSON.stringify({ ok: false, exit_code: ExitCode.failed, error: `internal error: ${msg}` })}\n`);
-  process.stderr.write(terminalSafe(`rollout: internal error: ${escapeControl(msg)}${process.env.DEBUG ? '' : ' (set DEBUG=1 for the stack trace)'}.\n`));
-  if (process.env.DEBUG && err.stack) process.stderr.write(terminalSafe(`${redactString(err.stack)}\n`));
-  return ExitCode.failed;
+  process.stderr.write(o.loud ? `${escapeControl(msg)}\n` : `rollout: ${escapeControl(msg)}\n`);
+  for (const step of next) process.stderr.write(`  next: ${escapeControl(step)}\n`);
+  return o.exitCode;
+}
+
+/** Report a thrown value through the same mapper and return the exit code to use. */
+export function handleError(e: unknown, json: boolean): number {
+  return reportOutcome(outcomeOfError(e), { json });
 }

@@ -4,12 +4,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { terminalSafe } from '../domain/terminal-text.js';
 import { CommandContext, type GlobalFlags } from './context.js';
-import { handleError } from './handle-error.js';
-import { ExitCode, UsageError } from '../domain/errors.js';
+import { handleError, reportOutcome } from './handle-error.js';
+import { outcomeOfCode, type Outcome } from '../domain/outcome.js';
+import { ExitCode } from '../domain/errors.js';
 import { VERSION } from './version.js';
 
-/** A handler module: one `run` per subcommand. */
-type Handler = (ctx: CommandContext, args: string[], opts: Record<string, unknown>) => Promise<number | void>;
+/** A handler module: one `run` per subcommand; it returns an Outcome (or a bare code it has already explained). */
+type Handler = (ctx: CommandContext, args: string[], opts: Record<string, unknown>) => Promise<Outcome | number | void>;
 type Loader = () => Promise<{ run: Handler }>;
 
 const ENV_HELP = 'environment: production, staging, development (as the config defines)';
@@ -40,8 +41,9 @@ function action(loader: Loader, name: string): (...a: unknown[]) => Promise<void
     const ctx = new CommandContext(flags, `rollout ${name} ${process.argv.slice(3).join(' ')}`.trim(), { program: buildProgram, main });
     try {
       const mod = await loader();
-      const code = await mod.run(ctx, args, opts);
-      exitCode = typeof code === 'number' ? code : ExitCode.ok;
+      const r = await mod.run(ctx, args, opts);
+      // Every command's end goes through the one mapper (a thrown error too, below).
+      exitCode = reportOutcome(typeof r === 'object' ? r : outcomeOfCode(r ?? ExitCode.ok), { json: flags.json, resulted: ctx.resulted });
     } catch (e) {
       exitCode = handleError(e, flags.json);
     }
@@ -229,7 +231,7 @@ export async function main(argv: string[]): Promise<void> {
         exitCode = ExitCode.usage;
         if (json) process.stdout.write(`${JSON.stringify({ ok: false, exit_code: ExitCode.usage, error: e.message.replace(/^error: /, '') })}\n`);
       }
-    } else exitCode = handleError(e instanceof Error && !(e instanceof UsageError) ? e : e, json);
+    } else exitCode = handleError(e, json);
   }
   process.exitCode = exitCode;
 }

@@ -4,6 +4,7 @@
 import React, { useCallback, useEffect, useRef, useState } from 'react';
 import { Box, Text, useApp } from 'ink';
 import { useKeys } from './use-keys.js';
+import { outcomeOfError } from '../domain/outcome.js';
 import { DEMO_KEYS, RELEASE_KEYS, RESUME_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
 import Spinner from 'ink-spinner';
 import { Home } from './Home.js';
@@ -17,7 +18,6 @@ import { Banner } from './Banner.js';
 import { TuneView } from './Tune.js';
 import { tuneActions } from './tune-actions.js';
 import { resumeCommand, type RunbookRunner, type RunState } from '../usecases/runner.js';
-import { RolloutError } from '../domain/errors.js';
 import type { EngineContext } from '../config/engine-context.js';
 import type { LiveSession } from '../usecases/runner-engines.js';
 import type { MonitorFeed } from './monitor-feed.js';
@@ -238,7 +238,7 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
     if (phase.kind !== 'walk') return services.running(undefined, undefined);
     const result = phase.runner.run();
     // A walk that cannot start (a usage error) or a bug: one sentence on screen, never a stack over it.
-    result.catch((e: unknown) => setPhase({ kind: 'error', message: e instanceof RolloutError ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}` }));
+    result.catch((e: unknown) => setPhase({ kind: 'error', message: outcomeOfError(e).sentence ?? 'the walk stopped' }));
     services.running(phase.runner, phase.broker, result);
   }, [phase, services]);
 

@@ -3,6 +3,7 @@
 // normal screen is restored on every way out: a normal exit, Ctrl-C, SIGTERM/SIGHUP (the callers
 // unmount, then call restore), process exit, and a crash (an uncaught exception). TERM=dumb, a
 // non-TTY stdout or ROLLOUT_INLINE=1 keep the inline mode.
+import { handleError } from '../cli/handle-error.js';
 const ENTER = '\u001b[?1049h\u001b[H';
 const LEAVE = '\u001b[?25h\u001b[?1049l';
 
@@ -34,8 +35,7 @@ export function enterFullScreen(out: NodeJS.WriteStream = process.stdout, env: N
   // A crash must not leave the terminal on the alternate screen with the error invisible.
   const crash = (e: unknown): void => {
     leave();
-    process.stderr.write(`rollout: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
+    process.exit(handleError(e, false));
   };
   process.once('exit', leave);
   process.on('uncaughtException', crash);

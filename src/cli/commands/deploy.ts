@@ -1,8 +1,8 @@
 // rollout deploy: the deploy pipeline (src/usecases/deploy.ts) with a live step list, then the
 // T+60 monitor unless --no-monitor.
+import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../../domain/errors.js';
-import { terminalSafe } from '../../domain/terminal-text.js';
 import { deploy, deployVersion, type DeployEvent } from '../../usecases/deploy.js';
 import { interruptedDeploy } from '../../steps/deploy-journal.js';
 import { loadEngineContext, type EngineContext } from '../../config/engine-context.js';
@@ -24,7 +24,7 @@ async function typedConfirmation(env: string, version: string): Promise<boolean>
 }
 
 /** Deploy; exit 0 on success (the monitor's own code when it runs), 1/2/3 through typed errors. */
-export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const env = typeof opts.env === 'string' ? opts.env : undefined;
   const engine = loadEngineContext(ctx.workspace, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
   if (engine.target.target.kind === 'ansible') return (await import('../fleet.js')).deployFleet(ctx, engine, opts);
@@ -88,7 +88,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
 }
 
 /** The T+60 monitor right after the deploy; its exit code (0 passed, 1 a gate breached) is the command's. */
-async function monitorAfterDeploy(ctx: CommandContext, engine: EngineContext, version: string, deployJson: Record<string, unknown>, restartedAt?: number): Promise<number> {
+async function monitorAfterDeploy(ctx: CommandContext, engine: EngineContext, version: string, deployJson: Record<string, unknown>, restartedAt?: number): Promise<Outcome | number> {
   const { runMonitorAfterDeploy } = await import('../../usecases/monitor-wiring.js');
   const { HeadlessView, jsonResult } = await import('../../usecases/monitor-format.js');
   const view = new HeadlessView();
@@ -102,8 +102,7 @@ async function monitorAfterDeploy(ctx: CommandContext, engine: EngineContext, ve
       for (const l of view.lines(e)) ctx.say(l);
     } });
     ctx.result({ ...deployJson, ok: s.exitCode === 0, monitor: jsonResult(s, displayPath(s.logPath)) });
-    if (s.exitCode !== 0) process.stderr.write(terminalSafe(`rollout: ${s.message}\n`));
-    return s.exitCode;
+    return outcomeOfCode(s.exitCode, s.exitCode !== 0 ? s.message : undefined);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -1,7 +1,7 @@
 // rollout monitor --env E [--duration MIN] [--resume]: the T+60 monitor, headless. One compact
 // line per poll (NDJSON with --json); exit 0 when the window passes, 1 when a gate breached.
+import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
 import { BOUNDS } from '../../config/gates-schema.js';
-import { terminalSafe } from '../../domain/terminal-text.js';
 import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../domain/errors.js';
@@ -49,7 +49,7 @@ export function parseDuration(v: unknown): number | undefined {
 }
 
 /** `rollout monitor`: run (or resume) the window headless; the exit code is the summary's. */
-export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const durationMinutes = parseDuration(opts.duration);
   const ws = ctx.workspace;
   const engine = loadEngineContext(ws, opts.env as string | undefined, { operator: operatorName(opts.operator as string | undefined) });
@@ -75,9 +75,11 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   ctx.say('Type r + Enter to roll back now, x N to extend the window by N minutes, q to stop (resumable).');
   try {
     const s = await monitor.run();
-    if (ctx.flags.json) ctx.jsonLine(jsonResult(s, logPath));
-    else if (s.exitCode !== 0) process.stderr.write(terminalSafe(`rollout: ${s.message}\n`));
-    return s.exitCode;
+    if (ctx.flags.json) {
+      ctx.jsonLine(jsonResult(s, logPath));
+      return s.exitCode;
+    }
+    return outcomeOfCode(s.exitCode, s.exitCode !== 0 ? s.message : undefined);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

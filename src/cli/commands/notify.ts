@@ -1,9 +1,8 @@
 // rollout notify: send one notification through every configured channel (or, with --dry-run,
 // show each payload and write it to the fallback folder). The engine is src/notify/.
+import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
 import { relative } from 'node:path';
-import { terminalSafe } from '../../domain/terminal-text.js';
 import { AuditLog } from '../../audit/logger.js';
-import { redactString } from '../../audit/redact.js';
 import { environmentGates, loadGatesConfig } from '../../config/gates.js';
 import { UsageError } from '../../domain/errors.js';
 import { createNotifier, NOTIFICATION_TYPES, severityOf, summarizeDelivery, type NotificationType } from '../../notify/index.js';
@@ -14,7 +13,7 @@ function isType(t: string): t is NotificationType {
 }
 
 /** Send (or rehearse) one notification; exit 0 when delivered or written to the fallback as intended, 1 when a channel failed. */
-export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const type = String(opts.type ?? '');
   if (!isType(type)) throw new UsageError(`Unknown --type "${type}": expected one of ${NOTIFICATION_TYPES.join(', ')}.`);
   const message = typeof opts.message === 'string' ? opts.message.trim() : '';
@@ -57,8 +56,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   if (!report.ok) {
     const failed = report.outcomes.filter((o) => o.status === 'failed');
     const where = report.fallbackFile ? `; it was written to ${report.fallbackFile}` : '; the fallback file could not be written either';
-    process.stderr.write(terminalSafe(`rollout: ${redactString(`notification not delivered on ${failed.map((o) => `${o.channel} (${o.detail ?? 'failed'})`).join(', ') || 'any channel'}${where}.`)}\n`));
-    return 1;
+    return outcomeOfCode(1, `notification not delivered on ${failed.map((o) => `${o.channel} (${o.detail ?? 'failed'})`).join(', ') || 'any channel'}${where}.`);
   }
   return 0;
 }

@@ -1,11 +1,11 @@
 // rollout premerge: pre-merge validation in a temporary copy of the workspace.
+import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
 import { runPremerge } from '../../usecases/premerge.js';
-import { terminalSafe } from '../../domain/terminal-text.js';
 import { displayPath } from '../paths.js';
 import type { CommandContext } from '../context.js';
 
 /** Run every check, print a line each, write premerge_artifacts/, exit 1 if any failed. */
-export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const ws = ctx.workspace;
   ctx.say(`Pre-merge validation in a temporary copy of ${displayPath(ws.root) || '.'} (nothing real changes)…`);
   const summary = await runPremerge(ws, {
@@ -17,8 +17,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   ctx.say(`${summary.ok ? 'PASSED' : 'FAILED'}: artifacts in ${displayPath(ws.premergeDir)}/ (summary.md, summary.json, ${summary.artifacts.length} files)`);
   if (!summary.ok) {
     const first = summary.checks.find((c) => !c.ok)!;
-    process.stderr.write(terminalSafe(`rollout: pre-merge validation failed at "${first.title}" (exit ${first.exitCode ?? '-'}); see ${displayPath(ws.premergeDir)}/summary.md.\n`));
-    return 1;
+    return outcomeOfCode(1, `pre-merge validation failed at "${first.title}" (exit ${first.exitCode ?? '-'}); see ${displayPath(ws.premergeDir)}/summary.md.`);
   }
   return 0;
 }

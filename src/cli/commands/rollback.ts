@@ -1,7 +1,7 @@
 // rollout rollback: restore a verified backup (src/usecases/rollback.ts). Production needs --force
 // without a terminal; in a terminal the operator types the environment's name instead.
+import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
 import { createInterface } from 'node:readline/promises';
-import { terminalSafe } from '../../domain/terminal-text.js';
 import { RefusedError } from '../../domain/errors.js';
 import { loadEngineContext } from '../../config/engine-context.js';
 import { rollback, type RollbackStage } from '../../usecases/rollback.js';
@@ -21,7 +21,7 @@ async function typedConfirmation(env: string): Promise<boolean> {
 const MARK: Record<RollbackStage['status'], string> = { running: '..', ok: 'OK', failed: 'XX', skipped: '--', planned: '  ' };
 
 /** Roll back (or plan it with --dry-run); exit 0 healthy, 1 a later stage failed, 3 refused. */
-export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const ws = ctx.workspace;
   const env = typeof opts.env === 'string' ? opts.env : undefined;
   const engine = loadEngineContext(ws, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
@@ -73,8 +73,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   if (out.recovered) ctx.say(`Note: ${out.recovered}`);
   if (out.dryRun) {
     ctx.say(`Dry run: nothing was changed; the plan is in ${out.dryRunLog}.`);
-    if (out.error) process.stderr.write(terminalSafe(`rollout: ${out.error}\n`));
-    return out.exitCode;
+    return outcomeOfCode(out.exitCode, out.error);
   }
   if (out.noop) {
     ctx.say(out.message ?? `${engine.env} already runs the backup's version and is healthy; nothing to do.`);
@@ -87,7 +86,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     return 0;
   }
   // A rollback that changed the environment but did not verify says so loudly, on its own line.
-  process.stderr.write(terminalSafe(out.failed ? `${out.error}\n` : `rollout: ${out.error ?? 'the rollback failed'}\n`));
-  if (out.preRollback) process.stderr.write(terminalSafe(`  next: the state from before the rollback is in ${out.preRollback}; see ${out.logFile}.\n`));
-  return out.exitCode;
+  const failed: Outcome = outcomeOfCode(out.exitCode, out.error ?? 'the rollback failed', out.preRollback ? [`the state from before the rollback is in ${out.preRollback}; see ${out.logFile}.`] : []);
+  // ROLLBACK FAILED (a rollback that changed the environment but did not verify) stands alone on its line.
+  return out.failed ? { ...failed, loud: true } : failed;
 }

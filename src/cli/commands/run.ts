@@ -1,9 +1,9 @@
 // rollout run [RUNBOOK] --env E: the headless walk of a runbook. The same runner as the TUI; the
 // operator's answers come from flags (--confirm, --sign-off, --yes), and a production walk
 // missing one is refused before anything starts.
+import type { Outcome } from '../../domain/outcome.js';
 import { relative } from 'node:path';
 import { terminalSafe } from '../../domain/terminal-text.js';
-import { redactString } from '../../audit/redact.js';
 import { ExitCode, UsageError } from '../../domain/errors.js';
 import { loadEngineContext } from '../../config/engine-context.js';
 import { RunbookRunner, stepTitle, type RunnerEvent } from '../../usecases/runner.js';
@@ -28,7 +28,7 @@ function mb(n: number): string {
 }
 
 /** Walk a runbook headless; exit 0 when every step went through. */
-export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>, engines?: RunnerEngines): Promise<number> {
+export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>, engines?: RunnerEngines): Promise<Outcome | number> {
   if (args.length > 1) throw new UsageError(`rollout run takes one runbook, not ${args.length} ("${args.join('", "')}").`);
   const operator = operatorName(typeof opts.operator === 'string' ? opts.operator : undefined);
   const ec = loadEngineContext(ctx.workspace, typeof opts.env === 'string' ? opts.env : undefined, { ...(args[0] ? { runbook: args[0] } : {}), operator });
@@ -125,7 +125,5 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     ctx.say(`\nThe walk of ${ec.runbook.name} on ${ec.env} went through${answers.dryRun ? ' (dry-run)' : ''}. Log: ${logPath}`);
     return ExitCode.ok;
   }
-  process.stderr.write(terminalSafe(`rollout: ${redactString(result.message ?? 'the walk did not finish.')}\n`));
-  for (const n of result.nextSteps ?? []) process.stderr.write(terminalSafe(`  next: ${redactString(n)}\n`));
-  return result.exitCode;
+  return { status: result.status, sentence: result.message ?? 'the walk did not finish.', nextSteps: result.nextSteps ?? [], exitCode: result.exitCode };
 }

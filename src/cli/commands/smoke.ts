@@ -1,14 +1,14 @@
 // rollout smoke: the runbook's smoke checks for a tier and phase, a result table, a log; exit 1 on
 // any failure. --dry-run lists the checks without running them; --output FILE appends the run's
 // log events to FILE too (the seeds' `smoke_tests.sh --output logs/manual_monitoring.log`).
-import { terminalSafe } from '../../domain/terminal-text.js';
+import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
 import { loadEngineContext } from '../../config/engine-context.js';
 import { planSmoke, smoke, smokeTable, type SmokePhase, type SmokeTier } from '../../usecases/smoke.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';
 
 /** Run the checks; exit 0 when all pass, 1 otherwise. */
-export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const env = typeof opts.env === 'string' ? opts.env : undefined;
   const engine = loadEngineContext(ctx.workspace, env, { operator: operatorName() });
   const tier = (typeof opts.tier === 'string' ? opts.tier : 'all') as SmokeTier;
@@ -27,6 +27,5 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   for (const l of smokeTable(r.results)) ctx.say(`  ${l}`);
   ctx.say(`${r.results.length - failed.length} passed, ${failed.length} failed. Log: ${displayPath(r.logPath)}`);
   ctx.result({ ok: r.ok, env: engine.env, tier, phase, results: r.results, passed: r.results.length - failed.length, failed: failed.length, log: r.logPath });
-  if (!r.ok) process.stderr.write(terminalSafe(`rollout: ${failed.length} of ${r.results.length} smoke tests failed in ${engine.env}: ${failed.map((x) => x.id).join(', ')}.\n`));
-  return r.ok ? 0 : 1;
+  return r.ok ? outcomeOfCode(0) : outcomeOfCode(1, `${failed.length} of ${r.results.length} smoke tests failed in ${engine.env}: ${failed.map((x) => x.id).join(', ')}.`);
 }

@@ -1,6 +1,7 @@
 // rollout train [--scenario S] [--speed N]: a staging drill in dry run against a scenario timeline,
 // on a clock N times faster; type r (rollback), x N (extend N minutes) or q (stop) and Enter
 // while it runs. Ends with a debrief. Exit 0 when the monitor behaved as the scenario expects.
+import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
 import { UsageError } from '../../domain/errors.js';
 import { terminalSafe } from '../../domain/terminal-text.js';
 import { loadEngineContext } from '../../config/engine-context.js';
@@ -18,7 +19,7 @@ function parseSpeed(v: unknown): number {
 }
 
 /** `rollout train`: one drill and its debrief; exit 1 when the monitor did not behave as the scenario expects. */
-export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const speed = parseSpeed(opts.speed);
   const ws = ctx.workspace;
   // One default everywhere (TUI, headless, README): p95-regression.
@@ -78,8 +79,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
       });
     } else for (const l of d.lines) ctx.say(l);
     if (d.expectation && !d.expectation.matched) {
-      process.stderr.write(terminalSafe(`rollout: training scenario ${d.scenario} did not go as expected: ${d.expectation.text}\n`));
-      return 1;
+      return outcomeOfCode(1, `training scenario ${d.scenario} did not go as expected: ${d.expectation.text}`);
     }
     return 0;
   } finally {
