@@ -13,7 +13,7 @@ import type { CommandContext } from '../cli/context.js';
 import { loadPrefs, savePrefs } from './prefs.js';
 import { loadEngineContext, type EngineContext } from '../config/engine-context.js';
 import { RunbookRunner, readRunState } from '../usecases/runner.js';
-import type { LiveSession, RunnerEngines } from '../usecases/runner-engines.js';
+import { lazyEngines, type LiveSession, type RunnerEngines } from '../usecases/runner-engines.js';
 import { newestBackup } from '../usecases/runner-checklist.js';
 import { MonitorFeed, type MonitorLike } from './monitor-feed.js';
 import type { MonitorActions } from './Monitor.js';
@@ -37,28 +37,6 @@ export async function monitorActionsFor(ctx: EngineContext): Promise<MonitorActi
     offer: () => rollbackOffer(ctx),
     runningVersion: () => runningVersion(ctx),
     sendTest: async () => (await sendNotification(ctx, { type: 'test', message: `Test notification from the ${ctx.env} monitor screen (operator ${ctx.operator}).`, dryRun: false })).summary,
-  };
-}
-
-/**
- * Engines that load their modules on first use, so that the first frame does not wait for the
- * deploy, backup, rollback and monitor code (the TUI warms them up right after it has drawn).
- */
-export function lazyEngines(load: () => Promise<RunnerEngines>): RunnerEngines {
-  let p: Promise<RunnerEngines> | undefined;
-  const get = (): Promise<RunnerEngines> => (p ??= load());
-  return {
-    availableVersions: async (c) => (await get()).availableVersions(c),
-    currentVersion: async (c) => (await get()).currentVersion(c),
-    latestBackup: (c) => newestBackup(c),
-    createBackup: async (c, o) => (await get()).createBackup(c, o),
-    verifyBackup: async (c, o) => (await get()).verifyBackup(c, o),
-    migrate: async (c, o) => (await get()).migrate(c, o),
-    deploy: async (c, o) => (await get()).deploy(c, o),
-    smoke: async (c, o) => (await get()).smoke(c, o),
-    monitor: async (c, o) => (await get()).monitor(c, o),
-    rollback: async (c, o) => (await get()).rollback(c, o),
-    notify: async (c, o) => (await get()).notify(c, o),
   };
 }
 
@@ -106,11 +84,11 @@ export async function runTui(ctx: CommandContext): Promise<number> {
   const { mode: rememberedMode, ...rest } = loadPrefs();
   const prefs = rememberedMode && rememberedMode !== 'training' ? { ...rest, mode: rememberedMode } : rest;
   const wiring = (): Promise<typeof import('../usecases/runner-wiring.js')> => import('../usecases/runner-wiring.js');
-  const engines = lazyEngines(async () => (await wiring()).realEngines());
+  const engines = lazyEngines(async () => (await wiring()).realEngines(), newestBackup);
   const training = lazyEngines(async () => {
     const w = await wiring();
     return w.withTrainingMonitor(w.realEngines(), { speed: 60 });
-  });
+  }, newestBackup);
   let current: { runner?: RunbookRunner; broker?: PromptBroker; result?: Promise<{ exitCode: number }> } = {};
   const actionsCache = new Map<string, MonitorActions>();
   const actions = (c: EngineContext): MonitorActions => {

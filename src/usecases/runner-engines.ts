@@ -85,3 +85,19 @@ export interface RunnerEngines {
   rollback(ctx: EngineContext, o: { dryRun: boolean; reason: string; backup?: string; onSession: (s: LiveSession) => void } & StepIO): Promise<EngineOutcome>;
   notify(ctx: EngineContext, o: { type: string; message: string; dryRun: boolean }): Promise<EngineOutcome>;
 }
+
+/** The engines that load their code on first use (all but latestBackup, which is synchronous). */
+const LAZY = ['availableVersions', 'currentVersion', 'createBackup', 'verifyBackup', 'migrate', 'deploy', 'smoke', 'monitor', 'rollback', 'notify'] as const satisfies readonly (keyof RunnerEngines)[];
+
+/**
+ * Engines whose module loads on first use, so that the TUI's first frame does not wait for the
+ * deploy, backup, rollback and monitor code (the TUI warms them up right after it has drawn).
+ */
+export function lazyEngines(load: () => Promise<RunnerEngines>, latestBackup: RunnerEngines['latestBackup']): RunnerEngines {
+  let p: Promise<RunnerEngines> | undefined;
+  const get = (): Promise<RunnerEngines> => (p ??= load());
+  // Each method forwards its arguments unchanged once the module is there; the cast only erases
+  // the per-method signatures that LAZY's names already tie to RunnerEngines.
+  const lazy = Object.fromEntries(LAZY.map((name) => [name, async (...a: unknown[]) => ((await get())[name] as (...x: unknown[]) => Promise<unknown>)(...a)]));
+  return { ...(lazy as unknown as Omit<RunnerEngines, 'latestBackup'>), latestBackup };
+}

@@ -5,6 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMap, isScalar, parseDocument, visit, type Scalar } from 'yaml';
 import { freePort } from '../../src/domain/free-port.js';
 
 /** A free TCP port on 127.0.0.1. */
@@ -55,16 +56,46 @@ export async function makeWorkspace(): Promise<{ root: string; ports: Record<str
   return { root, ports, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-/** Move the demo ports (7411-7413) of a workspace's runbooks/dhash.yaml to free ones. */
-export async function rewirePorts(root: string): Promise<Record<'production' | 'staging' | 'development', number>> {
-  const ports = { production: await freePort(), staging: await freePort(), development: await freePort() };
-  const rb = join(root, 'runbooks', 'dhash.yaml');
-  let text = readFileSync(rb, 'utf8');
-  // One pass: a free port such as 37412 must not be rewritten again by the next replacement.
-  const byPort: Record<string, number> = { '7411': ports.production, '7412': ports.staging, '7413': ports.development };
-  text = text.replace(/\b741[123]\b/g, (p) => String(byPort[p]));
-  writeFileSync(rb, text);
-  return ports;
+/**
+ * Move every local-target environment of a workspace's runbook to a free port: the port is read
+ * from the parsed runbook (environments.<env>.target.port), and that environment's loopback URLs
+ * on it follow. Edits go to the exact source ranges of the YAML nodes, so the rest of the file
+ * (comments, flow style, anchors) stays as written and a runbook with other ports works the same.
+ */
+export async function rewirePorts(root: string, file = 'dhash.yaml'): Promise<Record<'production' | 'staging' | 'development', number>> {
+  const rb = join(root, 'runbooks', file);
+  const text = readFileSync(rb, 'utf8');
+  const doc = parseDocument(text);
+  const envs = doc.get('environments');
+  if (!isMap(envs)) throw new Error(`${rb}: no environments map`);
+  const edits: { from: number; to: number; text: string }[] = [];
+  const ports: Record<string, number> = {};
+  for (const pair of envs.items) {
+    const name = String(isScalar(pair.key) ? pair.key.value : pair.key);
+    const env = pair.value;
+    if (!isMap(env) || env.getIn(['target', 'kind']) !== 'local') continue;
+    const old = Number(env.getIn(['target', 'port']));
+    const port = await freePort();
+    ports[name] = port;
+    const loopback = new RegExp(`(//(?:127\\.0\\.0\\.1|localhost|\\[::1\\]):)${old}\\b`, 'g');
+    const portNode = env.getIn(['target', 'port'], true);
+    if (isScalar(portNode) && portNode.range) edits.push({ from: portNode.range[0], to: portNode.range[1], text: String(port) });
+    // Aliases are not followed: an anchored node is moved once, where it is defined.
+    visit(env, {
+      Scalar(_k, node: Scalar) {
+        if (!node.range || typeof node.value !== 'string') return;
+        const [from, to] = node.range;
+        const src = text.slice(from, to);
+        loopback.lastIndex = 0;
+        if (loopback.test(src)) edits.push({ from, to, text: src.replace(loopback, `$1${port}`) });
+        loopback.lastIndex = 0;
+      },
+    });
+  }
+  let out = text;
+  for (const e of edits.sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
+  writeFileSync(rb, out);
+  return ports as Record<'production' | 'staging' | 'development', number>;
 }
 
 /** Give an environment of a workspace a short monitor window, fast polling and short gate windows,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceAt } from '../../src/config/workspace.js';
 import { deploy, type DeployEvent } from '../../src/usecases/deploy.js';
-import { availableVersionsEngine, currentVersionEngine, deployEngine, smokeEngine } from '../../src/usecases/deploy-engines.js';
+import { realEngines } from '../../src/usecases/runner-wiring.js';
 import { loadEngineContext } from '../../src/config/engine-context.js';
 import type { StepIO } from '../../src/usecases/runner-engines.js';
 import { makeTarget } from '../../src/targets/make-target.js';
@@ -40,26 +40,28 @@ describe('deploy service', () => {
     expect((await makeTarget(ctx()).status()).version).toBe('1.0.0');
   });
 
-  it('gives the runner its engines: versions, deploy (dry run and real) and smoke', async () => {
-    expect(await availableVersionsEngine(ctx())).toContain('1.2.0-slow');
-    expect(await currentVersionEngine(ctx())).toBe('1.0.0');
+  it('gives the runner its engines (the wiring a walk and the TUI use): versions, deploy (dry run and real) and smoke', async () => {
+    const engines = realEngines();
+    expect(await engines.availableVersions(ctx())).toContain('1.2.0-slow');
+    expect(await engines.currentVersion(ctx())).toBe('1.0.0');
     const lines: string[] = [];
-    const dry = await deployEngine(ctx(), { version: '1.1.0', dryRun: true, ...io(lines) });
-    expect(dry.summary).toBe('planned the deploy of 1.1.0 (dry run; plan in deploy-dryrun.log)');
+    const dry = await engines.deploy(ctx(), { version: '1.1.0', dryRun: true, ...io(lines) });
+    expect(dry.summary).toBe('dry-run: planned the deploy of 1.1.0 over 1.0.0');
     expect(readFileSync(join(ws.root, 'deploy-dryrun.log'), 'utf8')).toContain('1.0.0 -> 1.1.0');
-    expect(await currentVersionEngine(ctx())).toBe('1.0.0');
+    expect(await engines.currentVersion(ctx())).toBe('1.0.0');
 
     const subs: string[] = [];
-    const real = await deployEngine(ctx(), { version: '1.1.0', dryRun: false, ...io(lines, subs) });
-    expect(real.summary).toMatch(/^deployed 1\.1\.0 \(was 1\.0\.0\), healthy after \d+\.\d s$/);
+    const real = await engines.deploy(ctx(), { version: '1.1.0', dryRun: false, ...io(lines, subs) });
+    expect(real.summary).toMatch(/^1\.1\.0 deployed \(was 1\.0\.0\), healthy after \d+\.\d s$/);
+    // The runbook has its own migrate step, so the deploy does not run migrations again.
     expect(subs).toContain('migrate:skipped');
-    expect(lines.some((l) => l.startsWith('health OK (3/3)'))).toBe(true);
-    expect(real.smoke?.every((s) => s.ok)).toBe(true);
+    expect(subs).toContain('health:ok');
+    expect(await engines.currentVersion(ctx())).toBe('1.1.0');
 
     await makeTarget(ctx()).stop();
     expect(await portOpen(ws.ports.development!)).toBe(false);
-    const smoke = await smokeEngine(ctx(), { tier: 'critical', phase: 'post-rollback', dryRun: false, ...io([]) });
-    expect(smoke).toMatchObject({ failed: true, summary: '2 of 2 smoke tests failed: health, golden-hash' });
-    expect(existsSync(smoke.logPath!)).toBe(true);
+    const smoke = await engines.smoke(ctx(), { tier: 'critical', phase: 'post-rollback', dryRun: false, ...io([]) });
+    expect(smoke.summary).toBe('0/2 checks passed');
+    expect(smoke.smoke?.map((x) => [x.id, x.ok])).toEqual([['health', false], ['golden-hash', false]]);
   });
 });

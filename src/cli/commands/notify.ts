@@ -1,11 +1,9 @@
 // rollout notify: send one notification through every configured channel (or, with --dry-run,
-// show each payload and write it to the fallback folder). The engine is src/notify/.
+// show each payload and write it to the fallback folder), through src/usecases/notify.ts.
 import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
 import { relative } from 'node:path';
-import { AuditLog } from '../../audit/logger.js';
-import { environmentGates, loadGatesConfig } from '../../config/gates.js';
 import { UsageError } from '../../domain/errors.js';
-import { createNotifier, NOTIFICATION_TYPES, severityOf, summarizeDelivery, type NotificationType } from '../../notify/index.js';
+import { NOTIFICATION_TYPES, notify, severityOf, summarizeDelivery, type NotificationType } from '../../usecases/notify.js';
 import { operatorName, type CommandContext } from '../context.js';
 
 function isType(t: string): t is NotificationType {
@@ -21,18 +19,8 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const env = typeof opts.env === 'string' ? opts.env : '';
   const dryRun = opts.dryRun === true;
   const ws = ctx.workspace;
-  const config = loadGatesConfig(ws.configPath, 'quality-gates-config.json');
-  const gates = environmentGates(config, env);
-
-  const log = AuditLog.open(ws.logsDir, 'notify', env);
-  let report;
-  try {
-    const notifier = createNotifier({ ws, env, settings: gates.notifications, log, dryRun });
-    report = await notifier.send({ type, env, message, operator: operatorName() });
-  } finally {
-    log.close();
-  }
-  const logFile = relative(ws.root, log.path).split('\\').join('/');
+  const { report, logPath } = await notify(ws, { type, env, message, operator: operatorName(), dryRun });
+  const logFile = relative(ws.root, logPath).split('\\').join('/');
   const severity = severityOf(report.notification);
 
   const who = summarizeDelivery(report);
