@@ -1,6 +1,6 @@
 // The deploy service in-process (as the TUI and the runner call it): events for every sub-step and
 // health check, the runner-shaped engines, and the service started from source (tsx).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceAt } from '../../src/config/workspace.js';
