@@ -12,6 +12,8 @@ import { writeFileAtomic } from '../domain/fs-atomic.js';
 import { acquireEnvLock, type EnvLock } from '../lock/env-lock.js';
 import { waitForHealthy, type TimedHealthCheck } from '../probes/health.js';
 import { hostname } from 'node:os';
+// The deploy journal is this use case's: a face asks it here whether a deploy was interrupted.
+export { interruptedDeploy } from '../steps/deploy-journal.js';
 import { describeInterruptedDeploy, interruptedDeploy, newDeployJournal, readDeployJournal, restartStartedAt, stepDone, writeDeployJournal, type DeployJournal, type DeployStep } from '../steps/deploy-journal.js';
 import { instanceChanged } from './rollback-verify.js';
 import { makeTarget } from '../targets/make-target.js';

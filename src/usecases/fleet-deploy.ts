@@ -15,6 +15,9 @@ import { withEnvLock } from '../lock/env-lock.js';
 import { waitForHealthy } from '../probes/health.js';
 import { openIncident } from './incident.js';
 import { AnsibleFleet, type FleetHost, type HostStatus } from '../targets/fleet-ansible.js';
+
+/** A host's state as the faces show it (the face reaches the target only through this use case). */
+export type { HostStatus } from '../targets/fleet-ansible.js';
 import type { RunningInstance } from '../targets/contract.js';
 import { planWaves, type PlannedWave } from './fleet-plan.js';
 import { verifyRollback } from './rollback-verify.js';

@@ -3,8 +3,7 @@
 import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../../domain/errors.js';
-import { deploy, deployVersion, type DeployEvent } from '../../usecases/deploy.js';
-import { interruptedDeploy } from '../../steps/deploy-journal.js';
+import { deploy, deployVersion, interruptedDeploy, type DeployEvent } from '../../usecases/deploy.js';
 import { loadEngineContext, type EngineContext } from '../../config/engine-context.js';
 import { smokeTable } from '../../usecases/smoke.js';
 import { operatorName, type CommandContext } from '../context.js';
