@@ -15,6 +15,7 @@ import { RollbackPanel } from './RollbackPanel.js';
 import { PromptBroker } from './prompt-broker.js';
 import { initialWalk } from './walk-state.js';
 import { Banner } from './Banner.js';
+import { TypedConfirm } from './TypedConfirm.js';
 import { TuneView } from './Tune.js';
 import { tuneActions } from './tune-actions.js';
 import { resumeCommand, type RunbookRunner, type RunState } from '../usecases/runner.js';
@@ -63,22 +64,9 @@ export interface AppProps {
 const DEMO_VERSION = '1.0.0';
 
 function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup' | 'skip' | 'quit') => void }): React.JSX.Element {
-  // Production asks for its name to be typed, as every change there does.
-  const typed = useRef('');
-  const [, rerender] = useState(0);
-  const [note, setNote] = useState('');
+  // Production asks for its name to be typed, as every change there does (the one typed confirmation).
   useKeys((input, key) => {
-    if (ctx.production) {
-      if (key.escape) return onAnswer('quit');
-      if (key.backspace || key.delete) typed.current = typed.current.slice(0, -1);
-      else if (key.return) return typed.current === ctx.env ? onAnswer('setup') : typed.current === '' ? onAnswer('skip') : setNote(`That is not "${ctx.env}"; nothing changed.`);
-      else if (input && !key.ctrl && !key.meta) {
-        const [first = '', ...rest] = input.split(/[\r\n]/);
-        typed.current = (typed.current + first).slice(0, 64);
-        if (rest.length) return typed.current === ctx.env ? onAnswer('setup') : setNote(`That is not "${ctx.env}"; nothing changed.`);
-      }
-      return rerender((x) => x + 1);
-    }
+    if (ctx.production) return;
     for (const n of keyNames(input, key)) {
       const a = actionFor(DEMO_KEYS, n);
       if (a) return onAnswer(a === 'accept' ? 'setup' : a === 'decline' ? 'skip' : 'quit');
@@ -92,13 +80,10 @@ function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup
       </Text>
       <Text wrap="wrap">Then walk a rollout of 1.1.0 (healthy), or of a 1.2.0-* release to watch the automatic rollback.</Text>
       {ctx.production ? (
-        <Text bold color="red">
-          PRODUCTION: type "{ctx.env}" and enter to set it up, enter alone to skip, esc to quit: <Text inverse>{typed.current || ' '}</Text>
-        </Text>
+        <TypedConfirm expected={ctx.env} verb="set it up" extra="enter alone to skip" onConfirm={() => onAnswer('setup')} onEmpty={() => onAnswer('skip')} onCancel={() => onAnswer('quit')} />
       ) : (
         <Text dimColor>{hintLine(DEMO_KEYS)}</Text>
       )}
-      {note ? <Text color="yellow">{note}</Text> : null}
     </Box>
   );
 }

@@ -4,6 +4,7 @@
 import React, { useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from './use-keys.js';
+import { TypedPrompt, useTypedConfirm } from './TypedConfirm.js';
 import Spinner from 'ink-spinner';
 import { PRODUCTION_CONFIRM_KEYS, ROLLBACK_CONFIRM_KEYS, actionFor, hintLine, keyName, keyNames } from './keymap.js';
 import { ago, size } from '../domain/human.js';
@@ -93,22 +94,28 @@ export interface OfferState {
  * Answers with the chosen backup's file, or null (nothing changes).
  */
 export function RollbackConfirm({ env, production, state, now = Date.now, onAnswer, typedLabel = 'PRODUCTION' }: { env: string; production: boolean; state: OfferState; now?: () => number; onAnswer: (file: string | null) => void; typedLabel?: string }): React.JSX.Element {
-  // Refs: typed keys may arrive faster than renders.
-  const typedRef = useRef('');
+  // A ref: keys may arrive faster than renders.
   const cursorRef = useRef(0);
   const [, rerender] = useState(0);
-  const [note, setNote] = useState('');
   const choices = state.offer?.choices ?? [];
+  const ready = !state.loading && !state.error && choices.length > 0;
   const table = production ? PRODUCTION_CONFIRM_KEYS : ROLLBACK_CONFIRM_KEYS;
   const chosen = (): string | null => choices[cursorRef.current]?.file ?? null;
   const move = (d: number): void => {
     if (choices.length) cursorRef.current = (cursorRef.current + d + choices.length) % choices.length;
     rerender((x) => x + 1);
   };
-  const wrong = (): void => setNote(`That is not "${env}"; nothing changed. Type it exactly, or esc.`);
+  // Production types the name (the one typed confirmation); the arrows still choose the backup.
+  const typed = useTypedConfirm({ expected: env, active: production && ready, onConfirm: () => onAnswer(chosen()), onCancel: () => onAnswer(null) });
   useKeys((input, key) => {
+    // Production, ready: the typed confirmation takes enter, esc and Ctrl-C; only arrows are here.
+    if (production && ready) {
+      const a = actionFor(table, keyName(input, key));
+      if (a === 'up' || a === 'down') move(a === 'up' ? -1 : 1);
+      return;
+    }
     if (key.ctrl && input === 'c') return onAnswer(null);
-    if (state.loading || state.error || !choices.length) {
+    if (!ready) {
       if (key.escape || key.return || input === 'n' || input === 'q') onAnswer(null);
       return;
     }
@@ -119,20 +126,6 @@ export function RollbackConfirm({ env, production, state, now = Date.now, onAnsw
         else if (a) return onAnswer(a === 'yes' ? chosen() : null);
       }
       return;
-    }
-    const a = actionFor(table, keyName(input, key));
-    if (a === 'no') return onAnswer(null);
-    if (a === 'up' || a === 'down') return move(a === 'up' ? -1 : 1);
-    if (key.backspace || key.delete) {
-      typedRef.current = typedRef.current.slice(0, -1);
-      return rerender((x) => x + 1);
-    }
-    if (a === 'yes') return typedRef.current === env ? onAnswer(chosen()) : wrong();
-    if (input && !key.ctrl && !key.meta) {
-      const [first = '', ...rest] = input.split(/[\r\n]/);
-      typedRef.current = (typedRef.current + first).slice(0, 64);
-      rerender((x) => x + 1);
-      if (rest.length) return typedRef.current === env ? onAnswer(chosen()) : wrong();
     }
   });
   const c = choices[Math.min(cursorRef.current, Math.max(0, choices.length - 1))];
@@ -181,15 +174,12 @@ export function RollbackConfirm({ env, production, state, now = Date.now, onAnsw
           <Text wrap="wrap">Nothing changes until you confirm.</Text>
           {production ? (
             <>
-              <Text bold color="red" wrap="wrap">
-                {typedLabel}: type "{env}" and enter to confirm, esc to cancel: <Text inverse>{typedRef.current || ' '}</Text>
-              </Text>
+              <TypedPrompt label={typedLabel} expected={env} state={typed} />
               <Text dimColor>{hintLine(table)}</Text>
             </>
           ) : (
             <Text>{hintLine(table)}</Text>
           )}
-          {note ? <Text color="yellow">{note}</Text> : null}
         </>
       )}
     </Box>

@@ -6,6 +6,7 @@ import React, { useEffect, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import Spinner from 'ink-spinner';
 import { useKeys } from './use-keys.js';
+import { TypedConfirm } from './TypedConfirm.js';
 import { TUNE_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
 import type { GateProposal, TuneResult } from '../usecases/tune.js';
 
@@ -40,7 +41,7 @@ type State =
   | { kind: 'loading' }
   | { kind: 'error'; message: string }
   | { kind: 'ready'; t: TuneResult }
-  | { kind: 'confirm'; t: TuneResult; typed: string; note?: string }
+  | { kind: 'confirm'; t: TuneResult }
   | { kind: 'writing'; t: TuneResult }
   | { kind: 'written'; t: TuneResult; message: string };
 
@@ -80,18 +81,9 @@ export function TuneView({ env, production, configName, load, write, onBack }: T
   useKeys((input, key) => {
     const cur = ref.current;
     if (cur.kind === 'confirm') {
+      // Production: the typed confirmation (TypedConfirm) takes the keys.
+      if (production) return;
       if (key.escape) return setS({ kind: 'ready', t: cur.t });
-      if (production) {
-        if (key.backspace || key.delete) return setS({ ...cur, typed: cur.typed.slice(0, -1) });
-        if (key.return) return cur.typed === env ? doWrite(cur.t) : setS({ ...cur, typed: '', note: `That is not "${env}"; nothing written.` });
-        if (input && !key.ctrl && !key.meta) {
-          const [first = '', ...rest] = input.split(/[\r\n]/);
-          const typed = (cur.typed + first).slice(0, 64);
-          if (rest.length) return typed === env ? doWrite(cur.t) : setS({ ...cur, typed: '', note: `That is not "${env}"; nothing written.` });
-          return setS({ ...cur, typed });
-        }
-        return;
-      }
       if (input === 'y') return doWrite(cur.t);
       if (input === 'n' || input === 'q') return setS({ kind: 'ready', t: cur.t });
       return;
@@ -107,7 +99,7 @@ export function TuneView({ env, production, configName, load, write, onBack }: T
       const n = cur.t.proposals.length;
       if (a === 'up') setCursor((c) => (c + n - 1) % n);
       else if (a === 'down') setCursor((c) => (c + 1) % n);
-      else if (a === 'write' && cur.t.changed) setS({ kind: 'confirm', t: cur.t, typed: '' });
+      else if (a === 'write' && cur.t.changed) setS({ kind: 'confirm', t: cur.t });
     }
   });
 
@@ -152,10 +144,7 @@ export function TuneView({ env, production, configName, load, write, onBack }: T
       </Text>
       {s.kind === 'confirm' ? (
         production ? (
-          <Text bold color="red">
-            PRODUCTION: type "{env}" and enter to write {configName}, esc to cancel: <Text inverse>{s.typed || ' '}</Text>
-            {s.note ? <Text color="yellow"> {s.note}</Text> : null}
-          </Text>
+          <TypedConfirm expected={env} verb={`write ${configName}`} nothing="nothing written" onConfirm={() => doWrite(s.t)} onCancel={() => setS({ kind: 'ready', t: s.t })} />
         ) : (
           <Text bold color="yellow">
             Write {t.proposals.filter((p) => p.changed).length} threshold changes to {configName}? y write · n cancel

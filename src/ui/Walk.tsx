@@ -8,6 +8,7 @@ import Spinner from 'ink-spinner';
 import { resumeCommand, type RunnerEvent } from '../usecases/runner.js';
 import type { LiveSession, SmokeRow } from '../usecases/runner-engines.js';
 import { Pager, scroll } from './Pager.js';
+import { TypedPrompt, useTypedConfirm } from './TypedConfirm.js';
 import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, PAGER_KEYS, SIGNOFF_KEYS, WALK_KEYS, actionFor, helpLines, hintLine, keyNames, type KeyBinding } from './keymap.js';
 import type { PendingPrompt, PromptBroker } from './prompt-broker.js';
 import { bar, fmtBytes, statusMark, walkReducer, type StepView, type WalkState } from './walk-state.js';
@@ -286,14 +287,7 @@ function SignOffPrompt({ p, operator }: { p: Extract<PendingPrompt, { kind: 'sig
     () => p.answer(undefined),
     name === undefined,
   );
-  const typedEnv = useTextInput(
-    (t) => {
-      if (t !== p.req.env) return setNote(`That is not "${p.req.env}"; type the environment's name exactly, or esc to stop.`);
-      p.answer({ name: name!, typedEnv: t });
-    },
-    () => p.answer(undefined),
-    name !== undefined,
-  );
+  const typedEnv = useTypedConfirm({ expected: p.req.env, active: name !== undefined, onConfirm: () => p.answer({ name: name!, typedEnv: p.req.env }), onCancel: () => p.answer(undefined), nothing: 'not signed off' });
   return (
     <Box flexDirection="column">
       <Text bold>Deploy operator sign-off{p.req.step.roles?.length ? ` (${p.req.step.roles.join(', ')})` : ''}</Text>
@@ -312,9 +306,13 @@ function SignOffPrompt({ p, operator }: { p: Extract<PendingPrompt, { kind: 'sig
         {name === undefined && !typedName ? <Text dimColor> (you are {operator}; type it and press enter)</Text> : null}
       </Text>
       {prod ? (
-        <Text color="red" bold>
-          PRODUCTION: type the environment's name to confirm: {name !== undefined ? <Text inverse>{typedEnv || ' '}</Text> : '(after your name)'}
-        </Text>
+        name !== undefined ? (
+          <TypedPrompt expected={p.req.env} verb="sign off" state={typedEnv} />
+        ) : (
+          <Text color="red" bold>
+            PRODUCTION: then type the environment's name to confirm (after your name)
+          </Text>
+        )
       ) : null}
       {note ? <Text color="yellow">{note}</Text> : null}
       <Text dimColor>{hintLine(SIGNOFF_KEYS)}</Text>
@@ -324,12 +322,7 @@ function SignOffPrompt({ p, operator }: { p: Extract<PendingPrompt, { kind: 'sig
 
 function ConfirmPrompt({ p }: { p: Extract<PendingPrompt, { kind: 'confirm' }> }): React.JSX.Element {
   const prod = p.req.production;
-  const [note, setNote] = useState('');
-  const typed = useTextInput(
-    (t) => (t === p.req.env ? p.answer(true) : setNote(`That is not "${p.req.env}"; nothing changed. Type it exactly, or esc.`)),
-    () => p.answer(false),
-    prod,
-  );
+  const typed = useTypedConfirm({ expected: p.req.env, active: prod, onConfirm: () => p.answer(true), onCancel: () => p.answer(false) });
   useKeys((input, key) => {
     if (prod) return;
     const a = keyNames(input, key).map((n) => actionFor(CONFIRM_KEYS, n)).find(Boolean);
@@ -346,13 +339,10 @@ function ConfirmPrompt({ p }: { p: Extract<PendingPrompt, { kind: 'confirm' }> }
         </Text>
       ))}
       {prod ? (
-        <Text color="red" bold>
-          PRODUCTION: type "{p.req.env}" and enter to confirm, esc to cancel: <Text inverse>{typed || ' '}</Text>
-        </Text>
+        <TypedPrompt expected={p.req.env} state={typed} />
       ) : (
         <Text dimColor>{hintLine(CONFIRM_KEYS)}</Text>
       )}
-      {note ? <Text color="yellow">{note}</Text> : null}
     </Box>
   );
 }

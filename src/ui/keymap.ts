@@ -65,6 +65,15 @@ export const CONFIRM_KEYS: KeyBinding<ConfirmAction>[] = [
   { keys: ['n', 'escape', 'q', 'ctrl-c'], hint: 'n', help: 'no, change nothing', action: 'no' },
 ];
 
+export type TypedAction = 'confirm' | 'cancel' | 'delete';
+
+/** The typed confirmation (src/ui/TypedConfirm.tsx): letters are the typed name. */
+export const TYPED_CONFIRM_KEYS: KeyBinding<TypedAction>[] = [
+  { keys: ['return'], hint: 'enter', help: 'confirm, once the environment name is typed exactly', action: 'confirm' },
+  { keys: ['backspace'], hint: '', help: 'delete the last letter', action: 'delete' },
+  { keys: ['escape', 'ctrl-c'], hint: 'esc', help: 'cancel, change nothing', action: 'cancel' },
+];
+
 export type PickAction = 'yes' | 'no' | 'up' | 'down';
 
 /** Keys of the rollback confirmation outside production: choose a backup, then y. */
@@ -182,7 +191,8 @@ export const DONE_KEYS: KeyBinding<DoneAction>[] = [
 ];
 
 /** The key name Ink reports for an input event, in the table's vocabulary. */
-export function keyName(input: string, key: { upArrow?: boolean; downArrow?: boolean; leftArrow?: boolean; rightArrow?: boolean; pageUp?: boolean; pageDown?: boolean; return?: boolean; escape?: boolean; tab?: boolean; shift?: boolean; ctrl?: boolean }): string {
+export function keyName(input: string, key: { backspace?: boolean; delete?: boolean; upArrow?: boolean; downArrow?: boolean; leftArrow?: boolean; rightArrow?: boolean; pageUp?: boolean; pageDown?: boolean; return?: boolean; escape?: boolean; tab?: boolean; shift?: boolean; ctrl?: boolean }): string {
+  if (key.backspace || key.delete) return 'backspace';
   if (key.pageUp) return 'pageup';
   if (key.pageDown) return 'pagedown';
   if (key.upArrow) return 'up';

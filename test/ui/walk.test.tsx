@@ -116,7 +116,7 @@ describe('walk screen', () => {
     await r.press('j', 'j', 'j', 'j', KEY.space, 'j', KEY.space, 'j', KEY.space, KEY.enter);
     await r.waitFor('Deploy operator sign-off');
     await r.press('alice', KEY.enter);
-    f = await r.waitFor('type the environment\'s name to confirm');
+    f = await r.waitFor('PRODUCTION: type "production" and enter to sign off');
     await r.press('prod', KEY.enter);
     expect(r.frame()).toContain('That is not "production"');
     await r.press(KEY.backspace, KEY.backspace, KEY.backspace, KEY.backspace, 'production', KEY.enter);
