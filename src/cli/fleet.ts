@@ -74,7 +74,7 @@ export async function deployFleet(ctx: CommandContext, engine: EngineContext, op
     : undefined;
   ctx.say(resume ? `Resuming the ${engine.env} rollout of ${shown}` : `Rolling out ${shown} to ${engine.env} in waves${opts.autoPromote === true ? ' (auto-promote)' : ''}`);
   const r = await fleetDeploy(engine, { ...(version ? { version } : {}), resume, autoPromote: opts.autoPromote === true, confirmed, command: ctx.commandLine, onEvent, ...(decide ? { decide } : {}) });
-  const status = await fleetOf(engine).status().catch(() => undefined);
+  const status = await fleetOf(engine).status(r.hosts).catch(() => undefined);
   if (status) for (const l of fleetTable(status, waveOf)) ctx.say(`  ${l}`);
   ctx.result({ ok: r.exitCode === 0, env: r.env, version: r.version, fleet: true, outcome: r.outcome, message: r.message, waves: r.waves, rollback: r.rollback ?? null, incident: r.incidentId ?? null, log: displayPath(r.logPath), resumed: r.resumed, hosts: status ?? null });
   if (r.exitCode === 0) ctx.say(`${r.message} Log: ${displayPath(r.logPath)}`);

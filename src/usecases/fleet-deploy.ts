@@ -83,6 +83,8 @@ export interface FleetDeployResult {
   incidentId?: string;
   logPath: string;
   resumed: boolean;
+  /** The fleet's hosts as the inventory gave them (for a status read without a second inventory run). */
+  hosts: FleetHost[];
 }
 
 /** Where an environment's fleet rollout state is kept. */
@@ -147,7 +149,7 @@ async function run(ctx: EngineContext, fleet: AnsibleFleet, opts: FleetDeployOpt
   }
   const save = (): void => writeJsonAtomic(statePath, st);
   save();
-  const result = (r: Omit<FleetDeployResult, 'env' | 'version' | 'waves' | 'logPath' | 'resumed'>): FleetDeployResult => ({ ...r, env: ctx.env, version: st.version, waves: st.waves.map((w) => ({ name: w.name, hosts: w.hosts, status: w.status })), logPath: log.path, resumed: Boolean(opts.resume) });
+  const result: Result = (r) => ({ ...r, env: ctx.env, version: st.version, waves: st.waves.map((w) => ({ name: w.name, hosts: w.hosts, status: w.status })), logPath: log.path, resumed: Boolean(opts.resume), hosts });
   const say = (line: string): void => {
     log.info('deploy.output', { line });
     emit({ type: 'line', line });
@@ -242,7 +244,7 @@ async function run(ctx: EngineContext, fleet: AnsibleFleet, opts: FleetDeployOpt
 
 type Save = () => void;
 type Emit = (e: FleetEvent) => void;
-type Result = (r: Omit<FleetDeployResult, 'env' | 'version' | 'waves' | 'logPath' | 'resumed'>) => FleetDeployResult;
+type Result = (r: Omit<FleetDeployResult, 'env' | 'version' | 'waves' | 'logPath' | 'resumed' | 'hosts'>) => FleetDeployResult;
 type Breach = Extract<WatchEnd, { result: 'breached' }>;
 
 /** A wave tripped: say so, then roll back every host that got the release. */
