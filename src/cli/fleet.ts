@@ -31,6 +31,7 @@ async function ask(question: string): Promise<string> {
 export async function deployFleet(ctx: CommandContext, engine: EngineContext, opts: Record<string, unknown>): Promise<number> {
   const version = typeof opts.version === 'string' ? opts.version : undefined;
   const resume = opts.resume === true;
+  if (opts.abort === true && resume) throw new UsageError('--abort and --resume cannot be combined: --abort rolls the unfinished rollout back, --resume continues it.');
   if (opts.dryRun === true) {
     const fleet = fleetOf(engine);
     const hosts = await fleet.hosts();
@@ -43,7 +44,7 @@ export async function deployFleet(ctx: CommandContext, engine: EngineContext, op
     return 0;
   }
   let confirmed = opts.yes === true;
-  const pendingVersion = resume ? readFleetState(engine)?.version : undefined;
+  const pendingVersion = resume || opts.abort === true ? readFleetState(engine)?.version : undefined;
   const shown = version ?? pendingVersion ?? engine.target.default_version ?? '?';
   if (engine.production && !confirmed && ctx.interactive && !ctx.flags.json) confirmed = (await ask(`Deploy ${shown} to the ${engine.env} fleet? Type the environment name to confirm: `)) === engine.env;
   const waveOf: Record<string, string> = {};
@@ -72,8 +73,8 @@ export async function deployFleet(ctx: CommandContext, engine: EngineContext, op
         }
       }
     : undefined;
-  ctx.say(resume ? `Resuming the ${engine.env} rollout of ${shown}` : `Rolling out ${shown} to ${engine.env} in waves${opts.autoPromote === true ? ' (auto-promote)' : ''}`);
-  const r = await fleetDeploy(engine, { ...(version ? { version } : {}), resume, autoPromote: opts.autoPromote === true, confirmed, command: ctx.commandLine, onEvent, ...(decide ? { decide } : {}) });
+  ctx.say(opts.abort === true ? `Aborting the ${engine.env} rollout of ${shown}: rolling back the hosts that got it` : resume ? `Resuming the ${engine.env} rollout of ${shown}` : `Rolling out ${shown} to ${engine.env} in waves${opts.autoPromote === true ? ' (auto-promote)' : ''}`);
+  const r = await fleetDeploy(engine, { ...(version ? { version } : {}), resume, abort: opts.abort === true, autoPromote: opts.autoPromote === true, confirmed, command: ctx.commandLine, onEvent, ...(decide ? { decide } : {}) });
   const status = await fleetOf(engine).status(r.hosts).catch(() => undefined);
   if (status) for (const l of fleetTable(status, waveOf)) ctx.say(`  ${l}`);
   ctx.result({ ok: r.exitCode === 0, env: r.env, version: r.version, fleet: true, outcome: r.outcome, message: r.message, waves: r.waves, rollback: r.rollback ?? null, incident: r.incidentId ?? null, log: displayPath(r.logPath), resumed: r.resumed, hosts: status ?? null });

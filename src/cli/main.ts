@@ -99,6 +99,7 @@ Examples:
     env(sub('deploy', 'deploy a release, then start the T+60 monitor unless --no-monitor', () => import('./commands/deploy.js')))
       .option('--version <version>', 'release to deploy (default: the runbook\'s default_version)')
       .option('--auto-promote', 'a fleet (target kind ansible): go on to the next wave whenever a wave passes its gates')
+      .option('--abort', 'a fleet: roll back every host the unfinished rollout reached')
       .option('--backup-first', 'take a verified backup before deploying')
       .option('--dry-run', 'write the plan and the commands it would run, change nothing')
       .option('--yes', 'confirm (required for production without a terminal)')

@@ -12,6 +12,7 @@ import { RefusedError, RolloutError, UsageError } from '../domain/errors.js';
 import { writeJsonAtomic } from '../domain/fs-atomic.js';
 import { testPause } from '../domain/test-pause.js';
 import { withEnvLock } from '../lock/env-lock.js';
+import { createNotifier, type Notification } from '../notify/index.js';
 import { waitForHealthy } from '../probes/health.js';
 import { openIncident } from './incident.js';
 import { AnsibleFleet, type FleetHost, type HostStatus } from '../targets/fleet-ansible.js';
@@ -54,6 +55,8 @@ export interface FleetDeployOptions {
   /** Continue the saved rollout of this environment (at the wave where it stopped). */
   resume?: boolean;
   autoPromote?: boolean;
+  /** Abandon the saved rollout: roll back every host that got its release (the operator's abort). */
+  abort?: boolean;
   confirmed?: boolean;
   command: string;
   onEvent?: (e: FleetEvent) => void;
@@ -129,15 +132,15 @@ async function run(ctx: EngineContext, fleet: AnsibleFleet, opts: FleetDeployOpt
   const byName = new Map(hosts.map((h) => [h.name, h]));
   let st: FleetState;
   let log: AuditLog;
-  if (opts.resume) {
-    if (!pending) throw new UsageError(`No interrupted fleet rollout of ${ctx.env} to resume${saved ? ` (the last one, ${saved.version}, ended ${saved.phase})` : ''}.`);
+  if (opts.resume || opts.abort) {
+    if (!pending) throw new UsageError(`No interrupted fleet rollout of ${ctx.env} to ${opts.abort ? 'abort' : 'resume'}${saved ? ` (the last one, ${saved.version}, ended ${saved.phase})` : ''}.`);
     if (opts.version && opts.version !== pending.version) throw new UsageError(`The interrupted rollout of ${ctx.env} is of ${pending.version}, not ${opts.version}: resume it without --version, or finish it first.`);
     st = pending;
     for (const h of st.waves.flatMap((w) => w.hosts)) if (!byName.has(h)) throw new UsageError(`Host ${h} of the interrupted rollout is no longer in ${fleet.spec.inventory}: restore the inventory to resume.`);
     log = new AuditLog({ path: join(ctx.ws.root, st.log), env: ctx.env, runId: st.run_id, now: () => ctx.clock.now() });
-    log.info('fleet.resume', { version: st.version, phase: st.phase, waves: st.waves.map((w) => ({ name: w.name, status: w.status })), command: opts.command, operator: ctx.operator });
+    log.info(opts.abort ? 'fleet.abort' : 'fleet.resume', { version: st.version, phase: st.phase, waves: st.waves.map((w) => ({ name: w.name, status: w.status })), command: opts.command, operator: ctx.operator });
   } else {
-    if (pending) throw new RefusedError(`A fleet rollout of ${pending.version} to ${ctx.env} is unfinished (${pending.phase}; waves ${pending.waves.map((w) => `${w.name} ${w.status}`).join(', ')}), so nothing was started.`, [`rollout deploy --env ${ctx.env} --resume   # continue it at the wave where it stopped`]);
+    if (pending) throw new RefusedError(`A fleet rollout of ${pending.version} to ${ctx.env} is unfinished (${pending.phase}; waves ${pending.waves.map((w) => `${w.name} ${w.status}`).join(', ')}), so nothing was started.`, [`rollout deploy --env ${ctx.env} --resume   # continue it at the wave where it stopped`, `rollout deploy --env ${ctx.env} --abort    # roll back the hosts it reached`]);
     const version = opts.version ?? ctx.target.default_version;
     if (!version) throw new UsageError(`No --version given and ${ctx.runbook.file} has no default_version for ${ctx.env}.`);
     if (!existsSync(join(fleet.releasesDir(), version, 'release.json'))) throw new UsageError(`Unknown version "${version}": there is no release ${version} in ${relative(ctx.ws.root, fleet.releasesDir()) || fleet.releasesDir()}.`);
@@ -149,14 +152,24 @@ async function run(ctx: EngineContext, fleet: AnsibleFleet, opts: FleetDeployOpt
   }
   const save = (): void => writeJsonAtomic(statePath, st);
   save();
+  const notifier = createNotifier({ ws: ctx.ws, env: ctx.env, settings: ctx.gates.notifications, log, clock: ctx.clock });
+  // Notifications never stop a rollout or a rollback: their outcome is in the journal and the fallback folder.
+  const notify = async (n: Omit<Notification, 'env' | 'operator' | 'version' | 'logPath'>): Promise<void> => {
+    await notifier.send({ ...n, env: ctx.env, operator: ctx.operator, version: st.version, logPath: st.log }).catch((e: unknown) => log.warn('fleet.notify_failed', { type: n.type, error: (e as Error).message }));
+  };
   const result: Result = (r) => ({ ...r, env: ctx.env, version: st.version, waves: st.waves.map((w) => ({ name: w.name, hosts: w.hosts, status: w.status })), logPath: log.path, resumed: Boolean(opts.resume), hosts });
   const say = (line: string): void => {
     log.info('deploy.output', { line });
     emit({ type: 'line', line });
   };
 
+  if (opts.abort && st.phase !== 'rolling-back') {
+    // The wave the abort belongs to: the last one that handed the release to a host.
+    const reached = [...st.waves].reverse().find((w) => w.status !== 'pending') ?? st.waves[0]!;
+    return trip(ctx, fleet, st, log, byName, save, emit, result, notify, reached, { result: 'breached', polls: 0, gate: 'operator-abort', value: null, threshold: null, unit: '', windowMinutes: 0, reason: `${ctx.operator} aborted the rollout after wave ${reached.name}` }, 'manual');
+  }
   // A run killed while rolling back finishes that rollback, and nothing else.
-  if (st.phase === 'rolling-back' && st.trip) return rollBack(ctx, fleet, st, log, byName, save, emit, result, st.trip.wave, { result: 'breached', polls: 0, gate: st.trip.gate, reason: st.trip.reason, value: null, threshold: null, unit: '', windowMinutes: 0 });
+  if (st.phase === 'rolling-back' && st.trip) return rollBack(ctx, fleet, st, log, byName, save, emit, result, notify, st.trip.wave, { result: 'breached', polls: 0, gate: st.trip.gate, reason: st.trip.reason, value: null, threshold: null, unit: '', windowMinutes: 0 });
 
   for (const wave of st.waves) {
     if (wave.status === 'passed') continue;
@@ -183,7 +196,7 @@ async function run(ctx: EngineContext, fleet: AnsibleFleet, opts: FleetDeployOpt
         await fleet.deploy(waveHosts, st.version, say);
       } catch (e) {
         if (!(e instanceof RolloutError)) throw e;
-        return trip(ctx, fleet, st, log, byName, save, emit, result, wave, { result: 'breached', polls: 0, gate: 'deploy', value: null, threshold: null, unit: '', windowMinutes: 0, reason: e.message });
+        return trip(ctx, fleet, st, log, byName, save, emit, result, notify, wave, { result: 'breached', polls: 0, gate: 'deploy', value: null, threshold: null, unit: '', windowMinutes: 0, reason: e.message });
       }
       // The playbook said it worked: each host must now say so itself (version, then health).
       const checks = await Promise.all(waveHosts.map(async (h) => ({ h, run: await fleet.running(h), health: await waitForHealthy(fleet.hostRunbook(h).health, { consecutive: 1, intervalMs: 250, timeoutMs: fleet.spec.health_timeout_ms, clock: ctx.clock }) })));
@@ -191,7 +204,7 @@ async function run(ctx: EngineContext, fleet: AnsibleFleet, opts: FleetDeployOpt
       const wrong = checks.filter((c) => c.run?.version !== st.version || !c.health.ok);
       if (wrong.length) {
         const why = wrong.map((c) => (c.run?.version !== st.version ? `${c.h.name} runs ${c.run?.version ?? 'nothing that answers'}` : `${c.h.name} is not healthy (${c.health.checks.at(-1)?.detail ?? 'no check'})`)).join('; ');
-        return trip(ctx, fleet, st, log, byName, save, emit, result, wave, { result: 'breached', polls: 0, gate: 'deploy', value: null, threshold: null, unit: '', windowMinutes: 0, reason: `after the playbook, ${why}` });
+        return trip(ctx, fleet, st, log, byName, save, emit, result, notify, wave, { result: 'breached', polls: 0, gate: 'deploy', value: null, threshold: null, unit: '', windowMinutes: 0, reason: `after the playbook, ${why}` });
       }
       log.info('fleet.wave.deployed', { wave: wave.index, name: wave.name, hosts: wave.hosts, ms: ctx.clock.now() - t0 });
       wave.status = 'watching';
@@ -205,7 +218,7 @@ async function run(ctx: EngineContext, fleet: AnsibleFleet, opts: FleetDeployOpt
       fleet, gates: ctx.gates, runbook: ctx.target, clock: ctx.clock, journal: log, env: ctx.env, version: st.version, root: ctx.ws.root, release: releaseHosts, baseline, minutes: wave.watchMinutes, since: Date.parse(st.started_at),
       onPoll: (p) => emit({ type: 'poll', wave: wave.index, seq: p.seq, health: p.health ? (p.health.ok ? 'OK' : `not OK (${p.health.detail})`) : 'n/a', gates: [...p.decisions.map((d) => `${d.gate} ${d.status}`), ...p.baseline.map((b) => `baseline ${b.gate} ${b.status}`)].join(', ') }),
     });
-    if (w.result === 'breached') return trip(ctx, fleet, st, log, byName, save, emit, result, wave, w);
+    if (w.result === 'breached') return trip(ctx, fleet, st, log, byName, save, emit, result, notify, wave, w);
     if (w.result === 'inconclusive') {
       st.phase = 'inconclusive';
       save();
@@ -231,14 +244,15 @@ async function run(ctx: EngineContext, fleet: AnsibleFleet, opts: FleetDeployOpt
     if (choice === 'pause') {
       st.phase = 'paused';
       save();
-      return result({ outcome: 'paused', exitCode: 0, message: `Paused after wave ${wave.name}: ${list(wave.cumulative)} run ${st.version} and passed the gates; ${list(next.cumulative.filter((h) => !wave.cumulative.includes(h)))} ${next.hosts.length === 1 ? 'is' : 'are'} next. Continue with rollout deploy --env ${ctx.env} --resume --auto-promote.` });
+      return result({ outcome: 'paused', exitCode: 0, message: `Paused after wave ${wave.name}: ${list(wave.cumulative)} run ${st.version} and passed the gates; ${list(next.cumulative.filter((h) => !wave.cumulative.includes(h)))} ${next.hosts.length === 1 ? 'is' : 'are'} next. Continue with rollout deploy --env ${ctx.env} --resume [--auto-promote], or roll it back with rollout deploy --env ${ctx.env} --abort.` });
     }
-    if (choice === 'abort') return trip(ctx, fleet, st, log, byName, save, emit, result, wave, { result: 'breached', polls: 0, gate: 'operator-abort', value: null, threshold: null, unit: '', windowMinutes: 0, reason: `${ctx.operator} aborted the rollout after wave ${wave.name}` }, 'manual');
+    if (choice === 'abort') return trip(ctx, fleet, st, log, byName, save, emit, result, notify, wave, { result: 'breached', polls: 0, gate: 'operator-abort', value: null, threshold: null, unit: '', windowMinutes: 0, reason: `${ctx.operator} aborted the rollout after wave ${wave.name}` }, 'manual');
   }
   st.phase = 'done';
   save();
   rmSync(statePath, { force: true });
   log.info('deploy.done', { version: st.version, fleet: true, waves: st.waves.map((w) => w.name), hosts: hosts.map((h) => h.name) });
+  await notify({ type: 'deploy-success', message: `${st.version} runs on all ${hosts.length} hosts of ${ctx.env}; every wave passed its gates.` });
   return result({ outcome: 'promoted', exitCode: 0, message: `Deployed ${st.version} to all ${hosts.length} hosts of ${ctx.env} in ${st.waves.length} wave${st.waves.length === 1 ? '' : 's'} (${st.waves.map((w) => `${w.name}: ${w.hosts.length}`).join(', ')}); every wave passed its gates.` });
 }
 
@@ -246,9 +260,10 @@ type Save = () => void;
 type Emit = (e: FleetEvent) => void;
 type Result = (r: Omit<FleetDeployResult, 'env' | 'version' | 'waves' | 'logPath' | 'resumed' | 'hosts'>) => FleetDeployResult;
 type Breach = Extract<WatchEnd, { result: 'breached' }>;
+type Notify = (n: Omit<Notification, 'env' | 'operator' | 'version' | 'logPath'>) => Promise<void>;
 
 /** A wave tripped: say so, then roll back every host that got the release. */
-async function trip(ctx: EngineContext, fleet: AnsibleFleet, st: FleetState, log: AuditLog, byName: Map<string, FleetHost>, save: Save, emit: Emit, result: Result, wave: FleetState['waves'][number], b: Breach, kind: 'auto' | 'manual' = 'auto'): Promise<FleetDeployResult> {
+async function trip(ctx: EngineContext, fleet: AnsibleFleet, st: FleetState, log: AuditLog, byName: Map<string, FleetHost>, save: Save, emit: Emit, result: Result, notify: Notify, wave: FleetState['waves'][number], b: Breach, kind: 'auto' | 'manual' = 'auto'): Promise<FleetDeployResult> {
   wave.status = 'tripped';
   st.phase = 'rolling-back';
   st.trip = { wave: wave.index, gate: b.gate, reason: b.reason, at: new Date(ctx.clock.now()).toISOString() };
@@ -256,11 +271,14 @@ async function trip(ctx: EngineContext, fleet: AnsibleFleet, st: FleetState, log
   log.error('fleet.wave.tripped', { wave: wave.index, name: wave.name, gate: b.gate, value: b.value, threshold: b.threshold, reason: b.reason, hosts: st.hosts.map((h) => h.host) });
   log.warn('fleet.wave.aborted', { wave: wave.index, name: wave.name, cause: kind === 'manual' ? 'operator' : b.gate === 'deploy' ? 'deploy-failed' : 'breach' });
   emit({ type: 'wave', wave, total: st.waves.length, stage: 'tripped', detail: b.reason });
-  return rollBack(ctx, fleet, st, log, byName, save, emit, result, wave.index, b, kind);
+  const hosts = list(st.hosts.map((h) => h.host));
+  if (kind === 'auto') await notify({ type: 'gate-breach', message: `${ctx.env} wave ${wave.name}: ${b.reason}`, ...(b.value !== null && b.threshold !== null ? { gate: { name: b.gate, value: b.value, threshold: b.threshold, unit: b.unit, windowMinutes: b.windowMinutes } } : {}) });
+  await notify({ type: 'rollback-start', message: `Rolling back ${hosts} of ${ctx.env} (wave ${wave.name} tripped: ${b.gate}).` });
+  return rollBack(ctx, fleet, st, log, byName, save, emit, result, notify, wave.index, b, kind);
 }
 
 /** Bring every host that got the release back to what it ran before; verify each one. */
-async function rollBack(ctx: EngineContext, fleet: AnsibleFleet, st: FleetState, log: AuditLog, byName: Map<string, FleetHost>, save: Save, emit: Emit, result: Result, waveIndex: number, b: Breach, kind: 'auto' | 'manual' = 'auto'): Promise<FleetDeployResult> {
+async function rollBack(ctx: EngineContext, fleet: AnsibleFleet, st: FleetState, log: AuditLog, byName: Map<string, FleetHost>, save: Save, emit: Emit, result: Result, notify: Notify, waveIndex: number, b: Breach, kind: 'auto' | 'manual' = 'auto'): Promise<FleetDeployResult> {
   const detectedAt = st.trip?.at ?? new Date(ctx.clock.now()).toISOString();
   const wave = st.waves[waveIndex]!;
   await testPause('fleet:rolling-back');
@@ -338,7 +356,8 @@ async function rollBack(ctx: EngineContext, fleet: AnsibleFleet, st: FleetState,
   log.write('error', 'deploy.failed', { version: st.version, fleet: true, wave: wave.name, reason: b.reason, rolled_back: ok, incident: inc.id });
   const why = kind === 'manual' ? b.reason : `${b.gate} breached in wave ${wave.name} (${b.reason.replace(/\.$/, '')})`;
   const message = ok
-    ? `${ctx.env} wave ${wave.name} tripped: ${why}; rolled back ${list(names)} (${out.map((r) => `${r.host} runs ${r.running}`).join(', ')}; health and smoke checks pass on each)${untouched.length ? `; ${list(untouched)} never got ${st.version}` : ''} (incident ${inc.id}).`
+    ? `${kind === 'manual' ? `${ctx.env}: ${why}` : `${ctx.env} wave ${wave.name} tripped: ${why}`}; rolled back ${list(names)} (${out.map((r) => `${r.host} runs ${r.running}`).join(', ')}; health and smoke checks pass on each)${untouched.length ? `; ${list(untouched)} never got ${st.version}` : ''} (incident ${inc.id}).`
     : `${error} The rollout stopped at wave ${wave.name} because ${why} (incident ${inc.id}).`;
+  await notify({ type: ok ? 'rollback-success' : 'rollback-failure', message, incidentId: inc.id });
   return result({ outcome: ok ? 'rolled-back' : 'rollback-failed', exitCode: 1, message, rollback: out, incidentId: inc.id });
 }

@@ -123,6 +123,9 @@ describe.skipIf(!ANSIBLE)('a fleet of 4 demo hosts rolled out in waves by ansibl
     // The playbook was limited to the canary, for the deploy and for the rollback.
     expect(j.filter((e) => e.event === 'deploy.output' || e.event === 'rollback.output').map((e) => String(e.line)).filter((l) => l.startsWith('$ ansible-playbook')).map((l) => l.match(/--limit (\S+)/)?.[1])).toEqual(['dhash-1', 'dhash-1']);
 
+    // The notifications went to the fallback folder (no channel is configured here), naming the host.
+    const fb = readdirSync(join(root, 'notifications', 'fallback')).map((f) => readFileSync(join(root, 'notifications', 'fallback', f), 'utf8'));
+    expect(fb.some((t) => t.includes('rollback-success') && t.includes('dhash-1 runs 1.0.0'))).toBe(true);
     const rep = await rollout('report', '--env', 'fleet', '--json');
     expect(JSON.parse(rep.stdout)).toMatchObject({ waveAborts: { canary: 1 }, deployments: { failed: 1 } });
   }, 240_000);
@@ -140,6 +143,11 @@ describe.skipIf(!ANSIBLE)('a fleet of 4 demo hosts rolled out in waves by ansibl
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/A fleet rollout of 1\.1\.0 to fleet is unfinished/);
 
+    // Headless without --auto-promote: one more wave, then a pause that says how to go on.
+    const one = await rollout('deploy', '--env', 'fleet', '--resume', '--yes');
+    expect(one.code, one.stdout + one.stderr).toBe(0);
+    expect(one.stdout).toMatch(/Paused after wave wave-2: dhash-1 and dhash-2 run 1\.1\.0 and passed the gates; dhash-3 and dhash-4 are next\. Continue with rollout deploy --env fleet --resume/);
+    expect((await versions()).map((x) => x!.version)).toEqual(['1.1.0', '1.1.0', '1.0.0', '1.0.0']);
     const r = await rollout('deploy', '--env', 'fleet', '--resume', '--auto-promote', '--yes');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Deployed 1\.1\.0 to all 4 hosts of fleet in 3 waves \(canary: 1, wave-2: 1, wave-3: 2\); every wave passed its gates/);
@@ -150,8 +158,8 @@ describe.skipIf(!ANSIBLE)('a fleet of 4 demo hosts rolled out in waves by ansibl
     const j = journal();
     expect(j.filter((e) => e.event === 'fleet.wave.passed').map((e) => e.name)).toEqual(['canary', 'wave-2', 'wave-3']);
     expect(j.filter((e) => e.event === 'fleet.wave.start').map((e) => e.hosts)).toEqual([['dhash-1'], ['dhash-2'], ['dhash-3', 'dhash-4']]);
-    expect(j.some((e) => e.event === 'fleet.resume')).toBe(true);
-    expect(j.at(-1)).toMatchObject({ event: 'deploy.done', version: '1.1.0' });
+    expect(j.filter((e) => e.event === 'fleet.resume')).toHaveLength(2);
+    expect(j.filter((e) => e.event === 'deploy.done')).toEqual([expect.objectContaining({ version: '1.1.0', fleet: true })]);
   }, 240_000);
 
   it('baseline mode: a canary 30 % slower than the baseline hosts breaches while far under the fixed 2000 ms threshold', async () => {
@@ -169,5 +177,23 @@ describe.skipIf(!ANSIBLE)('a fleet of 4 demo hosts rolled out in waves by ansibl
     const last = journal().filter((e) => e.event === 'fleet.poll').at(-1) as unknown as { decisions: { gate: string; status: string; value: number }[] };
     expect(last.decisions.find((d) => d.gate === 'p95_hash_time')).toMatchObject({ status: 'ok' });
     expect((await versions()).map((x) => x!.version)).toEqual(['1.3.0-base', '1.3.0-base', '1.3.0-base', '1.3.0-base']);
+  }, 240_000);
+
+  it('paused after the canary, then --abort: the canary is rolled back to what it ran, verified, a manual incident; the rest untouched', async () => {
+    const before = await versions();
+    const p = await rollout('deploy', '--env', 'fleet', '--version', '1.1.0', '--yes');
+    expect(p.code, p.stdout + p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/Paused after wave canary/);
+    expect((await version(0))!.version).toBe('1.1.0');
+    const a = await rollout('deploy', '--env', 'fleet', '--abort');
+    expect(a.code, a.stdout + a.stderr).toBe(1);
+    expect(a.stderr).toMatch(/ops aborted the rollout after wave canary; rolled back dhash-1 \(dhash-1 runs 1\.3\.0-base; health and smoke checks pass on each\); dhash-2, dhash-3 and dhash-4 never got 1\.1\.0/);
+    const now = await versions();
+    expect(now[0]!.version).toBe('1.3.0-base');
+    for (const i of [1, 2, 3]) expect(now[i]).toEqual(before[i]);
+    expect(newestIncident()).toMatchObject({ trigger: { kind: 'manual', operator: 'ops' }, outcome: 'rolled-back', wave: 'canary' });
+    const none = await rollout('deploy', '--env', 'fleet', '--abort');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/No interrupted fleet rollout of fleet to abort/);
   }, 240_000);
 });

@@ -27,7 +27,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const env = typeof opts.env === 'string' ? opts.env : undefined;
   const engine = loadEngineContext(ctx.workspace, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
   if (engine.target.target.kind === 'ansible') return (await import('../fleet.js')).deployFleet(ctx, engine, opts);
-  if (opts.autoPromote === true) throw new UsageError(`--auto-promote is for fleets (target kind ansible); ${engine.env} is one target (kind ${engine.target.target.kind}).`);
+  if (opts.autoPromote === true || opts.abort === true) throw new UsageError(`--${opts.abort === true ? 'abort' : 'auto-promote'} is for fleets (target kind ansible); ${engine.env} is one target (kind ${engine.target.target.kind}).`);
   const resume = opts.resume === true;
   if (resume && opts.backupFirst === true) throw new UsageError('--backup-first cannot be combined with --resume: the interrupted deploy is finished as it was started.');
   const asked = typeof opts.version === 'string' ? opts.version : undefined;
