@@ -49,7 +49,12 @@ export async function deployFleet(ctx: CommandContext, engine: EngineContext, op
   if (engine.production && !confirmed && ctx.interactive && !ctx.flags.json) confirmed = (await ask(`Deploy ${shown} to the ${engine.env} fleet? Type the environment name to confirm: `)) === engine.env;
   const waveOf: Record<string, string> = {};
   let lastPoll = '';
+  // The heading comes with the first event: a refused start prints only its one sentence.
+  let headed = false;
+  const heading = opts.abort === true ? `Aborting the ${engine.env} rollout of ${shown}: rolling back the hosts that got it` : resume ? `Resuming the ${engine.env} rollout of ${shown}` : `Rolling out ${shown} to ${engine.env} in waves${opts.autoPromote === true ? ' (auto-promote)' : ''}`;
   const onEvent = (e: FleetEvent): void => {
+    if (!headed) ctx.say(heading);
+    headed = true;
     if (e.type === 'wave') {
       for (const h of e.wave.hosts) waveOf[h] = e.wave.name;
       ctx.say(`wave ${e.wave.index + 1}/${e.total} ${e.wave.name}: ${e.stage}${e.detail ? `  ${e.detail}` : ''}`);
@@ -73,7 +78,6 @@ export async function deployFleet(ctx: CommandContext, engine: EngineContext, op
         }
       }
     : undefined;
-  ctx.say(opts.abort === true ? `Aborting the ${engine.env} rollout of ${shown}: rolling back the hosts that got it` : resume ? `Resuming the ${engine.env} rollout of ${shown}` : `Rolling out ${shown} to ${engine.env} in waves${opts.autoPromote === true ? ' (auto-promote)' : ''}`);
   const r = await fleetDeploy(engine, { ...(version ? { version } : {}), resume, abort: opts.abort === true, autoPromote: opts.autoPromote === true, confirmed, command: ctx.commandLine, onEvent, ...(decide ? { decide } : {}) });
   const status = await fleetOf(engine).status(r.hosts).catch(() => undefined);
   if (status) for (const l of fleetTable(status, waveOf)) ctx.say(`  ${l}`);

@@ -143,7 +143,8 @@ async function run(ctx: EngineContext, fleet: AnsibleFleet, opts: FleetDeployOpt
     if (pending) throw new RefusedError(`A fleet rollout of ${pending.version} to ${ctx.env} is unfinished (${pending.phase}; waves ${pending.waves.map((w) => `${w.name} ${w.status}`).join(', ')}), so nothing was started.`, [`rollout deploy --env ${ctx.env} --resume   # continue it at the wave where it stopped`, `rollout deploy --env ${ctx.env} --abort    # roll back the hosts it reached`]);
     const version = opts.version ?? ctx.target.default_version;
     if (!version) throw new UsageError(`No --version given and ${ctx.runbook.file} has no default_version for ${ctx.env}.`);
-    if (!existsSync(join(fleet.releasesDir(), version, 'release.json'))) throw new UsageError(`Unknown version "${version}": there is no release ${version} in ${relative(ctx.ws.root, fleet.releasesDir()) || fleet.releasesDir()}.`);
+    const releases = fleet.releasesDir();
+    if (!existsSync(join(releases, version, 'release.json'))) throw new UsageError(`Unknown version "${version}": there is no release ${version} in ${releases.startsWith(ctx.ws.root) ? relative(ctx.ws.root, releases) || '.' : releases}.`);
     if (ctx.production && !opts.confirmed) throw new RefusedError(`Deploying ${version} to ${ctx.env} needs confirmation: pass --yes (or run it in a terminal and type the environment name).`);
     const waves = planWaves(fleet.spec.waves, hosts.map((h) => h.name), `${ctx.runbook.file}: environments.${ctx.env}.target`);
     log = AuditLog.open(ctx.ws.logsDir, 'deploy', ctx.env, { now: () => ctx.clock.now() });
