@@ -1,6 +1,7 @@
 // What every channel says, in one place: the severity a type defaults to, the title, the facts
 // (environment, version, operator, gate against threshold, log) and a plain-text rendering.
 // Channels only lay these out in their own formats, so they never disagree with each other.
+import { formatNumber, formatValue } from '../domain/format.js';
 import type { Severity } from '../config/gates-schema.js';
 import type { Notification, NotificationType } from './types.js';
 
@@ -53,16 +54,12 @@ export interface Fact {
   value: string;
 }
 
-function num(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toFixed(2).replace(/\.?0+$/, '');
-}
 
 /** "p95_hash_time: 2450 ms against a threshold of 2000 ms (15 min window)". */
 export function gateLine(g: NonNullable<Notification['gate']>): string {
-  const unit = g.unit === '%' ? '%' : g.unit ? ` ${g.unit}` : '';
-  const value = g.value === null ? 'no reading' : `${num(g.value)}${unit}`;
-  const window = g.windowMinutes > 0 ? `${num(g.windowMinutes)} min window` : 'latest reading';
-  return `${g.name}: ${value} against a threshold of ${num(g.threshold)}${unit} (${window})`;
+  // Values as every face shows them (src/domain/format.ts): rounded, with the unit.
+  const window = g.windowMinutes > 0 ? `${formatNumber(g.windowMinutes)} min window` : 'latest reading';
+  return `${g.name}: ${formatValue(g.value, g.unit, { none: 'no reading' })} against a threshold of ${formatValue(g.threshold, g.unit)} (${window})`;
 }
 
 /** The facts of a notification, in the order every channel shows them. */

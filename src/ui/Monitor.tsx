@@ -6,7 +6,7 @@ import React, { useEffect, useRef, useState, useSyncExternalStore } from 'react'
 import { Box, Text } from 'ink';
 import { useKeys } from './use-keys.js';
 import asciichart from 'asciichart';
-import { formatMinutes } from '../domain/time.js';
+import { formatClock, windowProgress } from '../domain/format.js';
 import { MONITOR_AFTER_KEYS, MONITOR_KEYS, MONITOR_LOG_KEYS, MONITOR_QUIT_KEYS, actionFor, helpLines, hintLine, keyNames, type KeyBinding } from './keymap.js';
 import type { MonitorFeed } from './monitor-feed.js';
 import { fmtValue, statusColor, statusWord, type GateRow, type MonitorViewState } from './monitor-state.js';
@@ -140,7 +140,7 @@ const GateTable = React.memo(function GateTable({ gates, selected, columns }: { 
 
 /** One event as the panes show it: its time from T0, then what happened. */
 export function eventLine(e: MonitorViewState['events'][number], t0: number | undefined): string {
-  return `${t0 !== undefined ? `T+${formatMinutes(Math.max(0, e.t - t0))}` : ''} ${e.text}`;
+  return `${t0 !== undefined ? `T+${formatClock(Math.max(0, e.t - t0))}` : ''} ${e.text}`;
 }
 
 const Events = React.memo(function Events({ events, lines, t0 }: { events: MonitorViewState['events']; lines: number; t0: number | undefined }): React.JSX.Element {
@@ -297,7 +297,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
       {showBanner ? <Banner training={training} production={production} env={s.env} dryRun={training} /> : null}
       <Text bold wrap={columns < 80 ? 'wrap' : 'truncate-end'}>
         MONITOR {s.env}
-        {s.version ? ` ${s.version}` : ''} · T+{formatMinutes(elapsed)} of {formatMinutes(total)} · {s.done ? `DONE: ${s.done.result}` : nextIn !== undefined ? `next poll in ${nextIn} s` : s.started ? 'polling…' : 'starting…'}
+        {s.version ? ` ${s.version}` : ''} · {windowProgress(elapsed, total)} · {s.done ? `DONE: ${s.done.result}` : nextIn !== undefined ? `next poll in ${nextIn} s` : s.started ? 'polling…' : 'starting…'}
       </Text>
       {feed.monitor.title ? (
         <Text color="yellow" wrap="truncate-end">

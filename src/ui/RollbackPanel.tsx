@@ -7,7 +7,7 @@ import { useKeys } from './use-keys.js';
 import { TypedPrompt, useTypedConfirm } from './TypedConfirm.js';
 import Spinner from 'ink-spinner';
 import { PRODUCTION_CONFIRM_KEYS, ROLLBACK_CONFIRM_KEYS, actionFor, hintLine, keyName, keyNames } from './keymap.js';
-import { ago, size } from '../domain/human.js';
+import { formatAge as ago, formatBytes as size } from '../domain/format.js';
 import type { RollbackOffer } from '../usecases/rollback-offer.js';
 import { FLOW, flowWord, type RollbackViewState } from './rollback-state.js';
 import { fmtValue } from './monitor-state.js';

@@ -1,5 +1,6 @@
 // The monitor screen's state: the monitor service's event stream folded by a pure reducer (header,
 // one row per gate with its history, the selected gate, the latest events, the rollback).
+import { formatValue } from '../domain/format.js';
 import type { Gate } from '../config/gates-schema.js';
 import type { GateStatus } from '../gates/types.js';
 import type { MonitorEvent, MonitorSummary } from '../usecases/monitor.js';
@@ -57,15 +58,9 @@ function row(g: Gate): GateRow {
   return { name: g.name, unit: g.unit, threshold: g.threshold, comparison: g.comparison, windowMinutes: g.windowMinutes, action: g.action, status: 'no-data', value: null, history: [] };
 }
 
-const SHORT_UNITS: Record<string, string> = { consecutive: 'in row', items: 'items', percent: '%' };
-
-/** A value with its unit, as the rows show it. */
+/** A value with its unit, as the rows show it (src/domain/format.ts, with the screen's short units). */
 export function fmtValue(v: number | null | undefined, unitIn: string): string {
-  const unit = SHORT_UNITS[unitIn] ?? unitIn;
-  if (v === null || v === undefined) return '—';
-  const n = Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 10 ? 2 : 1);
-  // "1 item", not "1 items".
-  return unit === '%' ? `${n}%` : unit ? `${n} ${n === '1' && unit === 'items' ? 'item' : unit}` : n;
+  return formatValue(v, unitIn, { short: true });
 }
 
 function addEvent(s: MonitorViewState, t: number, level: 'info' | 'warn' | 'error', text: string): MonitorViewState['events'] {

@@ -111,13 +111,8 @@ export function walkReducer(s: WalkState, e: RunnerEvent): WalkState {
   }
 }
 
-/** Bytes as the progress bar shows them. */
-export function fmtBytes(n: number): string {
-  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GB`;
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${n} B`;
-}
+/** Bytes as the progress bar shows them (src/domain/format.ts). */
+export { formatBytes as fmtBytes } from '../domain/format.js';
 
 /** A text progress bar of `width` cells. */
 export function bar(done: number, total: number | undefined, width: number): string {

@@ -1,5 +1,6 @@
 // Headless views of the monitor's events: one compact human line per poll, and the NDJSON
 // objects of `rollout monitor --json`. The TUI reads the same events and draws its own.
+import { formatValue, tPlus } from '../domain/format.js';
 import type { GateDecision, Observation } from '../gates/types.js';
 import type { MonitorEvent, MonitorSummary } from './monitor.js';
 
@@ -13,21 +14,12 @@ const SHORT: Record<string, string> = {
   disk_used_percent: 'disk',
 };
 
-/** `T+mm:ss` from T0, in whole minutes past the hour too (`T+75:00`), as the TUI shows it. */
-export function tPlus(t: number, t0: number): string {
-  const s = Math.max(0, Math.round((t - t0) / 1000));
-  const mm = String(Math.floor(s / 60)).padStart(2, '0');
-  const ss = String(s % 60).padStart(2, '0');
-  return `T+${mm}:${ss}`;
-}
+/** `T+mm:ss` from T0 (src/domain/format.ts: one format for the journal, headless and the TUI). */
+export { tPlus } from '../domain/format.js';
 
-/** A value with its unit, compactly. */
+/** A value in a headless poll line: the one value format, without the count units a column names. */
 export function fmtGateValue(v: number | null, unit: string): string {
-  if (v === null) return '–';
-  const n = Number.isInteger(v) ? String(v) : v.toFixed(unit === '%' ? 2 : v < 10 ? 2 : 0);
-  if (unit === '%') return `${n}%`;
-  if (unit === 'ms') return `${n}ms`;
-  return n;
+  return formatValue(v, unit === 'ms' || unit === '%' ? unit : '', { none: '–' });
 }
 
 function gateCell(d: GateDecision): string {

@@ -2,6 +2,7 @@
 // and an ordered list of decisions out (what to journal, show, alert, and whether to roll back).
 // No clock, no I/O: the loop (./loop.ts) takes the readings and carries the decisions out through
 // the effects (./effects.ts). Also pure: the end-of-window verdict and its one sentence.
+import { formatClock, formatValue } from '../../domain/format.js';
 import type { Gate } from '../../config/gates-schema.js';
 import { evaluate, worse } from '../../gates/evaluate.js';
 import type { GateAction, GateState, GateStatus, Observation } from '../../gates/types.js';
@@ -46,15 +47,12 @@ export type Decision =
 
 /** A value with its unit, as people read it ("2450 ms", "6.2%", "1 item"). */
 export function fmtValue(v: number | null, unit: string): string {
-  if (v === null) return 'no value';
-  const n = Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1);
-  return unit === '%' ? `${n}%` : `${n} ${n === '1' && unit === 'items' ? 'item' : unit}`;
+  return formatValue(v, unit, { none: 'no value' });
 }
 
 /** mm:ss of a duration (T+ offsets). */
 export function minutes(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  return formatClock(ms, 'nearest');
 }
 
 /** The state of a fresh (or resumed) window. */

@@ -3,6 +3,7 @@
 // and the real run walk this same list, so the plan cannot drift from what runs. A stage may say
 // why it is skipped: a resumed rollback skips only what the target proves was done already.
 // Stages up to smoke stop at the first failure; incident and notify-done settle every run.
+import { formatNumber, formatValue } from '../../domain/format.js';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
@@ -125,11 +126,8 @@ export const STAGES: readonly RollbackStageDef[] = [
     async run(r) {
       r.stage('notify', 'running', 'rollback-start');
       const reason = r.opts.reason;
-      // Rounded for people: a raw float (3948.4732824427483 ms) reads as noise.
-      const v = reason?.value;
-      const shown = v === null || v === undefined ? 'n/a' : Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 10 ? 2 : 1);
-      const unit = (u: string): string => (u === '%' ? '%' : ` ${u}`);
-      const why = reason ? `${reason.gate} at ${shown}${unit(reason.unit)} (threshold ${reason.threshold}${unit(reason.unit)})` : `requested by ${r.ctx.operator}`;
+      // Rounded for people (src/domain/format.ts): a raw float (3948.4732824427483 ms) reads as noise.
+      const why = reason ? `${reason.gate} at ${formatValue(reason.value, reason.unit, { none: 'n/a' })} (threshold ${formatValue(reason.threshold, reason.unit)}${reason.windowMinutes ? `, ${formatNumber(reason.windowMinutes)} min window` : ''})` : `requested by ${r.ctx.operator}`;
       const gate = reason ? { name: reason.gate, value: reason.value, threshold: reason.threshold, unit: reason.unit, windowMinutes: reason.windowMinutes ?? 0 } : undefined;
       r.stage('notify', 'ok', await r.notify('notify', { type: 'rollback-start', message: `Rolling back ${r.ctx.env}: ${why}.`, logPath: r.logFile, ...(gate ? { gate } : {}) }));
     },
