@@ -3,7 +3,8 @@
 // zip is written to a temp file and renamed into place; the .sha256 comes last, so a backup that
 // has a .sha256 is complete. Memory stays flat: large files are streamed, small ones read one at a time.
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fsyncSync, linkSync, openSync, readSync, renameSync, rmSync, existsSync, write } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readSync, renameSync, rmSync, existsSync, write } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
@@ -217,6 +218,7 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
   // are the bulk of the memory, and they need not be held both at once.
   const items: (PlanItem | undefined)[] = plan.items;
   plan.items = [];
+  const bigBuf = Buffer.allocUnsafe(512 * 1024);
   // Small files are read into one reused buffer (the writer copies what it keeps).
   let readBuf = Buffer.allocUnsafe(SMALL + 1);
   const readSmall = (abs: string): Buffer => {
@@ -270,11 +272,16 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
         continue;
       }
       const h = createHash('sha256');
-      const src = createReadStream(it.abs, { highWaterMark: 1 << 20 });
+      const fh = await open(it.abs, 'r');
+      // One reused 512 KiB buffer: the writer copies what it keeps and waits for zlib to take a
+      // chunk before asking for the next (fresh 1 MiB stream chunks were garbage, i.e. RSS).
       const hashed = async function* (): AsyncGenerator<Buffer> {
-        for await (const chunk of src as AsyncIterable<Buffer>) {
+        for (;;) {
+          const { bytesRead } = await fh.read(bigBuf, 0, bigBuf.length, null);
+          if (bytesRead === 0) return;
+          const chunk = bigBuf.subarray(0, bytesRead);
           h.update(chunk);
-          bytesDone += chunk.length;
+          bytesDone += bytesRead;
           emit(false, it.path);
           yield chunk;
         }
@@ -283,7 +290,7 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
         const { size } = await zip.addStream(it.path, { mtime, mode: 0o100000 | it.mode, compress: worthCompressing(it), sizeHint: it.size }, hashed());
         entries.push({ path: it.path, kind: 'file', size, sha256: h.digest('hex'), mode: it.mode });
       } finally {
-        src.destroy();
+        await fh.close();
       }
       filesDone++;
     }

@@ -74,6 +74,7 @@ class ByteList {
  */
 export class ZipWriter {
   private out = Buffer.allocUnsafe(OUT_CHUNK);
+  private spare = Buffer.allocUnsafe(OUT_CHUNK);
   private used = 0;
   /** Bytes of the archive so far (including those not yet handed to the sink). */
   private offset = 0;
@@ -110,7 +111,10 @@ export class ZipWriter {
   private async flush(): Promise<void> {
     if (this.used === 0) return;
     const chunk = this.out.subarray(0, this.used);
-    this.out = Buffer.allocUnsafe(OUT_CHUNK);
+    // Two output buffers in turn: the one the sink is writing, and the one being filled. hand()
+    // waits for the previous write before giving the sink another, so a buffer comes back only
+    // after its bytes were written (fresh 1 MiB buffers per flush piled up as garbage: RSS).
+    [this.out, this.spare] = [this.spare, this.out];
     this.used = 0;
     await this.hand(chunk);
   }
