@@ -7,7 +7,7 @@ import { Box, Text } from 'ink';
 import { useKeys } from './use-keys.js';
 import asciichart from 'asciichart';
 import { formatClock, windowProgress } from '../domain/format.js';
-import { MONITOR_AFTER_KEYS, MONITOR_KEYS, MONITOR_LOG_KEYS, MONITOR_QUIT_KEYS, actionFor, helpLines, hintLine, keyNames, type KeyBinding } from './keymap.js';
+import { MONITOR_AFTER_KEYS, MONITOR_KEYS, MONITOR_LOG_KEYS, MONITOR_QUIT_KEYS, actionFor, helpLines, helpTitle, hintLine, keyNames, type KeyBinding } from './keymap.js';
 import type { MonitorFeed } from './monitor-feed.js';
 import { fmtValue, statusColor, statusWord, type GateRow, type MonitorViewState } from './monitor-state.js';
 import { RollbackConfirm, RollbackPanel, rollbackPanelRows, type OfferState } from './RollbackPanel.js';
@@ -204,9 +204,14 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   // The latest render's handler, through a ref: Ink re-registers handlers a moment after drawing.
   const onKeyRef = useRef<(name: string) => void>(() => undefined);
   onKeyRef.current = onKey;
-  useKeys((input, key) => {
-    for (const name of keyNames(input, key)) onKeyRef.current(name);
-  });
+  // The focused dialog takes the keys: while the rollback confirmation is open this screen's
+  // handler is inactive (the confirmation's own handler, and its typed name, get them).
+  useKeys(
+    (input, key) => {
+      for (const name of keyNames(input, key)) onKeyRef.current(name);
+    },
+    { isActive: mode.kind !== 'confirm' },
+  );
   // The keys in force now: the quit dialog's, the reduced set during a rollback or after the
   // window, or the full monitor set. Hints and help are drawn from the same table.
   const keys = s.rollback || s.done ? MONITOR_AFTER_KEYS : MONITOR_KEYS;
@@ -314,7 +319,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   if (mode.kind === 'help') {
     body = (
       <Box flexDirection="column" borderStyle="single" paddingX={1}>
-        <Text bold>Keys</Text>
+        <Text bold>{helpTitle(logPane ? MONITOR_LOG_KEYS : keys)}</Text>
         {helpLines(logPane ? MONITOR_LOG_KEYS : keys).map((l) => (
           <Text key={l} wrap="truncate-end">
             {l}

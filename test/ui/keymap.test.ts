@@ -1,6 +1,7 @@
 // The keymap tables drive both the input handlers and the hints: every hint names a bound key,
 // every action a screen handles is reachable, and chunks of keys are split the way screens expect.
 import { describe, expect, it } from 'vitest';
+import * as keymap from '../../src/ui/keymap.js';
 import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, HOME_KEYS, MONITOR_KEYS, WALK_KEYS, actionFor, hintLine, keyName, keyNames, type KeyBinding } from '../../src/ui/keymap.js';
 
 const tables: [string, KeyBinding[]][] = [
@@ -42,5 +43,27 @@ describe('keymap tables', () => {
     expect(keyNames('', { return: true })).toEqual(['return']);
     expect(actionFor(CHECKLIST_KEYS, 'space')).toBe('tick');
     expect(actionFor(CHECKLIST_KEYS, 'b')).toBe('fix');
+  });
+  it('every binding carries its scope (one screen or dialog a table), its keys, help and action; no key twice in one scope; the help box is titled by the scope', () => {
+    const tables = Object.entries(keymap).filter(([n, v]) => n.endsWith('_KEYS') && Array.isArray(v)) as [string, KeyBinding[]][];
+    expect(tables.length).toBeGreaterThanOrEqual(18);
+    const names = new Set<string>();
+    for (const [name, table] of tables) {
+      const scope = table[0]!.scope;
+      expect(['screen', 'dialog']).toContain(scope.kind);
+      expect(scope.name, name).not.toBe('');
+      for (const b of table) {
+        expect(b.scope, `${name}: ${b.action}`).toEqual(scope);
+        expect(b.keys.length).toBeGreaterThan(0);
+        expect(b.action).not.toBe('');
+      }
+      const keys = table.flatMap((b) => b.keys);
+      expect(new Set(keys).size, name).toBe(keys.length);
+      names.add(`${scope.kind}:${scope.name}`);
+    }
+    // One table a scope: no two tables claim the same screen or dialog.
+    expect(names.size).toBe(tables.length);
+    expect(keymap.helpTitle(keymap.MONITOR_LOG_KEYS)).toBe('Keys — monitor log pane');
+    expect(keymap.keyName('', { backspace: true })).toBe('backspace');
   });
 });
