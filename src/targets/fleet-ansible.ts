@@ -89,6 +89,7 @@ export class AnsibleFleet {
     const inv = this.path(this.spec.inventory);
     if (!existsSync(inv)) throw new ConfigError(`The ${this.env} fleet's inventory ${this.spec.inventory} does not exist (runbook: target.inventory).`);
     const r = await runCommand(`ansible-inventory -i ${shq(inv)} --list`, { cwd: this.root, timeoutMs: 60_000, env: { ANSIBLE_NOCOLOR: '1' } });
+    if (r.exitCode === 127) throw new ExternalError('ansible-inventory is not installed (exit 127): a fleet needs Ansible on this machine (apt-get install ansible-core, or pip install ansible-core).', r.stderr);
     if (r.exitCode !== 0) throw new ExternalError(`ansible-inventory could not read ${this.spec.inventory} (exit ${r.exitCode ?? 'signal'}): ${redactString(`${r.stderr}${r.stdout}`.trim().split(/\r?\n/).pop() ?? '')}.`, r.stderr);
     let data: Record<string, { hosts?: string[]; children?: string[]; hostvars?: Record<string, Record<string, unknown>> }>;
     try {

@@ -8,7 +8,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { AuditLog } from '../audit/logger.js';
 import type { EngineContext } from '../config/engine-context.js';
-import { RefusedError, RolloutError, UsageError } from '../domain/errors.js';
+import { ConfigError, ExternalError, RefusedError, RolloutError, UsageError } from '../domain/errors.js';
+import type { EnvironmentRunbook } from '../config/runbook-schema.js';
 import { writeJsonAtomic } from '../domain/fs-atomic.js';
 import { testPause } from '../domain/test-pause.js';
 import { withEnvLock } from '../lock/env-lock.js';
@@ -115,6 +116,26 @@ export function fleetOf(ctx: EngineContext): AnsibleFleet {
 
 function list(xs: readonly string[]): string {
   return xs.length <= 1 ? (xs[0] ?? 'no host') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`;
+}
+
+/**
+ * validate-config's look at a fleet: the inventory file exists, and (where ansible-inventory is
+ * installed) its group has hosts and the waves cover them; one line saying what was found.
+ */
+export async function checkFleet(root: string, env: string, rb: EnvironmentRunbook, file: string): Promise<string> {
+  const t = rb.target;
+  if (t.kind !== 'ansible') return '';
+  if (!existsSync(join(root, t.inventory))) throw new ConfigError(`${file}: environment "${env}" names the inventory ${t.inventory} (environments.${env}.target.inventory), which does not exist.`);
+  const fleet = new AnsibleFleet(root, env, t, rb);
+  let hosts: FleetHost[];
+  try {
+    hosts = await fleet.hosts();
+  } catch (e) {
+    if (e instanceof ExternalError && /exit 127\b/.test(e.message)) return `  ${env}: fleet hosts not checked (ansible-inventory is not installed)`;
+    throw e;
+  }
+  const waves = planWaves(t.waves, hosts.map((h) => h.name), `${file}: environments.${env}.target`);
+  return `  ${env}: ${hosts.length} hosts in ${t.inventory} [${t.group}]; waves ${waves.map((w) => `${w.name} +${w.hosts.length}`).join(', ')}`;
 }
 
 /** Roll out a release to a fleet in waves (or resume the saved rollout). */

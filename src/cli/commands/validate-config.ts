@@ -6,6 +6,7 @@ import { ConfigError } from '../../domain/errors.js';
 import type { CommandContext } from '../context.js';
 import { join } from 'node:path';
 import { metricsPlan, planLines, type MetricsPlan } from '../../usecases/gate-queries.js';
+import { checkFleet } from '../../usecases/fleet-deploy.js';
 
 /** Validate everything; the first problem is the error, with file, path and line. */
 export async function run(ctx: CommandContext): Promise<number> {
@@ -27,6 +28,16 @@ export async function run(ctx: CommandContext): Promise<number> {
       }
     }
   }
+  // Fleets: the inventory and the waves, once per environment.
+  const fleetLines: string[] = [];
+  const seen = new Set<string>();
+  for (const rb of runbooks) {
+    for (const [env, e] of Object.entries(rb.environments)) {
+      if (e.target.kind !== 'ansible' || seen.has(env)) continue;
+      seen.add(env);
+      fleetLines.push(await checkFleet(ws.root, env, e, rb.file));
+    }
+  }
   // Which data each gate judges, per runbook environment: a default and an operator query cannot be misread.
   const plans = runbooks.map((rb) => ({
     file: rb.file,
@@ -44,5 +55,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     ctx.say(`OK ${r.file}: ${r.steps.length} steps, environments ${Object.keys(r.environments).join(', ')}; what each gate judges:`);
     for (const [env, p] of Object.entries(plans[i]!.environments)) for (const l of planLines(env, p)) ctx.say(l);
   });
+  if (fleetLines.length) ctx.say(`OK fleets:\n${fleetLines.join('\n')}`);
   return 0;
 }
