@@ -7,7 +7,8 @@ import React, { useEffect, useReducer, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from './use-keys.js';
 import { Banner } from './Banner.js';
-import { RollbackConfirm, RollbackPanel, type OfferState } from './RollbackPanel.js';
+import { RollbackConfirm, RollbackPanel, rollbackPanelRows, type OfferState } from './RollbackPanel.js';
+import { useTerminalSize } from './use-terminal-size.js';
 import { DONE_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
 import { initialRollback, rollbackReducer, type StageReport } from './rollback-state.js';
 import type { RollbackOffer } from '../usecases/rollback-offer.js';
@@ -57,6 +58,7 @@ export function OnCallRollback({ env, production, services, onExit, now = Date.n
       if (actionFor(DONE_KEYS, n) === 'quit') return onExit(p.code, `${p.ok ? (r.done?.noop ? 'Nothing to do' : 'Rolled back') : 'Rollback FAILED'}: ${r.done?.message ?? ''} — ${env} now runs ${p.runs ?? 'an unknown version'}.`);
     }
   });
+  const { columns, rows } = useTerminalSize();
   const start = (file: string): void => {
     setPhase({ kind: 'running', file });
     dispatch({ name: 'requested', detail: `operator confirmed the rollback to ${file}` });
@@ -92,7 +94,8 @@ export function OnCallRollback({ env, production, services, onExit, now = Date.n
         <RollbackConfirm env={env} production={production} state={phase} now={now} onAnswer={(file) => (file ? start(file) : onExit(3))} />
       ) : (
         <>
-          <RollbackPanel s={{ ...rb, backup: phase.file }} env={env} />
+          {/* A short terminal (60x24) keeps the whole story on screen: one row a stage, no check tails. */}
+          <RollbackPanel s={{ ...rb, backup: phase.file }} env={env} compact={rollbackPanelRows({ ...rb, backup: phase.file }, env, columns) + 5 > rows} />
           {phase.kind === 'done' ? (
             <>
               <Text bold color={phase.ok ? 'green' : 'red'} wrap="wrap">

@@ -82,6 +82,20 @@ describe('on-call rollback screen', () => {
     ui.unmount();
   });
 
+  it('at 60x24 the finished rollback keeps its title, every stage and what runs now on screen (one row a stage)', async () => {
+    const calls: string[] = [];
+    const ui = renderAt(<OnCallRollback env="staging" production={false} services={services(calls)} onExit={() => undefined} now={() => NOW} />, 60, 24);
+    await ui.waitFor('restoring 1.1.0');
+    await ui.press('y');
+    const f = await ui.waitFor('now runs');
+    expect(f.split('\n').length).toBeLessThanOrEqual(24);
+    for (const line of f.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    expect(f).toContain('ROLLBACK of staging');
+    expect(f).toMatch(/On-call rollback · staging · runs (\S+)[\s\S]*staging now runs \1\./);
+    for (const label of FLOW.map((x) => x.label)) expect(flat(f)).toContain(label.slice(0, 20));
+    ui.unmount();
+  });
+
   it('Given production, y alone does nothing; the environment name typed exactly confirms; a failed stage is shown as FAILED with exit 1', async () => {
     const calls: string[] = [];
     let code: number | undefined;
