@@ -161,6 +161,12 @@ const SmokeCheck = z.strictObject({
   command: z.string().optional(),
   expect_hash: z.string().regex(/^[0-9a-f]{16}$/, { error: 'expected 16 lower-case hex digits' }).optional().describe('dhash-golden: the dHash the image must have (required by that kind).'),
   timeout_ms: ms('a timeout').default(5000),
+}).superRefine((c, ctx) => {
+  // Refused at load, not at smoke time: a workspace written before the golden value moved into
+  // the runbook would otherwise deploy and then fail its critical smoke check (and roll back).
+  if (c.kind === 'dhash-golden' && c.expect_hash === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['expect_hash'], message: 'the dHash its image must have, which a dhash-golden check needs (16 hex digits; the shipped runbooks/dhash.yaml has the embedded demo\'s value)' });
+  }
 });
 
 const EnvironmentRunbook = z.strictObject({

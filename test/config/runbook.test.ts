@@ -60,6 +60,16 @@ describe('runbooks', () => {
     expect(errorOf('name: x\ntitle: X\nsteps:\n  - id: a\n   type: deploy\n')).toMatch(/^runbooks\/x\.yaml:5: not valid YAML \(.+\)\.$/);
   });
 
+  it('refuses a dhash-golden smoke check without its expect_hash at load, naming the check', () => {
+    const text = `name: x\ntitle: X\nsteps:\n  - { id: d, type: deploy }\nenvironments:\n  staging:\n    target: { kind: local, port: 7412 }\n    health: { kind: http, url: "http://127.0.0.1:7412/health" }\n    metrics: { kind: http-json, url: "http://127.0.0.1:7412/metrics" }\n    smoke:\n      - { id: golden-hash, kind: dhash-golden, url: "http://127.0.0.1:7412/hash?golden=checker" }\n`;
+    expect(errorOf(text)).toBe(
+      'runbooks/x.yaml:11: environments.staging.smoke[0].expect_hash: expected the dHash its image must have, which a dhash-golden check needs (16 hex digits; the shipped runbooks/dhash.yaml has the embedded demo\'s value), got nothing.',
+    );
+    // The control: the same runbook with the value loads.
+    const fixed = text.replace('golden=checker" }', 'golden=checker", expect_hash: "2424db2424db0024" }');
+    expect(parseRunbook(fixed, 'runbooks/x.yaml').environments?.staging?.smoke[0]?.expect_hash).toBe('2424db2424db0024');
+  });
+
   it('refuses a step id used twice, naming its line', () => {
     expect(errorOf(`name: x\ntitle: X\nsteps:\n  - { id: d, type: deploy }\n  - { id: d, type: smoke }\n${GOOD_ENV}`)).toBe('runbooks/x.yaml:5: steps[1].id: step id "d" is used twice.');
   });
