@@ -52,6 +52,19 @@ async function waitScreen(name: string, want: string | RegExp, ms = 30_000): Pro
   }
 }
 
+/** Presses `key` until `want` is on screen: a key sent while a busy machine is still drawing the pane can land before its handler. */
+async function keyUntil(name: string, key: string, want: RegExp, ms = 30_000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    await keys(name, key);
+    try {
+      return await waitScreen(name, want, 3000);
+    } catch (e) {
+      if (Date.now() > end) throw e;
+    }
+  }
+}
+
 async function keys(name: string, ...k: string[]): Promise<void> {
   // A screen that has just been drawn registers its key handler a moment later.
   await new Promise((r) => setTimeout(r, 100));
@@ -265,10 +278,8 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     // State words whole at 60 columns: "ok", never a clipped "o…".
     expect(s).toMatch(/^> health_failures\S*\s.*\sok\b/m);
     expect(s).not.toMatch(/\b(BREAC|no-dat|insuff)…/);
-    await keys('narrow', 'l');
-    await waitScreen('narrow', /Log of this window/);
-    await keys('narrow', 'g');
-    s = await waitScreen('narrow', /Log of this window[^\n]*\nT\+00:00 started: watching 7 gates/);
+    await keyUntil('narrow', 'l', /Log of this window/);
+    s = await keyUntil('narrow', 'g', /Log of this window[^\n]*\nT\+00:00 started: watching 7 gates/);
     for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
     await keys('narrow', 'q');
     await waitScreen('narrow', 'Quit while the window runs?');
@@ -279,11 +290,9 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     start('narrow', ['monitor', '--env', 'staging', '--resume'], undefined, [60, 24]);
     await waitScreen('narrow', /MONITOR staging 1\.1\.0/);
     await waitScreen('narrow', /resumed: watching 7 gates/);
-    await keys('narrow', 'l');
-    s = await waitScreen('narrow', /Log of this window[\s\S]*T\+\d\d:\d\d the monitor was stopped/);
+    s = await keyUntil('narrow', 'l', /Log of this window[\s\S]*T\+\d\d:\d\d the monitor was stopped/);
     // g: the top of the log, the window's start as the journal recorded it.
-    await keys('narrow', 'g');
-    s = await waitScreen('narrow', /Log of this window[^\n]*\nT\+00:00 started: watching 7 gates/);
+    s = await keyUntil('narrow', 'g', /Log of this window[^\n]*\nT\+00:00 started: watching 7 gates/);
     for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
     await keys('narrow', 'q');
     await waitScreen('narrow', 'Quit while the window runs?');
