@@ -4,21 +4,12 @@
 // version), and the check by running version passes in a new process. Then a rollback command
 // that does nothing (`true`) ends in ROLLBACK FAILED with exit 1 and an incident saying so.
 // Skipped, with the reason, only where ansible-playbook is not installed.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, freePort, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
+import { REPO, freePort, hasAnsible, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { getJson, killServices } from '../demo/service-helpers.js';
 
-function hasAnsible(): boolean {
-  try {
-    execFileSync('ansible-playbook', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const ANSIBLE = hasAnsible();
 if (!ANSIBLE) console.warn('SKIPPED test/examples/ansible.test.ts: ansible-playbook is not installed (apt-get install ansible-core)');
 

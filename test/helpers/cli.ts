@@ -1,5 +1,5 @@
 // Spawning the built CLI and making temp workspaces: real processes, real files.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { expect } from 'vitest';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,25 +109,36 @@ export function shortenMonitoring(root: string, env: string, o: { durationMinute
   writeFileSync(p, JSON.stringify(cfg, null, 2));
 }
 
+/** Is ansible-playbook installed? (the tests that drive it skip with a sentence when not) */
+export function hasAnsible(): boolean {
+  try {
+    execFileSync('ansible-playbook', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Run `rollout ARGS` with ROLLOUT_TEST_PAUSE_AT=point, wait until it pauses there, run `whilePaused`, then kill -9 it. */
 export async function killCliAt(cwd: string, args: string[], point: string, env: Record<string, string> = {}, whilePaused?: () => Promise<void>, pauseTimeoutMs = 20_000): Promise<void> {
   const child = spawn(process.execPath, [cliPath(), ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1', ROLLOUT_TEST_PAUSE_AT: point }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`rollout ${args[0]} never paused at ${point}: ${out}`)), pauseTimeoutMs);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      if (out.includes(`ROLLOUT_TEST_PAUSED ${point}`)) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', () => reject(new Error(`rollout ${args[0]} exited before pausing at ${point}: ${out}`)));
-  });
+  // The child is killed whatever happens, also when it never pauses (a slow machine, a long playbook).
   try {
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`rollout ${args[0]} never paused at ${point}: ${out}`)), pauseTimeoutMs);
+      const onData = (d: Buffer): void => {
+        out += d.toString();
+        if (out.includes(`ROLLOUT_TEST_PAUSED ${point}`)) {
+          clearTimeout(t);
+          resolve();
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('exit', () => reject(new Error(`rollout ${args[0]} exited before pausing at ${point}: ${out}`)));
+    });
     await whilePaused?.();
   } finally {
     child.kill('SIGKILL');

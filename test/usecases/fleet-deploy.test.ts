@@ -9,18 +9,9 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { REPO, cliPath, freePort, runCli } from '../helpers/cli.js';
+import { REPO, freePort, hasAnsible, killCliAt, runCli } from '../helpers/cli.js';
 import { killServices } from '../demo/service-helpers.js';
 
-function hasAnsible(): boolean {
-  try {
-    execFileSync('ansible-playbook', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const ANSIBLE = hasAnsible();
 if (!ANSIBLE) console.warn('SKIPPED test/usecases/fleet-deploy.test.ts: ansible-playbook is not installed (apt-get install ansible-core)');
 
@@ -56,34 +47,8 @@ const byHand = (v: string): void => {
   execFileSync('ansible-playbook', ['-i', 'runbooks/examples/fleet/inventory.ini', 'runbooks/examples/fleet/deploy.yml', '-e', `version=${v}`, '-e', 'env=fleet', '-e', `workspace=${root}`, '-e', `dhash_releases=${join(root, 'releases')}`, '-e', `dhash_service=${join(process.env.ROLLOUT_TEST_DIST!, 'dhash-service.js')}`, '-e', `dhash_node=${process.execPath}`], { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore', timeout: 120_000 });
 };
 
-/**
- * Run `rollout ARGS` paused at a test point (ROLLOUT_TEST_PAUSE_AT), run `whilePaused`, then kill -9
- * it; the child is killed whatever happens (a playbook wave can take a while on a busy machine).
- */
-async function killAt(args: string[], point: string, whilePaused: () => Promise<void>): Promise<void> {
-  const child = spawn(process.execPath, [cliPath(), ...args], { cwd: root, env: { ...process.env, ...env, NO_COLOR: '1', ROLLOUT_TEST_PAUSE_AT: point }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
-  let out = '';
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`never paused at ${point}: ${out}`)), 150_000);
-      const onData = (d: Buffer): void => {
-        out += d.toString();
-        if (out.includes(`ROLLOUT_TEST_PAUSED ${point}`)) {
-          clearTimeout(t);
-          resolve();
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.on('exit', () => reject(new Error(`exited before pausing at ${point}: ${out}`)));
-    });
-    await whilePaused();
-  } finally {
-    child.kill('SIGKILL');
-  }
-  expect(await exited).toBe('SIGKILL');
-}
+/** kill -9 of `rollout ARGS` at a test point; a playbook wave can take a while on a busy machine. */
+const killAt = (args: string[], point: string, whilePaused: () => Promise<void>): Promise<void> => killCliAt(root, args, point, env, whilePaused, 150_000);
 
 describe.skipIf(!ANSIBLE)('a fleet of 4 demo hosts rolled out in waves by ansible-playbook', () => {
   beforeAll(async () => {
