@@ -113,11 +113,14 @@ describe.skipIf(!bin)(title, () => {
     }, 30_000, 'staging failures visible in an unscoped query');
     expect(mixed).toBeGreaterThan(5);
     const r = await rollout(['monitor', '--env', 'production', '--json']);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
     expect(lastLine(r.stdout)).toMatchObject({ type: 'result', result: 'passed', exit_code: 0 });
     const judged = polls(r.stdout).map((p) => (p.gates as Record<string, Json>).extraction_failure_rate!).filter((g) => g.status === 'ok');
     expect(judged.length).toBeGreaterThan(0);
-    for (const g of judged) expect(g.value as number).toBeLessThan(1);
+    // Production's own baseline fails 0.2 % of extractions, which a short early window can show as
+    // 1 of ~90 (1.1 %); staging mixed in would be ~12 % (25 % failing at the same rate). So the
+    // bound is "far below the mixed value", not "under 1 %" (that flaked under load).
+    for (const g of judged) expect(g.value as number).toBeLessThan(Math.min(5, mixed / 2));
     expect(r.stdout).toContain('prometheus http://127.0.0.1');
     expect(r.stdout).toContain('env=\\"production\\"');
   }, 120_000);
