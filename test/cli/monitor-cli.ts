@@ -2,7 +2,7 @@
 // test's own on 127.0.0.1, with a short window and 0.5 s polling.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorkspace, shortenMonitoring } from '../helpers/cli.js';
+import { makeWorkspace, readJsonLines, shortenMonitoring } from '../helpers/cli.js';
 import { FakeService, type TestServer } from '../metrics/servers.js';
 
 export interface MonitorWs {
@@ -42,16 +42,7 @@ export async function monitorWorkspace(o: { durationMinutes?: number; metricsUrl
     journal: (name) => {
       const n = name ?? journals().at(-1);
       if (!n) return [];
-      return readFileSync(join(logs, n), 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .flatMap((l) => {
-          try {
-            return [JSON.parse(l) as Record<string, unknown>];
-          } catch {
-            return [];
-          }
-        });
+      return readJsonLines(join(logs, n));
     },
     cleanup: async () => {
       clearInterval(traffic);

@@ -145,3 +145,17 @@ export async function killCliAt(cwd: string, args: string[], point: string, env:
   }
   expect(await exited).toBe('SIGKILL');
 }
+
+/** A JSON-lines log as objects; a line torn by a kill -9 (or still being written) is skipped. */
+export function readJsonLines(file: string): Record<string, unknown>[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}

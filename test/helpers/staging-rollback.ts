@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { makeWorkspace, runCli, shortenMonitoring, type CliResult } from './cli.js';
+import { makeWorkspace, readJsonLines, runCli, shortenMonitoring, type CliResult } from './cli.js';
 import { alive, getJson, killServices } from '../demo/service-helpers.js';
 
 /** An incident as written by a rollback (the fields the tests read). */
@@ -70,17 +70,7 @@ export function stagingAtBackup(o: { operator: string; timeoutMs?: number; monit
     ws.cleanup();
   });
 
-  const events = (file: string): Record<string, unknown>[] =>
-    readFileSync(join(root(), 'logs', file), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .flatMap((l) => {
-        try {
-          return [JSON.parse(l) as Record<string, unknown>];
-        } catch {
-          return []; // a line torn by a kill -9
-        }
-      });
+  const events = (file: string): Record<string, unknown>[] => readJsonLines(join(root(), 'logs', file));
 
   return {
     get root() {
