@@ -2,7 +2,7 @@
 // (onePass), after the zip structure, every entry's name and size against the manifest, and limits
 // against zip bombs. Anything wrong is refused (exit 3) with one sentence. The same scan, with a
 // sink, is what a restore extracts through, so nothing is written that was not checked.
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, statSync, writeFileSync } from 'node:fs';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
@@ -11,6 +11,7 @@ import { crc32, createInflateRaw } from 'node:zlib';
 import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, UsageError } from '../domain/errors.js';
 import { readChecksumFile, sha256File } from './checksum.js';
+import { inlineHasher, threadHasher, type ArchiveHasher } from './thread-hash.js';
 import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
 import { MANIFEST_NAME, Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
@@ -76,10 +77,10 @@ export interface ScanOptions {
   onProgress?: (p: ScanProgress) => void;
   /**
    * Verify in one pass (no sink): read the archive once from start to end, feeding every byte to
-   * `pass.hash` and checking each entry's size and CRC-32 from the same bytes; `pass.done` is set
+   * `pass.hasher` and checking each entry's size and CRC-32 from the same bytes; `pass.done` is set
    * once every byte was hashed (also when an entry failed: the caller compares the hash first).
    */
-  pass?: { hash: Hash; done: boolean };
+  pass?: { hasher: ArchiveHasher; done: boolean };
   /** Where a restore writes (its filesystem must have the inodes and space for every entry); unset for verify. */
   destination?: string;
   /** What a backup of the manifest's environment may hold (src/backup/scope.ts); checked before any data is read. */
@@ -339,7 +340,7 @@ const PASS_CHUNK = 4 * MiB;
  * On the first bad entry, checking stops but hashing goes on to the end, so that the caller can
  * say "corrupt" (hash mismatch) rather than only "damaged".
  */
-async function onePass(reader: ZipReader, files: ZipItem[], byPath: Map<string, ManifestEntry>, display: string, pass: { hash: Hash; done: boolean }, onEntry: (bytes: number) => void): Promise<void> {
+async function onePass(reader: ZipReader, files: ZipItem[], byPath: Map<string, ManifestEntry>, display: string, pass: { hasher: ArchiveHasher; done: boolean }, onEntry: (bytes: number) => void): Promise<void> {
   const order = [...files].sort((a, b) => a.entry.offset - b.entry.offset);
   let k = 0;
   let failed: unknown;
@@ -452,23 +453,33 @@ async function onePass(reader: ZipReader, files: ZipItem[], byPath: Map<string, 
   // a small entry straddling two chunks may still hold (an entry collected whole is at most
   // 1 MiB, less than a chunk). Reused, not allocated per read: fresh 4 MiB buffers cost page
   // faults (system time) and garbage.
-  const bufs = [0, 1, 2].map(() => Buffer.allocUnsafe(Math.min(PASS_CHUNK, reader.size)));
+  // With a hashing thread, the buffers are the ones it shares, and one is read into again only
+  // after the thread hashed it.
+  const bufs = pass.hasher.buffers ?? [0, 1, 2].map(() => Buffer.allocUnsafe(Math.min(PASS_CHUNK, reader.size)));
+  const hashed: Promise<void>[] = bufs.map(() => Promise.resolve());
+  let hashFailed = false;
   let turn = 0;
-  const read = (pos: number): Promise<Buffer> => {
-    const buf = bufs[turn++ % 3]!;
-    return reader.readInto(buf, pos, Math.min(buf.length, reader.size - pos)).then((n) => buf.subarray(0, n));
+  const read = async (pos: number): Promise<{ chunk: Buffer; index: number }> => {
+    const index = turn++ % bufs.length;
+    await hashed[index];
+    const buf = bufs[index]!;
+    const n = await reader.readInto(buf, pos, Math.min(buf.length, reader.size - pos));
+    return { chunk: buf.subarray(0, n), index };
   };
   let pos = 0;
   let next = reader.size > 0 ? read(0) : undefined;
   while (next) {
-    const chunk = await next;
+    const { chunk, index } = await next;
     if (chunk.length === 0) break;
     const base = pos;
     pos += chunk.length;
-    // The next read runs while this chunk is hashed and checked.
+    // This chunk is hashed (on the hashing thread, when there is one) while it is checked here, and
+    // the next read runs meanwhile.
+    hashed[index] = pass.hasher.update(chunk, index).catch(() => {
+      hashFailed = true;
+    });
     next = pos < reader.size ? read(pos) : undefined;
     next?.catch(() => undefined);
-    pass.hash.update(chunk);
     if (failed === undefined) {
       try {
         await check(chunk, base);
@@ -477,7 +488,9 @@ async function onePass(reader: ZipReader, files: ZipItem[], byPath: Map<string, 
       }
     }
   }
-  pass.done = pos === reader.size;
+  await Promise.all(hashed);
+  // When the hashing thread failed, the caller hashes the file again (a second read) instead.
+  pass.done = pos === reader.size && !hashFailed;
   if (failed !== undefined) throw failed;
   if (cur || k < order.length) {
     const it = cur?.it ?? order[k]!;
@@ -499,8 +512,25 @@ export async function readBackupManifest(path: string, display = path): Promise<
   }
 }
 
+// From this size on, the archive's SHA-256 runs on a second thread beside the entries' checks;
+// below it, starting the thread (~30 ms) costs more than hashing on this one.
+const HASH_THREAD_FROM = 32 * MiB;
+
+/** How verify hashes an archive of `bytes` bytes: on a second thread when large (and a thread can be started). */
+export function archiveHasher(bytes: number): ArchiveHasher {
+  if (bytes < HASH_THREAD_FROM) return inlineHasher();
+  try {
+    return threadHasher(3, PASS_CHUNK);
+  } catch {
+    return inlineHasher();
+  }
+}
+
 /** Verify one backup: .sha256, structure, every entry. Refuses (exit 3) with one sentence. */
-export async function verifyBackup(path: string, opts: { ws: Workspace; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void; expectEnv?: string; scope?: (env: string) => BackupScope }): Promise<VerifyResult> {
+export async function verifyBackup(
+  path: string,
+  opts: { ws: Workspace; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void; expectEnv?: string; scope?: (env: string) => BackupScope; hasher?: (archiveBytes: number) => ArchiveHasher },
+): Promise<VerifyResult> {
   const started = Date.now();
   const display = wsRelative(opts.ws, path);
   if (!existsSync(path)) throw new UsageError(`${display}: backup not found.`);
@@ -509,9 +539,10 @@ export async function verifyBackup(path: string, opts: { ws: Workspace; limits?:
   // One read: the scan hashes the archive as it checks the entries (onePass). When the scan
   // refuses the archive before (or during) that pass, the hash is taken on its own, so that a
   // corrupt file is reported as such.
-  const pass = { hash: createHash('sha256'), done: false };
+  const pass = { hasher: (opts.hasher ?? archiveHasher)(statSync(path).size), done: false };
   let manifest: Manifest | undefined;
   let scanError: unknown;
+  let actual: string | undefined;
   try {
     manifest = await scanArchive(path, display, {
       // Default: the workspace's runbook says what a backup of the manifest's environment may hold.
@@ -523,9 +554,14 @@ export async function verifyBackup(path: string, opts: { ws: Workspace; limits?:
   } catch (e) {
     scanError = e;
   }
-  let actual: string;
   try {
-    actual = pass.done ? pass.hash.digest('hex') : await sha256File(path);
+    if (pass.done) actual = await pass.hasher.digest().catch(() => undefined);
+  } finally {
+    await pass.hasher.close();
+  }
+  try {
+    // The pass did not reach the end, or the hashing thread failed: hash the file on its own.
+    actual ??= await sha256File(path);
   } catch (e) {
     throw new RefusedError(`${display} cannot be read to check its SHA-256 (${short((e as Error).message)}).`);
   }

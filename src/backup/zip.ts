@@ -566,10 +566,19 @@ export class ZipReader {
       const b = await this.block(first);
       return b.subarray(pos - first * BLOCK, pos - first * BLOCK + len);
     }
-    const parts: Buffer[] = [];
-    for (let n = first; n <= last; n++) parts.push(await this.block(n));
-    const all = Buffer.concat(parts);
-    return all.subarray(pos - first * BLOCK, pos - first * BLOCK + len);
+    // Only the bytes asked for are copied (concatenating the whole blocks copied 2 MiB for every
+    // small entry that straddles two of them).
+    const out = Buffer.allocUnsafe(len);
+    let got = 0;
+    for (let n = first; n <= last && got < len; n++) {
+      const b = await this.block(n);
+      const from = Math.max(0, pos + got - n * BLOCK);
+      const take = Math.min(b.length - from, len - got);
+      if (take <= 0) break;
+      b.copy(out, got, from, from + take);
+      got += take;
+    }
+    return got === len ? out : out.subarray(0, got);
   }
 
   /** A yauzl RandomAccessReader over the same cache, for the central directory. */
