@@ -2,13 +2,29 @@
 // page dist/rollout.1 from the same help text as `rollout --help`. Code splitting keeps each
 // subcommand, the TUI and heavy libraries in their own chunks, loaded only when used. Every
 // library is inlined: the published package has no runtime dependencies.
-import { readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const define = { __ROLLOUT_VERSION__: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' };
+// What the config cache (src/config/cached-context.ts) is keyed to: the sources and the locked
+// dependencies, so that any change to how files are validated validates them again.
+function buildId() {
+  const h = createHash('sha256');
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else h.update(p.slice(root.length)).update(readFileSync(p));
+    }
+  };
+  walk(join(root, 'src'));
+  for (const f of ['package.json', 'package-lock.json']) if (existsSync(join(root, f))) h.update(readFileSync(join(root, f)));
+  return h.digest('hex').slice(0, 24);
+}
+const define = { __ROLLOUT_VERSION__: JSON.stringify(pkg.version), __ROLLOUT_BUILD_ID__: JSON.stringify(buildId()), 'process.env.NODE_ENV': '"production"' };
 
 async function loadEsbuild() {
   try {

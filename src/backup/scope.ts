@@ -5,7 +5,6 @@
 import { join, relative, sep } from 'node:path';
 import type { LoadedRunbook } from '../config/runbook.js';
 import type { EnvironmentRunbook } from '../config/runbook-schema.js';
-import { resolveRunbookPath, loadRunbook } from '../config/runbook.js';
 import type { Workspace } from '../config/workspace.js';
 import type { EngineContext } from '../config/engine-context.js';
 import { localLayout } from '../demo/layout.js';
@@ -80,18 +79,6 @@ export function backupScope(ws: Workspace, runbook: LoadedRunbook, env: string):
 /** A scope resolver over the runbook an engine context was loaded with. */
 export function contextScope(ctx: Pick<EngineContext, 'ws' | 'runbook'>): (env: string) => BackupScope {
   return (env) => backupScope(ctx.ws, ctx.runbook, env);
-}
-
-/** A scope resolver over the workspace's default runbook (runbooks/dhash.yaml), loaded once. */
-export function workspaceScope(ws: Workspace, runbookArg?: string): (env: string) => BackupScope {
-  let rb: LoadedRunbook | undefined;
-  return (env) => {
-    if (!rb) {
-      const p = resolveRunbookPath(ws.runbooksDir, runbookArg);
-      rb = loadRunbook(p, join('runbooks', p.split(/[\\/]/).pop() ?? 'dhash.yaml'));
-    }
-    return backupScope(ws, rb, env);
-  };
 }
 
 function inside(path: string, root: string): boolean {

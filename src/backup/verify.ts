@@ -15,7 +15,8 @@ import { inlineHasher, threadHasher, type ArchiveHasher } from './thread-hash.js
 import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
 import { MANIFEST_NAME, Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
-import { checkManifestScope, workspaceScope, type BackupScope } from './scope.js';
+import { checkManifestScope, type BackupScope } from './scope.js';
+import { workspaceScope } from './workspace-scope.js';
 import { TooManyEntries, ZipReader, dataStartFromLocalHeader, inflateExactly, type ZipEntry } from './zip.js';
 import { join, basename } from 'node:path';
 

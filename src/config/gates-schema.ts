@@ -1,6 +1,7 @@
 // The zod schema of quality-gates-config.json: the seeds' shape, validated strictly, with the
 // seeds' defaults filled in. Unknown keys, wrong types and impossible values are errors.
-import { z } from 'zod';
+// A namespace import lets esbuild drop the parts of zod never used (its locales): 0.17 MB instead of 0.75 MB to compile.
+import * as z from 'zod';
 
 export const GATE_ACTIONS = ['auto-rollback', 'alert', 'log'] as const;
 export type GateAction = (typeof GATE_ACTIONS)[number];

@@ -1,8 +1,7 @@
 // Loading quality-gates-config.json: JSON syntax, zod shape, then semantic checks; the first
 // problem becomes one ConfigError sentence with file, JSON path and line.
-import { ConfigError, UsageError } from '../domain/errors.js';
-import { escapeControl } from '../domain/terminal-text.js';
-import { GatesConfigInput, resolveGatesConfig, type EnvironmentGates, type GatesConfig } from './gates-schema.js';
+import { ConfigError } from '../domain/errors.js';
+import { GatesConfigInput, resolveGatesConfig, type GatesConfig } from './gates-schema.js';
 import { describeAt, parseJsonText, readConfigText, zodIssueSentence } from './locate.js';
 
 /** Validate gates-config text; `file` is how the file is named in messages. */
@@ -21,10 +20,5 @@ export function loadGatesConfig(path: string, display = path): GatesConfig {
   return parseGatesConfig(text, display);
 }
 
-/** The resolved settings of one environment, or a usage error naming the known ones. */
-export function environmentGates(config: GatesConfig, env: string, file = 'quality-gates-config.json'): EnvironmentGates {
-  // Own keys only: "__proto__", "constructor" or "toString" name no environment.
-  const e = Object.hasOwn(config.environments, env) ? config.environments[env] : undefined;
-  if (!e) throw new UsageError(`Unknown environment "${escapeControl(env)}": ${file} defines ${Object.keys(config.environments).join(', ') || 'none'}.`);
-  return e;
-}
+// In gates-env.ts (no zod) so that a cached context does not load the schema; re-exported here.
+export { environmentGates } from './gates-env.js';

@@ -1,6 +1,7 @@
 // The zod schema of a runbook (runbooks/*.yaml): the steps of a guarded rollout and, per
 // environment, how it is deployed, checked, measured and backed up.
-import { z } from 'zod';
+// A namespace import lets esbuild drop the parts of zod never used (its locales): 0.17 MB instead of 0.75 MB to compile.
+import * as z from 'zod';
 
 const str = (what = 'a string') => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}, not empty` });
 // Bounded so that a typo (1e12) is refused with the range, not overflowed into a timer.

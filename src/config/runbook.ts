@@ -1,9 +1,7 @@
 // Loading runbooks/*.yaml with the yaml library and the zod schema; errors name file and line.
-import { readdirSync, existsSync } from 'node:fs';
-import { escapeControl } from '../domain/terminal-text.js';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
-import { ConfigError, UsageError } from '../domain/errors.js';
+import { ConfigError } from '../domain/errors.js';
 import { describeAt, readConfigText, zodIssueSentence } from './locate.js';
 import { Runbook, type EnvironmentRunbook } from './runbook-schema.js';
 
@@ -48,39 +46,20 @@ export function yamlToJs(doc: Document, file: string): unknown {
   }
 }
 
-/** Load a runbook file by path; `display` is the name in messages. */
-export function loadRunbook(path: string, display = path): LoadedRunbook {
+/** Load a runbook file by path; `display` is the name in messages; `read` collects every file read with the text validated (the runbook, then those it extends). */
+export function loadRunbook(path: string, display = path, read?: { path: string; text: string }[]): LoadedRunbook {
   const text = readConfigText(path, display, 'runbook');
+  read?.push({ path, text });
   const rb = parseRunbook(text, display);
   let environments = rb.environments ?? {};
   if (rb.extends) {
     const parentPath = join(dirname(path), rb.extends);
-    const parent = loadRunbook(parentPath, join(dirname(display), rb.extends));
+    const parent = loadRunbook(parentPath, join(dirname(display), rb.extends), read);
     environments = { ...parent.environments, ...environments };
   }
   if (Object.keys(environments).length === 0) throw new ConfigError(`${display}: the runbook defines no environments (add "environments:" or "extends:").`);
   return { ...rb, file: display, environments };
 }
 
-/** The runbook files of a workspace's runbooks/ folder, sorted by name. */
-export function listRunbooks(runbooksDir: string): string[] {
-  if (!existsSync(runbooksDir)) return [];
-  return readdirSync(runbooksDir).filter((f) => /\.ya?ml$/.test(f)).sort();
-}
-
-/** Resolve a runbook argument (a name like "dhash", a file name, or a path). */
-export function resolveRunbookPath(runbooksDir: string, arg: string | undefined): string {
-  const name = arg ?? 'dhash';
-  const candidates = [name, join(runbooksDir, name), join(runbooksDir, `${name}.yaml`), join(runbooksDir, `${name}.yml`)];
-  for (const c of candidates) if (existsSync(c) && /\.ya?ml$/.test(c)) return c;
-  const known = listRunbooks(runbooksDir).map((f) => basename(f).replace(/\.ya?ml$/, ''));
-  throw new UsageError(`Unknown runbook "${name}": runbooks/ has ${known.join(', ') || 'none'}.`);
-}
-
-/** One environment of a runbook, or a usage error naming the known ones. */
-export function runbookEnvironment(rb: LoadedRunbook, env: string): EnvironmentRunbook {
-  // Own keys only: "__proto__", "constructor" or "toString" name no environment.
-  const e = Object.hasOwn(rb.environments, env) ? rb.environments[env] : undefined;
-  if (!e) throw new UsageError(`Unknown environment "${escapeControl(env)}": ${rb.file} defines ${Object.keys(rb.environments).join(', ')}.`);
-  return e;
-}
+// Kept in runbook-files.ts (no yaml, no zod) so that a cached context needs neither; re-exported here.
+export { listRunbooks, resolveRunbookPath, runbookEnvironment } from './runbook-files.js';

@@ -4,7 +4,6 @@
 // With credentials to a non-loopback server, STARTTLS is required: a password never crosses the
 // network in clear text. Transient failures (connection, timeout, 4xx replies) are retried.
 import { hostname } from 'node:os';
-import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { factsOf, plainText, titleOf } from './format.js';
 import { envValue, type Channel, type RenderInput } from './channel.js';
@@ -87,6 +86,8 @@ function transient(e: { code?: string; responseCode?: number }): boolean {
 async function sendMail(options: SMTPTransport.Options, payload: EmailPayload, ctx: DeliveryContext): Promise<DeliveryResult> {
   const max = ctx.retries + 1;
   let last = 'not attempted';
+  // nodemailer is loaded only when an email is actually sent (see postJson's undici).
+  const { default: nodemailer } = await import('nodemailer');
   for (let attempt = 1; attempt <= max; attempt++) {
     const transport = nodemailer.createTransport(options);
     try {

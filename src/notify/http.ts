@@ -2,7 +2,6 @@
 // 408 and network errors, 429 honoured through Retry-After (seconds or an HTTP date, capped).
 // Every detail that leaves this module went through the caller's redactor: undici quotes
 // addresses, and endpoints may echo what they were sent.
-import { Agent, request } from 'undici';
 import type { Clock } from '../domain/clock.js';
 
 /** What a channel needs to deliver: limits, time, and the one redactor. */
@@ -78,6 +77,9 @@ export type AcceptCheck = (status: number, body: string) => string | undefined;
 /** POST JSON to a webhook with timeouts and retries; never throws. */
 export async function postJson(url: string, payload: unknown, ctx: DeliveryContext, accept?: AcceptCheck): Promise<DeliveryResult> {
   const body = JSON.stringify(payload);
+  // undici (a 1 MB chunk) is loaded by the first webhook actually sent, not by every command that
+  // builds a notifier: a deploy with no channel configured never compiles it.
+  const { Agent, request } = await import('undici');
   const maxAttempts = ctx.retries + 1;
   let last = 'not attempted';
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {

@@ -4,6 +4,7 @@ import type { EnvironmentRunbook } from '../config/runbook-schema.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { runCommand } from '../shell/shell.js';
 import { redactString } from '../audit/redact.js';
+import { getText } from './http-get.js';
 
 /** A runbook health section. */
 export type HealthSpec = EnvironmentRunbook['health'];
@@ -48,18 +49,16 @@ export async function checkHealth(spec: HealthSpec, opts: { timeoutMs?: number }
     if (r.timedOut) return done(false, `health command gave no answer within ${timeoutMs} ms`);
     return done(r.exitCode === 0, `exit ${r.exitCode ?? 'signal'}${last ? `: ${last.slice(0, 200)}` : ''}`);
   }
-  let res: Response;
-  let text: string;
+  let res: { status: number; text: string };
   try {
-    res = await fetch(spec.url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
-    text = await res.text();
+    res = await getText(spec.url, { timeoutMs, headers: { accept: 'application/json' } });
   } catch (e) {
     return done(false, describeFetchError(e, timeoutMs));
   }
   if (res.status !== spec.expect_status) {
     let reason = '';
     try {
-      const r = field(JSON.parse(text), 'reason');
+      const r = field(JSON.parse(res.text), 'reason');
       if (typeof r === 'string') reason = `: ${r}`;
     } catch {
       /* not JSON */
@@ -69,7 +68,7 @@ export async function checkHealth(spec: HealthSpec, opts: { timeoutMs?: number }
   if (!spec.json_field) return done(true, `HTTP ${res.status}`);
   let value: unknown;
   try {
-    value = field(JSON.parse(text), spec.json_field);
+    value = field(JSON.parse(res.text), spec.json_field);
   } catch {
     return done(false, `HTTP ${res.status} but the body is not JSON`);
   }

@@ -6,6 +6,7 @@ import { redactString } from '../audit/redact.js';
 import type { EnvironmentRunbook } from '../config/runbook-schema.js';
 import type { EngineContext } from '../config/engine-context.js';
 import { runCommand } from '../shell/shell.js';
+import { getText } from '../probes/http-get.js';
 
 export type SmokeTier = 'critical' | 'standard' | 'all';
 export type SmokePhase = 'pre-deploy' | 'post-deploy' | 'post-rollback';
@@ -30,8 +31,7 @@ export interface SmokeRun {
 }
 
 async function fetchText(url: string, timeoutMs: number, accept?: string): Promise<{ status: number; text: string }> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), ...(accept ? { headers: { accept } } : {}) });
-  return { status: r.status, text: await r.text() };
+  return getText(url, { timeoutMs, ...(accept ? { headers: { accept } } : {}) });
 }
 
 function failure(e: unknown, timeoutMs: number): string {

@@ -8,12 +8,12 @@ import { join, relative } from 'node:path';
 import type { EnvironmentRunbook } from '../config/runbook-schema.js';
 import { serviceEntry } from '../demo/entry.js';
 import { localLayout, readCurrentVersion, readPid, switchCurrent, type LocalLayout } from '../demo/layout.js';
-import { readRelease } from '../demo/release.js';
 import { serviceLogPath } from '../domain/service-log.js';
 import { StepFailedError, UsageError } from '../domain/errors.js';
 import { writeJsonAtomic } from '../domain/fs-atomic.js';
 import { processAlive } from '../lock/env-lock.js';
 import { checkHealth, type HealthSpec } from '../probes/health.js';
+import { getText } from '../probes/http-get.js';
 import { shippedDir } from '../config/shipped.js';
 import { scopeRoots } from '../backup/scope.js';
 import type { PlannedAction, RollbackTemplate, RunningInstance, ServiceStatus, Target } from './contract.js';
@@ -109,7 +109,7 @@ export class LocalTarget implements Target {
     if (!from || !existsSync(join(from, 'release.json'))) {
       throw new UsageError(`Unknown version "${version}": available are ${(await this.availableVersions()).join(', ') || 'none'}.`);
     }
-    readRelease(from); // a broken release file stops here, before anything changes
+    (await import('../demo/release.js')).readRelease(from); // a broken release file stops here, before anything changes (zod loaded only now)
     const dest = join(this.layout.releasesDir, version);
     mkdirSync(this.layout.releasesDir, { recursive: true });
     if (existsSync(dest) && sameFile(join(dest, 'release.json'), join(from, 'release.json'))) {
@@ -291,10 +291,10 @@ function sameFile(a: string, b: string): boolean {
 async function serviceInfo(port: number): Promise<{ pid?: number; version?: string; startedAt?: string } | undefined> {
   for (const path of ['/version', '/metrics']) {
     try {
-      const r = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1000), headers: { accept: 'application/json' } });
+      const r = await getText(`http://127.0.0.1:${port}${path}`, { timeoutMs: 1000, headers: { accept: 'application/json' } });
       if (r.status === 404) continue;
-      if (!r.ok) return undefined;
-      const j = (await r.json()) as { pid?: unknown; version?: unknown; started_at?: unknown };
+      if (r.status < 200 || r.status > 299) return undefined;
+      const j = JSON.parse(r.text) as { pid?: unknown; version?: unknown; started_at?: unknown };
       return { ...(typeof j.pid === 'number' ? { pid: j.pid } : {}), ...(typeof j.version === 'string' ? { version: j.version } : {}), ...(typeof j.started_at === 'string' ? { startedAt: j.started_at } : {}) };
     } catch {
       return undefined;

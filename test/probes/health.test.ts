@@ -56,6 +56,36 @@ describe('checkHealth', () => {
     expect(r).toMatchObject({ ok: false, detail: 'no answer within 200 ms' });
   });
 
+  it('follows a redirect to the health endpoint, as fetch did', async () => {
+    const target = await serve([ok]);
+    const s = createServer((_req, res) => {
+      res.writeHead(301, { location: target });
+      res.end();
+    });
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const addr = s.address();
+    const r = await checkHealth(http(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/old-health`));
+    expect(r).toMatchObject({ ok: true, detail: 'HTTP 200, status="ok"' });
+  });
+
+  it('times out a body that starts but never ends, and opens a new connection for every check', async () => {
+    const ports = new Set<number>();
+    const s = createServer((req, res) => {
+      ports.add(req.socket.remotePort ?? 0);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url === '/stall') res.write('{"status":');
+      else res.end('{"status":"ok"}');
+    });
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const addr = s.address();
+    const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    expect(await checkHealth(http(`${base}/stall`), { timeoutMs: 200 })).toMatchObject({ ok: false, detail: 'no answer within 200 ms' });
+    for (let i = 0; i < 3; i++) expect((await checkHealth(http(`${base}/health`))).ok).toBe(true);
+    expect(ports.size).toBe(4);
+  });
+
   it('says so when nothing listens', async () => {
     const r = await checkHealth(http(`http://127.0.0.1:${await freePort()}/health`));
     expect(r).toMatchObject({ ok: false, detail: 'connection refused (nothing listening)' });

@@ -1,6 +1,6 @@
 // rollout backup: a SHA256-verified backup of an environment's deployed state (src/backup/).
 import { createBackup, type BackupProgress } from '../../usecases/backup.js';
-import { loadEngineContext } from '../../config/engine-context.js';
+import { loadEngineContextCached } from '../../config/cached-context.js';
 import { operatorName, type CommandContext } from '../context.js';
 
 function mib(n: number): string {
@@ -11,7 +11,7 @@ function mib(n: number): string {
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
   const ws = ctx.workspace;
   const env = typeof opts.env === 'string' ? opts.env : undefined;
-  const engine = loadEngineContext(ws, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
+  const engine = await loadEngineContextCached(ws, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
   const dryRun = opts.dryRun === true;
   // Progress on stderr, only on a terminal: stdout stays the result.
   const tty = Boolean(process.stderr.isTTY) && !ctx.flags.json;

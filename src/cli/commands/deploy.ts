@@ -4,7 +4,8 @@ import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../../domain/errors.js';
 import { deploy, deployVersion, interruptedDeploy, type DeployEvent } from '../../usecases/deploy.js';
-import { loadEngineContext, type EngineContext } from '../../config/engine-context.js';
+import type { EngineContext } from '../../config/engine-context.js';
+import { loadEngineContextCached } from '../../config/cached-context.js';
 import { smokeTable } from '../../usecases/smoke.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';
@@ -25,7 +26,7 @@ async function typedConfirmation(env: string, version: string): Promise<boolean>
 /** Deploy; exit 0 on success (the monitor's own code when it runs), 1/2/3 through typed errors. */
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const env = typeof opts.env === 'string' ? opts.env : undefined;
-  const engine = loadEngineContext(ctx.workspace, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
+  const engine = await loadEngineContextCached(ctx.workspace, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
   if (engine.target.target.kind === 'ansible') return (await import('../fleet.js')).deployFleet(ctx, engine, opts);
   if (opts.autoPromote === true || opts.abort === true) throw new UsageError(`--${opts.abort === true ? 'abort' : 'auto-promote'} is for fleets (target kind ansible); ${engine.env} is one target (kind ${engine.target.target.kind}).`);
   const resume = opts.resume === true;

@@ -1,7 +1,7 @@
 // rollout migrate: apply pending migrations (forward) or undo the last (backward), under the
 // environment lock; --dry-run lists what would run and writes migrate-dryrun.log.
 import { UsageError } from '../../domain/errors.js';
-import { loadEngineContext } from '../../config/engine-context.js';
+import { loadEngineContextCached } from '../../config/cached-context.js';
 import { migrateWithLog } from '../../usecases/migrate.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';
@@ -11,7 +11,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const env = typeof opts.env === 'string' ? opts.env : undefined;
   const direction = opts.type;
   if (direction !== 'forward' && direction !== 'backward') throw new UsageError('--type must be forward or backward.');
-  const engine = loadEngineContext(ctx.workspace, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
+  const engine = await loadEngineContextCached(ctx.workspace, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
   const dryRun = opts.dryRun === true;
   const { result: r, logPath, statePath, dryRunLog: dryLog } = await migrateWithLog(engine, { direction, dryRun, command: ctx.commandLine, onLine: (l) => ctx.say(l) });
   if (dryLog) {

@@ -5,7 +5,7 @@ import { BOUNDS } from '../../config/gates-schema.js';
 import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../domain/errors.js';
-import { loadEngineContext } from '../../config/engine-context.js';
+import { loadEngineContextCached } from '../../config/cached-context.js';
 import { HeadlessView, jsonEvent, jsonResult } from '../../usecases/monitor-format.js';
 import { createMonitorForEnv } from '../../usecases/monitor-wiring.js';
 import { operatorName, type CommandContext } from '../context.js';
@@ -52,7 +52,7 @@ export function parseDuration(v: unknown): number | undefined {
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const durationMinutes = parseDuration(opts.duration);
   const ws = ctx.workspace;
-  const engine = loadEngineContext(ws, opts.env as string | undefined, { operator: operatorName(opts.operator as string | undefined) });
+  const engine = await loadEngineContextCached(ws, opts.env as string | undefined, { operator: operatorName(opts.operator as string | undefined) });
   const { monitor, journal } = createMonitorForEnv(engine, { ...(durationMinutes !== undefined ? { durationMinutes } : {}), resume: Boolean(opts.resume) });
   if (ctx.interactive && !ctx.flags.json) {
     // In a terminal: the monitor screen (src/ui), over this same monitor.

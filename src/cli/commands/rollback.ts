@@ -3,7 +3,7 @@
 import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
 import { createInterface } from 'node:readline/promises';
 import { RefusedError } from '../../domain/errors.js';
-import { loadEngineContext } from '../../config/engine-context.js';
+import { loadEngineContextCached } from '../../config/cached-context.js';
 import { rollback, type RollbackStage } from '../../usecases/rollback.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { loadTui } from '../tui-loader.js';
@@ -24,7 +24,7 @@ const MARK: Record<RollbackStage['status'], string> = { running: '..', ok: 'OK',
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const ws = ctx.workspace;
   const env = typeof opts.env === 'string' ? opts.env : undefined;
-  const engine = loadEngineContext(ws, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
+  const engine = await loadEngineContextCached(ws, env, { operator: operatorName(typeof opts.operator === 'string' ? opts.operator : undefined) });
   const dryRun = opts.dryRun === true;
   let force = opts.force === true;
   if (!dryRun && !force && ctx.interactive && !ctx.flags.json) {

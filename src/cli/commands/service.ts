@@ -1,7 +1,7 @@
 // rollout service status|start|stop --env E: the environment's running service (the embedded
 // one, or the command target's own status/start/stop). start and stop take the environment lock.
 import { UsageError } from '../../domain/errors.js';
-import { loadEngineContext } from '../../config/engine-context.js';
+import { loadEngineContextCached } from '../../config/cached-context.js';
 import { serviceAction, type ServiceStatus } from '../../usecases/service.js';
 import { operatorName, type CommandContext } from '../context.js';
 
@@ -29,7 +29,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const verb = ctx.commandLine.split(/\s+/)[2];
   if (verb !== 'status' && verb !== 'start' && verb !== 'stop') throw new UsageError('Use rollout service status|start|stop --env ENV.');
   const env = typeof opts.env === 'string' ? opts.env : undefined;
-  const engine = loadEngineContext(ctx.workspace, env, { operator: operatorName() });
+  const engine = await loadEngineContextCached(ctx.workspace, env, { operator: operatorName() });
   if (engine.target.target.kind === 'ansible') {
     if (verb !== 'status') throw new UsageError(`${engine.env} is a fleet: start and stop its hosts with ansible (the playbooks in the runbook); rollout service status --env ${engine.env} reads them.`);
     return (await import('../fleet.js')).fleetStatus(ctx, engine);

@@ -2,7 +2,7 @@
 // any failure. --dry-run lists the checks without running them; --output FILE appends the run's
 // log events to FILE too (the seeds' `smoke_tests.sh --output logs/manual_monitoring.log`).
 import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
-import { loadEngineContext } from '../../config/engine-context.js';
+import { loadEngineContextCached } from '../../config/cached-context.js';
 import { planSmoke, smoke, smokeTable, type SmokePhase, type SmokeTier } from '../../usecases/smoke.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';
@@ -10,7 +10,7 @@ import { displayPath } from '../paths.js';
 /** Run the checks; exit 0 when all pass, 1 otherwise. */
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const env = typeof opts.env === 'string' ? opts.env : undefined;
-  const engine = loadEngineContext(ctx.workspace, env, { operator: operatorName() });
+  const engine = await loadEngineContextCached(ctx.workspace, env, { operator: operatorName() });
   const tier = (typeof opts.tier === 'string' ? opts.tier : 'all') as SmokeTier;
   const phase = (typeof opts.phase === 'string' ? opts.phase : 'post-deploy') as SmokePhase;
   if (opts.dryRun === true) {
