@@ -1,11 +1,13 @@
 // The TUI in a real pseudo-terminal (util-linux `script`, 80x24), on a private build of the bundle:
-//  1. time to the first frame of `rollout` (home drawn) against a bare node start in the same pty;
+//  1. time to the first frame of `rollout` (home drawn) against a bare node start and an Ink
+//     hello-world bundle built the same way (esbuild, same options), in the same pty, interleaved;
 //  2. key press to updated frame (? toggles help on the home screen);
+//     BENCH_BEFORE=/path/to/old/dist adds an older build's first frame to the same interleaved runs;
 //  3. CPU of the TUI process while `rollout monitor` idles between polls, against the demo service.
 // Writes its section of bench/RESULTS.md. Everything it starts is stopped; temp folders removed.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout } from 'node:timers';
@@ -74,8 +76,33 @@ function cpuTicks(pid) {
 const cli = () => `${sh(process.execPath)} ${sh(join(dist, 'cli.js'))}`;
 const rollout = (...args) => spawnSync(process.execPath, [join(dist, 'cli.js'), ...args], { cwd: ws, env, encoding: 'utf8' });
 
+/** An Ink hello-world, bundled with the options scripts/build.mjs uses for the CLI. */
+async function helloBundle(dir) {
+  const { build } = await import('esbuild');
+  const src = join(dir, 'hello.mjs');
+  writeFileSync(src, "import React from 'react';\nimport { render, Text } from 'ink';\nrender(React.createElement(Text, null, 'Hello, world'));\n");
+  await build({
+    entryPoints: { hello: src },
+    outdir: join(dir, 'hello-dist'),
+    nodePaths: [join(root, 'node_modules')],
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minify: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    external: ['react-devtools-core'],
+    define: { 'process.env.NODE_ENV': '"production"' },
+    banner: { js: "import { createRequire as __rolloutCreateRequire } from 'node:module'; const require = __rolloutCreateRequire(import.meta.url);" },
+  });
+  return join(dir, 'hello-dist', 'hello.js');
+}
+
 try {
   await bundle(dist);
+  const hello = await helloBundle(state);
   cpSync(join(root, 'quality-gates-config.json'), join(ws, 'quality-gates-config.json'));
   cpSync(join(root, 'schemas'), join(ws, 'schemas'), { recursive: true });
   cpSync(join(root, 'runbooks'), join(ws, 'runbooks'), { recursive: true });
@@ -87,10 +114,23 @@ try {
   const N = 9;
   const bare = [];
   const first = [];
+  const inkHello = [];
+  const older = [];
+  const BEFORE = process.env.BENCH_BEFORE ? join(process.env.BENCH_BEFORE, 'cli.js') : undefined;
   for (let i = 0; i < N; i++) {
+    if (BEFORE) {
+      const t0 = performance.now();
+      const p0 = pty(`${sh(process.execPath)} ${sh(BEFORE)}`);
+      older.push((await p0.waitFor('Runbook')) - t0);
+      p0.kill();
+    }
     let t = performance.now();
     let p = pty(`${sh(process.execPath)} -e ${sh("process.stdout.write('READY')")}`);
     bare.push((await p.waitFor('READY')) - t);
+    p.kill();
+    t = performance.now();
+    p = pty(`${sh(process.execPath)} ${sh(hello)}`);
+    inkHello.push((await p.waitFor('Hello, world')) - t);
     p.kill();
     t = performance.now();
     p = pty(cli());
@@ -147,17 +187,21 @@ try {
 
   const b = median(bare);
   const f = median(first);
+  const h = median(inkHello);
+  const o = older.length ? median(older) : undefined;
   const k = median(keys);
   const table = [
     '| measure | median | goal |',
     '| --- | ---: | --- |',
     `| bare node start to first output, in a pty | ${b.toFixed(0)} ms | — |`,
-    `| \`rollout\` to the first frame (home drawn), in a pty | ${f.toFixed(0)} ms (${(f / b).toFixed(2)}x bare, +${(f - b).toFixed(0)} ms) | < 500 ms |`,
+    `| Ink hello-world bundle (esbuild, same options) to its frame, in a pty | ${h.toFixed(0)} ms (${(h / b).toFixed(2)}x bare) | — |`,
+    `| \`rollout\` to the first frame (home drawn), in a pty | ${f.toFixed(0)} ms (${(f / b).toFixed(2)}x bare, ${(f / h).toFixed(2)}x the Ink hello-world) | <= 1.3x the Ink hello-world (#15) |`,
+    ...(o !== undefined ? [`| older build (BENCH_BEFORE) to the first frame, in a pty | ${o.toFixed(0)} ms (${(o / b).toFixed(2)}x bare, ${(o / h).toFixed(2)}x the Ink hello-world) | — |`] : []),
     `| key press to updated frame (? on home, ${keys.length} presses) | ${k.toFixed(1)} ms (max ${Math.max(...keys).toFixed(1)} ms) | — |`,
     `| CPU of the TUI while \`rollout monitor\` idles between polls (${idle.secs.toFixed(0)} s) | ${idle.percent.toFixed(2)} % of one core | < 2 % |`,
   ].join('\n');
   console.log(table);
-  writeSection('TUI (bench/tui.mjs)', `${machine()}; the bundle in a pseudo-terminal (util-linux script, 80x24), ${N} interleaved starts; the monitor against the embedded demo service.\n\n${table}`);
+  writeSection('TUI (bench/tui.mjs)', `${machine()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end; the bundle in a pseudo-terminal (util-linux script, 80x24), ${N} interleaved starts each of bare node, an Ink hello-world bundle and rollout (medians); the monitor against the embedded demo service.\n\n${table}`);
 } finally {
   for (const c of children) c.kill('SIGKILL');
   spawnSync(process.execPath, [join(dist, 'cli.js'), 'service', 'stop', '--env', 'staging'], { cwd: ws, env, stdio: 'ignore' });

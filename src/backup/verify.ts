@@ -16,7 +16,6 @@ import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
 import { MANIFEST_NAME, Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
 import { checkManifestScope, type BackupScope } from './scope.js';
-import { workspaceScope } from './workspace-scope.js';
 import { TooManyEntries, ZipReader, dataStartFromLocalHeader, inflateExactly, type ZipEntry } from './zip.js';
 import { join, basename } from 'node:path';
 
@@ -547,7 +546,8 @@ export async function verifyBackup(
   try {
     manifest = await scanArchive(path, display, {
       // Default: the workspace's runbook says what a backup of the manifest's environment may hold.
-      scope: opts.scope ?? workspaceScope(opts.ws),
+      // (loaded here: it parses the runbook with yaml, which a rollback that brings its scope never needs)
+      scope: opts.scope ?? (await import('./workspace-scope.js')).workspaceScope(opts.ws),
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       pass,

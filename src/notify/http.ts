@@ -79,7 +79,8 @@ export async function postJson(url: string, payload: unknown, ctx: DeliveryConte
   const body = JSON.stringify(payload);
   // undici (a 1 MB chunk) is loaded by the first webhook actually sent, not by every command that
   // builds a notifier: a deploy with no channel configured never compiles it.
-  const { Agent, request } = await import('undici');
+  // The default export (module.exports of this CommonJS package): a split bundle's wrapper chunk has no named exports.
+  const { Agent, request } = (await import('undici')).default;
   const maxAttempts = ctx.retries + 1;
   let last = 'not attempted';
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
