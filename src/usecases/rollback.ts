@@ -26,6 +26,7 @@ import { checkHealth, type TimedHealthCheck } from '../probes/health.js';
 import { makeTarget } from '../targets/make-target.js';
 import { describeInstance } from '../targets/contract.js';
 import type { EngineContext } from '../config/engine-context.js';
+import { planStages, runStages } from './stages.js';
 import { copyIfExists, STAGES, type RollbackPlan, type RollbackRun } from './rollback/stages.js';
 import { ROLLBACK_STAGES, type RollbackOptions, type RollbackOutcome, type RollbackStage, type RollbackStageName } from './rollback/types.js';
 
@@ -185,33 +186,25 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   // The stages in order (src/usecases/rollback/stages.ts): the first failure stops the run, then
   // the journal is settled and the settling stages (incident, notify-done) run whatever happened.
   let failure: RolloutError | undefined;
-  let settled = false;
-  for (const def of STAGES) {
-    if (def.settle && !settled) {
-      settled = true;
-      await settle(r);
-    }
-    if (failure && !def.settle) continue;
-    const why = def.skip?.(r);
-    if (why !== undefined) {
-      stage(def.name, 'skipped', why);
-      continue;
-    }
-    try {
-      await def.run(r);
-    } catch (e) {
+  await runStages(STAGES, r, {
+    settle: () => settle(r),
+    skipped: (name, why) => stage(name, 'skipped', why),
+    failed: (_name, e) => {
       failure = e instanceof RolloutError ? e : new StepFailedError(`Rollback of ${ctx.env} failed: ${errMsg(e).replace(/\.$/, '')}.`);
       outcome.error = redactString(failure.message);
       outcome.exitCode = failure.exitCode;
       const running = stages.find((s) => s.status === 'running');
       if (running) stage(running.name, 'failed', failure.message);
       log.error('rollback.failed', { error: failure.message, exit_code: failure.exitCode });
-    }
-    if (def.name === 'smoke' && !failure) {
-      outcome.ok = true;
-      outcome.exitCode = ExitCode.ok;
-    }
-  }
+    },
+    ran: (name) => {
+      // Verified to the end: the settling stages that follow report, they do not decide.
+      if (name === 'smoke') {
+        outcome.ok = true;
+        outcome.exitCode = ExitCode.ok;
+      }
+    },
+  });
 
   outcome.durationMs = ctx.clock.now() - started;
   log.write(outcome.ok ? 'info' : 'error', 'rollback.done', { ok: outcome.ok, backup: outcome.backup, version: outcome.version, running_version: outcome.runningVersion, previous_version: outcome.previousVersion, incident: outcome.incidentId, pre_rollback: outcome.preRollback, duration_ms: outcome.durationMs, exit_code: outcome.exitCode });
@@ -265,9 +258,8 @@ async function planRollback(ctx: EngineContext, opts: RollbackOptions): Promise<
   }
   const p: RollbackPlan = { ctx, target, ...(verified ? { verified } : {}), ...(error ? { verifyError: error } : {}) };
   const stages: RollbackStage[] = [];
-  for (const def of STAGES) {
-    const { detail, status = 'planned' } = def.plan(p);
-    const s: RollbackStage = { name: def.name, status, detail: redactString(detail), at: ctx.clock.now() };
+  for (const planned of await planStages(STAGES, p)) {
+    const s: RollbackStage = { name: planned.name, status: planned.status, detail: redactString(planned.detail), at: ctx.clock.now() };
     stages.push(s);
     opts.onStage?.(s);
   }

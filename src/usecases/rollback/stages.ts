@@ -25,6 +25,7 @@ import { checkHealth } from '../../probes/health.js';
 import { describeInstance, type RunningInstance, type Target } from '../../targets/contract.js';
 import { openIncident, updateIncident } from '../incident.js';
 import { checkHealthAfter, checkRunningVersion, checkSmokeAfter, instanceChanged, newVerifyResult, rollbackFailedSentence, type VerifyRollbackOptions, type VerifyRollbackResult } from '../rollback-verify.js';
+import type { StageDef } from '../stages.js';
 import type { RollbackOptions, RollbackOutcome, RollbackStage, RollbackStageName } from './types.js';
 
 /** Everything the stages of one real rollback read and write. */
@@ -71,17 +72,8 @@ export interface RollbackPlan {
   readonly verifyError?: string;
 }
 
-/** One stage of the list. */
-export interface RollbackStageDef {
-  readonly name: RollbackStageName;
-  /** Runs after an earlier stage failed too (incident, final notification). */
-  readonly settle?: boolean;
-  /** What the stage would do; `status` when the dry run already knows the answer (verify). */
-  plan(p: RollbackPlan): { detail: string; status?: RollbackStage['status'] };
-  /** Why not to run it now (its effect is proven, or there is nothing to do); undefined: run. */
-  skip?(r: RollbackRun): string | undefined;
-  run(r: RollbackRun): Promise<void>;
-}
+/** One stage of the list (the shape every staged use case shares: ../stages.ts). */
+export type RollbackStageDef = StageDef<RollbackStageName, RollbackPlan, RollbackRun>;
 
 function errMsg(e: unknown): string {
   return redactString(e instanceof Error ? e.message : String(e));
