@@ -315,6 +315,23 @@ describe('dry-run', () => {
     expect(rec.reason).toBe('dry-run');
     expect(rec.channels.map((c) => c.channel)).toEqual(['slack', 'teams']);
   });
+  it('rehearses exactly the sends the real run makes: the same channels, the same payloads, byte for byte', async () => {
+    const s = await sink();
+    const envVars = { SLACK_WEBHOOK_URL: s.url('/services/T000/B000/SECRETsecret123'), TEAMS_WEBHOOK_URL: s.url('/workflows/SECRETteams456/x') };
+    const clock = new FakeClock(Date.UTC(2026, 10, 23, 10, 15, 0));
+    const dry = await createNotifier({ ws, env: 'staging', settings: settings(), envVars, clock, dryRun: true }).send(breach);
+    const real = await createNotifier({ ws, env: 'staging', settings: settings(), envVars, clock }).send(breach);
+    const sent = real.outcomes.filter((o) => o.status === 'delivered');
+    expect(sent.map((o) => o.channel)).toEqual(['slack', 'teams']);
+    const planned = dry.outcomes.filter((o) => o.status === 'dry-run' && o.channel !== 'fallback');
+    expect(planned.map((o) => o.channel)).toEqual(sent.map((o) => o.channel));
+    // Channels that are not configured say so the same way in both.
+    const rest = (r: typeof dry): string[] => r.outcomes.filter((o) => !['dry-run', 'delivered'].includes(o.status)).map((o) => `${o.channel}:${o.status}`);
+    expect(rest(dry)).toEqual(rest(real));
+    // What reached the webhooks is what the dry run showed (order of arrival aside).
+    expect(s.received.map((r) => r.json)).toEqual(expect.arrayContaining(planned.map((o) => o.payload)));
+    expect(s.received).toHaveLength(planned.length);
+  });
 });
 
 describe('sendAlongside', () => {

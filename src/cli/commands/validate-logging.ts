@@ -1,22 +1,14 @@
 // rollout validate-logging: scan for unredacted secrets and malformed lines; write the report.
 import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
 import { join, relative, resolve } from 'node:path';
-import { AuditLog } from '../../audit/logger.js';
-import { validateLogging } from '../../audit/validate-logging.js';
-import { rmSync } from 'node:fs';
+import { validateLoggingReport } from '../../usecases/validate-logging.js';
 import type { CommandContext } from '../context.js';
 
 /** Scan, write test_logging.log, exit 1 on any finding. */
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const ws = ctx.workspace;
   const out = typeof opts.output === 'string' ? resolve(opts.output) : join(ws.logsDir, 'test_logging.log');
-  rmSync(out, { force: true });
-  const report = await validateLogging(ws.root, { exclude: [out] });
-  const log = new AuditLog({ path: out, env: 'all' });
-  log.info('logging.scan', { files: report.files, lines: report.lines, findings: report.findings.length });
-  for (const f of report.findings) log.error('logging.finding', { ...f });
-  log.info(report.findings.length ? 'logging.failed' : 'logging.passed');
-  log.close();
+  const report = await validateLoggingReport(ws, out);
   ctx.result({ ok: report.findings.length === 0, files: report.files, lines: report.lines, findings: report.findings, report: relative(ws.root, out) });
   ctx.say(`Scanned ${report.files} files, ${report.lines} lines under logs/, notifications/ and incidents/.`);
   for (const f of report.findings.slice(0, 20)) ctx.say(`  FAIL ${f.file}:${f.line}: ${f.problem}`);
