@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, openSync, readSync, renameSync, rmSync, existsSync, write } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { join } from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
+import { join, sep } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { AuditLog } from '../audit/logger.js';
 import { toolVersion } from '../config/workspace.js';
@@ -21,7 +22,8 @@ import { withEnvLockReentrant } from './lock.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from './manifest.js';
 import { freeBackupName, wsRelative } from './names.js';
 import { planBackup, type BackupPlan, type DeployedState, type PlanItem } from './state.js';
-import { ZipWriter } from './zip.js';
+import { BATCH_BYTES, batchBuffer, Packer, type Batch, type Packed } from './pack.js';
+import { ByteList, ZipWriter } from './zip.js';
 
 /** Progress of a running backup (for the TUI's progress bar). */
 export interface BackupProgress {
@@ -69,11 +71,19 @@ export interface BackupOptions {
   command?: string;
   /** The environment's target (the use case passes makeTarget(ctx)). */
   target: DeployedState;
+  /** Pack small files on a worker thread too (default: useWorker()). */
+  worker?: boolean;
 }
 
 // Extensions whose content is already compressed: stored as is, deflating them only costs time.
 const COMPRESSED_EXT = /\.(gz|tgz|zip|jar|war|whl|br|zst|xz|bz2|lz4|7z|rar|png|jpe?g|gif|webp|avif|woff2?|mp[34]|m4a|ogg|webm|mov|pdf)$/i;
 const SMALL = 256 * 1024;
+// Below this many bytes of small files a worker thread costs more to start than it saves.
+const WORKER_MIN_BYTES = 4 * 1024 * 1024;
+// Files, and items of any kind, in one batch; batches packed but not yet written.
+const MAX_SLOTS = 4096;
+const MAX_RECS = 8192;
+const MAX_QUEUED = 8;
 const writeAsync = promisify(write);
 
 /** Create a backup of the environment (or, with dryRun, only list what it would take). */
@@ -148,12 +158,26 @@ function counts(items: PlanItem[]): { files: number; dirs: number; symlinks: num
   return { files, dirs, symlinks };
 }
 
+/**
+ * Whether to pack small files on a worker thread as well: ROLLOUT_BACKUP_WORKER=on|off decides;
+ * by default, when there are megabytes of them and a core is idle (the 1-minute load average
+ * leaves one free). On a busy machine a second thread only adds its start-up and hand-overs: the
+ * cores are taken either way (measured: bench/RESULTS.md, issue #15).
+ */
+export function useWorker(smallBytes: number, env: NodeJS.ProcessEnv = process.env): boolean {
+  const set = env.ROLLOUT_BACKUP_WORKER;
+  if (set === 'on') return true;
+  if (set === 'off') return false;
+  const cores = availableParallelism();
+  return smallBytes >= WORKER_MIN_BYTES && cores > 1 && loadavg()[0]! <= cores - 1;
+}
+
 /** Decide whether deflating a file is worth it: by extension, else by deflating a 64 KiB sample. */
-function worthCompressing(it: Extract<PlanItem, { kind: 'file' }>): boolean {
+function worthCompressing(abs: string, it: Extract<PlanItem, { kind: 'file' }>): boolean {
   if (it.size < 64) return false;
   if (COMPRESSED_EXT.test(it.path)) return false;
   if (it.size <= SMALL) return true;
-  const fd = openSync(it.abs, 'r');
+  const fd = openSync(abs, 'r');
   try {
     const buf = Buffer.allocUnsafe(64 * 1024);
     const n = readSync(fd, buf, 0, buf.length, 0);
@@ -199,7 +223,16 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
     for (let off = 0; off < chunk.length; ) off += (await writeAsync(fd, chunk, off, chunk.length - off)).bytesWritten;
   });
 
-  const entries: ManifestEntry[] = [];
+  // The manifest's entries, as the JSON text they become (comma-separated), in 1 MiB blocks
+  // outside the JS heap: 200k entries as objects were ~140 bytes each of heap plus GC headroom.
+  const entries = new ByteList();
+  let entryCount = 0;
+  const addEntry = (e: ManifestEntry): void => {
+    const s = entryCount++ === 0 ? JSON.stringify(e) : `,${JSON.stringify(e)}`;
+    const n = Buffer.byteLength(s);
+    const [b, o] = entries.reserve(n);
+    b.write(s, o, n, 'utf8');
+  };
   const total = plan.bytes;
   let bytesDone = 0;
   let filesDone = 0;
@@ -218,66 +251,170 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
   // are the bulk of the memory, and they need not be held both at once.
   const items: (PlanItem | undefined)[] = plan.items;
   plan.items = [];
+  const base = ctx.ws.root.endsWith(sep) ? ctx.ws.root : `${ctx.ws.root}${sep}`;
+  const readFailure = (e: unknown, path: string): unknown => ioFailure(e, `read ${path} for the backup of ${ctx.env}`, base + path) ?? e;
   const bigBuf = Buffer.allocUnsafe(512 * 1024);
-  // Small files are read into one reused buffer (the writer copies what it keeps).
-  let readBuf = Buffer.allocUnsafe(SMALL + 1);
-  const readSmall = (abs: string): Buffer => {
-    const f = openSync(abs, 'r');
+
+  // Small files go in batches of ~1 MiB: read here (one open, one read, one close each), then
+  // CRC-32, SHA-256 and deflate in src/backup/pack.ts (on the worker thread while it keeps up),
+  // then written here in plan order. Folders and links ride along in the same groups, so that the
+  // order of the archive and of the manifest is the plan's.
+  let smallBytes = 0;
+  for (const it of items) if (it!.kind === 'file' && it!.size <= SMALL) smallBytes += it!.size;
+  const packer = new Packer(opts.worker ?? useWorker(smallBytes));
+  const pool: Buffer[] = [];
+  /** One item in a group: a folder or link (slot -1), a file in the batch (slot i), or a file that grew past its room (own). */
+  interface Rec {
+    it: PlanItem;
+    slot: number;
+    own?: Buffer;
+  }
+  interface Group {
+    recs: Rec[];
+    batch: Batch;
+    used: number;
+    packed?: Packed;
+    pending?: Promise<void>;
+  }
+  const newGroup = (): Group => ({ recs: [], batch: { buf: pool.pop() ?? batchBuffer(), spans: new Uint32Array(3 * MAX_SLOTS), count: 0 }, used: 0 });
+  let cur = newGroup();
+  const queue: Group[] = [];
+  const submit = (): void => {
+    if (cur.recs.length === 0) return;
+    const g = cur;
+    cur = newGroup();
+    queue.push(g);
+    if (g.batch.count === 0) return;
+    const r = packer.pack(g.batch);
+    if (r instanceof Promise) {
+      g.pending = r.then((p) => {
+        g.packed = p;
+      });
+      // Awaited in drain(); this only keeps a failure from counting as unhandled meanwhile.
+      g.pending.catch(() => undefined);
+    } else g.packed = r;
+  };
+  /** Read a small file into the current batch (or, when it grew past its room, into its own buffer). */
+  const readSmall = (it: Extract<PlanItem, { kind: 'file' }>): Rec => {
+    const abs = base + it.path;
+    let fd: number;
     try {
-      let n = 0;
-      for (;;) {
-        if (n === readBuf.length) {
-          const bigger = Buffer.allocUnsafe(readBuf.length * 2);
-          readBuf.copy(bigger);
-          readBuf = bigger;
-        }
-        const got = readSync(f, readBuf, n, readBuf.length - n, null);
-        if (got === 0) break;
-        n += got;
+      fd = openSync(abs, 'r');
+    } catch (e) {
+      throw readFailure(e, it.path);
+    }
+    try {
+      const g = cur;
+      const buf = g.batch.buf;
+      // One read of one byte more than planned: a short read is the end of the file.
+      const room = Math.min(BATCH_BYTES - g.used, it.size + 1);
+      const n = readSync(fd, buf, g.used, room, 0);
+      if (n < room) {
+        const i = g.batch.count++;
+        g.batch.spans[3 * i] = g.used;
+        g.batch.spans[3 * i + 1] = n;
+        g.batch.spans[3 * i + 2] = n >= 64 && !COMPRESSED_EXT.test(it.path) ? 1 : 0;
+        g.used += n;
+        return { it, slot: i };
       }
-      return readBuf.subarray(0, n);
+      // It grew since it was planned: read it all into its own buffer (packed on this thread).
+      const parts = [Buffer.from(buf.subarray(g.used, g.used + n))];
+      for (let pos = n; ; ) {
+        const more = Buffer.allocUnsafe(Math.max(64 * 1024, pos));
+        const got = readSync(fd, more, 0, more.length, pos);
+        if (got === 0) break;
+        parts.push(more.subarray(0, got));
+        pos += got;
+      }
+      return { it, slot: -1, own: Buffer.concat(parts) };
+    } catch (e) {
+      throw readFailure(e, it.path);
     } finally {
-      closeSync(f);
+      closeSync(fd);
     }
   };
+  let pausedOnce = false;
+  const writeGroup = async (g: Group): Promise<void> => {
+    const p = g.packed;
+    let outAt = 0;
+    for (const { it, slot, own } of g.recs) {
+      const mtime = it.mtime;
+      if (it.kind === 'dir') {
+        await zip.addDirectory(it.path, { mtime, mode: 0o040000 | it.mode });
+        addEntry({ path: it.path, kind: 'dir', mode: it.mode });
+      } else if (it.kind === 'symlink') {
+        await zip.addBuffer(Buffer.from(it.target), it.path, { mtime, mode: 0o120777, compress: false });
+        addEntry({ path: it.path, kind: 'symlink', target: it.target });
+      } else if (own) {
+        addEntry({ path: it.path, kind: 'file', size: own.length, sha256: createHash('sha256').update(own).digest('hex'), mode: it.mode });
+        await zip.addBuffer(own, it.path, { mtime, mode: 0o100000 | it.mode, compress: own.length >= 64 && !COMPRESSED_EXT.test(it.path) });
+        bytesDone += own.length;
+        filesDone++;
+        emit(false, it.path);
+      } else {
+        const spans = g.batch.spans;
+        const start = spans[3 * slot]!;
+        const size = spans[3 * slot + 1]!;
+        const clen = p!.lens[slot]!;
+        const body = clen >= 0 ? p!.out.subarray(outAt, outAt + clen) : p!.buf.subarray(start, start + size);
+        if (clen >= 0) outAt += clen;
+        const sha256 = Buffer.from(p!.sha.buffer, p!.sha.byteOffset + 32 * slot, 32).toString('hex');
+        addEntry({ path: it.path, kind: 'file', size, sha256, mode: it.mode });
+        await zip.addPacked(it.path, { mtime, mode: 0o100000 | it.mode }, { crc: p!.crc[slot]!, size, body, method: clen >= 0 ? 8 : 0 });
+        bytesDone += size;
+        filesDone++;
+        emit(false, it.path);
+      }
+    }
+    pool.push(p ? p.buf : g.batch.buf);
+    if (!pausedOnce && filesDone > 0) {
+      pausedOnce = true;
+      await testPause('backup-writing');
+    }
+  };
+  /** Write the groups whose packing is done, in order (all of them with `all`; the oldest when too many wait). */
+  const drain = async (all: boolean): Promise<void> => {
+    while (queue.length > 0) {
+      const g = queue[0]!;
+      const ready = g.packed !== undefined || g.batch.count === 0;
+      if (!ready && !all && queue.length <= MAX_QUEUED) return;
+      if (!ready) await g.pending;
+      queue.shift();
+      await writeGroup(g);
+    }
+  };
+  // Let the event loop run between batches: worker results come in, and a TUI stays live.
+  const tick = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
+
   const addAll = async (): Promise<void> => {
-    let lastYield = Date.now();
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
       items[i] = undefined;
-      const mtime = it.mtime;
-      // Small files are read and deflated synchronously (a thread-pool round trip per file cost
-      // more than the work); let the event loop run now and then, so a TUI stays live.
-      if (Date.now() - lastYield > 25) {
-        await new Promise<void>((r) => setImmediate(r));
-        lastYield = Date.now();
-      }
-      if (it.kind === 'dir') {
-        await zip.addDirectory(it.path, { mtime, mode: 0o040000 | it.mode });
-        entries.push({ path: it.path, kind: 'dir', mode: it.mode });
+      if (it.kind !== 'file' || it.size <= SMALL) {
+        const full = it.kind === 'file' && cur.used + it.size + 1 > BATCH_BYTES;
+        if (full || cur.batch.count >= MAX_SLOTS || cur.recs.length >= MAX_RECS) {
+          submit();
+          await tick();
+          await drain(false);
+        }
+        cur.recs.push(it.kind === 'file' ? readSmall(it) : { it, slot: -1 });
         continue;
       }
-      if (it.kind === 'symlink') {
-        await zip.addBuffer(Buffer.from(it.target), it.path, { mtime, mode: 0o120777, compress: false });
-        entries.push({ path: it.path, kind: 'symlink', target: it.target });
-        continue;
-      }
-      if (it.size <= SMALL) {
-        const buf = readSmall(it.abs);
-        entries.push({ path: it.path, kind: 'file', size: buf.length, sha256: createHash('sha256').update(buf).digest('hex'), mode: it.mode });
-        await zip.addBuffer(buf, it.path, { mtime, mode: 0o100000 | it.mode, compress: buf.length >= 64 && !COMPRESSED_EXT.test(it.path) });
-        bytesDone += buf.length;
-        filesDone++;
-        emit(false, it.path);
-        continue;
-      }
+      // A large file: everything before it is written first, then it is streamed.
+      submit();
+      await drain(true);
+      const abs = base + it.path;
       const h = createHash('sha256');
-      const fh = await open(it.abs, 'r');
+      const fh = await open(abs, 'r').catch((e: unknown) => {
+        throw readFailure(e, it.path);
+      });
       // One reused 512 KiB buffer: the writer copies what it keeps and waits for zlib to take a
       // chunk before asking for the next (fresh 1 MiB stream chunks were garbage, i.e. RSS).
       const hashed = async function* (): AsyncGenerator<Buffer> {
         for (;;) {
-          const { bytesRead } = await fh.read(bigBuf, 0, bigBuf.length, null);
+          const { bytesRead } = await fh.read(bigBuf, 0, bigBuf.length, null).catch((e: unknown) => {
+            throw readFailure(e, it.path);
+          });
           if (bytesRead === 0) return;
           const chunk = bigBuf.subarray(0, bytesRead);
           h.update(chunk);
@@ -287,13 +424,16 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
         }
       };
       try {
-        const { size } = await zip.addStream(it.path, { mtime, mode: 0o100000 | it.mode, compress: worthCompressing(it), sizeHint: it.size }, hashed());
-        entries.push({ path: it.path, kind: 'file', size, sha256: h.digest('hex'), mode: it.mode });
+        const { size } = await zip.addStream(it.path, { mtime: it.mtime, mode: 0o100000 | it.mode, compress: worthCompressing(abs, it), sizeHint: it.size }, hashed());
+        addEntry({ path: it.path, kind: 'file', size, sha256: h.digest('hex'), mode: it.mode });
       } finally {
         await fh.close();
       }
       filesDone++;
+      await tick();
     }
+    submit();
+    await drain(true);
   };
 
   // The manifest is the last entry, written once every file before it was hashed. It is streamed
@@ -319,6 +459,8 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
     await zip.end();
   } catch (e) {
     addError = e;
+  } finally {
+    await packer.close();
   }
 
   try {
@@ -376,13 +518,10 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
   return result;
 }
 
-/** manifest.json in slices of a few thousand entries: the same JSON as one JSON.stringify, never one string. */
-function* manifestSlices(head: Omit<Manifest, 'entries' | 'totals'>, entries: ManifestEntry[], totals: Manifest['totals']): Generator<Buffer> {
+/** manifest.json from its head, the entries' JSON text (comma-separated) and the totals: the same JSON as one JSON.stringify, never one string. */
+function* manifestSlices(head: Omit<Manifest, 'entries' | 'totals'>, entries: ByteList, totals: Manifest['totals']): Generator<Buffer> {
   const open = JSON.stringify({ ...head, entries: [] });
   yield Buffer.from(`${open.slice(0, -3)}[`);
-  for (let i = 0; i < entries.length; i += 4096) {
-    const part = entries.slice(i, i + 4096).map((e) => JSON.stringify(e)).join(',');
-    yield Buffer.from(i === 0 ? part : `,${part}`);
-  }
+  yield* entries.all();
   yield Buffer.from(`],"totals":${JSON.stringify(totals)}}\n`);
 }

@@ -18,11 +18,15 @@ export interface DeployedState {
   currentVersion(): Promise<string | undefined>;
 }
 
-/** One thing to archive, workspace-relative with `/` separators. */
+/**
+ * One thing to archive, workspace-relative with `/` separators (its file is the workspace root
+ * joined with `path`); `mtime` in ms since the epoch. Kept small: a plan of 200k files is held in
+ * memory while it is archived (no absolute path or Date per item).
+ */
 export type PlanItem =
-  | { kind: 'file'; path: string; abs: string; size: number; mode: number; mtime: Date }
-  | { kind: 'dir'; path: string; abs: string; mode: number; mtime: Date }
-  | { kind: 'symlink'; path: string; abs: string; target: string; mtime: Date };
+  | { kind: 'file'; path: string; size: number; mode: number; mtime: number }
+  | { kind: 'dir'; path: string; mode: number; mtime: number }
+  | { kind: 'symlink'; path: string; target: string; mtime: number };
 
 /** The whole plan of a backup. */
 export interface BackupPlan {
@@ -101,11 +105,11 @@ function walk(rel: string, abs: string, out: PlanItem[], skipped: string[]): voi
     const target = readlinkSync(abs).replaceAll('\\', '/');
     const r = resolveLinkTarget(rel, target);
     if ('reason' in r) throw new StepFailedError(`Cannot back up ${rel}: the link ${r.reason}.`);
-    out.push({ kind: 'symlink', path: rel, abs, target, mtime: st.mtime });
+    out.push({ kind: 'symlink', path: rel, target, mtime: st.mtimeMs });
   } else if (st.isFile()) {
-    out.push({ kind: 'file', path: rel, abs, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime });
+    out.push({ kind: 'file', path: rel, size: st.size, mode: st.mode & 0o7777, mtime: st.mtimeMs });
   } else if (st.isDirectory()) {
-    out.push({ kind: 'dir', path: rel, abs, mode: st.mode & 0o7777, mtime: st.mtime });
+    out.push({ kind: 'dir', path: rel, mode: st.mode & 0o7777, mtime: st.mtimeMs });
     for (const name of readdirSync(abs).sort()) walk(`${rel}/${name}`, join(abs, name), out, skipped);
   } else skipped.push(`${rel} is neither a file, a folder nor a link`);
 }

@@ -23,7 +23,8 @@ const inflateRawAsync = promisify(inflateRaw);
 
 /** Options of one entry written. */
 export interface ZipEntryOptions {
-  mtime: Date;
+  /** A Date, or ms since the epoch. */
+  mtime: Date | number;
   /** The full st_mode (type bits and permissions). */
   mode: number;
   /** Deflate it (default: true). */
@@ -36,7 +37,8 @@ const FLAG_UTF8 = 0x800;
 const FLAG_DESCRIPTOR = 0x8;
 const OUT_CHUNK = 1 << 20;
 
-function dosDateTime(d: Date): { date: number; time: number } {
+function dosDateTime(t: Date | number): { date: number; time: number } {
+  const d = typeof t === 'number' ? new Date(t) : t;
   const y = Math.min(2107, Math.max(1980, d.getFullYear()));
   return {
     date: ((y - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate(),
@@ -45,7 +47,7 @@ function dosDateTime(d: Date): { date: number; time: number } {
 }
 
 /** Grows in 1 MiB blocks: the central directory of 200k entries without 200k small Buffers. */
-class ByteList {
+export class ByteList {
   readonly blocks: Buffer[] = [];
   private cur = Buffer.allocUnsafe(0);
   private used = 0;
@@ -198,11 +200,9 @@ export class ZipWriter {
    * to the thread pool; it is stored instead when deflate does not make it smaller.
    */
   async addBuffer(data: Buffer, path: string, opts: ZipEntryOptions): Promise<void> {
-    const name = Buffer.from(path);
-    const dt = dosDateTime(opts.mtime);
     const crc = zlibCrc32(data);
     let body = data;
-    let method = 0;
+    let method: 0 | 8 = 0;
     if ((opts.compress ?? true) && data.length > 0) {
       // A window no larger than the data finds the same matches and needs far less memory per call
       // (about 40 KiB instead of 260 KiB for a 4 KiB file): less malloc churn, a flatter RSS.
@@ -213,10 +213,23 @@ export class ZipWriter {
         method = 8;
       }
     }
+    await this.addPacked(path, opts, { crc, size: data.length, body, method });
+  }
+
+  /**
+   * An entry packed beforehand (src/backup/pack.ts: CRC-32 and deflate done elsewhere): `body`
+   * is the stored (method 0) or deflated (method 8) bytes of `size` bytes whose CRC-32 is `crc`.
+   * The bytes are copied, so the caller may reuse `body`'s memory afterwards.
+   */
+  async addPacked(path: string, opts: Omit<ZipEntryOptions, 'compress'>, p: { crc: number; size: number; body: Uint8Array; method: 0 | 8 }): Promise<void> {
+    const name = Buffer.from(path);
+    const dt = dosDateTime(opts.mtime);
+    const body = Buffer.isBuffer(p.body) ? p.body : Buffer.from(p.body.buffer, p.body.byteOffset, p.body.length);
     const offset = this.offset;
-    await this.put(this.localHeader(name, FLAG_UTF8, method, dt, crc, body.length, data.length, false));
-    await this.put(body);
-    this.centralRecord(name, FLAG_UTF8, method, dt, crc, body.length, data.length, offset, ZipWriter.attrs(opts.mode, false));
+    await this.put(this.localHeader(name, FLAG_UTF8, p.method, dt, p.crc, body.length, p.size, false));
+    if (body.length >= this.out.length) await this.put(Buffer.from(body));
+    else await this.put(body);
+    this.centralRecord(name, FLAG_UTF8, p.method, dt, p.crc, body.length, p.size, offset, ZipWriter.attrs(opts.mode, false));
   }
 
   /**

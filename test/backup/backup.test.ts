@@ -1,6 +1,7 @@
 // createBackup on real files in temp workspaces: the archive, its manifest, the .sha256 that the
 // seeds' `sha256sum -c` accepts, names that sort newest-first, dry runs, progress, refusals.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,5 +175,74 @@ describe('createBackup', () => {
     expect([...entries.keys()].filter((k) => k.includes('/many/f')).length).toBe(300);
     expect(entries.get('deployments/staging/releases/1.0.0/run.sh')!.mode & 0o777).toBe(0o755);
     expect(lstatSync(r.path).size).toBe(r.archiveBytes);
+  });
+
+  /** A release of `n` JS-like files of 6-9 KiB in batches' worth (a few MiB), with odd ones among them. */
+  function manyFiles(n: number): Record<string, string | Buffer> {
+    const extra: Record<string, string | Buffer> = {};
+    for (let i = 0; i < n; i++) extra[`node_modules/p${i % 7}/f${i}.js`] = `export const v${i} = require("m${i % 13}");\n`.repeat(150 + (i % 70));
+    extra['node_modules/empty.js'] = '';
+    extra['node_modules/__proto__'] = 'a file named __proto__';
+    extra['node_modules/tiny.txt'] = 'x';
+    extra['node_modules/random.bin'] = randomBytes(20_000);
+    extra['node_modules/big.bin'] = Buffer.alloc(600 * 1024, 3); // streamed, between small ones
+    extra['node_modules/zz/after.js'] = 'after the big one\n';
+    return extra;
+  }
+
+  it('packs small files on a worker thread or on this one into the same entries and manifest, which verify and unzip accept', async () => {
+    deployTree(ws.root, 'staging', '1.0.0', manyFiles(700));
+    const threaded = await createBackup(engine(ws.root), { worker: true });
+    const single = await createBackup(engine(ws.root, 'staging', new FakeClock(Date.UTC(2026, 10, 23, 10, 16, 0))), { worker: false });
+    const a = await zipEntries(threaded.path);
+    const b = await zipEntries(single.path);
+    expect([...a.keys()]).toEqual([...b.keys()]);
+    for (const [k, v] of a) if (k !== 'manifest.json') expect(v.data.equals(b.get(k)!.data), k).toBe(true);
+    const manifest = JSON.parse(a.get('manifest.json')!.data.toString());
+    expect(manifest).toEqual({ ...JSON.parse(b.get('manifest.json')!.data.toString()), created_at: manifest.created_at });
+    const rel = 'deployments/staging/releases/1.0.0/node_modules';
+    const byPath = new Map<string, { size?: number; sha256?: string }>(manifest.entries.map((e: { path: string }) => [e.path, e]));
+    for (const name of ['empty.js', '__proto__', 'tiny.txt', 'random.bin', 'big.bin', 'p3/f10.js']) {
+      const data = readFileSync(join(ws.root, rel, name));
+      expect(byPath.get(`${rel}/${name}`), name).toMatchObject({ size: data.length, sha256: sha(data) });
+      expect(a.get(`${rel}/${name}`)!.data.equals(data), name).toBe(true);
+    }
+    expect(manifest.totals.files).toBe(700 + 6 + 4); // and release.json, app/main.js, the config and the migration state
+    for (const r of [threaded, single]) {
+      await expect(verifyBackup(r.path, { ws: wsOf(ws.root) })).resolves.toMatchObject({ ok: true });
+      expect(execFileSync('unzip', ['-tq', r.path], { encoding: 'utf8' })).toMatch(/No errors detected/);
+    }
+  });
+
+  it('a file that grows while the backup runs is archived as read, and its manifest entry says so', async () => {
+    deployTree(ws.root, 'staging', '1.0.0', { ...manyFiles(600), 'zz/grows.txt': 'short\n' });
+    const grows = join(ws.root, 'deployments/staging/releases/1.0.0/zz/grows.txt');
+    let grown = false;
+    // Progress comes while the first files are written; zz/ is read batches later.
+    const r = await createBackup(engine(ws.root), {
+      worker: false,
+      onProgress: () => {
+        if (grown) return;
+        grown = true;
+        writeFileSync(grows, 'much longer now\n'.repeat(5000));
+      },
+    });
+    expect(grown).toBe(true);
+    const entries = await zipEntries(r.path);
+    const data = readFileSync(grows);
+    const manifest = JSON.parse(entries.get('manifest.json')!.data.toString());
+    const e = manifest.entries.find((x: { path: string }) => x.path.endsWith('zz/grows.txt'));
+    expect(e).toMatchObject({ size: data.length, sha256: sha(data) });
+    expect(entries.get('deployments/staging/releases/1.0.0/zz/grows.txt')!.data.equals(data)).toBe(true);
+    await expect(verifyBackup(r.path, { ws: wsOf(ws.root) })).resolves.toMatchObject({ ok: true });
+  });
+
+  it('a file that vanishes while the backup runs fails it naming the file, and leaves no archive behind', async () => {
+    deployTree(ws.root, 'staging', '1.0.0', { ...manyFiles(600), 'zz/vanishes.txt': 'here now\n' });
+    const vanishes = join(ws.root, 'deployments/staging/releases/1.0.0/zz/vanishes.txt');
+    const run = createBackup(engine(ws.root), { worker: true, onProgress: () => rmSync(vanishes, { force: true }) });
+    await expect(run).rejects.toThrow(StepFailedError);
+    await expect(run).rejects.toThrow(/^Could not read deployments\/staging\/releases\/1\.0\.0\/zz\/vanishes\.txt for the backup of staging: .*vanishes\.txt \(or its folder\) disappeared while in use/);
+    expect(readdirSync(join(ws.root, 'backups'))).toEqual([]);
   });
 });

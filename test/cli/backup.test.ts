@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cliPath, makeWorkspace, runCli } from '../helpers/cli.js';
+import { cliPath, killCliAt, makeWorkspace, runCli } from '../helpers/cli.js';
 import { deployTree } from '../backup/fixtures.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
@@ -85,5 +85,25 @@ describe('rollout backup', () => {
     const third = await rollout('backup', '--env', 'staging');
     expect(third.code, third.stderr).toBe(0);
     expect(readdirSync(join(ws.root, 'backups')).filter((f) => f.startsWith('dhash_staging_'))).toHaveLength(2);
+  });
+
+  it('kill -9 half-way through writing (small files packed on the worker thread) leaves no archive, only a hidden temp file; the next backup is whole', async () => {
+    const extra: Record<string, string> = {};
+    for (let i = 0; i < 800; i++) extra[`node_modules/p${i % 9}/f${i}.js`] = `module.exports = ${i};\n`.repeat(300 + (i % 50));
+    deployTree(ws.root, 'staging', '1.0.0', extra);
+    const backups = join(ws.root, 'backups');
+    await killCliAt(ws.root, ['backup', '--env', 'staging'], 'backup-writing', { ROLLOUT_OPERATOR: 'erin', ROLLOUT_BACKUP_WORKER: 'on' }, async () => {
+      // Paused with the first files written into the temp archive: it is there, and nothing else is.
+      expect(readdirSync(backups)).toEqual([expect.stringMatching(/^\.dhash_staging_\d{8}_\d{6}\.zip\.\d+\.tmp$/)]);
+    });
+    expect(readdirSync(backups).filter((f) => !f.startsWith('.'))).toEqual([]);
+    const next = await runCli(['backup', '--env', 'staging'], { cwd: ws.root, env: { ROLLOUT_OPERATOR: 'erin', ROLLOUT_BACKUP_WORKER: 'on' } });
+    expect(next.code, next.stderr).toBe(0);
+    const zips = readdirSync(backups).filter((f) => f.endsWith('.zip'));
+    expect(zips).toHaveLength(1);
+    expect(execFileSync('sha256sum', ['-c', `backups/${zips[0]}.sha256`], { cwd: ws.root, encoding: 'utf8' }).trim()).toBe(`backups/${zips[0]}: OK`);
+    const v = await rollout('verify', `backups/${zips[0]}`);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/^OK .*\(804 files,/m);
   });
 });
