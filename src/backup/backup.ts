@@ -8,7 +8,8 @@ import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, sep } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
+import { once } from 'node:events';
+import { crc32, createDeflateRaw, deflateRawSync } from 'node:zlib';
 import { AuditLog } from '../audit/logger.js';
 import { toolVersion } from '../config/workspace.js';
 import { RefusedError, StepFailedError } from '../domain/errors.js';
@@ -23,7 +24,7 @@ import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } fro
 import { freeBackupName, wsRelative } from './names.js';
 import { planBackup, type BackupPlan, type DeployedState, type PlanItem } from './state.js';
 import { BATCH_BYTES, batchBuffer, Packer, type Batch, type Packed } from './pack.js';
-import { ByteList, ZipWriter } from './zip.js';
+import { ZipWriter } from './zip.js';
 
 /** Progress of a running backup (for the TUI's progress bar). */
 export interface BackupProgress {
@@ -83,7 +84,7 @@ const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 // Files, and items of any kind, in one batch; batches packed but not yet written.
 const MAX_SLOTS = 4096;
 const MAX_RECS = 8192;
-const MAX_QUEUED = 8;
+const MAX_QUEUED = 4;
 const writeAsync = promisify(write);
 
 /** Create a backup of the environment (or, with dryRun, only list what it would take). */
@@ -223,15 +224,25 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
     for (let off = 0; off < chunk.length; ) off += (await writeAsync(fd, chunk, off, chunk.length - off)).bytesWritten;
   });
 
-  // The manifest's entries, as the JSON text they become (comma-separated), in 1 MiB blocks
-  // outside the JS heap: 200k entries as objects were ~140 bytes each of heap plus GC headroom.
-  const entries = new ByteList();
+  // manifest.json is deflated as its entries come (head first, totals last), so that only its
+  // compressed bytes are held until it is written as the last entry: 200k entries were ~140 bytes
+  // each of heap as objects, ~180 as JSON text, ~70 deflated.
+  const created_at = new Date(ctx.clock.now()).toISOString();
+  const head: Omit<Manifest, 'entries' | 'totals'> = {
+    format: MANIFEST_FORMAT,
+    env: ctx.env,
+    version: plan.version,
+    created_at,
+    operator: ctx.operator,
+    tool_version: toolVersion(),
+    target_kind: ctx.target.target.kind,
+    roots: plan.roots,
+  };
+  const manifest = new DeflatedText();
+  manifest.write(`${JSON.stringify({ ...head, entries: [] }).slice(0, -3)}[`);
   let entryCount = 0;
   const addEntry = (e: ManifestEntry): void => {
-    const s = entryCount++ === 0 ? JSON.stringify(e) : `,${JSON.stringify(e)}`;
-    const n = Buffer.byteLength(s);
-    const [b, o] = entries.reserve(n);
-    b.write(s, o, n, 'utf8');
+    manifest.write(entryCount++ === 0 ? JSON.stringify(e) : `,${JSON.stringify(e)}`);
   };
   const total = plan.bytes;
   let bytesDone = 0;
@@ -436,21 +447,11 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
     await drain(true);
   };
 
-  // The manifest is the last entry, written once every file before it was hashed. It is streamed
-  // in slices, so that a manifest of 200k files never sits in memory as one string.
-  const created_at = new Date(ctx.clock.now()).toISOString();
+  // The manifest is the last entry, written once every file before it was hashed.
   const addManifest = async (): Promise<void> => {
-    const head: Omit<Manifest, 'entries' | 'totals'> = {
-      format: MANIFEST_FORMAT,
-      env: ctx.env,
-      version: plan.version,
-      created_at,
-      operator: ctx.operator,
-      tool_version: toolVersion(),
-      target_kind: ctx.target.target.kind,
-      roots: plan.roots,
-    };
-    await zip.addStream(MANIFEST_NAME, { mtime: new Date(ctx.clock.now()), mode: 0o100644, sizeHint: 0 }, manifestSlices(head, entries, { ...c, bytes: bytesDone }));
+    manifest.write(`],"totals":${JSON.stringify({ ...c, bytes: bytesDone })}}\n`);
+    const { crc, size, body } = await manifest.end();
+    await zip.addPacked(MANIFEST_NAME, { mtime: ctx.clock.now(), mode: 0o100644 }, { crc, size, body, method: 8 });
   };
   let addError: unknown;
   try {
@@ -460,6 +461,7 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
   } catch (e) {
     addError = e;
   } finally {
+    manifest.destroy();
     await packer.close();
   }
 
@@ -518,10 +520,50 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
   return result;
 }
 
-/** manifest.json from its head, the entries' JSON text (comma-separated) and the totals: the same JSON as one JSON.stringify, never one string. */
-function* manifestSlices(head: Omit<Manifest, 'entries' | 'totals'>, entries: ByteList, totals: Manifest['totals']): Generator<Buffer> {
-  const open = JSON.stringify({ ...head, entries: [] });
-  yield Buffer.from(`${open.slice(0, -3)}[`);
-  yield* entries.all();
-  yield Buffer.from(`],"totals":${JSON.stringify(totals)}}\n`);
+/** Text deflated (level 6) as it is written, in ~64 KiB pieces on zlib's thread pool; end() gives the CRC-32, size and deflated bytes. */
+class DeflatedText {
+  private readonly deflate = createDeflateRaw({ level: 6 });
+  private readonly out: Buffer[] = [];
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private crc = 0;
+  private size = 0;
+  private readonly done: Promise<void>;
+
+  constructor() {
+    this.deflate.on('data', (chunk: Buffer) => this.out.push(chunk));
+    this.done = once(this.deflate, 'end').then(() => undefined);
+    // A failure surfaces in end(); this only keeps it from counting as unhandled meanwhile.
+    this.done.catch(() => undefined);
+  }
+
+  /** Append `s`. */
+  write(s: string): void {
+    this.pending.push(s);
+    this.pendingChars += s.length;
+    if (this.pendingChars >= 64 * 1024) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const b = Buffer.from(this.pending.join(''));
+    this.pending = [];
+    this.pendingChars = 0;
+    this.crc = crc32(b, this.crc);
+    this.size += b.length;
+    this.deflate.write(b);
+  }
+
+  /** Finish: the text's CRC-32 and byte size, and its deflated bytes (raw deflate, in order). */
+  async end(): Promise<{ crc: number; size: number; body: Buffer[] }> {
+    this.flush();
+    this.deflate.end();
+    await this.done;
+    return { crc: this.crc, size: this.size, body: this.out };
+  }
+
+  /** Drop it (a failed backup). */
+  destroy(): void {
+    this.deflate.destroy();
+  }
 }

@@ -47,7 +47,7 @@ function dosDateTime(t: Date | number): { date: number; time: number } {
 }
 
 /** Grows in 1 MiB blocks: the central directory of 200k entries without 200k small Buffers. */
-export class ByteList {
+class ByteList {
   readonly blocks: Buffer[] = [];
   private cur = Buffer.allocUnsafe(0);
   private used = 0;
@@ -221,15 +221,20 @@ export class ZipWriter {
    * is the stored (method 0) or deflated (method 8) bytes of `size` bytes whose CRC-32 is `crc`.
    * The bytes are copied, so the caller may reuse `body`'s memory afterwards.
    */
-  async addPacked(path: string, opts: Omit<ZipEntryOptions, 'compress'>, p: { crc: number; size: number; body: Uint8Array; method: 0 | 8 }): Promise<void> {
+  async addPacked(path: string, opts: Omit<ZipEntryOptions, 'compress'>, p: { crc: number; size: number; body: Uint8Array | readonly Uint8Array[]; method: 0 | 8 }): Promise<void> {
     const name = Buffer.from(path);
     const dt = dosDateTime(opts.mtime);
-    const body = Buffer.isBuffer(p.body) ? p.body : Buffer.from(p.body.buffer, p.body.byteOffset, p.body.length);
+    const parts = (Array.isArray(p.body) ? p.body : [p.body]) as readonly Uint8Array[];
+    const csize = parts.reduce((n, b) => n + b.length, 0);
+    if (csize >= U32 || p.size >= U32) throw new Error(`${path} is too large for an entry packed in memory`);
     const offset = this.offset;
-    await this.put(this.localHeader(name, FLAG_UTF8, p.method, dt, p.crc, body.length, p.size, false));
-    if (body.length >= this.out.length) await this.put(Buffer.from(body));
-    else await this.put(body);
-    this.centralRecord(name, FLAG_UTF8, p.method, dt, p.crc, body.length, p.size, offset, ZipWriter.attrs(opts.mode, false));
+    await this.put(this.localHeader(name, FLAG_UTF8, p.method, dt, p.crc, csize, p.size, false));
+    for (const part of parts) {
+      const body = Buffer.isBuffer(part) ? part : Buffer.from(part.buffer, part.byteOffset, part.length);
+      // put() hands a buffer this large to the sink as it is: a copy, since the caller may reuse it.
+      await this.put(body.length >= this.out.length ? Buffer.from(body) : body);
+    }
+    this.centralRecord(name, FLAG_UTF8, p.method, dt, p.crc, csize, p.size, offset, ZipWriter.attrs(opts.mode, false));
   }
 
   /**
