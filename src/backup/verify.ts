@@ -13,7 +13,7 @@ import { RefusedError, RolloutError, UsageError } from '../domain/errors.js';
 import { readChecksumFile, sha256File } from './checksum.js';
 import { inlineHasher, threadHasher, type ArchiveHasher } from './thread-hash.js';
 import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
-import { MANIFEST_NAME, Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
+import { MANIFEST_NAME, parseManifest, type Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
 import { checkManifestScope, type BackupScope } from './scope.js';
 import { TooManyEntries, ZipReader, dataStartFromLocalHeader, inflateExactly, type ZipEntry } from './zip.js';
@@ -170,12 +170,7 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
   }
   let manifest: Manifest;
   try {
-    const parsed = Manifest.safeParse(JSON.parse(manifestText));
-    if (!parsed.success) {
-      const i = parsed.error.issues[0]!;
-      throw new Error(`${i.path.join('.') || '(top)'}: ${i.message}`);
-    }
-    manifest = parsed.data;
+    manifest = parseManifest(JSON.parse(manifestText));
   } catch (e) {
     throw new RefusedError(`${display}: ${MANIFEST_NAME} is malformed (${short((e as Error).message)}).`);
   }
@@ -202,16 +197,16 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
   checkManifestScope(manifest, opts.scope(manifest.env), display, short);
   opts.sink?.begin?.(manifest);
   const roots = manifest.roots.filter((r) => r.kind !== 'absent').map((r) => r.path);
+  const rootDirs = roots.map((r) => `${r}/`);
   for (const it of items.values()) {
     const m = byPath.get(it.name);
     if (!m) throw new RefusedError(`${display} holds "${short(it.name)}", which ${MANIFEST_NAME} does not list; refusing it.`);
     const kind = it.dir ? 'dir' : it.link ? 'symlink' : 'file';
     if (m.kind !== kind) throw new RefusedError(`${display} holds "${short(it.name)}" as a ${kind} but ${MANIFEST_NAME} lists a ${m.kind}; refusing it.`);
-    if (!roots.some((r) => it.name === r || it.name.startsWith(`${r}/`))) throw new RefusedError(`${display} holds "${short(it.name)}" outside the paths it backs up; refusing it.`);
+    if (!roots.includes(it.name) && !rootDirs.some((r) => it.name.startsWith(r))) throw new RefusedError(`${display} holds "${short(it.name)}" outside the paths it backs up; refusing it.`);
     // Nothing may be written through a link: an entry below a link could land anywhere.
-    const segs = it.name.split('/');
-    for (let k = 1; k < segs.length; k++) {
-      const parent = segs.slice(0, k).join('/');
+    for (let at = it.name.indexOf('/'); links.size > 0 && at > 0; at = it.name.indexOf('/', at + 1)) {
+      const parent = it.name.slice(0, at);
       if (links.has(parent)) throw new RefusedError(`${display} holds "${short(it.name)}" below the link "${short(parent)}"; refusing it.`);
     }
     if (m.kind === 'file' && m.size !== it.entry.uncompressedSize) throw new RefusedError(`${display} holds "${short(it.name)}" of ${it.entry.uncompressedSize} bytes but ${MANIFEST_NAME} says ${m.size}; refusing it.`);
@@ -506,7 +501,7 @@ export async function readBackupManifest(path: string, display = path): Promise<
     const entries = await allEntries(reader, display, DEFAULT_LIMITS);
     const m = entries.find((e) => e.name === MANIFEST_NAME);
     if (!m) throw new RefusedError(`${display} has no ${MANIFEST_NAME}.`);
-    return Manifest.parse(JSON.parse((await reader.small(m)).toString('utf8')));
+    return parseManifest(JSON.parse((await reader.small(m)).toString('utf8')));
   } finally {
     await reader.close();
   }

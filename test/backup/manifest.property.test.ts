@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Manifest, MANIFEST_FORMAT } from '../../src/backup/manifest.js';
+import { Manifest, MANIFEST_FORMAT, parseManifest } from '../../src/backup/manifest.js';
 import { backupScope, checkManifestScope } from '../../src/backup/scope.js';
 import { loadRunbook } from '../../src/config/runbook.js';
 import { workspaceAt } from '../../src/config/workspace.js';
@@ -99,4 +99,48 @@ describe('the manifest checker (properties)', () => {
       { numRuns: 100 },
     );
   });
+
+  it('parseManifest (entries checked by hand) accepts exactly what the zod schema accepts, and returns the same manifest', () => {
+    // Entries near the valid ones: every field of every kind, wrong types, extra keys, huge and
+    // negative numbers, upper-case or short hashes, missing fields, and non-objects.
+    const anyValue = fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.double(), fc.constant(null), fc.boolean(), fc.constant(2 ** 53), fc.constant(-1), fc.constant([]), fc.constant({}));
+    const field = fc.oneof(
+      fc.constantFrom('path', 'kind', 'size', 'sha256', 'mode', 'target', '__proto__', 'constructor', 'extra').chain((k) => fc.tuple(fc.constant(k), anyValue)),
+      fc.tuple(fc.constant('kind'), fc.constantFrom('file', 'dir', 'symlink', 'File', 'absent')),
+      fc.tuple(fc.constant('sha256'), fc.constantFrom('0'.repeat(64), 'A'.repeat(64), 'f'.repeat(63), `${'a'.repeat(64)}\n`)),
+      fc.tuple(fc.constant('size'), fc.oneof(fc.nat(), fc.constant(-0), fc.constant(1.5))),
+      fc.tuple(fc.constant('mode'), fc.constantFrom(0o644, -1, 1.5, '644')),
+    );
+    const valid = fc.oneof(
+      fc.record({ path: fc.string({ maxLength: 5 }), kind: fc.constant('file'), size: fc.nat(), sha256: fc.constant('0'.repeat(64)) }, { requiredKeys: ['path', 'kind', 'size', 'sha256'] }),
+      fc.record({ path: fc.string({ maxLength: 5 }), kind: fc.constant('dir'), mode: fc.nat() }, { requiredKeys: ['path', 'kind'] }),
+      fc.record({ path: fc.string({ maxLength: 5 }), kind: fc.constant('symlink'), target: fc.string({ maxLength: 5 }) }),
+    );
+    // A valid entry with a few fields set, removed or added (through JSON, as a file would hold them).
+    const mutated = fc.tuple(valid, fc.array(field, { maxLength: 3 }), fc.array(fc.constantFrom('path', 'kind', 'size', 'sha256', 'target'), { maxLength: 1 })).map(([e, set, drop]) => {
+      const o: Record<string, unknown> = JSON.parse(JSON.stringify(e));
+      for (const [k, v] of set) o[k] = v;
+      for (const k of drop) delete o[k];
+      return JSON.parse(JSON.stringify(o)) as unknown;
+    });
+    const entryish = fc.oneof(valid, mutated, mutated, anyValue);
+    fc.assert(
+      fc.property(manifest, fc.array(entryish, { maxLength: 6 }), (m, entries) => {
+        const json = JSON.parse(JSON.stringify({ ...m, entries })) as unknown;
+        const ref = Manifest.safeParse(json);
+        let ours: Manifest | undefined;
+        let error: Error | undefined;
+        try {
+          ours = parseManifest(json);
+        } catch (e) {
+          error = e as Error;
+        }
+        expect(error === undefined).toBe(ref.success);
+        if (ref.success) expect(ours).toEqual(ref.data);
+        else expect(error!.message).toMatch(/^entries\.\d+(\.|: )|^[a-z_]+(\.|: )|^\(top\): /);
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
+
