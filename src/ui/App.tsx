@@ -3,9 +3,9 @@
 // the runner and the engines (TuiServices); this file only decides which screen shows.
 import React, { useCallback, useEffect, useRef, useState } from 'react';
 import { Box, Text, useApp } from 'ink';
-import { useKeys } from './use-keys.js';
+import { useDialog, useKeymap } from './use-keys.js';
 import { outcomeOfError } from '../domain/outcome.js';
-import { DEMO_KEYS, RELEASE_KEYS, RESUME_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
+import { APP_KEYS, DEMO_KEYS, ERROR_KEYS, RELEASE_KEYS, RESUME_KEYS, SETUP_DONE_KEYS, TYPED_CONFIRM_KEYS, hintFor, hintLine, keyFor } from './keymap.js';
 import Spinner from 'ink-spinner';
 import { Home } from './Home.js';
 import { selection, type HomeState, type RunbookChoice } from './home-state.js';
@@ -64,14 +64,17 @@ export interface AppProps {
 const DEMO_VERSION = '1.0.0';
 
 function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup' | 'skip' | 'quit') => void }): React.JSX.Element {
-  // Production asks for its name to be typed, as every change there does (the one typed confirmation).
-  useKeys((input, key) => {
-    if (ctx.production) return;
-    for (const n of keyNames(input, key)) {
-      const a = actionFor(DEMO_KEYS, n);
-      if (a) return onAnswer(a === 'accept' ? 'setup' : a === 'decline' ? 'skip' : 'quit');
-    }
-  });
+  // Production asks for its name to be typed, as every change there does: the typed confirmation
+  // is then the dialog (one dialog at a time: a parent's focus would be taken after its child's).
+  const layer = useDialog(!ctx.production);
+  useKeymap(
+    DEMO_KEYS,
+    (a) => {
+      onAnswer(a === 'accept' ? 'setup' : a === 'decline' ? 'skip' : 'quit');
+      return true;
+    },
+    { isActive: !ctx.production, layer },
+  );
   return (
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
       <Text bold>Nothing is deployed on {ctx.env} yet.</Text>
@@ -80,7 +83,7 @@ function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup
       </Text>
       <Text wrap="wrap">Then walk a rollout of 1.1.0 (healthy), or of a 1.2.0-* release to watch the automatic rollback.</Text>
       {ctx.production ? (
-        <TypedConfirm expected={ctx.env} verb="set it up" extra="enter alone to skip" onConfirm={() => onAnswer('setup')} onEmpty={() => onAnswer('skip')} onCancel={() => onAnswer('quit')} />
+        <TypedConfirm expected={ctx.env} verb="set it up" extra={`${keyFor(TYPED_CONFIRM_KEYS, 'confirm')} alone to skip`} onConfirm={() => onAnswer('setup')} onEmpty={() => onAnswer('skip')} onCancel={() => onAnswer('quit')} />
       ) : (
         <Text dimColor>{hintLine(DEMO_KEYS)}</Text>
       )}
@@ -90,12 +93,15 @@ function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup
 
 /** An interrupted walk found in the journal: resume it, or start a new one. */
 function ResumeOffer({ state, onAnswer }: { state: RunState; onAnswer: (a: 'resume' | 'new' | 'quit') => void }): React.JSX.Element {
-  useKeys((input, key) => {
-    for (const n of keyNames(input, key)) {
-      const a = actionFor(RESUME_KEYS, n);
-      if (a) return onAnswer(a === 'accept' ? 'resume' : a === 'decline' ? 'new' : 'quit');
-    }
-  });
+  const layer = useDialog();
+  useKeymap(
+    RESUME_KEYS,
+    (a) => {
+      onAnswer(a === 'accept' ? 'resume' : a === 'decline' ? 'new' : 'quit');
+      return true;
+    },
+    { layer },
+  );
   const at = state.steps.find((x) => x.status !== 'done' && x.status !== 'skipped');
   return (
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
@@ -116,15 +122,15 @@ function ReleaseChoice({ p, onPick, onBack }: { p: Extract<Phase, { kind: 'relea
   const [cursor, setCursor] = useState(p.cursor);
   // A ref as well as state: "jjj⏎" in one chunk moves three and then picks where it landed.
   const at = useRef(p.cursor);
-  useKeys((input, key) => {
-    for (const n of keyNames(input, key)) {
-      const a = actionFor(RELEASE_KEYS, n);
-      if (a === 'up' || a === 'down') {
-        at.current = (at.current + (a === 'up' ? p.available.length - 1 : 1)) % p.available.length;
-        setCursor(at.current);
-      } else if (a === 'pick') return onPick(p.available[at.current]!);
-      else if (a === 'back') return onBack();
+  useKeymap(RELEASE_KEYS, (a) => {
+    if (a === 'up' || a === 'down') {
+      at.current = (at.current + (a === 'up' ? p.available.length - 1 : 1)) % p.available.length;
+      setCursor(at.current);
+      return;
     }
+    if (a === 'pick') onPick(p.available[at.current]!);
+    else onBack();
+    return true;
   });
   return (
     <Box flexDirection="column">
@@ -227,12 +233,9 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
     services.running(phase.runner, phase.broker, result);
   }, [phase, services]);
 
-  // Always listening (the newest handler decides): Ctrl-C outside a walk quits; the walk handles its own.
-  useKeys((input, key) => {
-    if (phase.kind === 'walk') return;
-    if (key.ctrl && input === 'c') quit(0);
-    else if (phase.kind === 'error' && (key.return || key.escape || input === 'q')) setPhase({ kind: 'home' });
-  });
+  // Ctrl-C outside a walk quits, unless a dialog has the focus (it cancels there); the walk handles its own.
+  useKeymap(APP_KEYS, () => quit(0), { isActive: phase.kind !== 'walk' });
+  useKeymap(ERROR_KEYS, () => setPhase({ kind: 'home' }), { isActive: phase.kind === 'error' });
 
   switch (phase.kind) {
     case 'home':
@@ -251,7 +254,7 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
           <Text color="red" wrap="wrap">
             {phase.message}
           </Text>
-          <Text dimColor>enter back to the home screen</Text>
+          <Text dimColor>{hintFor(ERROR_KEYS, 'back')}</Text>
         </Box>
       );
     case 'demo':
@@ -312,7 +315,7 @@ export function App({ runbooks, remembered, workspace, services, onExit }: AppPr
             // practises the one thing that matters on the real day.
             return <MonitorScreen feed={feed} production={p.ctx.production || p.training} training={p.training} actions={services.monitorActions(p.ctx)} onQuit={() => p.runner.abort()} reservedRows={5} showBanner={false} resumeHint={`Resume the walk: start the TUI again, or npx ${resumeCommand(p.ctx.runbook.name, p.ctx.env, p.runner.dryRun)}`} {...(feed.monitor.now ? { now: feed.monitor.now } : {})} />;
           }}
-          {...(p.setup ? { done: { text: `The demo is set up: ${p.ctx.env} runs ${DEMO_VERSION} with a verified backup.`, hint: 'enter choose the release to roll out' } } : {})}
+          {...(p.setup ? { done: { text: `The demo is set up: ${p.ctx.env} runs ${DEMO_VERSION} with a verified backup.`, keys: SETUP_DONE_KEYS } } : {})}
           onQuit={(s) => {
             if (p.setup && s.finished?.status === 'ok') void chooseRelease(services.context(p.ctx.runbook.name, p.ctx.env, p.operator), p.training, p.operator);
             else {

@@ -2,7 +2,8 @@
 import React, { useEffect, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from './use-keys.js';
-import { HOME_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
+import { HOME_KEYS, NAME_KEYS, actionFor, hintLine, keyFor, keyName, keyNames } from './keymap.js';
+import { HelpBox } from './HelpBox.js';
 import { homeReducer, initialHome, selection, MODES, type HomeEvent, type HomeState, type RunbookChoice } from './home-state.js';
 
 export interface HomeProps {
@@ -42,9 +43,11 @@ export function Home({ runbooks, remembered, workspace, onDone }: HomeProps): Re
   };
   useKeys((input, key) => {
     if (ref.current!.editing) {
-      if (key.return) dispatch({ type: 'submit' });
-      else if (key.escape) dispatch({ type: 'cancel' });
-      else if (key.backspace || key.delete) dispatch({ type: 'backspace' });
+      // Letters are the name; the keys of NAME_KEYS submit, delete and cancel.
+      const a = actionFor(NAME_KEYS, keyName(input, key));
+      if (a === 'submit') dispatch({ type: 'submit' });
+      else if (a === 'cancel') dispatch({ type: 'cancel' });
+      else if (a === 'delete') dispatch({ type: 'backspace' });
       else if (input && !key.ctrl && !key.meta) {
         // A fast typist (or a paste, or tmux send-keys) delivers "name\r" as one chunk.
         const [text = '', ...rest] = input.split(/[\r\n]/);
@@ -70,18 +73,12 @@ export function Home({ runbooks, remembered, workspace, onDone }: HomeProps): Re
       {prod && !training ? <Text inverse bold color="red"> !!! PRODUCTION — changes are real !!! </Text> : null}
       <Text bold>guarded-rollout · {workspace}</Text>
       <Text>
-        Operator: {s.editing ? <Text inverse>{s.draft || ' '}</Text> : s.operator ? <Text bold>{s.operator}</Text> : <Text dimColor>not set yet (enter or o to give your name)</Text>}
-        {s.editing ? <Text dimColor>  type your name, enter to keep it</Text> : null}
+        Operator: {s.editing ? <Text inverse>{s.draft || ' '}</Text> : s.operator ? <Text bold>{s.operator}</Text> : <Text dimColor>not set yet ({keyFor(HOME_KEYS, 'start')} or {keyFor(HOME_KEYS, 'edit-operator')} to give your name)</Text>}
+        {s.editing ? <Text dimColor>  type your name, {keyFor(NAME_KEYS, 'submit')} to keep it</Text> : null}
       </Text>
       {s.help ? (
-        <Box flexDirection="column" borderStyle="single" paddingX={1} marginTop={1}>
-          <Text bold>Keys</Text>
-          {HOME_KEYS.filter((b) => b.help).map((b) => (
-            <Text key={b.action}>
-              {b.keys.join('/').padEnd(18)} {b.help}
-            </Text>
-          ))}
-          <Text>Emergency rollback, any time: npx rollout rollback --env ENV (production: add --force).</Text>
+        <Box marginTop={1}>
+          <HelpBox keys={HOME_KEYS} extra={['Emergency rollback, any time: npx rollout rollback --env ENV (production: add --force).']} />
         </Box>
       ) : (
         <>

@@ -2,14 +2,15 @@
 // per gate (value, threshold and window, state in words and colour, sparkline), a larger
 // asciichart of the selected gate, the latest events, key hints from MONITOR_KEYS. r rolls back
 // (after a confirmation), e extends, n sends a test notification, l log pane, ? help, q quit.
-import React, { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import React, { useEffect, useState, useSyncExternalStore } from 'react';
 import { Box, Text } from 'ink';
-import { useKeys } from './use-keys.js';
+import { useDialog, useKeymap } from './use-keys.js';
 import asciichart from 'asciichart';
-import { formatClock, windowProgress } from '../domain/format.js';
-import { MONITOR_AFTER_KEYS, MONITOR_KEYS, MONITOR_LOG_KEYS, MONITOR_QUIT_KEYS, actionFor, helpLines, helpTitle, hintLine, keyNames, type KeyBinding } from './keymap.js';
+import { formatValue, tPlus, windowProgress } from '../domain/format.js';
+import { HELP_KEYS, MONITOR_AFTER_KEYS, MONITOR_KEYS, MONITOR_LOG_KEYS, MONITOR_QUIT_KEYS, hintLine, type KeyBinding, type MonitorAction, type MonitorLogAction } from './keymap.js';
+import { HelpBox } from './HelpBox.js';
 import type { MonitorFeed } from './monitor-feed.js';
-import { fmtValue, statusColor, statusWord, type GateRow, type MonitorViewState } from './monitor-state.js';
+import { statusColor, statusWord, type GateRow, type MonitorViewState } from './monitor-state.js';
 import { RollbackConfirm, RollbackPanel, rollbackPanelRows, type OfferState } from './RollbackPanel.js';
 import type { RollbackOffer } from '../usecases/rollback-offer.js';
 import { Banner } from './Banner.js';
@@ -17,6 +18,8 @@ import { Pager, scroll } from './Pager.js';
 import { useTerminalSize } from './use-terminal-size.js';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
+// Values on screen use the short units that fit the gate table's columns ("3 in row").
+const SCREEN = { short: true } as const;
 
 /**
  * A one-line sparkline of the last `width` values. With a threshold the scale runs from 0 (or the
@@ -39,7 +42,7 @@ export function sparkline(values: number[], width: number, threshold?: number): 
 export function chartLines(data: number[], threshold: number, unit: string, height: number): string[] {
   const lo = Math.min(0, threshold, ...data);
   const hi = Math.max(threshold, ...data);
-  const label = (x: number): string => fmtValue(Math.round(x * 100) / 100, '').padStart(9);
+  const label = (x: number): string => formatValue(Math.round(x * 100) / 100, '', SCREEN).padStart(9);
   const lines = asciichart.plot(data, { height, min: lo, max: hi === lo ? lo + 1 : hi, format: label }).split('\n');
   const range = (hi === lo ? 1 : hi - lo);
   const row = Math.round(((hi - threshold) / range) * height);
@@ -47,7 +50,7 @@ export function chartLines(data: number[], threshold: number, unit: string, heig
   if (line !== undefined) {
     const axis = Math.max(line.indexOf('┤'), line.indexOf('┼'));
     const body = line.slice(axis + 1).replace(/ /g, '╌');
-    lines[row] = `${fmtValue(threshold, '').padStart(9)} ┼${body} threshold ${fmtValue(threshold, unit)}`;
+    lines[row] = `${formatValue(threshold, '', SCREEN).padStart(9)} ┼${body} threshold ${formatValue(threshold, unit, SCREEN)}`;
   }
   return lines;
 }
@@ -81,18 +84,18 @@ export interface MonitorScreenProps {
 }
 
 function limit(g: GateRow): string {
-  return `${g.comparison}${fmtValue(g.threshold, g.unit)} ${g.windowMinutes > 0 ? `${g.windowMinutes}m` : 'now'}`;
+  return `${g.comparison}${formatValue(g.threshold, g.unit, SCREEN)} ${g.windowMinutes > 0 ? `${g.windowMinutes}m` : 'now'}`;
 }
 
 // Memoised: the once-a-second clock re-render must not redraw the chart (the idle CPU budget is 2 %).
 const Chart = React.memo(function Chart({ g, height, width }: { g: GateRow; height: number; width: number }): React.JSX.Element {
   // Room for the axis labels (11) and the threshold's label at the right.
-  const data = g.history.slice(-Math.max(10, width - 13 - ` threshold ${fmtValue(g.threshold, g.unit)}`.length));
+  const data = g.history.slice(-Math.max(10, width - 13 - ` threshold ${formatValue(g.threshold, g.unit, SCREEN)}`.length));
   if (data.length < 2) return <Text dimColor>{g.name}: waiting for values to chart ({data.length} so far)</Text>;
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate-end">
-        {g.name} — last {data.length} values; ╌ threshold {fmtValue(g.threshold, g.unit)}
+        {g.name} — last {data.length} values; ╌ threshold {formatValue(g.threshold, g.unit, SCREEN)}
       </Text>
       <Text wrap="truncate-end">{chartLines(data, g.threshold, g.unit, height).join('\n')}</Text>
     </Box>
@@ -126,7 +129,7 @@ const GateTable = React.memo(function GateTable({ gates, selected, columns }: { 
         <Text key={g.name} wrap="truncate-end" inverse={i === selected}>
           {i === selected ? '> ' : '  '}
           {cell(g.name, w.name)}
-          {cell(fmtValue(g.value, g.unit), GATE_COLS.value)}
+          {cell(formatValue(g.value, g.unit, SCREEN), GATE_COLS.value)}
           {cell(limit(g), GATE_COLS.limit)}
           <Text color={statusColor(g.status)} bold={g.status === 'breach'}>
             {statusWord(g.status).padEnd(w.state)}
@@ -138,9 +141,9 @@ const GateTable = React.memo(function GateTable({ gates, selected, columns }: { 
   );
 });
 
-/** One event as the panes show it: its time from T0, then what happened. */
+/** One event as the panes show it: its time from T0 (as the journal and headless lines give it), then what happened. */
 export function eventLine(e: MonitorViewState['events'][number], t0: number | undefined): string {
-  return `${t0 !== undefined ? `T+${formatClock(Math.max(0, e.t - t0))}` : ''} ${e.text}`;
+  return `${t0 !== undefined ? tPlus(Math.max(e.t, t0), t0) : ''} ${e.text}`;
 }
 
 const Events = React.memo(function Events({ events, lines, t0 }: { events: MonitorViewState['events']; lines: number; t0: number | undefined }): React.JSX.Element {
@@ -154,6 +157,28 @@ const Events = React.memo(function Events({ events, lines, t0 }: { events: Monit
     </>
   );
 });
+
+/** Quitting while the window runs: only y quits; any other key (a second Ctrl-C included) stays. */
+function QuitQuestion({ env, version, resumeHint, onAnswer }: { env: string; version: string | undefined; resumeHint: string | undefined; onAnswer: (quit: boolean) => void }): React.JSX.Element {
+  const layer = useDialog();
+  useKeymap(
+    MONITOR_QUIT_KEYS,
+    (a) => {
+      onAnswer(a === 'yes');
+      return true;
+    },
+    { layer },
+  );
+  return (
+    <Box borderStyle="single" borderColor="yellow" flexDirection="column" paddingX={1}>
+      <Text bold wrap="wrap">Quit while the window runs? The monitor stops watching (no auto-rollback until you resume).</Text>
+      <Text wrap="wrap">
+        What stays running: the {env} service{version ? ` at ${version}` : ''}. {resumeHint ?? `Resume the window: npx rollout monitor --env ${env} --resume`}
+      </Text>
+      <Text>{hintLine(MONITOR_QUIT_KEYS)}</Text>
+    </Box>
+  );
+}
 
 type Mode = { kind: 'main' } | { kind: 'help' } | { kind: 'quit' } | ({ kind: 'confirm' } & OfferState);
 
@@ -201,87 +226,70 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   useEffect(() => {
     if (opened) openConfirm();
   }, [opened]);
-  // The latest render's handler, through a ref: Ink re-registers handlers a moment after drawing.
-  const onKeyRef = useRef<(name: string) => void>(() => undefined);
-  onKeyRef.current = onKey;
-  // The focused dialog takes the keys: while the rollback confirmation is open this screen's
-  // handler is inactive (the confirmation's own handler, and its typed name, get them).
-  useKeys(
-    (input, key) => {
-      for (const name of keyNames(input, key)) onKeyRef.current(name);
-    },
-    { isActive: mode.kind !== 'confirm' },
-  );
-  // The keys in force now: the quit dialog's, the reduced set during a rollback or after the
-  // window, or the full monitor set. Hints and help are drawn from the same table.
+  // The keys in force now: the log pane's, the reduced set during a rollback or after the window,
+  // or the full monitor set; hints and help are drawn from the same table. While a dialog is open
+  // (the rollback confirmation, the quit question) it has the focus and these handlers are inactive.
   const keys = s.rollback || s.done ? MONITOR_AFTER_KEYS : MONITOR_KEYS;
   const hintKeys: KeyBinding[] = logPane ? MONITOR_LOG_KEYS : keys;
-  function onKey(name: string): void {
-      // The confirmation box takes the keys while it is open.
-      if (mode.kind === 'confirm') return;
-      const a = actionFor(MONITOR_KEYS, name);
-      if (mode.kind === 'help') return setMode({ kind: 'main' });
-      if (logPane && mode.kind === 'main') {
-        const la = actionFor(MONITOR_LOG_KEYS, name);
-        if (la === 'log') {
-          setLogPane(false);
-          return setLogAt(undefined);
-        }
-        if (la === 'help') return setMode({ kind: 'help' });
-        if (la === 'quit') return live ? setMode({ kind: 'quit' }) : onQuit();
-        if (la) {
-          const total = s.events.length;
-          const end = Math.max(0, total - logHeight);
-          // Functional: several keys in one chunk ("kkk") each count. Back at the end: follow again.
-          return setLogAt((at) => {
-            const next = scroll(at ?? end, la, total, logHeight);
-            return next >= end ? undefined : next;
-          });
-        }
+  const onLogKey = (la: MonitorLogAction): boolean | void => {
+    if (la === 'log') {
+      setLogPane(false);
+      return setLogAt(undefined);
+    }
+    if (la === 'help' || la === 'quit') return onMonitorKey(la);
+    const total = s.events.length;
+    const end = Math.max(0, total - logHeight);
+    // Functional: several keys in one chunk ("kkk") each count. Back at the end: follow again.
+    setLogAt((at) => {
+      const next = scroll(at ?? end, la, total, logHeight);
+      return next >= end ? undefined : next;
+    });
+  };
+  const onMonitorKey = (a: MonitorAction): boolean | void => {
+    switch (a) {
+      case 'up':
+        return feed.dispatch({ type: 'ui-select', delta: -1 });
+      case 'down':
+        return feed.dispatch({ type: 'ui-select', delta: 1 });
+      case 'rollback':
+        if (s.done) return feed.dispatch({ type: 'ui-note', t: now(), level: 'warn', text: 'the window is over; roll back with: npx rollout rollback --env ' + s.env });
+        if (s.rollback) return feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: 'a rollback is already under way' });
+        openConfirm();
+        return true;
+      case 'extend':
+        if (live) feed.monitor.extend(15);
         return;
-      }
-      if (mode.kind === 'quit') {
-        // Only y quits: the dialog says any other key stays (a second Ctrl-C included).
-        if (actionFor(MONITOR_QUIT_KEYS, name) === 'yes') {
-          feed.monitor.stop();
-          onQuit();
-        } else setMode({ kind: 'main' });
+      case 'notify':
+        feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: 'sending a test notification…' });
+        actions.sendTest().then(
+          (r) => feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: `test notification: ${r}` }),
+          (e: unknown) => feed.dispatch({ type: 'ui-note', t: now(), level: 'error', text: `test notification failed: ${e instanceof Error ? e.message : String(e)}` }),
+        );
         return;
-      }
-      // During a rollback or after the window only what the hints offer works.
-      if (keys !== MONITOR_KEYS && a && !keys.some((b) => b.action === a)) return;
-      switch (a) {
-        case 'up':
-          return feed.dispatch({ type: 'ui-select', delta: -1 });
-        case 'down':
-          return feed.dispatch({ type: 'ui-select', delta: 1 });
-        case 'rollback':
-          if (s.done) return feed.dispatch({ type: 'ui-note', t: now(), level: 'warn', text: 'the window is over; roll back with: npx rollout rollback --env ' + s.env });
-          if (s.rollback) return feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: 'a rollback is already under way' });
-          return openConfirm();
-        case 'extend':
-          if (!live) return;
-          feed.monitor.extend(15);
-          return;
-        case 'notify':
-          feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: 'sending a test notification…' });
-          actions.sendTest().then(
-            (r) => feed.dispatch({ type: 'ui-note', t: now(), level: 'info', text: `test notification: ${r}` }),
-            (e: unknown) => feed.dispatch({ type: 'ui-note', t: now(), level: 'error', text: `test notification failed: ${e instanceof Error ? e.message : String(e)}` }),
-          );
-          return;
-        case 'log':
-          return setLogPane((l) => !l);
-        case 'help':
-          return setMode({ kind: 'help' });
-        case 'quit':
-          if (live) return setMode({ kind: 'quit' });
-          onQuit();
-          return;
-        default:
-          return;
-      }
-  }
+      case 'log':
+        return setLogPane((l) => !l);
+      case 'help':
+        setMode({ kind: 'help' });
+        return true;
+      case 'quit':
+        if (live) setMode({ kind: 'quit' });
+        else onQuit();
+        return true;
+    }
+  };
+  const onMain = mode.kind === 'main';
+  useKeymap(MONITOR_LOG_KEYS, onLogKey, { isActive: onMain && logPane });
+  useKeymap(MONITOR_KEYS, onMonitorKey, { isActive: onMain && !logPane && keys === MONITOR_KEYS });
+  useKeymap(MONITOR_AFTER_KEYS, onMonitorKey, { isActive: onMain && !logPane && keys === MONITOR_AFTER_KEYS });
+  // The help box: any key closes it.
+  useKeymap(
+    HELP_KEYS,
+    () => {
+      setMode({ kind: 'main' });
+      return true;
+    },
+    { isActive: mode.kind === 'help' },
+  );
   const t = now();
   const elapsed = s.started ? Math.max(0, Math.min(t, s.done ? s.done.endedAt : t) - s.t0) : 0;
   const total = s.endAt - s.t0;
@@ -317,21 +325,8 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   );
   let body: React.ReactNode;
   if (mode.kind === 'help') {
-    body = (
-      <Box flexDirection="column" borderStyle="single" paddingX={1}>
-        <Text bold>{helpTitle(logPane ? MONITOR_LOG_KEYS : keys)}</Text>
-        {helpLines(logPane ? MONITOR_LOG_KEYS : keys).map((l) => (
-          <Text key={l} wrap="truncate-end">
-            {l}
-          </Text>
-        ))}
-        {keys === MONITOR_KEYS ? (
-          <Text wrap="wrap">A rollback (r) restores a verified backup you choose (newest first): integrity check, restore, 3 OK health checks, smoke tests, incident. From any terminal: npx rollout rollback --env {s.env}</Text>
-        ) : (
-          <Text wrap="wrap">From any terminal: npx rollout rollback --env {s.env}</Text>
-        )}
-      </Box>
-    );
+    const rollbackHow = keys === MONITOR_KEYS ? `A rollback (r) restores a verified backup you choose (newest first): integrity check, restore, 3 OK health checks, smoke tests, incident. From any terminal: npx rollout rollback --env ${s.env}` : `From any terminal: npx rollout rollback --env ${s.env}`;
+    body = <HelpBox keys={logPane ? MONITOR_LOG_KEYS : keys} extra={[rollbackHow]} />;
   } else if (mode.kind === 'confirm') {
     body = (
       <RollbackConfirm
@@ -363,13 +358,16 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
       {header}
       {body}
       {mode.kind === 'quit' ? (
-        <Box borderStyle="single" borderColor="yellow" flexDirection="column" paddingX={1}>
-          <Text bold wrap="wrap">Quit while the window runs? The monitor stops watching (no auto-rollback until you resume).</Text>
-          <Text wrap="wrap">
-            What stays running: the {s.env} service{s.version ? ` at ${s.version}` : ''}. {resumeHint ?? `Resume the window: npx rollout monitor --env ${s.env} --resume`}
-          </Text>
-          <Text>{hintLine(MONITOR_QUIT_KEYS)}  any other key: stay</Text>
-        </Box>
+        <QuitQuestion
+          env={s.env}
+          version={s.version}
+          resumeHint={resumeHint}
+          onAnswer={(quit) => {
+            if (!quit) return setMode({ kind: 'main' });
+            feed.monitor.stop();
+            onQuit();
+          }}
+        />
       ) : null}
       {eventLines > 0 && logPane && mode.kind !== 'quit' ? (
         <Pager title="Log of this window" lines={s.events.map((e) => eventLine(e, s.started ? s.t0 : undefined))} height={logHeight} offset={logAt ?? Math.max(0, s.events.length - logHeight)} />
@@ -391,7 +389,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
       ) : null}
       {mode.kind === 'confirm' || mode.kind === 'quit' ? null : (
         <Text dimColor wrap={columns < 70 ? 'wrap' : 'truncate-end'}>
-          {mode.kind === 'help' ? 'any key: back' : hintLine(hintKeys)}
+          {hintLine(mode.kind === 'help' ? HELP_KEYS : hintKeys)}
         </Text>
       )}
     </Box>

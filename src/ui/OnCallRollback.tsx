@@ -5,11 +5,11 @@
 // from the target.
 import React, { useEffect, useReducer, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
-import { useKeys } from './use-keys.js';
+import { useKeymap } from './use-keys.js';
 import { Banner } from './Banner.js';
 import { RollbackConfirm, RollbackPanel, rollbackPanelRows, type OfferState } from './RollbackPanel.js';
 import { useTerminalSize } from './use-terminal-size.js';
-import { DONE_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
+import { DONE_KEYS, hintLine } from './keymap.js';
 import { initialRollback, rollbackReducer, type StageReport } from './rollback-state.js';
 import type { RollbackOffer } from '../usecases/rollback-offer.js';
 
@@ -48,16 +48,20 @@ export function OnCallRollback({ env, production, services, onExit, now = Date.n
       (e: unknown) => setPhase((p) => (p.kind === 'confirm' ? { kind: 'confirm', loading: false, error: e instanceof Error ? e.message : String(e) } : p)),
     );
   }, [services]);
-  // Always listening, reading the latest phase through a ref (handlers are re-registered late).
+  // Once over, the quit key leaves; before, the confirmation (a dialog) or the running rollback has
+  // the screen. The latest phase is read through a ref (handlers are re-registered late).
   const latest = useRef({ phase, rb });
   latest.current = { phase, rb };
-  useKeys((input, key) => {
-    const { phase: p, rb: r } = latest.current;
-    if (p.kind !== 'done') return;
-    for (const n of keyNames(input, key)) {
-      if (actionFor(DONE_KEYS, n) === 'quit') return onExit(p.code, `${p.ok ? (r.done?.noop ? 'Nothing to do' : 'Rolled back') : 'Rollback FAILED'}: ${r.done?.message ?? ''} — ${env} now runs ${p.runs ?? 'an unknown version'}.`);
-    }
-  });
+  useKeymap(
+    DONE_KEYS,
+    (a) => {
+      const { phase: p, rb: r } = latest.current;
+      if (a !== 'quit' || p.kind !== 'done') return;
+      onExit(p.code, `${p.ok ? (r.done?.noop ? 'Nothing to do' : 'Rolled back') : 'Rollback FAILED'}: ${r.done?.message ?? ''} — ${env} now runs ${p.runs ?? 'an unknown version'}.`);
+      return true;
+    },
+    { isActive: phase.kind === 'done' },
+  );
   const { columns, rows } = useTerminalSize();
   const start = (file: string): void => {
     setPhase({ kind: 'running', file });

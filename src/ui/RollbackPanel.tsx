@@ -3,14 +3,13 @@
 // automatic rollbacks) and the on-call fast path.
 import React, { useRef, useState } from 'react';
 import { Box, Text } from 'ink';
-import { useKeys } from './use-keys.js';
+import { useDialog, useKeymap } from './use-keys.js';
 import { TypedPrompt, useTypedConfirm } from './TypedConfirm.js';
 import Spinner from 'ink-spinner';
-import { PRODUCTION_CONFIRM_KEYS, ROLLBACK_CONFIRM_KEYS, actionFor, hintLine, keyName, keyNames } from './keymap.js';
-import { formatAge as ago, formatBytes as size } from '../domain/format.js';
+import { NO_BACKUP_KEYS, PRODUCTION_CONFIRM_KEYS, ROLLBACK_CONFIRM_KEYS, hintFor, hintLine } from './keymap.js';
+import { formatAge, formatBytes, formatValue } from '../domain/format.js';
 import type { RollbackOffer } from '../usecases/rollback-offer.js';
 import { FLOW, flowWord, type RollbackViewState } from './rollback-state.js';
-import { fmtValue } from './monitor-state.js';
 import { NOBODY_NOTIFIED } from '../notify/summary.js';
 
 /** How many rows the panel takes at this width (so that the screens around it can fit the terminal). */
@@ -38,7 +37,7 @@ export function RollbackPanel({ s, env, animate = true, showDone = true, compact
     <Box flexDirection="column">
       <Text bold color="red" wrap="wrap">
         ROLLBACK of {env}
-        {c.trigger === 'auto' ? ` — automatic: ${c.gate ?? 'a gate'} breached (value ${fmtValue(c.value, c.unit ?? '')}, threshold ${fmtValue(c.threshold, c.unit ?? '')})` : ` — requested by the operator${c.note ? ` (${c.note})` : ''}`}
+        {c.trigger === 'auto' ? ` — automatic: ${c.gate ?? 'a gate'} breached (value ${formatValue(c.value, c.unit ?? '', { short: true })}, threshold ${formatValue(c.threshold, c.unit ?? '', { short: true })})` : ` — requested by the operator${c.note ? ` (${c.note})` : ''}`}
       </Text>
       {s.backup ? <Text>Backup: {s.backup}</Text> : null}
       {FLOW.map((f) => {
@@ -105,29 +104,30 @@ export function RollbackConfirm({ env, production, state, now = Date.now, onAnsw
     if (choices.length) cursorRef.current = (cursorRef.current + d + choices.length) % choices.length;
     rerender((x) => x + 1);
   };
-  // Production types the name (the one typed confirmation); the arrows still choose the backup.
-  const typed = useTypedConfirm({ expected: env, active: production && ready, onConfirm: () => onAnswer(chosen()), onCancel: () => onAnswer(null) });
-  useKeys((input, key) => {
-    // Production, ready: the typed confirmation takes enter, esc and Ctrl-C; only arrows are here.
-    if (production && ready) {
-      const a = actionFor(table, keyName(input, key));
-      if (a === 'up' || a === 'down') move(a === 'up' ? -1 : 1);
-      return;
-    }
-    if (key.ctrl && input === 'c') return onAnswer(null);
-    if (!ready) {
-      if (key.escape || key.return || input === 'n' || input === 'q') onAnswer(null);
-      return;
-    }
-    if (!production) {
-      for (const n of keyNames(input, key)) {
-        const a = actionFor(table, n);
-        if (a === 'up' || a === 'down') move(a === 'up' ? -1 : 1);
-        else if (a) return onAnswer(a === 'yes' ? chosen() : null);
-      }
-      return;
-    }
-  });
+  // A dialog: the screen below (the monitor, the on-call screen) takes no key while it is open.
+  const layer = useDialog();
+  // Production types the name (the one typed confirmation: enter, esc); the arrows still choose the backup.
+  const typed = useTypedConfirm({ expected: env, active: production && ready, layer, onConfirm: () => onAnswer(chosen()), onCancel: () => onAnswer(null) });
+  useKeymap(
+    table,
+    (a) => {
+      if (a === 'up' || a === 'down') return move(a === 'up' ? -1 : 1);
+      // Production: enter and esc are the typed confirmation's.
+      if (production) return;
+      onAnswer(a === 'yes' ? chosen() : null);
+      return true;
+    },
+    { isActive: ready, layer },
+  );
+  // Loading, or nothing to restore: only leaving.
+  useKeymap(
+    NO_BACKUP_KEYS,
+    () => {
+      onAnswer(null);
+      return true;
+    },
+    { isActive: !ready, layer },
+  );
   const c = choices[Math.min(cursorRef.current, Math.max(0, choices.length - 1))];
   const vw = Math.min(16, Math.max(7, ...choices.map((b) => (b.version ?? '?').length)));
   const t = now();
@@ -145,7 +145,7 @@ export function RollbackConfirm({ env, production, state, now = Date.now, onAnsw
           <Text color="red" wrap="wrap">
             No backup to restore: {state.error ?? 'none found'}
           </Text>
-          <Text dimColor>esc back (nothing was changed)</Text>
+          <Text dimColor>{hintFor(NO_BACKUP_KEYS, 'no')}</Text>
         </>
       ) : (
         <>
@@ -153,7 +153,7 @@ export function RollbackConfirm({ env, production, state, now = Date.now, onAnsw
             running {state.offer?.running ?? 'unknown'} → restoring {c.version ?? 'unknown version'}
           </Text>
           <Text wrap="wrap">
-            Backup: {c.file}, taken {ago(c.takenAt, t)} ({new Date(c.takenAt).toISOString().slice(0, 16).replace('T', ' ')} UTC), {size(c.bytes)}
+            Backup: {c.file}, taken {formatAge(c.takenAt, t)} ({new Date(c.takenAt).toISOString().slice(0, 16).replace('T', ' ')} UTC), {formatBytes(c.bytes)}
           </Text>
           <Text color="green" wrap="wrap">
             Verified: {c.detail}
@@ -166,7 +166,7 @@ export function RollbackConfirm({ env, production, state, now = Date.now, onAnsw
               {choices.map((b) => (
                 <Text key={b.file} inverse={b === c} wrap="truncate-end">
                   {b === c ? '> ' : '  '}
-                  {(b.version ?? '?').padEnd(vw)} {ago(b.takenAt, t).padEnd(11)} {size(b.bytes).padStart(8)}  {b.file.replace(/^backups\//, '')}
+                  {(b.version ?? '?').padEnd(vw)} {formatAge(b.takenAt, t).padEnd(11)} {formatBytes(b.bytes).padStart(8)}  {b.file.replace(/^backups\//, '')}
                 </Text>
               ))}
             </Box>

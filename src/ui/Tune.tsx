@@ -5,9 +5,9 @@
 import React, { useEffect, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import Spinner from 'ink-spinner';
-import { useKeys } from './use-keys.js';
+import { useDialog, useKeymap } from './use-keys.js';
 import { TypedConfirm } from './TypedConfirm.js';
-import { TUNE_KEYS, actionFor, hintLine, keyNames } from './keymap.js';
+import { TUNE_DONE_KEYS, TUNE_KEYS, TUNE_WRITE_KEYS, hintFor, hintLine, keyFor } from './keymap.js';
 import type { GateProposal, TuneResult } from '../usecases/tune.js';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
@@ -55,6 +55,24 @@ function GateRow({ p, selected }: { p: GateProposal; selected: boolean }): React
   );
 }
 
+/** Outside production: y writes, n (or esc) changes nothing; a dialog, so the view below takes no key. */
+function WriteQuestion({ changes, configName, onAnswer }: { changes: number; configName: string; onAnswer: (yes: boolean) => void }): React.JSX.Element {
+  const layer = useDialog();
+  useKeymap(
+    TUNE_WRITE_KEYS,
+    (a) => {
+      onAnswer(a === 'yes');
+      return true;
+    },
+    { layer },
+  );
+  return (
+    <Text bold color="yellow">
+      Write {changes} threshold changes to {configName}? {hintLine(TUNE_WRITE_KEYS)}
+    </Text>
+  );
+}
+
 /** The tune view. */
 export function TuneView({ env, production, configName, load, write, onBack }: TuneViewProps): React.JSX.Element {
   const [s, setS] = useState<State>({ kind: 'loading' });
@@ -78,30 +96,25 @@ export function TuneView({ env, production, configName, load, write, onBack }: T
       (e: unknown) => setS({ kind: 'error', message: `Nothing written: ${e instanceof Error ? e.message : String(e)}` }),
     );
   };
-  useKeys((input, key) => {
+  // The proposal's keys; while the write question is open it has the focus (WriteQuestion).
+  useKeymap(TUNE_KEYS, (a) => {
     const cur = ref.current;
-    if (cur.kind === 'confirm') {
-      // Production: the typed confirmation (TypedConfirm) takes the keys.
-      if (production) return;
-      if (key.escape) return setS({ kind: 'ready', t: cur.t });
-      if (input === 'y') return doWrite(cur.t);
-      if (input === 'n' || input === 'q') return setS({ kind: 'ready', t: cur.t });
-      return;
+    if (a === 'back') {
+      onBack();
+      return true;
     }
-    if (cur.kind === 'writing') return;
-    for (const name of keyNames(input, key)) {
-      const a = actionFor(TUNE_KEYS, name);
-      if (a === 'back') return onBack();
-      if (cur.kind !== 'ready') {
-        if (name === 'return') return onBack();
-        continue;
-      }
-      const n = cur.t.proposals.length;
-      if (a === 'up') setCursor((c) => (c + n - 1) % n);
-      else if (a === 'down') setCursor((c) => (c + 1) % n);
-      else if (a === 'write' && cur.t.changed) setS({ kind: 'confirm', t: cur.t });
+    if (cur.kind !== 'ready') return;
+    const n = cur.t.proposals.length;
+    if (a === 'up') setCursor((c) => (c + n - 1) % n);
+    else if (a === 'down') setCursor((c) => (c + 1) % n);
+    else if (a === 'write' && cur.t.changed) {
+      ref.current = { kind: 'confirm', t: cur.t };
+      setS(ref.current);
+      return true;
     }
-  });
+  }, { isActive: s.kind === 'ready' || s.kind === 'loading' });
+  // Written, or could not load: only back.
+  useKeymap(TUNE_DONE_KEYS, () => onBack(), { isActive: s.kind === 'written' || s.kind === 'error' });
 
   if (s.kind === 'loading')
     return (
@@ -115,7 +128,7 @@ export function TuneView({ env, production, configName, load, write, onBack }: T
         <Text color="red" wrap="wrap">
           {s.message}
         </Text>
-        <Text dimColor>esc back to the home screen</Text>
+        <Text dimColor>{hintFor(TUNE_DONE_KEYS, 'back')}</Text>
       </Box>
     );
   const t = s.t;
@@ -126,7 +139,7 @@ export function TuneView({ env, production, configName, load, write, onBack }: T
       <Text bold>
         Tune {env} <Text dimColor>· from {t.healthyWindows} healthy of {t.windows} recorded windows{t.since ? ` since ${t.since.slice(0, 10)}` : ''} · margin {t.marginPct} %, steps 10-{t.maxStepPct} %</Text>
       </Text>
-      <Text color={s.kind === 'written' ? 'green' : 'cyan'}>{s.kind === 'written' ? `WRITTEN to ${configName}` : `READ-ONLY: nothing is written until you press w and confirm`}</Text>
+      <Text color={s.kind === 'written' ? 'green' : 'cyan'}>{s.kind === 'written' ? `WRITTEN to ${configName}` : `READ-ONLY: nothing is written until you press ${keyFor(TUNE_KEYS, 'write')} and confirm`}</Text>
       <Text dimColor>
         {'  '}
         {'gate'.padEnd(24)} {'healthy/limit'.padEnd(16)} {'baseline'.padEnd(14)} {'threshold'.padStart(9)}   {'proposed'.padEnd(9)} {'chg'.padStart(3)}
@@ -146,9 +159,7 @@ export function TuneView({ env, production, configName, load, write, onBack }: T
         production ? (
           <TypedConfirm expected={env} verb={`write ${configName}`} nothing="nothing written" onConfirm={() => doWrite(s.t)} onCancel={() => setS({ kind: 'ready', t: s.t })} />
         ) : (
-          <Text bold color="yellow">
-            Write {t.proposals.filter((p) => p.changed).length} threshold changes to {configName}? y write · n cancel
-          </Text>
+          <WriteQuestion changes={t.proposals.filter((p) => p.changed).length} configName={configName} onAnswer={(yes) => (yes ? doWrite(s.t) : setS({ kind: 'ready', t: s.t }))} />
         )
       ) : null}
       {s.kind === 'writing' ? (
@@ -165,7 +176,7 @@ export function TuneView({ env, production, configName, load, write, onBack }: T
           ))}
         </Box>
       ) : null}
-      <Text dimColor>{s.kind === 'ready' ? (t.changed ? hintLine(TUNE_KEYS) : `No change proposed.  ${hintLine(TUNE_KEYS.filter((b) => b.action !== 'write'))}`) : s.kind === 'written' ? 'esc back' : ''}</Text>
+      <Text dimColor>{s.kind === 'ready' ? (t.changed ? hintLine(TUNE_KEYS) : `No change proposed.  ${hintLine(TUNE_KEYS.filter((b) => b.action !== 'write'))}`) : s.kind === 'written' ? hintLine(TUNE_DONE_KEYS) : ''}</Text>
     </Box>
   );
 }

@@ -5,8 +5,8 @@
 // rollback confirmation moves through its list of backups with them).
 import React, { useRef, useState } from 'react';
 import { Text } from 'ink';
-import { useKeys } from './use-keys.js';
-import { TYPED_CONFIRM_KEYS, actionFor, hintLine, keyName } from './keymap.js';
+import { useDialog, useKeys } from './use-keys.js';
+import { TYPED_CONFIRM_KEYS, actionFor, hintLine, keyFor, keyName } from './keymap.js';
 
 /** What the operator typed, and the note after a wrong name. */
 export interface TypedState {
@@ -22,7 +22,7 @@ const MAX = 64;
  * changes nothing, enter with nothing typed calls onEmpty (when given), esc or Ctrl-C cancels.
  * A paste or tmux send-keys may deliver "name\r" in one chunk: that confirms too.
  */
-export function useTypedConfirm(o: { expected: string; active?: boolean; onConfirm: () => void; onCancel: () => void; onEmpty?: () => void; nothing?: string }): TypedState {
+export function useTypedConfirm(o: { expected: string; active?: boolean; layer?: symbol; onConfirm: () => void; onCancel: () => void; onEmpty?: () => void; nothing?: string }): TypedState {
   // A ref, not the render's closure: typed keys may arrive faster than renders.
   const typed = useRef('');
   const [note, setNote] = useState('');
@@ -31,11 +31,11 @@ export function useTypedConfirm(o: { expected: string; active?: boolean; onConfi
     if (typed.current === o.expected) return o.onConfirm();
     if (typed.current === '' && o.onEmpty) return o.onEmpty();
     // A wrong name starts over, so no stray letters carry into the next try.
-    setNote(`That is not "${o.expected}"; ${o.nothing ?? 'nothing changed'}. Type it exactly, or esc.`);
+    setNote(`That is not "${o.expected}"; ${o.nothing ?? 'nothing changed'}. Type it exactly, or ${keyFor(TYPED_CONFIRM_KEYS, 'cancel')}.`);
     typed.current = '';
   };
-  useKeys((input, key) => {
-    if (o.active === false) return;
+  useKeys(
+    (input, key) => {
     const a = actionFor(TYPED_CONFIRM_KEYS, keyName(input, key));
     if (a === 'cancel') return o.onCancel();
     if (a === 'confirm') return submit();
@@ -48,7 +48,9 @@ export function useTypedConfirm(o: { expected: string; active?: boolean; onConfi
     typed.current = (typed.current + first).replace(/\t/g, '').slice(0, MAX);
     rerender((x) => x + 1);
     if (rest.length) submit();
-  });
+    },
+    { isActive: o.active !== false, ...(o.layer ? { layer: o.layer } : {}) },
+  );
   return { typed: typed.current, note };
 }
 
@@ -57,8 +59,8 @@ export function TypedPrompt({ label = 'PRODUCTION', expected, verb = 'confirm', 
   return (
     <>
       <Text bold color="red" wrap="wrap">
-        {label}: type "{expected}" and enter to {verb}
-        {extra ? `, ${extra}` : ''}, esc to cancel: <Text inverse>{state.typed || ' '}</Text>
+        {label}: type "{expected}" and {keyFor(TYPED_CONFIRM_KEYS, 'confirm')} to {verb}
+        {extra ? `, ${extra}` : ''}, {keyFor(TYPED_CONFIRM_KEYS, 'cancel')} to cancel: <Text inverse>{state.typed || ' '}</Text>
       </Text>
       {showHint ? <Text dimColor>{hintLine(TYPED_CONFIRM_KEYS)}</Text> : null}
       {state.note ? <Text color="yellow">{state.note}</Text> : null}
@@ -66,8 +68,9 @@ export function TypedPrompt({ label = 'PRODUCTION', expected, verb = 'confirm', 
   );
 }
 
-/** Input and prompt together, for callers with nothing else on the line. */
+/** Input and prompt together, for callers with nothing else on the line: a dialog while active. */
 export function TypedConfirm(p: { label?: string; expected: string; verb?: string; extra?: string; active?: boolean; onConfirm: () => void; onCancel: () => void; onEmpty?: () => void; nothing?: string; showHint?: boolean }): React.JSX.Element {
-  const state = useTypedConfirm(p);
+  const layer = useDialog(p.active !== false);
+  const state = useTypedConfirm({ ...p, layer });
   return <TypedPrompt {...(p.label ? { label: p.label } : {})} expected={p.expected} {...(p.verb ? { verb: p.verb } : {})} {...(p.extra ? { extra: p.extra } : {})} state={state} showHint={Boolean(p.showHint)} />;
 }

@@ -3,15 +3,17 @@
 // smoke table. Every action is an answer to the runner (through the PromptBroker) or runner.abort().
 import React, { useEffect, useReducer, useRef, useState, useSyncExternalStore } from 'react';
 import { Box, Static, Text } from 'ink';
-import { useKeys } from './use-keys.js';
+import { useDialog, useKeys, useKeymap } from './use-keys.js';
 import Spinner from 'ink-spinner';
 import { resumeCommand, type RunnerEvent } from '../usecases/runner.js';
 import type { LiveSession, SmokeRow } from '../usecases/runner-engines.js';
 import { Pager, scroll } from './Pager.js';
 import { TypedPrompt, useTypedConfirm } from './TypedConfirm.js';
-import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, PAGER_KEYS, SIGNOFF_KEYS, WALK_KEYS, actionFor, helpLines, hintLine, keyNames, type KeyBinding } from './keymap.js';
+import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, PAGER_KEYS, SIGNOFF_KEYS, WALK_KEYS, actionFor, hintFor, hintLine, keyFor, keyName, keyNames, type DoneAction, type KeyBinding } from './keymap.js';
+import { HelpBox } from './HelpBox.js';
+import { formatBytes } from '../domain/format.js';
 import type { PendingPrompt, PromptBroker } from './prompt-broker.js';
-import { bar, fmtBytes, statusMark, walkReducer, type StepView, type WalkState } from './walk-state.js';
+import { bar, statusMark, walkReducer, type StepView, type WalkState } from './walk-state.js';
 import { useTerminalSize } from './use-terminal-size.js';
 import { Banner } from './Banner.js';
 
@@ -30,24 +32,11 @@ export interface WalkProps {
   /** Draws a live monitor or rollback in place of the step view. */
   renderSession?: (s: LiveSession, walk: WalkState, finished: boolean) => React.ReactNode;
   onQuit: (s: WalkState) => void;
-  /** What the finished screen says on success, and what its quit key leads to (the demo set-up goes on). */
-  done?: { text: string; hint: string };
+  /** What the finished screen says on success, and its keys (the demo set-up goes on with its quit key). */
+  done?: { text: string; keys: KeyBinding<DoneAction>[] };
 }
 
-function HelpBox({ keys, extra }: { keys: KeyBinding[]; extra?: string }): React.JSX.Element {
-  return (
-    <Box flexDirection="column" borderStyle="single" paddingX={1}>
-      <Text bold>Keys</Text>
-      {helpLines(keys).map((l) => (
-        <Text key={l} wrap="truncate-end">
-          {l}
-        </Text>
-      ))}
-      <Text>Rollback at any time from another terminal: npx rollout rollback --env ENV</Text>
-      {extra ? <Text>{extra}</Text> : null}
-    </Box>
-  );
-}
+const ROLLBACK_ANY_TIME = ['Rollback at any time from another terminal: npx rollout rollback --env ENV'];
 
 function relativeLog(p: string): string {
   const i = p.replace(/\\/g, '/').lastIndexOf('/logs/');
@@ -83,7 +72,7 @@ function FinishedStep({ v, index, total }: { v: StepView; index: number; total: 
       {v.backup?.sha256 ? (
         <Text>
           {'       '}
-          {v.backup.path} {fmtBytes(v.backup.bytes)} SHA256 {v.backup.sha256}
+          {v.backup.path} {formatBytes(v.backup.bytes)} SHA256 {v.backup.sha256}
         </Text>
       ) : null}
       {v.smoke ? <SmokeTable rows={v.smoke} /> : null}
@@ -162,8 +151,8 @@ function ProgressView({ v, columns }: { v: StepView; columns: number }): React.J
       </Text>
       <Text>
         {'  '}
-        {bar(p?.done ?? 0, p?.total, width)} {fmtBytes(p?.done ?? 0)}
-        {p?.total ? ` of ${fmtBytes(p.total)}` : ''}
+        {bar(p?.done ?? 0, p?.total, width)} {formatBytes(p?.done ?? 0)}
+        {p?.total ? ` of ${formatBytes(p.total)}` : ''}
         {p?.bytesPerSecond !== undefined ? `  ${(p.bytesPerSecond / (1 << 20)).toFixed(1)} MB/s` : ''}
       </Text>
     </Box>
@@ -178,6 +167,8 @@ function ChecklistPrompt({ p, production }: { p: Extract<PendingPrompt, { kind: 
   const { cursor, ticked, note, help } = st.current;
   const blocking = items.filter((i) => !i.manual && i.required && !i.ok);
   const unticked = items.filter((i) => i.manual && !ticked.has(i.id));
+  // The runner's question: the walk below takes no key while it is open.
+  const layer = useDialog();
   useKeys((input, key) => {
     // Several keys may arrive in one chunk: fold them over local copies, then set state once.
     let cur = st.current.cursor;
@@ -194,7 +185,7 @@ function ChecklistPrompt({ p, production }: { p: Extract<PendingPrompt, { kind: 
       else if (a === 'down') cur = (cur + 1) % items.length;
       else if (a === 'tick') {
         const it = items[cur];
-        if (!it?.manual) msg = `"${it?.label ?? ''}" is checked automatically; fix it, then press r.`;
+        if (!it?.manual) msg = `"${it?.label ?? ''}" is checked automatically; fix it, then press ${keyFor(CHECKLIST_KEYS, 'recheck')}.`;
         else {
           tick = new Set(tick);
           if (tick.has(it.id)) tick.delete(it.id);
@@ -216,8 +207,8 @@ function ChecklistPrompt({ p, production }: { p: Extract<PendingPrompt, { kind: 
     }
     st.current = { cursor: cur, ticked: tick, help: h, note: msg ?? st.current.note };
     rerender((x) => x + 1);
-  });
-  if (help) return <HelpBox keys={CHECKLIST_KEYS} />;
+  }, { layer });
+  if (help) return <HelpBox keys={CHECKLIST_KEYS} extra={ROLLBACK_ANY_TIME} />;
   return (
     <Box flexDirection="column">
       <Text bold>Artifacts checklist</Text>
@@ -234,7 +225,7 @@ function ChecklistPrompt({ p, production }: { p: Extract<PendingPrompt, { kind: 
       {items[cursor] ? (
         <Text dimColor wrap="wrap">
           {'  '}
-          {items[cursor]!.manual ? (ticked.has(items[cursor]!.id) ? 'ticked by you' : 'space to tick once it is true') : `found: ${items[cursor]!.found}`}
+          {items[cursor]!.manual ? (ticked.has(items[cursor]!.id) ? 'ticked by you' : `${keyFor(CHECKLIST_KEYS, 'tick')} to tick once it is true`) : `found: ${items[cursor]!.found}`}
         </Text>
       ) : null}
       {blocking.map((b) => (
@@ -249,16 +240,17 @@ function ChecklistPrompt({ p, production }: { p: Extract<PendingPrompt, { kind: 
   );
 }
 
-function useTextInput(onSubmit: (text: string) => void, onCancel: () => void, active = true): string {
+function useTextInput(onSubmit: (text: string) => void, onCancel: () => void, o: { active: boolean; layer: symbol }): string {
   // A ref, not the render's closure: a paste or fast typing delivers keys faster than renders.
   const text = useRef('');
   const [, rerender] = useState(0);
   useKeys(
     (input, key) => {
-      if (!active) return;
-      if (key.escape || (key.ctrl && input === 'c')) return onCancel();
-      if (key.return) return onSubmit(text.current);
-      if (key.backspace || key.delete) {
+      // Letters are the name; the keys of SIGNOFF_KEYS submit, delete and cancel.
+      const a = actionFor(SIGNOFF_KEYS, keyName(input, key));
+      if (a === 'cancel') return onCancel();
+      if (a === 'submit') return onSubmit(text.current);
+      if (a === 'delete') {
         text.current = text.current.slice(0, -1);
         return rerender((x) => x + 1);
       }
@@ -269,6 +261,7 @@ function useTextInput(onSubmit: (text: string) => void, onCancel: () => void, ac
       if (rest.length) onSubmit(text.current);
       else rerender((x) => x + 1);
     },
+    { isActive: o.active, layer: o.layer },
   );
   return text.current;
 }
@@ -277,24 +270,26 @@ function SignOffPrompt({ p, operator }: { p: Extract<PendingPrompt, { kind: 'sig
   const [name, setName] = useState<string | undefined>();
   const [note, setNote] = useState('');
   const prod = p.req.production;
+  // A dialog: the walk below takes no key while it is open (q is a letter of a name here).
+  const layer = useDialog();
   const typedName = useTextInput(
     (t) => {
-      if (!t.trim()) return setNote('Type your name to sign off (esc stops the walk).');
+      if (!t.trim()) return setNote(`Type your name to sign off (${keyFor(SIGNOFF_KEYS, 'cancel')} stops the walk).`);
       if (!prod) return p.answer({ name: t.trim() });
       setName(t.trim());
       setNote('');
     },
     () => p.answer(undefined),
-    name === undefined,
+    { active: name === undefined, layer },
   );
-  const typedEnv = useTypedConfirm({ expected: p.req.env, active: name !== undefined, onConfirm: () => p.answer({ name: name!, typedEnv: p.req.env }), onCancel: () => p.answer(undefined), nothing: 'not signed off' });
+  const typedEnv = useTypedConfirm({ expected: p.req.env, active: name !== undefined, layer, onConfirm: () => p.answer({ name: name!, typedEnv: p.req.env }), onCancel: () => p.answer(undefined), nothing: 'not signed off' });
   return (
     <Box flexDirection="column">
       <Text bold>Deploy operator sign-off{p.req.step.roles?.length ? ` (${p.req.step.roles.join(', ')})` : ''}</Text>
       {p.req.artifacts.length ? (
         p.req.artifacts.map((a) => (
           <Text key={a.path} wrap="wrap">
-            Artifact: {a.path} ({fmtBytes(a.bytes)}){a.sha256 ? ` SHA256 ${a.sha256}` : ''}
+            Artifact: {a.path} ({formatBytes(a.bytes)}){a.sha256 ? ` SHA256 ${a.sha256}` : ''}
             {a.verified ? ' — verified' : ''}
           </Text>
         ))
@@ -303,7 +298,7 @@ function SignOffPrompt({ p, operator }: { p: Extract<PendingPrompt, { kind: 'sig
       )}
       <Text>
         Your name: {name ?? <Text inverse>{typedName || ' '}</Text>}
-        {name === undefined && !typedName ? <Text dimColor> (you are {operator}; type it and press enter)</Text> : null}
+        {name === undefined && !typedName ? <Text dimColor> (you are {operator}; type it and press {keyFor(SIGNOFF_KEYS, 'submit')})</Text> : null}
       </Text>
       {prod ? (
         name !== undefined ? (
@@ -322,13 +317,17 @@ function SignOffPrompt({ p, operator }: { p: Extract<PendingPrompt, { kind: 'sig
 
 function ConfirmPrompt({ p }: { p: Extract<PendingPrompt, { kind: 'confirm' }> }): React.JSX.Element {
   const prod = p.req.production;
-  const typed = useTypedConfirm({ expected: p.req.env, active: prod, onConfirm: () => p.answer(true), onCancel: () => p.answer(false) });
-  useKeys((input, key) => {
-    if (prod) return;
-    const a = keyNames(input, key).map((n) => actionFor(CONFIRM_KEYS, n)).find(Boolean);
-    if (a === 'yes') p.answer(true);
-    if (a === 'no') p.answer(false);
-  });
+  // A dialog: the walk below takes no key while it is open.
+  const layer = useDialog();
+  const typed = useTypedConfirm({ expected: p.req.env, active: prod, layer, onConfirm: () => p.answer(true), onCancel: () => p.answer(false) });
+  useKeymap(
+    CONFIRM_KEYS,
+    (a) => {
+      p.answer(a === 'yes');
+      return true;
+    },
+    { isActive: !prod, layer },
+  );
   return (
     <Box flexDirection="column">
       <Text bold>{p.req.prompt}</Text>
@@ -369,16 +368,17 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
   const sessionShown = Boolean(s.session && !s.finished && live?.status === 'running' && renderSession);
   // Ink re-registers the handler in an effect, a moment after the frame is drawn; reading the
   // latest state through a ref keeps a key pressed in that moment from acting on an old screen.
-  const latest = useRef({ s, help, pending, sessionShown });
-  latest.current = { s, help, pending, sessionShown };
+  const latest = useRef({ s, help });
+  latest.current = { s, help };
+  // A question of the runner (its own dialog) or a live session (its own screen) takes the keys
+  // while it is on screen: the walk's handler is inactive meanwhile.
+  const doneKeys = s.finished?.status === 'ok' && done ? done.keys : DONE_KEYS;
   useKeys(
     (input, key) => {
-      // While a question or a live session is on screen (as drawn), its own view takes the keys.
-      if (latest.current.pending || latest.current.sessionShown) return;
       const { s, help } = latest.current;
       for (const name of keyNames(input, key)) {
         if (s.finished) {
-          const a = actionFor(DONE_KEYS, name);
+          const a = actionFor(doneKeys, name);
           if (a === 'quit') return onQuit(s);
           if (a === 'help') setHelp((h) => !h);
           // A long result (the debrief) scrolls in its pager.
@@ -399,6 +399,7 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
         else if (a === 'help') setHelp((h) => !h);
       }
     },
+    { isActive: !pending && !sessionShown },
   );
   const finished = s.steps.map((v, i) => ({ v, i })).filter(({ v }) => v.status === 'done' || v.status === 'failed' || v.status === 'skipped');
   // Once the walk is over, the longest report (the training debrief) stays on screen in a pager.
@@ -417,7 +418,7 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
       <StepList steps={s.steps} current={s.current} />
       <Box marginTop={1} flexDirection="column">
         {help ? (
-          <HelpBox keys={WALK_KEYS} />
+          <HelpBox keys={s.finished ? doneKeys : WALK_KEYS} extra={ROLLBACK_ANY_TIME} />
         ) : s.finished ? (
           <Box flexDirection="column">
             <Text bold color={s.finished.status === 'ok' ? 'green' : 'red'} wrap="wrap">
@@ -428,7 +429,7 @@ export function Walk({ runner, broker, initial, training, operator, renderSessio
             ))}
             {report ? <Pager title={report.title} lines={report.lines} height={pageHeight} offset={pageAt} /> : s.session && renderSession ? renderSession(s.session, s, true) : null}
             {s.logPath ? <Text dimColor>Log: {relativeLog(s.logPath)}</Text> : null}
-            <Text dimColor>{s.finished.status === 'ok' && done ? done.hint : `${hintLine(DONE_KEYS)}${report && report.lines.length > pageHeight ? `  ${hintLine(PAGER_KEYS)}` : ''}`}</Text>
+            <Text dimColor>{s.finished.status === 'ok' && done ? hintFor(done.keys, 'quit') : `${hintLine(doneKeys)}${report && report.lines.length > pageHeight ? `  ${hintLine(PAGER_KEYS)}` : ''}`}</Text>
           </Box>
         ) : pending?.kind === 'checklist' ? (
           <ChecklistPrompt key={`cl-${pending.req.items.map((i) => `${i.id}${i.ok}`).join()}`} p={pending} production={s.production} />

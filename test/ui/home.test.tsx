@@ -6,16 +6,16 @@ import { describe, expect, it, vi } from 'vitest';
 import { Home } from '../../src/ui/Home.js';
 import { HOME_KEYS, hintLine } from '../../src/ui/keymap.js';
 import type { HomeState } from '../../src/ui/home-state.js';
+import { waitUntil } from '../helpers/frames.js';
+import { settle } from './render-at.js';
 
 const runbooks = [
   { name: 'dhash', title: 'Guarded rollout of dhash', file: 'dhash.yaml', environments: ['production', 'staging', 'development'], production: ['production'] },
   { name: 'emergency-rollback', title: 'Emergency rollback', file: 'emergency-rollback.yaml', environments: ['production', 'staging', 'development'], production: ['production'] },
 ];
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 30));
-/** Wait until the condition holds (a loaded machine renders late), or fail after 3 s. */
-async function until(cond: () => boolean): Promise<void> {
-  const end = Date.now() + 3000;
-  while (!cond() && Date.now() < end) await tick();
+/** Wait until the condition holds (a loaded machine renders late); the timeout names what was awaited. */
+async function until(cond: () => boolean, what = 'the screen to follow the keys'): Promise<void> {
+  await waitUntil(cond, Boolean, what);
 }
 // eslint-disable-next-line no-control-regex
 const plain = (s: string | undefined): string => (s ?? '').replace(/\u001b\[[0-9;]*m/g, '');
@@ -33,13 +33,14 @@ describe('home screen', () => {
 
   it('shows production so that no one can miss it, and a TRAINING banner in training mode', async () => {
     const { lastFrame, stdin, unmount } = render(<Home runbooks={runbooks} remembered={{ operator: 'alice' }} workspace="/ws" onDone={() => undefined} />);
+    await settle();
     stdin.write('\t'); // to the environment column
-    await tick();
+    await until(() => plain(lastFrame()).includes('> Environment'), 'the environment column focused');
     stdin.write('k'); // up: production
     await until(() => plain(lastFrame()).includes('!!! PRODUCTION'));
     expect(plain(lastFrame())).toContain('!!! PRODUCTION — changes are real !!!');
     stdin.write('\t'); // to the mode column
-    await tick();
+    await until(() => plain(lastFrame()).includes('> Mode'), 'the mode column focused');
     stdin.write('j'); // training
     await until(() => plain(lastFrame()).includes('TRAINING'));
     const f = plain(lastFrame());
@@ -53,14 +54,15 @@ describe('home screen', () => {
     const { lastFrame, stdin, unmount } = render(<Home runbooks={runbooks} remembered={{}} workspace="/ws" onDone={onDone} />);
     // The keys work at once (? must show help, not type a name); the name is asked at enter.
     expect(plain(lastFrame())).toContain('Operator: not set yet');
+    await settle();
     stdin.write('\r');
     await until(() => plain(lastFrame()).includes('type your name'));
     expect(onDone).not.toHaveBeenCalled();
     stdin.write('\r');
-    await tick();
+    await settle();
     expect(onDone).not.toHaveBeenCalled();
     stdin.write('bob');
-    await tick();
+    await until(() => plain(lastFrame()).includes('Operator: bob'), 'the typed name');
     stdin.write('\r');
     await until(() => !plain(lastFrame()).includes('type your name'));
     expect(plain(lastFrame())).toContain('Operator: bob');
@@ -74,6 +76,7 @@ describe('home screen', () => {
   it.each([['alice'], [undefined]])('? shows help that says how to roll back; q quits (operator %s)', async (operator) => {
     const onDone = vi.fn<(s: HomeState) => void>();
     const { lastFrame, stdin, unmount } = render(<Home runbooks={runbooks} remembered={operator ? { operator } : {}} workspace="/ws" onDone={onDone} />);
+    await settle();
     stdin.write('?');
     await until(() => plain(lastFrame()).includes('rollout rollback --env ENV'));
     expect(plain(lastFrame())).toContain('rollout rollback --env ENV');
@@ -89,6 +92,7 @@ describe('home screen', () => {
 
   it('switching the runbook keeps the chosen environment, never jumping to production', async () => {
     const { lastFrame, stdin, unmount } = render(<Home runbooks={runbooks} remembered={{ operator: 'alice' }} workspace="/ws" onDone={() => undefined} />);
+    await settle();
     stdin.write('j'); // runbook column: emergency-rollback
     await until(() => plain(lastFrame()).includes('(*) emergency-rollback'));
     const f = plain(lastFrame());

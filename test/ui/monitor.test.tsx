@@ -7,11 +7,11 @@ import { MONITOR_AFTER_KEYS, MONITOR_KEYS, MONITOR_LOG_KEYS, hintLine } from '..
 import { journalHistory, readJournalText } from '../../src/ui/monitor-history.js';
 import { readJournalFile } from '../../src/usecases/monitor-journal.js';
 import { MonitorFeed } from '../../src/ui/monitor-feed.js';
-import { fmtValue } from '../../src/ui/monitor-state.js';
+import { formatValue } from '../../src/domain/format.js';
 import { MonitorScreen, chartLines, sparkline } from '../../src/ui/Monitor.js';
 import { bucketsAt, shippedEnv } from '../gates/sim.js';
 import { MIN, drive, makeRig, type Rig } from '../usecases/monitor-fakes.js';
-import { KEY, flat, renderAt, tick } from './render-at.js';
+import { KEY, flat, renderAt } from './render-at.js';
 import type { RollbackOffer } from '../../src/usecases/rollback-offer.js';
 
 const prod = shippedEnv('production');
@@ -63,8 +63,7 @@ describe('monitor screen', () => {
     const { ui } = screen(rig);
     const run = rig.monitor.run();
     await rig.clock.advance(95_000);
-    await tick(50);
-    const f = ui.frame();
+    const f = await ui.waitFor(/T\+01:\d\d of 60:00 · next poll in/);
     expect(f).toContain('!!! PRODUCTION — changes are real !!!');
     expect(f).toMatch(/MONITOR production 1\.2\.0-slow · T\+01:\d\d of 60:00 · next poll in \d+ s/);
     expect(f).toContain('phase 1 · polls every 30 s');
@@ -87,8 +86,7 @@ describe('monitor screen', () => {
     const { ui } = screen(rig);
     const s = await rig.run();
     expect(s.result).toBe('rolled-back');
-    await tick(50);
-    const f = flat(ui.frame());
+    const f = flat(await ui.waitFor('DONE: rolled-back'));
     expect(f).toMatch(/ROLLBACK of production — automatic: p95_hash_time breached \(value [\d.]+ ms, threshold 2000 ms\)/);
     expect(f).toMatch(/done\s+Rollback executed/);
     expect(f).toMatch(/done\s+Consecutive OK health checks/);
@@ -118,8 +116,7 @@ describe('monitor screen', () => {
     expect(ui.frame()).toContain('That is not "production"; nothing changed');
     expect(rig.rollbacks).toHaveLength(0);
     await ui.press(KEY.escape);
-    await tick(50);
-    expect(ui.frame()).toContain('rollback cancelled; nothing was changed');
+    await ui.waitFor('rollback cancelled; nothing was changed');
     expect(rig.rollbacks).toHaveLength(0);
     await ui.press('r');
     await ui.waitFor('restoring 1.1.0');
@@ -147,8 +144,14 @@ describe('monitor screen', () => {
     await ui.press('r');
     const f = await ui.waitFor('No backup to restore');
     expect(f).toContain('(take one:');
+    // The confirmation has the focus: e (the monitor's "extend the window") does nothing under it.
+    await ui.press('e');
+    expect(ui.frame()).toContain('No backup to restore');
     await ui.press('y', KEY.enter);
     expect(rig.rollbacks).toHaveLength(0);
+    // Left without a change (enter), the window is still its 60 minutes: e never reached the monitor.
+    await ui.waitFor('rollback cancelled; nothing was changed');
+    expect(ui.frame()).toContain('of 60:00');
     rig.monitor.stop();
     await drive(rig.clock, run);
     ui.unmount();
@@ -160,8 +163,7 @@ describe('monitor screen', () => {
     const run = rig.monitor.run();
     await rig.clock.advance(31_000);
     await ui.press('e');
-    await tick(30);
-    expect(ui.frame()).toContain('T+00:31 of 75:00');
+    await ui.waitFor('T+00:31 of 75:00');
     await ui.press('n');
     await ui.waitFor('test notification: slack, fallback');
     expect(sent).toEqual(['test']);
@@ -177,7 +179,7 @@ describe('monitor screen', () => {
     expect(f).toContain('Quit while the window runs?');
     expect(f).toContain('What stays running: the production service at 1.2.0-slow. Resume the window: npx rollout monitor --env production --resume');
     // The quit dialog offers its own keys only, not r rollback.
-    expect(f).toContain('y quit n stay any other key: stay');
+    expect(f).toContain('y quit any other key stay');
     expect(f).not.toContain('r rollback');
     await ui.press('n');
     expect(quits()).toBe(0);
@@ -197,9 +199,9 @@ describe('monitor screen', () => {
 
   it('charts read right: sparklines against the threshold (flat is flat), the threshold its own labelled row that hides no value', () => {
     expect(sparkline([1, 2, 3, 4, 5, 6, 7, 8], 8)).toBe('▁▂▃▄▅▆▇█');
-    expect(fmtValue(1, 'items')).toBe('1 item');
-    expect(fmtValue(2, 'items')).toBe('2 items');
-    expect(fmtValue(3948.4732824427483, 'ms')).toBe('3948.5 ms');
+    expect(formatValue(1, 'items', { short: true })).toBe('1 item');
+    expect(formatValue(2, 'items', { short: true })).toBe('2 items');
+    expect(formatValue(3948.4732824427483, 'ms', { short: true })).toBe('3948.5 ms');
     // A flat 0.95 ms against a 3000 ms threshold is flat and low, not noise.
     expect(sparkline([0.95, 0.94, 0.96, 0.95, 0.95], 5, 3000)).toBe('▁▁▁▁▁');
     // Near the line draws near the top.
@@ -220,8 +222,8 @@ describe('monitor screen', () => {
     ui.resize(60, 24);
     const run = rig.monitor.run();
     await rig.clock.advance(95_000);
-    await tick(50);
-    const f = ui.frame();
+    // At 60 columns the header wraps: look for it in the flattened frame.
+    const f = await ui.waitFor((x) => /next poll in \d+ s/.test(flat(x)), 10_000, 'the header with the next poll');
     for (const line of f.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
     expect(f).toMatch(/p95_hash_time +[\d.]+ ms +>2000 ms 15m +ok\b/);
     expect(flat(f)).toMatch(/MONITOR production 1\.2\.0-slow · T\+01:\d\d of 60:00 · next poll in \d+ s/);
@@ -237,19 +239,16 @@ describe('monitor screen', () => {
     const { ui } = screen(rig);
     const run = rig.monitor.run();
     await rig.clock.advance(30 * MIN);
-    await tick(50);
     const trend = (f: string): number => /p95_hash_time .* ok\s+(\S+)/.exec(f)![1]!.length;
-    const narrow = ui.frame();
+    const narrow = await ui.waitFor(/T\+30:00 of 60:00/);
     expect(narrow.split('\n').every((l) => l.length <= 80)).toBe(true);
     ui.resize(160, 48);
-    await tick(50);
-    const wide = ui.frame();
+    // The wide frame: taller than the 80x24 one.
+    const wide = await ui.waitFor((f) => f.split('\n').length > narrow.split('\n').length, 10_000, 'the frame redrawn for 160x48');
     expect(trend(wide)).toBeGreaterThan(trend(narrow));
-    expect(wide.split('\n').length).toBeGreaterThan(narrow.split('\n').length);
     ui.resize(80, 24);
-    await tick(50);
-    expect(ui.frame().split('\n').every((l) => l.length <= 80)).toBe(true);
-    expect(ui.frame().split('\n').length).toBeLessThanOrEqual(24);
+    const back = await ui.waitFor((f) => f.split('\n').length <= 24, 10_000, 'the frame redrawn for 80x24 again');
+    expect(back.split('\n').every((l) => l.length <= 80)).toBe(true);
     rig.monitor.stop();
     await drive(rig.clock, run);
     ui.unmount();
@@ -297,7 +296,7 @@ describe('monitor screen from its first second, resumed, and its log pane', () =
     const run = rig.monitor.run();
     f = await ui.waitFor(`${before + 1} polls`);
     await ui.press('l');
-    f = ui.frame();
+    f = await ui.waitFor('Log of this window');
     expect(f).toContain('T+00:00 started: watching');
     expect(f).toMatch(/T\+05:0\d the monitor was stopped/);
     expect(f).toMatch(/T\+07:0\d resumed: watching/);
@@ -314,7 +313,7 @@ describe('monitor screen from its first second, resumed, and its log pane', () =
     await rig.clock.advance(60_000);
     for (let i = 1; i <= 40; i++) feed.dispatch({ type: 'ui-note', t: rig.clock.now(), level: 'info', text: `note ${i}` });
     await ui.press('l');
-    let f = ui.frame();
+    let f = await ui.waitFor('Log of this window');
     const total = feed.state.events.length;
     const m = /lines (\d+)-(\d+) of (\d+)/.exec(f);
     expect(f).toMatch(/Log of this window — lines \d+-\d+ of \d+/);
@@ -325,20 +324,18 @@ describe('monitor screen from its first second, resumed, and its log pane', () =
     expect(f.split('\n').length).toBeLessThanOrEqual(24);
     const first = Number(m![1]);
     await ui.press('kkk');
-    f = ui.frame();
-    expect(f).toContain(`lines ${first - 3}-${total - 3} of ${total}`);
+    f = await ui.waitFor(`lines ${first - 3}-${total - 3} of ${total}`);
     expect(f).not.toContain('note 40');
     await ui.press('g');
-    expect(ui.frame()).toContain('T+00:00 started: watching');
-    // New events while scrolled back do not move the view; G follows the end again.
+    await ui.waitFor('T+00:00 started: watching');
+    // New events while scrolled back do not move the view (the count grows, the lines stay); G follows the end again.
     feed.dispatch({ type: 'ui-note', t: rig.clock.now(), level: 'info', text: 'note 41' });
-    await tick();
-    expect(ui.frame()).not.toContain('note 41');
+    f = await ui.waitFor(`of ${total + 1}`);
+    expect(f).not.toContain('note 41');
     await ui.press('G');
-    expect(ui.frame()).toContain('note 41');
+    await ui.waitFor('note 41');
     await ui.press('l');
-    f = ui.frame();
-    expect(f).toContain('Latest events');
+    f = await ui.waitFor('Latest events');
     expect(f).toContain(hintLine(MONITOR_KEYS));
     rig.monitor.stop();
     await drive(rig.clock, run);

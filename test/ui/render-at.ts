@@ -2,6 +2,7 @@
 // stripped, with helpers to wait for a frame and to resize the terminal the way a real one does.
 import type React from 'react';
 import { render } from 'ink-testing-library';
+import { turn, waitForFrame, waitUntil, type FrameWant } from '../helpers/frames.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
@@ -16,10 +17,21 @@ export function flat(s: string): string {
   return s.replace(/[│║┌┐└┘╔╗╚╝─═]/g, ' ').replace(/\s+/g, ' ');
 }
 
-/** Let Ink and pending promises run. */
-export const tick = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Let Ink finish what a key or an event started: renders, layout and passive effects (a few event-loop turns, no wall time). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await turn();
+}
 
-export type Rendered = ReturnType<typeof render> & { frame: () => string; resize: (columns: number, rows: number) => void; press: (...keys: string[]) => Promise<void>; waitFor: (text: string | RegExp, ms?: number) => Promise<string> };
+export type Rendered = ReturnType<typeof render> & {
+  frame: () => string;
+  resize: (columns: number, rows: number) => void;
+  /** Sends each key once a key handler listens, letting the screen settle after each. */
+  press: (...keys: string[]) => Promise<void>;
+  /** Sends a key whether or not a handler listens (to show that none takes it), then lets the screen settle. */
+  send: (key: string) => Promise<void>;
+  /** Waits for a frame that shows `want` (text, pattern or predicate), naming it on timeout. */
+  waitFor: (want: FrameWant, ms?: number, what?: string) => Promise<string>;
+};
 
 /** Render at columns x rows. */
 export function renderAt(tree: React.ReactElement, columns = 80, rows = 24): Rendered {
@@ -31,24 +43,22 @@ export function renderAt(tree: React.ReactElement, columns = 80, rows = 24): Ren
   };
   resize(columns, rows);
   const frame = (): string => plain(r.lastFrame());
+  // Ink reads stdin only while some useInput is active: a key written before that is lost.
+  const listening = (): boolean => r.stdin.listenerCount('readable') > 0;
   const press = async (...keys: string[]): Promise<void> => {
-    // A screen that has just been drawn registers its key handler a moment later (an effect).
-    await tick(40);
     for (const k of keys) {
+      await settle();
+      await waitUntil(listening, Boolean, `a key handler to listen before sending ${JSON.stringify(k)}`, { show: () => frame() });
       r.stdin.write(k);
-      await tick();
     }
+    await settle();
   };
-  const waitFor = async (text: string | RegExp, ms = 5000): Promise<string> => {
-    const end = Date.now() + ms;
-    for (;;) {
-      const f = frame();
-      if (typeof text === 'string' ? f.includes(text) : text.test(f)) return f;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${String(text)}; last frame:\n${f}`);
-      await tick(20);
-    }
+  const send = async (k: string): Promise<void> => {
+    r.stdin.write(k);
+    await settle();
   };
-  return Object.assign(r, { frame, resize, press, waitFor });
+  const waitFor = (want: FrameWant, ms = 10_000, what?: string): Promise<string> => waitForFrame(frame, want, { ms, ...(what ? { what } : {}) });
+  return Object.assign(r, { frame, resize, press, send, waitFor });
 }
 
 /** Key sequences as a terminal sends them. */

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { OnCallRollback, type OnCallServices } from '../../src/ui/OnCallRollback.js';
 import { RollbackPanel } from '../../src/ui/RollbackPanel.js';
 import { FLOW, initialRollback, rollbackReducer } from '../../src/ui/rollback-state.js';
-import { KEY, flat, renderAt, tick } from './render-at.js';
+import { KEY, flat, renderAt } from './render-at.js';
+import { turn } from '../helpers/frames.js';
 
 const STAGES = ['notify', 'verify', 'archive', 'restore', 'restart', 'version', 'health', 'smoke', 'incident', 'notify-done'] as const;
 
@@ -26,7 +27,8 @@ function services(calls: string[], o: { fail?: boolean; runs?: string } = {}): O
       calls.push(backup);
       for (const st of STAGES) {
         onStage({ name: st, status: 'running', detail: '' });
-        await tick(5);
+        // Each stage a moment later (an event-loop turn), as a real rollback's would be.
+        await turn();
         if (o.fail && st === 'health') {
           onStage({ name: st, status: 'failed', detail: 'HTTP 503 three times' });
           return { ok: false, exitCode: 1, message: 'health checks did not pass after the restore' };
@@ -102,8 +104,13 @@ describe('on-call rollback screen', () => {
     const ui = renderAt(<OnCallRollback env="production" production services={services(calls, { fail: true, runs: '1.2.0-failing' })} onExit={(c) => (code = c)} now={() => NOW} />);
     let f = await ui.waitFor('restoring');
     expect(f).toContain('!!! PRODUCTION — changes are real !!!');
+    // The confirmation has the focus: q (the screen's quit once over) is a letter of the name here.
+    await ui.press('q');
+    await ui.waitFor(/type "production" .*: q/);
+    expect(code).toBeUndefined();
+    await ui.press(KEY.backspace);
     await ui.press('y', KEY.enter);
-    expect(flat(ui.frame())).toContain('That is not "production"; nothing changed');
+    await ui.waitFor((f) => flat(f).includes('That is not "production"; nothing changed'), 10_000, 'the note after a wrong name');
     expect(calls).toEqual([]);
     await ui.press(KEY.backspace, 'production', KEY.enter);
     f = flat(await ui.waitFor('now runs'));

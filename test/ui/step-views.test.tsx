@@ -8,7 +8,8 @@ import type { RunnerEvent } from '../../src/usecases/runner.js';
 import { PromptBroker } from '../../src/ui/prompt-broker.js';
 import { Walk } from '../../src/ui/Walk.js';
 import { bar, initialWalk, walkReducer } from '../../src/ui/walk-state.js';
-import { renderAt, tick } from './render-at.js';
+import { renderAt, settle } from './render-at.js';
+import { waitUntil } from '../helpers/frames.js';
 
 const steps: RunbookStep[] = [
   { id: 'backup', type: 'backup', optional: false },
@@ -22,7 +23,7 @@ function scripted() {
     runner: { subscribe: (fn: (e: RunnerEvent) => void) => (listeners.add(fn), () => listeners.delete(fn)), abort: () => aborted++ },
     emit: async (e: RunnerEvent) => {
       for (const l of listeners) l(e);
-      await tick(20);
+      await settle();
     },
     aborted: () => aborted,
   };
@@ -48,9 +49,8 @@ describe('step views', () => {
     expect(f).toContain('1.backup:now 2.deploy:pending');
     await emit({ type: 'step-finished', index: 0, status: 'done', outcome: { summary: 'backups/dhash_staging_20261123_101500.zip (12.0 MB)', backup: { path: 'backups/dhash_staging_20261123_101500.zip', sha256: 'ab'.repeat(32), bytes: 12 << 20, verified: false } } });
     await ui.waitFor(/2\.deploy/);
-    const end = Date.now() + 5000;
-    while (!/SHA256\s+(ab){32}/.test(ui.frames.join('\n')) && Date.now() < end) await tick(20);
-    expect(ui.frames.join('\n')).toMatch(/SHA256\s+(ab){32}/);
+    // Static output is written once, above the live frame: look for it in every frame written.
+    await waitUntil(() => ui.frames.join('\n'), (all) => /SHA256\s+(ab){32}/.test(all), 'the finished backup with its SHA256 in the written frames', { show: () => ui.frame() });
     ui.unmount();
   });
 

@@ -57,10 +57,14 @@ describe('the tune view', () => {
     await ui.press('j', 'j');
     f = await ui.waitFor(/p95_hash_time: 2000 ms -> 1600 ms \(-20 %\)/, 30_000);
     await ui.press('w');
-    await ui.waitFor('Write 6 threshold changes to quality-gates-config.json? y write · n cancel', 30_000);
+    await ui.waitFor('Write 6 threshold changes to quality-gates-config.json? y write  n cancel', 30_000);
+    // The question has the focus: k (the view's "select the gate above") does nothing meanwhile.
+    await ui.press('k', 'k');
     await ui.press('n');
-    await ui.waitFor('READ-ONLY', 30_000);
+    f = await ui.waitFor('READ-ONLY', 30_000);
+    expect(f).toMatch(/> p95_hash_time/);
     expect(writes).toHaveLength(0);
+    expect(back).toBe(0);
     await ui.press('w', 'y');
     f = flat(await ui.waitFor('WRITTEN to quality-gates-config.json', 30_000));
     expect(f).toContain('Wrote it; validate-config: OK.');
@@ -78,10 +82,20 @@ describe('the tune view', () => {
       savePrefs: () => undefined,
       running: () => undefined,
     } as unknown as TuiServices;
-    const ui = renderAt(<App runbooks={runbookChoices(root.runbooksDir)} remembered={{ operator: 'dana', env: 'production' }} workspace={ws.root} services={services} onExit={() => undefined} />, 120, 40);
+    const exits: number[] = [];
+    const ui = renderAt(<App runbooks={runbookChoices(root.runbooksDir)} remembered={{ operator: 'dana', env: 'production' }} workspace={ws.root} services={services} onExit={(c) => exits.push(c)} />, 120, 40);
     await ui.waitFor('Operator: dana', 30_000);
     await ui.press('t');
     await ui.waitFor('READ-ONLY', 30_000);
+    await ui.press('w');
+    await ui.waitFor('PRODUCTION: type "production"', 30_000);
+    // The typed confirmation has the focus: q is a letter of the name (not the view's back), and
+    // Ctrl-C cancels it (not the app's quit).
+    await ui.press('q');
+    await ui.waitFor(/type "production" .*: q/, 30_000);
+    await ui.press(KEY.ctrlC);
+    await ui.waitFor((f) => f.includes('READ-ONLY') && !f.includes('PRODUCTION: type'), 30_000, 'the proposal again, the typed confirmation cancelled');
+    expect(exits).toEqual([]);
     await ui.press('w');
     await ui.waitFor('PRODUCTION: type "production"', 30_000);
     await ui.press(...'prod', KEY.enter);

@@ -51,7 +51,7 @@ function runLog(ctx: EngineContext): Record<string, unknown>[] {
 
 describe('walk screen', () => {
   it('Given a staging walk, when the operator ticks the manual items with space and signs off, then every step runs and the outcome is shown', async () => {
-    const { r, result, engines, ctx, quit } = await setup('staging');
+    const { r, result, engines, ctx, quit, runner } = await setup('staging');
     let f = await r.waitFor('Artifacts checklist');
     expect(f).toContain('[ok] quality-gates-config.json and runbooks validate');
     expect(f).toContain('[ ] Pre-merge CI green');
@@ -65,6 +65,15 @@ describe('walk screen', () => {
     await r.press(KEY.enter);
     f = await r.waitFor('Deploy operator sign-off');
     expect(f).toMatch(/Artifact: backups\/dhash_staging_\d{8}_\d{6}\.zip .*SHA256\s+[0-9a-f]{64}/s);
+    // The sign-off is a dialog with the focus: q and ? are letters of the name there, never the
+    // walk's stop and help below it.
+    await r.press('q', '?');
+    f = await r.waitFor('Your name: q?');
+    expect(f).not.toContain('Stopping');
+    expect(f).not.toContain('Keys — ');
+    expect(runner.aborted).toBe(false);
+    await r.press(KEY.backspace, KEY.backspace);
+    await r.waitFor('you are alice');
     await r.press('Alice Ops', KEY.enter);
     f = await r.waitFor('The walk went through');
     expect((await result).status).toBe('ok');
@@ -176,8 +185,8 @@ describe('walk screen', () => {
     await r.waitFor('sign-off');
     await r.press('alice', KEY.enter);
     await r.waitFor('LIVE MONITOR');
-    // The session's own screen has the keys: the walk does not quit on q.
-    await r.press('q');
+    // The session's own screen has the keys (this stand-in takes none): the walk does not quit on q.
+    await r.send('q');
     expect(quit()).toBeUndefined();
     runner.abort();
     const f = await r.waitFor('interrupted');
@@ -192,6 +201,12 @@ describe('walk screen', () => {
     const a = await setup('staging', { runbook: 'emergency-rollback' });
     let f = flat(await a.r.waitFor('Restore the newest verified backup?'));
     expect(f).toMatch(/Backup: backups\/dhash_staging_\d{8}_\d{6}\.zip — verified \(sha256 [0-9a-f]{16}… matches/);
+    // The confirmation has the focus: the walk's help (?) and log (l) keys do nothing under it.
+    await a.r.press('?', 'l');
+    f = a.r.frame();
+    expect(f).not.toContain('Keys — ');
+    expect(f).toContain('Restore the newest verified backup?');
+    expect(a.runner.aborted).toBe(false);
     await a.r.press('n');
     expect((await a.result).exitCode).toBe(3);
     expect(a.engines.calls.some((c) => c.startsWith('rollback'))).toBe(false);

@@ -1,0 +1,34 @@
+// Waiting for what a test needs instead of sleeping a guessed time: poll until a predicate holds,
+// with a timeout whose error names what was awaited and shows what was last seen. Used by the UI
+// tests (frames of ink-testing-library) and by tests that count events of real processes.
+
+/** One turn of the event loop: pending renders, effects and I/O callbacks run, no wall time is guessed. */
+export function turn(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+/**
+ * Polls `read` until `ok` holds and returns that value. `what` names the wait in the timeout's
+ * error, with the last value read (a frame, a count) so that a failure says what the screen showed.
+ */
+export async function waitUntil<T>(read: () => T, ok: (v: T) => boolean, what: string, o: { ms?: number; show?: (v: T) => string } = {}): Promise<T> {
+  const end = Date.now() + (o.ms ?? 10_000);
+  for (;;) {
+    const v = read();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${o.ms ?? 10_000} ms waiting for ${what}; last seen:\n${o.show ? o.show(v) : String(v)}`);
+    // A short poll: a turn first (most frames are ready after one), then a few ms so a busy machine is not spun.
+    await turn();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** What a frame is awaited for: text in it, a pattern, or any predicate (named by `what`). */
+export type FrameWant = string | RegExp | ((frame: string) => boolean);
+
+/** Waits until `frame()` shows `want`; the error names it (or `what`) and shows the last frame. */
+export function waitForFrame(frame: () => string, want: FrameWant, o: { what?: string; ms?: number } = {}): Promise<string> {
+  const ok = typeof want === 'string' ? (f: string) => f.includes(want) : want instanceof RegExp ? (f: string) => want.test(f) : want;
+  const what = o.what ?? (typeof want === 'function' ? 'a frame that satisfies the test' : `a frame showing ${String(want)}`);
+  return waitUntil(frame, ok, what, { ...(o.ms !== undefined ? { ms: o.ms } : {}), show: (f) => f });
+}
