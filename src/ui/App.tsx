@@ -83,7 +83,7 @@ function DemoOffer({ ctx, onAnswer }: { ctx: EngineContext; onAnswer: (a: 'setup
       </Text>
       <Text wrap="wrap">Then walk a rollout of 1.1.0 (healthy), or of a 1.2.0-* release to watch the automatic rollback.</Text>
       {ctx.production ? (
-        <TypedConfirm expected={ctx.env} verb="set it up" extra={`${keyFor(TYPED_CONFIRM_KEYS, 'confirm')} alone to skip`} onConfirm={() => onAnswer('setup')} onEmpty={() => onAnswer('skip')} onCancel={() => onAnswer('quit')} />
+        <TypedConfirm expected={ctx.env} verb="set it up" extra={`${keyFor(TYPED_CONFIRM_KEYS, 'submit')} alone to skip`} onConfirm={() => onAnswer('setup')} onEmpty={() => onAnswer('skip')} onCancel={() => onAnswer('quit')} />
       ) : (
         <Text dimColor>{hintLine(DEMO_KEYS)}</Text>
       )}

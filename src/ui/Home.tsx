@@ -2,7 +2,7 @@
 import React, { useEffect, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import { useKeys } from './use-keys.js';
-import { HOME_KEYS, NAME_KEYS, actionFor, hintLine, keyFor, keyName, keyNames } from './keymap.js';
+import { HOME_KEYS, NAME_KEYS, actionFor, hintLine, keyFor, isText, keyName, keyNames } from './keymap.js';
 import { HelpBox } from './HelpBox.js';
 import { homeReducer, initialHome, selection, MODES, type HomeEvent, type HomeState, type RunbookChoice } from './home-state.js';
 
@@ -48,7 +48,7 @@ export function Home({ runbooks, remembered, workspace, onDone }: HomeProps): Re
       if (a === 'submit') dispatch({ type: 'submit' });
       else if (a === 'cancel') dispatch({ type: 'cancel' });
       else if (a === 'delete') dispatch({ type: 'backspace' });
-      else if (input && !key.ctrl && !key.meta) {
+      else if (isText(input, key)) {
         // A fast typist (or a paste, or tmux send-keys) delivers "name\r" as one chunk.
         const [text = '', ...rest] = input.split(/[\r\n]/);
         if (text) dispatch({ type: 'type', text });

@@ -4,7 +4,7 @@
 // (after a confirmation), e extends, n sends a test notification, l log pane, ? help, q quit.
 import React, { useEffect, useState, useSyncExternalStore } from 'react';
 import { Box, Text } from 'ink';
-import { useDialog, useKeymap } from './use-keys.js';
+import { useKeymap, useQuestion } from './use-keys.js';
 import asciichart from 'asciichart';
 import { formatValue, tPlus, windowProgress } from '../domain/format.js';
 import { HELP_KEYS, MONITOR_AFTER_KEYS, MONITOR_KEYS, MONITOR_LOG_KEYS, MONITOR_QUIT_KEYS, hintLine, type KeyBinding, type MonitorAction, type MonitorLogAction } from './keymap.js';
@@ -160,15 +160,7 @@ const Events = React.memo(function Events({ events, lines, t0 }: { events: Monit
 
 /** Quitting while the window runs: only y quits; any other key (a second Ctrl-C included) stays. */
 function QuitQuestion({ env, version, resumeHint, onAnswer }: { env: string; version: string | undefined; resumeHint: string | undefined; onAnswer: (quit: boolean) => void }): React.JSX.Element {
-  const layer = useDialog();
-  useKeymap(
-    MONITOR_QUIT_KEYS,
-    (a) => {
-      onAnswer(a === 'yes');
-      return true;
-    },
-    { layer },
-  );
+  useQuestion(MONITOR_QUIT_KEYS, 'yes', onAnswer);
   return (
     <Box borderStyle="single" borderColor="yellow" flexDirection="column" paddingX={1}>
       <Text bold wrap="wrap">Quit while the window runs? The monitor stops watching (no auto-rollback until you resume).</Text>

@@ -5,7 +5,7 @@
 import React, { useEffect, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import Spinner from 'ink-spinner';
-import { useDialog, useKeymap } from './use-keys.js';
+import { useKeymap, useQuestion } from './use-keys.js';
 import { TypedConfirm } from './TypedConfirm.js';
 import { TUNE_DONE_KEYS, TUNE_KEYS, TUNE_WRITE_KEYS, hintFor, hintLine, keyFor } from './keymap.js';
 import type { GateProposal, TuneResult } from '../usecases/tune.js';
@@ -57,15 +57,7 @@ function GateRow({ p, selected }: { p: GateProposal; selected: boolean }): React
 
 /** Outside production: y writes, n (or esc) changes nothing; a dialog, so the view below takes no key. */
 function WriteQuestion({ changes, configName, onAnswer }: { changes: number; configName: string; onAnswer: (yes: boolean) => void }): React.JSX.Element {
-  const layer = useDialog();
-  useKeymap(
-    TUNE_WRITE_KEYS,
-    (a) => {
-      onAnswer(a === 'yes');
-      return true;
-    },
-    { layer },
-  );
+  useQuestion(TUNE_WRITE_KEYS, 'yes', onAnswer);
   return (
     <Text bold color="yellow">
       Write {changes} threshold changes to {configName}? {hintLine(TUNE_WRITE_KEYS)}

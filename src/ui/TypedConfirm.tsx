@@ -6,7 +6,7 @@
 import React, { useRef, useState } from 'react';
 import { Text } from 'ink';
 import { useDialog, useKeys } from './use-keys.js';
-import { TYPED_CONFIRM_KEYS, actionFor, hintLine, keyFor, keyName } from './keymap.js';
+import { TYPED_CONFIRM_KEYS, actionFor, hintLine, keyFor, isText, keyName } from './keymap.js';
 
 /** What the operator typed, and the note after a wrong name. */
 export interface TypedState {
@@ -38,12 +38,12 @@ export function useTypedConfirm(o: { expected: string; active?: boolean; layer?:
     (input, key) => {
     const a = actionFor(TYPED_CONFIRM_KEYS, keyName(input, key));
     if (a === 'cancel') return o.onCancel();
-    if (a === 'confirm') return submit();
+    if (a === 'submit') return submit();
     if (a === 'delete') {
       typed.current = typed.current.slice(0, -1);
       return rerender((x) => x + 1);
     }
-    if (!input || key.ctrl || key.meta || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.tab) return;
+    if (!isText(input, key)) return;
     const [first = '', ...rest] = input.split(/[\r\n]/);
     typed.current = (typed.current + first).replace(/\t/g, '').slice(0, MAX);
     rerender((x) => x + 1);
@@ -59,7 +59,7 @@ export function TypedPrompt({ label = 'PRODUCTION', expected, verb = 'confirm', 
   return (
     <>
       <Text bold color="red" wrap="wrap">
-        {label}: type "{expected}" and {keyFor(TYPED_CONFIRM_KEYS, 'confirm')} to {verb}
+        {label}: type "{expected}" and {keyFor(TYPED_CONFIRM_KEYS, 'submit')} to {verb}
         {extra ? `, ${extra}` : ''}, {keyFor(TYPED_CONFIRM_KEYS, 'cancel')} to cancel: <Text inverse>{state.typed || ' '}</Text>
       </Text>
       {showHint ? <Text dimColor>{hintLine(TYPED_CONFIRM_KEYS)}</Text> : null}

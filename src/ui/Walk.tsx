@@ -9,7 +9,7 @@ import { resumeCommand, type RunnerEvent } from '../usecases/runner.js';
 import type { LiveSession, SmokeRow } from '../usecases/runner-engines.js';
 import { Pager, scroll } from './Pager.js';
 import { TypedPrompt, useTypedConfirm } from './TypedConfirm.js';
-import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, PAGER_KEYS, SIGNOFF_KEYS, WALK_KEYS, actionFor, hintFor, hintLine, keyFor, keyName, keyNames, type DoneAction, type KeyBinding } from './keymap.js';
+import { CHECKLIST_KEYS, CONFIRM_KEYS, DONE_KEYS, PAGER_KEYS, SIGNOFF_KEYS, WALK_KEYS, actionFor, hintFor, hintLine, keyFor, isText, keyName, keyNames, type DoneAction, type KeyBinding } from './keymap.js';
 import { HelpBox } from './HelpBox.js';
 import { formatBytes } from '../domain/format.js';
 import type { PendingPrompt, PromptBroker } from './prompt-broker.js';
@@ -254,7 +254,7 @@ function useTextInput(onSubmit: (text: string) => void, onCancel: () => void, o:
         text.current = text.current.slice(0, -1);
         return rerender((x) => x + 1);
       }
-      if (!input || key.ctrl || key.meta) return;
+      if (!isText(input, key)) return;
       // A paste (or tmux send-keys) delivers "name\r" in one chunk.
       const [first = '', ...rest] = input.split(/[\r\n]/);
       text.current = (text.current + first).replace(/[\t]/g, '').slice(0, 64);

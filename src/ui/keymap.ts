@@ -40,6 +40,13 @@ function arrows(up: string, down: string, vi = true): Row<'up' | 'down'>[] {
 
 const HELP = bind('help', '?', '?', 'help');
 
+export type TextAction = 'submit' | 'cancel' | 'delete';
+
+/** Typed text (a name): letters are the text; enter submits, backspace deletes, `cancelKeys` cancel. */
+function textEntry(submit: string, cancelKeys: string, cancel: string): Row<TextAction>[] {
+  return [bind('submit', 'return', 'enter', submit), bind('delete', 'backspace', '', 'delete the last letter'), bind('cancel', cancelKeys, 'esc', cancel)];
+}
+
 export type PagerAction = 'up' | 'down' | 'page-up' | 'page-down' | 'top' | 'bottom';
 
 /** Scrolling `what` like a pager; `follow` names G the key that follows the newest lines. */
@@ -63,18 +70,12 @@ export const HOME_KEYS = table<HomeAction>('screen', 'home', [
   bind('start', 'return', 'enter', 'start the walk with these choices'),
   bind('edit-operator', 'o', 'o', 'name: set the operator name (remembered)'),
   bind('tune', 't', 't', 'tune: thresholds proposed from the recorded windows of the chosen environment (read-only until you confirm)'),
-  bind('help', '?', '?', 'help: keys, and how to roll back (npx rollout rollback --env E)'),
+  { ...HELP, help: 'help: keys, and how to roll back (npx rollout rollback --env E)' },
   bind('quit', 'q escape', 'q', 'quit'),
 ]);
 
-export type TextAction = 'submit' | 'cancel' | 'delete';
-
 /** Typing the operator's name on the home screen: letters are the name. */
-export const NAME_KEYS = table<TextAction>('dialog', 'operator name', [
-  bind('submit', 'return', 'enter', 'keep it'),
-  bind('delete', 'backspace', '', 'delete the last letter'),
-  bind('cancel', 'escape', 'esc', 'cancel: keep the name as it was'),
-]);
+export const NAME_KEYS = table('dialog', 'operator name', textEntry('keep it', 'escape', 'cancel: keep the name as it was'));
 
 /** Outside a walk, wherever no dialog has the focus. */
 export const APP_KEYS = table<'quit'>('screen', 'outside a walk', [bind('quit', 'ctrl-c', '', 'quit')]);
@@ -130,14 +131,8 @@ export const CONFIRM_KEYS = table<ConfirmAction>('dialog', 'confirmation', [
   bind('no', 'n escape q ctrl-c', 'n', 'no, change nothing'),
 ]);
 
-export type TypedAction = 'confirm' | 'cancel' | 'delete';
-
 /** The typed confirmation (src/ui/TypedConfirm.tsx): letters are the typed name. */
-export const TYPED_CONFIRM_KEYS = table<TypedAction>('dialog', 'typed confirmation', [
-  bind('confirm', 'return', 'enter', 'confirm, once the environment name is typed exactly'),
-  bind('delete', 'backspace', '', 'delete the last letter'),
-  bind('cancel', 'escape ctrl-c', 'esc', 'cancel, change nothing'),
-]);
+export const TYPED_CONFIRM_KEYS = table('dialog', 'typed confirmation', textEntry('confirm, once the environment name is typed exactly', 'escape ctrl-c', 'cancel, change nothing'));
 
 export type PickAction = 'yes' | 'no' | 'up' | 'down';
 
@@ -224,11 +219,7 @@ export const RESUME_KEYS = table<OfferAction>('dialog', 'resume offer', [
 ]);
 
 /** The sign-off prompt: letters are the typed name. */
-export const SIGNOFF_KEYS = table<TextAction>('dialog', 'sign-off', [
-  bind('submit', 'return', 'enter', 'sign-off with the typed name'),
-  bind('delete', 'backspace', '', 'delete the last letter'),
-  bind('cancel', 'escape ctrl-c', 'esc', 'stop: the walk stops here'),
-]);
+export const SIGNOFF_KEYS = table('dialog', 'sign-off', textEntry('sign-off with the typed name', 'escape ctrl-c', 'stop: the walk stops here'));
 
 /** Scrolling a long result (the debrief, a report) once a walk is over. */
 export const PAGER_KEYS = table<PagerAction>('screen', 'result pager', pager('the result', 'the top'));
@@ -270,6 +261,11 @@ export function keyNames(input: string, key: InkKey): string[] {
   return [...input].map((ch) => (ch === '\r' || ch === '\n' ? 'return' : ch === ' ' ? 'space' : ch));
 }
 
+/** Whether an input event is typed text (letters of a name), not a key with a binding's name. */
+export function isText(input: string, key: InkKey & { meta?: boolean }): boolean {
+  return Boolean(input) && !(key.ctrl || key.meta || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown || key.tab || key.escape);
+}
+
 /** The action bound to a key, if any (a table's ANY_KEY row takes every key no other row binds). */
 export function actionFor<A extends string>(table: KeyBinding<A>[], name: string): A | undefined {
   return (table.find((b) => b.keys.includes(name)) ?? table.find((b) => b.keys.includes(ANY_KEY)))?.action;
@@ -278,7 +274,7 @@ export function actionFor<A extends string>(table: KeyBinding<A>[], name: string
 const LABELS: Record<string, string> = { return: 'enter', escape: 'esc', [ANY_KEY]: 'any key' };
 
 /** How a sentence names the key of an action: its hint, else its first key ("enter", "esc", "space"). */
-export function keyFor(table: KeyBinding[], action: string): string {
+export function keyFor<A extends string>(table: KeyBinding<A>[], action: A): string {
   const b = table.find((x) => x.action === action);
   if (!b) throw new Error(`no key for ${action} in ${table[0]?.scope.name ?? 'an empty table'}`);
   const k = b.keys[0]!;
@@ -291,7 +287,7 @@ export function hintLine(table: KeyBinding[]): string {
 }
 
 /** One binding as a sentence: its key and its whole help ("enter back to the home screen"). */
-export function hintFor(table: KeyBinding[], action: string): string {
+export function hintFor<A extends string>(table: KeyBinding<A>[], action: A): string {
   return `${keyFor(table, action)} ${table.find((b) => b.action === action)!.help}`;
 }
 

@@ -89,3 +89,16 @@ export function useKeymap<A extends string>(keys: KeyBinding<A>[], on: (action: 
     }
   }, opts);
 }
+
+/** A question as a dialog: the table's `yes` action answers true, any other bound key false. */
+export function useQuestion<A extends string>(keys: KeyBinding<A>[], yes: A, onAnswer: (yes: boolean) => void): void {
+  const layer = useDialog();
+  useKeymap(
+    keys,
+    (a) => {
+      onAnswer(a === yes);
+      return true;
+    },
+    { layer },
+  );
+}

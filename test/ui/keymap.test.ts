@@ -67,3 +67,33 @@ describe('keymap tables', () => {
     expect(keymap.keyName('', { backspace: true })).toBe('backspace');
   });
 });
+
+describe('screens read their keys and hints from the keymap', () => {
+  it('no screen matches a key inline or spells a key hint itself; every useInput goes through use-keys.ts', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dir = new URL('../../src/ui/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.tsx'));
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    for (const f of files) {
+      const src = readFileSync(new URL(f, dir), 'utf8');
+      const code = src.split('\n').filter((l) => !/^\s*(\/\/|\*|\/\*\*)/.test(l)).join('\n');
+      expect(code, f).not.toMatch(/key\.(return|escape|upArrow|downArrow|backspace|delete|ctrl|tab)\b|input === '/);
+      expect(code, f).not.toMatch(/\b(esc|enter) (back|to |alone)|any (other )?key|press [a-z]\b|\by write\b|n cancel/);
+      expect(code, f).not.toMatch(/from 'ink'[^;]*useInput|useInput\(/);
+    }
+  });
+
+  it('any other key, sentences naming a key, and whole hints come from the tables', () => {
+    expect(keymap.actionFor(keymap.MONITOR_QUIT_KEYS, 'x')).toBe('stay');
+    expect(keymap.actionFor(keymap.MONITOR_QUIT_KEYS, 'y')).toBe('yes');
+    expect(keymap.actionFor(keymap.MONITOR_KEYS, 'x')).toBeUndefined();
+    expect(keymap.keyFor(keymap.CHECKLIST_KEYS, 'tick')).toBe('space');
+    expect(keymap.keyFor(keymap.NAME_KEYS, 'submit')).toBe('enter');
+    expect(keymap.keyFor(keymap.HELP_KEYS, 'close')).toBe('any key');
+    expect(keymap.hintFor(keymap.ERROR_KEYS, 'back')).toBe('enter back to the home screen');
+    expect(keymap.hintLine(keymap.MONITOR_QUIT_KEYS)).toBe('y quit  any other key stay');
+    expect(keymap.isText('bob', {})).toBe(true);
+    expect(keymap.isText('', { upArrow: true })).toBe(false);
+    expect(keymap.isText('c', { ctrl: true })).toBe(false);
+  });
+});
