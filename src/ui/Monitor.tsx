@@ -6,7 +6,7 @@ import React, { useEffect, useState, useSyncExternalStore } from 'react';
 import { Box, Text } from 'ink';
 import { useKeymap, useQuestion } from './use-keys.js';
 import asciichart from 'asciichart';
-import { formatValue, tPlus, windowProgress } from '../domain/format.js';
+import { ON_SCREEN, formatValue, tPlus, windowProgress } from '../domain/format.js';
 import { HELP_KEYS, MONITOR_AFTER_KEYS, MONITOR_KEYS, MONITOR_LOG_KEYS, MONITOR_QUIT_KEYS, hintLine, type KeyBinding, type MonitorAction, type MonitorLogAction } from './keymap.js';
 import { HelpBox } from './HelpBox.js';
 import type { MonitorFeed } from './monitor-feed.js';
@@ -18,8 +18,7 @@ import { Pager, scroll } from './Pager.js';
 import { useTerminalSize } from './use-terminal-size.js';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
-// Values on screen use the short units that fit the gate table's columns ("3 in row").
-const SCREEN = { short: true } as const;
+
 
 /**
  * A one-line sparkline of the last `width` values. With a threshold the scale runs from 0 (or the
@@ -42,7 +41,7 @@ export function sparkline(values: number[], width: number, threshold?: number): 
 export function chartLines(data: number[], threshold: number, unit: string, height: number): string[] {
   const lo = Math.min(0, threshold, ...data);
   const hi = Math.max(threshold, ...data);
-  const label = (x: number): string => formatValue(Math.round(x * 100) / 100, '', SCREEN).padStart(9);
+  const label = (x: number): string => formatValue(Math.round(x * 100) / 100, '', ON_SCREEN).padStart(9);
   const lines = asciichart.plot(data, { height, min: lo, max: hi === lo ? lo + 1 : hi, format: label }).split('\n');
   const range = (hi === lo ? 1 : hi - lo);
   const row = Math.round(((hi - threshold) / range) * height);
@@ -50,7 +49,7 @@ export function chartLines(data: number[], threshold: number, unit: string, heig
   if (line !== undefined) {
     const axis = Math.max(line.indexOf('┤'), line.indexOf('┼'));
     const body = line.slice(axis + 1).replace(/ /g, '╌');
-    lines[row] = `${formatValue(threshold, '', SCREEN).padStart(9)} ┼${body} threshold ${formatValue(threshold, unit, SCREEN)}`;
+    lines[row] = `${formatValue(threshold, '', ON_SCREEN).padStart(9)} ┼${body} threshold ${formatValue(threshold, unit, ON_SCREEN)}`;
   }
   return lines;
 }
@@ -84,18 +83,18 @@ export interface MonitorScreenProps {
 }
 
 function limit(g: GateRow): string {
-  return `${g.comparison}${formatValue(g.threshold, g.unit, SCREEN)} ${g.windowMinutes > 0 ? `${g.windowMinutes}m` : 'now'}`;
+  return `${g.comparison}${formatValue(g.threshold, g.unit, ON_SCREEN)} ${g.windowMinutes > 0 ? `${g.windowMinutes}m` : 'now'}`;
 }
 
 // Memoised: the once-a-second clock re-render must not redraw the chart (the idle CPU budget is 2 %).
 const Chart = React.memo(function Chart({ g, height, width }: { g: GateRow; height: number; width: number }): React.JSX.Element {
   // Room for the axis labels (11) and the threshold's label at the right.
-  const data = g.history.slice(-Math.max(10, width - 13 - ` threshold ${formatValue(g.threshold, g.unit, SCREEN)}`.length));
+  const data = g.history.slice(-Math.max(10, width - 13 - ` threshold ${formatValue(g.threshold, g.unit, ON_SCREEN)}`.length));
   if (data.length < 2) return <Text dimColor>{g.name}: waiting for values to chart ({data.length} so far)</Text>;
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate-end">
-        {g.name} — last {data.length} values; ╌ threshold {formatValue(g.threshold, g.unit, SCREEN)}
+        {g.name} — last {data.length} values; ╌ threshold {formatValue(g.threshold, g.unit, ON_SCREEN)}
       </Text>
       <Text wrap="truncate-end">{chartLines(data, g.threshold, g.unit, height).join('\n')}</Text>
     </Box>
@@ -129,7 +128,7 @@ const GateTable = React.memo(function GateTable({ gates, selected, columns }: { 
         <Text key={g.name} wrap="truncate-end" inverse={i === selected}>
           {i === selected ? '> ' : '  '}
           {cell(g.name, w.name)}
-          {cell(formatValue(g.value, g.unit, SCREEN), GATE_COLS.value)}
+          {cell(formatValue(g.value, g.unit, ON_SCREEN), GATE_COLS.value)}
           {cell(limit(g), GATE_COLS.limit)}
           <Text color={statusColor(g.status)} bold={g.status === 'breach'}>
             {statusWord(g.status).padEnd(w.state)}

@@ -7,7 +7,7 @@ import { useDialog, useKeymap } from './use-keys.js';
 import { TypedPrompt, useTypedConfirm } from './TypedConfirm.js';
 import Spinner from 'ink-spinner';
 import { NO_BACKUP_KEYS, PRODUCTION_CONFIRM_KEYS, ROLLBACK_CONFIRM_KEYS, hintFor, hintLine } from './keymap.js';
-import { formatAge, formatBytes, formatValue } from '../domain/format.js';
+import { ON_SCREEN, formatAge, formatBytes, formatValue } from '../domain/format.js';
 import type { RollbackOffer } from '../usecases/rollback-offer.js';
 import { FLOW, flowWord, type RollbackViewState } from './rollback-state.js';
 import { NOBODY_NOTIFIED } from '../notify/summary.js';
@@ -37,7 +37,7 @@ export function RollbackPanel({ s, env, animate = true, showDone = true, compact
     <Box flexDirection="column">
       <Text bold color="red" wrap="wrap">
         ROLLBACK of {env}
-        {c.trigger === 'auto' ? ` — automatic: ${c.gate ?? 'a gate'} breached (value ${formatValue(c.value, c.unit ?? '', { short: true })}, threshold ${formatValue(c.threshold, c.unit ?? '', { short: true })})` : ` — requested by the operator${c.note ? ` (${c.note})` : ''}`}
+        {c.trigger === 'auto' ? ` — automatic: ${c.gate ?? 'a gate'} breached (value ${formatValue(c.value, c.unit ?? '', ON_SCREEN)}, threshold ${formatValue(c.threshold, c.unit ?? '', ON_SCREEN)})` : ` — requested by the operator${c.note ? ` (${c.note})` : ''}`}
       </Text>
       {s.backup ? <Text>Backup: {s.backup}</Text> : null}
       {FLOW.map((f) => {

@@ -9,6 +9,7 @@ import { useKeymap, useQuestion } from './use-keys.js';
 import { TypedConfirm } from './TypedConfirm.js';
 import { TUNE_DONE_KEYS, TUNE_KEYS, TUNE_WRITE_KEYS, hintFor, hintLine, keyFor } from './keymap.js';
 import type { GateProposal, TuneResult } from '../usecases/tune.js';
+import { formatValue } from '../domain/format.js';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
@@ -20,10 +21,9 @@ export function thresholdSpark(values: number[], top: number, width: number): st
   return v.map((x) => BLOCKS[Math.max(0, Math.min(BLOCKS.length - 1, Math.round((x / scale) * (BLOCKS.length - 1))))]).join('');
 }
 
+/** A value in the table: the one value format; a count of consecutive checks stands bare. */
 function num(v: number | null, unit: string): string {
-  if (v === null) return 'n/a';
-  const n = Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1);
-  return unit === '%' ? `${n}%` : unit === 'consecutive' ? n : `${n} ${unit}`;
+  return formatValue(v, unit === 'consecutive' ? '' : unit, { none: 'n/a' });
 }
 
 /** What the view asks of the services. */

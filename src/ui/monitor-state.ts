@@ -1,6 +1,6 @@
 // The monitor screen's state: the monitor service's event stream folded by a pure reducer (header,
 // one row per gate with its history, the selected gate, the latest events, the rollback).
-import { formatValue } from '../domain/format.js';
+import { ON_SCREEN, formatValue } from '../domain/format.js';
 import type { Gate } from '../config/gates-schema.js';
 import type { GateStatus } from '../gates/types.js';
 import type { MonitorEvent, MonitorSummary } from '../usecases/monitor.js';
@@ -56,11 +56,6 @@ export function initialMonitor(env: string, version?: string): MonitorViewState 
 
 function row(g: Gate): GateRow {
   return { name: g.name, unit: g.unit, threshold: g.threshold, comparison: g.comparison, windowMinutes: g.windowMinutes, action: g.action, status: 'no-data', value: null, history: [] };
-}
-
-/** A value with its unit, as the rows show it (src/domain/format.ts, with the screen's short units). */
-export function fmtValue(v: number | null | undefined, unitIn: string): string {
-  return formatValue(v, unitIn, { short: true });
 }
 
 function addEvent(s: MonitorViewState, t: number, level: 'info' | 'warn' | 'error', text: string): MonitorViewState['events'] {
@@ -121,7 +116,7 @@ export function monitorReducer(s: MonitorViewState, e: MonitorEvent | MonitorUiE
         }),
       };
     case 'gate-state':
-      return { ...s, events: addEvent(s, e.decision.window.to, e.to === 'breach' || e.to === 'error' ? 'error' : e.to === 'warn' ? 'warn' : 'info', `${e.gate}: ${e.from} -> ${e.to} (${fmtValue(e.decision.value, e.decision.unit)}, threshold ${fmtValue(e.decision.threshold, e.decision.unit)})`) };
+      return { ...s, events: addEvent(s, e.decision.window.to, e.to === 'breach' || e.to === 'error' ? 'error' : e.to === 'warn' ? 'warn' : 'info', `${e.gate}: ${e.from} -> ${e.to} (${formatValue(e.decision.value, e.decision.unit, ON_SCREEN)}, threshold ${formatValue(e.decision.threshold, e.decision.unit, ON_SCREEN)})`) };
     case 'cadence':
       return { ...s, phase: e.phase, intervalSeconds: e.intervalSeconds, adaptive: e.adaptive };
     case 'next-poll':

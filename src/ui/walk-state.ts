@@ -111,8 +111,6 @@ export function walkReducer(s: WalkState, e: RunnerEvent): WalkState {
   }
 }
 
-/** Bytes as the progress bar shows them (src/domain/format.ts). */
-export { formatBytes as fmtBytes } from '../domain/format.js';
 
 /** A text progress bar of `width` cells. */
 export function bar(done: number, total: number | undefined, width: number): string {

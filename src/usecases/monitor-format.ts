@@ -1,6 +1,6 @@
 // Headless views of the monitor's events: one compact human line per poll, and the NDJSON
 // objects of `rollout monitor --json`. The TUI reads the same events and draws its own.
-import { formatValue, tPlus } from '../domain/format.js';
+import { IN_POLL_LINE, elapsed, formatValue, tPlus } from '../domain/format.js';
 import type { GateDecision, Observation } from '../gates/types.js';
 import type { MonitorEvent, MonitorSummary } from './monitor.js';
 
@@ -14,17 +14,9 @@ const SHORT: Record<string, string> = {
   disk_used_percent: 'disk',
 };
 
-/** `T+mm:ss` from T0 (src/domain/format.ts: one format for the journal, headless and the TUI). */
-export { tPlus } from '../domain/format.js';
-
-/** A value in a headless poll line: the one value format, without the count units a column names. */
-export function fmtGateValue(v: number | null, unit: string): string {
-  return formatValue(v, unit === 'ms' || unit === '%' ? unit : '', { none: '–' });
-}
-
 function gateCell(d: GateDecision): string {
   const label = SHORT[d.gate] ?? d.gate;
-  const v = d.gate === 'health_failures' ? `${d.value ?? 0}/${d.threshold}` : fmtGateValue(d.value, d.unit);
+  const v = d.gate === 'health_failures' ? `${d.value ?? 0}/${d.threshold}` : formatValue(d.value, d.unit, IN_POLL_LINE);
   const flag = d.status === 'ok' ? '' : d.status === 'insufficient' ? ` insufficient (${Math.floor(d.observations ?? 0)}/${d.minObservations ?? 0} obs)` : ` ${d.status === 'breach' ? 'BREACH' : d.status}`;
   return `${label} ${v}${flag}`;
 }
@@ -32,6 +24,7 @@ function gateCell(d: GateDecision): string {
 /** Renders events as lines; keeps the last observation to print one line per poll. */
 export class HeadlessView {
   private t0 = 0;
+  private endAt = 0;
   private last: Observation | undefined;
   private nextAt: number | undefined;
 
@@ -40,6 +33,7 @@ export class HeadlessView {
     switch (e.type) {
       case 'start':
         this.t0 = e.t0;
+        this.endAt = e.endAt;
         return [`${e.resumed ? 'Resuming' : 'Monitoring'} ${e.env} until ${new Date(e.endAt).toISOString().slice(11, 19)} UTC (${Math.round((e.endAt - e.t0) / 60_000 * 100) / 100} min window) from ${e.source}; gates: ${e.gates.filter((g) => g.enabled).map((g) => `${g.name} > ${g.threshold}${g.unit === '%' ? '%' : ''} → ${g.action}`).join(', ')}${e.rollbackAvailable ? '' : '. Auto-rollback is unavailable here: breaches alert only'}.`, ...(e.warnings ?? []).map((w) => `WARNING: ${w}`)];
       case 'sample':
         this.last = e.observation;
@@ -49,7 +43,7 @@ export class HeadlessView {
         const h = o?.health ? (o.health.ok ? 'OK' : `NOT OK (${o.health.detail})`) : '–';
         const src = o && o.source !== 'ok' ? `  metrics ${o.source.toUpperCase()}: ${o.sourceDetail ?? ''}` : '';
         const gates = e.decisions.map(gateCell).join('  ');
-        return [`${tPlus(e.t, this.t0)} poll ${e.seq}  health ${h}  ${gates}${src}`];
+        return [`${elapsed(e.t, this.t0, this.endAt)} poll ${e.seq}  health ${h}  ${gates}${src}`];
       }
       case 'cadence':
         return [`  cadence: every ${e.intervalSeconds} s${e.adaptive ? ' (adaptive: a gate is nearing its limit)' : ''}`];
@@ -63,6 +57,7 @@ export class HeadlessView {
       case 'rollback':
         return [`  rollback: ${e.stage}${e.detail ? ` — ${e.detail}` : ''}`];
       case 'extend':
+        this.endAt = e.endAt;
         return [`  window extended by ${e.minutes} min, now ends ${tPlus(e.endAt, this.t0)}`];
       case 'done':
         // A non-zero ending is said once, on stderr, by the command (SPEC.md: one sentence there).

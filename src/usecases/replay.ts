@@ -12,6 +12,7 @@ import { ObservationHistory } from '../gates/history.js';
 import type { GateDecision, GateState, GateStatus, Observation } from '../gates/types.js';
 import type { Workspace } from '../config/workspace.js';
 import { listIncidentIds, readIncident, type IncidentRecord } from './incident.js';
+import { formatClock, windowProgress } from '../domain/format.js';
 
 /** One poll of a recorded window: what was observed, and whether the monitor judged it. */
 export interface RecordedPoll {
@@ -125,11 +126,6 @@ export interface RecordedWindow {
 
 type Line = Record<string, unknown> & { event?: string };
 
-/** "MM:SS" since T0. */
-export function tPlus(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
-}
 
 /** A gate from a journal: the full resolved gate when present, else rebuilt from the summary older journals wrote. */
 const ACTIONS: readonly unknown[] = GATE_ACTIONS;
@@ -174,7 +170,7 @@ function gatesFromStart(l: Line): { gates: Gate[]; exact: boolean } | undefined 
 
 function toBreach(b: Record<string, unknown>, poll: number, t0: number): BreachAt {
   const at = Number(b.at);
-  return { gate: String(b.gate), poll, at, tPlus: tPlus(at - t0), value: typeof b.value === 'number' ? b.value : null, threshold: Number(b.threshold), unit: String(b.unit ?? ''), action: b.action as BreachAt['action'] };
+  return { gate: String(b.gate), poll, at, tPlus: formatClock(at - t0), value: typeof b.value === 'number' ? b.value : null, threshold: Number(b.threshold), unit: String(b.unit ?? ''), action: b.action as BreachAt['action'] };
 }
 
 /** The monitor journals of an environment, oldest first. */
@@ -385,7 +381,7 @@ export function replayWindow(w: RecordedWindow, gatesFor: (seq: number) => Gate[
     for (const a of ev.actions) {
       const d = a.decision;
       if (a.cause === 'breach' || (a.kind === 'rollback' && a.cause === 'source-errors' && w.rollbackAvailable)) {
-        const b: BreachAt = { gate: a.gate, poll: p.seq, at: p.t, tPlus: tPlus(p.t - w.t0), value: d.value, threshold: d.threshold, unit: d.unit, action: a.cause === 'source-errors' ? 'source-errors' : d.action };
+        const b: BreachAt = { gate: a.gate, poll: p.seq, at: p.t, tPlus: formatClock(p.t - w.t0), value: d.value, threshold: d.threshold, unit: d.unit, action: a.cause === 'source-errors' ? 'source-errors' : d.action };
         breaches.push(b);
         if (a.kind === 'rollback' && w.rollbackAvailable) rollback ??= b;
       }
@@ -407,7 +403,7 @@ export function replayWindow(w: RecordedWindow, gatesFor: (seq: number) => Gate[
   let outcome: Outcome = deciding ? 'breach' : insufficient.length && !partial ? 'inconclusive' : 'passed';
   if (!deciding && lastT === undefined) outcome = 'unfinished';
   const verdict: Verdict = { outcome, ...(deciding ? { breach: deciding } : {}), rollback: Boolean(rollback), breaches, polls, insufficient };
-  if (partial) verdict.partial = `judged on the ${polls} polls recorded, up to T+${tPlus(lastT - w.t0)} of T+${tPlus(w.endAt - w.t0)}`;
+  if (partial) verdict.partial = `judged on the ${polls} polls recorded, up to ${windowProgress(lastT - w.t0, w.endAt - w.t0)}`;
   return { verdict, evaluations };
 }
 

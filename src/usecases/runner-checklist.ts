@@ -9,6 +9,7 @@ import { RolloutError } from '../domain/errors.js';
 import type { EngineContext } from '../config/engine-context.js';
 import type { BackupInfo, RunnerEngines, StepIO } from './runner-engines.js';
 import { listBackups } from '../backup/names.js';
+import { formatBytes } from '../domain/format.js';
 
 /** The newest backup of the environment by name (not verified here), workspace-relative. */
 export function newestBackup(ctx: EngineContext): BackupInfo | undefined {
@@ -88,12 +89,6 @@ export function globFiles(root: string, pattern: string, limit = 50): string[] {
   return out;
 }
 
-function fmtBytes(n: number): string {
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${n} B`;
-}
-
 /** Check one item; manual items come back unconfirmed (ok = confirmed.has(id)). */
 export async function checkItem(ctx: EngineContext, engines: RunnerEngines, item: ChecklistItemDef, confirmed: ReadonlySet<string>, io: StepIO): Promise<ChecklistItemResult> {
   const fix = item.fix?.replaceAll('ENV', ctx.env);
@@ -108,7 +103,7 @@ export async function checkItem(ctx: EngineContext, engines: RunnerEngines, item
     const b = engines.latestBackup(ctx);
     if (!b) return { ...auto, check, ok: false, found: `no backup of ${ctx.env} in backups/` };
     const hasSum = existsSync(join(ctx.ws.root, `${b.path}.sha256`));
-    return hasSum ? { ...auto, check, ok: true, found: `${b.path} (${fmtBytes(b.bytes)}) with its .sha256`, backup: b } : { ...auto, check, ok: false, found: `${b.path} has no .sha256 beside it` };
+    return hasSum ? { ...auto, check, ok: true, found: `${b.path} (${formatBytes(b.bytes)}) with its .sha256`, backup: b } : { ...auto, check, ok: false, found: `${b.path} has no .sha256 beside it` };
   }
   if (check === 'backup-verified') {
     const b = engines.latestBackup(ctx);
@@ -137,7 +132,7 @@ export async function checkItem(ctx: EngineContext, engines: RunnerEngines, item
     const p = join(ctx.ws.root, check.path);
     if (!existsSync(p)) return { ...auto, check: 'path', ok: false, found: `${check.path} not found` };
     const st = statSync(p);
-    return { ...auto, check: 'path', ok: true, found: st.isDirectory() ? `${check.path}/ present` : `${check.path} (${fmtBytes(st.size)})` };
+    return { ...auto, check: 'path', ok: true, found: st.isDirectory() ? `${check.path}/ present` : `${check.path} (${formatBytes(st.size)})` };
   }
   const hits = globFiles(ctx.ws.root, check.glob);
   return { ...auto, check: 'glob', ok: hits.length > 0, found: hits.length ? `${hits.length === 50 ? '50+' : hits.length} match${hits.length === 1 ? '' : 'es'}, e.g. ${hits[0]}` : `nothing matches ${check.glob}` };

@@ -10,7 +10,7 @@ import type { Notification, Notifier } from '../notify/types.js';
 import { selectChecks } from '../steps/smoke.js';
 import type { EngineContext } from '../config/engine-context.js';
 import { Monitor, type MonitorEvent, type MonitorSummary } from './monitor.js';
-import { fmtGateValue, tPlus } from './monitor-format.js';
+import { IN_POLL_LINE, formatValue, tPlus } from '../domain/format.js';
 import { ScaledClock, ScenarioPlayer, loadScenario, type Scenario } from './train-scenario.js';
 
 /** How to start a drill. */
@@ -144,7 +144,7 @@ export class TrainingSession {
         seen.item.text = `${seen.text} (${seen.count} times, last at ${tPlus(d.window.to, this.monitor.plan.t0)})`;
         return;
       }
-      const text = `${e.gate}: ${e.from} → ${e.to}${d.value !== null && e.to !== 'error' ? ` at ${fmtGateValue(d.value, d.unit)}` : ''} (threshold ${fmtGateValue(d.threshold, d.unit)}${d.window.minutes > 0 ? `, ${d.window.minutes} min window` : ''})`;
+      const text = `${e.gate}: ${e.from} → ${e.to}${d.value !== null && e.to !== 'error' ? ` at ${formatValue(d.value, d.unit, IN_POLL_LINE)}` : ''} (threshold ${formatValue(d.threshold, d.unit, IN_POLL_LINE)}${d.window.minutes > 0 ? `, ${d.window.minutes} min window` : ''})`;
       const item = { at: d.window.to, text };
       this.transitions.set(key, { item, text, count: 1 });
       this.timeline.push(item);
@@ -229,10 +229,10 @@ export class TrainingSession {
       let detail: string;
       if (d.answer === 'rollback') {
         ok = rb !== undefined && rb.at >= from - 60_000 && rb.at <= by;
-        detail = rb ? `you rolled back at ${minute(rb.at, t0)}${ok ? '' : rb.at > by ? `, after T+${d.by_minute}:00` : ', before there was anything to see'}` : 'you did not roll back';
+        detail = rb ? `you rolled back at ${tPlus(rb.at, t0)}${ok ? '' : rb.at > by ? `, after T+${d.by_minute}:00` : ', before there was anything to see'}` : 'you did not roll back';
       } else {
         ok = rb === undefined;
-        detail = rb ? `you rolled back at ${minute(rb.at, t0)}; waiting was right` : 'you waited';
+        detail = rb ? `you rolled back at ${tPlus(rb.at, t0)}; waiting was right` : 'you waited';
       }
       items.push({ what: `decision at T+${String(d.at_minute).padStart(2, '0')}:00 (${d.answer === 'rollback' ? 'roll back' : 'wait'})`, ok, detail: `${detail}. ${d.why.trim()}` });
     }
@@ -304,9 +304,6 @@ export class TrainingSession {
   }
 }
 
-function minute(at: number, t0: number): string {
-  return tPlus(at, t0);
-}
 
 function describeSet(set: Record<string, unknown>): string {
   return Object.entries(set)

@@ -21,7 +21,8 @@ describe('rollout monitor', () => {
     clearInterval(tick);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const polls = r.stdout.split('\n').filter((l) => /^T\+\d\d:\d\d poll \d+/.test(l));
+    // Each poll line opens with the monitor's elapsed time in its one format: T+mm:ss of the window.
+    const polls = r.stdout.split('\n').filter((l) => /^T\+\d\d:\d\d of 00:03 poll \d+/.test(l));
     expect(polls.length).toBeGreaterThanOrEqual(6);
     expect(polls[0]).toContain('health OK');
     expect(r.stdout).toMatch(/staging passed its 00:03 monitoring window/);

@@ -1,6 +1,6 @@
 // The one formatting module: the same value reads the same way on every face.
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatBytes, formatClock, formatNumber, formatValue, tPlus, windowProgress } from '../../src/domain/format.js';
+import { IN_POLL_LINE, ON_SCREEN, elapsed, formatAge, formatBytes, formatClock, formatNumber, formatValue, tPlus, windowProgress } from '../../src/domain/format.js';
 
 describe('format', () => {
   it('values with units: rounded, "1 item", short units on screen, a chosen word for no value', () => {
@@ -15,13 +15,21 @@ describe('format', () => {
     expect(formatValue(null, 'ms')).toBe('—');
     expect(formatValue(null, 'ms', { none: 'no reading' })).toBe('no reading');
     expect(formatValue(7, '')).toBe('7');
+    // The faces' styles: the screen's short units; a poll line writes measures only.
+    expect(formatValue(3, 'consecutive', ON_SCREEN)).toBe('3 in row');
+    expect(formatValue(3, 'items', IN_POLL_LINE)).toBe('3');
+    expect(formatValue(2450, 'ms', IN_POLL_LINE)).toBe('2450 ms');
+    expect(formatValue(null, 'ms', IN_POLL_LINE)).toBe('–');
   });
 
   it('elapsed time in one format: T+mm:ss of 60:00, whole minutes past the hour, never h:mm:ss', () => {
     expect(windowProgress(90_000, 3_600_000)).toBe('T+01:30 of 60:00');
     expect(windowProgress(75 * 60_000, 90 * 60_000)).toBe('T+75:00 of 90:00');
     expect(formatClock(59_999)).toBe('00:59');
-    expect(formatClock(59_600, 'nearest')).toBe('01:00');
+    // One rounding on every face: whole seconds elapsed (a stopwatch never shows a second early).
+    expect(formatClock(59_600)).toBe('00:59');
+    expect(tPlus(5_600, 5_000)).toBe('T+00:00');
+    expect(elapsed(95_400, 5_000, 3_605_000)).toBe('T+01:30 of 60:00');
     expect(tPlus(1_000 + 12 * 60_000, 1_000)).toBe('T+12:00');
     expect(tPlus(0, 5_000)).toBe('T+00:00');
   });

@@ -2,7 +2,7 @@
 // and an ordered list of decisions out (what to journal, show, alert, and whether to roll back).
 // No clock, no I/O: the loop (./loop.ts) takes the readings and carries the decisions out through
 // the effects (./effects.ts). Also pure: the end-of-window verdict and its one sentence.
-import { formatClock, formatValue } from '../../domain/format.js';
+import { IN_SENTENCE, elapsed, formatClock, formatValue } from '../../domain/format.js';
 import type { Gate } from '../../config/gates-schema.js';
 import { evaluate, worse } from '../../gates/evaluate.js';
 import type { GateAction, GateState, GateStatus, Observation } from '../../gates/types.js';
@@ -44,16 +44,6 @@ export type Decision =
   /** Counted, shown and sent. */
   | { kind: 'alert'; gate: string; cause: GateAction['cause']; message: string; notification: Omit<Notification, 'env'> }
   | { kind: 'rollback'; reason: { gate: string; value: number; threshold: number; unit: string; windowMinutes: number }; note: string };
-
-/** A value with its unit, as people read it ("2450 ms", "6.2%", "1 item"). */
-export function fmtValue(v: number | null, unit: string): string {
-  return formatValue(v, unit, { none: 'no value' });
-}
-
-/** mm:ss of a duration (T+ offsets). */
-export function minutes(ms: number): string {
-  return formatClock(ms, 'nearest');
-}
 
 /** The state of a fresh (or resumed) window. */
 export function initialDecideState(states: Record<string, GateState> = {}): DecideState {
@@ -102,7 +92,7 @@ function act(a: GateAction, input: PollInput, warnAlertedAt: Record<string, numb
   const out: Decision[] = [];
   const d = a.decision;
   const t = input.t;
-  const where = `${fmtValue(d.value, d.unit)} against ${a.cause === 'source-errors' ? `${d.consecutiveErrors} source failures in a row` : `a threshold of ${fmtValue(d.threshold, d.unit)}`}`;
+  const where = `${formatValue(d.value, d.unit, IN_SENTENCE)} against ${a.cause === 'source-errors' ? `${d.consecutiveErrors} source failures in a row` : `a threshold of ${formatValue(d.threshold, d.unit, IN_SENTENCE)}`}`;
   if (a.cause === 'breach' || (a.kind === 'rollback' && a.cause === 'source-errors')) {
     const rec: BreachRecord = { gate: a.gate, at: t, value: d.value, threshold: d.threshold, unit: d.unit, windowMinutes: d.window.minutes, action: a.cause === 'source-errors' ? 'source-errors' : d.action, reason: d.reason };
     if (a.cause === 'breach') out.push({ kind: 'breach', record: rec });
@@ -167,7 +157,7 @@ export function verdict(v: VerdictInput): { result: MonitorResult; exitCode: 0 |
   let message: string;
   const rb = v.rollback;
   const first = failing[0] ?? v.breaches[0];
-  const breachText = first ? `${first.gate} breached at T+${minutes(first.at - v.t0)} (${fmtValue(first.value, first.unit)}, threshold ${fmtValue(first.threshold, first.unit)}${first.windowMinutes > 0 ? `, ${first.windowMinutes} min window` : ''})` : '';
+  const breachText = first ? `${first.gate} breached at ${elapsed(first.at, v.t0, v.endAt)} (${formatValue(first.value, first.unit, IN_SENTENCE)}, threshold ${formatValue(first.threshold, first.unit, IN_SENTENCE)}${first.windowMinutes > 0 ? `, ${first.windowMinutes} min window` : ''})` : '';
   if (rb) {
     const verified = rb.ok && rb.healthOk !== false && rb.smokeOk !== false;
     result = verified ? 'rolled-back' : 'rollback-failed';
@@ -180,7 +170,7 @@ export function verdict(v: VerdictInput): { result: MonitorResult; exitCode: 0 |
         : `${v.env}: the rollback after ${why} did not verify${resumed}: ${rb.ok ? (rb.healthOk === false ? 'health checks are not OK' : 'smoke tests failed') : rb.detail}.`;
   } else if (v.stopped && v.now < v.endAt) {
     result = 'stopped';
-    message = `The monitor of ${v.env} was stopped at T+${minutes(v.now - v.t0)} before the window ended; continue with: rollout monitor --env ${v.env} --resume.`;
+    message = `The monitor of ${v.env} was stopped at ${elapsed(v.now, v.t0, v.endAt)} before the window ended; continue with: rollout monitor --env ${v.env} --resume.`;
   } else if (failing.length) {
     result = 'breached';
     const unavailable = !v.rollbackAvailable && failing.some((b) => b.action === 'auto-rollback');
@@ -188,10 +178,10 @@ export function verdict(v: VerdictInput): { result: MonitorResult; exitCode: 0 |
   } else if (v.unjudged.length) {
     result = 'inconclusive';
     const u = v.unjudged;
-    message = `${v.env}: inconclusive: the ${minutes(v.endAt - v.t0)} window ended before ${u.length === 1 ? 'gate' : 'gates'} ${u.map((x) => x.gate).join(', ')} had enough data for a verdict (${u.map((x) => `${x.gate}: ${x.reason}`).join('; ')}); nothing was judged passed or failed, watch again or lower min_observations.`;
+    message = `${v.env}: inconclusive: the ${formatClock(v.endAt - v.t0)} window ended before ${u.length === 1 ? 'gate' : 'gates'} ${u.map((x) => x.gate).join(', ')} had enough data for a verdict (${u.map((x) => `${x.gate}: ${x.reason}`).join('; ')}); nothing was judged passed or failed, watch again or lower min_observations.`;
   } else {
     result = 'passed';
-    message = `${v.env} passed its ${minutes(v.endAt - v.t0)} monitoring window: no gate breached (${v.polls} polls${v.sourceProblems ? `, ${v.sourceProblems} metrics-source problems` : ''}).`;
+    message = `${v.env} passed its ${formatClock(v.endAt - v.t0)} monitoring window: no gate breached (${v.polls} polls${v.sourceProblems ? `, ${v.sourceProblems} metrics-source problems` : ''}).`;
   }
   return { result, exitCode: result === 'passed' ? 0 : result === 'inconclusive' ? 4 : 1, message, finalStates, worst };
 }

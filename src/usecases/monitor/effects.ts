@@ -5,7 +5,7 @@ import { redactString } from '../../audit/redact.js';
 import { testPause } from '../../domain/test-pause.js';
 import type { PollPlan } from '../../gates/schedule.js';
 import type { Notification } from '../../notify/types.js';
-import { fmtValue, minutes } from './decide.js';
+import { IN_SENTENCE, elapsed, formatValue } from '../../domain/format.js';
 import type { Listener, MonitorDeps, MonitorEvent, MonitorOptions, MonitorSummary, ResumeState, RollbackRequest, RollbackResult, RollbackRunner } from './types.js';
 
 /** Journal, screens, notifications and the rollback of one monitor run. */
@@ -125,7 +125,7 @@ export class MonitorEffects {
     // SPEC: violation detected -> notifications (critical) -> integrity -> rollback -> health -> smoke -> incident -> notifications.
     if (req.trigger === 'auto' && req.reason && !req.resume) {
       const waitMs = this.opts.gates.notifications.rollbackWaitMs;
-      const sent = this.notify({ type: 'gate-breach', severity: 'critical', message: `${req.reason.gate} breached (${fmtValue(req.reason.value, req.reason.unit)}, threshold ${fmtValue(req.reason.threshold, req.reason.unit)}): rolling back ${this.opts.env}.`, gate: { name: req.reason.gate, value: req.reason.value, threshold: req.reason.threshold, unit: req.reason.unit, windowMinutes: this.opts.gates.gates.find((g) => g.name === req.reason!.gate)?.windowMinutes ?? 0 } });
+      const sent = this.notify({ type: 'gate-breach', severity: 'critical', message: `${req.reason.gate} breached (${formatValue(req.reason.value, req.reason.unit, IN_SENTENCE)}, threshold ${formatValue(req.reason.threshold, req.reason.unit, IN_SENTENCE)}): rolling back ${this.opts.env}.`, gate: { name: req.reason.gate, value: req.reason.value, threshold: req.reason.threshold, unit: req.reason.unit, windowMinutes: this.opts.gates.gates.find((g) => g.name === req.reason!.gate)?.windowMinutes ?? 0 } });
       const stop = new AbortController();
       await Promise.race([sent, this.deps.clock.sleep(waitMs, stop.signal)]);
       stop.abort();
@@ -162,7 +162,7 @@ export class MonitorEffects {
       return;
     }
     // Started, never reported done: finish it from its journal (the engine re-runs what it cannot prove).
-    this.stage('resumed', `the ${started.trigger === 'auto' ? 'auto-rollback' : 'rollback'} started at T+${minutes(started.at - this.plan.t0)} was interrupted before it was verified; finishing it now`);
+    this.stage('resumed', `the ${started.trigger === 'auto' ? 'auto-rollback' : 'rollback'} started at ${elapsed(started.at, this.plan.t0, this.plan.endAt)} was interrupted before it was verified; finishing it now`);
     const runner = this.deps.rollback;
     if (!runner) {
       this.rollbackInfo = { ...this.rollbackTrigger!, ok: false, detail: 'the rollback was interrupted and no rollback engine is wired here to finish it: roll back by hand (rollout rollback --env ' + this.opts.env + ')' };

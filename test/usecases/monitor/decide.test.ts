@@ -78,10 +78,10 @@ describe('verdict()', () => {
   const base = { env: 'production', t0: T0, endAt: T0 + 60 * 60_000, now: T0 + 60 * 60_000, stopped: false, polls: 40, sourceProblems: 0, breaches: [], rollbackAvailable: true, rollback: undefined, states: {}, unjudged: [] };
   it('passed, stopped, and a resumed rollback that verified, each in one sentence with its exit code', () => {
     expect(verdict(base)).toMatchObject({ result: 'passed', exitCode: 0, message: 'production passed its 60:00 monitoring window: no gate breached (40 polls).' });
-    expect(verdict({ ...base, stopped: true, now: T0 + 90_000 })).toMatchObject({ result: 'stopped', exitCode: 1, message: 'The monitor of production was stopped at T+01:30 before the window ended; continue with: rollout monitor --env production --resume.' });
+    expect(verdict({ ...base, stopped: true, now: T0 + 90_000 })).toMatchObject({ result: 'stopped', exitCode: 1, message: 'The monitor of production was stopped at T+01:30 of 60:00 before the window ended; continue with: rollout monitor --env production --resume.' });
     const breach = { gate: 'health_failures', at: T0 + 120_000, value: 3, threshold: 2, unit: 'checks', windowMinutes: 5, action: 'auto-rollback' as const, reason: '3 in a row' };
     const v = verdict({ ...base, breaches: [breach], rollback: { trigger: 'auto', gate: 'health_failures', ok: true, detail: 'restored b.zip; the target runs 1.0.0', incidentId: 'INC-1', healthOk: true, smokeOk: true, resumed: true } });
     expect(v).toMatchObject({ result: 'rolled-back', exitCode: 1 });
-    expect(v.message).toBe('production was rolled back because health_failures breached at T+02:00 (3 checks, threshold 2 checks, 5 min window) (the interrupted rollback was finished by --resume): restored b.zip; the target runs 1.0.0; health and smoke checks pass again (incident INC-1).');
+    expect(v.message).toBe('production was rolled back because health_failures breached at T+02:00 of 60:00 (3 checks, threshold 2 checks, 5 min window) (the interrupted rollback was finished by --resume): restored b.zip; the target runs 1.0.0; health and smoke checks pass again (incident INC-1).');
   });
 });
