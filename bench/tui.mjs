@@ -138,13 +138,17 @@ try {
     p.kill();
   }
 
+  console.log(`first frame medians: bare ${median(bare).toFixed(0)} ms, Ink hello-world ${median(inkHello).toFixed(0)} ms, rollout ${median(first).toFixed(0)} ms${older.length ? `, older build ${median(older).toFixed(0)} ms` : ''}`);
+
   // 2. Key press to updated frame: ? shows help, ? again hides it.
   const keys = [];
   {
     const p = pty(cli());
     await p.waitFor('Runbook');
-    // A fresh state folder: the home screen asks for the operator's name first.
+    // A fresh state folder: no operator yet; o asks for the name.
     const from0 = p.length;
+    p.write('o');
+    await p.waitFor('type your name', from0);
     p.write('bench\r');
     await p.waitFor('Operator: bench', from0);
     await new Promise((r) => setTimeout(r, 300));

@@ -4,14 +4,17 @@
 // or half-changed; the process exits only once the walk has settled.
 import React from 'react';
 import { render } from 'ink';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { App, type TuiServices } from './App.js';
 import type { RunbookChoice } from './home-state.js';
 import { selection } from './home-state.js';
-import { listRunbooks, loadRunbook } from '../config/runbook.js';
+import { runbookChoice } from './runbook-choice.js';
+import { listRunbooks, resolveRunbookPath } from '../config/runbook-files.js';
 import type { CommandContext } from '../cli/context.js';
 import { loadPrefs, savePrefs } from './prefs.js';
-import { loadEngineContext, type EngineContext } from '../config/engine-context.js';
+import type { EngineContext } from '../config/engine-context.js';
+import { engineContextOf } from '../config/engine-context-of.js';
+import { readCached, writeCached } from '../config/cached-context.js';
 import { RunbookRunner, readRunState } from '../usecases/runner.js';
 import { lazyEngines, type LiveSession, type RunnerEngines } from '../usecases/runner-engines.js';
 import { newestBackup } from '../usecases/runner-checklist.js';
@@ -20,13 +23,47 @@ import type { MonitorActions } from './Monitor.js';
 import type { PromptBroker } from './prompt-broker.js';
 import { enterFullScreen } from './full-screen.js';
 
-/** Load the runbooks offered on the home screen (invalid ones are errors, as everywhere). */
-export function runbookChoices(runbooksDir: string): RunbookChoice[] {
-  return listRunbooks(runbooksDir).map((f) => {
-    const rb = loadRunbook(join(runbooksDir, f), `runbooks/${f}`);
-    const envs = Object.keys(rb.environments);
-    return { name: rb.name, title: rb.title, file: basename(f), environments: envs, production: envs.filter((e) => e === 'production' || rb.environments[e]?.production === true) };
-  });
+type EngineModule = typeof import('../config/engine-context.js');
+let engineModule: EngineModule | undefined;
+/** The validating loader (yaml, zod): loaded before the first frame only when the config cache cannot serve it. */
+async function loadEngineModule(): Promise<EngineModule> {
+  return (engineModule ??= await import('../config/engine-context.js'));
+}
+
+/**
+ * The home screen's runbooks, from the config cache when every runbook's entry is current (no yaml
+ * or zod before the first frame); otherwise validated as before (and cached for the next start).
+ */
+async function homeRunbooks(ws: CommandContext['workspace']): Promise<RunbookChoice[]> {
+  const files = listRunbooks(ws.runbooksDir);
+  const hits = files.map((f) => readCached(ws, join(ws.runbooksDir, f)));
+  if (hits.every((h) => h !== undefined)) return hits.map((h, i) => runbookChoice(h!.runbook, files[i]!));
+  await loadEngineModule();
+  const choices = (await import('./runbook-choices.js')).runbookChoices(ws.runbooksDir);
+  // Cache what validates with the config, for this screen and the walk's context next time; an
+  // invalid config is reported when a walk starts, as before.
+  const [{ parseGatesConfig }, { loadRunbook }, { readConfigText }] = await Promise.all([import('../config/gates.js'), import('../config/runbook.js'), import('../config/locate.js')]);
+  try {
+    const text = readConfigText(ws.configPath, 'quality-gates-config.json');
+    const config = parseGatesConfig(text, 'quality-gates-config.json');
+    for (const f of files) {
+      const read: { path: string; text: string }[] = [];
+      const rb = loadRunbook(join(ws.runbooksDir, f), `runbooks/${f}`, read);
+      writeCached(ws, [{ path: ws.configPath, text }, ...read], config, rb);
+    }
+  } catch {
+    /* not cached: the walk validates (and reports) when it starts */
+  }
+  return choices;
+}
+
+/** The context of a walk: from the config cache when current, else validated (the loader is in memory by then). */
+function tuiContext(ws: CommandContext['workspace'], runbook: string, env: string, operator: string): EngineContext {
+  const hit = readCached(ws, resolveRunbookPath(ws.runbooksDir, runbook));
+  if (hit) return engineContextOf(ws, env, hit.config, hit.runbook, { operator });
+  // Loaded right after the first frame; a walk cannot be started sooner than a key press after it.
+  if (!engineModule) throw new Error('the configuration loader is still starting; press the key again');
+  return engineModule.loadEngineContext(ws, env, { runbook, operator });
 }
 
 /** The monitor screen's actions through the services: what a rollback could restore, what runs now, a test notification. */
@@ -44,7 +81,7 @@ export async function monitorActionsFor(ctx: EngineContext): Promise<MonitorActi
 export function tuiServices(ws: CommandContext['workspace'], engines: RunnerEngines, training: RunnerEngines, actions: (ctx: EngineContext) => MonitorActions, track: TuiServices['running']): TuiServices {
   const feeds = new WeakMap<object, MonitorFeed>();
   return {
-    context: (runbook, env, operator) => loadEngineContext(ws, env, { runbook, operator }),
+    context: (runbook, env, operator) => tuiContext(ws, runbook, env, operator),
     versions: async (ctx) => {
       const [available, current] = await Promise.all([engines.availableVersions(ctx).catch(() => []), engines.currentVersion(ctx).catch(() => undefined)]);
       return { available, ...(current ? { current } : {}) };
@@ -79,7 +116,7 @@ export function tuiServices(ws: CommandContext['workspace'], engines: RunnerEngi
 /** Run the TUI until the operator quits; returns the exit code. */
 export async function runTui(ctx: CommandContext): Promise<number> {
   const ws = ctx.workspace;
-  const runbooks = runbookChoices(ws.runbooksDir);
+  const runbooks = await homeRunbooks(ws);
   // A drill is never resumed as the default mode, even from an older prefs file.
   const { mode: rememberedMode, ...rest } = loadPrefs();
   const prefs = rememberedMode && rememberedMode !== 'training' ? { ...rest, mode: rememberedMode } : rest;
@@ -124,6 +161,8 @@ export async function runTui(ctx: CommandContext): Promise<number> {
     />,
     { exitOnCtrlC: false },
   );
+  // The validating loader, for a walk whose files changed since they were cached: right after render().
+  setImmediate(() => void loadEngineModule().catch(() => undefined));
   // Warm the engines up once the first frame is out (Ink draws it a moment after render()).
   const warm = setTimeout(() => void wiring().catch(() => undefined), 400);
   const onSignal = (): void => {

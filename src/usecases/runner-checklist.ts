@@ -2,8 +2,7 @@
 // {path} and {glob}. Each reports what it found in one phrase, so a screen and a log can show it.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadGatesConfig } from '../config/gates.js';
-import { listRunbooks, loadRunbook } from '../config/runbook.js';
+import { listRunbooks } from '../config/runbook-files.js';
 import type { RunbookStep } from '../config/runbook-schema.js';
 import { RolloutError } from '../domain/errors.js';
 import type { EngineContext } from '../config/engine-context.js';
@@ -119,6 +118,8 @@ export async function checkItem(ctx: EngineContext, engines: RunnerEngines, item
   }
   if (check === 'config-valid') {
     try {
+      // Loaded here, not with the module: the TUI's first frame needs this module, not yaml and zod.
+      const [{ loadGatesConfig }, { loadRunbook }] = await Promise.all([import('../config/gates.js'), import('../config/runbook.js')]);
       loadGatesConfig(ctx.ws.configPath, 'quality-gates-config.json');
       const files = listRunbooks(ctx.ws.runbooksDir);
       for (const f of files) loadRunbook(join(ctx.ws.runbooksDir, f), `runbooks/${f}`);

@@ -9,7 +9,7 @@ import { loadEngineContext } from '../../src/config/engine-context.js';
 import { RunbookRunner, readRunState } from '../../src/usecases/runner.js';
 import { App, type TuiServices } from '../../src/ui/App.js';
 import { UsageError } from '../../src/domain/errors.js';
-import { runbookChoices } from '../../src/ui/run-tui.js';
+import { runbookChoices } from '../../src/ui/runbook-choices.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { fakeEngines, type FakeOptions } from '../usecases/runner-fakes.js';
 import { KEY, flat, renderAt } from './render-at.js';

@@ -11,7 +11,7 @@ import { loadEngineContext } from '../../src/config/engine-context.js';
 import { App, type TuiServices } from '../../src/ui/App.js';
 import { TuneView, thresholdSpark } from '../../src/ui/Tune.js';
 import { tuneActions } from '../../src/ui/tune-actions.js';
-import { runbookChoices } from '../../src/ui/run-tui.js';
+import { runbookChoices } from '../../src/ui/runbook-choices.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { shippedEnv } from '../gates/sim.js';
 import { healthyMetrics, recordWindows, slowMetrics } from '../usecases/replay-windows.js';
