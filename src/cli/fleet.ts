@@ -4,8 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import type { EngineContext } from '../config/engine-context.js';
 import { UsageError } from '../domain/errors.js';
 import { terminalSafe } from '../domain/terminal-text.js';
-import { fleetDeploy, fleetOf, readFleetState, type Between, type FleetEvent, type HostStatus } from '../usecases/fleet-deploy.js';
-import { planWaves } from '../usecases/fleet-plan.js';
+import { fleetDeploy, fleetOf, planFleetDeploy, readFleetState, type Between, type FleetEvent, type HostStatus } from '../usecases/fleet-deploy.js';
 import type { CommandContext } from './context.js';
 import { displayPath } from './paths.js';
 
@@ -33,14 +32,11 @@ export async function deployFleet(ctx: CommandContext, engine: EngineContext, op
   const resume = opts.resume === true;
   if (opts.abort === true && resume) throw new UsageError('--abort and --resume cannot be combined: --abort rolls the unfinished rollout back, --resume continues it.');
   if (opts.dryRun === true) {
-    const fleet = fleetOf(engine);
-    const hosts = await fleet.hosts();
-    const v = version ?? engine.target.default_version;
-    if (!v) throw new UsageError(`No --version given and ${engine.runbook.file} has no default_version for ${engine.env}.`);
-    const waves = planWaves(fleet.spec.waves, hosts.map((h) => h.name), `${engine.runbook.file}: environments.${engine.env}.target`);
-    ctx.say(`Planning the rollout of ${v} to ${engine.env} (dry run: nothing will change)`);
-    for (const w of waves) ctx.say(`  wave ${w.name}: ${w.hosts.join(', ')}; watch ${w.watchMinutes} min\n      run: ${fleet.playbookCommand(fleet.spec.deploy, hosts.filter((h) => w.hosts.includes(h.name)), v)}`);
-    ctx.result({ ok: true, dry_run: true, env: engine.env, version: v, waves: waves.map((w) => ({ name: w.name, hosts: w.hosts, watch_minutes: w.watchMinutes })) });
+    // The use case plans the waves the rollout would walk (the same list and playbook commands the run uses).
+    const plan = await planFleetDeploy(engine, version);
+    ctx.say(`Planning the rollout of ${plan.version} to ${engine.env} (dry run: nothing will change)`);
+    for (const w of plan.waves) ctx.say(`  wave ${w.name}: ${w.hosts.join(', ')}; watch ${w.watchMinutes} min\n      run: ${w.command}`);
+    ctx.result({ ok: true, dry_run: true, env: engine.env, version: plan.version, waves: plan.waves.map((w) => ({ name: w.name, hosts: w.hosts, watch_minutes: w.watchMinutes, command: w.command })) });
     return 0;
   }
   let confirmed = opts.yes === true;

@@ -138,6 +138,47 @@ export async function checkFleet(root: string, env: string, rb: EnvironmentRunbo
   return `  ${env}: ${hosts.length} hosts in ${t.inventory} [${t.group}]; waves ${waves.map((w) => `${w.name} +${w.hosts.length}`).join(', ')}`;
 }
 
+/** One wave of a fleet rollout as a dry run plans it: its hosts, its watch and the playbook it runs. */
+export interface PlannedFleetWave {
+  name: string;
+  hosts: string[];
+  watchMinutes: number;
+  command: string;
+}
+
+/** The version a new fleet rollout deploys: --version, else the runbook's default_version. */
+function fleetVersion(ctx: EngineContext, version: string | undefined): string {
+  const v = version ?? ctx.target.default_version;
+  if (!v) throw new UsageError(`No --version given and ${ctx.runbook.file} has no default_version for ${ctx.env}.`);
+  return v;
+}
+
+/** A release the fleet's playbook can deploy, or a usage error (exit 2) naming where it looked. */
+function knownRelease(ctx: EngineContext, fleet: AnsibleFleet, version: string): void {
+  const releases = fleet.releasesDir();
+  if (!existsSync(join(releases, version, 'release.json'))) throw new UsageError(`Unknown version "${version}": there is no release ${version} in ${releases.startsWith(ctx.ws.root) ? relative(ctx.ws.root, releases) || '.' : releases}.`);
+}
+
+/** The waves a new rollout walks, from the runbook and the inventory (the one list the dry run and the run share). */
+function newWaves(ctx: EngineContext, fleet: AnsibleFleet, hosts: readonly FleetHost[]): PlannedWave[] {
+  return planWaves(fleet.spec.waves, hosts.map((h) => h.name), `${ctx.runbook.file}: environments.${ctx.env}.target`);
+}
+
+/** The hosts of a wave, in the wave's order: the order the playbook is given them. */
+function hostsOf(names: readonly string[], byName: ReadonlyMap<string, FleetHost>): FleetHost[] {
+  return names.map((n) => byName.get(n)!);
+}
+
+/** `deploy --dry-run` on a fleet: the waves a rollout of the version would walk, each with the playbook command it would run; changes nothing. */
+export async function planFleetDeploy(ctx: EngineContext, version?: string): Promise<{ version: string; waves: PlannedFleetWave[] }> {
+  const fleet = fleetOf(ctx);
+  const v = fleetVersion(ctx, version);
+  knownRelease(ctx, fleet, v);
+  const hosts = await fleet.hosts();
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  return { version: v, waves: newWaves(ctx, fleet, hosts).map((w) => ({ name: w.name, hosts: w.hosts, watchMinutes: w.watchMinutes, command: fleet.playbookCommand(fleet.spec.deploy, hostsOf(w.hosts, byName), v) })) };
+}
+
 /** Roll out a release to a fleet in waves (or resume the saved rollout). */
 export async function fleetDeploy(ctx: EngineContext, opts: FleetDeployOptions): Promise<FleetDeployResult> {
   const fleet = fleetOf(ctx);
@@ -162,12 +203,10 @@ async function run(ctx: EngineContext, fleet: AnsibleFleet, opts: FleetDeployOpt
     log.info(opts.abort ? 'fleet.abort' : 'fleet.resume', { version: st.version, phase: st.phase, waves: st.waves.map((w) => ({ name: w.name, status: w.status })), command: opts.command, operator: ctx.operator });
   } else {
     if (pending) throw new RefusedError(`A fleet rollout of ${pending.version} to ${ctx.env} is unfinished (${pending.phase}; waves ${pending.waves.map((w) => `${w.name} ${w.status}`).join(', ')}), so nothing was started.`, [`rollout deploy --env ${ctx.env} --resume   # continue it at the wave where it stopped`, `rollout deploy --env ${ctx.env} --abort    # roll back the hosts it reached`]);
-    const version = opts.version ?? ctx.target.default_version;
-    if (!version) throw new UsageError(`No --version given and ${ctx.runbook.file} has no default_version for ${ctx.env}.`);
-    const releases = fleet.releasesDir();
-    if (!existsSync(join(releases, version, 'release.json'))) throw new UsageError(`Unknown version "${version}": there is no release ${version} in ${releases.startsWith(ctx.ws.root) ? relative(ctx.ws.root, releases) || '.' : releases}.`);
+    const version = fleetVersion(ctx, opts.version);
+    knownRelease(ctx, fleet, version);
     if (ctx.production && !opts.confirmed) throw new RefusedError(`Deploying ${version} to ${ctx.env} needs confirmation: pass --yes (or run it in a terminal and type the environment name).`);
-    const waves = planWaves(fleet.spec.waves, hosts.map((h) => h.name), `${ctx.runbook.file}: environments.${ctx.env}.target`);
+    const waves = newWaves(ctx, fleet, hosts);
     log = AuditLog.open(ctx.ws.logsDir, 'deploy', ctx.env, { now: () => ctx.clock.now() });
     st = { version, started_at: new Date(ctx.clock.now()).toISOString(), log: relative(ctx.ws.root, log.path), run_id: log.runId, phase: 'running', waves: waves.map((w) => ({ ...w, status: 'pending' })), hosts: [] };
     log.info('deploy.start', { version, fleet: true, hosts: hosts.map((h) => h.name), waves: waves.map((w) => ({ name: w.name, hosts: w.hosts, watch_minutes: w.watchMinutes })), operator: ctx.operator, command: opts.command, dry_run: false });
@@ -196,8 +235,8 @@ async function run(ctx: EngineContext, fleet: AnsibleFleet, opts: FleetDeployOpt
   for (const wave of st.waves) {
     if (wave.status === 'passed') continue;
     const total = st.waves.length;
-    const waveHosts = wave.hosts.map((n) => byName.get(n)!);
-    const releaseHosts = wave.cumulative.map((n) => byName.get(n)!);
+    const waveHosts = hostsOf(wave.hosts, byName);
+    const releaseHosts = hostsOf(wave.cumulative, byName);
     const baseline = hosts.filter((h) => !wave.cumulative.includes(h.name));
     st.phase = 'running';
 

@@ -126,6 +126,11 @@ describe.skipIf(!ANSIBLE)('a fleet of 4 demo hosts rolled out in waves by ansibl
   }, 240_000);
 
   it('a good release (1.1.0) passes the canary; kill -9 between waves; a new deploy is refused; --resume promotes the rest wave by wave', async () => {
+    // The dry run plans the waves (hosts and playbook commands) that the rollout below then walks.
+    const dry = await rollout('deploy', '--env', 'fleet', '--version', '1.1.0', '--dry-run', '--json');
+    expect(dry.code, dry.stderr).toBe(0);
+    const planned = (JSON.parse(dry.stdout) as { waves: { name: string; hosts: string[]; command: string }[] }).waves;
+    expect(planned.map((w) => w.name)).toEqual(['canary', 'wave-2', 'wave-3']);
     const before = await versions();
     await killAt(['deploy', '--env', 'fleet', '--version', '1.1.0', '--yes', '--auto-promote'], 'fleet:between-waves', async () => {
       const v = await versions();
@@ -153,6 +158,9 @@ describe.skipIf(!ANSIBLE)('a fleet of 4 demo hosts rolled out in waves by ansibl
     const j = journal();
     expect(j.filter((e) => e.event === 'fleet.wave.passed').map((e) => e.name)).toEqual(['canary', 'wave-2', 'wave-3']);
     expect(j.filter((e) => e.event === 'fleet.wave.start').map((e) => e.hosts)).toEqual([['dhash-1'], ['dhash-2'], ['dhash-3', 'dhash-4']]);
+    expect(j.filter((e) => e.event === 'fleet.wave.start').map((e) => e.hosts)).toEqual(planned.map((w) => w.hosts));
+    const ran = j.filter((e) => e.event === 'deploy.output' && typeof e.line === 'string' && e.line.startsWith('$ ')).map((e) => (e.line as string).slice(2));
+    expect(ran).toEqual(planned.map((w) => w.command));
     expect(j.filter((e) => e.event === 'fleet.resume')).toHaveLength(2);
     expect(j.filter((e) => e.event === 'deploy.done')).toEqual([expect.objectContaining({ version: '1.1.0', fleet: true })]);
   }, 240_000);
