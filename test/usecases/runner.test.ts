@@ -148,6 +148,23 @@ describe('runbook runner', () => {
     expect(logEvents(ctx).find((e) => e.event === 'checklist-unconfirmed')).toMatchObject({ items: ['ci-green', 'approvals', 'no-incidents'] });
   });
 
+  it('a dry-run walks the very steps a live walk then walks, in the same order, each through its engine', async () => {
+    const ctx = ctxFor('staging');
+    const engines = fakeEngines();
+    await seedBackup(ctx, engines);
+    engines.calls.length = 0;
+    const dry = walk(ctx, engines, headlessPrompts(ctx, { yes: false, dryRun: true }), { dryRun: true, version: '1.1.0' });
+    expect((await dry.runner.run()).status).toBe('ok');
+    const dryCalls = engines.calls.splice(0).filter((c) => !c.startsWith('verify:') && !c.startsWith('notify:'));
+    const live = walk(ctx, engines, headlessPrompts(ctx, { confirm: ['all'], signOff: 'Alice Ops', yes: false, dryRun: false }), { version: '1.1.0' });
+    expect((await live.runner.run()).status).toBe('ok');
+    const steps = (ev: RunnerEvent[]): string[] => ev.filter((e): e is Extract<RunnerEvent, { type: 'step-started' }> => e.type === 'step-started').map((e) => String(e.index));
+    expect(steps(dry.events)).toEqual(steps(live.events));
+    expect(steps(live.events)).toHaveLength(8);
+    // The same engines in the same order; the dry ones rehearse (smoke runs read-only in both).
+    expect(dryCalls.map((c) => c.replace(/:dry$/, ''))).toEqual(engines.calls.filter((c) => !c.startsWith('verify:') && !c.startsWith('notify:')));
+  });
+
   it('refuses a second walk of the same environment while one runs (exit 3), naming the first', async () => {
     const ctx = ctxFor('staging');
     const engines = fakeEngines({ deployBlocksUntilAbort: true });
