@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cliPath, runCli } from '../helpers/cli.js';
 import { monitorWorkspace, type MonitorWs } from './monitor-cli.js';
+import { waitUntil } from '../helpers/frames.js';
 
 let w: MonitorWs | undefined;
 afterEach(async () => {
@@ -94,7 +95,7 @@ describe('rollout monitor', () => {
     const child = spawn(process.execPath, [cliPath(), 'monitor', '--env', 'staging'], { cwd: w.root, env: { ...process.env, NO_COLOR: '1', ROLLOUT_STATE_DIR: join(tmpdir(), 'rollout-test-state') }, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((r) => child.on('close', (code, sig) => r(sig ? -1 : code)));
     try {
-      for (let i = 0; i < 200 && w.journal().filter((e) => e.event === 'sample').length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+      await waitUntil(() => w!.journal().filter((e) => e.event === 'sample').length, (n) => n >= 4, 'four samples in the journal before the kill', { ms: 20_000 });
       child.kill('SIGKILL');
       expect(await exited).toBe(-1);
     } finally {

@@ -8,13 +8,14 @@ export function turn(): Promise<void> {
 }
 
 /**
- * Polls `read` until `ok` holds and returns that value. `what` names the wait in the timeout's
- * error, with the last value read (a frame, a count) so that a failure says what the screen showed.
+ * Polls `read` (a frame, a count, a query to a real server) until `ok` holds and returns that
+ * value. `what` names the wait in the timeout's error, with the last value read, so that a
+ * failure says what was seen.
  */
-export async function waitUntil<T>(read: () => T, ok: (v: T) => boolean, what: string, o: { ms?: number; show?: (v: T) => string } = {}): Promise<T> {
+export async function waitUntil<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, what: string, o: { ms?: number; show?: (v: T) => string } = {}): Promise<T> {
   const end = Date.now() + (o.ms ?? 10_000);
   for (;;) {
-    const v = read();
+    const v = await read();
     if (ok(v)) return v;
     if (Date.now() > end) throw new Error(`timed out after ${o.ms ?? 10_000} ms waiting for ${what}; last seen:\n${o.show ? o.show(v) : String(v)}`);
     // A short poll: a turn first (most frames are ready after one), then a few ms so a busy machine is not spun.

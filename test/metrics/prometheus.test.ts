@@ -9,7 +9,8 @@ import { createMetricSource } from '../../src/metrics/sources.js';
 import type { Sample } from '../../src/metrics/types.js';
 import { Monitor, type RollbackRequest } from '../../src/usecases/monitor.js';
 import { shippedEnv } from '../gates/sim.js';
-import { findPrometheus, sleep, startPrometheus, type PromServer } from './prom-server.js';
+import { findPrometheus, startPrometheus, type PromServer } from './prom-server.js';
+import { waitUntil } from '../helpers/frames.js';
 import { FakeService, type TestServer } from './servers.js';
 
 const bin = findPrometheus();
@@ -35,23 +36,20 @@ describe.skipIf(!bin)(title, () => {
     await server?.close();
   });
 
-  async function nextSample(src: ReturnType<typeof createMetricSource>, want: (s: Sample) => boolean): Promise<Sample> {
-    for (let i = 0; i < 60; i++) {
-      const o = await src.read();
-      if (o.status === 'ok' && want(o.sample)) return o.sample;
-      await sleep(500);
-    }
-    throw new Error('no matching sample from Prometheus within 30 s');
+  async function nextSample(src: ReturnType<typeof createMetricSource>, want: (s: Sample) => boolean, what: string): Promise<Sample> {
+    const o = await waitUntil(() => src.read(), (x) => x.status === 'ok' && want(x.sample), `a sample from Prometheus with ${what}`, { ms: 30_000, show: (x) => JSON.stringify(x) });
+    if (o.status !== 'ok') throw new Error('unreachable: waitUntil returned a sample that is not ok');
+    return o.sample;
   }
 
   it('the failure rate, p95 and its observation counts are computed by PromQL; gauges as read', async () => {
     const src = createMetricSource({ kind: 'prometheus', url, timeout_ms: 3000, selector: '{job="dhash"}' }, { windows: { extraction_failure_rate: 0.5, hash_time_ms: 0.5 } });
     svc.queue = 42;
-    await nextSample(src, (s) => s.values.low_confidence_queue === 42);
+    await nextSample(src, (s) => s.values.low_confidence_queue === 42, 'the queue at 42');
     // Traffic that keeps flowing: 10 % failures, hashes around 2200 ms.
     const t = setInterval(() => svc.traffic(20, 2200, 2), 250);
     try {
-      const s = await nextSample(src, (x) => (x.counts?.extraction_failure_rate ?? 0) >= 40 && (x.counts?.hash_time_ms ?? 0) >= 40);
+      const s = await nextSample(src, (x) => (x.counts?.extraction_failure_rate ?? 0) >= 40 && (x.counts?.hash_time_ms ?? 0) >= 40, '40 extractions and 40 hashes counted');
       expect(s.values.extraction_failure_rate).toBeCloseTo(10, 0);
       expect(s.values.hash_time_ms).toBeGreaterThan(2000);
       expect(s.values.hash_time_ms).toBeLessThanOrEqual(2500);
@@ -92,8 +90,13 @@ describe.skipIf(!bin)(title, () => {
       },
       { env: 'production', gates, verifyIntervalMs: 50 },
     );
-    setTimeout(() => (svc.queue = 1500), 1500);
+    // The queue passes 1000 after two healthy polls (counted, not timed): the window has seen it below first.
+    let okPolls = 0;
+    m.subscribe((e) => {
+      if (e.type === 'evaluation' && ++okPolls === 2) svc.queue = 1500;
+    });
     const s = await m.run();
+    expect(okPolls).toBeGreaterThan(2);
     journal.close();
     expect(rollbacks).toHaveLength(1);
     expect(s.breaches[0]).toMatchObject({ gate: 'low_confidence_queue', value: 1500, threshold: 1000 });

@@ -15,7 +15,8 @@ import { systemClock } from '../../src/domain/clock.js';
 import { AnsibleFleet, type AnsibleTargetSpec, type FleetHost } from '../../src/targets/fleet-ansible.js';
 import { watchWave } from '../../src/usecases/fleet-watch.js';
 import { REPO } from '../helpers/cli.js';
-import { findPrometheus, sleep, startPrometheus, type PromServer } from '../metrics/prom-server.js';
+import { findPrometheus, startPrometheus, type PromServer } from '../metrics/prom-server.js';
+import { waitUntil } from '../helpers/frames.js';
 import { FakeService, type TestServer } from '../metrics/servers.js';
 
 const bin = findPrometheus();
@@ -61,9 +62,13 @@ describe.skipIf(!bin)(title, () => {
   };
 
   it('the bad host breaches extraction_failure_rate; the good host passes with the bad one in the same Prometheus', async () => {
-    // Enough scraped history for the 0.1 min windows.
-    for (let i = 0; i < 40 && (await prom.query('sum(increase(dhash_extractions_total[6s]))')).length === 0; i++) await sleep(500);
-    await sleep(4000);
+    // Enough scraped history for the 0.1 min (6 s) windows, counted: both hosts with 5 scrapes in the last 6 s.
+    await waitUntil(
+      () => prom.query('count_over_time(dhash_extractions_total{job="dhash"}[6s])'),
+      (r) => r.length === 2 && r.every((x) => Number(x.value[1]) >= 5),
+      'five scrapes of each host in the last 6 s',
+      { ms: 40_000, show: (r) => JSON.stringify(r) },
+    );
     const all = await prom.query('100 * sum(rate(dhash_extraction_failures_total{job="dhash"}[6s])) / sum(rate(dhash_extractions_total{job="dhash"}[6s]))');
     expect(Number(all[0]!.value[1])).toBeGreaterThan(5); // unscoped, the fleet breaches
 
