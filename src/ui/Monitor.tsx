@@ -317,7 +317,7 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
   let body: React.ReactNode;
   if (mode.kind === 'help') {
     const rollbackHow = keys === MONITOR_KEYS ? `A rollback (r) restores a verified backup you choose (newest first): integrity check, restore, 3 OK health checks, smoke tests, incident. From any terminal: npx rollout rollback --env ${s.env}` : `From any terminal: npx rollout rollback --env ${s.env}`;
-    body = <HelpBox keys={logPane ? MONITOR_LOG_KEYS : keys} extra={[rollbackHow]} />;
+    body = <HelpBox keys={logPane ? MONITOR_LOG_KEYS : keys} extra={[rollbackHow]} oneLine />;
   } else if (mode.kind === 'confirm') {
     body = (
       <RollbackConfirm

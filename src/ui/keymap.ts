@@ -297,7 +297,14 @@ export function helpTitle(table: KeyBinding[]): string {
   return s ? `Keys — ${s.name}` : 'Keys';
 }
 
-/** The help lines drawn from the table: every bound key with what it does. */
+/** The help rows drawn from the table: every bound key with what it does. */
+export function helpRows(table: KeyBinding[]): { keys: string; help: string }[] {
+  return table.filter((b) => b.help).map((b) => ({ keys: b.keys.join('/'), help: b.help }));
+}
+
+/** The help lines as text: the keys column as wide as its longest entry. */
 export function helpLines(table: KeyBinding[]): string[] {
-  return table.filter((b) => b.help).map((b) => `${b.keys.join('/').padEnd(15)} ${b.help}`);
+  const rows = helpRows(table);
+  const w = Math.max(15, ...rows.map((r) => r.keys.length));
+  return rows.map((r) => `${r.keys.padEnd(w)} ${r.help}`);
 }

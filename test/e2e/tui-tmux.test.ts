@@ -65,6 +65,27 @@ async function keyUntil(name: string, key: string, want: RegExp, ms = 30_000): P
   }
 }
 
+/** The monitor's log pane (l, until `opened` shows), then its top (g): every line inside 60 columns, the window's start first. */
+async function logPaneAtTop(name: string, opened: RegExp): Promise<void> {
+  await keyUntil(name, 'l', opened);
+  const s = await keyUntil(name, 'g', /Log of this window[^\n]*\nT\+00:00 started: watching 7 gates/);
+  for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+}
+
+/** q on a running monitor asks first; y quits with exit 1 (stopped before the window ended). */
+async function quitMonitor(name: string): Promise<void> {
+  await keys(name, 'q');
+  await waitScreen(name, 'Quit while the window runs?');
+  await keys(name, 'y');
+  await waitScreen(name, /EXIT=1/);
+}
+
+/** Sends the keys, then waits until `want` is on screen (the screen those keys lead to). */
+async function keysThen(name: string, want: string | RegExp, ...k: string[]): Promise<string> {
+  await keys(name, ...k);
+  return waitScreen(name, want);
+}
+
 async function keys(name: string, ...k: string[]): Promise<void> {
   // A screen that has just been drawn registers its key handler a moment later.
   await new Promise((r) => setTimeout(r, 100));
@@ -108,29 +129,22 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     expect(s).toContain('(*) dhash');
     expect(s).toContain('(*) staging');
     // The keys work at once on a fresh machine: ? is help (mentioning rollback), not a name.
-    await keys('walk', '?');
-    await waitScreen('walk', 'rollout rollback --env ENV');
-    await keys('walk', 'q');
-    await waitScreen('walk', '(*) staging');
-    await keys('walk', 'Enter');
-    await waitScreen('walk', 'type your name');
-    await keys('walk', 'e2e', 'Enter');
-    await waitScreen('walk', 'Operator: e2e');
+    await keysThen('walk', 'rollout rollback --env ENV', '?');
+    await keysThen('walk', '(*) staging', 'q');
+    await keysThen('walk', 'type your name', 'Enter');
+    await keysThen('walk', 'Operator: e2e', 'e2e', 'Enter');
     await keys('walk', 'Enter');
     s = await waitScreen('walk', 'Nothing is deployed on staging yet.');
     await keys('walk', 'y');
     s = await waitScreen('walk', 'The demo is set up: staging runs 1.0.0 with a verified backup.');
     expect(await serviceVersion()).toBe('1.0.0');
-    await keys('walk', 'Enter');
-    await waitScreen('walk', 'Release to roll out on staging (deployed now: 1.0.0)');
-    await keys('walk', 'Down');
-    await waitScreen('walk', '> 1.2.0-backlog');
+    await keysThen('walk', 'Release to roll out on staging (deployed now: 1.0.0)', 'Enter');
+    await keysThen('walk', '> 1.2.0-backlog', 'Down');
     await keys('walk', 'Enter');
     // The checklist prompt (not just the step's spinner): its items and hints.
     s = await waitScreen('walk', 'enter continue');
     expect(s).toMatch(/\[ok\] Latest backup in backups\/ with its \.sha256/);
-    await keys('walk', 'Enter');
-    await waitScreen('walk', 'Deploy operator sign-off');
+    await keysThen('walk', 'Deploy operator sign-off', 'Enter');
     await keys('walk', 'e2e', 'Enter');
     await waitScreen('walk', 'MONITOR staging 1.2.0-backlog', 60_000);
     s = await waitScreen('walk', /low_confidence_queue\s+\d+ items\s+>2000 items now/, 30_000);
@@ -145,8 +159,7 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     expect(s).not.toMatch(/internal error|at .*\.js:\d+/);
     for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
     expect(await serviceVersion()).toBe('1.0.0');
-    await keys('walk', 'q');
-    await waitScreen('walk', 'EXIT=1');
+    await keysThen('walk', 'EXIT=1', 'q');
     // The TUI left no lock behind.
     expect(spawnSync('ls', [join(ws.root, '.rollout', 'locks')], { encoding: 'utf8' }).stdout).not.toMatch(/\.lock/);
   }, 180_000);
@@ -171,19 +184,15 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     expect(s).toContain('Incident: INC-');
     expect(s).toMatch(/MONITOR staging 1\.0\.0 /);
     expect(await serviceVersion()).toBe('1.0.0');
-    await keys('mon', 'q');
-    await waitScreen('mon', /EXIT=\d/);
+    await keysThen('mon', /EXIT=\d/, 'q');
   }, 180_000);
 
   it('Ctrl-C on the monitor of a walk asks first, then stops safely: the walk is resumable and no lock is left', async () => {
     start('stop', []);
     await waitScreen('stop', 'Operator: e2e');
-    await keys('stop', 'Enter');
-    await waitScreen('stop', 'Release to roll out on staging');
-    await keys('stop', 'Enter');
-    await waitScreen('stop', 'enter continue');
-    await keys('stop', 'Enter');
-    await waitScreen('stop', 'Deploy operator sign-off');
+    await keysThen('stop', 'Release to roll out on staging', 'Enter');
+    await keysThen('stop', 'enter continue', 'Enter');
+    await keysThen('stop', 'Deploy operator sign-off', 'Enter');
     await keys('stop', 'e2e', 'Enter');
     await waitScreen('stop', /MONITOR staging 1\.1\.0 · T\+/, 60_000);
     await keys('stop', 'C-c');
@@ -192,8 +201,7 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     await keys('stop', 'y');
     s = await waitScreen('stop', 'interrupted');
     expect(s).toContain('--resume');
-    await keys('stop', 'q');
-    await waitScreen('stop', /EXIT=\d/);
+    await keysThen('stop', /EXIT=\d/, 'q');
     expect(await serviceVersion()).toBe('1.1.0');
     expect(spawnSync('ls', [join(ws.root, '.rollout', 'locks')], { encoding: 'utf8' }).stdout).not.toMatch(/\.lock/);
     const st = JSON.parse(readFileSync(join(ws.root, '.rollout', 'runs', 'dhash_staging.json'), 'utf8')) as { finished: boolean; steps: { id: string; status: string }[] };
@@ -226,8 +234,7 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     // A real shell in the pane, with a line of scrollback before the TUI starts.
     tmux('new-session', '-d', '-s', 'alt', '-x', '80', '-y', '24', '-c', ws.root, 'env PS1=READY$ bash --norc --noprofile');
     await waitScreen('alt', 'READY$');
-    await keys('alt', 'echo EARLIER-SCROLLBACK-LINE', 'Enter');
-    await waitScreen('alt', /^EARLIER-SCROLLBACK-LINE$/m);
+    await keysThen('alt', /^EARLIER-SCROLLBACK-LINE$/m, 'echo EARLIER-SCROLLBACK-LINE', 'Enter');
     const env = ['NO_COLOR=1', `ROLLOUT_STATE_DIR=${stateDir}`, `ROLLOUT_PACKAGE_ROOT=${process.env.ROLLOUT_PACKAGE_ROOT ?? ''}`, 'TERM=xterm-256color'].map(sh).join(' ');
     tmux('send-keys', '-t', 'alt', `env ${env} ${sh(process.execPath)} ${sh(cliPath())}; echo EXIT=$?`, 'Enter');
     let s = await waitScreen('alt', 'Operator: e2e');
@@ -265,8 +272,7 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     expect(s).not.toContain('sent via fallback');
     expect(s).toContain('Incident: INC-');
     expect(await serviceVersion()).toBe('1.0.0');
-    await keys('oncall', 'q');
-    await waitScreen('oncall', 'EXIT=0');
+    await keysThen('oncall', 'EXIT=0', 'q');
   }, 120_000);
   it('at 60 columns the monitor keeps every line inside the terminal and state words whole; its log pane scrolls; a resumed window is redrawn from its journal', async () => {
     expect((await runCli(['deploy', '--env', 'staging', '--version', '1.1.0', '--yes', '--no-monitor'], { cwd: ws.root })).code).toBe(0);
@@ -278,25 +284,15 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     // State words whole at 60 columns: "ok", never a clipped "o…".
     expect(s).toMatch(/^> health_failures\S*\s.*\sok\b/m);
     expect(s).not.toMatch(/\b(BREAC|no-dat|insuff)…/);
-    await keyUntil('narrow', 'l', /Log of this window/);
-    s = await keyUntil('narrow', 'g', /Log of this window[^\n]*\nT\+00:00 started: watching 7 gates/);
-    for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
-    await keys('narrow', 'q');
-    await waitScreen('narrow', 'Quit while the window runs?');
-    await keys('narrow', 'y');
-    await waitScreen('narrow', /EXIT=1/);
+    await logPaneAtTop('narrow', /Log of this window/);
+    await quitMonitor('narrow');
     endSession('narrow');
     // Resumed: the polls so far and the stop are on screen from the journal, with their times.
     start('narrow', ['monitor', '--env', 'staging', '--resume'], undefined, [60, 24]);
     await waitScreen('narrow', /MONITOR staging 1\.1\.0/);
     await waitScreen('narrow', /resumed: watching 7 gates/);
-    s = await keyUntil('narrow', 'l', /Log of this window[\s\S]*T\+\d\d:\d\d the monitor was stopped/);
-    // g: the top of the log, the window's start as the journal recorded it.
-    s = await keyUntil('narrow', 'g', /Log of this window[^\n]*\nT\+00:00 started: watching 7 gates/);
-    for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
-    await keys('narrow', 'q');
-    await waitScreen('narrow', 'Quit while the window runs?');
-    await keys('narrow', 'y');
-    await waitScreen('narrow', /EXIT=1/);
+    // The stop is in the log; g: the top of the log, the window's start as the journal recorded it.
+    await logPaneAtTop('narrow', /Log of this window[\s\S]*T\+\d\d:\d\d the monitor was stopped/);
+    await quitMonitor('narrow');
   }, 120_000);
 });
