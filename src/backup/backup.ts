@@ -227,22 +227,27 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
   // manifest.json is deflated as its entries come (head first, totals last), so that only its
   // compressed bytes are held until it is written as the last entry: 200k entries were ~140 bytes
   // each of heap as objects, ~180 as JSON text, ~70 deflated.
+  // Started in the try below (toolVersion() may throw), so that a failure removes the temp file.
+  let manifest: DeflatedText | undefined;
   const created_at = new Date(ctx.clock.now()).toISOString();
-  const head: Omit<Manifest, 'entries' | 'totals'> = {
-    format: MANIFEST_FORMAT,
-    env: ctx.env,
-    version: plan.version,
-    created_at,
-    operator: ctx.operator,
-    tool_version: toolVersion(),
-    target_kind: ctx.target.target.kind,
-    roots: plan.roots,
+  const startManifest = (): DeflatedText => {
+    const head: Omit<Manifest, 'entries' | 'totals'> = {
+      format: MANIFEST_FORMAT,
+      env: ctx.env,
+      version: plan.version,
+      created_at,
+      operator: ctx.operator,
+      tool_version: toolVersion(),
+      target_kind: ctx.target.target.kind,
+      roots: plan.roots,
+    };
+    const m = new DeflatedText();
+    m.write(`${JSON.stringify({ ...head, entries: [] }).slice(0, -3)}[`);
+    return m;
   };
-  const manifest = new DeflatedText();
-  manifest.write(`${JSON.stringify({ ...head, entries: [] }).slice(0, -3)}[`);
   let entryCount = 0;
   const addEntry = (e: ManifestEntry): void => {
-    manifest.write(entryCount++ === 0 ? JSON.stringify(e) : `,${JSON.stringify(e)}`);
+    manifest!.write(entryCount++ === 0 ? JSON.stringify(e) : `,${JSON.stringify(e)}`);
   };
   const total = plan.bytes;
   let bytesDone = 0;
@@ -272,7 +277,8 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
   // order of the archive and of the manifest is the plan's.
   let smallBytes = 0;
   for (const it of items) if (it!.kind === 'file' && it!.size <= SMALL) smallBytes += it!.size;
-  const packer = new Packer(opts.worker ?? useWorker(smallBytes));
+  // Started in the try below too.
+  let packer: Packer | undefined;
   const pool: Buffer[] = [];
   /** One item in a group: a folder or link (slot -1), a file in the batch (slot i), or a file that grew past its room (own). */
   interface Rec {
@@ -296,7 +302,7 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
     cur = newGroup();
     queue.push(g);
     if (g.batch.count === 0) return;
-    const r = packer.pack(g.batch);
+    const r = packer!.pack(g.batch);
     if (r instanceof Promise) {
       g.pending = r.then((p) => {
         g.packed = p;
@@ -449,20 +455,22 @@ async function writeBackup(ctx: EngineContext, plan: BackupPlan, log: AuditLog, 
 
   // The manifest is the last entry, written once every file before it was hashed.
   const addManifest = async (): Promise<void> => {
-    manifest.write(`],"totals":${JSON.stringify({ ...c, bytes: bytesDone })}}\n`);
-    const { crc, size, body } = await manifest.end();
+    manifest!.write(`],"totals":${JSON.stringify({ ...c, bytes: bytesDone })}}\n`);
+    const { crc, size, body } = await manifest!.end();
     await zip.addPacked(MANIFEST_NAME, { mtime: ctx.clock.now(), mode: 0o100644 }, { crc, size, body, method: 8 });
   };
   let addError: unknown;
   try {
+    manifest = startManifest();
+    packer = new Packer(opts.worker ?? useWorker(smallBytes));
     await addAll();
     await addManifest();
     await zip.end();
   } catch (e) {
     addError = e;
   } finally {
-    manifest.destroy();
-    await packer.close();
+    manifest?.destroy();
+    await packer?.close();
   }
 
   try {
