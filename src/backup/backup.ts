@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, openSync, readSync, renameSync, rmSync, existsSync, write } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join, sep } from 'node:path';
 import { once } from 'node:events';
 import { crc32, createDeflateRaw, deflateRawSync } from 'node:zlib';
@@ -161,16 +161,16 @@ function counts(items: PlanItem[]): { files: number; dirs: number; symlinks: num
 
 /**
  * Whether to pack small files on a worker thread as well: ROLLOUT_BACKUP_WORKER=on|off decides;
- * by default, when there are megabytes of them and a core is idle (the 1-minute load average
- * leaves one free). On a busy machine a second thread only adds its start-up and hand-overs: the
- * cores are taken either way (measured: bench/RESULTS.md, issue #15).
+ * by default, when there are megabytes of them and a second core. Even on a loaded machine it
+ * finished sooner than without (10k and 50k files at load 10 on 2 cores, bench/RESULTS.md #15):
+ * the packer packs here whenever the worker lags, so a busy core costs little but the thread's
+ * start-up (~20 MiB of RSS).
  */
 export function useWorker(smallBytes: number, env: NodeJS.ProcessEnv = process.env): boolean {
   const set = env.ROLLOUT_BACKUP_WORKER;
   if (set === 'on') return true;
   if (set === 'off') return false;
-  const cores = availableParallelism();
-  return smallBytes >= WORKER_MIN_BYTES && cores > 1 && loadavg()[0]! <= cores - 1;
+  return smallBytes >= WORKER_MIN_BYTES && availableParallelism() > 1;
 }
 
 /** Decide whether deflating a file is worth it: by extension, else by deflating a 64 KiB sample. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { createBackup, type BackupProgress } from '../../src/usecases/backup.js';
+import { useWorker } from '../../src/backup/backup.js';
 import { listBackups } from '../../src/backup/names.js';
 import { verifyBackup } from '../../src/backup/verify.js';
 import { FakeClock } from '../../src/domain/clock.js';
@@ -212,6 +213,13 @@ describe('createBackup', () => {
       await expect(verifyBackup(r.path, { ws: wsOf(ws.root) })).resolves.toMatchObject({ ok: true });
       expect(execFileSync('unzip', ['-tq', r.path], { encoding: 'utf8' })).toMatch(/No errors detected/);
     }
+  });
+
+  it('the packing worker: ROLLOUT_BACKUP_WORKER=on|off decides, else only for megabytes of small files', () => {
+    expect(useWorker(0, { ROLLOUT_BACKUP_WORKER: 'on' })).toBe(true);
+    expect(useWorker(1e9, { ROLLOUT_BACKUP_WORKER: 'off' })).toBe(false);
+    // A few small files never start a thread, whatever the machine.
+    expect(useWorker(100_000, {})).toBe(false);
   });
 
   it('a file that grows while the backup runs is archived as read, and its manifest entry says so', async () => {
