@@ -26,7 +26,7 @@ import { checkHealth, type TimedHealthCheck } from '../probes/health.js';
 import { makeTarget } from '../targets/make-target.js';
 import { describeInstance } from '../targets/contract.js';
 import type { EngineContext } from '../config/engine-context.js';
-import { planStages, runStages } from './stages.js';
+import { planStages, runStages, type PlannedStage } from './stages.js';
 import { copyIfExists, STAGES, type RollbackPlan, type RollbackRun } from './rollback/stages.js';
 import { ROLLBACK_STAGES, type RollbackOptions, type RollbackOutcome, type RollbackStage, type RollbackStageName } from './rollback/types.js';
 
@@ -238,6 +238,11 @@ async function settle(r: RollbackRun): Promise<void> {
   }
 }
 
+/** The rollback's stages as a plan (read only), from the list the real run walks: for a dry run, and for training's debrief. */
+export function planRollbackStages(p: RollbackPlan): Promise<PlannedStage<RollbackStageName>[]> {
+  return planStages(STAGES, p);
+}
+
 /** --dry-run: verify, plan every stage from the same list the real run walks, write rollback-dryrun.log; change nothing. */
 async function planRollback(ctx: EngineContext, opts: RollbackOptions): Promise<RollbackOutcome> {
   const started = ctx.clock.now();
@@ -258,7 +263,7 @@ async function planRollback(ctx: EngineContext, opts: RollbackOptions): Promise<
   }
   const p: RollbackPlan = { ctx, target, ...(verified ? { verified } : {}), ...(error ? { verifyError: error } : {}) };
   const stages: RollbackStage[] = [];
-  for (const planned of await planStages(STAGES, p)) {
+  for (const planned of await planRollbackStages(p)) {
     const s: RollbackStage = { name: planned.name, status: planned.status, detail: redactString(planned.detail), at: ctx.clock.now() };
     stages.push(s);
     opts.onStage?.(s);

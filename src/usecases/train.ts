@@ -10,6 +10,8 @@ import type { Notification, Notifier } from '../notify/types.js';
 import { selectChecks } from '../steps/smoke.js';
 import type { EngineContext } from '../config/engine-context.js';
 import { Monitor, type MonitorEvent, type MonitorSummary } from './monitor.js';
+import { planRollbackStages } from './rollback.js';
+import { makeTarget } from '../targets/make-target.js';
 import { IN_POLL_LINE, formatValue, tPlus } from '../domain/format.js';
 import { ScaledClock, ScenarioPlayer, loadScenario, type Scenario } from './train-scenario.js';
 
@@ -102,15 +104,9 @@ export class TrainingSession {
         notifier: recorder,
         rollback: async (req) => {
           req.onStage('verify-backup', backup ? `would verify ${backup} against ${backup}.sha256` : 'would refuse: no backup of staging in backups/');
-          this.rollbackPlan = [
-            `notify (critical): ${req.trigger === 'auto' ? `${req.reason?.gate} breached` : 'manual rollback requested'}`,
-            backup ? `verify ${backup} against its .sha256` : 'find no backup of staging and refuse (take one first: rollout backup --env staging)',
-            ...(backup ? [`archive the current state to rollbacks/pre_rollback_staging_<ts>.tar.gz and restore ${backup}, then restart staging`] : []),
-            `wait for ${ctx.gates.monitoring.healthOkRequired} consecutive OK health checks`,
-            `re-run the ${smokeCount} post-rollback smoke checks`,
-            'open an incident (incidents/INC-<ts>/) with the logs and the timeline',
-            'notify that the rollback succeeded (or failed)',
-          ];
+          // The real rollback's own stage list, planned (read only): training shows what a rollback would do, not a copy of it.
+          const planned = await planRollbackStages({ ctx, target: makeTarget(ctx), ...(backup ? { unverified: backup } : { verifyError: `no backup of ${ctx.env} in backups/: the rollback would refuse here (take one first: rollout backup --env ${ctx.env})` }) });
+          this.rollbackPlan = planned.map((st) => `${st.name}: ${st.detail}`);
           req.onStage('restore', backup ? `would restore ${backup} (dry run: nothing changed)` : 'would stop here: nothing to restore');
           this.player.markRolledBack();
           return { ok: true, dryRun: true, detail: backup ? `simulated: would restore ${backup}` : 'simulated: no backup to restore' };

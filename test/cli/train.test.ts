@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cliPath, makeWorkspace, runCli } from '../helpers/cli.js';
+import { ROLLBACK_STAGES } from '../../src/usecases/rollback.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>> | undefined;
 afterEach(() => {
@@ -102,6 +103,9 @@ describe('rollout train', () => {
     expect(out.match(/^\s+T\+\d\d:\d\d\s+asked for a rollback\s*$/gm)).toHaveLength(1);
     expect(out).toMatch(/What you did:\n\s+T\+\d\d:\d\d\s+asked for a rollback/);
     expect(out).toMatch(/your rollback would have:/);
+    // What it would have done is the real rollback's own stage list, planned: every stage, in its order.
+    const plan = out.slice(out.indexOf('your rollback would have:')).split('\n').slice(1).map((l) => /^\s+\d+\. ([a-z-]+): /.exec(l)?.[1]).filter(Boolean);
+    expect(plan).toEqual([...ROLLBACK_STAGES]);
     expect(out).toMatch(/You rolled back before the gates decided/);
     // Rolling back a healthy release during a metrics outage is the wrong call: scored as a miss.
     expect(out).toMatch(/SCORE: 1\/3\n\s+\[miss\] decision at T\+10:00 \(wait\): you rolled back at T\+\d\d:\d\d; waiting was right/);

@@ -70,6 +70,8 @@ export interface RollbackPlan {
   /** The backup that verifies now, or why none does. */
   readonly verified?: VerifyResult;
   readonly verifyError?: string;
+  /** A backup named but not verified by this plan (training): it is verified when the rollback runs. */
+  readonly unverified?: string;
 }
 
 /** One stage of the list (the shape every staged use case shares: ../stages.ts). */
@@ -129,7 +131,9 @@ export const STAGES: readonly RollbackStageDef[] = [
     plan: (p) =>
       p.verified
         ? { detail: `${p.verified.file} verifies now (SHA256 ${p.verified.sha256.slice(0, 12)}…, version ${p.verified.manifest.version ?? 'unknown'}); it is verified again before the restore`, status: 'ok' }
-        : { detail: p.verifyError ?? 'no backup verifies', status: 'failed' },
+        : p.unverified && !p.verifyError
+          ? { detail: `verify ${p.unverified} against its .sha256 and its manifest before anything changes` }
+          : { detail: p.verifyError ?? 'no backup verifies', status: 'failed' },
     async run(r) {
       // Nothing changes before the backup is known good.
       r.stage('verify', 'running', r.backupArg ? `checking ${r.backupArg}` : 'finding the newest backup that verifies');
