@@ -95,6 +95,11 @@ export class TrainingSession {
     };
     const backup = newestBackupName(ctx);
     const smokeCount = selectChecks(ctx.target.smoke, 'all', 'post-rollback').length;
+    // What a rollback would do: the real rollback's own stage list, planned (read only), not a copy of it.
+    const rollbackPlan = planRollbackStages({ ctx, target: makeTarget(ctx), ...(backup ? { unverified: backup } : { verifyError: `no backup of ${ctx.env} in backups/: the rollback would refuse here (take one first: rollout backup --env ${ctx.env})` }) }).then(
+      (planned) => planned.map((st) => `${st.name}: ${st.detail}`),
+      (e: unknown) => [`the rollback's plan could not be made: ${e instanceof Error ? e.message : String(e)}`],
+    );
     this.monitor = new Monitor(
       {
         clock: this.clock,
@@ -104,11 +109,10 @@ export class TrainingSession {
         notifier: recorder,
         rollback: async (req) => {
           req.onStage('verify-backup', backup ? `would verify ${backup} against ${backup}.sha256` : 'would refuse: no backup of staging in backups/');
-          // The real rollback's own stage list, planned (read only): training shows what a rollback would do, not a copy of it.
-          const planned = await planRollbackStages({ ctx, target: makeTarget(ctx), ...(backup ? { unverified: backup } : { verifyError: `no backup of ${ctx.env} in backups/: the rollback would refuse here (take one first: rollout backup --env ${ctx.env})` }) });
-          this.rollbackPlan = planned.map((st) => `${st.name}: ${st.detail}`);
           req.onStage('restore', backup ? `would restore ${backup} (dry run: nothing changed)` : 'would stop here: nothing to restore');
           this.player.markRolledBack();
+          // Planned when the drill began: on a clock thousands of times faster, planning now would delay the simulated heal.
+          this.rollbackPlan = await rollbackPlan;
           return { ok: true, dryRun: true, detail: backup ? `simulated: would restore ${backup}` : 'simulated: no backup to restore' };
         },
         smoke: async () => ({ ok: true, detail: `simulated: ${smokeCount} post-rollback checks would run` }),
