@@ -1,12 +1,14 @@
 // A dry run and the real run of backup and migrate come from one list: the backup's dry run lists
 // exactly the entries the real backup's manifest then holds, and the migrate dry run names exactly
-// the migrations (and operations) the real run then applies or undoes. Real files, temp workspaces.
+// the migrations (and operations) the real run then applies or undoes, and the smoke dry run the checks
+// the real run then makes. Real files, temp workspaces.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readBackupManifest } from '../../src/backup/verify.js';
 import { workspaceAt } from '../../src/config/workspace.js';
 import { loadEngineContext } from '../../src/config/engine-context.js';
 import { createBackup } from '../../src/usecases/backup.js';
 import { migrateWithLog } from '../../src/usecases/migrate.js';
+import { planSmoke, smoke } from '../../src/usecases/smoke.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { deployTree, engine } from '../backup/fixtures.js';
 
@@ -38,5 +40,16 @@ describe('migrate --dry-run', () => {
     expect(real.result.ran.length).toBeGreaterThan(0);
     expect(real.result.ran).toEqual(dry.result.ran);
     expect(real.result.plan).toEqual(dry.result.plan.map((l) => l.replace(/^would /, '')));
+  });
+});
+
+describe('smoke --dry-run', () => {
+  it.each([['all', 'post-deploy'], ['critical', 'post-rollback']] as const)('tier %s, phase %s: lists the checks the real run then makes, in order', async (tier, phase) => {
+    const ctx = loadEngineContext(workspaceAt(ws.root), 'development', { operator: 'carol' });
+    const planned = planSmoke(ctx, { tier, phase });
+    expect(planned.length).toBeGreaterThan(0);
+    // Nothing runs in this workspace: every check fails, and is still made.
+    const real = await smoke(ctx, { tier, phase });
+    expect(real.results.map((r) => r.id)).toEqual(planned.map((c) => c.id));
   });
 });
