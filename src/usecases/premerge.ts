@@ -33,6 +33,8 @@ export interface PremergeSummary {
   finishedAt: string;
   checks: PremergeCheck[];
   artifacts: string[];
+  /** Set when the run was stopped by its signal before every check ran. */
+  interrupted?: boolean;
 }
 
 export interface PremergeOptions {
@@ -41,6 +43,8 @@ export interface PremergeOptions {
   env?: string;
   version?: string;
   onCheck?: (c: PremergeCheck) => void;
+  /** Aborted on Ctrl-C / SIGTERM: the running check is stopped, the copy's service too, and the run ends as interrupted. */
+  signal?: AbortSignal;
 }
 
 /** The artifact names the seeds' PR checklist asks for. */
@@ -75,14 +79,17 @@ async function isolatePorts(runbooksDir: string): Promise<Record<string, string>
   return kinds;
 }
 
-function run(cli: [string, string], args: string[], cwd: string): Promise<{ code: number | null; out: string; ms: number }> {
+function run(cli: [string, string], args: string[], cwd: string, signal?: AbortSignal): Promise<{ code: number | null; out: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(cli[0], [cli[1], ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ROLLOUT_OPERATOR: process.env.ROLLOUT_OPERATOR ?? 'premerge' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // With a signal, an abort sends the check SIGTERM (what Ctrl-C on the whole group would do).
+    const child = spawn(cli[0], [cli[1], ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ROLLOUT_OPERATOR: process.env.ROLLOUT_OPERATOR ?? 'premerge' }, stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal, killSignal: 'SIGTERM' as const } : {}) });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', (e) => resolve({ code: null, out: `${out}${e.message}\n`, ms: Date.now() - started }));
+    child.on('error', (e) => {
+      if (e.name !== 'AbortError') resolve({ code: null, out: `${out}${e.message}\n`, ms: Date.now() - started });
+    });
     child.on('close', (code) => resolve({ code, out, ms: Date.now() - started }));
   });
 }
@@ -101,7 +108,9 @@ export async function runPremerge(ws: Workspace, opts: PremergeOptions): Promise
   let serviceStarted = false;
 
   const step = async (name: string, title: string, args: string[], artifact?: string, opt: { expectFail?: boolean; copyFrom?: string } = {}): Promise<PremergeCheck> => {
-    const r = await run(opts.cli, [...args, ...cfg], copy);
+    if (opts.signal?.aborted) throw new Interrupted();
+    const r = await run(opts.cli, [...args, ...cfg], copy, opts.signal);
+    if (opts.signal?.aborted) throw new Interrupted();
     const text = redactString(`$ rollout ${args.join(' ')}\n${r.out}${r.out.endsWith('\n') || !r.out ? '' : '\n'}exit ${r.code}\n`);
     if (artifact) {
       // A subcommand that writes its own dry-run log in the workspace gets that file first.
@@ -125,6 +134,7 @@ export async function runPremerge(ws: Workspace, opts: PremergeOptions): Promise
 
   let baseline: string | undefined;
   let candidate: string | undefined;
+  let interrupted = false;
   try {
     copyWorkspace(ws, copy);
     const kinds = await isolatePorts(join(copy, 'runbooks'));
@@ -163,11 +173,23 @@ export async function runPremerge(ws: Workspace, opts: PremergeOptions): Promise
     await step('logging', 'logging validation (redaction, JSON Lines)', ['validate-logging', '--output', join(art, 'test_logging.log')], 'validate-logging.log');
     checks[checks.length - 1]!.artifact = 'test_logging.log';
   } catch (e) {
-    if (!(e instanceof Error && e.message === 'config invalid')) {
+    if (e instanceof Interrupted) {
+      interrupted = true;
+      checks.push({ name: 'premerge', title: 'premerge itself', ok: false, exitCode: null, durationMs: 0, detail: 'interrupted before every check ran' });
+    } else if (!(e instanceof Error && e.message === 'config invalid')) {
       checks.push({ name: 'premerge', title: 'premerge itself', ok: false, exitCode: null, durationMs: 0, detail: redactString(e instanceof Error ? e.message : String(e)) });
     }
   } finally {
-    if (serviceStarted) await run(opts.cli, ['service', 'stop', '--env', env, ...cfg], copy);
+    if (serviceStarted) {
+      await run(opts.cli, ['service', 'stop', '--env', env, ...cfg], copy);
+      // What the copy started must not outlive it: a service that did not stop (its check was
+      // killed mid-restart, say) is killed here, and the run says so.
+      const left = leftRunning(join(copy, 'deployments', env, 'service.pid'));
+      if (left) {
+        killQuietly(left);
+        checks.push({ name: 'cleanup', title: "the copy's service stopped", ok: false, exitCode: null, durationMs: 0, detail: `pid ${left} was still running after \`service stop\` and was killed` });
+      }
+    }
   }
   for (const name of PREMERGE_LOGS) if (!existsSync(join(art, name))) writeFileAtomic(join(art, name), 'not produced: an earlier check failed (see summary.md)\n');
   const summary: PremergeSummary = {
@@ -179,6 +201,7 @@ export async function runPremerge(ws: Workspace, opts: PremergeOptions): Promise
     finishedAt: new Date().toISOString(),
     checks,
     artifacts: readdirSync(art).sort(),
+    ...(interrupted ? { interrupted } : {}),
   };
   summary.artifacts = [...new Set([...summary.artifacts, 'summary.json', 'summary.md'])].sort();
   writeJsonAtomic(join(art, 'summary.json'), summary);
@@ -194,6 +217,33 @@ export async function runPremerge(ws: Workspace, opts: PremergeOptions): Promise
   rmSync(old, { recursive: true, force: true });
   rmSync(tmp, { recursive: true, force: true });
   return summary;
+}
+
+class Interrupted extends Error {}
+
+/** The pid in a pid file when that process is still alive. */
+function leftRunning(pidFile: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
+  } catch {
+    return undefined;
+  }
+  if (!(pid > 0)) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone meanwhile */
+  }
 }
 
 function currentVersion(ws: Workspace, env: string): string | undefined {

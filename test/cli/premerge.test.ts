@@ -1,11 +1,11 @@
 // Given a workspace, when `rollout premerge` runs, then every artifact of the seeds' PR checklist
 // is written, the backup verifies with sha256sum, nothing real changed, nothing is left running;
 // and when one check fails, the run fails and says which.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeWorkspace, runCli } from '../helpers/cli.js';
+import { cliPath, makeWorkspace, runCli } from '../helpers/cli.js';
 import { PREMERGE_LOGS } from '../../src/usecases/premerge.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>> | undefined;
@@ -34,7 +34,7 @@ function alive(pid: number): boolean {
 describe('rollout premerge', () => {
   it('writes the six logs, a verifiable backup and a summary, changing nothing real', async () => {
     ws = await makeWorkspace();
-    const r = await runCli(['premerge'], { cwd: ws.root, timeoutMs: 120_000 });
+    const r = await runCli(['premerge'], { cwd: ws.root, timeoutMs: 100_000 });
     expect(r.code, r.stderr).toBe(0);
     const art = join(ws.root, 'premerge_artifacts');
     for (const f of PREMERGE_LOGS) expect(existsSync(join(art, f)), f).toBe(true);
@@ -52,7 +52,7 @@ describe('rollout premerge', () => {
     const pids = pidsStarted(art);
     expect(pids.length).toBeGreaterThanOrEqual(2);
     for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
-  });
+  }, 120_000);
 
   it('fails (exit 1) when a check fails, and says which', async () => {
     ws = await makeWorkspace();
@@ -61,7 +61,7 @@ describe('rollout premerge', () => {
     const text = readFileSync(rb, 'utf8');
     const at = text.indexOf('smoke:', text.indexOf('  staging:'));
     writeFileSync(rb, `${text.slice(0, at)}smoke:\n      - { id: never-ok, tier: critical, phases: [pre-deploy], kind: http, url: "http://127.0.0.1:${ws.ports.staging}/health", body_contains: "never" }${text.slice(at + 'smoke:'.length)}`);
-    const r = await runCli(['premerge', '--json'], { cwd: ws.root, timeoutMs: 120_000 });
+    const r = await runCli(['premerge', '--json'], { cwd: ws.root, timeoutMs: 100_000 });
     expect(r.code).toBe(1);
     expect(r.stderr, r.stderr).toMatch(/^rollout: pre-merge validation failed at "pre-deploy smoke tests" \(exit 1\)/);
     const out = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
@@ -69,5 +69,37 @@ describe('rollout premerge', () => {
     expect(out.checks.find((c) => c.name === 'smoke-pre')?.ok).toBe(false);
     expect(readFileSync(join(ws.root, 'premerge_artifacts', 'summary.md'), 'utf8')).toContain('| FAIL | pre-deploy smoke tests |');
     for (const pid of pidsStarted(join(ws.root, 'premerge_artifacts'))) expect(alive(pid)).toBe(false);
-  });
+  }, 120_000);
+
+  it('stopped by SIGTERM once the copy runs its service: exit 1, one sentence, the copy\'s service stopped, the checks so far kept', async () => {
+    ws = await makeWorkspace();
+    const child = spawn(process.execPath, [cliPath(), 'premerge'], { cwd: ws.root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 110_000);
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/PASS {2}staging copy running the baseline/.test(out)) resolve();
+      });
+      child.on('close', () => resolve());
+    });
+    child.kill('SIGTERM');
+    const code = await exited;
+    clearTimeout(killer);
+    expect(code, out + err).toBe(1);
+    expect(err).toMatch(/^rollout: pre-merge validation was interrupted: the copy's service was stopped and nothing real changed/);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    const art = join(ws.root, 'premerge_artifacts');
+    const summary = JSON.parse(readFileSync(join(art, 'summary.json'), 'utf8')) as { ok: boolean; interrupted?: boolean; checks: { name: string; ok: boolean }[] };
+    expect(summary).toMatchObject({ ok: false, interrupted: true });
+    expect(summary.checks[0]).toMatchObject({ name: 'config', ok: true });
+    expect(summary.checks.at(-1)).toMatchObject({ name: 'premerge', ok: false });
+    const pids = pidsStarted(art);
+    expect(pids.length).toBeGreaterThanOrEqual(1);
+    for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+    for (const d of ['deployments', 'backups', 'config']) expect(existsSync(join(ws.root, d)), d).toBe(false);
+  }, 120_000);
 });

@@ -36,10 +36,17 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    // Past the timeout: SIGTERM first, so that a command that cleans up on it (premerge stops its
+    // copy's service, deploy and monitor stop their loops) leaves nothing running; SIGKILL 5 s later.
+    let hard: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      hard = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    }, opts.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(hard);
       resolve({ code, stdout, stderr });
     });
     child.stdin.end(opts.input ?? '');
