@@ -3,10 +3,11 @@
 // first OK /health) in the same run, interleaved so that machine noise hits both alike. The tool's
 // own overhead is what remains beyond the bare start and the spacing of the three checks (two
 // intervals of 150 ms, the local target's default). Goal (#15): under 300 ms each.
+// BENCH_BEFORE=/path/to/old/dist adds an older build's deploys and rollbacks to the same interleaved runs.
 /* global setTimeout, fetch, AbortSignal, performance */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, machine, median, writeSection } from './lib.mjs';
@@ -19,6 +20,7 @@ if (!existsSync(cli) || !existsSync(svc)) {
   process.exit(2);
 }
 const N = 6;
+const BEFORE = process.env.BENCH_BEFORE ? join(process.env.BENCH_BEFORE, 'cli.js') : undefined;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function healthy(port) {
   try {
@@ -54,18 +56,18 @@ async function bareStart() {
   return ms;
 }
 
-function rollbackOnce() {
+function rollbackOnce(bin = cli) {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [cli, 'rollback', '--env', 'staging', '--json'], { cwd: ws, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [bin, 'rollback', '--env', 'staging', '--json'], { cwd: ws, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   if (r.status !== 0) throw new Error(`rollback exited ${r.status}: ${r.stderr}`);
   const { log } = JSON.parse(r.stdout);
   const third = readFileSync(join(ws, log), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'rollback.health_check' && e.ok && e.streak === 3);
   return Date.parse(third.ts) - t0;
 }
 
-function deployOnce(version) {
+function deployOnce(version, bin = cli) {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [cli, 'deploy', '--env', 'staging', '--version', version, '--no-monitor', '--json'], { cwd: ws, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [bin, 'deploy', '--env', 'staging', '--version', version, '--no-monitor', '--json'], { cwd: ws, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   if (r.status !== 0) throw new Error(`deploy ${version} exited ${r.status}: ${r.stderr}`);
   const { log } = JSON.parse(r.stdout);
   const third = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'deploy.health' && e.ok && e.streak === 3);
@@ -75,11 +77,14 @@ function deployOnce(version) {
 const bare = [];
 const deploys = [];
 const rollbacks = [];
+const oldDeploys = [];
+const oldRollbacks = [];
 try {
   deployOnce('1.0.0'); // first deploy: migrations, copies; not measured
   for (let i = 0; i < N; i++) {
     bare.push(await bareStart());
     deploys.push(deployOnce(i % 2 ? '1.0.0' : '1.1.0'));
+    if (BEFORE) oldDeploys.push(deployOnce(i % 2 ? '1.1.0' : '1.0.0', BEFORE));
   }
   // Rollbacks: a backup of 1.0.0, then deploy 1.1.0 (not measured) and roll back to 1.0.0.
   deployOnce('1.0.0');
@@ -88,6 +93,10 @@ try {
   for (let i = 0; i < N; i++) {
     deployOnce('1.1.0');
     rollbacks.push(rollbackOnce());
+    if (BEFORE) {
+      deployOnce('1.1.0');
+      oldRollbacks.push(rollbackOnce(BEFORE));
+    }
   }
 } finally {
   spawnSync(process.execPath, [cli, 'service', 'stop', '--env', 'staging'], { cwd: ws, stdio: 'ignore' });
@@ -104,6 +113,12 @@ const rows = [
   ['deploy: the tool\'s own overhead (beyond the bare start and 2 x 150 ms check spacing)', d - b - SPACING],
   ['rollout rollback -> third OK health check', rb_],
   ['rollback: the tool\'s own overhead (beyond the bare start and 2 x 150 ms check spacing)', rb_ - b - SPACING],
+  ...(BEFORE
+    ? [
+        ['older build (BENCH_BEFORE): deploy, own overhead', median(oldDeploys) - b - SPACING],
+        ['older build (BENCH_BEFORE): rollback, own overhead', median(oldRollbacks) - b - SPACING],
+      ]
+    : []),
 ];
 const table = ['| measurement | median ms |', '| --- | ---: |', ...rows.map(([n, ms]) => `| ${n} | ${ms.toFixed(0)} |`)].join('\n');
 console.log(table);
@@ -111,5 +126,5 @@ const verdict = (x) => (x < 300 ? 'met' : 'NOT met');
 console.log(`goal: own overhead under 300 ms -> deploy ${verdict(d - b - SPACING)}, rollback ${verdict(rb_ - b - SPACING)}`);
 writeSection(
   'Deploy (bench/deploy.mjs)',
-  `${machine()}, ${N} interleaved runs each (deploys alternate 1.1.0 / 1.0.0 on the embedded service, then ${N} rollbacks of 1.1.0 to a backup of 1.0.0; health checks every 150 ms, 3 consecutive OK required); the machine is shared by 5 engineers. Goal (#15): the tool's own overhead under 300 ms each: deploy ${verdict(d - b - SPACING)}, rollback ${verdict(rb_ - b - SPACING)}.\n\n${table}`,
+  `${machine()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, ${N} interleaved runs each (deploys alternate 1.1.0 / 1.0.0 on the embedded service, then ${N} rollbacks of 1.1.0 to a backup of 1.0.0; health checks every 150 ms, 3 consecutive OK required); the machine is shared by 5 engineers. Goal (#15): the tool's own overhead under 300 ms each: deploy ${verdict(d - b - SPACING)}, rollback ${verdict(rb_ - b - SPACING)}.\n\n${table}`,
 );
