@@ -1,6 +1,7 @@
-// Bundle entry: run the CLI.
-import { main } from './main.js';
+// Bundle entry: run the CLI. `rollout` alone at a terminal opens the TUI without loading the
+// command-line parser (tui-start.ts); everything else is parsed by main.ts.
 import { handleError } from './handle-error.js';
+import { bareTuiStart, startTui } from './tui-start.js';
 
 // `rollout … | head` closes the pipe early. That must never stop a deploy or a rollback half
 // way: the output is dropped from then on, and the command runs to its end (its log has it all).
@@ -20,4 +21,5 @@ const last = (e: unknown): void => {
 process.on('unhandledRejection', last);
 process.on('uncaughtException', last);
 
-void main(process.argv);
+if (bareTuiStart(process.argv)) void startTui();
+else void import('./main.js').then((m) => m.main(process.argv));

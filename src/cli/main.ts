@@ -4,14 +4,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { terminalSafe } from '../domain/terminal-text.js';
 import { CommandContext, type GlobalFlags } from './context.js';
-import { handleError, reportOutcome } from './handle-error.js';
-import { outcomeOfCode, type Outcome } from '../domain/outcome.js';
+import { handleError } from './handle-error.js';
+import { applyColor, runHandler, type Loader } from './run-handler.js';
 import { ExitCode } from '../domain/errors.js';
 import { VERSION } from './version.js';
-
-/** A handler module: one `run` per subcommand; it returns an Outcome (or a bare code it has already explained). */
-type Handler = (ctx: CommandContext, args: string[], opts: Record<string, unknown>) => Promise<Outcome | number | void>;
-type Loader = () => Promise<{ run: Handler }>;
 
 const ENV_HELP = 'environment: production, staging, development (as the config defines)';
 
@@ -34,19 +30,9 @@ function action(loader: Loader, name: string): (...a: unknown[]) => Promise<void
     const opts = cmd.optsWithGlobals() as Record<string, unknown>;
     const args = (cmd.args ?? []).map(String);
     const flags: GlobalFlags = { json: Boolean(opts.json), color: opts.color !== false && !process.env.NO_COLOR, ...(typeof opts.config === 'string' ? { config: opts.config } : {}) };
-    if (!flags.color) {
-      process.env.NO_COLOR = '1';
-      process.env.FORCE_COLOR = '0';
-    }
+    applyColor(flags);
     const ctx = new CommandContext(flags, `rollout ${name} ${process.argv.slice(3).join(' ')}`.trim(), { program: buildProgram, main });
-    try {
-      const mod = await loader();
-      const r = await mod.run(ctx, args, opts);
-      // Every command's end goes through the one mapper (a thrown error too, below).
-      exitCode = reportOutcome(typeof r === 'object' ? r : outcomeOfCode(r ?? ExitCode.ok), { json: flags.json, resulted: ctx.resulted });
-    } catch (e) {
-      exitCode = handleError(e, flags.json);
-    }
+    exitCode = await runHandler(ctx, loader, args, opts);
   };
 }
 
