@@ -5,7 +5,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { RefusedError } from '../domain/errors.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
 
@@ -76,6 +75,10 @@ export async function acquireEnvLock(locksDir: string, env: string, info: { oper
       /* another process took the lock over as stale; the holder file says who. */
     },
   };
+  // Loaded when a lock is taken, not when this module is: the TUI's home screen imports the
+  // runner (and so this file) but takes no lock before its first frame (proper-lockfile with
+  // graceful-fs and retry is ~45 kB to compile).
+  const { default: lockfile } = await import('proper-lockfile');
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(p.target, opts);
