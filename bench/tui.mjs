@@ -109,6 +109,11 @@ try {
   const port = await freePort();
   const rb = join(ws, 'runbooks', 'dhash.yaml');
   writeFileSync(rb, readFileSync(rb, 'utf8').replaceAll('7412', String(port)));
+  // The older build starts in a copy of the workspace: its validated-config cache entry
+  // (.rollout/cache, keyed to the build) would otherwise replace this build's on every
+  // alternation, and both would validate their config before every first frame.
+  const wsBefore = join(state, 'ws-before');
+  cpSync(ws, wsBefore, { recursive: true });
 
   // 1. First frame.
   const N = 9;
@@ -120,7 +125,7 @@ try {
   for (let i = 0; i < N; i++) {
     if (BEFORE) {
       const t0 = performance.now();
-      const p0 = pty(`${sh(process.execPath)} ${sh(BEFORE)}`);
+      const p0 = pty(`${sh(process.execPath)} ${sh(BEFORE)}`, wsBefore);
       older.push((await p0.waitFor('Runbook')) - t0);
       p0.kill();
     }
