@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, statSync, writeFileSync } from 'node:fs';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
+import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
 import type { Workspace } from '../config/workspace.js';
@@ -309,8 +310,17 @@ async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntr
     // Large entries stream one or two at a time: memory stays flat whatever the archive holds.
     await reader.bigSlot.acquire();
     try {
-      const out = dest ? createWriteStream(dest.path, { flags: 'wx', mode: dest.mode, highWaterMark: 1 << 20 }) : new Writable({ highWaterMark: 1 << 20, write: (_c, _e, cb) => cb() });
-      await pipeline(await reader.stream(it.entry), tap, out);
+      if (it.entry.compressionMethod === 0) {
+        await copyStored(reader, it.entry, dest, (chunk) => {
+          n += chunk.length;
+          h.update(chunk);
+          crc = crc32(chunk, crc);
+          onBytes(chunk.length);
+        });
+      } else {
+        const out = dest ? createWriteStream(dest.path, { flags: 'wx', mode: dest.mode, highWaterMark: 1 << 20 }) : new Writable({ highWaterMark: 1 << 20, write: (_c, _e, cb) => cb() });
+        await pipeline(await reader.stream(it.entry), tap, out);
+      }
     } catch (e) {
       throw damaged(e);
     } finally {
@@ -320,6 +330,46 @@ async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntr
   if (n !== m.size) throw new RefusedError(`${display}: "${short(it.name)}" has ${n} bytes but ${MANIFEST_NAME} says ${m.size}; the archive is damaged.`);
   if (crc >>> 0 !== it.entry.crc32 >>> 0) throw new RefusedError(`${display}: the CRC-32 of "${short(it.name)}" does not match; the archive is damaged.`);
   if (h.digest('hex') !== m.sha256) throw new RefusedError(`${display}: the SHA-256 of "${short(it.name)}" does not match ${MANIFEST_NAME}; the archive is damaged.`);
+}
+
+// Chunk of the stored-entry copy; two of them per large entry being restored.
+const COPY_CHUNK = 1024 * 1024;
+
+/**
+ * A large stored entry (backups store incompressible files) copied through two reused buffers:
+ * the next chunk is read while this one is checked and written. Streams allocated a fresh 1 MiB
+ * buffer per chunk, and the page faults of that churn were a good part of a restore's system time
+ * (27k faults at 96 MiB of large files). `dest` absent: the bytes are only checked.
+ */
+async function copyStored(reader: ZipReader, e: ZipEntry, dest: { path: string; mode: number } | undefined, check: (chunk: Buffer) => void): Promise<void> {
+  const start = await reader.dataStart(e);
+  const total = e.compressedSize;
+  const bufs = [Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, total))), Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, total)))];
+  const out = dest ? await open(dest.path, 'wx', dest.mode) : undefined;
+  try {
+    const readChunk = async (k: number, pos: number): Promise<Buffer> => {
+      const want = Math.min(COPY_CHUNK, total - pos);
+      const got = await reader.readInto(bufs[k % 2]!, start + pos, want);
+      if (got < want) throw new Error('entry data is cut short (truncated)');
+      return bufs[k % 2]!.subarray(0, got);
+    };
+    let pos = 0;
+    let pending: Promise<Buffer> | undefined = total > 0 ? readChunk(0, 0) : undefined;
+    for (let k = 0; pending; k++) {
+      const chunk = await pending;
+      pos += chunk.length;
+      // Reads into the other buffer, whose write finished in the previous round.
+      pending = pos < total ? readChunk(k + 1, pos) : undefined;
+      // A rejected read-ahead is awaited in the next round; until then, keep it from being "unhandled".
+      pending?.catch(() => undefined);
+      check(chunk);
+      if (out) {
+        for (let off = 0; off < chunk.length; ) off += (await out.write(chunk, off, chunk.length - off)).bytesWritten;
+      }
+    }
+  } finally {
+    await out?.close();
+  }
 }
 
 // Read size of the one-pass verify: few, large reads (4 MiB) keep system calls and garbage low.

@@ -1,7 +1,8 @@
 // verifyBackup against real archives: good ones pass; flipped bytes, truncation, a missing or
 // malformed .sha256, and hostile archives that carry a VALID .sha256 (zip-slip, absolute and
 // drive-letter names, links out, duplicates, manifest mismatches, bombs) are refused with exit 3.
-import { copyFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -183,6 +184,45 @@ describe('verifyBackup', () => {
     const e = await refusal(stageBackup(wsOf(ws.root), p, 'backups/x.zip', m.roots, 'test', { scope }));
     expect(e.message).toMatch(/the SHA-256 of "deployments\/staging\/releases\/ok\.txt" does not match manifest\.json/);
     expect(existsSync(join(ws.root, 'deployments/staging/.releases.rollback-test.new'))).toBe(false);
+  });
+
+  it('restores a large stored file through the reused-buffer copy byte for byte, and refuses one changed past its first chunk (CRC made to match)', async () => {
+    // 3 MiB and a bit: more than two 1 MiB chunks, so both buffers are reused and the last chunk is partial.
+    const data = randomBytes(3 * 1024 * 1024 + 12_345);
+    deployTree(ws.root, 'staging', '1.0.0', { 'lib/random.bin': data });
+    const p = (await createBackup(engine(ws.root), {})).path;
+    const scope = backupScope(wsOf(ws.root), engine(ws.root, 'staging').runbook, 'staging');
+    const m = (await verifyBackup(p, { ws: wsOf(ws.root) })).manifest;
+    const staged = join(ws.root, 'deployments/staging/.releases.rollback-test.new');
+    await stageBackup(wsOf(ws.root), p, 'backups/x.zip', m.roots, 'test', { scope });
+    expect(readFileSync(join(staged, '1.0.0/lib/random.bin')).equals(data)).toBe(true);
+    expect(statSync(join(staged, '1.0.0/lib/random.bin')).mode & 0o777).toBe(statSync(join(ws.root, 'deployments/staging/releases/1.0.0/lib/random.bin')).mode & 0o777);
+
+    // Flip a byte in the third chunk and make both CRC-32s match the changed bytes: only the
+    // manifest's SHA-256 can catch it, and nothing may stay staged.
+    const buf = readFileSync(p);
+    const name = Buffer.from('deployments/staging/releases/1.0.0/lib/random.bin');
+    let local = -1;
+    for (let at = buf.indexOf(name); at >= 0; at = buf.indexOf(name, at + 1)) if (at >= 30 && buf.readUInt32LE(at - 30) === 0x04034b50) local = at - 30;
+    expect(local).toBeGreaterThanOrEqual(0);
+    expect(buf.readUInt16LE(local + 8)).toBe(0); // stored, so the copy path is the one under test
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    buf[start + 2 * 1024 * 1024 + 5]! ^= 0x40;
+    const crc = crc32(buf.subarray(start, start + data.length)) >>> 0;
+    buf.writeUInt32LE(crc, local + 14);
+    let central = 0;
+    for (let at = buf.indexOf(name); at >= 0; at = buf.indexOf(name, at + 1)) {
+      if (at >= 46 && buf.readUInt32LE(at - 46) === 0x02014b50) {
+        buf.writeUInt32LE(crc, at - 46 + 16);
+        central++;
+      }
+    }
+    expect(central).toBe(1);
+    writeFileSync(p, buf);
+    rmSync(staged, { recursive: true, force: true });
+    const e = await refusal(stageBackup(wsOf(ws.root), p, 'backups/x.zip', m.roots, 'test', { scope }));
+    expect(e.message).toBe('backups/x.zip: the SHA-256 of "deployments/staging/releases/1.0.0/lib/random.bin" does not match manifest.json; the archive is damaged.');
+    expect(existsSync(staged)).toBe(false);
   });
 
   it('refuses an archive without a manifest, or with a malformed one', async () => {
