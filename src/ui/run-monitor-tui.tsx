@@ -2,16 +2,16 @@
 // command runs. Quitting while the window runs stops the monitor (its journal stays resumable).
 import React from 'react';
 import { render } from 'ink';
-import type { AuditLog } from '../audit/logger.js';
 import type { EngineContext } from '../config/engine-context.js';
-import type { Monitor } from '../usecases/monitor.js';
+import type { MonitorHandle } from '../usecases/monitor-wiring.js';
 import { MonitorScreen } from './Monitor.js';
 import { MonitorFeed } from './monitor-feed.js';
 import { monitorActionsFor } from './run-tui.js';
 import { enterFullScreen } from './full-screen.js';
 
 /** Run the monitor with its screen until the operator quits; returns the monitor's exit code. */
-export async function runMonitorTui(ctx: EngineContext, monitor: Monitor, journal: AuditLog, opts: { openOnRollback?: boolean } = {}): Promise<number> {
+export async function runMonitorTui(ctx: EngineContext, handle: Pick<MonitorHandle, 'monitor' | 'run'>, opts: { openOnRollback?: boolean } = {}): Promise<number> {
+  const { monitor } = handle;
   const { deployedVersion } = await import('../usecases/service.js');
   const version = await deployedVersion(ctx);
   const feed = new MonitorFeed(monitor, ctx.env, version);
@@ -26,7 +26,7 @@ export async function runMonitorTui(ctx: EngineContext, monitor: Monitor, journa
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   process.on('SIGHUP', stop);
-  const run = monitor.run();
+  const run = handle.run();
   try {
     await app.waitUntilExit();
     monitor.stop();
@@ -41,6 +41,5 @@ export async function runMonitorTui(ctx: EngineContext, monitor: Monitor, journa
     process.off('SIGTERM', stop);
     process.off('SIGHUP', stop);
     feed.close();
-    journal.close();
   }
 }

@@ -40,10 +40,12 @@ export interface MonitorSetup {
   dryRun?: boolean;
 }
 
-/** A monitor ready to run, with its journal. */
+/** A monitor ready to run, with its journal (the use case's: `run` closes it, faces only read its path). */
 export interface MonitorHandle {
   monitor: Monitor;
   journal: AuditLog;
+  /** Run the window to its end, then close the journal. */
+  run(): Promise<MonitorSummary>;
   /** Why auto-rollback is unavailable, when it is. */
   rollbackUnavailable?: string;
 }
@@ -151,7 +153,14 @@ export function createMonitorForEnv(ctx: EngineContext, setup: MonitorSetup = {}
     },
   );
   if (rollbackUnavailable) journal.warn('rollback-unavailable', { reason: rollbackUnavailable });
-  return { monitor, journal, ...(rollbackUnavailable ? { rollbackUnavailable } : {}) };
+  const run = async (): Promise<MonitorSummary> => {
+    try {
+      return await monitor.run();
+    } finally {
+      journal.close();
+    }
+  };
+  return { monitor, journal, run, ...(rollbackUnavailable ? { rollbackUnavailable } : {}) };
 }
 
 /**
@@ -187,7 +196,7 @@ export interface AfterDeployOptions {
 
 /** Run the T+60 monitor right after a deploy: exit code 0 when the window passes, 1 when a gate breached. */
 export async function runMonitorAfterDeploy(ctx: EngineContext, opts: AfterDeployOptions = {}): Promise<MonitorSummary> {
-  const { monitor, journal } = createMonitorForEnv(ctx, {
+  const { monitor, run } = createMonitorForEnv(ctx, {
     ...(opts.resume ? { resume: true } : {}),
     ...(opts.version ? { version: opts.version } : {}),
     // Right after a deploy, a service process younger than a few minutes is the new release: its
@@ -201,10 +210,9 @@ export async function runMonitorAfterDeploy(ctx: EngineContext, opts: AfterDeplo
   const onAbort = (): void => monitor.stop();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await monitor.run();
+    return await run();
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     off?.();
-    journal.close();
   }
 }

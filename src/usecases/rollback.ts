@@ -103,7 +103,8 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   const backupArg = opts.backup ?? (opts.resume && pending ? pending.backup : undefined);
   const need = Math.max(1, ctx.gates.monitoring.healthOkRequired || 3);
   const t = ctx.target.target;
-  const timeoutMs = opts.healthTimeoutMs ?? (t.kind === 'local' ? t.health_timeout_ms : 30_000);
+  // The runbook's health timeout for every target kind (a command target's was ignored: a fixed 30 s).
+  const timeoutMs = opts.healthTimeoutMs ?? t.health_timeout_ms;
   const intervalMs = opts.healthIntervalMs ?? 250;
   const limits = limitsFor(ctx);
   const findBackup = async (): Promise<VerifyResult> => {

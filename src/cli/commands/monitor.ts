@@ -53,28 +53,28 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const durationMinutes = parseDuration(opts.duration);
   const ws = ctx.workspace;
   const engine = await loadEngineContextCached(ws, opts.env as string | undefined, { operator: operatorName(opts.operator as string | undefined) });
-  const { monitor, journal } = createMonitorForEnv(engine, { ...(durationMinutes !== undefined ? { durationMinutes } : {}), resume: Boolean(opts.resume) });
+  const handle = createMonitorForEnv(engine, { ...(durationMinutes !== undefined ? { durationMinutes } : {}), resume: Boolean(opts.resume) });
   if (ctx.interactive && !ctx.flags.json) {
     // In a terminal: the monitor screen (src/ui), over this same monitor.
     const { runMonitorTui } = await loadTui(() => import('../../ui/run-monitor-tui.js'));
-    return runMonitorTui(engine, monitor, journal);
+    return runMonitorTui(engine, handle);
   }
-  const logPath = relative(ws.root, journal.path).split('\\').join('/');
+  const logPath = relative(ws.root, handle.journal.path).split('\\').join('/');
   const view = new HeadlessView();
-  monitor.subscribe((e) => {
+  handle.monitor.subscribe((e) => {
     if (ctx.flags.json) {
-      const o = jsonEvent(e, monitor.plan.t0);
+      const o = jsonEvent(e, handle.monitor.plan.t0);
       if (o) ctx.jsonLine(o);
     } else for (const l of view.lines(e)) ctx.say(l);
   });
   // Ctrl-C stops the run; the journal stays resumable with --resume.
-  const stop = (): void => monitor.stop();
+  const stop = (): void => handle.monitor.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const closeKeys = readOperatorKeys({ rollback: () => void monitor.requestRollback('operator typed r'), extend: (m) => monitor.extend(m), stop });
+  const closeKeys = readOperatorKeys({ rollback: () => void handle.monitor.requestRollback('operator typed r'), extend: (m) => handle.monitor.extend(m), stop });
   ctx.say('Type r + Enter to roll back now, x N to extend the window by N minutes, q to stop (resumable).');
   try {
-    const s = await monitor.run();
+    const s = await handle.run();
     if (ctx.flags.json) {
       ctx.jsonLine(jsonResult(s, logPath));
       return s.exitCode;
@@ -84,6 +84,5 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     closeKeys();
-    journal.close();
   }
 }
