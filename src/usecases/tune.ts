@@ -11,6 +11,7 @@ import { parseGatesConfig } from '../config/gates.js';
 import { DEFAULT_GATES, type EnvironmentGates, type Gate } from '../config/gates-schema.js';
 import { ConfigError, RefusedError, UsageError } from '../domain/errors.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
+import { formatValue, IN_SENTENCE } from '../domain/format.js';
 import type { IncidentRecord } from './incident.js';
 import { incidentFor, monitorJournals, readWindows, recordedVerdict, replayEnvironment, replayWindow, type ReplayResult } from './replay.js';
 
@@ -76,9 +77,9 @@ function roundFor(g: Gate, v: number): number {
   return Math.round(v * 100) / 100;
 }
 
+/** A threshold in a rationale sentence: the one format module's (src/domain/format.ts). */
 function fmt(v: number, unit: string): string {
-  const n = Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1);
-  return unit === '%' ? `${n} %` : unit === 'consecutive' ? `${n} checks` : unit ? `${n} ${unit}` : n;
+  return formatValue(v, unit, IN_SENTENCE);
 }
 
 /** Propose one gate's threshold from its healthy values. */

@@ -42,7 +42,7 @@ describe('rollout tune', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Tuning production from 5 healthy of 6 recorded monitor windows \(margin 20 %, steps of 10-20 %\)/);
     expect(r.stdout).toMatch(/\* p95_hash_time: 2000 ms -> 1600 ms \(-20 %\): healthy p95 490 ms/);
-    expect(r.stdout).toMatch(/\* extraction_failure_rate: 5 % -> 4 % \(-20 %\)/);
+    expect(r.stdout).toMatch(/\* extraction_failure_rate: 5% -> 4% \(-20 %\)/);
     expect(r.stdout).toMatch(/ {3}health_failures: keep 2 checks/);
     expect(r.stdout).toMatch(/^--- a\/quality-gates-config\.json/m);
     expect(r.stdout).toMatch(/^-.*"p95_hash_time": \{ "threshold": 2000,/m);
@@ -64,7 +64,7 @@ describe('rollout tune', () => {
     // The regression still rolls back with the proposal, at the same poll (its p95 jumps past both limits at once).
     expect(t.replay.shifts).toEqual([expect.objectContaining({ gate: 'p95_hash_time', seconds: 0 })]);
     expect(t.replay.reproduced).toEqual({ exact: 6, of: 6, mismatched: [], approximate: 0 });
-    expect(t.commitMessage).toMatch(/^Tune production quality gates from 5 healthy monitor windows\n\n- extraction_failure_rate: 5 % -> 4 %/);
+    expect(t.commitMessage).toMatch(/^Tune production quality gates from 5 healthy monitor windows\n\n- extraction_failure_rate: 5% -> 4%/);
   });
 
   it('--write: only the thresholds change on disk, atomically; validate-config runs; the rationale is printed', async () => {

@@ -5,6 +5,7 @@ import { environmentGates, loadGatesConfig } from '../../config/gates.js';
 import type { EnvironmentGates } from '../../config/gates-schema.js';
 import type { Workspace } from '../../config/workspace.js';
 import { UsageError } from '../../domain/errors.js';
+import { formatValue, IN_SENTENCE } from '../../domain/format.js';
 import { readIncidents, replayEnvironment, type ReplayResult, type ReplayedWindow, type Verdict } from '../../usecases/replay.js';
 
 export { readIncidents };
@@ -33,7 +34,7 @@ export function loadCandidate(ws: Workspace, env: string, file: unknown): { curr
 /** One verdict in a few words. */
 export function describeVerdict(v: Verdict): string {
   const b = v.breach;
-  const unit = (x: number | null, u: string): string => (x === null ? 'no value' : `${Number.isInteger(x) ? x : x.toFixed(x < 10 ? 2 : 0)}${u === '%' ? '%' : u === 'consecutive' ? '' : ` ${u}`}`);
+  const unit = (x: number | null, u: string): string => formatValue(x, u, IN_SENTENCE);
   switch (v.outcome) {
     case 'breach':
       return `${v.rollback ? 'ROLLBACK' : 'BREACH'} ${b!.gate} at T+${b!.tPlus} (poll ${b!.poll}, ${unit(b!.value, b!.unit)} > ${unit(b!.threshold, b!.unit)})`;
