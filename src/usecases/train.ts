@@ -125,6 +125,10 @@ export class TrainingSession {
         operator: ctx.operator,
         dryRun: true,
         verifyIntervalMs: Math.min(5000, Math.min(...ctx.gates.monitoring.polling.map((p) => p.intervalSeconds)) * 1000),
+        // The simulated heal is verified on the drill's fast clock: a 60 s timeout is 20 ms of real
+        // time at x3000, which a busy machine overruns before the third OK check (the drill then
+        // read "rollback failed"). At least 5 real seconds; the loop still ends at the third OK check.
+        verifyTimeoutMs: Math.max(60_000, 5_000 * opts.speed),
         logPathForHumans: relative(ctx.ws.root, this.journal.path).split('\\').join('/'),
       },
     );

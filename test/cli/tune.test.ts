@@ -43,7 +43,7 @@ describe('rollout tune', () => {
     expect(r.stdout).toMatch(/Tuning production from 5 healthy of 6 recorded monitor windows \(margin 20 %, steps of 10-20 %\)/);
     expect(r.stdout).toMatch(/\* p95_hash_time: 2000 ms -> 1600 ms \(-20 %\): healthy p95 490 ms/);
     expect(r.stdout).toMatch(/\* extraction_failure_rate: 5% -> 4% \(-20 %\)/);
-    expect(r.stdout).toMatch(/ {3}health_failures: keep 2 checks/);
+    expect(r.stdout).toMatch(/ {3}health_failures: keep 2 consecutive/);
     expect(r.stdout).toMatch(/^--- a\/quality-gates-config\.json/m);
     expect(r.stdout).toMatch(/^-.*"p95_hash_time": \{ "threshold": 2000,/m);
     expect(r.stdout).toMatch(/^\+.*"p95_hash_time": \{ "threshold": 1600,/m);
