@@ -10,6 +10,8 @@ import { CONFIG_FILE, type Workspace } from '../config/workspace.js';
 import { redactString } from '../audit/redact.js';
 import { writeFileAtomic, writeJsonAtomic } from '../domain/fs-atomic.js';
 import { freePort } from '../domain/free-port.js';
+import { localLayout, readPid } from '../demo/layout.js';
+import { serviceAlive } from '../targets/local.js';
 
 /** One check's outcome. */
 export interface PremergeCheck {
@@ -184,7 +186,8 @@ export async function runPremerge(ws: Workspace, opts: PremergeOptions): Promise
       await run(opts.cli, ['service', 'stop', '--env', env, ...cfg], copy);
       // What the copy started must not outlive it: a service that did not stop (its check was
       // killed mid-restart, say) is killed here, and the run says so.
-      const left = leftRunning(join(copy, 'deployments', env, 'service.pid'));
+      const pid = readPid(localLayout(copy, env));
+      const left = pid !== undefined && serviceAlive(pid) ? pid : undefined;
       if (left) {
         killQuietly(left);
         checks.push({ name: 'cleanup', title: "the copy's service stopped", ok: false, exitCode: null, durationMs: 0, detail: `pid ${left} was still running after \`service stop\` and was killed` });
@@ -220,23 +223,6 @@ export async function runPremerge(ws: Workspace, opts: PremergeOptions): Promise
 }
 
 class Interrupted extends Error {}
-
-/** The pid in a pid file when that process is still alive. */
-function leftRunning(pidFile: string): number | undefined {
-  let pid: number;
-  try {
-    pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
-  } catch {
-    return undefined;
-  }
-  if (!(pid > 0)) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
 
 function killQuietly(pid: number): void {
   try {
