@@ -238,28 +238,3 @@ export class ScenarioPlayer {
     return { ok: true, detail: 'HTTP 200' };
   };
 }
-
-/** A clock that runs `speed` times faster than another (training). */
-export class ScaledClock implements Clock {
-  private readonly realStart: number;
-  private readonly virtualStart: number;
-  constructor(
-    private readonly speed: number,
-    private readonly base: Clock,
-  ) {
-    this.realStart = base.now();
-    this.virtualStart = base.now();
-  }
-  now(): number {
-    return this.virtualStart + (this.base.now() - this.realStart) * this.speed;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    return this.base.setTimeout(fn, ms / this.speed);
-  }
-  clearTimeout(h: unknown): void {
-    this.base.clearTimeout(h);
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return this.base.sleep(ms / this.speed, signal);
-  }
-}

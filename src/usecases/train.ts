@@ -13,13 +13,14 @@ import { Monitor, type MonitorEvent, type MonitorSummary } from './monitor.js';
 import { planRollbackStages } from './rollback.js';
 import { makeTarget } from '../targets/make-target.js';
 import { IN_POLL_LINE, formatValue, tPlus } from '../domain/format.js';
-import { ScaledClock, ScenarioPlayer, loadScenario, type Scenario } from './train-scenario.js';
+import { ScenarioPlayer, loadScenario, type Scenario } from './train-scenario.js';
+import { DrillClock } from './drill-clock.js';
 
 /** How to start a drill. */
 export interface TrainOptions {
   scenario: string;
   speed: number;
-  /** The real clock the scaled one runs on (tests pass a fake). */
+  /** The real clock that paces the drill's virtual one (tests pass a fake). */
   baseClock?: Clock;
 }
 
@@ -67,7 +68,8 @@ export class TrainingSession {
   readonly monitor: Monitor;
   readonly player: ScenarioPlayer;
   readonly scenario: Scenario;
-  readonly clock: Clock;
+  /** Virtual time: it moves by the drill's own events, paced by (never read from) the wall clock. */
+  readonly clock: DrillClock;
   readonly journal: AuditLog;
   private readonly trainee: DebriefItem[] = [];
   private readonly timeline: DebriefItem[] = [];
@@ -83,7 +85,7 @@ export class TrainingSession {
   ) {
     if (!(opts.speed > 0) || opts.speed > 100_000) throw new UsageError(`--speed expects a number from above 0 to 100000, got ${opts.speed}.`);
     this.scenario = loadScenario(ctx.ws.root, opts.scenario);
-    this.clock = new ScaledClock(opts.speed, opts.baseClock ?? systemClock);
+    this.clock = new DrillClock(opts.speed, opts.baseClock ?? systemClock);
     const t0 = this.clock.now();
     this.player = new ScenarioPlayer(this.scenario, this.clock, t0);
     this.journal = AuditLog.open(ctx.ws.logsDir, 'train', ctx.env, { now: () => this.clock.now() });
@@ -96,10 +98,11 @@ export class TrainingSession {
     const backup = newestBackupName(ctx);
     const smokeCount = selectChecks(ctx.target.smoke, 'all', 'post-rollback').length;
     // What a rollback would do: the real rollback's own stage list, planned (read only), not a copy of it.
-    const rollbackPlan = planRollbackStages({ ctx, target: makeTarget(ctx), ...(backup ? { unverified: backup } : { verifyError: `no backup of ${ctx.env} in backups/: the rollback would refuse here (take one first: rollout backup --env ${ctx.env})` }) }).then(
+    // Real I/O: held, so that virtual time waits for it however slow the disk is.
+    const rollbackPlan = this.clock.hold(planRollbackStages({ ctx, target: makeTarget(ctx), ...(backup ? { unverified: backup } : { verifyError: `no backup of ${ctx.env} in backups/: the rollback would refuse here (take one first: rollout backup --env ${ctx.env})` }) }).then(
       (planned) => planned.map((st) => `${st.name}: ${st.detail}`),
       (e: unknown) => [`the rollback's plan could not be made: ${e instanceof Error ? e.message : String(e)}`],
-    );
+    ));
     this.monitor = new Monitor(
       {
         clock: this.clock,
@@ -111,7 +114,7 @@ export class TrainingSession {
           req.onStage('verify-backup', backup ? `would verify ${backup} against ${backup}.sha256` : 'would refuse: no backup of staging in backups/');
           req.onStage('restore', backup ? `would restore ${backup} (dry run: nothing changed)` : 'would stop here: nothing to restore');
           this.player.markRolledBack();
-          // Planned when the drill began: on a clock thousands of times faster, planning now would delay the simulated heal.
+          // Planned when the drill began (and held on the drill clock): the rollback only reads it.
           this.rollbackPlan = await rollbackPlan;
           return { ok: true, dryRun: true, detail: backup ? `simulated: would restore ${backup}` : 'simulated: no backup to restore' };
         },
@@ -125,10 +128,6 @@ export class TrainingSession {
         operator: ctx.operator,
         dryRun: true,
         verifyIntervalMs: Math.min(5000, Math.min(...ctx.gates.monitoring.polling.map((p) => p.intervalSeconds)) * 1000),
-        // The simulated heal is verified on the drill's fast clock: a 60 s timeout is 20 ms of real
-        // time at x3000, which a busy machine overruns before the third OK check (the drill then
-        // read "rollback failed"). At least 5 real seconds; the loop still ends at the third OK check.
-        verifyTimeoutMs: Math.max(60_000, 5_000 * opts.speed),
         logPathForHumans: relative(ctx.ws.root, this.journal.path).split('\\').join('/'),
       },
     );
