@@ -17,7 +17,8 @@ import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
 import { MANIFEST_NAME, parseManifest, type Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
 import { checkManifestScope, type BackupScope } from './scope.js';
-import { TooManyEntries, ZipReader, dataStartFromLocalHeader, inflateExactly, type ZipEntry } from './zip.js';
+import { TooManyEntries, ZipReader, dataStartFromLocalHeader, type ZipEntry } from './zip.js';
+import { sharedInflater } from './inflate.js';
 import { join, basename } from 'node:path';
 
 /** Progress of a verify or restore. */
@@ -448,8 +449,17 @@ async function onePass(reader: ZipReader, files: ZipItem[], byPath: Map<string, 
       c.inflater.end();
       await c.inflated;
     } else if (c.parts) {
-      data = inflateExactly(e, c.parts.length === 1 ? c.parts[0]! : Buffer.concat(c.parts), false);
-      c.crc = crc32(data);
+      const raw = c.parts.length === 1 ? c.parts[0]! : Buffer.concat(c.parts);
+      if (e.compressionMethod === 8) {
+        // Inflated on this thread's reused zlib handle into its pooled buffer (used before any await).
+        const r = sharedInflater().inflate(raw, e.uncompressedSize);
+        if (!r.ok) throw new Error(r.message);
+        data = r.data;
+        c.crc = r.crc;
+      } else {
+        data = raw;
+        c.crc = crc32(data);
+      }
       c.n = data.length;
     }
     if (c.n !== e.uncompressedSize) throw new Error(`it inflates to ${c.n} bytes, not the ${e.uncompressedSize} it declares`);

@@ -7,7 +7,8 @@ import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { PassThrough, type Readable } from 'node:stream';
-import { crc32 as zlibCrc32, createDeflateRaw, createInflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
+import { crc32 as zlibCrc32, createDeflateRaw, createInflateRaw, deflateRawSync, inflateRaw } from 'node:zlib';
+import { sharedInflater } from './inflate.js';
 import yauzl from 'yauzl';
 
 const inflateRawAsync = promisify(inflateRaw);
@@ -685,13 +686,12 @@ export function inflateExactly(e: ZipEntry, data: Buffer, offThread: boolean): B
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error('it inflates to more bytes than it declares');
     throw err;
   };
-  // Tiny entries inflate on this thread (a thread-pool round trip costs more than the work).
+  // Tiny entries inflate on this thread (a thread-pool round trip costs more than the work), on
+  // its reused zlib handle, into a buffer of their own (the caller keeps it across awaits).
   if (!offThread) {
-    try {
-      return check(inflateRawSync(data, opts));
-    } catch (err) {
-      return tooLarge(err);
-    }
+    const r = sharedInflater().inflate(data, e.uncompressedSize, Buffer.allocUnsafe(e.uncompressedSize + 1));
+    if (!r.ok) throw new Error(r.message);
+    return r.data;
   }
   return inflateRawAsync(data, opts).then(check, tooLarge);
 }

@@ -2,7 +2,7 @@
 // malformed .sha256, and hostile archives that carry a VALID .sha256 (zip-slip, absolute and
 // drive-letter names, links out, duplicates, manifest mismatches, bombs) are refused with exit 3.
 import { copyFileSync, existsSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { createBackup } from '../../src/usecases/backup.js';
 import { DEFAULT_LIMITS } from '../../src/backup/limits.js';
 import { newestVerifiedBackup, verifyBackup } from '../../src/backup/verify.js';
 import { stageBackup } from '../../src/backup/restore.js';
+import { ZipWriter } from '../../src/backup/zip.js';
 import { backupScope } from '../../src/backup/scope.js';
 import { ExitCode, RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace } from '../helpers/cli.js';
@@ -277,6 +278,34 @@ describe('verifyBackup', () => {
     writeValidChecksum(ws.root, p);
     const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
     expect(e.message).toBe(`backups/dhash_staging_20261123_101500.zip: the CRC-32 of "${name}" does not match; the archive is damaged.`);
+  });
+
+  it.each([
+    // [what, the entry's deflated body, the size and content it declares, the refusal]
+    ['a size that lies low (a small bomb: inflating stops at the declared size + 1)', (d: Buffer) => deflateRawSync(d), 100, /inflates to more bytes than it declares/],
+    ['a size that lies high (the stream ends early)', (d: Buffer) => deflateRawSync(d.subarray(0, 3000)), 5000, /inflates to 3000 bytes, not the 5000 it declares/],
+    ['a deflate stream cut short', (d: Buffer) => deflateRawSync(d).subarray(0, 40), 5000, /deflate stream is cut short \(truncated\)/],
+    ['bytes after the end of the deflate stream', (d: Buffer) => Buffer.concat([deflateRawSync(d), Buffer.from('hidden')]), 5000, /deflate stream ends 6 bytes before its data does/],
+    ['garbage instead of a deflate stream', () => Buffer.from('\xff\xfe not deflate at all', 'latin1'), 5000, /deflate stream is invalid/],
+  ] as const)('refuses a small deflated entry with %s, its CRC-32, manifest and .sha256 made to match', async (_what, body, declared, why) => {
+    // Written with our own writer's addPacked, which takes any body: the sizes, CRC and manifest
+    // agree with what the entry claims, so only inflating it can find it out.
+    const data = Buffer.from('module.exports = function () { return 42; };\n'.repeat(120)).subarray(0, 5000);
+    const claimed = data.subarray(0, declared);
+    const name = `${BASE}/lie.js`;
+    const entries: CraftEntry[] = [{ name: `${BASE}/`, dir: true }, { name, data: claimed }];
+    const p = join(ws.root, 'backups', 'dhash_staging_20261123_101520.zip');
+    const chunks: Buffer[] = [];
+    const w = new ZipWriter(async (c) => void chunks.push(Buffer.from(c)));
+    await w.addDirectory(`${BASE}`, { mtime: 0, mode: 0o40755 });
+    await w.addPacked(name, { mtime: 0, mode: 0o100644 }, { crc: crc32(claimed), size: declared, body: body(data), method: 8 });
+    await w.addBuffer(Buffer.from(JSON.stringify(manifestFor('staging', entries, [BASE]))), 'manifest.json', { mtime: 0, mode: 0o100644 });
+    await w.end();
+    put(ws.root, 'backups/dhash_staging_20261123_101520.zip', Buffer.concat(chunks));
+    writeValidChecksum(ws.root, p);
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toMatch(/^backups\/dhash_staging_20261123_101520\.zip: "deployments\/staging\/releases\/lie\.js" is damaged \(/);
+    expect(e.message).toMatch(why);
   });
 
   it('newestVerifiedBackup skips a corrupt newer backup and names what it skipped', async () => {
