@@ -281,9 +281,14 @@ export function keyFor<A extends string>(table: KeyBinding<A>[], action: A): str
   return b.hint || LABELS[k] || k;
 }
 
-/** The hint line drawn from the table: each hinted key with the first word of its help. */
+/** The hints drawn from the table: each hinted key with the first word of its help ("q quit"). */
+export function hintItems(table: KeyBinding[]): string[] {
+  return table.filter((b) => b.hint).map((b) => `${b.hint} ${b.help.split(/[ (,:]/)[0]}`);
+}
+
+/** The hint line drawn from the table: the hints two spaces apart. */
 export function hintLine(table: KeyBinding[]): string {
-  return table.filter((b) => b.hint).map((b) => `${b.hint} ${b.help.split(/[ (,:]/)[0]}`).join('  ');
+  return hintItems(table).join('  ');
 }
 
 /** One binding as a sentence: its key and its whole help ("enter back to the home screen"). */

@@ -4,10 +4,10 @@ import React from 'react';
 import { render } from 'ink-testing-library';
 import { describe, expect, it, vi } from 'vitest';
 import { Home } from '../../src/ui/Home.js';
-import { HOME_KEYS, hintLine } from '../../src/ui/keymap.js';
+import { HOME_KEYS, hintItems, hintLine } from '../../src/ui/keymap.js';
 import type { HomeState } from '../../src/ui/home-state.js';
 import { waitUntil } from '../helpers/frames.js';
-import { settle } from './render-at.js';
+import { KEY, renderAt, settle } from './render-at.js';
 
 const runbooks = [
   { name: 'dhash', title: 'Guarded rollout of dhash', file: 'dhash.yaml', environments: ['production', 'staging', 'development'], production: ['production'] },
@@ -99,5 +99,42 @@ describe('home screen', () => {
     expect(f).toContain('(*) staging');
     expect(f).not.toContain('changes are real');
     unmount();
+  });
+
+  // At 60x24 the wrapped help once pushed the title off the top (Ink scrolls a frame taller than
+  // the terminal) and the hint row wrapped inside "q quit". Every size, with and without the help,
+  // with the production banner up: the frame fits, the title is its first row, no row is wider
+  // than the terminal and every hint is whole on one row.
+  it.each([
+    [60, 24],
+    [80, 24],
+    [160, 48],
+    [60, 20],
+  ])('fits %ix%i with its title on top, help open or not, hints never split', async (columns, rows) => {
+    const long = `/home/operator/${'deep/'.repeat(20)}workspace`;
+    const r = renderAt(<Home runbooks={runbooks} remembered={{}} workspace={long} onDone={() => undefined} />, columns, rows);
+    const check = (what: string): void => {
+      const lines = r.frame().split('\n');
+      expect(lines.length, `${what}: ${lines.length} rows on a ${rows}-row terminal:\n${r.frame()}`).toBeLessThanOrEqual(rows);
+      // The title is the first row, under the production banner when that is up; a long path is cut in its middle.
+      const title = lines[0]!.includes('PRODUCTION') ? lines[1] : lines[0];
+      expect(title, what).toMatch(/^guarded-rollout · \/home\/.*workspace\s*$/);
+      for (const l of lines) expect([...l].length, `${what}: a row wider than ${columns}: ${l}`).toBeLessThanOrEqual(columns);
+      for (const h of hintItems(HOME_KEYS)) expect(lines.some((l) => l.includes(h)), `${what}: the hint "${h}" whole on one row:\n${r.frame()}`).toBe(true);
+    };
+    await r.waitFor('Runbook');
+    check('home');
+    await r.press('?');
+    await r.waitFor('Keys — home');
+    check('help');
+    // The way to roll back is never cut from the help, however small the terminal.
+    expect(r.frame().replace(/[│\s]+/g, ' ')).toContain('Emergency rollback, any time: npx rollout rollback --env ENV (production: add --force).');
+    await r.press('q', '\t', KEY.up); // close help; environment column; up to production
+    await r.waitFor('!!! PRODUCTION');
+    check('production');
+    await r.press('?');
+    await r.waitFor('Keys — home');
+    check('production help');
+    r.unmount();
   });
 });
