@@ -8,7 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killCliAt, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
-import { getJson, killServices, portOpen, waitFor } from '../demo/service-helpers.js';
+import { getJson, killServices, portOpen } from '../demo/service-helpers.js';
+import { truthy, waitUntil } from '../helpers/frames.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
 const env = { ROLLOUT_OPERATOR: 'bob' };
@@ -140,7 +141,7 @@ describe('rollout deploy --resume after a kill -9', () => {
     expect(reset.code, reset.stderr).toBe(0);
     await killDeployAt('1.2.0-flaky', 'health');
     // 1.2.0-flaky answers 503 on /health from 2.5 s after its start.
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${ws.ports.staging!}/health`, { signal: AbortSignal.timeout(2000) })).status === 503, 15_000, '1.2.0-flaky to turn unhealthy');
+    await waitUntil(async () => (await fetch(`http://127.0.0.1:${ws.ports.staging!}/health`, { signal: AbortSignal.timeout(2000) })).status === 503, truthy, '1.2.0-flaky to turn unhealthy', { ms: 15_000, tolerateErrors: true, intervalMs: 100 });
     const r = await rollout('deploy', '--env', 'staging', '--resume', '--yes', '--no-monitor');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^rollout: 1\.2\.0-flaky did not pass 3 consecutive health checks within [\d.]+ s in staging \(last: /);

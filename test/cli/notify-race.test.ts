@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cliPath, makeWorkspace, runCli } from '../helpers/cli.js';
 import { startSink, type Sink } from '../notify/sinks.js';
-import { waitFor } from '../demo/service-helpers.js';
+import { truthy, waitUntil } from '../helpers/frames.js';
 
 const CLEAN = { SLACK_WEBHOOK_URL: undefined, TEAMS_WEBHOOK_URL: undefined, DISCORD_WEBHOOK_URL: undefined, EMAIL_TO: undefined, SMTP_URL: undefined, SMTP_HOST: undefined };
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
@@ -55,7 +55,7 @@ describe('rollout notify across processes', () => {
     const args = ['notify', '--type', 'gate-breach', '--env', 'staging', '--message', 'p95 above 2000 ms'];
     const first = spawn(process.execPath, [cliPath(), ...args], { cwd: ws.root, env, stdio: 'ignore' });
     const exited = new Promise<void>((r) => first.on('exit', () => r()));
-    await waitFor(() => sink!.received.length === 1 || undefined, 20_000, 'the first sender to reach the webhook');
+    await waitUntil(() => sink!.received.length === 1, truthy, 'the first sender to reach the webhook', { ms: 20_000, intervalMs: 100 });
     first.kill('SIGKILL');
     await exited;
     const t0 = Date.now();

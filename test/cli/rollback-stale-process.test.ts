@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { alive, waitFor } from '../demo/service-helpers.js';
+import { alive } from '../demo/service-helpers.js';
+import { truthy, waitUntil } from '../helpers/frames.js';
 import { stagingAtBackup } from '../helpers/staging-rollback.js';
 
 const st = stagingAtBackup({ operator: 'frank', timeoutMs: 90_000 });
@@ -38,7 +39,7 @@ describe('a stale service process woken during or after a rollback', () => {
     expect(r.stdout).toMatch(/Rolled back staging from 1\.1\.0 to 1\.0\.0 .*; the target runs 1\.0\.0\./);
 
     // The old process is gone (it stopped on SIGTERM once woken, or was killed while frozen).
-    await waitFor(() => !alive(old.pid), 10_000, `old pid ${old.pid} to exit`);
+    await waitUntil(() => !alive(old.pid), truthy, `old pid ${old.pid} to exit`, { ms: 10_000, intervalMs: 100 });
     // A moment later the new process still owns the pid file and the port.
     await new Promise((res) => setTimeout(res, 1000));
     const now = await version();

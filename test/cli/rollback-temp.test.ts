@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, killCliAt, makeWorkspace, runCli } from '../helpers/cli.js';
-import { killServices, waitFor } from '../demo/service-helpers.js';
+import { killServices } from '../demo/service-helpers.js';
+import { truthy, waitUntil } from '../helpers/frames.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
 const env = { ROLLOUT_OPERATOR: 'erin' };
@@ -41,10 +42,10 @@ describe('the temporary archive of a killed rollback', () => {
     await deployNewer();
     const child = spawn(process.execPath, [cliPath(), 'rollback', '--env', 'staging'], { cwd: ws.root, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: 'ignore' });
     const exited = new Promise<void>((r) => child.on('exit', () => r()));
-    const tmp = await waitFor(() => {
+    const tmp = await waitUntil(() => {
       const t = temps()[0];
       return t && statSync(join(ws.root, 'rollbacks', t)).size > 1024 * 1024 ? t : undefined;
-    }, 60_000, 'the pre-rollback archive to be half written');
+    }, truthy, 'the pre-rollback archive to be half written', { ms: 60_000, tolerateErrors: true, intervalMs: 100 });
     child.kill('SIGKILL');
     await exited;
     expect(temps()).toEqual([tmp]);

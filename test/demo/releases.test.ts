@@ -8,7 +8,8 @@ import { createDhashService, type DhashService } from '../../src/demo/service.js
 import { DEFAULT_SETTINGS } from '../../src/demo/settings.js';
 import type { ServiceMetricsJson } from '../../src/domain/metrics-contract.js';
 import { REPO } from '../helpers/cli.js';
-import { getJson, getText, waitFor, windowP95 } from './service-helpers.js';
+import { getJson, getText, windowP95 } from './service-helpers.js';
+import { truthy, waitUntil } from '../helpers/frames.js';
 
 const running: DhashService[] = [];
 afterAll(async () => {
@@ -31,10 +32,10 @@ describe('shipped releases', () => {
     const base = await start(version);
     const first = await metrics(base);
     // A window of traffic, counted rather than timed: 40 extractions since the first read.
-    const m = await waitFor(async () => {
+    const m = await waitUntil(async () => {
       const x = await metrics(base);
       return x.extractions_total - first.extractions_total >= 40 ? x : undefined;
-    }, 10_000, '40 extractions since the first read');
+    }, truthy, '40 extractions since the first read', { ms: 10_000, tolerateErrors: true, intervalMs: 100 });
     const h = await getJson(`${base}/health`);
     expect(h.status).toBe(200);
     expect(h.body).toMatchObject({ status: 'ok', version });
@@ -48,10 +49,10 @@ describe('shipped releases', () => {
   it('1.2.0-flaky answers its first health checks, then fails them with a reason', async () => {
     const base = await start('1.2.0-flaky');
     expect((await getJson(`${base}/health`)).status).toBe(200);
-    const failing = await waitFor(async () => {
+    const failing = await waitUntil(async () => {
       const h = await getJson<{ status: string; reason?: string }>(`${base}/health`);
       return h.status === 503 ? h.body : undefined;
-    }, 8000, '503 from /health');
+    }, truthy, '503 from /health', { ms: 8000, tolerateErrors: true, intervalMs: 100 });
     expect(failing.status).toBe('failing');
     expect(failing.reason).toMatch(/1\.2\.0-flaky/);
     const prom = await getText(`${base}/metrics?format=prometheus`);
@@ -60,24 +61,24 @@ describe('shipped releases', () => {
 
   it('1.2.0-failing fails more than 5 % of its extractions', async () => {
     const base = await start('1.2.0-failing');
-    const m = await waitFor(async () => {
+    const m = await waitUntil(async () => {
       const x = await metrics(base);
       return x.extractions_total >= 80 && x.extraction_failures_total / x.extractions_total > 0.05 ? x : undefined;
-    }, 10_000, 'a failure rate above 5 %');
+    }, truthy, 'a failure rate above 5 %', { ms: 10_000, tolerateErrors: true, intervalMs: 100 });
     expect(m.extraction_failures_total).toBeGreaterThan(4);
   });
 
   it('1.2.0-slow has a p95 hash time above 2000 ms over a window', async () => {
     const base = await start('1.2.0-slow');
     // Past the first hashes (counted, not timed): the window starts once 20 have been timed.
-    const before = await waitFor(async () => {
+    const before = await waitUntil(async () => {
       const x = await metrics(base);
       return x.extractions_total >= 20 ? x : undefined;
-    }, 10_000, '20 extractions');
-    const p95 = await waitFor(async () => {
+    }, truthy, '20 extractions', { ms: 10_000, tolerateErrors: true, intervalMs: 100 });
+    const p95 = await waitUntil(async () => {
       const p = windowP95(before.hash_time_ms, (await metrics(base)).hash_time_ms);
       return p > 2000 ? p : undefined;
-    }, 8000, 'p95 above 2000 ms');
+    }, truthy, 'p95 above 2000 ms', { ms: 8000, tolerateErrors: true, intervalMs: 100 });
     expect(p95).toBeGreaterThanOrEqual(2500);
     const prom = await getText(`${base}/metrics?format=prometheus`);
     const le2000 = Number(/^dhash_hash_time_ms_bucket\{le="2000",version="1\.2\.0-slow"\} (\d+)$/m.exec(prom.text)?.[1]);
@@ -88,10 +89,10 @@ describe('shipped releases', () => {
 
   it('1.2.0-backlog grows its low-confidence queue past 1000', async () => {
     const base = await start('1.2.0-backlog');
-    const q = await waitFor(async () => {
+    const q = await waitUntil(async () => {
       const x = await metrics(base);
       return x.low_confidence_queue > 1000 ? x.low_confidence_queue : undefined;
-    }, 8000, 'a queue above 1000');
+    }, truthy, 'a queue above 1000', { ms: 8000, tolerateErrors: true, intervalMs: 100 });
     expect(q).toBeGreaterThan(1000);
     const prom = await getText(`${base}/metrics?format=prometheus`);
     expect(Number(/^dhash_low_confidence_queue\{version="1\.2\.0-backlog"\} (\d+)$/m.exec(prom.text)?.[1])).toBeGreaterThan(1000);

@@ -1,5 +1,5 @@
-// Helpers for tests that run the embedded dhash service: HTTP reads, polling, and making sure no
-// service outlives its test.
+// Helpers for tests that run the embedded dhash service: HTTP reads and making sure no service
+// outlives its test. Waiting is test/helpers/frames.ts waitUntil (tolerateErrors while a server starts).
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
@@ -14,23 +14,6 @@ export async function getJson<T = Record<string, unknown>>(url: string): Promise
 export async function getText(url: string): Promise<{ status: number; text: string; type: string }> {
   const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
   return { status: r.status, text: await r.text(), type: r.headers.get('content-type') ?? '' };
-}
-
-/** Poll until `fn` returns a truthy value (or throw with the last value after the timeout). */
-export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** True when something accepts connections on 127.0.0.1:port. */

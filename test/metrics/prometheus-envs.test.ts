@@ -8,7 +8,8 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killServices, waitFor } from '../demo/service-helpers.js';
+import { killServices } from '../demo/service-helpers.js';
+import { truthy, waitUntil } from '../helpers/frames.js';
 import { makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { findPrometheus, startPrometheus, type PromServer } from './prom-server.js';
 
@@ -92,25 +93,25 @@ describe.skipIf(!bin)(title, () => {
     expect(d1.code, d1.stderr).toBe(0);
     const d2 = await rollout(['deploy', '--env', 'staging', '--version', '1.2.0-failing', '--yes', '--no-monitor']);
     expect(d2.code, d2.stderr).toBe(0);
-    const up = await waitFor(async () => {
+    const up = await waitUntil(async () => {
       const r = await prom.query('up{job="dhash"} == 1');
       return r.length === 2 ? r : undefined;
-    }, 20_000, 'both targets up in Prometheus');
+    }, truthy, 'both targets up in Prometheus', { ms: 20_000, tolerateErrors: true, intervalMs: 100 });
     expect(up).toHaveLength(2);
-    const series = await waitFor(async () => {
+    const series = await waitUntil(async () => {
       const r = await prom.query('dhash_release_info');
       return r.length === 2 ? r : undefined;
-    }, 20_000, 'both releases scraped');
+    }, truthy, 'both releases scraped', { ms: 20_000, tolerateErrors: true, intervalMs: 100 });
     expect(series.map((s) => `${s.metric.env}/${s.metric.version}`).sort()).toEqual(['production/1.0.0', 'staging/1.2.0-failing']);
   }, 120_000);
 
   it('staging on 1.2.0-failing does not move production: the scoped default judges production alone', async () => {
     // Staging's failures are in Prometheus: an unscoped query (the old default) would mix them in.
-    const mixed = await waitFor(async () => {
+    const mixed = await waitUntil(async () => {
       const r = await prom.query('100 * sum(rate(dhash_extraction_failures_total[20s])) / sum(rate(dhash_extractions_total[20s]))');
       const v = Number(r[0]?.value[1]);
       return v > 5 ? v : undefined;
-    }, 30_000, 'staging failures visible in an unscoped query');
+    }, truthy, 'staging failures visible in an unscoped query', { ms: 30_000, tolerateErrors: true, intervalMs: 100 });
     expect(mixed).toBeGreaterThan(5);
     const r = await rollout(['monitor', '--env', 'production', '--json']);
     expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);

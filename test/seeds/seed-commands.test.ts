@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, rewirePorts, runCli, shortenMonitoring } from '../helpers/cli.js';
-import { alive, killServices, waitFor } from '../demo/service-helpers.js';
+import { alive, killServices } from '../demo/service-helpers.js';
+import { truthy, waitUntil } from '../helpers/frames.js';
 
 /** Seed blocks not run here, and why (the same table is in README.md). */
 export const NOT_RUN: { seed: string; command: string; why: string }[] = [
@@ -182,7 +183,7 @@ node scripts/validate_logging.js --env production`);
   it('001 `tail -f logs/dhash_production_*.log | grep -E "(ERROR|CRITICAL)"` shows a failing release\'s errors', async () => {
     const bad = await bash('./scripts/deploy_dhash.sh --env production --version 1.2.0-failing --force --no-monitor');
     expect(bad.code, bad.out).toBe(0);
-    await waitFor(() => readdirSync(join(ws, 'logs')).some((f) => f.startsWith('dhash_production_') && / ERROR /.test(readFileSync(join(ws, 'logs', f), 'utf8'))), 30_000, 'an ERROR line in the service log');
+    await waitUntil(() => readdirSync(join(ws, 'logs')).some((f) => f.startsWith('dhash_production_') && / ERROR /.test(readFileSync(join(ws, 'logs', f), 'utf8'))), truthy, 'an ERROR line in the service log', { ms: 30_000, tolerateErrors: true, intervalMs: 100 });
     // The operator's command runs until they stop it: here, after 2 s, by ending its tail, so that
     // grep (block-buffered into a pipe, unlike at a terminal) flushes what it found and exits.
     const child = spawn('bash', ['--noprofile', '--norc', '-c', 'tail -f logs/dhash_production_*.log | grep -E "(ERROR|CRITICAL)"'], { cwd: ws, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -241,7 +242,7 @@ grep "hash_time" logs/monitor_*.log | tail -20`);
     const bg = await bash('nohup node scripts/monitor_dhash.js --env production > logs/monitor_recovery.log 2>&1 &\necho "pid=$!"');
     const pid = Number(/pid=(\d+)/.exec(bg.out)?.[1]);
     expect(pid).toBeGreaterThan(0);
-    await waitFor(() => !alive(pid), 60_000, 'the background monitor to finish its window');
+    await waitUntil(() => !alive(pid), truthy, 'the background monitor to finish its window', { ms: 60_000, intervalMs: 100 });
     expect(readFileSync(join(ws, 'logs', 'monitor_recovery.log'), 'utf8')).toMatch(/production/);
     // 001's post-rollback monitor, with a window of 3 s instead of 30 minutes.
     const t = await bash('timeout 1800 node scripts/monitor_dhash.js --env production --duration 0.05');
