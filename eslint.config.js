@@ -22,6 +22,9 @@ const noUiInEngine = {
   ],
 };
 
+/** Exported for the lint test: screens import Text from src/ui/Text.tsx, which escapes what it draws. */
+export const inkTextOnlyViaSafeText = { name: 'ink', importNames: ['Text', 'Transform'], message: "Import Text from './Text.js': it escapes control characters in every string a screen draws (src/domain/terminal-text.ts)." };
+
 const BASE = ['config', 'audit', 'metrics', 'gates', 'probes', 'notify', 'lock', 'backup', 'demo', 'shell'];
 const ADAPTERS = ['targets', 'steps'];
 // What a face may use below the use cases: everything of the base layer but the pieces a use case owns.
@@ -69,6 +72,13 @@ export default tseslint.config(
   {
     files: ['src/domain/**', 'src/config/**', 'src/audit/**', 'src/steps/**', 'src/targets/**', 'src/gates/**', 'src/metrics/**', 'src/notify/**', 'src/demo/**', 'src/backup/**', 'src/lock/**', 'src/usecases/**'],
     rules: { 'no-restricted-imports': ['error', noUiInEngine] },
+  },
+  {
+    // Every string a screen draws is escaped by src/ui/Text.tsx (terminal-text.ts): Ink's own Text
+    // would pass ESC, CR and bidi overrides from runbooks, journals and services to the terminal.
+    files: ['src/ui/**'],
+    ignores: ['src/ui/Text.tsx'],
+    rules: { 'no-restricted-imports': ['error', { paths: [inkTextOnlyViaSafeText], patterns: [noUiInEngine.patterns[1]] }] },
   },
   {
     files: ['src/cli/**'],

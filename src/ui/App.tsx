@@ -2,7 +2,8 @@
 // the walk (which turns into the monitor screen during the monitor step). All work goes through
 // the runner and the engines (TuiServices); this file only decides which screen shows.
 import React, { useCallback, useEffect, useRef, useState } from 'react';
-import { Box, Text, useApp } from 'ink';
+import { Box, useApp } from 'ink';
+import { Text } from './Text.js';
 import { useDialog, useKeymap } from './use-keys.js';
 import { outcomeOfError } from '../domain/outcome.js';
 import { APP_KEYS, DEMO_KEYS, ERROR_KEYS, RELEASE_KEYS, RESUME_KEYS, SETUP_DONE_KEYS, TYPED_CONFIRM_KEYS, hintFor, hintLine, keyFor } from './keymap.js';

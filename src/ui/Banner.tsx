@@ -1,6 +1,6 @@
 // The banners no one can miss: TRAINING in training mode, PRODUCTION when changes are real.
 import React from 'react';
-import { Text } from 'ink';
+import { Text } from './Text.js';
 
 /** One banner line (or none for a plain live walk outside production). */
 export function Banner({ training, production, env, dryRun }: { training: boolean; production: boolean; env: string; dryRun: boolean }): React.JSX.Element | null {

@@ -1,7 +1,8 @@
 // The help box every screen shows on ?: the keys in force there, from the keymap, titled by the
 // screen or dialog they belong to, and whatever the screen adds (how to roll back).
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { wrappedRows } from './fit.js';
 import { helpRows, helpTitle, type KeyBinding } from './keymap.js';
 

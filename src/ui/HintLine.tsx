@@ -1,7 +1,8 @@
 // The hint row under a screen: each hint ("q quit") whole, two columns apart, wrapped between
 // hints on a narrow terminal and never inside one.
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { hintItems, type KeyBinding } from './keymap.js';
 
 /** The hints of a key table, never split across rows. */

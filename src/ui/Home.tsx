@@ -1,6 +1,7 @@
 // The home screen: choose runbook, environment and mode; the operator's name is remembered.
 import React, { useEffect, useRef, useState } from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { useKeys } from './use-keys.js';
 import { HOME_KEYS, NAME_KEYS, actionFor, hintItems, keyFor, isText, keyName, keyNames } from './keymap.js';
 import { HelpBox } from './HelpBox.js';

@@ -3,7 +3,8 @@
 // asciichart of the selected gate, the latest events, key hints from MONITOR_KEYS. r rolls back
 // (after a confirmation), e extends, n sends a test notification, l log pane, ? help, q quit.
 import React, { useEffect, useState, useSyncExternalStore } from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { useKeymap, useQuestion } from './use-keys.js';
 import asciichart from 'asciichart';
 import { ON_SCREEN, formatValue, tPlus, windowProgress } from '../domain/format.js';

@@ -4,7 +4,8 @@
 // before the confirmation. Once over, the header and the closing line say what runs now, read back
 // from the target.
 import React, { useEffect, useReducer, useRef, useState } from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { useKeymap } from './use-keys.js';
 import { Banner } from './Banner.js';
 import { RollbackConfirm, RollbackPanel, rollbackPanelRows, type OfferState } from './RollbackPanel.js';

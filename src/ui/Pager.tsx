@@ -1,7 +1,8 @@
 // A pager for long results (the training debrief, a step's report): the lines stay on screen and
 // scroll with the keys of PAGER_KEYS, so nothing important scrolls away in the full-screen TUI.
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 
 /** Where a pager is: the first line shown. */
 export function clampOffset(offset: number, total: number, height: number): number {

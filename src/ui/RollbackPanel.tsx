@@ -2,7 +2,8 @@
 // words, the health checks, the smoke results, the incident id. Shared by the monitor (manual and
 // automatic rollbacks) and the on-call fast path.
 import React, { useRef, useState } from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { useDialog, useKeymap } from './use-keys.js';
 import { TypedPrompt, useTypedConfirm } from './TypedConfirm.js';
 import Spinner from 'ink-spinner';

@@ -3,7 +3,8 @@
 // differently; the proposal replayed; read-only until the operator confirms writing (production:
 // by typing its name). The proposal comes from the same use case as `rollout tune`.
 import React, { useEffect, useRef, useState } from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import Spinner from 'ink-spinner';
 import { useKeymap, useQuestion } from './use-keys.js';
 import { TypedConfirm } from './TypedConfirm.js';

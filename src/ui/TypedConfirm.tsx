@@ -4,7 +4,7 @@
 // Keys from TYPED_CONFIRM_KEYS; letters are the typed text; arrows are left to the caller (the
 // rollback confirmation moves through its list of backups with them).
 import React, { useRef, useState } from 'react';
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import { useDialog, useKeys } from './use-keys.js';
 import { TYPED_CONFIRM_KEYS, actionFor, hintLine, keyFor, isText, keyName } from './keymap.js';
 

@@ -2,7 +2,8 @@
 // step below with its own view: checklist, progress bar, sign-off, spinners with a live tail,
 // smoke table. Every action is an answer to the runner (through the PromptBroker) or runner.abort().
 import React, { useEffect, useReducer, useRef, useState, useSyncExternalStore } from 'react';
-import { Box, Static, Text } from 'ink';
+import { Box, Static } from 'ink';
+import { Text } from './Text.js';
 import { useDialog, useKeys, useKeymap } from './use-keys.js';
 import Spinner from 'ink-spinner';
 import { resumeCommand, type RunnerEvent } from '../usecases/runner.js';

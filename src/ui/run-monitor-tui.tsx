@@ -8,6 +8,7 @@ import { MonitorScreen } from './Monitor.js';
 import { MonitorFeed } from './monitor-feed.js';
 import { monitorActionsFor } from './run-tui.js';
 import { enterFullScreen } from './full-screen.js';
+import { terminalSafe } from '../domain/terminal-text.js';
 
 /** Run the monitor with its screen until the operator quits; returns the monitor's exit code. */
 export async function runMonitorTui(ctx: EngineContext, handle: Pick<MonitorHandle, 'monitor' | 'run'>, opts: { openOnRollback?: boolean } = {}): Promise<number> {
@@ -36,7 +37,7 @@ export async function runMonitorTui(ctx: EngineContext, handle: Pick<MonitorHand
     screen.restore();
     // The outcome stays in the shell once the full screen is gone.
     const st = feed.state;
-    if (screen.active && st.done) process.stdout.write(`${st.done.message}${st.runsNow !== undefined ? ` ${ctx.env} now runs ${st.runsNow ?? 'an unknown version'}.` : ''}\n`);
+    if (screen.active && st.done) process.stdout.write(terminalSafe(`${st.done.message}${st.runsNow !== undefined ? ` ${ctx.env} now runs ${st.runsNow ?? 'an unknown version'}.` : ''}\n`));
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     process.off('SIGHUP', stop);

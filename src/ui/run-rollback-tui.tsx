@@ -5,6 +5,7 @@ import { render } from 'ink';
 import type { EngineContext } from '../config/engine-context.js';
 import { OnCallRollback, type OnCallServices } from './OnCallRollback.js';
 import { enterFullScreen } from './full-screen.js';
+import { terminalSafe } from '../domain/terminal-text.js';
 
 /** Services of the on-call screen: the offer (running version, verified backups, or just --backup), then rollback(). */
 export async function onCallServices(ctx: EngineContext, backupArg: string | undefined, command: string): Promise<OnCallServices> {
@@ -70,7 +71,7 @@ export async function runRollbackTui(ctx: EngineContext, backupArg: string | und
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
   }
-  if (screen.active && closing) process.stdout.write(`${closing}\n`);
-  if (code === 3) process.stderr.write(`rollout: rollback of ${ctx.env} not confirmed; nothing was changed.\n`);
+  if (screen.active && closing) process.stdout.write(terminalSafe(`${closing}\n`));
+  if (code === 3) process.stderr.write(terminalSafe(`rollout: rollback of ${ctx.env} not confirmed; nothing was changed.\n`));
   return code;
 }

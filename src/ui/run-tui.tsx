@@ -22,6 +22,7 @@ import { MonitorFeed, type MonitorLike } from './monitor-feed.js';
 import type { MonitorActions } from './Monitor.js';
 import type { PromptBroker } from './prompt-broker.js';
 import { enterFullScreen } from './full-screen.js';
+import { terminalSafe } from '../domain/terminal-text.js';
 
 type EngineModule = typeof import('../config/engine-context.js');
 let engineModule: EngineModule | undefined;
@@ -183,7 +184,7 @@ export async function runTui(ctx: CommandContext): Promise<number> {
     }
   } finally {
     screen.restore();
-    if (screen.active && closing) process.stdout.write(`${closing}\n`);
+    if (screen.active && closing) process.stdout.write(terminalSafe(`${closing}\n`));
     clearTimeout(warm);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
