@@ -39,9 +39,6 @@ interface StreamInternals {
   on(e: string, f: () => void): void;
 }
 
-// Pooled output buffers above this size are not kept (one large entry must not pin its memory).
-const KEEP_OUT = 8 * 1024 * 1024;
-
 /** What the native handle reported through onerror during the last writeSync. */
 interface Handle {
   stream: StreamInternals;
@@ -93,9 +90,6 @@ function inflateOn(z: typeof zlib, h: Handle, src: Uint8Array, declared: number,
   return produced;
 }
 
-// A known stream and its bytes for the self-test (made once, with the public API).
-let probe: { plain: Buffer; packed: Buffer } | undefined;
-
 /**
  * Whether this Node's zlib has the internals RawInflater reuses and they behave as it expects
  * (errors reported through onerror without destroying the stream, reset() recovers, the state
@@ -105,10 +99,9 @@ export function inflateReuseProblem(z: typeof zlib): string | undefined {
   const h = openHandle(z);
   if (!h) return "zlib's inflate stream lacks _handle.writeSync/reset/onerror or _writeState";
   try {
-    probe ??= (() => {
-      const plain = Buffer.from('rollout verifies every entry; '.repeat(8));
-      return { plain, packed: z.deflateRawSync(plain) };
-    })();
+    // A known stream, made with the public API.
+    const plain = Buffer.from('rollout verifies every entry; '.repeat(8));
+    const probe = { plain, packed: z.deflateRawSync(plain) };
     const out = Buffer.alloc(probe.plain.length + 1);
     const bad = inflateOn(z, h, Buffer.from([0xff, 0xff, 0xff, 0xff]), 16, out);
     if (typeof bad === 'number' || bad.problem !== 'corrupt') return 'garbage input is not reported through onerror';
@@ -125,6 +118,15 @@ export function inflateReuseProblem(z: typeof zlib): string | undefined {
   } finally {
     h.stream.close();
   }
+}
+
+/**
+ * The source text of this module's inflater for a worker thread run from a string (eval): its
+ * functions reference one another and their arguments only (zlib is passed in), so their text
+ * runs the same there. Defines RawInflater in the worker's scope.
+ */
+export function inflaterSource(): string {
+  return [openHandle, inflateOn, inflateReuseProblem].map((f) => `const ${f.name} = ${f.toString()};`).join('\n') + `\nconst RawInflater = ${RawInflater.toString()};\n`;
 }
 
 /**
@@ -185,7 +187,8 @@ export class RawInflater {
   private room(n: number): Buffer {
     if (this.pool && this.pool.length >= n) return this.pool;
     const b = Buffer.allocUnsafe(Math.max(n, 64 * 1024));
-    if (b.length <= KEEP_OUT) this.pool = b;
+    // Up to 8 MiB is kept for the next entries (one large entry must not pin its memory).
+    if (b.length <= 8 * 1024 * 1024) this.pool = b;
     return b;
   }
 

@@ -38,6 +38,21 @@ export type Manifest = z.infer<typeof Manifest>;
  */
 export function unsafePathReason(p: string): string | undefined {
   if (p.length === 0) return 'an empty name';
+  // One scan without allocating decides for the common clean name (called twice per entry: for
+  // the archive's names and the manifest's); anything that might be unsafe gets the checks below,
+  // which decide and word it: NUL, backslash, ':' (a drive letter), an empty, "." or ".." segment.
+  let seg = 0;
+  let clean = true;
+  for (let i = 0; i <= p.length && clean; i++) {
+    const c = i < p.length ? p.charCodeAt(i) : 0x2f;
+    if (c === 0 || c === 0x5c || c === 0x3a) clean = false;
+    else if (c === 0x2f) {
+      const n = i - seg;
+      if (n === 0 || (p.charCodeAt(seg) === 0x2e && (n === 1 || (n === 2 && p.charCodeAt(seg + 1) === 0x2e)))) clean = false;
+      seg = i + 1;
+    }
+  }
+  if (clean) return undefined;
   if (p.includes('\0')) return 'a NUL byte in the name';
   if (/^[a-zA-Z]:/.test(p)) return 'a drive letter';
   if (p.startsWith('/') || p.startsWith('\\')) return 'an absolute path';

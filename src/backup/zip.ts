@@ -376,6 +376,8 @@ function extraFields(b: Buffer): { id: number; data: Buffer }[] {
 }
 
 /** One central-directory record at `at` of `b` (checked to be whole by the caller) as a ZipEntry; yauzl's rules (3.x _readEntry). */
+const NO_EXTRAS: ReturnType<typeof extraFields> = [];
+
 function parseCentralRecord(b: Buffer, at: number): ZipEntry {
   const sig = b.readUInt32LE(at);
   if (sig !== 0x02014b50) throw new Error(`invalid central directory file header signature: 0x${sig.toString(16)}`);
@@ -390,8 +392,7 @@ function parseCentralRecord(b: Buffer, at: number): ZipEntry {
   const extraLen = b.readUInt16LE(at + 30);
   const attrs = b.readUInt32LE(at + 38);
   let offset = b.readUInt32LE(at + 42);
-  const raw = b.subarray(at + 46, at + 46 + nameLen);
-  const extras = extraLen > 0 ? extraFields(b.subarray(at + 46 + nameLen, at + 46 + nameLen + extraLen)) : [];
+  const extras = extraLen > 0 ? extraFields(b.subarray(at + 46 + nameLen, at + 46 + nameLen + extraLen)) : NO_EXTRAS;
   const z64 = extras.find((f) => f.id === 0x0001);
   if (z64) {
     let i = 0;
@@ -409,10 +410,15 @@ function parseCentralRecord(b: Buffer, at: number): ZipEntry {
   if (compressionMethod === 0 && compressedSize !== uncompressedSize + (encrypted ? 12 : 0)) throw new Error(`compressed/uncompressed size mismatch for stored file: ${compressedSize} != ${uncompressedSize}`);
   // Names are decoded strictly (no backslash conversion), so that every name problem is reported in our words.
   let name: string;
-  try {
-    name = flags & 0x800 && extras.length === 0 ? raw.toString('utf8') : yauzl.getFileNameLowLevel(flags, raw, extras, true);
-  } catch {
-    name = raw.toString('latin1');
+  // (no subarray per record for the common case: a UTF-8 name without extra fields)
+  if (flags & 0x800 && extras.length === 0) name = b.toString('utf8', at + 46, at + 46 + nameLen);
+  else {
+    const raw = b.subarray(at + 46, at + 46 + nameLen);
+    try {
+      name = yauzl.getFileNameLowLevel(flags, raw, extras, true);
+    } catch {
+      name = raw.toString('latin1');
+    }
   }
   return {
     name,
@@ -661,10 +667,10 @@ export class ZipReader {
   }
 }
 
-/** Where the data of the entry whose local header starts `head` (at file offset `off`) begins. */
-export function dataStartFromLocalHeader(head: Buffer, off: number): number {
-  if (head.length < 30 || head.readUInt32LE(0) !== 0x04034b50) throw new Error('a local file header is missing (truncated or damaged)');
-  return off + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+/** Where the data of the entry whose local header is at `head[at]` (file offset `off`) begins. */
+export function dataStartFromLocalHeader(head: Buffer, off: number, at = 0): number {
+  if (head.length < at + 30 || head.readUInt32LE(at) !== 0x04034b50) throw new Error('a local file header is missing (truncated or damaged)');
+  return off + 30 + head.readUInt16LE(at + 26) + head.readUInt16LE(at + 28);
 }
 
 /** An entry's compressed bytes inflated, held to exactly its declared size. */

@@ -4,7 +4,7 @@ import { limitsFor } from '../backup/limits.js';
 import { resolveBackupArg } from '../backup/names.js';
 import { contextScope } from '../backup/scope.js';
 import { latestBackupOrFail, verifyBackup, type VerifyResult } from '../backup/verify.js';
-import { loadEngineContext } from '../config/engine-context.js';
+import { loadEngineContextCached } from '../config/cached-context.js';
 import type { Workspace } from '../config/workspace.js';
 import { UsageError } from '../domain/errors.js';
 
@@ -13,8 +13,9 @@ export type { VerifyResult } from '../backup/verify.js';
 /** Verify `backup`, or the newest backup of `env`; a refused archive throws a typed error (exit 3). */
 export async function verify(ws: Workspace, o: { backup?: string; env?: string; operator: string }): Promise<VerifyResult> {
   if (!o.backup && !o.env) throw new UsageError('Name a backup to verify, or --env to verify the newest backup of an environment.');
-  // With --env, the runbook's limits apply; without it, the defaults.
-  const engine = o.env ? loadEngineContext(ws, o.env, { operator: o.operator }) : undefined;
+  // With --env, the runbook's limits apply; without it, the defaults. Through the config cache:
+  // no yaml or zod when the files did not change since they were last validated.
+  const engine = o.env ? await loadEngineContextCached(ws, o.env, { operator: o.operator }) : undefined;
   const path = o.backup ? resolveBackupArg(ws, o.backup) : latestBackupOrFail(ws, o.env!);
   // The scope (what the backup may restore) comes from the runbook: the one --env was loaded with, else the default.
   return verifyBackup(path, { ws, limits: limitsFor(engine), ...(o.env ? { expectEnv: o.env } : {}), ...(engine ? { scope: contextScope(engine) } : {}) });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Manifest, MANIFEST_FORMAT, parseManifest } from '../../src/backup/manifest.js';
+import { Manifest, MANIFEST_FORMAT, parseManifest, unsafePathReason } from '../../src/backup/manifest.js';
 import { backupScope, checkManifestScope } from '../../src/backup/scope.js';
 import { loadRunbook } from '../../src/config/runbook.js';
 import { workspaceAt } from '../../src/config/workspace.js';
@@ -144,3 +144,29 @@ describe('the manifest checker (properties)', () => {
   });
 });
 
+
+describe('unsafePathReason', () => {
+  // The rules as written before the one-scan fast path: the fast path must agree on every name.
+  const reference = (p: string): string | undefined => {
+    if (p.length === 0) return 'an empty name';
+    if (p.includes('\0')) return 'a NUL byte in the name';
+    if (/^[a-zA-Z]:/.test(p)) return 'a drive letter';
+    if (p.startsWith('/') || p.startsWith('\\')) return 'an absolute path';
+    if (p.includes('\\')) return 'a backslash';
+    const segs = p.split('/');
+    if (segs.includes('..')) return 'a ".." segment';
+    if (segs.some((s) => s === '.' || s === '')) return 'an empty or "." segment';
+    return undefined;
+  };
+  it('gives the same verdict and wording as the plain rules for any name', () => {
+    const piece = fc.oneof(fc.constantFrom('/', '.', '..', '\\', ':', 'C:', '\0', 'a', 'node_modules', '.bin', '..x', 'x..', '.hidden', 'é', '/'), fc.string({ maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (parts) => {
+        const p = parts.join('');
+        expect(unsafePathReason(p)).toBe(reference(p));
+      }),
+      { numRuns: 3000 },
+    );
+    for (const p of ['a/b', 'a/../b', './a', 'a/.', 'a//b', 'a/', '/a', 'C:x', 'a:b', 'a\\b', 'a\0b', '..', '.', '...', 'a/..b/c', '.a/b.']) expect(unsafePathReason(p)).toBe(reference(p));
+  });
+});

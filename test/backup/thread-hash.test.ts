@@ -11,7 +11,9 @@ import { threadHasher, type ArchiveHasher } from '../../src/backup/thread-hash.j
 import { createBackup } from '../../src/usecases/backup.js';
 import { ExitCode, RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace } from '../helpers/cli.js';
-import { craftZip, deployTree, engine, manifestFor, writeValidChecksum, wsOf, put } from './fixtures.js';
+import { craftZip, deployTree, engine, manifestFor, writeValidChecksum, wsOf, put, type CraftEntry } from './fixtures.js';
+import { crc32, deflateRawSync } from 'node:zlib';
+import { ZipWriter } from '../../src/backup/zip.js';
 
 let ws: { root: string; cleanup: () => void };
 beforeEach(async () => {
@@ -147,5 +149,99 @@ describe('verify with the archive hashed on a second thread', () => {
     writeValidChecksum(ws.root, p);
     const e = await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher: () => threadHasher(3, 1024) }));
     expect(e.message).toMatch(/the CRC-32 of "deployments\/staging\/releases\/ok\.txt" does not match/);
+  });
+});
+
+describe('small deflated entries checked on the hashing thread', () => {
+  const base = 'deployments/staging/releases';
+  /** An archive of `n` small JS-like files written by our writer; `bad` maps a file index to a body or CRC change. */
+  async function many(n: number, bad: Record<number, { body?: (d: Buffer) => Buffer; crc?: number; size?: number }> = {}): Promise<string> {
+    const entries: CraftEntry[] = [{ name: `${base}/`, dir: true }];
+    const chunks: Buffer[] = [];
+    const w = new ZipWriter(async (c) => void chunks.push(Buffer.from(c)));
+    await w.addDirectory(base, { mtime: 0, mode: 0o40755 });
+    for (let i = 0; i < n; i++) {
+      const data = Buffer.from(`export const v${i} = ${i};\n`.repeat(20 + (i % 50)));
+      const name = `${base}/f${i}.js`;
+      const b = bad[i];
+      const size = b?.size ?? data.length;
+      entries.push({ name, data: data.subarray(0, size) });
+      await w.addPacked(name, { mtime: 0, mode: 0o100644 }, { crc: b?.crc ?? crc32(data.subarray(0, size)), size, body: b?.body ? b.body(data) : deflateRawSync(data), method: 8 });
+    }
+    await w.addBuffer(Buffer.from(JSON.stringify(manifestFor('staging', entries, [base]))), 'manifest.json', { mtime: 0, mode: 0o100644 });
+    await w.end();
+    const p = `${ws.root}/backups/dhash_staging_20261123_101530.zip`;
+    put(ws.root, 'backups/dhash_staging_20261123_101530.zip', Buffer.concat(chunks));
+    writeValidChecksum(ws.root, p);
+    return p;
+  }
+  /** A thread hasher that counts the entries it was handed. */
+  function counting(size: number): { make: () => ArchiveHasher; handed: () => number } {
+    let handed = 0;
+    return {
+      handed: () => handed,
+      make: () => {
+        const h = threadHasher(3, size);
+        return {
+          ...h,
+          get pending() {
+            return h.pending;
+          },
+          update(chunk, index, entries) {
+            handed += (entries?.length ?? 0) / 5;
+            return h.update(chunk, index, entries);
+          },
+        };
+      },
+    };
+  }
+
+  it('accepts a good archive with its entries inflated there, and refuses a wrong CRC-32, a bomb and a cut stream found there', async () => {
+    const good = counting(64 * 1024);
+    const p = await many(400);
+    const r = await verifyBackup(p, { ws: wsOf(ws.root), hasher: good.make });
+    expect(r.entries).toBe(401);
+    expect(r.sha256).toBe(await sha256File(p));
+    // Most entries went to the thread (the rest were inflated here while it had two chunks waiting).
+    expect(good.handed()).toBeGreaterThan(100);
+    for (const [bad, why] of [
+      [{ 250: { crc: 12345 } }, /the CRC-32 of "deployments\/staging\/releases\/f250\.js" does not match; the archive is damaged\.$/],
+      [{ 251: { size: 10 } }, /"deployments\/staging\/releases\/f251\.js" is damaged \(it inflates to more bytes than it declares\)\.$/],
+      [{ 252: { body: (d: Buffer) => deflateRawSync(d).subarray(0, 12) } }, /"deployments\/staging\/releases\/f252\.js" is damaged \(its deflate stream is cut short \(truncated\)\)\.$/],
+    ] as const) {
+      const q = await many(400, bad);
+      const c = counting(64 * 1024);
+      expect((await refused(verifyBackup(q, { ws: wsOf(ws.root), hasher: c.make }))).message).toMatch(why);
+      expect(c.handed()).toBeGreaterThan(100);
+    }
+  });
+
+  it('reports the first bad entry in file order, whichever thread found it', async () => {
+    const p = await many(400, { 300: { crc: 1 }, 120: { crc: 2 }, 380: { size: 5 } });
+    const e = await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher: () => threadHasher(3, 32 * 1024) }));
+    expect(e.message).toMatch(/the CRC-32 of "deployments\/staging\/releases\/f120\.js" does not match/);
+  });
+
+  it('a thread that dies with entries handed to it: they are checked here, so a bad one is still refused', async () => {
+    const dyingWithJobs = (after: number) => () => {
+      const h = threadHasher(3, 32 * 1024);
+      let n = 0;
+      return {
+        ...h,
+        get pending() {
+          return h.pending;
+        },
+        async update(chunk: Buffer, index: number, entries?: Float64Array) {
+          if (++n === after) await h.worker.terminate();
+          return h.update(chunk, index, entries);
+        },
+      };
+    };
+    const p = await many(400);
+    const r = await verifyBackup(p, { ws: wsOf(ws.root), hasher: dyingWithJobs(2) });
+    expect(r.sha256).toBe(await sha256File(p));
+    const q = await many(400, { 350: { crc: 7 } });
+    const e = await refused(verifyBackup(q, { ws: wsOf(ws.root), hasher: dyingWithJobs(2) }));
+    expect(e.message).toMatch(/the CRC-32 of "deployments\/staging\/releases\/f350\.js" does not match/);
   });
 });
