@@ -15,7 +15,6 @@ import { migrationsFolder, pendingMigrations, runMigrations } from '../../steps/
 import { runSmoke } from '../../steps/smoke.js';
 import type { RunningInstance, Target } from '../../targets/contract.js';
 import { portAnswers } from '../../targets/local.js';
-import { createBackup } from '../backup.js';
 import type { StageDef } from '../stages.js';
 import type { DeployEvent, DeployOptions, DeployResult, DeployStageName, SubstepStatus } from './types.js';
 
@@ -146,6 +145,9 @@ export const STAGES: readonly DeployStageDef[] = [
     plan: (r) => ({ detail: `backup: SHA256-verified backup of ${r.target.stateFiles().join(', ') || '(the runbook backup.include)'} into backups/dhash_${r.ctx.env}_<ts>.zip with its .sha256` }),
     async run(r) {
       await r.begin('backup');
+      // Loaded only for --backup-first: the backup writer and its zip libraries are ~0.2 MB that
+      // every other deploy would compile for nothing.
+      const { createBackup } = await import('../backup.js');
       const b = await createBackup(r.ctx, { command: `rollout deploy --env ${r.ctx.env} --backup-first` });
       r.result.backup = { file: b.file, ...(b.sha256 ? { sha256: b.sha256 } : {}) };
       r.end('ok', `${b.file}${b.sha256 ? ` (sha256 ${b.sha256.slice(0, 12)}…)` : ''}`);
