@@ -1,8 +1,10 @@
 // Deploy and rollback: time from `rollout deploy` (or `rollout rollback`) to the third OK health
 // check of the new (or restored) release, against the bare start of the service process (spawn ->
 // first OK /health) in the same run, interleaved so that machine noise hits both alike. The tool's
-// own overhead is what remains beyond the bare start and the spacing of the three checks (two
-// intervals of 150 ms, the local target's default). Goal (#15): under 300 ms each.
+// own overhead is what remains beyond the bare start and the spacing of the three checks: two
+// intervals of the tool's check spacing, 150 ms for a deploy to the local target
+// (src/usecases/deploy/stages.ts) and 250 ms for a rollback (src/usecases/rollback.ts). Goal (#15):
+// under 300 ms each.
 // BENCH_BEFORE=/path/to/old/dist adds an older build's deploys and rollbacks to the same interleaved runs.
 /* global setTimeout, fetch, AbortSignal, performance */
 import { spawn, spawnSync } from 'node:child_process';
@@ -105,26 +107,28 @@ try {
 const b = median(bare);
 const d = median(deploys);
 const rb_ = median(rollbacks);
+// The spacing each command keeps between its three checks (kept for safety, not overhead).
 const SPACING = 2 * 150;
+const RB_SPACING = 2 * 250;
 const rows = [
   ['bare service start (spawn -> first OK /health)', b],
   ['rollout deploy -> third OK health check', d],
   ['deploy: added by the tool', d - b],
   ['deploy: the tool\'s own overhead (beyond the bare start and 2 x 150 ms check spacing)', d - b - SPACING],
   ['rollout rollback -> third OK health check', rb_],
-  ['rollback: the tool\'s own overhead (beyond the bare start and 2 x 150 ms check spacing)', rb_ - b - SPACING],
+  ['rollback: the tool\'s own overhead (beyond the bare start and 2 x 250 ms check spacing)', rb_ - b - RB_SPACING],
   ...(BEFORE
     ? [
         ['older build (BENCH_BEFORE): deploy, own overhead', median(oldDeploys) - b - SPACING],
-        ['older build (BENCH_BEFORE): rollback, own overhead', median(oldRollbacks) - b - SPACING],
+        ['older build (BENCH_BEFORE): rollback, own overhead', median(oldRollbacks) - b - RB_SPACING],
       ]
     : []),
 ];
 const table = ['| measurement | median ms |', '| --- | ---: |', ...rows.map(([n, ms]) => `| ${n} | ${ms.toFixed(0)} |`)].join('\n');
 console.log(table);
 const verdict = (x) => (x < 300 ? 'met' : 'NOT met');
-console.log(`goal: own overhead under 300 ms -> deploy ${verdict(d - b - SPACING)}, rollback ${verdict(rb_ - b - SPACING)}`);
+console.log(`goal: own overhead under 300 ms -> deploy ${verdict(d - b - SPACING)}, rollback ${verdict(rb_ - b - RB_SPACING)}`);
 writeSection(
   'Deploy (bench/deploy.mjs)',
-  `${machine()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, ${N} interleaved runs each (deploys alternate 1.1.0 / 1.0.0 on the embedded service, then ${N} rollbacks of 1.1.0 to a backup of 1.0.0; health checks every 150 ms, 3 consecutive OK required); the machine is shared by 5 engineers. Goal (#15): the tool's own overhead under 300 ms each: deploy ${verdict(d - b - SPACING)}, rollback ${verdict(rb_ - b - SPACING)}.\n\n${table}`,
+  `${machine()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, ${N} interleaved runs each (deploys alternate 1.1.0 / 1.0.0 on the embedded service, then ${N} rollbacks of 1.1.0 to a backup of 1.0.0; health checks 150 ms apart in a deploy and 250 ms apart in a rollback, 3 consecutive OK required); the machine is shared by 5 engineers. Goal (#15): the tool's own overhead under 300 ms each: deploy ${verdict(d - b - SPACING)}, rollback ${verdict(rb_ - b - RB_SPACING)}.\n\n${table}`,
 );
