@@ -2,7 +2,8 @@
 // page dist/rollout.1 from the same help text as `rollout --help`. Code splitting keeps each
 // subcommand, the TUI and heavy libraries in their own chunks, loaded only when used. Every
 // library is inlined: the published package has no runtime dependencies.
-import { readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, existsSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
@@ -39,6 +40,9 @@ export async function bundle(outdir = join(root, 'dist')) {
   const esbuild = await loadEsbuild();
   if (!esbuild) throw new Error('esbuild is not installed: run `npm install` (with dev dependencies) to build');
   rmSync(outdir, { recursive: true, force: true });
+  // The help code first: the man page, and the top-level help that the CLI's entry prints for
+  // `rollout --help` without loading commander (src/cli/top-help.ts).
+  const help = await helpModule(esbuild);
   const entryPoints = { cli: join(root, 'src/cli/index.ts') };
   if (existsSync(join(root, 'src/demo/service-main.ts'))) entryPoints['dhash-service'] = join(root, 'src/demo/service-main.ts');
   await esbuild.build({
@@ -56,17 +60,18 @@ export async function bundle(outdir = join(root, 'dist')) {
     chunkNames: 'chunks/[name]-[hash]',
     // Optional at run time and absent on purpose: ink's devtools hook.
     external: ['react-devtools-core'],
-    define,
+    // A string (parsed when asked): an object define would become a chunk of its own.
+    define: { ...define, __ROLLOUT_TOP_HELP__: JSON.stringify(JSON.stringify(help.topHelp)) },
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
     banner: { js: "import { createRequire as __rolloutCreateRequire } from 'node:module'; const require = __rolloutCreateRequire(import.meta.url);" },
   });
-  await writeManPage(esbuild, join(outdir, 'rollout.1'));
+  writeFileSync(join(outdir, 'rollout.1'), help.man);
 }
 
-/** Render the man page from the command tree (src/cli/help-text.ts) and write it. */
-async function writeManPage(esbuild, file) {
+/** The man page (rendered from the command tree, src/cli/help-text.ts) and the recorded top-level help. */
+async function helpModule(esbuild) {
   // A throwaway bundle of the help code, split like the CLI so that no subcommand is loaded.
-  const tmp = `${file}.${process.pid}.build`;
+  const tmp = mkdtempSync(join(tmpdir(), 'rollout-help-build-'));
   try {
     await esbuild.build({
       entryPoints: { man: join(root, 'src/cli/man-entry.ts') },
@@ -81,8 +86,11 @@ async function writeManPage(esbuild, file) {
       external: ['react-devtools-core'],
       banner: { js: "import { createRequire as __rolloutCreateRequire } from 'node:module'; const require = __rolloutCreateRequire(import.meta.url);" },
     });
-    const { renderManPage } = await import(pathToFileURL(join(tmp, 'man.js')).href);
-    writeFileSync(file, renderManPage(new Date(process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) * 1000 : Date.now())));
+    const m = await import(pathToFileURL(join(tmp, 'man.js')).href);
+    return {
+      man: m.renderManPage(new Date(process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) * 1000 : Date.now())),
+      topHelp: m.renderTopHelpLayout(),
+    };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

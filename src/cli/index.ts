@@ -1,7 +1,11 @@
-// Bundle entry: run the CLI. `rollout` alone at a terminal opens the TUI without loading the
-// command-line parser (tui-start.ts); everything else is parsed by main.ts.
-import { handleError } from './handle-error.js';
-import { bareTuiStart, startTui } from './tui-start.js';
+// Bundle entry. `rollout --version` and `rollout --help` are answered here, from what the build
+// recorded (top-help.ts), without loading commander or any other chunk; everything else goes on
+// to start.ts. In tests (not bundled) nothing is recorded and every command takes that path.
+import { renderTopHelp, stdoutHelpWidth, type TopHelp } from './top-help.js';
+
+// Set by scripts/build.mjs (esbuild define); read directly so that the entry imports no chunk.
+declare const __ROLLOUT_VERSION__: string | undefined;
+declare const __ROLLOUT_TOP_HELP__: string | undefined; // JSON of a TopHelp
 
 // `rollout … | head` closes the pipe early. That must never stop a deploy or a rollback half
 // way: the output is dropped from then on, and the command runs to its end (its log has it all).
@@ -12,14 +16,9 @@ for (const s of [process.stdout, process.stderr]) {
   });
 }
 
-// Last resort: a rejection nobody awaited (a stream failing on a full disk) ends the command with
-// the one sentence and exit code of handleError, never Node's raw stack.
-const last = (e: unknown): void => {
-  process.exitCode = handleError(e, process.argv.includes('--json'));
-  process.exit();
-};
-process.on('unhandledRejection', last);
-process.on('uncaughtException', last);
-
-if (bareTuiStart(process.argv)) void startTui();
-else void import('./main.js').then((m) => m.main(process.argv));
+const args = process.argv.slice(2);
+const version = typeof __ROLLOUT_VERSION__ === 'string' ? __ROLLOUT_VERSION__ : undefined;
+const topHelp = typeof __ROLLOUT_TOP_HELP__ === 'string' ? __ROLLOUT_TOP_HELP__ : undefined;
+if (args.length === 1 && args[0] === '--version' && version) process.stdout.write(`${version}\n`);
+else if (args.length === 1 && (args[0] === '--help' || args[0] === '-h') && topHelp) process.stdout.write(renderTopHelp(JSON.parse(topHelp) as TopHelp, stdoutHelpWidth()));
+else void import('./start.js');
