@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { killServices } from '../demo/service-helpers.js';
+import { waitUntil } from '../helpers/frames.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const SOCKET = `rollout-e2e-${process.pid}`;
@@ -43,20 +44,17 @@ function screen(name: string): string {
 }
 
 async function waitScreen(name: string, want: string | RegExp, ms = 30_000): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = screen(name);
-    if (typeof want === 'string' ? s.includes(want) : want.test(s)) return s;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${String(want)} on screen:\n${s}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  const ok = (s: string): boolean => (typeof want === 'string' ? s.includes(want) : want.test(s));
+  return waitUntil(() => screen(name), ok, `${String(want)} on the "${name}" pane`, { ms, intervalMs: 50, show: (s) => s });
 }
 
 /** Presses `key` until `want` is on screen: a key sent while a busy machine is still drawing the pane can land before its handler. */
 async function keyUntil(name: string, key: string, want: RegExp, ms = 30_000): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
-    await keys(name, key);
+    await settled(name, `the key ${JSON.stringify(key)}`);
+    // No wait for a change here: the key may be lost on a busy machine (then it is pressed again).
+    tmux('send-keys', '-t', name, key);
     try {
       return await waitScreen(name, want, 3000);
     } catch (e) {
@@ -86,12 +84,29 @@ async function keysThen(name: string, want: string | RegExp, ...k: string[]): Pr
   return waitScreen(name, want);
 }
 
+/** The pane once two captures in a row agree: the screen has finished drawing what came before. */
+function settled(name: string, what: string): Promise<string> {
+  let last: string | undefined;
+  return waitUntil(
+    () => {
+      const now = screen(name);
+      const same = now === last;
+      last = now;
+      return same ? now : undefined;
+    },
+    (v): v is string => v !== undefined,
+    `the "${name}" pane to finish drawing before ${what}`,
+    { ms: 15_000, intervalMs: 30 },
+  );
+}
+
+/** Sends each key once the pane has finished drawing, then waits for the pane to change (the key was taken). */
 async function keys(name: string, ...k: string[]): Promise<void> {
-  // A screen that has just been drawn registers its key handler a moment later.
-  await new Promise((r) => setTimeout(r, 100));
   for (const x of k) {
+    const what = `the key ${JSON.stringify(x)}`;
+    const before = await settled(name, what);
     tmux('send-keys', '-t', name, x);
-    await new Promise((r) => setTimeout(r, 150));
+    await waitUntil(() => screen(name), (s) => s !== before, `the "${name}" pane to change after ${what}`, { ms: 15_000, intervalMs: 20, show: (s) => s });
   }
 }
 
