@@ -1,35 +1,11 @@
 // The manifest inside every backup (manifest.json, the last entry): what was archived, with size
 // and SHA-256 of every file, and who took it when. Verify and restore trust nothing else.
 import { posix } from 'node:path';
-// A namespace import lets esbuild drop the parts of zod never used (its locales): 0.17 MB instead of 0.75 MB to compile.
-import * as z from 'zod';
+import { MANIFEST_FORMAT } from './manifest-format.js';
+import type { Manifest } from './manifest-schema.js';
 
-export const MANIFEST_NAME = 'manifest.json';
-export const MANIFEST_FORMAT = 'guarded-rollout-backup/1';
-
-const FileEntry = z.strictObject({ path: z.string(), kind: z.literal('file'), size: z.number().int().min(0), sha256: z.string().regex(/^[0-9a-f]{64}$/), mode: z.number().int().optional() });
-const DirEntry = z.strictObject({ path: z.string(), kind: z.literal('dir'), mode: z.number().int().optional() });
-const LinkEntry = z.strictObject({ path: z.string(), kind: z.literal('symlink'), target: z.string() });
-const ManifestEntry = z.discriminatedUnion('kind', [FileEntry, DirEntry, LinkEntry]);
-export type ManifestEntry = z.infer<typeof ManifestEntry>;
-
-/** A top-level path the backup covers; `absent` means it did not exist (a restore removes it). */
-const Root = z.strictObject({ path: z.string(), kind: z.enum(['file', 'dir', 'symlink', 'absent']) });
-export type ManifestRoot = z.infer<typeof Root>;
-
-export const Manifest = z.strictObject({
-  format: z.literal(MANIFEST_FORMAT),
-  env: z.string(),
-  version: z.string().nullable(),
-  created_at: z.string(),
-  operator: z.string(),
-  tool_version: z.string(),
-  target_kind: z.string(),
-  roots: z.array(Root),
-  entries: z.array(ManifestEntry),
-  totals: z.strictObject({ files: z.number().int(), dirs: z.number().int(), symlinks: z.number().int(), bytes: z.number().int() }),
-});
-export type Manifest = z.infer<typeof Manifest>;
+export type { Manifest, ManifestEntry, ManifestRoot } from './manifest-schema.js';
+export { MANIFEST_FORMAT, MANIFEST_NAME } from './manifest-format.js';
 
 /**
  * Why a path (an entry name, a root, a resolved link) may not be used, or undefined when it is a
@@ -95,31 +71,38 @@ function validEntry(e: unknown): boolean {
   return !Object.hasOwn(o, 'mode') || isInt(o.mode);
 }
 
+const STRINGS = ['env', 'created_at', 'operator', 'tool_version', 'target_kind'] as const;
+const TOP = new Set(['format', 'env', 'version', 'created_at', 'operator', 'tool_version', 'target_kind', 'roots', 'entries', 'totals']);
+const ROOT_KINDS = new Set(['file', 'dir', 'symlink', 'absent']);
+const plain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const onlyKeys = (o: Record<string, unknown>, keys: readonly string[]): boolean => Object.keys(o).length === keys.length && keys.every((k) => Object.hasOwn(o, k));
+
+/** Whether `json` is a valid manifest, by the same rules as the zod schema (manifest-schema.ts; checked against it by a property test). */
+function validManifest(json: unknown): json is Manifest {
+  if (!plain(json)) return false;
+  const o = json;
+  for (const k of Object.keys(o)) if (!TOP.has(k)) return false;
+  if (o.format !== MANIFEST_FORMAT || !(o.version === null || typeof o.version === 'string')) return false;
+  if (!STRINGS.every((k) => typeof o[k] === 'string')) return false;
+  if (!Array.isArray(o.roots) || !o.roots.every((r) => plain(r) && onlyKeys(r, ['path', 'kind']) && typeof r.path === 'string' && typeof r.kind === 'string' && ROOT_KINDS.has(r.kind))) return false;
+  const t = o.totals;
+  if (!plain(t) || !onlyKeys(t, ['files', 'dirs', 'symlinks', 'bytes']) || !isInt(t.files) || !isInt(t.dirs) || !isInt(t.symlinks) || !isInt(t.bytes)) return false;
+  if (!Array.isArray(o.entries)) return false;
+  for (const e of o.entries) if (!validEntry(e)) return false;
+  return true;
+}
+
 /**
- * A parsed manifest.json, checked; throws an Error "JSON.path: what is wrong" otherwise. The
- * entries (one per file: 10k-200k) are checked by hand, the rest by the zod schema: zod took
- * 0.1-0.35 s for 10k entries (most of it compiling on first use); the first entry that fails the
- * hand check is handed to zod, which decides and words the error.
+ * A parsed manifest.json, checked; rejects with an Error "JSON.path: what is wrong" otherwise.
+ * Checked by hand (zod took 0.1-0.35 s for 10k entries, most of it compiling on first use, and
+ * ~30 ms just to load); only a manifest that fails is handed to the zod schema, which decides
+ * and words the error.
  */
-export function parseManifest(json: unknown): Manifest {
-  const fail = (issues: readonly { path: PropertyKey[]; message: string }[]): never => {
-    const i = issues[0]!;
-    throw new Error(`${i.path.map(String).join('.') || '(top)'}: ${i.message}`);
-  };
-  const o = json as Record<string, unknown> | null;
-  const entries = typeof o === 'object' && o !== null && Array.isArray(o.entries) ? (o.entries as unknown[]) : undefined;
-  if (!entries) {
-    const r = Manifest.safeParse(json);
-    if (r.success) return r.data;
-    return fail(r.error.issues);
-  }
-  for (let k = 0; k < entries.length; k++) {
-    if (validEntry(entries[k])) continue;
-    // The schema decides (and words the error); the hand check only has to be right about what passes.
-    const r = ManifestEntry.safeParse(entries[k]);
-    if (!r.success) return fail(r.error.issues.map((i) => ({ ...i, path: ['entries', k, ...i.path] })));
-  }
-  const rest = Manifest.safeParse({ ...o, entries: [] });
-  if (!rest.success) return fail(rest.error.issues);
-  return { ...rest.data, entries: entries as ManifestEntry[] };
+export async function parseManifest(json: unknown): Promise<Manifest> {
+  if (validManifest(json)) return json;
+  const { Manifest: schema } = await import('./manifest-schema.js');
+  const r = schema.safeParse(json);
+  if (r.success) return r.data;
+  const i = r.error.issues[0]!;
+  throw new Error(`${i.path.map(String).join('.') || '(top)'}: ${i.message}`);
 }

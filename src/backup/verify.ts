@@ -198,7 +198,7 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
     }
     let manifest: Manifest;
     try {
-      manifest = parseManifest(JSON.parse(manifestText));
+      manifest = await parseManifest(JSON.parse(manifestText));
     } catch (e) {
       throw new RefusedError(`${display}: ${MANIFEST_NAME} is malformed (${short((e as Error).message)}).`);
     }
@@ -648,7 +648,7 @@ export async function readBackupManifest(path: string, display = path): Promise<
     const entries = await allEntries(reader, display, DEFAULT_LIMITS);
     const m = entries.find((e) => e.name === MANIFEST_NAME);
     if (!m) throw new RefusedError(`${display} has no ${MANIFEST_NAME}.`);
-    return parseManifest(JSON.parse((await reader.small(m)).toString('utf8')));
+    return await parseManifest(JSON.parse((await reader.small(m)).toString('utf8')));
   } finally {
     await reader.close();
   }

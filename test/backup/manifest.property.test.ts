@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Manifest, MANIFEST_FORMAT, parseManifest, unsafePathReason } from '../../src/backup/manifest.js';
+import { MANIFEST_FORMAT, parseManifest, unsafePathReason } from '../../src/backup/manifest.js';
+import { Manifest } from '../../src/backup/manifest-schema.js';
 import { backupScope, checkManifestScope } from '../../src/backup/scope.js';
 import { loadRunbook } from '../../src/config/runbook.js';
 import { workspaceAt } from '../../src/config/workspace.js';
@@ -100,7 +101,7 @@ describe('the manifest checker (properties)', () => {
     );
   });
 
-  it('parseManifest (entries checked by hand) accepts exactly what the zod schema accepts, and returns the same manifest', () => {
+  it('parseManifest (checked by hand) accepts exactly what the zod schema accepts, and returns the same manifest', async () => {
     // Entries near the valid ones: every field of every kind, wrong types, extra keys, huge and
     // negative numbers, upper-case or short hashes, missing fields, and non-objects.
     const anyValue = fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.double(), fc.constant(null), fc.boolean(), fc.constant(2 ** 53), fc.constant(-1), fc.constant([]), fc.constant({}));
@@ -124,14 +125,52 @@ describe('the manifest checker (properties)', () => {
       return JSON.parse(JSON.stringify(o)) as unknown;
     });
     const entryish = fc.oneof(valid, mutated, mutated, anyValue);
-    fc.assert(
-      fc.property(manifest, fc.array(entryish, { maxLength: 6 }), (m, entries) => {
-        const json = JSON.parse(JSON.stringify({ ...m, entries })) as unknown;
+    // The rest of the manifest, checked by hand too: any top-level field set to something else,
+    // removed, or an extra one; roots and totals near the valid ones.
+    const topKeys = ['format', 'env', 'version', 'created_at', 'operator', 'tool_version', 'target_kind', 'roots', 'totals', 'entries', 'extra', '__proto__'];
+    const topValue = fc.oneof(
+      anyValue,
+      fc.constant(MANIFEST_FORMAT),
+      fc.constant([{ path: 'a', kind: 'absent' }]),
+      fc.constant([{ path: 'a', kind: 'gone' }]),
+      fc.constant([{ path: 'a', kind: 'dir', extra: 1 }]),
+      fc.constant([{ path: 1, kind: 'dir' }]),
+      fc.constant([null]),
+      fc.constant({ files: 1, dirs: 2, symlinks: 0, bytes: 2 ** 53 }),
+      fc.constant({ files: 1, dirs: 2, symlinks: 0 }),
+      fc.constant({ files: 1, dirs: 2, symlinks: 0, bytes: 3, more: 1 }),
+      fc.constant({ files: 1.5, dirs: 2, symlinks: 0, bytes: 3 }),
+    );
+    // Every key with every such value (and removed) on a valid manifest, so that no top-level rule goes untried.
+    const validManifest = { format: MANIFEST_FORMAT, env: 'staging', version: null, created_at: 'x', operator: 'p', tool_version: '0.1.0', target_kind: 'local', roots: [{ path: 'a', kind: 'dir' }], entries: [{ path: 'a', kind: 'dir' }], totals: { files: 0, dirs: 1, symlinks: 0, bytes: 0 } };
+    const samples = fc.sample(topValue, { numRuns: 400, seed: 7 });
+    for (const k of topKeys) {
+      for (const v of [undefined, ...samples]) {
+        const o: Record<string, unknown> = JSON.parse(JSON.stringify(validManifest));
+        if (v === undefined) delete o[k];
+        else o[k] = v;
+        const json = JSON.parse(JSON.stringify(o)) as unknown;
+        const ok = await parseManifest(json).then(
+          () => true,
+          () => false,
+        );
+        expect(ok, `${k} = ${JSON.stringify(v)}`).toBe(Manifest.safeParse(json).success);
+      }
+    }
+    const topEdits = fc.array(fc.tuple(fc.constantFrom(...topKeys), fc.option(topValue, { nil: undefined })), { maxLength: 2 });
+    await fc.assert(
+      fc.asyncProperty(manifest, fc.array(entryish, { maxLength: 6 }), fc.oneof(fc.constant([]), topEdits), async (m, entries, edits) => {
+        const o: Record<string, unknown> = JSON.parse(JSON.stringify({ ...m, entries }));
+        for (const [k, v] of edits) {
+          if (v === undefined) delete o[k];
+          else o[k] = v;
+        }
+        const json = JSON.parse(JSON.stringify(o)) as unknown;
         const ref = Manifest.safeParse(json);
         let ours: Manifest | undefined;
         let error: Error | undefined;
         try {
-          ours = parseManifest(json);
+          ours = await parseManifest(json);
         } catch (e) {
           error = e as Error;
         }
