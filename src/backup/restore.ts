@@ -44,7 +44,7 @@ function pointerLast(a: ManifestRoot, b: ManifestRoot): number {
 }
 
 /** Extract a (verified) backup into staging folders, checking every entry again as it is written. */
-export async function stageBackup(ws: Workspace, zipPath: string, display: string, manifestRoots: ManifestRoot[], id: string, opts: { scope: BackupScope; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void }): Promise<SwapItem[]> {
+export async function stageBackup(ws: Workspace, zipPath: string, display: string, manifestRoots: ManifestRoot[], id: string, opts: { scope: BackupScope; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void; writeThread?: boolean }): Promise<SwapItem[]> {
   // The same rule as verify, applied again here before anything is written or removed: the
   // roots handed in may come from a caller that skipped verify, or from an archive since replaced.
   checkScopeRoots({ env: opts.scope.env, roots: manifestRoots }, opts.scope, display);
@@ -63,25 +63,19 @@ export async function stageBackup(ws: Workspace, zipPath: string, display: strin
     throw new StepFailedError(`${display}: "${p}" lies outside the paths the backup covers.`);
   };
   for (const s of swaps) if (s.staged) rmSync(s.staged, { recursive: true, force: true });
-  const made = new Set<string>();
   try {
     await scanArchive(zipPath, display, {
       scope: scopeFor,
       destination: ws.root,
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.writeThread !== undefined ? { writeThread: opts.writeThread } : {}),
       sink: {
         begin(manifest) {
           if (!sameRoots(manifest)) throw new RefusedError(`${display} changed since it was verified (its manifest names other roots); refusing it.`);
         },
-        async file(entry) {
-          const dest = stagedFor(entry.path);
-          const dir = dirname(dest);
-          if (!made.has(dir)) {
-            mkdirSync(dir, { recursive: true });
-            made.add(dir);
-          }
-          return { path: dest, mode: (entry.mode ?? 0o644) & 0o777 };
+        file(entry) {
+          return { path: stagedFor(entry.path), mode: (entry.mode ?? 0o644) & 0o777 };
         },
         async finish(manifest: Manifest) {
           const dirs = new Set(manifest.entries.filter((x) => x.kind === 'dir').map((x) => x.path));

@@ -4,7 +4,7 @@
 // sink, is what a restore extracts through, so nothing is written that was not checked.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -19,7 +19,8 @@ import { listBackups, parseBackupName, wsRelative } from './names.js';
 import { checkManifestScope, type BackupScope } from './scope.js';
 import { TooManyEntries, ZipReader, dataStartFromLocalHeader, type ZipEntry } from './zip.js';
 import { sharedInflater } from './inflate.js';
-import { join, basename } from 'node:path';
+import { join, basename, dirname } from 'node:path';
+import { fileWriter, inlineWriter, threadWriter, type FileWriter } from './write-thread.js';
 
 /** Progress of a verify or restore. */
 export interface ScanProgress {
@@ -43,8 +44,8 @@ export interface VerifyResult {
 
 /** Where a restore puts each checked entry. */
 export interface ScanSink {
-  /** Where a file's data goes (a new file, created exclusively), or undefined to discard it. */
-  file(entry: Extract<ManifestEntry, { kind: 'file' }>): Promise<{ path: string; mode: number } | undefined>;
+  /** Where a file's data goes (a new file, created exclusively, its folder made by the scan), or undefined to discard it. */
+  file(entry: Extract<ManifestEntry, { kind: 'file' }>): { path: string; mode: number } | undefined;
   /** Called with the checked manifest before any entry is read (a restore compares it with what it verified). */
   begin?(manifest: Manifest): void;
   /** Called for every folder and link after all files were written and checked. */
@@ -87,6 +88,8 @@ export interface ScanOptions {
   destination?: string;
   /** What a backup of the manifest's environment may hold (src/backup/scope.ts); checked before any data is read. */
   scope: (env: string) => BackupScope;
+  /** A restore creates its small files on a second thread (true), on this one (false), or decides by their count (unset). */
+  writeThread?: boolean;
 }
 
 /** Check an archive's structure and every entry against its manifest, streaming; the sink gets the checked data. */
@@ -98,12 +101,17 @@ export async function scanArchive(path: string, display: string, opts: ScanOptio
   } catch (e) {
     throw new RefusedError(`${display} is truncated or not a zip archive (${short((e as Error).message)}).`);
   }
+  // A restore's writing thread starts now, so that it is up by the time the checks below are done.
+  let writer: FileWriter | undefined;
+  if (opts.sink) writer = opts.writeThread === undefined ? fileWriter(reader.entryCount) : opts.writeThread ? threadWriter() : inlineWriter();
   try {
-    return await scanOpen(reader, display, limits, opts);
+    return await scanOpen(reader, display, limits, opts, writer);
   } catch (e) {
     if (e instanceof RolloutError) throw e;
     throw new RefusedError(`${display} is damaged: ${short((e as Error).message).replace(/\.$/, '')}.`);
   } finally {
+    // Once this resolves the writing thread is gone: after a failure, the caller may remove the staging.
+    await writer?.close();
     await reader.close();
   }
 }
@@ -118,7 +126,7 @@ async function allEntries(reader: ZipReader, display: string, limits: ArchiveLim
   }
 }
 
-async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimits, opts: ScanOptions): Promise<Manifest> {
+async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimits, opts: ScanOptions, writer: FileWriter | undefined): Promise<Manifest> {
   if (reader.entryCount > limits.maxEntries) throw new RefusedError(`${display} holds ${reader.entryCount} entries, above the limit of ${limits.maxEntries} (a zip bomb?).`);
   const raw = await allEntries(reader, display, limits);
   const items = new Map<string, ZipItem>();
@@ -258,11 +266,15 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
   // A restore: every file read, checked and written, several at once. The archive is not hashed
   // again here, so each file is also held to the SHA-256 its manifest lists: an archive replaced
   // or changed since it was verified (with CRCs made to match) is caught before anything is swapped in.
+  // Streamed (large) entries go first: their inflate and writes run on the thread pool beside the
+  // small files, instead of alone at the end (the last 0.6 s of the JS-like mix's restore).
+  const order = [...files.filter((i) => !isSmall(i.entry)), ...files.filter((i) => isSmall(i.entry))];
   let next = 0;
   let failed: unknown;
+  let lastYield = Date.now();
   const worker = async (): Promise<void> => {
-    while (next < files.length && failed === undefined) {
-      const it = files[next++]!;
+    while (next < order.length && failed === undefined) {
+      const it = order[next++]!;
       const m = byPath.get(it.name)!;
       try {
         if (m.kind === 'symlink') {
@@ -276,80 +288,98 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
           if (crc32(Buffer.from(target)) !== it.entry.crc32) throw new RefusedError(`${display}: the CRC-32 of the link "${short(it.name)}" does not match; the archive is damaged.`);
           if (target !== m.target) throw new RefusedError(`${display} holds the link "${short(it.name)}" pointing to "${short(target)}" but ${MANIFEST_NAME} says "${short(m.target)}"; refusing it.`);
         } else if (m.kind === 'file') {
-          await checkFile(reader, it, m, display, opts.sink, (n) => {
+          await checkFile(reader, it, m, display, opts.sink, writer, (n) => {
             bytesDone += n;
             emit(false);
           });
         }
         entriesDone++;
+        // Small entries from cached blocks never wait for I/O, so without this the large entries'
+        // stream events (and the writer's part-filled batch) would wait for the next block read.
+        if (Date.now() - lastYield > 20) {
+          lastYield = Date.now();
+          await new Promise<void>((r) => setImmediate(r));
+        }
       } catch (e) {
         failed ??= e;
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, Math.max(1, files.length)) }, () => worker()));
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, Math.max(1, order.length)) }, () => worker()));
   if (failed !== undefined) throw failed;
+  // Every file exists before the folders get their modes and the links are made.
+  await writer?.flush();
   emit(true);
   if (opts.sink) await opts.sink.finish(manifest);
   return manifest;
 }
 
-async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntry, { kind: 'file' }>, display: string, sink: ScanSink | undefined, onBytes: (n: number) => void): Promise<void> {
-  const dest = await sink?.file(m);
-  const h = createHash('sha256');
-  let crc = 0;
-  let n = 0;
+/** Whether an entry is read and inflated whole (else streamed). */
+function isSmall(e: ZipEntry): boolean {
+  return e.compressedSize <= SMALL_ENTRY && e.uncompressedSize <= 8 * SMALL_ENTRY;
+}
+
+async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntry, { kind: 'file' }>, display: string, sink: ScanSink | undefined, writer: FileWriter | undefined, onBytes: (n: number) => void): Promise<void> {
+  const dest = sink?.file(m);
   const damaged = (e: unknown): RefusedError => new RefusedError(`${display}: "${short(it.name)}" is damaged (${short((e as Error).message).replace(/\.$/, '')}).`);
-  if (it.entry.compressedSize <= SMALL_ENTRY && it.entry.uncompressedSize <= 8 * SMALL_ENTRY) {
+  // Size, CRC-32 and the manifest's SHA-256 of what was read.
+  const hold = (n: number, crc: number, sha256: string): void => {
+    if (n !== m.size) throw new RefusedError(`${display}: "${short(it.name)}" has ${n} bytes but ${MANIFEST_NAME} says ${m.size}; the archive is damaged.`);
+    if (crc >>> 0 !== it.entry.crc32 >>> 0) throw new RefusedError(`${display}: the CRC-32 of "${short(it.name)}" does not match; the archive is damaged.`);
+    if (sha256 !== m.sha256) throw new RefusedError(`${display}: the SHA-256 of "${short(it.name)}" does not match ${MANIFEST_NAME}; the archive is damaged.`);
+  };
+  if (isSmall(it.entry)) {
     let data: Buffer;
     try {
       data = await reader.small(it.entry);
     } catch (e) {
       throw damaged(e);
     }
-    h.update(data);
-    crc = crc32(data);
-    n = data.length;
-    onBytes(n);
-    // Small files are written synchronously: creating a file is system-call bound, and a
-    // thread-pool round trip per file costs more than the call itself.
-    if (dest) writeFileSync(dest.path, data, { flag: 'wx', mode: dest.mode });
-  } else {
-    const declared = it.entry.uncompressedSize;
-    const tap = new Transform({
-      highWaterMark: 1 << 20,
-      transform(chunk: Buffer, _e, cb: TransformCallback) {
+    onBytes(data.length);
+    // Checked before it is handed on: the writer may create it on another thread after this returns.
+    hold(data.length, crc32(data), createHash('sha256').update(data).digest('hex'));
+    // Small files go to the writer (src/backup/write-thread.ts), which creates them on a second
+    // thread beside this one's inflate and hashing, in batches (a thread-pool round trip per file
+    // cost more than the call itself).
+    if (dest && writer) await writer.put(dest.path, dest.mode, data);
+    return;
+  }
+  const h = createHash('sha256');
+  let crc = 0;
+  let n = 0;
+  const declared = it.entry.uncompressedSize;
+  const tap = new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _e, cb: TransformCallback) {
+      n += chunk.length;
+      if (n > declared) return cb(new Error('it inflates to more bytes than it declares'));
+      h.update(chunk);
+      crc = crc32(chunk, crc);
+      onBytes(chunk.length);
+      cb(null, chunk);
+    },
+  });
+  if (dest) mkdirSync(dirname(dest.path), { recursive: true });
+  // Large entries stream one or two at a time: memory stays flat whatever the archive holds.
+  await reader.bigSlot.acquire();
+  try {
+    if (it.entry.compressionMethod === 0) {
+      await copyStored(reader, it.entry, dest, (chunk) => {
         n += chunk.length;
-        if (n > declared) return cb(new Error('it inflates to more bytes than it declares'));
         h.update(chunk);
         crc = crc32(chunk, crc);
         onBytes(chunk.length);
-        cb(null, chunk);
-      },
-    });
-    // Large entries stream one or two at a time: memory stays flat whatever the archive holds.
-    await reader.bigSlot.acquire();
-    try {
-      if (it.entry.compressionMethod === 0) {
-        await copyStored(reader, it.entry, dest, (chunk) => {
-          n += chunk.length;
-          h.update(chunk);
-          crc = crc32(chunk, crc);
-          onBytes(chunk.length);
-        });
-      } else {
-        const out = dest ? createWriteStream(dest.path, { flags: 'wx', mode: dest.mode, highWaterMark: 1 << 20 }) : new Writable({ highWaterMark: 1 << 20, write: (_c, _e, cb) => cb() });
-        await pipeline(await reader.stream(it.entry), tap, out);
-      }
-    } catch (e) {
-      throw damaged(e);
-    } finally {
-      reader.bigSlot.release();
+      });
+    } else {
+      const out = dest ? createWriteStream(dest.path, { flags: 'wx', mode: dest.mode, highWaterMark: 1 << 20 }) : new Writable({ highWaterMark: 1 << 20, write: (_c, _e, cb) => cb() });
+      await pipeline(await reader.stream(it.entry), tap, out);
     }
+  } catch (e) {
+    throw damaged(e);
+  } finally {
+    reader.bigSlot.release();
   }
-  if (n !== m.size) throw new RefusedError(`${display}: "${short(it.name)}" has ${n} bytes but ${MANIFEST_NAME} says ${m.size}; the archive is damaged.`);
-  if (crc >>> 0 !== it.entry.crc32 >>> 0) throw new RefusedError(`${display}: the CRC-32 of "${short(it.name)}" does not match; the archive is damaged.`);
-  if (h.digest('hex') !== m.sha256) throw new RefusedError(`${display}: the SHA-256 of "${short(it.name)}" does not match ${MANIFEST_NAME}; the archive is damaged.`);
+  hold(n, crc, h.digest('hex'));
 }
 
 // Chunk of the stored-entry copy; two of them per large entry being restored.
