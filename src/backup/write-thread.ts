@@ -92,14 +92,14 @@ interface Batch {
 }
 
 /**
- * Files created on a worker thread, in the order put. Throws when no thread can be started (the
- * caller then uses inlineWriter). A failed create (EEXIST, EROFS, ENOSPC, EACCES ...) is thrown,
- * as the same Error with the same message and code, from the next put() or flush().
+ * Files created on `threads` worker threads (each batch on the one with the least in flight).
+ * Throws when no thread can be started (the caller then uses inlineWriter). A failed create
+ * (EEXIST, EROFS, ENOSPC, EACCES ...) is thrown, as the same Error with the same message and
+ * code, from the next put() or flush().
  */
-export function threadWriter(): FileWriter {
-  const worker = new Worker(WORKER, { eval: true });
+export function threadWriter(threads = 1): FileWriter {
+  const pool: { worker: Worker; inFlight: number }[] = [];
   const free: ArrayBuffer[] = [];
-  let inFlight = 0;
   let failed: Error | undefined;
   let closed = false;
   let batch: Batch | undefined;
@@ -111,46 +111,54 @@ export function threadWriter(): FileWriter {
     waiters = [];
     for (const f of w) f();
   };
-  worker.on('message', (m: { buf: ArrayBuffer; error?: { message: string; code?: string; syscall?: string; path?: string; errno?: number } }) => {
-    inFlight--;
-    if (m.buf.byteLength === BATCH_BYTES) free.push(m.buf);
-    if (m.error && !failed) {
-      const { message, ...rest } = m.error;
-      failed = Object.assign(new Error(message), Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
-    }
-    wake();
-  });
+  const inFlight = (): number => pool.reduce((n, t) => n + t.inFlight, 0);
   const stop = (why: string): void => {
     failed ??= new Error(`the file-creating thread stopped (${why})`);
-    inFlight = 0;
+    for (const t of pool) t.inFlight = 0;
     wake();
   };
-  worker.on('error', (e: Error) => stop(e.message));
-  worker.on('exit', (code) => stop(closed ? 'closed' : `exit code ${code}`));
-  // Idle until the first batch: a thread that waits for work must not keep the process alive.
-  worker.unref();
+  try {
+    for (let k = 0; k < threads; k++) {
+      const t = { worker: new Worker(WORKER, { eval: true }), inFlight: 0 };
+      pool.push(t);
+      t.worker.on('message', (m: { buf: ArrayBuffer; error?: { message: string; code?: string; syscall?: string; path?: string; errno?: number } }) => {
+        t.inFlight = Math.max(0, t.inFlight - 1);
+        // Idle until the next batch: a thread that waits for work must not keep the process alive.
+        if (t.inFlight === 0) t.worker.unref();
+        if (m.buf.byteLength === BATCH_BYTES) free.push(m.buf);
+        if (m.error && !failed) {
+          const { message, ...rest } = m.error;
+          failed = Object.assign(new Error(message), Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+        }
+        wake();
+      });
+      t.worker.on('error', (e: Error) => stop(e.message));
+      t.worker.on('exit', (code) => stop(closed ? 'closed' : `exit code ${code}`));
+      t.worker.unref();
+    }
+  } catch (e) {
+    for (const t of pool) void t.worker.terminate();
+    throw e;
+  }
 
   const send = (): void => {
     const b = batch;
     batch = undefined;
     if (!b || b.paths.length === 0) return;
-    if (inFlight === 0) worker.ref();
-    inFlight++;
-    worker.postMessage({ buf: b.buf, paths: b.paths, modes: b.modes, ends: b.ends }, [b.buf]);
-  };
-  const idle = (): void => {
-    if (inFlight === 0) worker.unref();
+    const t = pool.reduce((a, x) => (x.inFlight < a.inFlight ? x : a));
+    if (t.inFlight === 0) t.worker.ref();
+    t.inFlight++;
+    t.worker.postMessage({ buf: b.buf, paths: b.paths, modes: b.modes, ends: b.ends }, [b.buf]);
   };
   return {
     async put(path, mode, data) {
-      if (failed) throw failed;
       if (closed) throw new Error('the file-creating thread was closed');
       // No await between the checks and the use of `batch`: several entries are put at once.
       for (;;) {
         if (failed) throw failed;
         if (batch && (batch.used + data.length > batch.buf.byteLength || batch.paths.length >= BATCH_FILES)) send();
         if (batch) break;
-        if (inFlight < IN_FLIGHT) {
+        if (inFlight() < IN_FLIGHT * pool.length) {
           const size = Math.max(BATCH_BYTES, data.length);
           batch = { buf: size === BATCH_BYTES ? (free.pop() ?? new ArrayBuffer(BATCH_BYTES)) : new ArrayBuffer(size), used: 0, paths: [], modes: [], ends: [] };
           break;
@@ -174,15 +182,14 @@ export function threadWriter(): FileWriter {
     },
     async flush() {
       send();
-      while (inFlight > 0 && !failed) await new Promise<void>((r) => waiters.push(r));
-      idle();
+      while (inFlight() > 0 && !failed) await new Promise<void>((r) => waiters.push(r));
       if (failed) throw failed;
     },
     async close() {
       if (closed) return;
       closed = true;
       batch = undefined;
-      await worker.terminate();
+      await Promise.all(pool.map((t) => t.worker.terminate()));
     },
   };
 }

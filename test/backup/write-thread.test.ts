@@ -1,0 +1,132 @@
+// The restore's file writer (src/backup/write-thread.ts): files created on a second thread in
+// batches must come out exactly as the synchronous writer makes them (bytes, modes, new folders,
+// empty files, a file larger than a batch), a create that fails (an existing file: 'wx') must
+// reach the caller as the same error and stop further creates, and once close() resolves nothing
+// more is created (a restore that failed removes its staging right after). Real files, real threads.
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { inlineWriter, threadWriter, type FileWriter } from '../../src/backup/write-thread.js';
+import { stageBackup } from '../../src/backup/restore.js';
+import { backupScope } from '../../src/backup/scope.js';
+import { verifyBackup } from '../../src/backup/verify.js';
+import { createBackup } from '../../src/usecases/backup.js';
+import { makeWorkspace } from '../helpers/cli.js';
+import { deployTree, engine, wsOf } from './fixtures.js';
+
+let ws: { root: string; cleanup: () => void };
+let writers: FileWriter[] = [];
+beforeEach(async () => {
+  ws = await makeWorkspace();
+});
+afterEach(async () => {
+  for (const w of writers) await w.close();
+  writers = [];
+  ws.cleanup();
+});
+
+/** 700 files in 30 new folders: sizes 0 to ~9 KiB, one of 600 KiB (larger than a batch), modes 0644/0755/0600. */
+function files(base: string): { path: string; mode: number; data: Buffer }[] {
+  const out = Array.from({ length: 700 }, (_, i) => ({
+    path: join(base, `d${i % 30}`, i % 2 ? 'lib' : 'dist', `f${i}.js`),
+    mode: [0o644, 0o755, 0o600][i % 3]!,
+    data: Buffer.from(`export const v${i} = ${i};\n`.repeat(i % 400)),
+  }));
+  out.push({ path: join(base, 'big', 'blob.bin'), mode: 0o644, data: Buffer.alloc(600 * 1024, 7) });
+  out.push({ path: join(base, 'big', 'after.txt'), mode: 0o644, data: Buffer.from('after the big one\n') });
+  return out;
+}
+
+async function writeAll(w: FileWriter, list: ReturnType<typeof files>): Promise<void> {
+  // Several puts in flight at once, as the restore's concurrent entries do; the data buffer is
+  // reused right after each put (the writer must have copied it).
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, k) => {
+      for (let i = k; i < list.length; i += 8) {
+        const f = list[i]!;
+        const scratch = Buffer.from(f.data);
+        await w.put(f.path, f.mode, scratch);
+        scratch.fill(0xee);
+      }
+    }),
+  );
+  await w.flush();
+}
+
+describe('file writers', () => {
+  it('the thread writer creates the same files, bytes and modes as the synchronous one', async () => {
+    const a = join(ws.root, 'a');
+    const b = join(ws.root, 'b');
+    const t = threadWriter();
+    writers.push(t);
+    await writeAll(t, files(a));
+    await writeAll(inlineWriter(), files(b));
+    for (const f of files(a)) {
+      const twin = f.path.replace(a, b);
+      expect(readFileSync(f.path).equals(f.data), f.path).toBe(true);
+      expect(readFileSync(twin).equals(f.data), twin).toBe(true);
+      // Both through open(2) with the mode, under the same umask.
+      expect(lstatSync(f.path).mode & 0o777, f.path).toBe(lstatSync(twin).mode & 0o777);
+    }
+    expect(execFileSync('diff', ['-r', a, b], { encoding: 'utf8' })).toBe('');
+  });
+
+  it('a create that fails (the file exists) is thrown as the same error, and nothing after it is created', async () => {
+    const base = join(ws.root, 'c');
+    const list = files(base).slice(0, 200);
+    mkdirSync(join(base, 'd5', 'lib'), { recursive: true });
+    writeFileSync(join(base, 'd5', 'lib', 'f5.js'), 'was here');
+    const t = threadWriter();
+    writers.push(t);
+    let err: NodeJS.ErrnoException | undefined;
+    try {
+      for (const f of list) await t.put(f.path, f.mode, f.data);
+      await t.flush();
+    } catch (e) {
+      err = e as NodeJS.ErrnoException;
+    }
+    expect(err?.code).toBe('EEXIST');
+    expect(err?.message).toMatch(/^EEXIST: file already exists, open '.*d5\/lib\/f5\.js'$/);
+    expect(readFileSync(join(base, 'd5', 'lib', 'f5.js'), 'utf8')).toBe('was here');
+    // Creates stop at the failure: the files put after it do not exist.
+    const after = list.slice(6).filter((f) => existsSync(f.path));
+    expect(after).toEqual([]);
+    await expect(t.put(join(base, 'late.txt'), 0o644, Buffer.from('x'))).rejects.toMatchObject({ code: 'EEXIST' });
+  });
+
+  it('after close() nothing more is created, and put refuses', async () => {
+    const base = join(ws.root, 'e');
+    const t = threadWriter();
+    for (const f of files(base).slice(0, 300)) await t.put(f.path, f.mode, f.data);
+    await t.close();
+    const count = (): number => (existsSync(base) ? readdirSync(base, { recursive: true }).length : 0);
+    const seen = count();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(count()).toBe(seen);
+    await expect(t.put(join(base, 'x.txt'), 0o644, Buffer.from('x'))).rejects.toThrow(/closed/);
+  });
+});
+
+describe('restore through the writer thread', () => {
+  it('stages the same tree with the thread as without it', async () => {
+    const extra: Record<string, string | Buffer> = {};
+    for (let i = 0; i < 400; i++) extra[`node_modules/p${i % 9}/f${i}.js`] = `module.exports = ${i};\n`.repeat(1 + (i % 50));
+    extra['node_modules/empty.js'] = '';
+    extra['node_modules/__proto__'] = 'a file named __proto__';
+    extra['node_modules/big.bin'] = Buffer.alloc(2 * 1024 * 1024, 3); // streamed, before the small ones
+    deployTree(ws.root, 'staging', '1.0.0', extra);
+    const p = (await createBackup(engine(ws.root), {})).path;
+    const m = (await verifyBackup(p, { ws: wsOf(ws.root) })).manifest;
+    const scope = backupScope(wsOf(ws.root), engine(ws.root, 'staging').runbook, 'staging');
+    const staged = join(ws.root, 'deployments/staging/.releases.rollback-t.new');
+    await stageBackup(wsOf(ws.root), p, 'backups/x.zip', m.roots, 't', { scope, writeThread: true });
+    expect(execFileSync('diff', ['-r', staged, join(ws.root, 'deployments/staging/releases')], { encoding: 'utf8' })).toBe('');
+    const modes = (dir: string): string => execFileSync('sh', ['-c', `cd '${dir}' && find . -printf '%m %y %p\\n' | sort`], { encoding: 'utf8' });
+    expect(modes(staged)).toBe(modes(join(ws.root, 'deployments/staging/releases')));
+    const single = join(ws.root, 'deployments/staging/.releases.rollback-s.new');
+    await stageBackup(wsOf(ws.root), p, 'backups/x.zip', m.roots, 's', { scope, writeThread: false });
+    expect(modes(single)).toBe(modes(staged));
+    expect(execFileSync('diff', ['-r', staged, single], { encoding: 'utf8' })).toBe('');
+  });
+});
