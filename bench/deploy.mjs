@@ -5,7 +5,8 @@
 // intervals of the tool's check spacing, 150 ms for a deploy to the local target
 // (src/usecases/deploy/stages.ts) and 250 ms for a rollback (src/usecases/rollback.ts). Goal (#15):
 // under 300 ms each.
-// BENCH_BEFORE=/path/to/old/dist adds an older build's deploys and rollbacks to the same interleaved runs.
+// BENCH_BEFORE=/path/to/old/dist adds an older build's deploys and rollbacks to the same interleaved runs
+// (ROLLOUT_PACKAGE_ROOT tells a dist/ copied elsewhere where the shipped releases and migrations are).
 /* global setTimeout, fetch, AbortSignal, performance */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -33,13 +34,22 @@ async function healthy(port) {
   }
 }
 
-// A workspace with the shipped config and runbook, staging on a free port.
-const ws = mkdtempSync(join(tmpdir(), 'rollout-bench-'));
-cpSync(join(root, 'quality-gates-config.json'), join(ws, 'quality-gates-config.json'));
-cpSync(join(root, 'runbooks'), join(ws, 'runbooks'), { recursive: true });
-const port = await freePort();
-const rb = join(ws, 'runbooks', 'dhash.yaml');
-writeFileSync(rb, readFileSync(rb, 'utf8').replaceAll('7412', String(port)));
+// A workspace with the shipped config and runbook, staging on a free port. Each build gets its
+// own: two builds in one workspace replace each other's config-cache entry (keyed to the build) at
+// every alternation, so both would validate the yaml and the schemas on every run.
+async function makeWorkspace() {
+  const dir = mkdtempSync(join(tmpdir(), 'rollout-bench-'));
+  cpSync(join(root, 'quality-gates-config.json'), join(dir, 'quality-gates-config.json'));
+  cpSync(join(root, 'runbooks'), join(dir, 'runbooks'), { recursive: true });
+  const port = await freePort();
+  const rb = join(dir, 'runbooks', 'dhash.yaml');
+  writeFileSync(rb, readFileSync(rb, 'utf8').replaceAll('7412', String(port)));
+  return dir;
+}
+const ws = await makeWorkspace();
+const wsOf = new Map([[cli, ws]]);
+if (BEFORE) wsOf.set(BEFORE, await makeWorkspace());
+const runEnv = { ...process.env, NO_COLOR: '1', ROLLOUT_PACKAGE_ROOT: root };
 
 // A bare deployment folder for the plain service start.
 const bareDir = join(ws, 'bare');
@@ -60,16 +70,16 @@ async function bareStart() {
 
 function rollbackOnce(bin = cli) {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [bin, 'rollback', '--env', 'staging', '--json'], { cwd: ws, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [bin, 'rollback', '--env', 'staging', '--json'], { cwd: wsOf.get(bin), encoding: 'utf8', env: runEnv });
   if (r.status !== 0) throw new Error(`rollback exited ${r.status}: ${r.stderr}`);
   const { log } = JSON.parse(r.stdout);
-  const third = readFileSync(join(ws, log), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'rollback.health_check' && e.ok && e.streak === 3);
+  const third = readFileSync(join(wsOf.get(bin), log), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'rollback.health_check' && e.ok && e.streak === 3);
   return Date.parse(third.ts) - t0;
 }
 
 function deployOnce(version, bin = cli) {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [bin, 'deploy', '--env', 'staging', '--version', version, '--no-monitor', '--json'], { cwd: ws, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [bin, 'deploy', '--env', 'staging', '--version', version, '--no-monitor', '--json'], { cwd: wsOf.get(bin), encoding: 'utf8', env: runEnv });
   if (r.status !== 0) throw new Error(`deploy ${version} exited ${r.status}: ${r.stderr}`);
   const { log } = JSON.parse(r.stdout);
   const third = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'deploy.health' && e.ok && e.streak === 3);
@@ -82,27 +92,32 @@ const rollbacks = [];
 const oldDeploys = [];
 const oldRollbacks = [];
 try {
-  deployOnce('1.0.0'); // first deploy: migrations, copies; not measured
+  // First deploy in each workspace: migrations, copies, the config cache; not measured.
+  for (const bin of wsOf.keys()) deployOnce('1.0.0', bin);
   for (let i = 0; i < N; i++) {
     bare.push(await bareStart());
     deploys.push(deployOnce(i % 2 ? '1.0.0' : '1.1.0'));
-    if (BEFORE) oldDeploys.push(deployOnce(i % 2 ? '1.1.0' : '1.0.0', BEFORE));
+    if (BEFORE) oldDeploys.push(deployOnce(i % 2 ? '1.0.0' : '1.1.0', BEFORE));
   }
-  // Rollbacks: a backup of 1.0.0, then deploy 1.1.0 (not measured) and roll back to 1.0.0.
-  deployOnce('1.0.0');
-  const b = spawnSync(process.execPath, [cli, 'backup', '--env', 'staging'], { cwd: ws, env: { ...process.env, NO_COLOR: '1' } });
-  if (b.status !== 0) throw new Error(`backup exited ${b.status}`);
+  // Rollbacks: a backup of 1.0.0 (each build its own), then deploy 1.1.0 (not measured) and roll back to 1.0.0.
+  for (const bin of wsOf.keys()) {
+    deployOnce('1.0.0', bin);
+    const b = spawnSync(process.execPath, [bin, 'backup', '--env', 'staging'], { cwd: wsOf.get(bin), env: runEnv });
+    if (b.status !== 0) throw new Error(`backup exited ${b.status}`);
+  }
   for (let i = 0; i < N; i++) {
     deployOnce('1.1.0');
     rollbacks.push(rollbackOnce());
     if (BEFORE) {
-      deployOnce('1.1.0');
+      deployOnce('1.1.0', BEFORE);
       oldRollbacks.push(rollbackOnce(BEFORE));
     }
   }
 } finally {
-  spawnSync(process.execPath, [cli, 'service', 'stop', '--env', 'staging'], { cwd: ws, stdio: 'ignore' });
-  rmSync(ws, { recursive: true, force: true });
+  for (const [bin, dir] of wsOf) {
+    spawnSync(process.execPath, [bin, 'service', 'stop', '--env', 'staging'], { cwd: dir, stdio: 'ignore', env: runEnv });
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 const b = median(bare);
 const d = median(deploys);

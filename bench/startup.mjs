@@ -24,11 +24,17 @@ const oldHelp = [];
 const oldStatus = [];
 // `service status` in a workspace whose service port is free (nothing listens: a refused probe).
 const ws = workspace(mkdtempSync(join(tmpdir(), 'rollout-bench-startup-')), await freePort());
-process.on('exit', () => rmSync(ws, { recursive: true, force: true }));
+// The older build in a workspace of its own: in one workspace the two builds replace each other's
+// config-cache entry (keyed to the build) at every alternation, and both validate on every run.
+const oldWs = BEFORE ? workspace(mkdtempSync(join(tmpdir(), 'rollout-bench-startup-')), await freePort()) : undefined;
+process.on('exit', () => {
+  for (const d of [ws, oldWs]) if (d) rmSync(d, { recursive: true, force: true });
+});
 const env = { ...process.env, ROLLOUT_PACKAGE_ROOT: root, NO_COLOR: '1' };
 const statusArgs = [cli, 'service', 'status', '--env', 'staging'];
 timeOnce(process.execPath, [cli, '--help']); // warm the file cache
 timeOnce(process.execPath, statusArgs, { cwd: ws, env }); // and validate the config once (the config cache)
+if (BEFORE) timeOnce(process.execPath, [BEFORE, ...statusArgs.slice(1)], { cwd: oldWs, env });
 for (let i = 0; i < N; i++) {
   bare.push(timeOnce(process.execPath, ['-e', '']));
   help.push(timeOnce(process.execPath, [cli, '--help']));
@@ -36,7 +42,7 @@ for (let i = 0; i < N; i++) {
   status.push(timeOnce(process.execPath, statusArgs, { cwd: ws, env }));
   if (BEFORE) {
     oldHelp.push(timeOnce(process.execPath, [BEFORE, '--help']));
-    oldStatus.push(timeOnce(process.execPath, [BEFORE, ...statusArgs.slice(1)], { cwd: ws, env }));
+    oldStatus.push(timeOnce(process.execPath, [BEFORE, ...statusArgs.slice(1)], { cwd: oldWs, env }));
   }
 }
 const b = median(bare);
