@@ -3,7 +3,6 @@
 // every `service status`, deploy and rollback); these probes need a status and a short body only.
 // A redirect is not followed here: the caller hands it to fetch, which follows it as before.
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 
 /** A probe's answer: status, headers and the body as text (at most `maxBytes`). */
 export interface ProbeResponse {
@@ -38,17 +37,17 @@ export async function getText(url: string, opts: { timeoutMs: number; headers?: 
 }
 
 /** GET `url` within `timeoutMs` (connect, headers and body together); throws ProbeError. */
-export function probeGet(url: string, opts: { timeoutMs: number; headers?: Record<string, string>; maxBytes?: number }): Promise<ProbeResponse> {
+export async function probeGet(url: string, opts: { timeoutMs: number; headers?: Record<string, string>; maxBytes?: number }): Promise<ProbeResponse> {
   const max = opts.maxBytes ?? 16 * 1024 * 1024;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ProbeError(`invalid URL ${url}`, { code: 'ERR_INVALID_URL' });
+  }
+  // node:https (and tls with it, ~10 modules) only for an https URL: the embedded service is http.
+  const request = u.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
   return new Promise((resolve, reject) => {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      reject(new ProbeError(`invalid URL ${url}`, { code: 'ERR_INVALID_URL' }));
-      return;
-    }
-    const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
     let settled = false;
     const finish = (f: () => void): void => {
       if (settled) return;

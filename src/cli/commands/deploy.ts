@@ -1,7 +1,6 @@
 // rollout deploy: the deploy pipeline (src/usecases/deploy.ts) with a live step list, then the
 // T+60 monitor unless --no-monitor.
 import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
-import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../../domain/errors.js';
 import { deploy, deployVersion, interruptedDeploy, type DeployEvent } from '../../usecases/deploy.js';
 import type { EngineContext } from '../../config/engine-context.js';
@@ -14,6 +13,8 @@ const MARK: Record<string, string> = { running: '..', ok: 'ok', failed: 'FAILED'
 
 /** Ask a terminal operator to type the environment name (production safety). */
 async function typedConfirmation(env: string, version: string): Promise<boolean> {
+  // Loaded only when a terminal is asked: scripts and CI never compile readline.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`Deploy ${version} to ${env}? Type the environment name to confirm: `);

@@ -1,7 +1,6 @@
 // rollout rollback: restore a verified backup (src/usecases/rollback.ts). Production needs --force
 // without a terminal; in a terminal the operator types the environment's name instead.
 import { outcomeOfCode, type Outcome } from '../../domain/outcome.js';
-import { createInterface } from 'node:readline/promises';
 import { RefusedError } from '../../domain/errors.js';
 import { loadEngineContextCached } from '../../config/cached-context.js';
 import { rollback, type RollbackStage } from '../../usecases/rollback.js';
@@ -9,6 +8,8 @@ import { operatorName, type CommandContext } from '../context.js';
 import { loadTui } from '../tui-loader.js';
 
 async function typedConfirmation(env: string): Promise<boolean> {
+  // Loaded only when a terminal is asked: scripts and CI never compile readline.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`Roll back ${env}? Type the environment name (${env}) to confirm: `);
