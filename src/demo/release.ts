@@ -31,9 +31,20 @@ export type ReleaseFile = z.infer<typeof ReleaseFile>;
 /** Read and validate releases/<version>/release.json from a release folder. */
 export function readRelease(dir: string): ReleaseFile {
   const path = join(dir, 'release.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`${path}: cannot be read as JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  return parseRelease(text, path);
+}
+
+/** Validate the text of a release file (`path` names it in the error). */
+export function parseRelease(text: string, path: string): ReleaseFile {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
+    data = JSON.parse(text);
   } catch (e) {
     throw new Error(`${path}: cannot be read as JSON (${(e as Error).message.split('\n')[0]})`);
   }

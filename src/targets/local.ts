@@ -16,6 +16,7 @@ import { checkHealth, type HealthSpec } from '../probes/health.js';
 import { getText } from '../probes/http-get.js';
 import { shippedDir } from '../config/shipped.js';
 import { scopeRoots } from '../backup/scope.js';
+import { cachedValidation } from '../config/validated-cache.js';
 import type { PlannedAction, RollbackTemplate, RunningInstance, ServiceStatus, Target } from './contract.js';
 
 export type LocalTargetSpec = Extract<EnvironmentRunbook['target'], { kind: 'local' }>;
@@ -117,7 +118,17 @@ export class LocalTarget implements Target {
     if (!from || !existsSync(join(from, 'release.json'))) {
       throw new UsageError(`Unknown version "${version}": available are ${(await this.availableVersions()).join(', ') || 'none'}.`);
     }
-    (await import('../demo/release.js')).readRelease(from); // a broken release file stops here, before anything changes (zod loaded only now)
+    // A broken release file stops here, before anything changes. Its validation (zod) is kept in
+    // the workspace's cache for these exact bytes, so most deploys load no validator at all.
+    const relFile = join(from, 'release.json');
+    let bytes: Buffer | undefined;
+    try {
+      bytes = readFileSync(relFile);
+    } catch {
+      bytes = undefined; // readRelease says why, in its own words
+    }
+    if (!bytes) (await import('../demo/release.js')).readRelease(from);
+    else await cachedValidation(this.root, 'release', bytes, async () => (await import('../demo/release.js')).parseRelease(bytes.toString('utf8'), relFile));
     const dest = join(this.layout.releasesDir, version);
     mkdirSync(this.layout.releasesDir, { recursive: true });
     if (existsSync(dest) && sameFile(join(dest, 'release.json'), join(from, 'release.json'))) {

@@ -156,8 +156,8 @@ export const STAGES: readonly DeployStageDef[] = [
   {
     name: 'migrate',
     skip: (r) => doneByInterrupted(r, 'migrate') ?? (r.opts.migrate === false ? "left to the runbook's migrate step" : !migrationsFolder(r.ctx) ? 'no migrations folder for this environment' : undefined),
-    plan: (r) => {
-      const pending = pendingMigrations(r.ctx);
+    plan: async (r) => {
+      const pending = await pendingMigrations(r.ctx);
       return { detail: pending.length ? `migrate forward: ${pending.join(', ')} (rollout migrate --env ${r.ctx.env} --type forward)` : 'migrate: nothing pending' };
     },
     async run(r) {
