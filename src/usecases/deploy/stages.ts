@@ -14,7 +14,7 @@ import { newDeployJournal, restartStartedAt, writeDeployJournal, type DeployJour
 import { migrationsFolder, pendingMigrations, runMigrations } from '../../steps/migrate.js';
 import { runSmoke } from '../../steps/smoke.js';
 import type { RunningInstance, Target } from '../../targets/contract.js';
-import { portAnswers } from '../../targets/local.js';
+import { LocalTarget, portAnswers } from '../../targets/local.js';
 import type { StageDef } from '../stages.js';
 import type { DeployEvent, DeployOptions, DeployResult, DeployStageName, SubstepStatus } from './types.js';
 
@@ -93,10 +93,12 @@ async function validateTarget(r: DeployRun): Promise<string> {
       ]);
     }
   }
-  if (target.kind === 'local') {
-    const st = await target.status();
+  if (target instanceof LocalTarget) {
+    // Only whether our service runs (its pid file names a live process) is asked here: the full
+    // status() would also probe /health and /version, two requests whose answers nothing reads.
+    const running = target.runningPid() !== undefined;
     const port = ctx.target.target.kind === 'local' ? ctx.target.target.port : 0;
-    if (!st.running && (await portAnswers(port))) throw new StepFailedError(`Port ${port} on 127.0.0.1 answers, but not from the ${ctx.env} service, so the new release could not listen there.`, ['Stop that program, or give the environment another port in the runbook (target.port).']);
+    if (!running && (await portAnswers(port))) throw new StepFailedError(`Port ${port} on 127.0.0.1 answers, but not from the ${ctx.env} service, so the new release could not listen there.`, ['Stop that program, or give the environment another port in the runbook (target.port).']);
   }
   return `${version} is available${from ? `; ${from} is deployed now` : '; nothing deployed yet'}`;
 }
