@@ -51,7 +51,7 @@ function dropCaches() {
 // A private bundle of the CLI, and a restore runner over src/backup/restore.ts (stageBackup is
 // the restore: extract, check every entry, stage beside the target; the swap is a few renames).
 const dist = join(scratch, 'dist');
-const { bundle } = await import('../scripts/build.mjs');
+const { bundle, buildId } = await import('../scripts/build.mjs');
 await bundle(dist);
 const cli = join(dist, 'cli.js');
 const runner = join(scratch, 'restore-runner.mjs');
@@ -62,9 +62,10 @@ await build({
       import { backupScope } from './src/backup/scope.ts';
       import { readBackupManifest } from './src/backup/verify.ts';
       import { workspaceAt } from './src/config/workspace.ts';
-      import { loadEngineContext } from './src/config/engine-context.ts';
+      import { loadEngineContextCached } from './src/config/cached-context.ts';
       const [zip, src, dest] = process.argv.slice(2);
-      const ctx = loadEngineContext(workspaceAt(src), 'staging', { operator: 'bench' });
+      // As \`rollout rollback\` loads it: through the config cache (yaml and zod only when the files changed).
+      const ctx = await loadEngineContextCached(workspaceAt(src), 'staging', { operator: 'bench' });
       const manifest = await readBackupManifest(zip);
       await stageBackup(workspaceAt(dest), zip, zip, manifest.roots, 'bench', { scope: backupScope(workspaceAt(dest), ctx.runbook, 'staging') });
     `,
@@ -79,6 +80,8 @@ await build({
   outfile: runner,
   logLevel: 'warning',
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  // The CLI bundle's build id: the runner finds the config cache the CLI's backup run left, as a rollback after a backup does.
+  define: { __ROLLOUT_BUILD_ID__: JSON.stringify(buildId()) },
 });
 
 const env = { ...process.env, NO_COLOR: '1', ROLLOUT_OPERATOR: 'bench', ROLLOUT_PACKAGE_ROOT: root };

@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 // What the config cache (src/config/cached-context.ts) is keyed to: the sources and the locked
 // dependencies, so that any change to how files are validated validates them again.
-function buildId() {
+export function buildId() {
   const h = createHash('sha256');
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {

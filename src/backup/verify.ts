@@ -2,7 +2,7 @@
 // (onePass), after the zip structure, every entry's name and size against the manifest, and limits
 // against zip bombs. Anything wrong is refused (exit 3) with one sentence. The same scan, with a
 // sink, is what a restore extracts through, so nothing is written that was not checked.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
@@ -329,19 +329,35 @@ async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntr
     if (sha256 !== m.sha256) throw new RefusedError(`${display}: the SHA-256 of "${short(it.name)}" does not match ${MANIFEST_NAME}; the archive is damaged.`);
   };
   if (isSmall(it.entry)) {
-    let data: Buffer;
+    // Room in the writer first: from the inflate to the hand-over nothing may wait (the inflated
+    // bytes live in this thread's shared inflate buffer, which the next entry overwrites).
+    await writer?.ready();
+    let raw: Buffer;
     try {
-      data = await reader.small(it.entry);
+      raw = await reader.compressed(it.entry);
     } catch (e) {
       throw damaged(e);
     }
+    let data: Buffer;
+    let crc: number;
+    if (it.entry.compressionMethod === 8) {
+      // On this thread's reused zlib handle (src/backup/inflate.ts): no zlib object or output buffer per entry.
+      const r = sharedInflater().inflate(raw, it.entry.uncompressedSize);
+      if (!r.ok) throw damaged(new Error(r.message));
+      data = r.data;
+      crc = r.crc;
+    } else {
+      if (it.entry.compressedSize !== it.entry.uncompressedSize) throw damaged(new Error('a stored entry whose sizes disagree'));
+      data = raw;
+      crc = crc32(raw);
+    }
     onBytes(data.length);
     // Checked before it is handed on: the writer may create it on another thread after this returns.
-    hold(data.length, crc32(data), createHash('sha256').update(data).digest('hex'));
+    hold(data.length, crc, hash('sha256', data, 'hex'));
     // Small files go to the writer (src/backup/write-thread.ts), which creates them on a second
     // thread beside this one's inflate and hashing, in batches (a thread-pool round trip per file
     // cost more than the call itself).
-    if (dest && writer) await writer.put(dest.path, dest.mode, data);
+    if (dest && writer) writer.put(dest.path, dest.mode, data);
     return;
   }
   const h = createHash('sha256');

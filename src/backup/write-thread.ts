@@ -11,8 +11,14 @@ import { Worker } from 'node:worker_threads';
 
 /** Creates checked small files (exclusively, with their folders). */
 export interface FileWriter {
-  /** Create `path` ('wx', `mode`) holding `data`; may resolve before the file exists (see flush). `data` may be reused afterwards. */
-  put(path: string, mode: number, data: Uint8Array): Promise<void>;
+  /** Resolves when the writer takes more (the files handed over and not yet created are few enough); rejects with the first failure. */
+  ready(): Promise<void>;
+  /**
+   * Create `path` ('wx', `mode`) holding `data`, later (see flush) or now. Synchronous: `data` is
+   * copied (or written) before it returns, so it may be a buffer reused right after. Throws the
+   * first failure so far. Call ready() before each file to keep memory bounded.
+   */
+  put(path: string, mode: number, data: Uint8Array): void;
   /** Resolves once every file put so far exists and is closed; rejects with the first failure. */
   flush(): Promise<void>;
   /** Stop (idempotent): once it resolves, nothing more is created, whatever was still queued. */
@@ -23,6 +29,7 @@ export interface FileWriter {
 export function inlineWriter(): FileWriter {
   const made = new Set<string>();
   return {
+    ready: () => Promise.resolve(),
     put(path, mode, data) {
       const dir = dirname(path);
       if (!made.has(dir)) {
@@ -30,7 +37,6 @@ export function inlineWriter(): FileWriter {
         made.add(dir);
       }
       writeFileSync(path, data, { flag: 'wx', mode });
-      return Promise.resolve();
     },
     flush: () => Promise.resolve(),
     close: () => Promise.resolve(),
@@ -151,19 +157,18 @@ export function threadWriter(threads = 1): FileWriter {
     t.worker.postMessage({ buf: b.buf, paths: b.paths, modes: b.modes, ends: b.ends }, [b.buf]);
   };
   return {
-    async put(path, mode, data) {
+    async ready() {
+      while (!failed && !closed && inFlight() >= IN_FLIGHT * pool.length) await new Promise<void>((r) => waiters.push(r));
+      if (failed) throw failed;
+    },
+    put(path, mode, data) {
       if (closed) throw new Error('the file-creating thread was closed');
-      // No await between the checks and the use of `batch`: several entries are put at once.
-      for (;;) {
-        if (failed) throw failed;
-        if (batch && (batch.used + data.length > batch.buf.byteLength || batch.paths.length >= BATCH_FILES)) send();
-        if (batch) break;
-        if (inFlight() < IN_FLIGHT * pool.length) {
-          const size = Math.max(BATCH_BYTES, data.length);
-          batch = { buf: size === BATCH_BYTES ? (free.pop() ?? new ArrayBuffer(BATCH_BYTES)) : new ArrayBuffer(size), used: 0, paths: [], modes: [], ends: [] };
-          break;
-        }
-        await new Promise<void>((r) => waiters.push(r));
+      if (failed) throw failed;
+      // Sent when full; in flight may pass IN_FLIGHT by the few puts that passed ready() together.
+      if (batch && (batch.used + data.length > batch.buf.byteLength || batch.paths.length >= BATCH_FILES)) send();
+      if (!batch) {
+        const size = Math.max(BATCH_BYTES, data.length);
+        batch = { buf: size === BATCH_BYTES ? (free.pop() ?? new ArrayBuffer(BATCH_BYTES)) : new ArrayBuffer(size), used: 0, paths: [], modes: [], ends: [] };
       }
       new Uint8Array(batch.buf, batch.used, data.length).set(data);
       batch.used += data.length;
@@ -189,6 +194,7 @@ export function threadWriter(threads = 1): FileWriter {
       if (closed) return;
       closed = true;
       batch = undefined;
+      wake();
       await Promise.all(pool.map((t) => t.worker.terminate()));
     },
   };

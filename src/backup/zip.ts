@@ -649,11 +649,17 @@ export class ZipReader {
     return (await this.locate(e, false)).start;
   }
 
-  /** A small entry's inflated bytes, exactly its declared size. */
-  async small(e: ZipEntry): Promise<Buffer> {
+  /** A small entry's bytes as stored (deflated or not), exactly compressedSize of them; a view of the read cache, never to be written to. */
+  async compressed(e: ZipEntry): Promise<Buffer> {
     const { data } = await this.locate(e, true);
     if (data!.length !== e.compressedSize) throw new Error('entry data is cut short (truncated)');
-    return inflateExactly(e, data!, data!.length >= 64 * 1024);
+    return data!;
+  }
+
+  /** A small entry's inflated bytes, exactly its declared size. */
+  async small(e: ZipEntry): Promise<Buffer> {
+    const data = await this.compressed(e);
+    return inflateExactly(e, data, data.length >= 64 * 1024);
   }
 
   /** A large entry's inflated bytes as a stream (held to the declared size by the caller). */

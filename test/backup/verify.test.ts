@@ -306,6 +306,15 @@ describe('verifyBackup', () => {
     const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
     expect(e.message).toMatch(/^backups\/dhash_staging_20261123_101520\.zip: "deployments\/staging\/releases\/lie\.js" is damaged \(/);
     expect(e.message).toMatch(why);
+    // The restore reads the archive again (without its hash) and holds the entry to the same
+    // rules, with small files created on the writer thread or on this one; nothing stays staged.
+    const scope = backupScope(wsOf(ws.root), engine(ws.root, 'staging').runbook, 'staging');
+    for (const writeThread of [true, false]) {
+      const r = await refusal(stageBackup(wsOf(ws.root), p, 'backups/x.zip', manifestFor('staging', entries, [BASE]).roots, 'test', { scope, writeThread }));
+      expect(r.message).toMatch(/^backups\/x\.zip: "deployments\/staging\/releases\/lie\.js" is damaged \(/);
+      expect(r.message).toMatch(why);
+      expect(existsSync(join(ws.root, 'deployments/staging/.releases.rollback-test.new'))).toBe(false);
+    }
   });
 
   it('newestVerifiedBackup skips a corrupt newer backup and names what it skipped', async () => {

@@ -46,7 +46,8 @@ async function writeAll(w: FileWriter, list: ReturnType<typeof files>): Promise<
       for (let i = k; i < list.length; i += 8) {
         const f = list[i]!;
         const scratch = Buffer.from(f.data);
-        await w.put(f.path, f.mode, scratch);
+        await w.ready();
+        w.put(f.path, f.mode, scratch);
         scratch.fill(0xee);
       }
     }),
@@ -81,7 +82,10 @@ describe('file writers', () => {
     writers.push(t);
     let err: NodeJS.ErrnoException | undefined;
     try {
-      for (const f of list) await t.put(f.path, f.mode, f.data);
+      for (const f of list) {
+        await t.ready();
+        t.put(f.path, f.mode, f.data);
+      }
       await t.flush();
     } catch (e) {
       err = e as NodeJS.ErrnoException;
@@ -92,19 +96,23 @@ describe('file writers', () => {
     // Creates stop at the failure: the files put after it do not exist.
     const after = list.slice(6).filter((f) => existsSync(f.path));
     expect(after).toEqual([]);
-    await expect(t.put(join(base, 'late.txt'), 0o644, Buffer.from('x'))).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(() => t.put(join(base, 'late.txt'), 0o644, Buffer.from('x'))).toThrow(/EEXIST/);
+    await expect(t.ready()).rejects.toMatchObject({ code: 'EEXIST' });
   });
 
   it('after close() nothing more is created, and put refuses', async () => {
     const base = join(ws.root, 'e');
     const t = threadWriter();
-    for (const f of files(base).slice(0, 300)) await t.put(f.path, f.mode, f.data);
+    for (const f of files(base).slice(0, 300)) {
+      await t.ready();
+      t.put(f.path, f.mode, f.data);
+    }
     await t.close();
     const count = (): number => (existsSync(base) ? readdirSync(base, { recursive: true }).length : 0);
     const seen = count();
     await new Promise((r) => setTimeout(r, 200));
     expect(count()).toBe(seen);
-    await expect(t.put(join(base, 'x.txt'), 0o644, Buffer.from('x'))).rejects.toThrow(/closed/);
+    expect(() => t.put(join(base, 'x.txt'), 0o644, Buffer.from('x'))).toThrow(/closed/);
   });
 });
 
