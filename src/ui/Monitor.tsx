@@ -5,6 +5,7 @@
 import React, { useEffect, useState, useSyncExternalStore } from 'react';
 import { Box } from 'ink';
 import { Text } from './Text.js';
+import { HintLine } from './HintLine.js';
 import { useKeymap, useQuestion } from './use-keys.js';
 import asciichart from 'asciichart';
 import { ON_SCREEN, formatValue, tPlus, windowProgress } from '../domain/format.js';
@@ -380,9 +381,14 @@ export function MonitorScreen({ feed, production, training, actions, onQuit, now
         </Text>
       ) : null}
       {mode.kind === 'confirm' || mode.kind === 'quit' ? null : (
-        <Text dimColor wrap={columns < 70 ? 'wrap' : 'truncate-end'}>
-          {hintLine(mode.kind === 'help' ? HELP_KEYS : hintKeys)}
-        </Text>
+        // Narrow: the hints wrap between hints (never inside "q quit"); wide: one row, cut at the edge.
+        columns < 70 ? (
+          <HintLine keys={mode.kind === 'help' ? HELP_KEYS : hintKeys} />
+        ) : (
+          <Text dimColor wrap="truncate-end">
+            {hintLine(mode.kind === 'help' ? HELP_KEYS : hintKeys)}
+          </Text>
+        )
       )}
     </Box>
   );

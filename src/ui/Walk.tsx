@@ -4,6 +4,7 @@
 import React, { useEffect, useReducer, useRef, useState, useSyncExternalStore } from 'react';
 import { Box, Static } from 'ink';
 import { Text } from './Text.js';
+import { HintLine } from './HintLine.js';
 import { useDialog, useKeys, useKeymap } from './use-keys.js';
 import Spinner from 'ink-spinner';
 import { resumeCommand, type RunnerEvent } from '../usecases/runner.js';
@@ -236,7 +237,7 @@ function ChecklistPrompt({ p, production }: { p: Extract<PendingPrompt, { kind: 
       ))}
       {!blocking.length && unticked.length ? <Text color="yellow">Tick each manual item once it is true ({unticked.length} left).</Text> : null}
       {note ? <Text color="yellow">{note}</Text> : null}
-      <Text dimColor>{hintLine(CHECKLIST_KEYS)}</Text>
+      <HintLine keys={CHECKLIST_KEYS} />
     </Box>
   );
 }

@@ -299,6 +299,9 @@ describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
     // State words whole at 60 columns: "ok", never a clipped "o…".
     expect(s).toMatch(/^> health_failures\S*\s.*\sok\b/m);
     expect(s).not.toMatch(/\b(BREAC|no-dat|insuff)…/);
+    // The key hints wrap between hints, never inside one ("q" on one row, "quit" on the next).
+    expect(s).toMatch(/^.*\bq quit\b/m);
+    expect(s).toMatch(/^.*\br rollback\b/m);
     await logPaneAtTop('narrow', /Log of this window/);
     await quitMonitor('narrow');
     endSession('narrow');
