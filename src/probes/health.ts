@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { runCommand } from '../shell/shell.js';
 import { redactString } from '../audit/redact.js';
 import { getText } from './http-get.js';
+import { monotonicMs } from '../domain/time.js';
 
 /** A runbook health section. */
 export type HealthSpec = EnvironmentRunbook['health'];
@@ -40,9 +41,9 @@ function describeFetchError(e: unknown, timeoutMs: number): string {
 
 /** Check health once; never throws: failures are reported in `detail`. */
 export async function checkHealth(spec: HealthSpec, opts: { timeoutMs?: number } = {}): Promise<HealthCheck> {
-  const started = performance.now();
+  const started = monotonicMs();
   const timeoutMs = opts.timeoutMs ?? spec.timeout_ms;
-  const done = (ok: boolean, detail: string): HealthCheck => ({ ok, detail: redactString(detail), latencyMs: Math.round(performance.now() - started) });
+  const done = (ok: boolean, detail: string): HealthCheck => ({ ok, detail: redactString(detail), latencyMs: Math.round(monotonicMs() - started) });
   if (spec.kind === 'command') {
     const r = await runCommand(spec.command, { timeoutMs });
     const last = `${r.stdout}\n${r.stderr}`.trim().split(/\r?\n/).pop() ?? '';

@@ -7,6 +7,7 @@ import type { EnvironmentRunbook } from '../config/runbook-schema.js';
 import type { EngineContext } from '../config/engine-context.js';
 import { runCommand } from '../shell/shell.js';
 import { getText } from '../probes/http-get.js';
+import { monotonicMs } from '../domain/time.js';
 
 export type SmokeTier = 'critical' | 'standard' | 'all';
 export type SmokePhase = 'pre-deploy' | 'post-deploy' | 'post-rollback';
@@ -135,9 +136,9 @@ export async function runSmoke(ctx: EngineContext, opts: { tier: SmokeTier; phas
   opts.log?.info('smoke.start', { tier: opts.tier, phase: opts.phase, checks: checks.map((c) => c.id) });
   const results: SmokeResult[] = [];
   for (const c of checks) {
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     const r = await runOne(c);
-    const res: SmokeResult = { id: c.id, tier: c.tier, ok: r.ok, detail: redactString(r.detail), ms: Math.round(performance.now() - t0) };
+    const res: SmokeResult = { id: c.id, tier: c.tier, ok: r.ok, detail: redactString(r.detail), ms: Math.round(monotonicMs() - t0) };
     results.push(res);
     opts.log?.write(res.ok ? 'info' : 'error', 'smoke.check', { ...res });
     opts.onResult?.(res);

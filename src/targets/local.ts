@@ -1,7 +1,6 @@
 // The local target: the embedded dhash service on 127.0.0.1, deployed into deployments/<env>/
 // (layout in src/demo/layout.ts). Releases are copied in whole (temp folder + rename), the config
 // is written atomically, `current` is switched atomically, and the service is restarted detached.
-import { spawn } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, relative } from 'node:path';
@@ -183,6 +182,8 @@ export class LocalTarget implements Target {
     if (await portAnswers(this.spec.port)) {
       throw new StepFailedError(`Port ${this.spec.port} on 127.0.0.1 is in use by another program, so the ${this.env} service cannot start.`, ['Stop that program, or give the environment another port in the runbook (target.port).']);
     }
+    // node:child_process only here: `service status` and the other readers never start anything.
+    const { spawn } = await import('node:child_process');
     rmSync(this.layout.pidFile, { force: true });
     const entry = serviceEntry();
     mkdirSync(this.layout.dir, { recursive: true });
