@@ -26,7 +26,8 @@ export const systemClock: Clock = {
     }),
 };
 
-interface FakeTimer {
+/** A timer of a clock whose time is virtual (FakeClock, the training drill's clock): due at `at`, ties fired in `seq` order. */
+export interface VirtualTimer {
   at: number;
   seq: number;
   fn: () => void;
@@ -36,7 +37,7 @@ interface FakeTimer {
 export class FakeClock implements Clock {
   private t: number;
   private seq = 0;
-  private timers = new Map<number, FakeTimer>();
+  private timers = new Map<number, VirtualTimer>();
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.t = start;
   }

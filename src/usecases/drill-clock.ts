@@ -5,22 +5,16 @@
 // drill take longer, but every poll, health check and timeout sees the same virtual times in the
 // same order as on an idle machine: the outcome cannot change. (A wall-clock-scaled clock turned
 // a 300 ms stall at x3000 into 15 virtual minutes, and a 60 s verify timeout into 20 ms.)
-import { systemClock, type Clock } from '../domain/clock.js';
+import { systemClock, type Clock, type VirtualTimer } from '../domain/clock.js';
 
 /** Wall-clock lateness (ms) beyond which pacing restarts from now. */
 const LATE_MS = 100;
-
-interface DrillTimer {
-  at: number;
-  seq: number;
-  fn: () => void;
-}
 
 /** A clock `speed` times faster than `base` that advances by events, never by elapsed wall time. */
 export class DrillClock implements Clock {
   private t: number;
   private seq = 0;
-  private readonly timers = new Map<number, DrillTimer>();
+  private readonly timers = new Map<number, VirtualTimer>();
   private readonly held = new Set<Promise<unknown>>();
   /** Pacing: the wall time at which virtual time `virtual` was (or is) reached. */
   private anchor: { real: number; virtual: number };
@@ -119,8 +113,8 @@ export class DrillClock implements Clock {
     }
   }
 
-  private earliest(): DrillTimer | undefined {
-    let best: DrillTimer | undefined;
+  private earliest(): VirtualTimer | undefined {
+    let best: VirtualTimer | undefined;
     for (const x of this.timers.values()) if (!best || x.at < best.at || (x.at === best.at && x.seq < best.seq)) best = x;
     return best;
   }
