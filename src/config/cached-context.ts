@@ -10,7 +10,7 @@
 //  - it is an optimisation only: an unwritable .rollout, a missing key or any read problem just
 //    means validating as before. ROLLOUT_CONFIG_CACHE=off turns it off.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,10 +60,9 @@ function stateDir(): string {
 export function cacheKey(create: boolean): Buffer | undefined {
   const file = join(stateDir(), 'config-cache.key');
   try {
-    const k = readFileSync(file);
-    return k.length >= 32 ? k : undefined;
-  } catch {
-    if (!create) return undefined;
+    return privateKey(file);
+  } catch (e) {
+    if (!create || (e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
   }
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -76,10 +75,32 @@ export function cacheKey(create: boolean): Buffer | undefined {
     } finally {
       rmSync(tmp, { force: true });
     }
-    const k = readFileSync(file);
-    return k.length >= 32 ? k : undefined;
+    return privateKey(file);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The key in `file`, or undefined when another user could have read or replaced it: whoever knows
+ * the key can sign a cache entry, and a signed entry skips validation. So only a regular file (not
+ * a link) owned by this user, with no group or other permission, in a folder of this user that
+ * no one else may write to. Throws (ENOENT) when there is no key file.
+ */
+function privateKey(file: string): Buffer | undefined {
+  const fd = openSync(file, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
+  try {
+    // Windows has no such modes (its ACLs are not checked here), so only the size counts there.
+    if (process.platform !== 'win32') {
+      const st = fstatSync(fd);
+      const dir = statSync(dirname(file)); // (a linked folder is judged by the folder it names)
+      const uid = process.getuid?.();
+      if (!st.isFile() || (st.mode & 0o077) !== 0 || (dir.mode & 0o022) !== 0 || (uid !== undefined && (st.uid !== uid || dir.uid !== uid))) return undefined;
+    }
+    const k = readFileSync(fd);
+    return k.length >= 32 ? k : undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -4,9 +4,9 @@
 // foreign, another build) is validated again, a failed validation is never kept, and processes
 // writing the same entry at once all get the right value.
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacheKey } from '../../src/config/cached-context.js';
 import { cachedValidation, validatedCacheFile } from '../../src/config/validated-cache.js';
@@ -147,5 +147,45 @@ describe('the validated-file cache', () => {
       return {};
     });
     expect(runs).toBe(0); // the entry the racers left is whole and trusted
+  });
+  it('a key another user could read or replace is not used: a signed entry is validated again, and trusted once the key is private again', async () => {
+    const r = root();
+    const c = counter();
+    await cachedValidation(r, 'migration', bytes, c.validate(bytes));
+    const key = join(state, 'config-cache.key');
+    const served = async (): Promise<boolean> => {
+      const before = c.runs;
+      expect(await cachedValidation(r, 'migration', bytes, c.validate(bytes))).toMatchObject({ id: '001-a' });
+      return c.runs === before;
+    };
+    expect(await served()).toBe(true);
+    // Readable or writable by the group or by others: whoever can read it can sign an entry.
+    for (const mode of [0o644, 0o640, 0o604, 0o666, 0o620]) {
+      chmodSync(key, mode);
+      expect(await served(), `key mode ${mode.toString(8)}`).toBe(false);
+    }
+    chmodSync(key, 0o600);
+    expect(await served()).toBe(true);
+    // A state folder others may write to (they could swap the key in).
+    chmodSync(state, 0o777);
+    expect(await served(), 'state folder 0777').toBe(false);
+    chmodSync(state, 0o700);
+    expect(await served()).toBe(true);
+    // The key file replaced by a link to a file with the same bytes.
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'rollout-vcache-link-')), 'k');
+    made.push(dirname(elsewhere));
+    renameSync(key, elsewhere);
+    symlinkSync(elsewhere, key);
+    expect(await served(), 'key is a link').toBe(false);
+    rmSync(key);
+    renameSync(elsewhere, key);
+    expect(await served()).toBe(true);
+    // Owned by another user (checked where this test may chown: as root).
+    if (process.getuid?.() === 0) {
+      chownSync(key, 65534, 65534);
+      expect(await served(), 'key owned by nobody').toBe(false);
+      chownSync(key, 0, 0);
+      expect(await served()).toBe(true);
+    }
   });
 });
