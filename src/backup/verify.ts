@@ -116,6 +116,12 @@ export async function scanArchive(path: string, display: string, opts: ScanOptio
   }
 }
 
+/** `list` sorted by `key`: itself when it already is (archives list their entries in file order), else a sorted copy. */
+function inOrder<T>(list: T[], key: (t: T) => number): T[] {
+  for (let i = 1; i < list.length; i++) if (key(list[i - 1]!) > key(list[i]!)) return [...list].sort((a, b) => key(a) - key(b));
+  return list;
+}
+
 /** Every central-directory entry, refusing more than the limit allows. */
 async function allEntries(reader: ZipReader, display: string, limits: ArchiveLimits): Promise<ZipEntry[]> {
   try {
@@ -155,7 +161,7 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
   }
   // Entries whose data overlap (one compressed stream counted many times) are the trick of the
   // non-recursive zip bombs; a real archive never shares data between entries.
-  const byOffset = [...raw].sort((a, b) => a.offset - b.offset);
+  const byOffset = inOrder(raw, (e) => e.offset);
   for (let k = 1; k < byOffset.length; k++) {
     const a = byOffset[k - 1]!;
     if (a.offset + 30 + a.nameBytes + a.compressedSize > byOffset[k]!.offset) {
@@ -452,7 +458,7 @@ const PASS_CHUNK = 4 * MiB;
  * say "corrupt" (hash mismatch) rather than only "damaged".
  */
 async function onePass(reader: ZipReader, files: ZipItem[], display: string, pass: { hasher: ArchiveHasher; done: boolean }, onEntry: (bytes: number) => void): Promise<Map<string, string>> {
-  const order = [...files].sort((a, b) => a.entry.offset - b.entry.offset);
+  const order = inOrder(files, (f) => f.entry.offset);
   let k = 0;
   // The first failure in file order wins (entries handed to the hashing thread report later).
   let failed: { at: number; e: unknown } | undefined;
@@ -613,7 +619,14 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   // Hash a chunk (and have the hashing thread check its jobs); resolves when the buffer may be reused.
   const hand = (chunk: Buffer, index: number, jobs: Job[] | undefined): Promise<void> => {
     const list = jobs?.length ? new Float64Array(jobs.length * 5) : undefined;
-    if (list) jobs!.forEach((j, t) => list.set([j.start, j.end - j.start, j.it.entry.uncompressedSize, j.it.entry.crc32, t], 5 * t));
+    for (let t = 0; list && t < jobs!.length; t++) {
+      const j = jobs![t]!;
+      list[5 * t] = j.start;
+      list[5 * t + 1] = j.end - j.start;
+      list[5 * t + 2] = j.it.entry.uncompressedSize;
+      list[5 * t + 3] = j.it.entry.crc32;
+      list[5 * t + 4] = t;
+    }
     return pass.hasher.update(chunk, index, list).then(
       (f) => {
         for (let t = 0; jobs && t < (f ? f.tag : jobs.length); t++) onEntry(jobs[t]!.it.entry.uncompressedSize);
