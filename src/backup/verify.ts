@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
 import type { Workspace } from '../config/workspace.js';
-import { RefusedError, RolloutError, UsageError } from '../domain/errors.js';
+import { RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
 import { readChecksumFile, sha256File } from './checksum.js';
 import { inlineHasher, threadHasher, type ArchiveHasher } from './thread-hash.js';
 import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
@@ -19,7 +19,7 @@ import { listBackups, parseBackupName, wsRelative } from './names.js';
 import { checkManifestScope, type BackupScope } from './scope.js';
 import { TooManyEntries, ZipReader, dataStartFromLocalHeader, type ZipEntry } from './zip.js';
 import { sharedInflater } from './inflate.js';
-import { join, basename, dirname } from 'node:path';
+import { join, basename, dirname, relative, isAbsolute } from 'node:path';
 import { fileWriter, inlineWriter, threadWriter, type FileWriter } from './write-thread.js';
 
 /** Progress of a verify or restore. */
@@ -67,6 +67,28 @@ interface ZipItem {
   entry: ZipEntry;
 }
 
+// What reading the archive may fail in (its own file, by fd or by its path): anything else with a
+// syscall is the restore creating its files (open, write, mkdir, symlink, chmod: a full or
+// read-only disk), which is no fault of the archive.
+const READ_SYSCALLS = new Set(['read', 'fstat', 'stat', 'lstat']);
+
+/** An error from writing a restore's files (not from reading `zipPath`), or undefined. */
+function writeError(e: unknown, zipPath: string): NodeJS.ErrnoException | undefined {
+  const err = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || e instanceof RolloutError || typeof err.code !== 'string' || typeof err.syscall !== 'string') return undefined;
+  if (READ_SYSCALLS.has(err.syscall) || err.path === zipPath) return undefined;
+  return err;
+}
+
+/**
+ * A restore that could not write its files, in one sentence, exit 1: never "the archive is
+ * damaged" (exit 3), which could make an operator throw a good backup away during an incident.
+ */
+function writeFailure(err: NodeJS.ErrnoException, display: string, destination: string | undefined): StepFailedError {
+  const where = err.path ? (destination && !isAbsolute(relative(destination, err.path)) ? relative(destination, err.path) : err.path) : undefined;
+  return new StepFailedError(`${display} could not be restored: ${where ? `writing ${short(where)} failed` : 'writing its files failed'} (${short(err.message).replace(/\.$/, '')}); the archive is not at fault.`, ['free space or make the folder writable, then run the rollback again']);
+}
+
 function short(s: string): string {
   // Control characters in a hostile name must not reach the terminal.
   const clean = [...s].map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? '?' : c)).join('');
@@ -108,6 +130,8 @@ export async function scanArchive(path: string, display: string, opts: ScanOptio
     return await scanOpen(reader, display, limits, opts, writer);
   } catch (e) {
     if (e instanceof RolloutError) throw e;
+    const w = writeError(e, path);
+    if (w) throw writeFailure(w, display, opts.destination);
     throw new RefusedError(`${display} is damaged: ${short((e as Error).message).replace(/\.$/, '')}.`);
   } finally {
     // Once this resolves the writing thread is gone: after a failure, the caller may remove the staging.
@@ -327,7 +351,8 @@ function isSmall(e: ZipEntry): boolean {
 
 async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntry, { kind: 'file' }>, display: string, sink: ScanSink | undefined, writer: FileWriter | undefined, onBytes: (n: number) => void): Promise<void> {
   const dest = sink?.file(m);
-  const damaged = (e: unknown): RefusedError => new RefusedError(`${display}: "${short(it.name)}" is damaged (${short((e as Error).message).replace(/\.$/, '')}).`);
+  // A failed write (a full disk) passes through as it is: scanArchive says what it was.
+  const damaged = (e: unknown): Error => (writeError(e, reader.path) as Error | undefined) ?? new RefusedError(`${display}: "${short(it.name)}" is damaged (${short((e as Error).message).replace(/\.$/, '')}).`);
   // Size, CRC-32 and the manifest's SHA-256 of what was read.
   const hold = (n: number, crc: number, sha256: string): void => {
     if (n !== m.size) throw new RefusedError(`${display}: "${short(it.name)}" has ${n} bytes but ${MANIFEST_NAME} says ${m.size}; the archive is damaged.`);

@@ -36,7 +36,13 @@ export function inlineWriter(): FileWriter {
         mkdirSync(dir, { recursive: true });
         made.add(dir);
       }
-      writeFileSync(path, data, { flag: 'wx', mode });
+      try {
+        writeFileSync(path, data, { flag: 'wx', mode });
+      } catch (e) {
+        // A failed write (ENOSPC) names no file: say which, as the thread does.
+        (e as NodeJS.ErrnoException).path ??= path;
+        throw e;
+      }
     },
     flush: () => Promise.resolve(),
     close: () => Promise.resolve(),
@@ -72,7 +78,7 @@ parentPort.on('message', (m) => {
         }
       } catch (e) {
         failed = true;
-        error = { message: e.message, code: e.code, syscall: e.syscall, path: e.path, errno: e.errno };
+        error = { message: e.message, code: e.code, syscall: e.syscall, path: e.path === undefined ? p : e.path, errno: e.errno };
         break;
       }
       at = end;
