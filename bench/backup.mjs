@@ -9,6 +9,8 @@
 // wall time and peak RSS come from the OS (GNU time). Warm: the page cache holds the files;
 // cold: `echo 3 > /proc/sys/vm/drop_caches` before each run, when this user may (root).
 // BENCH_BEFORE=/path/to/old/dist adds an older build's backup and verify to the same runs.
+// BENCH_SHAPES=large,mix,small10k,small50k,small200k and BENCH_WORK=backup,verify,restore pick
+// rows (e.g. the 200k backup alone, whose restores take minutes); by default all of them run.
 // Builds a private bundle (never touches dist/), works in temp folders and removes them.
 /* global setTimeout */
 import { spawnSync } from 'node:child_process';
@@ -116,11 +118,15 @@ const shapes = [
     : []),
 ];
 
+const pick = (name) => (process.env[name] ? new Set(process.env[name].split(',').map((x) => x.trim())) : undefined);
+const onlyShapes = pick('BENCH_SHAPES');
+const onlyWork = pick('BENCH_WORK');
+const does = (work) => !onlyWork || onlyWork.has(work);
 const loadBefore = loadavg()[0].toFixed(2);
 const rows = [];
 const backupTimes = {};
 const fmt = (x) => `${x.s.toFixed(2)} s, ${x.rss.toFixed(0)} MiB`;
-for (const shape of shapes) {
+for (const shape of shapes.filter((x) => !onlyShapes || onlyShapes.has(x.key))) {
   console.log(`bench: ${shape.name}: generating ...`);
   const ws = workspace(join(scratch, shape.key), 7400 + rows.length);
   shape.fill(deployed(ws, 'staging', '1.0.0'));
@@ -137,7 +143,7 @@ for (const shape of shapes) {
     spawnSync('sync');
     return measure(peerBackup[0], peerBackup[1], ws, false);
   };
-  for (const cold of COLD ? [false, true] : [false]) {
+  for (const cold of !does('backup') ? [] : COLD ? [false, true] : [false]) {
     const t = cold ? ' (cold cache)' : '';
     console.log(`bench: ${shape.name}: backup${t} ...`);
     const b = interleaved({
@@ -154,7 +160,7 @@ for (const shape of shapes) {
   const ours = latest(ws);
   const rel = ours.slice(ws.length + 1);
   const archive = statSync(ours).size;
-  for (const cold of COLD ? [false, true] : [false]) {
+  for (const cold of !does('verify') ? [] : COLD ? [false, true] : [false]) {
     const t = cold ? ' (cold cache)' : '';
     console.log(`bench: ${shape.name}: verify${t} ...`);
     if (!cold) measure('cat', [ours], ws, false); // warm the cache
@@ -166,7 +172,7 @@ for (const shape of shapes) {
     });
     rows.push([label, `verify of the ${(archive / MiB).toFixed(0)} MiB backup${t}`, fmt(v.ours), `${fmt(v.peer)} (${shape.verifyPeer === 'openssl' ? 'openssl dgst -sha256' : 'unzip -t'})`, `${(v.ours.s / v.peer.s).toFixed(2)}x`, v.before ? fmt(v.before) : '']);
   }
-  for (const cold of COLD ? [false, true] : [false]) {
+  for (const cold of !does('restore') ? [] : COLD ? [false, true] : [false]) {
     const t = cold ? ' (cold cache)' : '';
     console.log(`bench: ${shape.name}: restore${t} ...`);
     let n = 0;
@@ -203,9 +209,11 @@ if (backupTimes.small50k && backupTimes.small200k) {
 
 const table = ['| tree | work | rollout (median, peak RSS) | peer (median, peak RSS) | ratio (rollout / peer, lower is better) | older build (BENCH_BEFORE) |', '| --- | --- | --- | --- | ---: | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 console.log(`\n${table}`);
+// The default run and a BENCH_FULL run each keep their own section; a run that picks rows too.
+const variant = [FULL ? 'BENCH_FULL=1' : '', onlyShapes ? `BENCH_SHAPES=${[...onlyShapes].join(',')}` : '', onlyWork ? `BENCH_WORK=${[...onlyWork].join(',')}` : ''].filter(Boolean).join(' ');
 writeSection(
-  'Backups, verify, restore (bench/backup.mjs)',
-  `${machine()}, load average ${loadBefore} at the start and ${loadavg()[0].toFixed(2)} at the end: this machine is shared by 5 engineers running builds and tests, so absolute times swing; the ratios compare runs made side by side. Medians of ${RUNS} interleaved runs; peak RSS from GNU time. ${COLD ? 'Cold: page cache dropped before every run.' : 'Cold-cache runs skipped (dropping the page cache needs root).'} ${FULL ? 'BENCH_FULL=1.' : 'Default sizes (BENCH_FULL=1 adds 1 GiB, 50k and 200k files).'}\n\n${table}`,
+  `Backups, verify, restore (bench/backup.mjs${variant ? `, ${variant}` : ''})`,
+  `${machine()}, load average ${loadBefore} at the start and ${loadavg()[0].toFixed(2)} at the end: when other work shares the 2 cores, absolute times swing; the ratios compare runs made side by side. Medians of ${RUNS} interleaved runs; peak RSS from GNU time. ${COLD ? 'Cold: page cache dropped before every run.' : 'Cold-cache runs skipped (dropping the page cache needs root).'} ${FULL ? 'BENCH_FULL=1.' : 'Default sizes (BENCH_FULL=1 adds 1 GiB, 50k and 200k files).'}\n\n${table}`,
 );
 if (existsSync(scratch)) rmSync(scratch, { recursive: true, force: true });
 setTimeout(() => process.exit(0), 0);
