@@ -36,6 +36,27 @@ export function serviceAlive(pid: number): boolean {
   }
 }
 
+/**
+ * True when process `pid` started after `file` was last written, so it cannot be the service that
+ * wrote it: the service died (kill -9, reboot) and its pid was reused by another program, which
+ * must be neither taken for the service nor stopped. False when unknown (no /proc). Two files of
+ * /proc, no request: deploy's validate asks this instead of probing the port.
+ */
+export function startedAfter(pid: number, file: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "(comm) ": state is field 3, starttime (clock ticks after boot, USER_HZ 100) field 22.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const uptime = Number.parseFloat(readFileSync('/proc/uptime', 'utf8'));
+    if (!Number.isFinite(ticks) || !Number.isFinite(uptime)) return false;
+    const startedAtMs = Date.now() - (uptime - ticks / 100) * 1000;
+    // 2 s of slack: tick rounding and a clock stepped back a little must not hide a live service.
+    return startedAtMs > statSync(file).mtimeMs + 2000;
+  } catch {
+    return false;
+  }
+}
+
 // One collator for every comparison: localeCompare with options builds a new ICU collator per call
 // (~1 ms each; a deploy's version sort spent 12 ms of its profile there).
 let collator: Intl.Collator | undefined;
@@ -163,10 +184,10 @@ export class LocalTarget implements Target {
     await this.start(onLine);
   }
 
-  /** The pid of our running service, if any (a stale pid file is ignored). */
+  /** The pid of our running service, if any (a stale pid file, or one whose pid was reused, is ignored). */
   runningPid(): number | undefined {
     const pid = readPid(this.layout);
-    return pid && serviceAlive(pid) ? pid : undefined;
+    return pid && serviceAlive(pid) && !startedAfter(pid, this.layout.pidFile) ? pid : undefined;
   }
 
   async start(onLine?: (line: string) => void): Promise<void> {

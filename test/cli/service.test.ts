@@ -1,5 +1,9 @@
-// rollout service start/stop/status edge cases: nothing deployed, a foreign program on the port.
+// rollout service start/stop/status edge cases: nothing deployed, a foreign program on the port,
+// a pid file whose pid another program now has.
+import { spawn } from 'node:child_process';
+import { utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, runCli } from '../helpers/cli.js';
 import { killServices, portOpen } from '../demo/service-helpers.js';
@@ -50,5 +54,31 @@ describe('rollout service', () => {
       await new Promise<void>((r) => foreign.close(() => r()));
     }
     expect(await portOpen(ws.ports.development!)).toBe(false);
+  });
+  it('a pid file whose pid was reused by another program: deploy refuses before changing anything, and never stops that program', async () => {
+    // The service died without removing its pid file (kill -9, a reboot) and its pid went to another
+    // program, started after the file was written; a foreign program holds the port.
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const pidFile = join(ws.root, 'deployments/development/service.pid');
+    writeFileSync(pidFile, `${other.pid}\n`);
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(pidFile, anHourAgo, anHourAgo);
+    const foreign: Server = createServer((_q, s) => s.end('not dhash'));
+    await new Promise<void>((r) => foreign.listen(ws.ports.development!, '127.0.0.1', () => r()));
+    try {
+      const dep = await rollout('deploy', '--env', 'development', '--version', '1.1.0', '--no-monitor');
+      expect(dep.code, dep.stderr).toBe(1);
+      expect(dep.stderr).toMatch(/^rollout: Port \d+ on 127\.0\.0\.1 answers, but not from the development service/);
+      const st = JSON.parse((await rollout('service', 'status', '--env', 'development', '--json')).stdout) as Record<string, unknown>;
+      expect(st).toMatchObject({ running: false, deployed_version: '1.0.0' });
+      const start = await rollout('service', 'start', '--env', 'development');
+      expect(start.stdout + start.stderr).not.toMatch(/already running/);
+      expect(other.exitCode).toBeNull();
+      expect(other.signalCode).toBeNull();
+    } finally {
+      other.kill('SIGKILL');
+      foreign.closeAllConnections();
+      await new Promise<void>((r) => foreign.close(() => r()));
+    }
   });
 });
