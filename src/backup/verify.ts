@@ -4,13 +4,14 @@
 // sink, is what a restore extracts through, so nothing is written that was not checked.
 import { createHash, hash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
 import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
+import { mkdirReal } from '../domain/io-errors.js';
 import { readChecksumFile, sha256File } from './checksum.js';
 import { inlineHasher, threadHasher, type ArchiveHasher } from './thread-hash.js';
 import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
@@ -406,7 +407,8 @@ async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntr
       cb(null, chunk);
     },
   });
-  if (dest) mkdirSync(dirname(dest.path), { recursive: true });
+  // As mkdir -p, but a read-only or full parent says so (EROFS, ENOSPC), not ENOENT.
+  if (dest) mkdirReal(dirname(dest.path));
   // Large entries stream one or two at a time: memory stays flat whatever the archive holds.
   await reader.bigSlot.acquire();
   try {

@@ -5,7 +5,8 @@
 // buffers coming back for reuse); the thread makes each file's folder when new, then creates the
 // file exclusively ('wx') with its mode and writes it, in the order given. Only checked bytes are
 // handed over: the caller checks size, CRC-32 and SHA-256 first.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { mkdirReal } from '../domain/io-errors.js';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -33,7 +34,7 @@ export function inlineWriter(): FileWriter {
     put(path, mode, data) {
       const dir = dirname(path);
       if (!made.has(dir)) {
-        mkdirSync(dir, { recursive: true });
+        mkdirReal(dir);
         made.add(dir);
       }
       try {
@@ -53,8 +54,22 @@ export function inlineWriter(): FileWriter {
 // creates nothing more (the caller is told and removes the staging), but still hands buffers back.
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
-const { mkdirSync, openSync, writeSync, closeSync } = require('node:fs');
+const { existsSync, mkdirSync, openSync, writeSync, closeSync } = require('node:fs');
+const { dirname } = require('node:path');
 const made = new Set();
+// mkdir -p that reports the real cause, as mkdirReal (src/domain/io-errors.ts): a recursive mkdir
+// says ENOENT where the parent is read-only or full.
+const mkdirReal = (dir) => {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+    let missing = dir;
+    while (!existsSync(dirname(missing)) && dirname(missing) !== missing) missing = dirname(missing);
+    mkdirSync(missing);
+    throw e;
+  }
+};
 let failed = false;
 parentPort.on('message', (m) => {
   const data = Buffer.from(m.buf);
@@ -67,7 +82,7 @@ parentPort.on('message', (m) => {
       try {
         const dir = p.slice(0, p.lastIndexOf('/'));
         if (!made.has(dir)) {
-          mkdirSync(dir, { recursive: true });
+          mkdirReal(dir);
           made.add(dir);
         }
         const fd = openSync(p, 'wx', m.modes[i]);
