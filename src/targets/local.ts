@@ -246,7 +246,8 @@ export class LocalTarget implements Target {
 
   async stop(onLine?: (line: string) => void): Promise<void> {
     const pid = readPid(this.layout);
-    if (!pid || !serviceAlive(pid)) {
+    // Gone, or its pid now another program's (started after the file was written): stop nothing.
+    if (!pid || !serviceAlive(pid) || startedAfter(pid, this.layout.pidFile)) {
       rmSync(this.layout.pidFile, { force: true });
       return;
     }

@@ -73,6 +73,13 @@ describe('rollout service', () => {
       expect(st).toMatchObject({ running: false, deployed_version: '1.0.0' });
       const start = await rollout('service', 'start', '--env', 'development');
       expect(start.stdout + start.stderr).not.toMatch(/already running/);
+      // And stop (the pid file put back) leaves that program alone.
+      writeFileSync(pidFile, `${other.pid}\n`);
+      utimesSync(pidFile, anHourAgo, anHourAgo);
+      const stop = await rollout('service', 'stop', '--env', 'development');
+      expect(stop.code, stop.stderr).toBe(0);
+      expect(stop.stdout).not.toMatch(/stopped the development service/);
+      await new Promise((r) => setTimeout(r, 200)); // a SIGTERM would have ended sleep by now
       expect(other.exitCode).toBeNull();
       expect(other.signalCode).toBeNull();
     } finally {
