@@ -43,6 +43,11 @@ function pointerLast(a: ManifestRoot, b: ManifestRoot): number {
   return isPtr(a) - isPtr(b);
 }
 
+/** The swaps a restore of `roots` will make, in order (pointers last): known before anything is staged, so a journal can name the staging folders. */
+export function plannedSwaps(ws: Workspace, roots: ManifestRoot[], id: string): SwapItem[] {
+  return [...roots].sort(pointerLast).map((r) => swapPaths(ws, r, id));
+}
+
 /** Extract a (verified) backup into staging folders, checking every entry again as it is written. */
 export async function stageBackup(ws: Workspace, zipPath: string, display: string, manifestRoots: ManifestRoot[], id: string, opts: { scope: BackupScope; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void; writeThread?: boolean }): Promise<SwapItem[]> {
   // The same rule as verify, applied again here before anything is written or removed: the
@@ -53,8 +58,7 @@ export async function stageBackup(ws: Workspace, zipPath: string, display: strin
     return opts.scope;
   };
   const sameRoots = (m: Manifest): boolean => m.roots.length === manifestRoots.length && m.roots.every((r, i) => r.path === manifestRoots[i]!.path && r.kind === manifestRoots[i]!.kind);
-  const roots = [...manifestRoots].sort(pointerLast);
-  const swaps = roots.map((r) => swapPaths(ws, r, id));
+  const swaps = plannedSwaps(ws, manifestRoots, id);
   const stagedFor = (p: string): string => {
     for (const s of swaps) {
       if (s.staged && (p === s.path || p.startsWith(`${s.path}/`))) return s.staged + p.slice(s.path.length);
@@ -90,6 +94,7 @@ export async function stageBackup(ws: Workspace, zipPath: string, display: strin
               symlinkSync(e.target, dest, isDir ? 'dir' : 'file');
             }
           }
+          await testPause('extracting');
           // Folder modes last (a read-only folder would refuse its own files).
           for (const e of manifest.entries) if (e.kind === 'dir' && e.mode !== undefined) chmodSync(stagedFor(e.path), e.mode & 0o777);
         },

@@ -27,6 +27,7 @@ describe('a rollback killed with kill -9', () => {
     // [pause point, what the files hold after the kill]
     ['verified', 'old'],
     ['archived', 'old'],
+    ['extracting', 'old'],
     ['staged', 'old'],
     ['swapping', 'mid-swap'],
     ['swapped', 'restored'],

@@ -13,7 +13,7 @@ import { writeJournal, type RollbackJournal } from '../../backup/journal.js';
 import type { ArchiveLimits } from '../../backup/limits.js';
 import { backupScope } from '../../backup/scope.js';
 import { wsRelative } from '../../backup/names.js';
-import { stageBackup, swapIn } from '../../backup/restore.js';
+import { plannedSwaps, stageBackup, swapIn } from '../../backup/restore.js';
 import type { VerifyResult } from '../../backup/verify.js';
 import type { EngineContext } from '../../config/engine-context.js';
 import { RolloutError, StepFailedError } from '../../domain/errors.js';
@@ -212,6 +212,10 @@ export const STAGES: readonly RollbackStageDef[] = [
       // Extract beside the targets, every entry checked again, then swap.
       const { ctx, journal, verified } = r;
       r.stage('restore', 'running', `extracting ${verified!.file}`);
+      // The staging folders go into the journal before they are made: a kill -9 while extracting
+      // leaves them half full, and the next run removes only what the journal names.
+      journal!.swaps = plannedSwaps(ctx.ws, verified!.manifest.roots, journal!.id);
+      writeJournal(ctx.ws, journal!);
       journal!.swaps = await stageBackup(ctx.ws, verified!.path, verified!.file, verified!.manifest.roots, journal!.id, { limits: r.limits, scope: backupScope(ctx.ws, ctx.runbook, ctx.env) });
       journal!.phase = 'staged';
       writeJournal(ctx.ws, journal!);
