@@ -108,6 +108,33 @@ function mac(key: Buffer, body: string): string {
   return createHmac('sha256', key).update(body).digest('hex');
 }
 
+/** The body of a signed cache file's text when its HMAC is this user's, else undefined (tampered, foreign, no key). Throws on text that is not JSON. */
+export function signedBody(text: string): string | undefined {
+  const key = cacheKey(false);
+  if (!key) return undefined;
+  const { body, hmac } = JSON.parse(text) as { body?: unknown; hmac?: unknown };
+  if (typeof body !== 'string' || typeof hmac !== 'string') return undefined;
+  const want = Buffer.from(mac(key, body), 'hex');
+  const got = Buffer.from(hmac, 'hex');
+  return got.length === want.length && timingSafeEqual(got, want) ? body : undefined;
+}
+
+/** Write `body` signed with this user's key to `file` (temp + rename: a reader sees no entry, the old one or the new one); false when there is no private key. Throws on I/O errors. */
+export function writeSigned(file: string, body: string): boolean {
+  const key = cacheKey(true);
+  if (!key) return false;
+  mkdirSync(dirname(file), { recursive: true });
+  // No fsync: a torn entry fails its HMAC.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify({ hmac: mac(key, body), body }), { mode: 0o600 });
+    renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return true;
+}
+
 /** The entry file for a config + runbook pair (one per pair: a change overwrites it). */
 export function cacheFile(ws: Workspace, rbPath: string): string {
   return join(ws.root, '.rollout', 'cache', `context-${sha256(`${resolve(ws.configPath)}\0${resolve(rbPath)}`).slice(0, 24)}.json`);
@@ -127,13 +154,8 @@ export function readCached(ws: Workspace, rbPath: string): { config: GatesConfig
   try {
     const raw = readText(cacheFile(ws, rbPath));
     if (!raw) return undefined;
-    const key = cacheKey(false);
-    if (!key) return undefined;
-    const { body, hmac } = JSON.parse(raw.toString('utf8')) as { body?: unknown; hmac?: unknown };
-    if (typeof body !== 'string' || typeof hmac !== 'string') return undefined;
-    const want = Buffer.from(mac(key, body), 'hex');
-    const got = Buffer.from(hmac, 'hex');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) return undefined;
+    const body = signedBody(raw.toString('utf8'));
+    if (body === undefined) return undefined;
     const e = JSON.parse(body) as Entry;
     if (e.format !== FORMAT || e.build !== configBuildId()) return undefined;
     // The entry must be for exactly these two files, in this order, then what the runbook extends.
@@ -157,18 +179,7 @@ export function writeCached(ws: Workspace, files: { path: string; text: string }
     const body = JSON.stringify(entry);
     // Only what reads back identical: an Infinity, a Date or an undefined property would not.
     if (!isDeepStrictEqual(JSON.parse(body), entry)) return;
-    const key = cacheKey(true);
-    if (!key) return;
-    const file = cacheFile(ws, files[1]!.path);
-    mkdirSync(dirname(file), { recursive: true });
-    // Temp + rename: a reader sees the old entry or the new one. No fsync: a torn entry fails its HMAC.
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      writeFileSync(tmp, JSON.stringify({ hmac: mac(key, body), body }), { mode: 0o600 });
-      renameSync(tmp, file);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+    writeSigned(cacheFile(ws, files[1]!.path), body);
   } catch {
     /* read-only workspace, full disk: the next command validates again */
   }

@@ -9,11 +9,11 @@
 //  - only a value that survives a JSON round trip unchanged is kept; a failed validation never is;
 //  - it is an optimisation only: no key, an unwritable .rollout, or ROLLOUT_CONFIG_CACHE=off just
 //    means validating as before.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { cacheKey, configBuildId } from './cached-context.js';
+import { configBuildId, signedBody, writeSigned } from './cached-context.js';
 
 const FORMAT = 1;
 
@@ -30,17 +30,10 @@ export function validatedCacheFile(root: string, kind: string, sha256: string): 
   return join(root, '.rollout', 'cache', `valid-${kind}-${sha256.slice(0, 32)}.json`);
 }
 
-const mac = (key: Buffer, body: string): string => createHmac('sha256', key).update(body).digest('hex');
-
 function readEntry(file: string, kind: string, sha256: string): { value: unknown } | undefined {
   try {
-    const key = cacheKey(false);
-    if (!key) return undefined;
-    const { body, hmac } = JSON.parse(readFileSync(file, 'utf8')) as { body?: unknown; hmac?: unknown };
-    if (typeof body !== 'string' || typeof hmac !== 'string') return undefined;
-    const want = Buffer.from(mac(key, body), 'hex');
-    const got = Buffer.from(hmac, 'hex');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) return undefined;
+    const body = signedBody(readFileSync(file, 'utf8'));
+    if (body === undefined) return undefined;
     const e = JSON.parse(body) as Entry;
     if (e.format !== FORMAT || e.build !== configBuildId() || e.kind !== kind || e.sha256 !== sha256 || !('value' in e)) return undefined;
     return { value: e.value };
@@ -54,17 +47,8 @@ function writeEntry(file: string, kind: string, sha256: string, value: unknown):
     const body = JSON.stringify({ format: FORMAT, build: configBuildId(), kind, sha256, value } satisfies Entry);
     // Only what reads back identical: an undefined property or a Date would not.
     if (!isDeepStrictEqual((JSON.parse(body) as Entry).value, value)) return;
-    const key = cacheKey(true);
-    if (!key) return;
-    mkdirSync(dirname(file), { recursive: true });
-    // Temp + rename: a reader sees no entry or a whole one; two writers of the same bytes write the same entry.
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      writeFileSync(tmp, JSON.stringify({ hmac: mac(key, body), body }), { mode: 0o600 });
-      renameSync(tmp, file);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+    // A reader sees no entry or a whole one; two writers of the same bytes write the same entry.
+    writeSigned(file, body);
   } catch {
     /* read-only workspace, full disk: the next command validates again */
   }
