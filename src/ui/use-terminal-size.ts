@@ -8,8 +8,13 @@ export function useTerminalSize(): { columns: number; rows: number } {
   const read = (): { columns: number; rows: number } => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
   const [size, setSize] = useState(read);
   useEffect(() => {
-    const on = (): void => setSize(read());
+    const on = (): void => {
+      const now = read();
+      setSize((was) => (was.columns === now.columns && was.rows === now.rows ? was : now));
+    };
     stdout.on('resize', on);
+    // A resize between the first render and this effect had no listener yet: read the size again.
+    on();
     return () => {
       stdout.off('resize', on);
     };

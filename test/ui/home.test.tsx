@@ -122,7 +122,9 @@ describe('home screen', () => {
       for (const l of lines) expect([...l].length, `${what}: a row wider than ${columns}: ${l}`).toBeLessThanOrEqual(columns);
       for (const h of hintItems(HOME_KEYS)) expect(lines.some((l) => l.includes(h)), `${what}: the hint "${h}" whole on one row:\n${r.frame()}`).toBe(true);
     };
-    await r.waitFor('Runbook');
+    // renderAt resizes after the first render: wait for the frame drawn at this size (under load
+    // the first, 100-column frame of ink-testing-library could still be the last one).
+    await r.waitFor((f) => f.includes('Runbook') && f.split('\n').every((l) => [...l].length <= columns), 10_000, `the home drawn at ${columns} columns`);
     check('home');
     await r.press('?');
     await r.waitFor('Keys — home');
