@@ -151,5 +151,5 @@ const verdict = (x) => (x < 300 ? 'met' : 'NOT met');
 console.log(`goal: own overhead under 300 ms -> deploy ${verdict(d - b - SPACING)}, rollback ${verdict(rb_ - b - RB_SPACING)}`);
 writeSection(
   'Deploy (bench/deploy.mjs)',
-  `${machine()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, ${N} interleaved runs each (deploys alternate 1.1.0 / 1.0.0 on the embedded service, then ${N} rollbacks of 1.1.0 to a backup of 1.0.0; health checks 150 ms apart in a deploy and 250 ms apart in a rollback, 3 consecutive OK required); the machine is shared by 5 engineers. Goal (#15): the tool's own overhead under 300 ms each: deploy ${verdict(d - b - SPACING)}, rollback ${verdict(rb_ - b - RB_SPACING)}.\n\n${table}`,
+  `${machine()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, ${N} interleaved runs each (deploys alternate 1.1.0 / 1.0.0 on the embedded service, then ${N} rollbacks of 1.1.0 to a backup of 1.0.0; health checks 150 ms apart in a deploy and 250 ms apart in a rollback, 3 consecutive OK required). Goal (#15): the tool's own overhead under 300 ms each: deploy ${verdict(d - b - SPACING)}, rollback ${verdict(rb_ - b - RB_SPACING)}.\n\n${table}`,
 );

@@ -60,4 +60,4 @@ const rows = [
 ];
 const table = ['| command | median ms | ratio to bare node |', '| --- | ---: | ---: |', ...rows.map(([n, ms, r]) => `| ${n} | ${ms.toFixed(1)} | ${r.toFixed(2)}x |`)].join('\n');
 console.log(table);
-writeSection('Start-up (bench/startup.mjs)', `${machine()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, ${N} interleaved runs each, the machine shared by 5 engineers (ratios of runs made side by side). Goals (#15): rollout --help within 1.5x a bare node start, service status within 2x.\n\n${table}`);
+writeSection('Start-up (bench/startup.mjs)', `${machine()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, ${N} interleaved runs each (ratios of runs made side by side). Goals (#15): rollout --help within 1.5x a bare node start, service status within 2x.\n\n${table}`);
