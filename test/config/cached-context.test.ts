@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cacheFile, loadEngineContextCached, readCached } from '../../src/config/cached-context.js';
 import { loadEngineContext } from '../../src/config/engine-context.js';
 import { workspaceAt, type Workspace } from '../../src/config/workspace.js';
@@ -16,7 +16,6 @@ import { REPO } from '../helpers/cli.js';
 
 const made: string[] = [];
 const state = mkdtempSync(join(tmpdir(), 'rollout-cache-state-'));
-const saved = { state: process.env.ROLLOUT_STATE_DIR, off: process.env.ROLLOUT_CONFIG_CACHE };
 
 function workspace(): Workspace {
   const root = mkdtempSync(join(tmpdir(), 'rollout-cache-ws-'));
@@ -32,14 +31,13 @@ const op = { operator: 'tester' };
 /** The context without clock (a function) for comparisons. */
 const plain = (c: Awaited<ReturnType<typeof loadEngineContextCached>>): unknown => ({ ...c, clock: undefined });
 
+// This user's cache state in a temp folder and the cache on; vitest restores both after each test.
 beforeEach(() => {
-  process.env.ROLLOUT_STATE_DIR = state;
-  delete process.env.ROLLOUT_CONFIG_CACHE;
+  vi.stubEnv('ROLLOUT_STATE_DIR', state);
+  vi.stubEnv('ROLLOUT_CONFIG_CACHE', undefined);
 });
 afterEach(() => {
-  if (saved.state === undefined) delete process.env.ROLLOUT_STATE_DIR;
-  else process.env.ROLLOUT_STATE_DIR = saved.state;
-  if (saved.off !== undefined) process.env.ROLLOUT_CONFIG_CACHE = saved.off;
+  vi.unstubAllEnvs();
 });
 afterAll(() => {
   for (const d of [...made, state]) rmSync(d, { recursive: true, force: true });

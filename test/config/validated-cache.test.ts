@@ -7,7 +7,7 @@ import { createHmac } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cacheKey } from '../../src/config/cached-context.js';
 import { cachedValidation, validatedCacheFile } from '../../src/config/validated-cache.js';
 import { finished, spawnTs } from '../helpers/tsx.js';
@@ -15,16 +15,13 @@ import { createHash } from 'node:crypto';
 
 const made: string[] = [];
 const state = mkdtempSync(join(tmpdir(), 'rollout-vcache-state-'));
-const saved = { state: process.env.ROLLOUT_STATE_DIR, off: process.env.ROLLOUT_CONFIG_CACHE };
+// This user's cache state in a temp folder and the cache on; vitest restores both after each test.
 beforeEach(() => {
-  process.env.ROLLOUT_STATE_DIR = state;
-  delete process.env.ROLLOUT_CONFIG_CACHE;
+  vi.stubEnv('ROLLOUT_STATE_DIR', state);
+  vi.stubEnv('ROLLOUT_CONFIG_CACHE', undefined);
 });
 afterEach(() => {
-  if (saved.state === undefined) delete process.env.ROLLOUT_STATE_DIR;
-  else process.env.ROLLOUT_STATE_DIR = saved.state;
-  if (saved.off !== undefined) process.env.ROLLOUT_CONFIG_CACHE = saved.off;
-  else delete process.env.ROLLOUT_CONFIG_CACHE;
+  vi.unstubAllEnvs();
 });
 afterAll(() => {
   for (const d of [...made, state]) rmSync(d, { recursive: true, force: true });
