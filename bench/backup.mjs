@@ -8,16 +8,17 @@
 // Every figure is the median of BENCH_RUNS (3) interleaved runs (ours, peer, ours, peer ...);
 // wall time and peak RSS come from the OS (GNU time). Warm: the page cache holds the files;
 // cold: `echo 3 > /proc/sys/vm/drop_caches` before each run, when this user may (root).
-// BENCH_BEFORE=/path/to/old/dist adds an older build's backup and verify to the same runs.
+// BENCH_BEFORE=/path/to/old/dist adds an older build's backup and verify to the same runs;
+// BENCH_BEFORE_SRC=/path/to/an/old/checkout (its src/ and scripts/) adds its restore runner.
 // BENCH_SHAPES=large,mix,small10k,small50k,small200k and BENCH_WORK=backup,verify,restore pick
 // rows (e.g. the 200k backup alone, whose restores take minutes); by default all of them run.
 // Builds a private bundle (never touches dist/), works in temp folders and removes them.
 /* global setTimeout */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { machine, median, writeSection } from './lib.mjs';
 import { MiB, deployed, largeTree, mixTree, smallFiles, workspace, zipPaths } from './trees.mjs';
@@ -53,38 +54,55 @@ function dropCaches() {
 // A private bundle of the CLI, and a restore runner over src/backup/restore.ts (stageBackup is
 // the restore: extract, check every entry, stage beside the target; the swap is a few renames).
 const dist = join(scratch, 'dist');
-const { bundle, buildId } = await import('../scripts/build.mjs');
+const { bundle } = await import('../scripts/build.mjs');
 await bundle(dist);
 const cli = join(dist, 'cli.js');
-const runner = join(scratch, 'restore-runner.mjs');
-await build({
-  stdin: {
-    contents: `
-      import { stageBackup } from './src/backup/restore.ts';
-      import { backupScope } from './src/backup/scope.ts';
-      import { readBackupManifest } from './src/backup/verify.ts';
-      import { workspaceAt } from './src/config/workspace.ts';
-      import { loadEngineContextCached } from './src/config/cached-context.ts';
-      const [zip, src, dest] = process.argv.slice(2);
-      // As \`rollout rollback\` loads it: through the config cache (yaml and zod only when the files changed).
-      const ctx = await loadEngineContextCached(workspaceAt(src), 'staging', { operator: 'bench' });
-      const manifest = await readBackupManifest(zip);
-      await stageBackup(workspaceAt(dest), zip, zip, manifest.roots, 'bench', { scope: backupScope(workspaceAt(dest), ctx.runbook, 'staging') });
-    `,
-    resolveDir: root,
-    sourcefile: 'restore-runner.ts',
-    loader: 'ts',
-  },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  outfile: runner,
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  // The CLI bundle's build id: the runner finds the config cache the CLI's backup run left, as a rollback after a backup does.
-  define: { __ROLLOUT_BUILD_ID__: JSON.stringify(buildId()) },
-});
+/**
+ * The restore runner of the source tree `tree` in `out`/restore-runner.js: split into chunks and
+ * with its worker files as the CLI's bundle is (scripts/build.mjs), so that it loads what a
+ * rollback loads (yaml and zod only when the config cache misses). BENCH_BEFORE_SRC builds an
+ * older tree's runner with this checkout's node_modules.
+ */
+async function restoreRunner(tree, out) {
+  const b = await import(pathToFileURL(join(tree, 'scripts', 'build.mjs')).href);
+  mkdirSync(out, { recursive: true });
+  // The bundle's .js files are ES modules, as in the package.
+  writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
+  const src = join(out, 'restore-runner.ts');
+  const at = (f) => JSON.stringify(join(tree, f));
+  writeFileSync(
+    src,
+    `import { stageBackup } from ${at('src/backup/restore.ts')};
+import { backupScope } from ${at('src/backup/scope.ts')};
+import { readBackupManifest } from ${at('src/backup/verify.ts')};
+import { workspaceAt } from ${at('src/config/workspace.ts')};
+import { loadEngineContextCached } from ${at('src/config/cached-context.ts')};
+const [zip, src, dest] = process.argv.slice(2);
+// As \`rollout rollback\` loads it: through the config cache (yaml and zod only when the files changed).
+const ctx = await loadEngineContextCached(workspaceAt(src), 'staging', { operator: 'bench' });
+const manifest = await readBackupManifest(zip);
+await stageBackup(workspaceAt(dest), zip, zip, manifest.roots, 'bench', { scope: backupScope(workspaceAt(dest), ctx.runbook, 'staging') });
+`,
+  );
+  await build({
+    entryPoints: { 'restore-runner': src, ...(b.WORKERS ?? {}) },
+    outdir: out,
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    nodePaths: [join(root, 'node_modules')],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    // The tree's build id: the runner finds the config cache its own tree's CLI left, as a rollback after a backup does.
+    define: { __ROLLOUT_BUILD_ID__: JSON.stringify(b.buildId()) },
+  });
+  return join(out, 'restore-runner.js');
+}
+const runner = await restoreRunner(root, join(scratch, 'runner'));
+const BEFORE_SRC = process.env.BENCH_BEFORE_SRC;
+const runnerBefore = BEFORE_SRC ? await restoreRunner(BEFORE_SRC, join(scratch, 'runner-before')) : undefined;
 
 const env = { ...process.env, NO_COLOR: '1', ROLLOUT_OPERATOR: 'bench', ROLLOUT_PACKAGE_ROOT: root };
 /** Wall seconds and peak RSS (MiB) of one command, from GNU time. */
@@ -186,6 +204,15 @@ for (const shape of shapes.filter((x) => !onlyShapes || onlyShapes.has(x.key))) 
       made.push(d);
       return d;
     };
+    // The older runner reads the config from a copy of the workspace's: the config cache keeps one
+    // entry per config file, and two builds taking turns would each find the other's entry.
+    const cfgBefore = join(scratch, `${shape.key}-config-before`);
+    if (runnerBefore && !cold) {
+      for (const f of ['quality-gates-config.json', 'runbooks']) cpSync(join(ws, f), join(cfgBefore, f), { recursive: true });
+      // Each runner once, unmeasured: its config cache entry is written on the first run.
+      measure(process.execPath, [runnerBefore, ours, cfgBefore, fresh()], ws, false);
+    }
+    measure(process.execPath, [runner, ours, ws, fresh()], ws, false);
     const r = interleaved({
       ours: () => {
         const d = fresh();
@@ -197,9 +224,18 @@ for (const shape of shapes.filter((x) => !onlyShapes || onlyShapes.has(x.key))) 
         spawnSync('sync');
         return measure('unzip', ['-q', '-o', ours, '-d', d], ws, cold);
       },
+      ...(runnerBefore && !cold
+        ? {
+            before: () => {
+              const d = fresh();
+              spawnSync('sync');
+              return measure(process.execPath, [runnerBefore, ours, cfgBefore, d], ws, false);
+            },
+          }
+        : {}),
     });
     for (const d of made) rmSync(d, { recursive: true, force: true });
-    rows.push([label, `restore${t}`, fmt(r.ours), `${fmt(r.peer)} (unzip -q -o)`, `${(r.ours.s / r.peer.s).toFixed(2)}x`, '']);
+    rows.push([label, `restore${t}`, fmt(r.ours), `${fmt(r.peer)} (unzip -q -o)`, `${(r.ours.s / r.peer.s).toFixed(2)}x`, r.before ? `${fmt(r.before)} (${(r.before.s / r.peer.s).toFixed(2)}x)` : '']);
   }
   rmSync(ws, { recursive: true, force: true });
   rmSync(zipOut, { force: true });
@@ -209,7 +245,7 @@ if (backupTimes.small50k && backupTimes.small200k) {
   rows.push(['200k vs 50k small files', 'backup time', `${(backupTimes.small200k / backupTimes.small50k).toFixed(2)}x for 4x the files`, 'linear: 4x', '', '']);
 }
 
-const table = ['| tree | work | rollout (median, peak RSS) | peer (median, peak RSS) | ratio (rollout / peer, lower is better) | older build (BENCH_BEFORE) |', '| --- | --- | --- | --- | ---: | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const table = ['| tree | work | rollout (median, peak RSS) | peer (median, peak RSS) | ratio (rollout / peer, lower is better) | older build (BENCH_BEFORE; restore: BENCH_BEFORE_SRC) |', '| --- | --- | --- | --- | ---: | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 console.log(`\n${table}`);
 // The default run and a BENCH_FULL run each keep their own section; a run that picks rows too.
 const variant = [FULL ? 'BENCH_FULL=1' : '', onlyShapes ? `BENCH_SHAPES=${[...onlyShapes].join(',')}` : '', onlyWork ? `BENCH_WORK=${[...onlyWork].join(',')}` : ''].filter(Boolean).join(' ');

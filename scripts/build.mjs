@@ -25,6 +25,8 @@ export function buildId() {
   for (const f of ['package.json', 'package-lock.json']) if (existsSync(join(root, f))) h.update(readFileSync(join(root, f)));
   return h.digest('hex').slice(0, 24);
 }
+// Worker threads' entries (src/backup/worker-entry.ts finds them as dist/workers/NAME.js).
+export const WORKERS = { 'workers/write-worker': join(root, 'src/backup/write-worker.ts') };
 const define = { __ROLLOUT_VERSION__: JSON.stringify(pkg.version), __ROLLOUT_BUILD_ID__: JSON.stringify(buildId()), 'process.env.NODE_ENV': '"production"' };
 
 async function loadEsbuild() {
@@ -43,7 +45,7 @@ export async function bundle(outdir = join(root, 'dist')) {
   // The help code first: the man page, and the top-level help that the CLI's entry prints for
   // `rollout --help` without loading commander (src/cli/top-help.ts).
   const help = await helpModule(esbuild);
-  const entryPoints = { cli: join(root, 'src/cli/index.ts') };
+  const entryPoints = { cli: join(root, 'src/cli/index.ts'), ...WORKERS };
   if (existsSync(join(root, 'src/demo/service-main.ts'))) entryPoints['dhash-service'] = join(root, 'src/demo/service-main.ts');
   await esbuild.build({
     entryPoints,

@@ -3,12 +3,14 @@
 // beside the inflate, CRC-32 and SHA-256 of the next entries on this thread instead of after them.
 // Files are handed over in batches (one message and one copy of the bytes per batch, the batch
 // buffers coming back for reuse); the thread makes each file's folder when new, then creates the
-// file exclusively ('wx') with its mode and writes it, in the order given. Only checked bytes are
-// handed over: the caller checks size, CRC-32 and SHA-256 first.
+// file exclusively ('wx') with its mode and writes it, in the order given (src/backup/write-worker.ts).
+// Only checked bytes are handed over: the caller checks size, CRC-32 and SHA-256 first.
 import { writeFileSync } from 'node:fs';
 import { mkdirReal } from '../domain/io-errors.js';
 import { dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from './worker-entry.js';
+import type { WriteReply } from './write-worker.js';
 
 /** Creates checked small files (exclusively, with their folders). */
 export interface FileWriter {
@@ -49,59 +51,6 @@ export function inlineWriter(): FileWriter {
     close: () => Promise.resolve(),
   };
 }
-
-// Plain CommonJS run by the worker (eval): no file to locate next to a bundle. After a failure it
-// creates nothing more (the caller is told and removes the staging), but still hands buffers back.
-const WORKER = `
-const { parentPort } = require('node:worker_threads');
-const { existsSync, mkdirSync, openSync, writeSync, closeSync } = require('node:fs');
-const { dirname } = require('node:path');
-const made = new Set();
-// mkdir -p that reports the real cause, as mkdirReal (src/domain/io-errors.ts): a recursive mkdir
-// says ENOENT where the parent is read-only or full.
-const mkdirReal = (dir) => {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    if (e.code !== 'ENOENT') throw e;
-    let missing = dir;
-    while (!existsSync(dirname(missing)) && dirname(missing) !== missing) missing = dirname(missing);
-    mkdirSync(missing);
-    throw e;
-  }
-};
-let failed = false;
-parentPort.on('message', (m) => {
-  const data = Buffer.from(m.buf);
-  let error;
-  if (!failed) {
-    let at = 0;
-    for (let i = 0; i < m.paths.length; i++) {
-      const p = m.paths[i];
-      const end = m.ends[i];
-      try {
-        const dir = p.slice(0, p.lastIndexOf('/'));
-        if (!made.has(dir)) {
-          mkdirReal(dir);
-          made.add(dir);
-        }
-        const fd = openSync(p, 'wx', m.modes[i]);
-        try {
-          for (let off = at; off < end; ) off += writeSync(fd, data, off, end - off);
-        } finally {
-          closeSync(fd);
-        }
-      } catch (e) {
-        failed = true;
-        error = { message: e.message, code: e.code, syscall: e.syscall, path: e.path === undefined ? p : e.path, errno: e.errno };
-        break;
-      }
-      at = end;
-    }
-  }
-  parentPort.postMessage({ buf: m.buf, error }, [m.buf]);
-});
-`;
 
 // A batch goes to the thread at this many bytes or files, or when this thread waits for I/O.
 const BATCH_BYTES = 256 * 1024;
@@ -146,9 +95,9 @@ export function threadWriter(threads = 1): FileWriter {
   };
   try {
     for (let k = 0; k < threads; k++) {
-      const t = { worker: new Worker(WORKER, { eval: true }), inFlight: 0 };
+      const t = { worker: startWorker('write-worker'), inFlight: 0 };
       pool.push(t);
-      t.worker.on('message', (m: { buf: ArrayBuffer; error?: { message: string; code?: string; syscall?: string; path?: string; errno?: number } }) => {
+      t.worker.on('message', (m: WriteReply) => {
         t.inFlight = Math.max(0, t.inFlight - 1);
         // Idle until the next batch: a thread that waits for work must not keep the process alive.
         if (t.inFlight === 0) t.worker.unref();

@@ -6,11 +6,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inlineWriter, threadWriter, type FileWriter } from '../../src/backup/write-thread.js';
 import { stageBackup } from '../../src/backup/restore.js';
 import { backupScope } from '../../src/backup/scope.js';
-import { verifyBackup } from '../../src/backup/verify.js';
+import { scanArchive, verifyBackup } from '../../src/backup/verify.js';
 import { createBackup } from '../../src/usecases/backup.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { deployTree, engine, wsOf } from './fixtures.js';
@@ -113,6 +114,44 @@ describe('file writers', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(count()).toBe(seen);
     expect(() => t.put(join(base, 'x.txt'), 0o644, Buffer.from('x'))).toThrow(/closed/);
+  });
+});
+
+describe('the built worker file', () => {
+  it('a restore run from the bundle (dist/) creates its files on dist/workers/write-worker.js', async () => {
+    // The CLI's bundle, built by the global setup with scripts/build.mjs: the chunk that holds the
+    // scan (what a rollback from dist/ or from the installed package runs), imported as it is.
+    // writeThread: true has no fallback: the restore fails unless that chunk finds and starts
+    // the worker file beside it.
+    const dist = process.env.ROLLOUT_TEST_DIST!;
+    expect(existsSync(join(dist, 'workers', 'write-worker.js'))).toBe(true);
+    const chunk = readdirSync(join(dist, 'chunks')).find((f) => f.endsWith('.js') && readFileSync(join(dist, 'chunks', f), 'utf8').includes("startWorker(\"write-worker\")"));
+    expect(chunk).toBeDefined();
+    const mod = (await import(pathToFileURL(join(dist, 'chunks', chunk!)).href)) as Record<string, unknown>;
+    const scan = Object.values(mod).find((v): v is typeof scanArchive => typeof v === 'function' && v.name === 'scanArchive');
+    expect(scan).toBeDefined();
+    const extra: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) extra[`node_modules/p${i % 7}/f${i}.js`] = `module.exports = ${i};\n`.repeat(1 + (i % 40));
+    deployTree(ws.root, 'staging', '1.0.0', extra);
+    const p = (await createBackup(engine(ws.root), {})).path;
+    const scope = backupScope(wsOf(ws.root), engine(ws.root, 'staging').runbook, 'staging');
+    const out = join(ws.root, 'out');
+    const made: string[] = [];
+    await scan!(p, 'backups/x.zip', {
+      scope: () => scope,
+      destination: ws.root,
+      writeThread: true,
+      sink: {
+        file: (e) => (made.push(e.path), { path: join(out, e.path), mode: (e.mode ?? 0o644) & 0o777 }),
+        // (folders and links are the restore's own business: only the files are the writer's)
+        finish: () => Promise.resolve(),
+      },
+    });
+    expect(made.length).toBeGreaterThan(300);
+    for (const f of made) {
+      expect(readFileSync(join(out, f)).equals(readFileSync(join(ws.root, f))), f).toBe(true);
+      expect(lstatSync(join(out, f)).mode & 0o777, f).toBe(lstatSync(join(ws.root, f)).mode & 0o777);
+    }
   });
 });
 
