@@ -9,7 +9,7 @@ import type { Workspace } from '../config/workspace.js';
 import type { EngineContext } from '../config/engine-context.js';
 import { localLayout } from '../demo/layout.js';
 import { RefusedError } from '../domain/errors.js';
-import type { Manifest } from './manifest.js';
+import type { Manifest, ManifestEntry } from './manifest.js';
 
 /**
  * How a missing root is handled by `rollout backup`: `recorded` as an `absent` root (a restore
@@ -82,7 +82,8 @@ export function contextScope(ctx: Pick<EngineContext, 'ws' | 'runbook'>): (env: 
 }
 
 function inside(path: string, root: string): boolean {
-  return path === root || path.startsWith(`${root}/`);
+  // (no `${root}/` per call: this runs for every entry of a manifest)
+  return path.startsWith(root) && (path.length === root.length || path.charCodeAt(root.length) === 0x2f);
 }
 
 function whose(scope: BackupScope, path: string): string | undefined {
@@ -118,17 +119,25 @@ export function checkScopeRoots(manifest: Pick<Manifest, 'env' | 'roots'>, scope
  * never marks absent, a root whose kind disagrees with its own entry, an entry outside every
  * present root. Pure: used by verify and, independently, by the restore before it touches anything.
  */
-export function checkManifestScope(manifest: Pick<Manifest, 'env' | 'roots' | 'entries'>, scope: BackupScope, display: string, clip: (s: string) => string = (s) => s): void {
+export function checkManifestScope(
+  manifest: Pick<Manifest, 'env' | 'roots' | 'entries'>,
+  scope: BackupScope,
+  display: string,
+  clip: (s: string) => string = (s) => s,
+  /** The manifest's entries by path, when the caller has them already (verify). */
+  byPath: ReadonlyMap<string, ManifestEntry> = new Map(manifest.entries.map((e) => [e.path, e] as const)),
+): void {
   const refuse = refuser(scope, display);
   checkScopeRoots(manifest, scope, display, clip);
   const present = manifest.roots.filter((r) => r.kind !== 'absent');
-  const byPath = new Map(manifest.entries.map((e) => [e.path, e] as const));
   for (const r of present) {
     const e = byPath.get(r.path);
     if (!e || e.kind !== r.kind) refuse(`the root "${clip(r.path)}" is listed as a ${r.kind} but the manifest has ${e ? `a ${e.kind}` : 'no entry'} at that path`);
   }
   for (const e of manifest.entries) {
-    if (!present.some((r) => inside(e.path, r.path))) {
+    let covered = false;
+    for (let k = 0; k < present.length && !covered; k++) covered = inside(e.path, present[k]!.path);
+    if (!covered) {
       const other = whose(scope, e.path);
       refuse(`the manifest lists "${clip(e.path)}", outside the paths a backup of ${scope.env} covers${other ? ` (it belongs to environment ${other})` : ''}`);
     }

@@ -13,12 +13,12 @@ import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
 import { mkdirReal } from '../domain/io-errors.js';
 import { readChecksumFile, sha256File } from './checksum.js';
-import { inlineHasher, threadHasher, type ArchiveHasher } from './thread-hash.js';
+import { claimEntry, entryList, inlineHasher, threadHasher, type ArchiveHasher, type EntryList } from './thread-hash.js';
 import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
 import { MANIFEST_NAME, parseManifest, type Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
 import { checkManifestScope, type BackupScope } from './scope.js';
-import { TooManyEntries, ZipReader, dataStartFromLocalHeader, type ZipEntry } from './zip.js';
+import { TooManyEntries, ZipReader, dataStartFromLocalHeader, inflateExactly, type ZipEntry } from './zip.js';
 import { sharedInflater } from './inflate.js';
 import { join, basename, dirname, relative, isAbsolute } from 'node:path';
 import { fileWriter, inlineWriter, threadWriter, type FileWriter } from './write-thread.js';
@@ -216,22 +216,37 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
     opts.onProgress({ bytesDone, bytesTotal, entriesDone, entriesTotal: files.length });
   };
   // Verify: the single read (hash, sizes, CRC-32s) starts now, beside the manifest's checks below:
-  // it needs only the central directory, and with a hashing thread the inflating it hands over
-  // runs on the other core meanwhile. Problems are still reported in the same order: the
-  // archive's own structure, then the manifest, then the entries' data.
+  // it needs only the central directory. It goes first until every read buffer is with the
+  // hashing thread, so that the other core inflates those chunks' small entries while this one
+  // checks the manifest. Problems are still reported in the same order: the archive's own
+  // structure, then the manifest, then the entries' data.
+  let handedOut: () => void = () => undefined;
+  const firstTurn = new Promise<void>((resolve) => (handedOut = resolve));
+  let manifestDone = false;
+  let othersDone: () => void = () => undefined;
+  const manifestChecked = new Promise<void>((resolve) => (othersDone = resolve));
   const passRun =
     opts.pass && !opts.sink
-      ? onePass(reader, files, display, opts.pass, (n) => {
-          bytesDone += n;
-          entriesDone++;
-          emit(false);
-        })
+      ? onePass(
+          reader,
+          files,
+          display,
+          opts.pass,
+          (n) => {
+            bytesDone += n;
+            entriesDone++;
+            emit(false);
+          },
+          { handedOut: () => handedOut(), free: () => manifestDone, othersDone: manifestChecked },
+        )
       : undefined;
   passRun?.catch(() => undefined);
   const { manifest, byPath } = await (async (): Promise<{ manifest: Manifest; byPath: Map<string, ManifestEntry> }> => {
+    if (passRun) await Promise.race([firstTurn, passRun.catch(() => undefined)]);
     let manifestText: string;
     try {
-      manifestText = (await reader.small(manifestEntry)).toString('utf8');
+      // Inflated here, at once: the thread pool's turn cost this thread more waiting than the inflate itself.
+      manifestText = inflateExactly(manifestEntry, await reader.compressed(manifestEntry), false).toString('utf8');
     } catch (e) {
       throw new RefusedError(`${display}: ${MANIFEST_NAME} cannot be read (${short((e as Error).message)}); the archive is damaged.`);
     }
@@ -261,26 +276,44 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
       if (why) throw new RefusedError(`${display}: ${MANIFEST_NAME} names a root with ${why} ("${short(r.path)}"); refusing it.`);
     }
     // Which workspace paths this backup may replace or remove comes from the runbook, not from the manifest.
-    checkManifestScope(manifest, opts.scope(manifest.env), display, short);
+    checkManifestScope(manifest, opts.scope(manifest.env), display, short, byPath);
     opts.sink?.begin?.(manifest);
     const roots = manifest.roots.filter((r) => r.kind !== 'absent').map((r) => r.path);
-    const rootDirs = roots.map((r) => `${r}/`);
+    // Per entry, these checks are a few string compares (no slices or lookups per path segment):
+    // they run for every entry of the archive.
+    const below = (name: string, dir: string): boolean => name.length > dir.length && name.charCodeAt(dir.length) === 0x2f && name.startsWith(dir);
+    // A few links (the usual `current`) are compared with each name; many are looked up by the name's parent folders.
+    const linkList = links.size <= 16 ? [...links] : undefined;
     for (const it of items.values()) {
-      const m = byPath.get(it.name);
-      if (!m) throw new RefusedError(`${display} holds "${short(it.name)}", which ${MANIFEST_NAME} does not list; refusing it.`);
+      const name = it.name;
+      const m = byPath.get(name);
+      if (!m) throw new RefusedError(`${display} holds "${short(name)}", which ${MANIFEST_NAME} does not list; refusing it.`);
       const kind = it.dir ? 'dir' : it.link ? 'symlink' : 'file';
-      if (m.kind !== kind) throw new RefusedError(`${display} holds "${short(it.name)}" as a ${kind} but ${MANIFEST_NAME} lists a ${m.kind}; refusing it.`);
-      if (!roots.includes(it.name) && !rootDirs.some((r) => it.name.startsWith(r))) throw new RefusedError(`${display} holds "${short(it.name)}" outside the paths it backs up; refusing it.`);
-      // Nothing may be written through a link: an entry below a link could land anywhere.
-      for (let at = it.name.indexOf('/'); links.size > 0 && at > 0; at = it.name.indexOf('/', at + 1)) {
-        const parent = it.name.slice(0, at);
-        if (links.has(parent)) throw new RefusedError(`${display} holds "${short(it.name)}" below the link "${short(parent)}"; refusing it.`);
+      if (m.kind !== kind) throw new RefusedError(`${display} holds "${short(name)}" as a ${kind} but ${MANIFEST_NAME} lists a ${m.kind}; refusing it.`);
+      let inRoot = false;
+      for (let r = 0; r < roots.length && !inRoot; r++) inRoot = name === roots[r] || below(name, roots[r]!);
+      if (!inRoot) throw new RefusedError(`${display} holds "${short(name)}" outside the paths it backs up; refusing it.`);
+      // Nothing may be written through a link: an entry below a link could land anywhere. (The
+      // shallowest such link is named.)
+      let parent: string | undefined;
+      if (linkList) {
+        for (const l of linkList) if (below(name, l) && (parent === undefined || l.length < parent.length)) parent = l;
+      } else {
+        for (let at = name.indexOf('/'); at > 0 && parent === undefined; at = name.indexOf('/', at + 1)) if (links.has(name.slice(0, at))) parent = name.slice(0, at);
       }
-      if (m.kind === 'file' && m.size !== it.entry.uncompressedSize) throw new RefusedError(`${display} holds "${short(it.name)}" of ${it.entry.uncompressedSize} bytes but ${MANIFEST_NAME} says ${m.size}; refusing it.`);
+      if (parent !== undefined) throw new RefusedError(`${display} holds "${short(name)}" below the link "${short(parent)}"; refusing it.`);
+      if (m.kind === 'file' && m.size !== it.entry.uncompressedSize) throw new RefusedError(`${display} holds "${short(name)}" of ${it.entry.uncompressedSize} bytes but ${MANIFEST_NAME} says ${m.size}; refusing it.`);
     }
-    for (const m of manifest.entries) if (!items.has(m.path)) throw new RefusedError(`${display} lacks "${short(m.path)}", which ${MANIFEST_NAME} lists (missing entry); refusing it.`);
+    // Every archive entry is listed (above) and both sides' names are unique: equal counts mean
+    // the manifest lists nothing more; only otherwise is the missing one looked for.
+    if (byPath.size !== items.size) for (const m of manifest.entries) if (!items.has(m.path)) throw new RefusedError(`${display} lacks "${short(m.path)}", which ${MANIFEST_NAME} lists (missing entry); refusing it.`);
     return { manifest, byPath };
-  })().catch(async (e: unknown) => {
+  })()
+    .finally(() => {
+      manifestDone = true;
+      othersDone();
+    })
+    .catch(async (e: unknown) => {
     // The read goes on to its end, so that the caller has the archive's hash without a second read.
     await passRun?.catch(() => undefined);
     throw e;
@@ -471,6 +504,16 @@ async function copyStored(reader: ZipReader, e: ZipEntry, dest: { path: string; 
   }
 }
 
+/** How onePass shares this thread with the caller's other checks (the manifest's, in scanOpen). */
+interface PassTurns {
+  /** Called when every read buffer is with the hashing thread, and when the read ends: the other checks may run now. */
+  handedOut(): void;
+  /** Whether the other checks are done: this thread then checks handed-over entries itself rather than wait. */
+  free(): boolean;
+  /** Settles when the other checks are done (either way). */
+  othersDone: Promise<unknown>;
+}
+
 // Read size of the one-pass verify: few, large reads (4 MiB) keep system calls and garbage low.
 const PASS_CHUNK = 4 * MiB;
 
@@ -484,7 +527,7 @@ const PASS_CHUNK = 4 * MiB;
  * On the first bad entry, checking stops but hashing goes on to the end, so that the caller can
  * say "corrupt" (hash mismatch) rather than only "damaged".
  */
-async function onePass(reader: ZipReader, files: ZipItem[], display: string, pass: { hasher: ArchiveHasher; done: boolean }, onEntry: (bytes: number) => void): Promise<Map<string, string>> {
+async function onePass(reader: ZipReader, files: ZipItem[], display: string, pass: { hasher: ArchiveHasher; done: boolean }, onEntry: (bytes: number) => void, turns: PassTurns): Promise<Map<string, string>> {
   const order = inOrder(files, (f) => f.entry.offset);
   let k = 0;
   // The first failure in file order wins (entries handed to the hashing thread report later).
@@ -642,10 +685,31 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   // after the thread hashed it.
   const bufs = pass.hasher.buffers ?? [0, 1, 2].map(() => Buffer.allocUnsafe(Math.min(PASS_CHUNK, reader.size)));
   const hashed: Promise<void>[] = bufs.map(() => Promise.resolve());
+  const busy = bufs.map(() => false);
   let hashFailed = false;
+  // Entry lists handed to the hashing thread and not answered yet, oldest first. Both threads
+  // claim their entries from a shared counter (claimEntry): this thread checks some too whenever
+  // it would otherwise wait (for a buffer, or at the end), so neither core idles while the other
+  // still has entries to inflate; `mine` marks those checked here (counted here).
+  const lists: { index: number; list: EntryList; jobs: Job[]; chunk: Buffer; mine: Uint8Array }[] = [];
+  // Check here the unclaimed entries of the list in buffer `index` (of every open list, oldest first, when undefined).
+  const help = (index?: number): void => {
+    for (const o of lists) {
+      if (index !== undefined && o.index !== index) continue;
+      for (let t = failed === undefined ? claimEntry(o.list) : -1; t >= 0; t = failed === undefined ? claimEntry(o.list) : -1) {
+        const j = o.jobs[t]!;
+        o.mine[t] = 1;
+        try {
+          whole(j.it, o.chunk.subarray(j.start, j.end));
+        } catch (e) {
+          fail(j.at, damaged(j.it, e));
+        }
+      }
+    }
+  };
   // Hash a chunk (and have the hashing thread check its jobs); resolves when the buffer may be reused.
   const hand = (chunk: Buffer, index: number, jobs: Job[] | undefined): Promise<void> => {
-    const list = jobs?.length ? new Float64Array(jobs.length * 5) : undefined;
+    const list = jobs?.length ? entryList(jobs.length) : undefined;
     for (let t = 0; list && t < jobs!.length; t++) {
       const j = jobs![t]!;
       list[5 * t] = j.start;
@@ -654,15 +718,25 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
       list[5 * t + 3] = j.it.entry.crc32;
       list[5 * t + 4] = t;
     }
+    const o = list ? { index, list, jobs: jobs!, chunk, mine: new Uint8Array(jobs!.length) } : undefined;
+    if (o) lists.push(o);
+    busy[index] = true;
+    const settle = (): void => {
+      busy[index] = false;
+      if (o) lists.splice(lists.indexOf(o), 1);
+    };
     return pass.hasher.update(chunk, index, list).then(
       (f) => {
-        for (let t = 0; jobs && t < (f ? f.tag : jobs.length); t++) onEntry(jobs[t]!.it.entry.uncompressedSize);
+        settle();
+        for (let t = 0; o && t < jobs!.length; t++) if (!o.mine[t]) onEntry(jobs![t]!.it.entry.uncompressedSize);
         if (f) fail(jobs![f.tag]!.at, f.crc ? crcMismatch(jobs![f.tag]!.it) : damaged(jobs![f.tag]!.it, new Error(f.message)));
       },
       () => {
+        settle();
         hashFailed = true;
         // The thread is gone: the entries handed to it are checked here (the buffer still holds them).
-        for (const j of jobs ?? []) {
+        for (const [t, j] of (jobs ?? []).entries()) {
+          if (o?.mine[t]) continue;
           try {
             whole(j.it, chunk.subarray(j.start, j.end));
           } catch (e) {
@@ -674,35 +748,49 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
     );
   };
   let turn = 0;
-  const read = async (pos: number): Promise<{ chunk: Buffer; index: number }> => {
-    const index = turn++ % bufs.length;
+  const read = async (pos: number, index: number): Promise<{ chunk: Buffer; index: number }> => {
     await hashed[index];
     const buf = bufs[index]!;
     const n = await reader.readInto(buf, pos, Math.min(buf.length, reader.size - pos));
     return { chunk: buf.subarray(0, n), index };
   };
   let pos = 0;
-  let next = reader.size > 0 ? read(0) : undefined;
-  while (next) {
-    const { chunk, index } = await next;
-    if (chunk.length === 0) break;
-    const base = pos;
-    pos += chunk.length;
-    // The next read runs while this chunk is checked here; then it is hashed (on the hashing
-    // thread, when there is one, together with its small deflated entries while that thread
-    // keeps up: with two chunks already waiting there, this thread inflates them itself).
-    next = pos < reader.size ? read(pos) : undefined;
-    next?.catch(() => undefined);
-    const jobs = pass.hasher.inflates && pass.hasher.pending < 2 ? [] : undefined;
-    if (failed === undefined) {
-      try {
-        await check(chunk, base, jobs);
-      } catch (e) {
-        fail(checking, e);
+  let next = reader.size > 0 ? read(0, turn++ % bufs.length) : undefined;
+  try {
+    while (next) {
+      const { chunk, index } = await next;
+      if (chunk.length === 0) break;
+      const base = pos;
+      pos += chunk.length;
+      // The next read runs while this chunk is checked here; then it is hashed (on the hashing
+      // thread, when there is one, together with its small deflated entries).
+      const nextIndex = turn++ % bufs.length;
+      next = pos < reader.size ? read(pos, nextIndex) : undefined;
+      next?.catch(() => undefined);
+      const jobs = pass.hasher.inflates ? [] : undefined;
+      pass.hasher.hashAhead?.(chunk, index);
+      if (failed === undefined) {
+        try {
+          await check(chunk, base, jobs);
+        } catch (e) {
+          fail(checking, e);
+        }
+      }
+      hashed[index] = hand(chunk, index, jobs);
+      // Every buffer is with the hashing thread: the caller's other checks (the manifest) may run
+      // now; once they are done, this thread checks entries of the oldest list instead of waiting.
+      if (next && busy[nextIndex]) {
+        turns.handedOut();
+        if (turns.free()) help(nextIndex);
       }
     }
-    hashed[index] = hand(chunk, index, jobs);
+  } finally {
+    turns.handedOut();
   }
+  // The other checks first (the hashing thread inflates meanwhile), then this thread takes what
+  // the hashing thread has not claimed yet.
+  await turns.othersDone;
+  help();
   await Promise.all(hashed);
   // When the hashing thread failed, the caller hashes the file again (a second read) instead.
   pass.done = pos === reader.size && !hashFailed;

@@ -375,23 +375,32 @@ function extraFields(b: Buffer): { id: number; data: Buffer }[] {
   return out;
 }
 
-/** One central-directory record at `at` of `b` (checked to be whole by the caller) as a ZipEntry; yauzl's rules (3.x _readEntry). */
 const NO_EXTRAS: ReturnType<typeof extraFields> = [];
 
+// Little-endian fields read byte by byte, for the per-entry paths (central directory, local
+// headers): Buffer's readUInt16LE/readUInt32LE check their arguments on every call and are slow
+// until optimized, ~0.5 us a call, 10 of them per record (a third of parsing 10k records). The
+// callers check the bounds first.
+/** The unsigned 16-bit little-endian number at `at` of `b` (in bounds). */
+export const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
+/** The unsigned 32-bit little-endian number at `at` of `b` (in bounds). */
+export const u32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
+
+/** One central-directory record at `at` of `b` (checked to be whole by the caller) as a ZipEntry; yauzl's rules (3.x _readEntry). */
 function parseCentralRecord(b: Buffer, at: number): ZipEntry {
-  const sig = b.readUInt32LE(at);
+  const sig = u32(b, at);
   if (sig !== 0x02014b50) throw new Error(`invalid central directory file header signature: 0x${sig.toString(16)}`);
-  const versionMadeBy = b.readUInt16LE(at + 4);
-  const flags = b.readUInt16LE(at + 8);
+  const versionMadeBy = u16(b, at + 4);
+  const flags = u16(b, at + 8);
   if (flags & 0x40) throw new Error('strong encryption is not supported');
-  const compressionMethod = b.readUInt16LE(at + 10);
-  const crc = b.readUInt32LE(at + 16);
-  let compressedSize = b.readUInt32LE(at + 20);
-  let uncompressedSize = b.readUInt32LE(at + 24);
-  const nameLen = b.readUInt16LE(at + 28);
-  const extraLen = b.readUInt16LE(at + 30);
-  const attrs = b.readUInt32LE(at + 38);
-  let offset = b.readUInt32LE(at + 42);
+  const compressionMethod = u16(b, at + 10);
+  const crc = u32(b, at + 16);
+  let compressedSize = u32(b, at + 20);
+  let uncompressedSize = u32(b, at + 24);
+  const nameLen = u16(b, at + 28);
+  const extraLen = u16(b, at + 30);
+  const attrs = u32(b, at + 38);
+  let offset = u32(b, at + 42);
   const extras = extraLen > 0 ? extraFields(b.subarray(at + 46 + nameLen, at + 46 + nameLen + extraLen)) : NO_EXTRAS;
   const z64 = extras.find((f) => f.id === 0x0001);
   if (z64) {
@@ -530,7 +539,7 @@ export class ZipReader {
       // Awaited only when the window must move: an await per record cost 0.25 s at 50k entries.
       if (!has(46)) await need(46);
       let at = pos - winStart;
-      const whole = 46 + win.readUInt16LE(at + 28) + win.readUInt16LE(at + 30) + win.readUInt16LE(at + 32);
+      const whole = 46 + u16(win, at + 28) + u16(win, at + 30) + u16(win, at + 32);
       if (!has(whole)) await need(whole);
       at = pos - winStart;
       out.push(parseCentralRecord(win, at));
@@ -675,8 +684,8 @@ export class ZipReader {
 
 /** Where the data of the entry whose local header is at `head[at]` (file offset `off`) begins. */
 export function dataStartFromLocalHeader(head: Buffer, off: number, at = 0): number {
-  if (head.length < at + 30 || head.readUInt32LE(at) !== 0x04034b50) throw new Error('a local file header is missing (truncated or damaged)');
-  return off + 30 + head.readUInt16LE(at + 26) + head.readUInt16LE(at + 28);
+  if (at < 0 || head.length < at + 30 || u32(head, at) !== 0x04034b50) throw new Error('a local file header is missing (truncated or damaged)');
+  return off + 30 + u16(head, at + 26) + u16(head, at + 28);
 }
 
 /** An entry's compressed bytes inflated, held to exactly its declared size. */
