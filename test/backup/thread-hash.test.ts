@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/backup/checksum.js';
 import { archiveHasher, verifyBackup } from '../../src/backup/verify.js';
-import { threadHasher, type ArchiveHasher } from '../../src/backup/thread-hash.js';
+import { claimEntry, entryList, threadHasher, type ArchiveHasher } from '../../src/backup/thread-hash.js';
 import { createBackup } from '../../src/usecases/backup.js';
 import { ExitCode, RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace } from '../helpers/cli.js';
@@ -77,6 +77,36 @@ describe('the hashing thread', () => {
     } finally {
       await h.close();
     }
+  });
+
+  it('hashed ahead of its update, a chunk counts once, in order; an update of another chunk or a second hashAhead is refused', async () => {
+    const h = threadHasher(3, SMALL);
+    const plain = createHash('sha256');
+    try {
+      for (let k = 0; k < 30; k++) {
+        const i = k % 3;
+        const n = 1 + ((k * 4099) % SMALL);
+        for (let j = 0; j < n; j++) h.buffers![i]![j] = (k * 17 + j) & 0xff;
+        const chunk = h.buffers![i]!.subarray(0, n);
+        plain.update(chunk);
+        // Every other chunk ahead (as verify does), the rest by update alone.
+        if (k % 2 === 0) h.hashAhead!(chunk, i);
+        await h.update(chunk, i);
+      }
+      expect(await h.digest()).toBe(plain.digest('hex'));
+      h.hashAhead!(h.buffers![0]!.subarray(0, 10), 0);
+      expect(() => h.hashAhead!(h.buffers![0]!.subarray(0, 10), 0)).toThrow(/already hashed ahead/);
+      await expect(h.update(h.buffers![0]!.subarray(0, 11), 0)).rejects.toThrow(/not the chunk hashed ahead/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('entry lists: each entry is claimed exactly once, whichever thread claims it', () => {
+    const l = entryList(4);
+    expect(l.length).toBe(20);
+    expect([claimEntry(l), claimEntry(l), claimEntry(l), claimEntry(l), claimEntry(l), claimEntry(l)]).toEqual([0, 1, 2, 3, -1, -1]);
+    expect(claimEntry(entryList(0))).toBe(-1);
   });
 
   it('refuses a chunk that is not in the shared buffer it names (it would hash other bytes)', async () => {
@@ -220,6 +250,33 @@ describe('small deflated entries checked on the hashing thread', () => {
     const p = await many(400, { 300: { crc: 1 }, 120: { crc: 2 }, 380: { size: 5 } });
     const e = await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher: () => threadHasher(3, 32 * 1024) }));
     expect(e.message).toMatch(/the CRC-32 of "deployments\/staging\/releases\/f120\.js" does not match/);
+  });
+
+  it('a thread that falls behind: this thread checks the entries it has not claimed (each once), and a bad one is still refused in file order', async () => {
+    // Each update reaches the thread only after this thread had its turn to help, so this
+    // thread claims (and checks) whole lists; the thread then finds nothing left to claim.
+    let claimedHere = 0;
+    const late = () => {
+      const h = threadHasher(3, 32 * 1024);
+      return {
+        ...h,
+        get pending() {
+          return h.pending;
+        },
+        async update(chunk: Buffer, index: number, entries?: Float64Array) {
+          await new Promise((r) => setTimeout(r, 30));
+          if (entries && Atomics.load(new Int32Array(entries.buffer as SharedArrayBuffer, 0, 1), 0) >= entries.length / 5) claimedHere++;
+          return h.update(chunk, index, entries);
+        },
+      };
+    };
+    const p = await many(400);
+    const r = await verifyBackup(p, { ws: wsOf(ws.root), hasher: late });
+    expect(r.sha256).toBe(await sha256File(p));
+    expect(claimedHere).toBeGreaterThan(0);
+    const q = await many(400, { 390: { crc: 3 }, 200: { size: 7 } });
+    const e = await refused(verifyBackup(q, { ws: wsOf(ws.root), hasher: late }));
+    expect(e.message).toMatch(/"deployments\/staging\/releases\/f200\.js" is damaged \(it inflates to more bytes than it declares\)/);
   });
 
   it('a thread that dies with entries handed to it: they are checked here, so a bad one is still refused', async () => {

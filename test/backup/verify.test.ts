@@ -153,6 +153,21 @@ describe('verifyBackup', () => {
     expect(e.message).toMatch(/below the link/);
   });
 
+  it('names the shallowest link an entry is written below, with a few links (compared) and with many (looked up by folder)', async () => {
+    // The entry comes first in the archive, below two nested links: the outer one is named.
+    const nested = [{ name: `${BASE}/a/b/x.txt`, data: 'through' }, { name: `${BASE}/a`, link: 'ok.txt' }, { name: `${BASE}/a/b`, link: '../ok.txt' }];
+    const many = Array.from({ length: 20 }, (_, i): CraftEntry => ({ name: `${BASE}/l${i}`, link: 'ok.txt' }));
+    let n = 0;
+    for (const extra of [nested, [...many, ...nested]]) {
+      const p = await crafted(`dhash_staging_20261123_10151${n++}.zip`, good(extra));
+      const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+      expect(e.message).toMatch(/holds "deployments\/staging\/releases\/a\/b\/x\.txt" below the link "deployments\/staging\/releases\/a"; refusing it\.$/);
+    }
+    // The control: many links and nothing below them verifies.
+    const ok = await crafted('dhash_staging_20261123_101519.zip', good([...many, { name: `${BASE}/l1x/y.txt`, data: 'beside, not below' }]));
+    expect((await verifyBackup(ok, { ws: wsOf(ws.root) })).entries).toBe(23);
+  });
+
   it('refuses duplicate names', async () => {
     const entries = good([{ name: `${BASE}/ok.txt`, data: 'evil' }]);
     const m = manifestFor('staging', good(), [BASE]);
