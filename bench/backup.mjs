@@ -15,7 +15,7 @@
 // Builds a private bundle (never touches dist/), works in temp folders and removes them.
 /* global setTimeout */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -69,19 +69,24 @@ async function restoreRunner(tree, out) {
   // The bundle's .js files are ES modules, as in the package.
   writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
   const src = join(out, 'restore-runner.ts');
+  // An older stageBackup takes no undefined roots.
+  const rootsFirst = !readFileSync(join(tree, 'src/backup/restore.ts'), 'utf8').includes('manifestRoots: ManifestRoot[] | undefined');
   const at = (f) => JSON.stringify(join(tree, f));
   writeFileSync(
     src,
     `import { stageBackup } from ${at('src/backup/restore.ts')};
 import { backupScope } from ${at('src/backup/scope.ts')};
-import { readBackupManifest } from ${at('src/backup/verify.ts')};
 import { workspaceAt } from ${at('src/config/workspace.ts')};
 import { loadEngineContextCached } from ${at('src/config/cached-context.ts')};
+${rootsFirst ? `import { readBackupManifest } from ${at('src/backup/verify.ts')};` : ''}
 const [zip, src, dest] = process.argv.slice(2);
 // As \`rollout rollback\` loads it: through the config cache (yaml and zod only when the files changed).
 const ctx = await loadEngineContextCached(workspaceAt(src), 'staging', { operator: 'bench' });
-const manifest = await readBackupManifest(zip);
-await stageBackup(workspaceAt(dest), zip, zip, manifest.roots, 'bench', { scope: backupScope(workspaceAt(dest), ctx.runbook, 'staging') });
+// The roots: a rollback has them from verify (and names the staging folders in its journal);
+// here the restore takes them from the archive's manifest, which it reads and checks anyway.
+// (Trees before 2026-12-01 10:30 UTC needed them first: their runner reads the manifest twice.)
+const roots = ${rootsFirst ? '(await readBackupManifest(zip)).roots' : 'undefined'};
+await stageBackup(workspaceAt(dest), zip, zip, roots, 'bench', { scope: backupScope(workspaceAt(dest), ctx.runbook, 'staging') });
 `,
   );
   await build({

@@ -48,17 +48,22 @@ export function plannedSwaps(ws: Workspace, roots: ManifestRoot[], id: string): 
   return [...roots].sort(pointerLast).map((r) => swapPaths(ws, r, id));
 }
 
-/** Extract a (verified) backup into staging folders, checking every entry again as it is written. */
-export async function stageBackup(ws: Workspace, zipPath: string, display: string, manifestRoots: ManifestRoot[], id: string, opts: { scope: BackupScope; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void; writeThread?: boolean }): Promise<SwapItem[]> {
+/**
+ * Extract a (verified) backup into staging folders, checking every entry again as it is written.
+ * `manifestRoots`: the roots verify read (a rollback writes the staging folders they give into its
+ * journal first); undefined: the roots of the archive's own manifest, once it is checked and
+ * before anything is written (a restore with no journal, e.g. the benchmark's).
+ */
+export async function stageBackup(ws: Workspace, zipPath: string, display: string, manifestRoots: ManifestRoot[] | undefined, id: string, opts: { scope: BackupScope; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void; writeThread?: boolean }): Promise<SwapItem[]> {
   // The same rule as verify, applied again here before anything is written or removed: the
   // roots handed in may come from a caller that skipped verify, or from an archive since replaced.
-  checkScopeRoots({ env: opts.scope.env, roots: manifestRoots }, opts.scope, display);
+  if (manifestRoots) checkScopeRoots({ env: opts.scope.env, roots: manifestRoots }, opts.scope, display);
   const scopeFor = (env: string): BackupScope => {
     if (env !== opts.scope.env) throw new RefusedError(`${display} is now a backup of ${env}, not of ${opts.scope.env}; refusing it.`);
     return opts.scope;
   };
-  const sameRoots = (m: Manifest): boolean => m.roots.length === manifestRoots.length && m.roots.every((r, i) => r.path === manifestRoots[i]!.path && r.kind === manifestRoots[i]!.kind);
-  const swaps = plannedSwaps(ws, manifestRoots, id);
+  const sameRoots = (m: Manifest, roots: ManifestRoot[]): boolean => m.roots.length === roots.length && m.roots.every((r, i) => r.path === roots[i]!.path && r.kind === roots[i]!.kind);
+  let swaps = manifestRoots ? plannedSwaps(ws, manifestRoots, id) : [];
   const stagedFor = (p: string): string => {
     for (const s of swaps) {
       if (s.staged && (p === s.path || p.startsWith(`${s.path}/`))) return s.staged + p.slice(s.path.length);
@@ -67,6 +72,9 @@ export async function stageBackup(ws: Workspace, zipPath: string, display: strin
     throw new StepFailedError(`${display}: "${p}" lies outside the paths the backup covers.`);
   };
   for (const s of swaps) if (s.staged) rmSync(s.staged, { recursive: true, force: true });
+  // Folders that hold a restored file (or one below them): no mkdir for them at the end.
+  const made = new Set<string>();
+  let lastDir = '';
   try {
     await scanArchive(zipPath, display, {
       scope: scopeFor,
@@ -76,21 +84,33 @@ export async function stageBackup(ws: Workspace, zipPath: string, display: strin
       ...(opts.writeThread !== undefined ? { writeThread: opts.writeThread } : {}),
       sink: {
         begin(manifest) {
-          if (!sameRoots(manifest)) throw new RefusedError(`${display} changed since it was verified (its manifest names other roots); refusing it.`);
+          if (manifestRoots) {
+            if (!sameRoots(manifest, manifestRoots)) throw new RefusedError(`${display} changed since it was verified (its manifest names other roots); refusing it.`);
+            return;
+          }
+          // (its roots were just held to the scope, with the rest of the manifest)
+          swaps = plannedSwaps(ws, manifest.roots, id);
+          for (const s of swaps) if (s.staged) rmSync(s.staged, { recursive: true, force: true });
         },
         file(entry) {
-          return { path: stagedFor(entry.path), mode: (entry.mode ?? 0o644) & 0o777 };
+          const path = stagedFor(entry.path);
+          // Its folder and theirs exist once the files are written (the writer makes them).
+          const dir = dirname(path);
+          if (dir !== lastDir) for (let d = (lastDir = dir); !made.has(d); d = dirname(d)) made.add(d);
+          return { path, mode: (entry.mode ?? 0o644) & 0o777 };
         },
         async finish(manifest: Manifest) {
           const dirs = new Set(manifest.entries.filter((x) => x.kind === 'dir').map((x) => x.path));
           for (const e of manifest.entries) {
             const dest = stagedFor(e.path);
-            if (e.kind === 'dir') mkdirSync(dest, { recursive: true });
+            if (e.kind === 'dir') {
+              if (!made.has(dest)) mkdirSync(dest, { recursive: true });
+            }
             else if (e.kind === 'symlink') {
               mkdirSync(dirname(dest), { recursive: true });
               // Windows needs to know a link to a folder is one; elsewhere the type is ignored.
               const to = resolveLinkTarget(e.path, e.target);
-              const isDir = 'path' in to && (dirs.has(to.path) || manifestRoots.some((r) => r.path === to.path && r.kind === 'dir'));
+              const isDir = 'path' in to && (dirs.has(to.path) || manifest.roots.some((r) => r.path === to.path && r.kind === 'dir'));
               symlinkSync(e.target, dest, isDir ? 'dir' : 'file');
             }
           }

@@ -1,32 +1,43 @@
 // The restore's file-creating thread (started by src/backup/write-thread.ts): it receives batches
-// of checked files (one buffer, and per file its path, mode and end in that buffer), makes each
-// file's folder when new, creates the file exclusively ('wx') with its mode and writes it, in the
-// order given. After a failure it creates nothing more (the caller is told and removes the
-// staging), but still hands every buffer back.
+// of checked files (their bytes in one buffer, and per file its path, mode and end in that
+// buffer), makes each file's folder when new, creates the file exclusively ('wx') with its mode
+// and writes it, in the order given. After a failure it creates nothing more (the caller is told
+// and removes the staging), but still answers and counts every batch.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { mkdirReal } from '../domain/io-errors.js';
 
-/** A batch as write-thread.ts sends it. */
+/** What the thread is started with: `done` counts finished batches; `ring` holds the batch buffers a batch names by `slot`. */
+export interface WriteWorkerData {
+  done: SharedArrayBuffer;
+  ring: SharedArrayBuffer[];
+}
+
+/** A batch as write-thread.ts sends it: its bytes in ring[slot], or in `buf` (moved here) when larger than a ring buffer. */
 export interface WriteBatch {
-  buf: ArrayBuffer;
+  slot?: number;
+  buf?: ArrayBuffer;
   paths: string[];
   modes: number[];
   ends: number[];
 }
 
-/** The reply: the buffer back, and the first failure (as plain fields: an Error's own properties do not cross threads). */
+/** The reply to each batch: the first failure, if any (plain fields: an Error's own properties do not cross threads). */
 export interface WriteReply {
-  buf: ArrayBuffer;
   error?: { message: string; code?: string; syscall?: string; path?: string; errno?: number };
 }
 
+const { done, ring } = workerData as WriteWorkerData;
+// Counted after each batch, in memory the caller reads at once (its replies may wait behind the
+// caller's own work): a ring buffer is free for the next batch once its batch is counted.
+const doneCount = new Int32Array(done);
+const views = ring.map((b) => Buffer.from(b));
 const made = new Set<string>();
 let failed = false;
 
 /** Create the files of one batch; the first failure, if any. */
 function writeBatch(m: WriteBatch): WriteReply['error'] {
-  const data = Buffer.from(m.buf);
+  const data = m.buf ? Buffer.from(m.buf) : views[m.slot!]!;
   let at = 0;
   for (let i = 0; i < m.paths.length; i++) {
     const p = m.paths[i]!;
@@ -55,6 +66,7 @@ function writeBatch(m: WriteBatch): WriteReply['error'] {
 
 parentPort!.on('message', (m: WriteBatch) => {
   const error = failed ? undefined : writeBatch(m);
-  const reply: WriteReply = { buf: m.buf, ...(error ? { error } : {}) };
-  parentPort!.postMessage(reply, [m.buf]);
+  Atomics.add(doneCount, 0, 1);
+  const reply: WriteReply = error ? { error } : {};
+  parentPort!.postMessage(reply);
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inlineWriter, threadWriter, type FileWriter } from '../../src/backup/write-thread.js';
-import { stageBackup } from '../../src/backup/restore.js';
+import { plannedSwaps, stageBackup } from '../../src/backup/restore.js';
 import { backupScope } from '../../src/backup/scope.js';
 import { scanArchive, verifyBackup } from '../../src/backup/verify.js';
 import { createBackup } from '../../src/usecases/backup.js';
@@ -125,7 +125,7 @@ describe('the built worker file', () => {
     // the worker file beside it.
     const dist = process.env.ROLLOUT_TEST_DIST!;
     expect(existsSync(join(dist, 'workers', 'write-worker.js'))).toBe(true);
-    const chunk = readdirSync(join(dist, 'chunks')).find((f) => f.endsWith('.js') && readFileSync(join(dist, 'chunks', f), 'utf8').includes("startWorker(\"write-worker\")"));
+    const chunk = readdirSync(join(dist, 'chunks')).find((f) => f.endsWith('.js') && readFileSync(join(dist, 'chunks', f), 'utf8').includes('startWorker("write-worker"'));
     expect(chunk).toBeDefined();
     const mod = (await import(pathToFileURL(join(dist, 'chunks', chunk!)).href)) as Record<string, unknown>;
     const scan = Object.values(mod).find((v): v is typeof scanArchive => typeof v === 'function' && v.name === 'scanArchive');
@@ -175,5 +175,9 @@ describe('restore through the writer thread', () => {
     await stageBackup(wsOf(ws.root), p, 'backups/x.zip', m.roots, 's', { scope, writeThread: false });
     expect(modes(single)).toBe(modes(staged));
     expect(execFileSync('diff', ['-r', staged, single], { encoding: 'utf8' })).toBe('');
+    // No roots handed in: the restore takes them from the manifest it checks, and stages the same.
+    const own = await stageBackup(wsOf(ws.root), p, 'backups/x.zip', undefined, 'o', { scope });
+    expect(own).toEqual(plannedSwaps(wsOf(ws.root), m.roots, 'o'));
+    expect(execFileSync('diff', ['-r', staged, join(ws.root, 'deployments/staging/.releases.rollback-o.new')], { encoding: 'utf8' })).toBe('');
   });
 });
