@@ -3,9 +3,8 @@
 // handler (handle-error.ts) to SPEC.md's exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { terminalSafe } from '../domain/terminal-text.js';
-import { CommandContext, type GlobalFlags } from './context.js';
 import { handleError } from './handle-error.js';
-import { applyColor, runHandler, type Loader } from './run-handler.js';
+import { runCommand, type Loader } from './run-handler.js';
 import { ExitCode } from '../domain/errors.js';
 import { VERSION } from './version.js';
 
@@ -29,10 +28,7 @@ function action(loader: Loader, name: string): (...a: unknown[]) => Promise<void
     const cmd = a[a.length - 1] as Command;
     const opts = cmd.optsWithGlobals() as Record<string, unknown>;
     const args = (cmd.args ?? []).map(String);
-    const flags: GlobalFlags = { json: Boolean(opts.json), color: opts.color !== false && !process.env.NO_COLOR, ...(typeof opts.config === 'string' ? { config: opts.config } : {}) };
-    applyColor(flags);
-    const ctx = new CommandContext(flags, `rollout ${name} ${process.argv.slice(3).join(' ')}`.trim(), { program: buildProgram, main });
-    exitCode = await runHandler(ctx, loader, args, opts);
+    exitCode = await runCommand(name, loader, args, opts, { program: buildProgram, main });
   };
 }
 

@@ -1,6 +1,6 @@
 // Runs one command handler and maps its end to an exit code, without commander: shared by the
 // parsed command line (main.ts) and the TUI's no-argument start (tui-start.ts).
-import type { CommandContext, GlobalFlags } from './context.js';
+import { CommandContext, type GlobalFlags, type ProgramAccess } from './context.js';
 import { handleError, reportOutcome } from './handle-error.js';
 import { outcomeOfCode, type Outcome } from '../domain/outcome.js';
 import { ExitCode } from '../domain/errors.js';
@@ -26,4 +26,15 @@ export async function runHandler(ctx: CommandContext, loader: Loader, args: stri
   } catch (e) {
     return handleError(e, ctx.flags.json);
   }
+}
+
+/**
+ * Run a parsed command line: its global flags from the options, its context, its handler.
+ * Returns the exit code. Shared by commander's actions (main.ts) and the direct path (direct.ts).
+ */
+export async function runCommand(name: string, loader: Loader, args: string[], opts: Record<string, unknown>, cli: ProgramAccess): Promise<number> {
+  const flags: GlobalFlags = { json: Boolean(opts.json), color: opts.color !== false && !process.env.NO_COLOR, ...(typeof opts.config === 'string' ? { config: opts.config } : {}) };
+  applyColor(flags);
+  const ctx = new CommandContext(flags, `rollout ${name} ${process.argv.slice(3).join(' ')}`.trim(), cli);
+  return runHandler(ctx, loader, args, opts);
 }
