@@ -7,7 +7,7 @@ import type { AuditLog } from '../audit/logger.js';
 import { redactString } from '../audit/redact.js';
 import { waitForHealthy, type TimedHealthCheck } from '../probes/health.js';
 import type { EngineContext } from '../config/engine-context.js';
-import { runSmoke, type SmokeRun } from '../steps/smoke.js';
+import type { SmokeRun } from '../steps/smoke.js';
 import { describeInstance, instanceKey, type RunningInstance, type Target } from '../targets/contract.js';
 
 /** Which check a verification stopped at. */
@@ -128,6 +128,8 @@ export async function checkHealthAfter(ctx: EngineContext, o: VerifyRollbackOpti
 /** 3. The post-rollback smoke tests; all three passed means the rollback is verified (out.ok). */
 export async function checkSmokeAfter(ctx: EngineContext, o: VerifyRollbackOptions, out: VerifyRollbackResult): Promise<boolean> {
   o.stage('smoke', 'running', 'post-rollback smoke tests');
+  // Loaded here, after the health checks: not on the way to the restored service.
+  const { runSmoke } = await import('../steps/smoke.js');
   out.smoke = await runSmoke(ctx, { tier: 'all', phase: 'post-rollback', ...(o.smokeLog ? { log: o.smokeLog } : {}) });
   const bad = out.smoke.results.filter((r) => !r.ok);
   if (bad.length > 0) return failed(out, o, 'smoke', `post-rollback smoke tests failed in ${ctx.env}: ${bad.map((f) => `${f.id} (${f.detail})`).join(', ')}`);

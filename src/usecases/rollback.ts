@@ -225,6 +225,7 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
  */
 async function settle(r: RollbackRun): Promise<void> {
   const { journal, outcome } = r;
+  await r.asidesRemoved;
   if (journal && journal.phase !== 'swapping') {
     cleanupSwaps(journal);
     clearJournal(r.ctx.ws, r.ctx.env);

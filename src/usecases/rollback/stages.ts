@@ -5,6 +5,7 @@
 // Stages up to smoke stop at the first failure; incident and notify-done settle every run.
 import { formatNumber, formatValue } from '../../domain/format.js';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { AuditLog } from '../../audit/logger.js';
@@ -23,7 +24,6 @@ import { fileStamp } from '../../domain/time.js';
 import type { Notification } from '../../notify/types.js';
 import { checkHealth } from '../../probes/health.js';
 import { describeInstance, type RunningInstance, type Target } from '../../targets/contract.js';
-import { openIncident, updateIncident } from '../incident.js';
 import { checkHealthAfter, checkRunningVersion, checkSmokeAfter, instanceChanged, newVerifyResult, rollbackFailedSentence, type VerifyRollbackOptions, type VerifyRollbackResult } from '../rollback-verify.js';
 import type { StageDef } from '../stages.js';
 import type { RollbackOptions, RollbackOutcome, RollbackStage, RollbackStageName } from './types.js';
@@ -61,6 +61,8 @@ export interface RollbackRun {
   changed?: boolean;
   /** Where the incident was written. */
   incidentDir?: string;
+  /** The removal of the set-aside old files, running beside the restart (settle() waits for it). */
+  asidesRemoved?: Promise<void>;
 }
 
 /** What a dry run knows (read-only). */
@@ -222,7 +224,14 @@ export const STAGES: readonly RollbackStageDef[] = [
       await testPause('staged');
       await swapIn(ctx.ws, journal!);
       await testPause('swapped');
-      for (const s of journal!.swaps) if (s.aside) rmSync(s.aside, { recursive: true, force: true });
+      // The old files set aside by the swap are deleted on libuv's threads, beside the restart:
+      // deleting an old release (thousands of files) is no reason to keep the service down longer.
+      // The journal still names them, so a run killed meanwhile has its next run remove the rest;
+      // settle() waits for this before its own cleanup of what the journal names.
+      r.asidesRemoved = Promise.all(journal!.swaps.map((s) => (s.aside ? rm(s.aside, { recursive: true, force: true }) : undefined))).then(
+        () => undefined,
+        (e: unknown) => void r.log.warn('rollback.aside_remove_failed', { error: errMsg(e) }),
+      );
       r.stage('restore', 'ok', `restored ${journal!.swaps.length} paths of version ${verified!.manifest.version ?? 'unknown'} (staged beside the targets, swapped in by rename)`);
     },
   },
@@ -266,6 +275,10 @@ export const STAGES: readonly RollbackStageDef[] = [
     name: 'health',
     plan: (p) => ({ detail: `wait for ${Math.max(1, p.ctx.gates.monitoring.healthOkRequired || 3)} consecutive OK health checks` }),
     async run(r) {
+      // What runs after the checks (smoke, incident) loads in the checks' spacing, not before the
+      // rollback starts: it is not on the way to the restored service (a failed import is met
+      // again, and reported, where it is used).
+      for (const m of [import('../../steps/smoke.js'), import('../incident.js')]) m.catch(() => undefined);
       const ok = await checkHealthAfter(r.ctx, checkOptions(r), r.check!);
       r.outcome.healthChecks = r.check!.healthChecks;
       if (!ok) throw checkFailed(r, true);
@@ -367,6 +380,7 @@ async function writeIncident(r: RollbackRun): Promise<string> {
     ...(opts.resume ? { resumed: true } : {}),
   };
   const logs = [...newestDeployLog(ctx), ...(opts.relatedLogs ?? []), r.log.path, ...(outcome.smoke?.logPath ? [outcome.smoke.logPath] : [])];
+  const { openIncident, updateIncident } = await import('../incident.js');
   const rec = opts.resume?.incidentId ? await updateIncident(ctx.ws, opts.resume.incidentId, { ...facts, logs }) : await openIncident(ctx.ws, { ...facts, logs, now: started });
   outcome.incidentId = rec.id;
   return join(ctx.ws.incidentsDir, rec.id);
