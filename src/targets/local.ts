@@ -111,6 +111,13 @@ export class LocalTarget implements Target {
       .sort(compareVersions);
   }
 
+  /** True when availableVersions() would list `version` (the same test, without listing and sorting them all). */
+  hasRelease(version: string): boolean {
+    const dir = this.releasesSource();
+    // Only a name the folder lists: never a path ("../x") that merely resolves to a release.
+    return dir !== undefined && readdirSync(dir).includes(version) && existsSync(join(dir, version, 'release.json'));
+  }
+
   /** The version `current` points at in the deployment folder (what a restart would run). */
   async currentVersion(): Promise<string | undefined> {
     return readCurrentVersion(this.layout);
@@ -261,7 +268,9 @@ export class LocalTarget implements Target {
     }
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && serviceAlive(pid)) await sleep(POLL_MS);
+    // Looked for every 2 ms: the service is down from here until the new one listens, and each
+    // look is one kill(pid, 0) and one read of /proc/<pid>/stat.
+    while (Date.now() < deadline && serviceAlive(pid)) await sleep(2);
     if (serviceAlive(pid)) {
       process.kill(pid, 'SIGKILL');
       onLine?.(`pid ${pid} did not stop within 5 s; killed`);
