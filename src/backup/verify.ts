@@ -2,16 +2,12 @@
 // (onePass), after the zip structure, every entry's name and size against the manifest, and limits
 // against zip bombs. Anything wrong is refused (exit 3) with one sentence. The same scan, with a
 // sink, is what a restore extracts through, so nothing is written that was not checked.
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, statSync } from 'node:fs';
-import { Transform, Writable, type TransformCallback } from 'node:stream';
-import { open } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { existsSync, statSync } from 'node:fs';
 import { crc32, createInflateRaw } from 'node:zlib';
 import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
-import { mkdirReal } from '../domain/io-errors.js';
 import { readChecksumFile, sha256File } from './checksum.js';
 import { claimEntry, entryList, inlineHasher, threadHasher, type ArchiveHasher, type EntryList } from './thread-hash.js';
 import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
@@ -20,8 +16,9 @@ import { listBackups, parseBackupName, wsRelative } from './names.js';
 import { checkManifestScope, type BackupScope } from './scope.js';
 import { TooManyEntries, ZipReader, dataStartFromLocalHeader, inflateExactly, type ZipEntry } from './zip.js';
 import { sharedInflater } from './inflate.js';
-import { join, basename, dirname, relative, isAbsolute } from 'node:path';
+import { join, basename, relative, isAbsolute } from 'node:path';
 import { fileWriter, inlineWriter, threadWriter, type FileWriter } from './write-thread.js';
+import { copyLarge, type Copied, type LargeEntry } from './copy-large.js';
 
 /** Progress of a verify or restore. */
 export interface ScanProgress {
@@ -425,83 +422,25 @@ async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntr
     if (dest && writer) writer.put(dest.path, dest.mode, data);
     return;
   }
-  const h = createHash('sha256');
-  let crc = 0;
-  let n = 0;
-  const declared = it.entry.uncompressedSize;
-  const tap = new Transform({
-    highWaterMark: 1 << 20,
-    transform(chunk: Buffer, _e, cb: TransformCallback) {
-      n += chunk.length;
-      if (n > declared) return cb(new Error('it inflates to more bytes than it declares'));
-      h.update(chunk);
-      crc = crc32(chunk, crc);
-      onBytes(chunk.length);
-      cb(null, chunk);
-    },
-  });
-  // As mkdir -p, but a read-only or full parent says so (EROFS, ENOSPC), not ENOENT.
-  if (dest) mkdirReal(dirname(dest.path));
   // Large entries stream one or two at a time: memory stays flat whatever the archive holds.
   await reader.bigSlot.acquire();
+  let got: Copied;
   try {
-    if (it.entry.compressionMethod === 0) {
-      await copyStored(reader, it.entry, dest, (chunk) => {
-        n += chunk.length;
-        h.update(chunk);
-        crc = crc32(chunk, crc);
-        onBytes(chunk.length);
-      });
-    } else {
-      const out = dest ? createWriteStream(dest.path, { flags: 'wx', mode: dest.mode, highWaterMark: 1 << 20 }) : new Writable({ highWaterMark: 1 << 20, write: (_c, _e, cb) => cb() });
-      await pipeline(await reader.stream(it.entry), tap, out);
-    }
+    const e = it.entry;
+    const large: LargeEntry = { start: await reader.dataStart(e), compressedSize: e.compressedSize, uncompressedSize: e.uncompressedSize, method: e.compressionMethod };
+    // On the file-creating thread when it copies no other (the other of the two at a time runs
+    // here): the hashing and copying of large files then run beside this thread's work, the
+    // small files' inflating and checking or the other large file.
+    if (dest && writer?.copyLarge && writer.largeJobs!() === 0) {
+      got = await writer.copyLarge(reader.path, large, dest);
+      onBytes(got.n);
+    } else got = await copyLarge(reader.path, large, dest, onBytes);
   } catch (e) {
     throw damaged(e);
   } finally {
     reader.bigSlot.release();
   }
-  hold(n, crc, h.digest('hex'));
-}
-
-// Chunk of the stored-entry copy; two of them per large entry being restored.
-const COPY_CHUNK = 1024 * 1024;
-
-/**
- * A large stored entry (backups store incompressible files) copied through two reused buffers:
- * the next chunk is read while this one is checked and written. Streams allocated a fresh 1 MiB
- * buffer per chunk, and the page faults of that churn were a good part of a restore's system time
- * (27k faults at 96 MiB of large files). `dest` absent: the bytes are only checked.
- */
-async function copyStored(reader: ZipReader, e: ZipEntry, dest: { path: string; mode: number } | undefined, check: (chunk: Buffer) => void): Promise<void> {
-  const start = await reader.dataStart(e);
-  const total = e.compressedSize;
-  const bufs = [Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, total))), Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, total)))];
-  const out = dest ? await open(dest.path, 'wx', dest.mode) : undefined;
-  try {
-    const readChunk = async (k: number, pos: number): Promise<Buffer> => {
-      const want = Math.min(COPY_CHUNK, total - pos);
-      const got = await reader.readInto(bufs[k % 2]!, start + pos, want);
-      if (got < want) throw new Error('entry data is cut short (truncated)');
-      return bufs[k % 2]!.subarray(0, got);
-    };
-    let pos = 0;
-    let pending: Promise<Buffer> | undefined = total > 0 ? readChunk(0, 0) : undefined;
-    for (let k = 0; pending; k++) {
-      const chunk = await pending;
-      pos += chunk.length;
-      // Reads into the other buffer, whose write finished in the previous round.
-      pending = pos < total ? readChunk(k + 1, pos) : undefined;
-      // A rejected read-ahead is awaited in the next round; until then, keep it from being "unhandled".
-      pending?.catch(() => undefined);
-      check(chunk);
-      if (out) {
-        for (let off = 0; off < chunk.length; ) off += (await out.write(chunk, off, chunk.length - off)).bytesWritten;
-      }
-    }
-  } finally {
-    await out?.close();
-  }
+  hold(got.n, got.crc, got.sha256);
 }
 
 /** How onePass shares this thread with the caller's other checks (the manifest's, in scanOpen). */

@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from './worker-entry.js';
 import type { WriteBatch, WriteReply, WriteWorkerData } from './write-worker.js';
+import type { Copied, LargeEntry } from './copy-large.js';
 
 /** Creates checked small files (exclusively, with their folders). */
 export interface FileWriter {
@@ -26,6 +27,10 @@ export interface FileWriter {
   flush(): Promise<void>;
   /** Stop (idempotent): once it resolves, nothing more is created, whatever was still queued. */
   close(): Promise<void>;
+  /** Copy a large entry to `dest` on the writer's thread (copyLarge in src/backup/copy-large.ts, as it is there); absent: the caller copies it. */
+  copyLarge?(zipPath: string, e: LargeEntry, dest: { path: string; mode: number }): Promise<Copied>;
+  /** Large entries being copied by copyLarge now. */
+  largeJobs?(): number;
 }
 
 /** Files created on this thread, one synchronous call each. */
@@ -101,6 +106,13 @@ export function threadWriter(threads = 1): FileWriter {
   let scheduled = false;
   // Waiters for a batch to come back (room in flight, or everything done).
   let waiters: (() => void)[] = [];
+  // Large entries being copied on a thread, by job id.
+  const jobs = new Map<number, { thread: Thread; resolve: (c: Copied) => void; reject: (e: Error) => void }>();
+  let nextJob = 0;
+  const errorOf = (f: NonNullable<WriteReply['error']>): Error => {
+    const { message, ...rest } = f;
+    return Object.assign(new Error(message), Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+  };
   const wake = (): void => {
     const w = waiters;
     waiters = [];
@@ -110,6 +122,8 @@ export function threadWriter(threads = 1): FileWriter {
   const stop = (why: string): void => {
     failed ??= new Error(`the file-creating thread stopped (${why})`);
     for (const t of pool) t.inFlight = 0;
+    for (const j of jobs.values()) j.reject(failed);
+    jobs.clear();
     wake();
   };
   try {
@@ -121,10 +135,13 @@ export function threadWriter(threads = 1): FileWriter {
         t.inFlight = Math.max(0, t.inFlight - 1);
         // Idle until the next batch: a thread that waits for work must not keep the process alive.
         if (t.inFlight === 0) t.worker.unref();
-        if (m.error && !failed) {
-          const { message, ...rest } = m.error;
-          failed = Object.assign(new Error(message), Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
-        }
+        const job = m.job === undefined ? undefined : jobs.get(m.job);
+        if (job) {
+          jobs.delete(m.job!);
+          // After a failed create the thread copies nothing: that failure is the one to report.
+          if (m.error) job.reject(m.error.stopped && failed ? failed : errorOf(m.error));
+          else job.resolve(m.copied!);
+        } else if (m.error && !failed) failed = errorOf(m.error);
         wake();
       });
       t.worker.on('error', (e: Error) => stop(e.message));
@@ -193,6 +210,20 @@ export function threadWriter(threads = 1): FileWriter {
       send();
       while (inFlight() > 0 && !failed) await new Promise<void>((r) => waiters.push(r));
       if (failed) throw failed;
+    },
+    largeJobs: () => jobs.size,
+    copyLarge(zipPath, e, dest) {
+      if (closed) return Promise.reject(new Error('the file-creating thread was closed'));
+      if (failed) return Promise.reject(failed);
+      const t = pool.reduce((a, x) => (x.inFlight < a.inFlight ? x : a));
+      const id = nextJob++;
+      return new Promise<Copied>((resolve, reject) => {
+        jobs.set(id, { thread: t, resolve, reject });
+        if (t.inFlight === 0) t.worker.ref();
+        t.inFlight++;
+        const m: WriteBatch = { job: id, large: { zipPath, e, dest }, paths: [], modes: [], ends: [] };
+        t.worker.postMessage(m);
+      });
     },
     async close() {
       if (closed) return;

@@ -6,6 +6,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { mkdirReal } from '../domain/io-errors.js';
+import { copyLarge, type Copied, type LargeEntry } from './copy-large.js';
 
 /** What the thread is started with: `done` counts finished batches; `ring` holds the batch buffers a batch names by `slot`. */
 export interface WriteWorkerData {
@@ -13,18 +14,29 @@ export interface WriteWorkerData {
   ring: SharedArrayBuffer[];
 }
 
-/** A batch as write-thread.ts sends it: its bytes in ring[slot], or in `buf` (moved here) when larger than a ring buffer. */
+/**
+ * A batch as write-thread.ts sends it: its bytes in ring[slot], or in `buf` (moved here) when
+ * larger than a ring buffer; or (with `job`) one large entry to copy (copy-large.ts).
+ */
 export interface WriteBatch {
   slot?: number;
   buf?: ArrayBuffer;
+  job?: number;
+  large?: { zipPath: string; e: LargeEntry; dest: { path: string; mode: number } };
   paths: string[];
   modes: number[];
   ends: number[];
 }
 
-/** The reply to each batch: the first failure, if any (plain fields: an Error's own properties do not cross threads). */
+/**
+ * The reply to each batch: the first failure, if any (plain fields: an Error's own properties do
+ * not cross threads); to a large entry's job: what was copied, or its failure (`stopped`: none
+ * was tried, a create had failed before).
+ */
 export interface WriteReply {
-  error?: { message: string; code?: string; syscall?: string; path?: string; errno?: number };
+  job?: number;
+  copied?: Copied;
+  error?: { message: string; code?: string; syscall?: string; path?: string; errno?: number; stopped?: boolean };
 }
 
 const { done, ring } = workerData as WriteWorkerData;
@@ -56,15 +68,33 @@ function writeBatch(m: WriteBatch): WriteReply['error'] {
       }
     } catch (e) {
       failed = true;
-      const err = e as NodeJS.ErrnoException;
-      return { message: err.message, code: err.code, syscall: err.syscall, path: err.path === undefined ? p : err.path, errno: err.errno };
+      return fields(e, p);
     }
     at = end;
   }
   return undefined;
 }
 
+/** An error as plain fields (`path` when it names none). */
+function fields(e: unknown, path?: string): NonNullable<WriteReply['error']> {
+  const err = e as NodeJS.ErrnoException;
+  return { message: err.message, code: err.code, syscall: err.syscall, path: err.path ?? path, errno: err.errno };
+}
+
+/** Copy one large entry (beside the batches: its reads and writes go through the thread pool). */
+function copyJob(job: number, large: NonNullable<WriteBatch['large']>): void {
+  if (failed) {
+    parentPort!.postMessage({ job, error: { message: 'an earlier create failed', stopped: true } } satisfies WriteReply);
+    return;
+  }
+  copyLarge(large.zipPath, large.e, large.dest, () => undefined).then(
+    (copied) => parentPort!.postMessage({ job, copied } satisfies WriteReply),
+    (e: unknown) => parentPort!.postMessage({ job, error: fields(e) } satisfies WriteReply),
+  );
+}
+
 parentPort!.on('message', (m: WriteBatch) => {
+  if (m.job !== undefined) return copyJob(m.job, m.large!);
   const error = failed ? undefined : writeBatch(m);
   Atomics.add(doneCount, 0, 1);
   const reply: WriteReply = error ? { error } : {};

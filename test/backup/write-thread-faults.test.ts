@@ -3,6 +3,7 @@
 // one sentence, exit 1, naming the write that failed and never calling the archive damaged (that
 // was exit 3, "backups/x.zip is damaged: ENOSPC", which could get a good backup thrown away);
 // no staging folder is left behind and the deployed files stay as they were.
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -27,9 +28,11 @@ afterEach(() => {
 
 describe.skipIf(!canMount())(`restore's writer thread on a bad disk (${MOUNT_SKIP})`, () => {
   /** A backup of 300 small files, then deployments/staging moved onto a tmpfs (read-only, or of `sizeKb`). */
-  async function setUp(fs: { readOnly?: boolean; sizeKb?: number }): Promise<{ run: (thread: boolean, id: string) => Promise<Error>; dir: string }> {
-    const extra: Record<string, string> = {};
+  async function setUp(fs: { readOnly?: boolean; sizeKb?: number; large?: boolean }): Promise<{ run: (thread: boolean, id: string) => Promise<Error>; dir: string }> {
+    const extra: Record<string, string | Buffer> = {};
     for (let i = 0; i < 300; i++) extra[`lib/m${i % 7}/f${i}.js`] = `export const v = ${i};\n`.repeat(40);
+    // A large (streamed, stored) entry: copied first, on the writer's thread when there is one.
+    if (fs.large) extra['lib/model.bin'] = randomBytes(3 * 1024 * 1024);
     deployTree(ws.root, 'staging', '1.0.0', extra);
     const p = (await createBackup(engine(ws.root), {})).path;
     const m = (await verifyBackup(p, { ws: wsOf(ws.root) })).manifest;
@@ -76,6 +79,17 @@ describe.skipIf(!canMount())(`restore's writer thread on a bad disk (${MOUNT_SKI
       expect(readdirSync(dir).filter((n) => n.includes('rollback'))).toEqual([]);
     }
     expect(readdirSync(join(dir, 'releases/1.0.0/lib'), { recursive: true }).sort()).toEqual(before);
+  });
+
+  it('a full disk while a large file is copied: ENOSPC with and without the thread, naming the file that failed', async () => {
+    const { run, dir } = await setUp({ sizeKb: 5200, large: true });
+    for (const thread of [true, false]) {
+      const e = await run(thread, thread ? 'thr' : 'one');
+      failedWrite(e, thread, /ENOSPC: no space left on device/);
+      // The large file's write or a small file's, whichever hit the full disk first: a file, not "its files".
+      expect(e.message).toMatch(/writing deployments\/staging\/\.releases\.rollback-(thr|one)\.new\/1\.0\.0\/lib\/\S+ failed/);
+      expect(readdirSync(dir).filter((n) => n.includes('rollback'))).toEqual([]);
+    }
   });
 
   it('a read-only folder: refused with and without the thread, nothing created', async () => {

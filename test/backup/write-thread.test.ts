@@ -4,6 +4,7 @@
 // reach the caller as the same error and stop further creates, and once close() resolves nothing
 // more is created (a restore that failed removes its staging right after). Real files, real threads.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,7 +15,8 @@ import { backupScope } from '../../src/backup/scope.js';
 import { scanArchive, verifyBackup } from '../../src/backup/verify.js';
 import { createBackup } from '../../src/usecases/backup.js';
 import { makeWorkspace } from '../helpers/cli.js';
-import { deployTree, engine, wsOf } from './fixtures.js';
+import { RefusedError } from '../../src/domain/errors.js';
+import { craftZip, deployTree, engine, manifestFor, wsOf, type CraftEntry } from './fixtures.js';
 
 let ws: { root: string; cleanup: () => void };
 let writers: FileWriter[] = [];
@@ -161,7 +163,10 @@ describe('restore through the writer thread', () => {
     for (let i = 0; i < 400; i++) extra[`node_modules/p${i % 9}/f${i}.js`] = `module.exports = ${i};\n`.repeat(1 + (i % 50));
     extra['node_modules/empty.js'] = '';
     extra['node_modules/__proto__'] = 'a file named __proto__';
-    extra['node_modules/big.bin'] = Buffer.alloc(2 * 1024 * 1024, 3); // streamed, before the small ones
+    extra['node_modules/big.bin'] = Buffer.alloc(2 * 1024 * 1024, 3); // small once deflated (read whole)
+    // Large entries, copied on the writer's thread (copy-large.ts): stored (incompressible) and deflated (over 8 MiB).
+    extra['node_modules/model.bin'] = randomBytes(3 * 1024 * 1024);
+    extra['node_modules/data.txt'] = Buffer.from('export const rows = [1, 2, 3];\n'.repeat(300_000));
     deployTree(ws.root, 'staging', '1.0.0', extra);
     const p = (await createBackup(engine(ws.root), {})).path;
     const m = (await verifyBackup(p, { ws: wsOf(ws.root) })).manifest;
@@ -181,3 +186,33 @@ describe('restore through the writer thread', () => {
     expect(execFileSync('diff', ['-r', staged, join(ws.root, 'deployments/staging/.releases.rollback-o.new')], { encoding: 'utf8' })).toBe('');
   });
 });
+
+describe('large entries on the writer thread', () => {
+  it.each([
+    ['a deflated one (over 8 MiB)', 'data.txt', false],
+    ['a stored one (incompressible)', 'model.bin', true],
+  ] as const)('%s whose bytes are not the ones the manifest hashes is refused, with and without the thread, nothing left staged', async (_what, file, store) => {
+    const BASE = 'deployments/staging/releases';
+    const body = store ? randomBytes(2 * 1024 * 1024) : Buffer.from('export const rows = [1, 2, 3];\n'.repeat(300_000));
+    const entries: CraftEntry[] = [{ name: `${BASE}/`, dir: true }, { name: `${BASE}/${file}`, data: body, store }];
+    // The manifest hashes other bytes of the same size: the CRC-32 (the archive's own) holds, the SHA-256 does not.
+    const other = Buffer.from(body);
+    other[1000] = other[1000]! ^ 0xff;
+    const p = join(ws.root, 'backups', 'dhash_staging_20261123_101520.zip');
+    mkdirSync(join(ws.root, 'backups'), { recursive: true });
+    await craftZip(p, entries, manifestFor('staging', [entries[0]!, { ...entries[1]!, data: other }], [BASE]));
+    const scope = backupScope(wsOf(ws.root), engine(ws.root, 'staging').runbook, 'staging');
+    for (const writeThread of [true, false]) {
+      let e: unknown;
+      try {
+        await stageBackup(wsOf(ws.root), p, 'backups/x.zip', manifestFor('staging', entries, [BASE]).roots, 'test', { scope, writeThread });
+      } catch (err) {
+        e = err;
+      }
+      expect(e, `thread ${writeThread}`).toBeInstanceOf(RefusedError);
+      expect((e as Error).message).toBe(`backups/x.zip: the SHA-256 of "${BASE}/${file}" does not match manifest.json; the archive is damaged.`);
+      expect(existsSync(join(ws.root, 'deployments/staging/.releases.rollback-test.new'))).toBe(false);
+    }
+  });
+});
+
