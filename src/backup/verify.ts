@@ -17,7 +17,7 @@ import { checkManifestScope, type BackupScope } from './scope.js';
 import { TooManyEntries, ZipReader, dataStartFromLocalHeader, inflateExactly, type ZipEntry } from './zip.js';
 import { sharedInflater } from './inflate.js';
 import { join, basename, relative, isAbsolute } from 'node:path';
-import { fileWriter, inlineWriter, threadWriter, type FileWriter } from './write-thread.js';
+import { fileWriter, inlineWriter, threadWriter, WriteThreadStopped, type FileWriter } from './write-thread.js';
 import { copyLarge, type Copied, type LargeEntry } from './copy-large.js';
 
 /** Progress of a verify or restore. */
@@ -130,6 +130,8 @@ export async function scanArchive(path: string, display: string, opts: ScanOptio
     if (e instanceof RolloutError) throw e;
     const w = writeError(e, path);
     if (w) throw writeFailure(w, display, opts.destination);
+    // The thread dying is this program's fault, not the archive's (exit 3 would get a good backup thrown away).
+    if (e instanceof WriteThreadStopped) throw new StepFailedError(`${display} could not be restored: ${short(e.message).replace(/\.$/, '')}; the archive is not at fault.`, ['run the rollback again; if this repeats, reinstall rollout (its dist/workers/ may be incomplete)']);
     throw new RefusedError(`${display} is damaged: ${short((e as Error).message).replace(/\.$/, '')}.`);
   } finally {
     // Once this resolves the writing thread is gone: after a failure, the caller may remove the staging.

@@ -13,6 +13,9 @@ import { startWorker } from './worker-entry.js';
 import type { WriteBatch, WriteReply, WriteWorkerData } from './write-worker.js';
 import type { Copied, LargeEntry } from './copy-large.js';
 
+/** The file-creating thread ended before its work was done (a broken worker file, an exception in it): no fault of the archive. */
+export class WriteThreadStopped extends Error {}
+
 /** Creates checked small files (exclusively, with their folders). */
 export interface FileWriter {
   /** Resolves when the writer takes more (the files handed over and not yet created are few enough); rejects with the first failure. */
@@ -120,7 +123,7 @@ export function threadWriter(threads = 1): FileWriter {
   };
   const inFlight = (): number => pool.reduce((n, t) => n + t.inFlight, 0);
   const stop = (why: string): void => {
-    failed ??= new Error(`the file-creating thread stopped (${why})`);
+    failed ??= new WriteThreadStopped(`the file-creating thread stopped (${why})`);
     for (const t of pool) t.inFlight = 0;
     for (const j of jobs.values()) j.reject(failed);
     jobs.clear();
