@@ -5,6 +5,7 @@
 // function for the CLI, the TUI, runbook steps and the monitor (auto-rollback, key, resume).
 // Here: the lock, settling an interrupted rollback, the no-op check, then the stage list of
 // ./rollback/stages.ts walked for real (run) or for --dry-run (plan).
+import { statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AuditLog } from '../audit/logger.js';
@@ -107,11 +108,31 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   const timeoutMs = opts.healthTimeoutMs ?? t.health_timeout_ms;
   const intervalMs = opts.healthIntervalMs ?? 250;
   const limits = limitsFor(ctx);
-  const findBackup = async (): Promise<VerifyResult> => {
+  // One verification per run: the no-op check below and the verify stage share it (a second full
+  // pass read and hashed the whole backup again: seconds for a large one). Shared only while the
+  // archive is the very file that was verified (same inode, size, mtime and ctime): a file replaced
+  // or rewritten since is verified afresh. The restore then checks every entry against the manifest
+  // inside the archive and refuses one whose roots differ from the verified ones, as it always has.
+  const verifyAfresh = async (): Promise<VerifyResult> => {
     if (backupArg) return verifyBackup(resolveBackupArg(ws, backupArg), { ws, limits, expectEnv: ctx.env, scope: contextScope(ctx) });
     const r = await newestVerifiedBackup(ws, ctx.env, limits, contextScope(ctx));
     for (const s of r.skipped) log.warn('rollback.backup_skipped', { backup: s.file, reason: s.reason });
     return r.result;
+  };
+  const identity = (path: string): string | undefined => {
+    try {
+      const st = statSync(path);
+      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    } catch {
+      return undefined;
+    }
+  };
+  let shared: { result: VerifyResult; id: string | undefined } | undefined;
+  const findBackup = async (): Promise<VerifyResult> => {
+    if (shared?.id !== undefined && identity(shared.result.path) === shared.id) return shared.result;
+    const result = await verifyAfresh();
+    shared = { result, id: identity(result.path) };
+    return result;
   };
 
   // Asked again while the target already runs the backup's version and passes its health checks

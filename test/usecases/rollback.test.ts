@@ -4,7 +4,7 @@
 // Real files in a temp workspace and a real HTTP health server on 127.0.0.1 whose answers follow
 // the release that `current` points at (the Target below restarts it by re-reading the link).
 import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gateLine } from '../../src/notify/format.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { loadEngineContext, type EngineContext } from '../../src/config/engine-c
 import { rollback, type RollbackStage } from '../../src/usecases/rollback.js';
 import type { ServiceStatus, Target } from '../../src/targets/contract.js';
 import { makeWorkspace } from '../helpers/cli.js';
-import { deployTree } from '../backup/fixtures.js';
+import { craftZip, deployTree, manifestFor, writeValidChecksum } from '../backup/fixtures.js';
 import { createNotifier } from '../../src/notify/index.js';
 import { startSink } from '../notify/sinks.js';
 
@@ -282,6 +282,34 @@ describe('rollback()', () => {
     expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.0.0');
     const inc = JSON.parse(readFileSync(join(ws.root, 'incidents', out.incidentId!, 'incident.json'), 'utf8')) as Record<string, unknown>;
     expect(inc).toMatchObject({ rollback_ok: false, trigger: { kind: 'manual' } });
+  });
+
+  it('the backup verified by the no-op check is verified again when it was replaced since: a crafted archive with a valid .sha256 and a tampered entry is refused (exit 3) before anything is archived or written', async () => {
+    const backups = join(ws.root, 'backups');
+    const zip = join(backups, readdirSync(backups).find((f) => f.endsWith('.zip'))!);
+    const base = 'deployments/staging/releases';
+    // The manifest promises one content, the entry holds another (its zip CRC is right for what it holds).
+    const manifest = manifestFor('staging', [{ name: `${base}/1.0.0/release.json`, data: '{"version":"1.0.0"}' }], [base]);
+    // Swapped in while rollback-start is being sent: after the no-op check verified the real backup.
+    const swapper: Notifier = {
+      async send(n) {
+        if (n.type === 'rollback-start') {
+          const tmp = `${zip}.crafted`;
+          await craftZip(tmp, [{ name: `${base}/`, dir: true }, { name: `${base}/1.0.0/`, dir: true }, { name: `${base}/1.0.0/release.json`, data: '{"version":"6.6.6"}' }], manifest);
+          renameSync(tmp, zip);
+          writeValidChecksum(ws.root, zip);
+        }
+        return { notification: n, outcomes: [{ channel: 'fallback', status: 'delivered', attempts: 1 }], ok: true };
+      },
+    };
+    const seen: RollbackStage[] = [];
+    await expect(rollback(ctx(), { force: false, dryRun: false, notifier: swapper, target: fileTarget(ws.root), healthIntervalMs: 20, onStage: (st) => seen.push(st) })).rejects.toThrow(RefusedError);
+    // Refused at verify, so nothing was archived, restored or restarted.
+    expect(seen.filter((st) => st.name === 'verify').at(-1)?.status).toBe('failed');
+    expect(seen.some((st) => st.name === 'archive' || st.name === 'restore')).toBe(false);
+    expect(existsSync(join(ws.root, 'rollbacks'))).toBe(false);
+    expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.1.0');
+    expect(restarts).toBe(0);
   });
 
   it('production without force is refused before anything happens', async () => {
