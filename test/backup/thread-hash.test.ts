@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/backup/checksum.js';
-import { archiveHasher, verifyBackup } from '../../src/backup/verify.js';
+import { archiveHasher, passChunk, verifyBackup } from '../../src/backup/verify.js';
 import { claimEntry, entryList, threadHasher, type ArchiveHasher } from '../../src/backup/thread-hash.js';
 import { createBackup } from '../../src/usecases/backup.js';
 import { ExitCode, RefusedError } from '../../src/domain/errors.js';
@@ -127,14 +127,18 @@ describe('the hashing thread', () => {
     await h.close();
   });
 
-  it('is used for large archives only', async () => {
+  it('is used for large archives only, with 1 MiB buffers below 64 MiB (reused rather than fresh) and 4 MiB above', async () => {
     const small = archiveHasher(1024);
+    const medium = archiveHasher(14 * 1024 * 1024);
     const large = archiveHasher(256 * 1024 * 1024);
     try {
       expect(small.buffers).toBeUndefined();
-      expect(large.buffers).toHaveLength(3);
+      expect(medium.buffers?.map((b) => b.length)).toEqual([1, 1, 1].map(() => 1024 * 1024));
+      expect(large.buffers?.map((b) => b.length)).toEqual([1, 1, 1].map(() => 4 * 1024 * 1024));
+      expect([passChunk(64 * 1024 * 1024 - 1), passChunk(64 * 1024 * 1024)]).toEqual([1024 * 1024, 4 * 1024 * 1024]);
     } finally {
       await small.close();
+      await medium.close();
       await large.close();
     }
   });
