@@ -51,10 +51,11 @@ export function resolveLinkTarget(linkPath: string, target: string): { path: str
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-const KEYS: Record<string, { need: string[]; may: string[] }> = {
-  file: { need: ['path', 'kind', 'size', 'sha256'], may: ['mode'] },
-  dir: { need: ['path', 'kind'], may: ['mode'] },
-  symlink: { need: ['path', 'kind', 'target'], may: [] },
+// Per kind: the keys an entry must have, and every key it may have.
+const KEYS: Record<string, { need: string[]; all: Set<string> }> = {
+  file: { need: ['path', 'kind', 'size', 'sha256'], all: new Set(['path', 'kind', 'size', 'sha256', 'mode']) },
+  dir: { need: ['path', 'kind'], all: new Set(['path', 'kind', 'mode']) },
+  symlink: { need: ['path', 'kind', 'target'], all: new Set(['path', 'kind', 'target']) },
 };
 const isInt = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v);
 
@@ -64,8 +65,9 @@ function validEntry(e: unknown): boolean {
   const o = e as Record<string, unknown>;
   const k = typeof o.kind === 'string' && Object.hasOwn(KEYS, o.kind) ? KEYS[o.kind] : undefined;
   if (!k || typeof o.path !== 'string') return false;
-  for (const key of Object.keys(o)) if (!k.need.includes(key) && !k.may.includes(key)) return false;
-  if (k.need.some((key) => !Object.hasOwn(o, key))) return false;
+  // (a Set and a plain loop: Object.keys, includes and a closure per entry were ~2 us an entry, 10k of them)
+  for (const key in o) if (Object.hasOwn(o, key) && !k.all.has(key)) return false;
+  for (let i = 0; i < k.need.length; i++) if (!Object.hasOwn(o, k.need[i]!)) return false;
   if (o.kind === 'file' && (!isInt(o.size) || (o.size as number) < 0 || typeof o.sha256 !== 'string' || !SHA256_HEX.test(o.sha256))) return false;
   if (o.kind === 'symlink' && typeof o.target !== 'string') return false;
   return !Object.hasOwn(o, 'mode') || isInt(o.mode);
