@@ -447,7 +447,7 @@ async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntr
 
 /** How onePass shares this thread with the caller's other checks (the manifest's, in scanOpen). */
 interface PassTurns {
-  /** Called when every read buffer is with the hashing thread, and when the read ends: the other checks may run now. */
+  /** Called when every read buffer is with the hashing thread, when a large entry waits for zlib, and when the read ends: the other checks may run now. */
   handedOut(): void;
   /** Whether the other checks are done: this thread then checks handed-over entries itself rather than wait. */
   free(): boolean;
@@ -611,14 +611,21 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
       try {
         if (take > 0) {
           const wait = feed(c, chunk.subarray(at, at + take));
-          if (wait) await wait;
+          // (waiting on zlib for a large entry: the manifest's checks may run meanwhile)
+          if (wait) {
+            turns.handedOut();
+            await wait;
+          }
         }
         at += Math.max(0, take);
         if (base + at >= c.end) {
           cur = undefined;
           k++;
           const done = finish(c);
-          if (done) await done;
+          if (done) {
+            turns.handedOut();
+            await done;
+          }
         }
       } catch (e) {
         c.inflater?.destroy();
