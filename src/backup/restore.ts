@@ -159,20 +159,42 @@ function swapOne(ws: Workspace, s: SwapItem): void {
   }
 }
 
-/** Remove the aside copies and staging leftovers of a journal. */
-export function cleanupSwaps(j: RollbackJournal): string[] {
+/** What cleanupSwaps could not remove (an immutable file, a busy mount): the path and why. */
+export interface LeftOver {
+  path: string;
+  error: string;
+}
+
+/**
+ * Remove the aside copies and staging leftovers of a journal: what was removed, and what could not
+ * be (never thrown: a rollback that is done, or the next one settling this journal, must not fail
+ * or be blocked forever by old files that will not go; the caller names them for the operator).
+ */
+export function cleanupSwaps(j: RollbackJournal): { removed: string[]; left: LeftOver[] } {
   const removed: string[] = [];
+  const left: LeftOver[] = [];
   const rm = (p: string): void => {
     if (!exists(p)) return;
-    rmSync(p, { recursive: true, force: true });
-    removed.push(p);
+    try {
+      rmSync(p, { recursive: true, force: true });
+      removed.push(p);
+    } catch (e) {
+      left.push({ path: p, error: e instanceof Error ? e.message : String(e) });
+    }
   };
   for (const s of j.swaps) {
     if (s.aside) rm(s.aside);
     if (s.staged) rm(s.staged);
   }
   for (const t of j.temp) rm(t);
-  return removed;
+  return { removed, left };
+}
+
+/** One sentence naming what cleanupSwaps left (workspace-relative), or '' when nothing. */
+export function leftOverNote(ws: Workspace, left: readonly LeftOver[]): string {
+  if (left.length === 0) return '';
+  const rel = (p: string): string => (p.startsWith(`${ws.root}/`) ? p.slice(ws.root.length + 1) : p);
+  return `could not remove ${left.map((l) => `${rel(l.path)} (${l.error.replace(/\.$/, '')})`).join(', ')}; remove ${left.length === 1 ? 'it' : 'them'} by hand.`;
 }
 
 /**
@@ -224,8 +246,9 @@ export function recoverRollback(ws: Workspace, j: RollbackJournal): Recovery {
     message = `${who} was interrupted at "${j.phase}", before it changed anything.`;
   }
   // Say what was cleaned up only when something was: the message is read during an incident.
-  const removed = cleanupSwaps(j);
+  const { removed, left } = cleanupSwaps(j);
   if (removed.length > 0) message = `${message.replace(/\.$/, '')}; removed its ${removed.length} temporary file${removed.length === 1 ? '' : 's'} (${removed.map((p) => basename(p)).join(', ')}).`;
+  if (left.length > 0) message = `${message} It ${leftOverNote(ws, left)}`;
   if (existsSync(join(ws.root, '.rollout'))) clearJournal(ws, j.env);
   return { phase: j.phase, backup: j.backup, message };
 }

@@ -15,7 +15,7 @@ import { limitsFor } from '../backup/limits.js';
 import { contextScope } from '../backup/scope.js';
 import { withEnvLockReentrant } from '../backup/lock.js';
 import { resolveBackupArg, wsRelative } from '../backup/names.js';
-import { cleanupSwaps, recoverRollback, sweepTempArchives, type Recovery } from '../backup/restore.js';
+import { cleanupSwaps, leftOverNote, recoverRollback, sweepTempArchives, type Recovery } from '../backup/restore.js';
 import { newestVerifiedBackup, verifyBackup, type VerifyResult } from '../backup/verify.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
 import { ExitCode, RefusedError, RolloutError, StepFailedError, type ExitCode as ExitCodeT } from '../domain/errors.js';
@@ -248,7 +248,13 @@ async function settle(r: RollbackRun): Promise<void> {
   const { journal, outcome } = r;
   await r.asidesRemoved;
   if (journal && journal.phase !== 'swapping') {
-    cleanupSwaps(journal);
+    // What will not go (an immutable file, a busy mount) is named, not thrown: the rollback itself is done.
+    const { left } = cleanupSwaps(journal);
+    if (left.length > 0) {
+      r.log.warn('rollback.left_over', { left });
+      const note = `The rollback ${leftOverNote(r.ctx.ws, left)}`;
+      outcome.recovered = outcome.recovered ? `${outcome.recovered} ${note}` : note;
+    }
     clearJournal(r.ctx.ws, r.ctx.env);
   }
   r.changed = journal !== undefined && journal.phase !== 'verified' && journal.phase !== 'archived' && journal.phase !== 'staged';

@@ -3,8 +3,10 @@
 // rollback up, and a health failure after the restore is exit 1 with the restored files kept.
 // Real files in a temp workspace and a real HTTP health server on 127.0.0.1 whose answers follow
 // the release that `current` points at (the Target below restarts it by re-reading the link).
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gateLine } from '../../src/notify/format.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -316,5 +318,43 @@ describe('rollback()', () => {
     await expect(rollback(ctx('production'), { force: false, dryRun: false, target: fileTarget(ws.root) })).rejects.toThrow(RefusedError);
     expect(readdirSync(join(ws.root, 'logs')).filter((f) => f.startsWith('rollback_'))).toEqual([]);
     expect(existsSync(join(ws.root, 'rollbacks'))).toBe(false);
+  });
+});
+
+/** Whether `chattr +i` works here (root on ext4/xfs/btrfs): a file even root cannot delete. */
+function canPin(): boolean {
+  const d = mkdtempSync(join(tmpdir(), 'rollout-pin-'));
+  try {
+    writeFileSync(join(d, 'f'), '');
+    execFileSync('chattr', ['+i', join(d, 'f')], { stdio: 'ignore' });
+    execFileSync('chattr', ['-i', join(d, 'f')], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+}
+
+describe.skipIf(!canPin())('rollback() when the old files set aside cannot be deleted (chattr +i)', () => {
+  // Unpinned wherever the file went (set aside, or still there), so that the workspace can be removed.
+  afterEach(() => void execFileSync('sh', ['-c', 'find "$1" -type f -exec chattr -i {} + 2>/dev/null; true', 'sh', join(ws.root, 'deployments')]));
+
+  it('still rolls back and says so (read from the target), names what it left, and does not block the next rollback', async () => {
+    const stuck = join(ws.root, 'deployments/staging/releases/1.1.0/app/main.js');
+    execFileSync('chattr', ['+i', stuck]);
+    const out = await rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20 });
+    expect(out.ok).toBe(true);
+    expect(out.exitCode).toBe(0);
+    expect(out.runningVersion).toBe('1.0.0');
+    expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.0.0');
+    // What could not be removed is named, with the cause, for the operator to remove by hand.
+    expect(out.recovered).toMatch(/could not remove deployments\/staging\/\.releases\.rollback-\S+\.old \(E[A-Z]+: .*\); remove it by hand\.$/);
+    const left = readdirSync(join(ws.root, 'deployments/staging')).filter((n) => n.includes('.rollback-'));
+    expect(left).toHaveLength(1);
+    // The next rollback is not held up by it (its journal was settled, not left for every later run to trip on).
+    const again = await rollback(ctx(), { force: false, dryRun: false, again: true, notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20 });
+    expect(again.ok).toBe(true);
+    expect(again.runningVersion).toBe('1.0.0');
   });
 });
