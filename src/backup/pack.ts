@@ -4,7 +4,8 @@
 // a second core; one message per ~1 MiB batch (hundreds of files) keeps the hand-over cheap, and
 // packing here whenever the worker is behind means a busy second core never makes it slower.
 import * as crypto from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from './worker-entry.js';
 import * as zlib from 'node:zlib';
 
 /** Bytes of file data read into one batch (files are at most a quarter of it). */
@@ -30,7 +31,8 @@ export interface Packed {
   out: Uint8Array;
 }
 
-type PackResult = Omit<Packed, 'buf'>;
+/** A packed batch without its buffer (what packBatch returns). */
+export type PackResult = Omit<Packed, 'buf'>;
 
 /** The zlib internals deflateWith() reuses (Node 20's Zlib stream: its native handle and write state). */
 interface ZlibInternals {
@@ -68,12 +70,11 @@ export function zlibReuseProblem(z: typeof zlib): string | undefined {
 }
 
 /**
- * Deflate (level 6) one file's bytes; the result is only valid until the next call. Self-contained
- * like packBatch. One zlib handle is reset and reused for every file (what zlibBufferSync does
+ * Deflate (level 6) one file's bytes; the result is only valid until the next call. One zlib handle is reset and reused for every file (what zlibBufferSync does
  * once per call, minus a stream object, a 16 KiB output buffer and ~260 KiB of zlib state set up
  * and thrown away per file: ~10 % of the deflate time and most of the garbage of small files).
  */
-function deflateWith(z: typeof zlib, st: DeflateState, data: Uint8Array): Uint8Array {
+export function deflateWith(z: typeof zlib, st: DeflateState, data: Uint8Array): Uint8Array {
   if (st.reuse !== false) {
     try {
       if (!st.handle) {
@@ -103,11 +104,8 @@ function deflateWith(z: typeof zlib, st: DeflateState, data: Uint8Array): Uint8A
   return z.deflateRawSync(data, { level: 6, windowBits, memLevel: Math.max(2, Math.min(8, windowBits - 6)) });
 }
 
-/**
- * Pack one batch. Self-contained (only its arguments and globals): the worker runs its source
- * text, so that the worker and this thread pack with the same code.
- */
-function packBatch(z: typeof zlib, c: typeof crypto, deflate: (data: Uint8Array) => Uint8Array, buf: Uint8Array, spans: Uint32Array, count: number): PackResult {
+/** Pack one batch (here, or on the worker: src/backup/pack-worker.ts runs this same function). */
+export function packBatch(z: typeof zlib, c: typeof crypto, deflate: (data: Uint8Array) => Uint8Array, buf: Uint8Array, spans: Uint32Array, count: number): PackResult {
   const crc = new Uint32Array(count);
   const sha = new Uint8Array(32 * count);
   const lens = new Int32Array(count);
@@ -135,25 +133,6 @@ function packBatch(z: typeof zlib, c: typeof crypto, deflate: (data: Uint8Array)
   return { crc, sha, lens, out: out.subarray(0, at) };
 }
 
-// The worker: packBatch's own source, the batch's memory moved in and back out (no copies).
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const zlib = require('node:zlib');
-const crypto = require('node:crypto');
-const deflateWith = ${deflateWith.toString()};
-const packBatch = ${packBatch.toString()};
-const st = {};
-const deflate = (data) => deflateWith(zlib, st, data);
-parentPort.on('message', (m) => {
-  try {
-    const r = packBatch(zlib, crypto, deflate, new Uint8Array(m.buf), m.spans, m.count);
-    parentPort.postMessage({ id: m.id, buf: m.buf, ...r }, [m.buf, r.out.buffer]);
-  } catch (e) {
-    parentPort.postMessage({ id: m.id, buf: m.buf, error: String(e && e.message || e) }, [m.buf]);
-  }
-});
-`;
-
 /** A fresh batch buffer that owns its memory (so that it can move to the worker and back). */
 export function batchBuffer(): Buffer {
   return Buffer.from(new ArrayBuffer(BATCH_BYTES));
@@ -171,7 +150,7 @@ export class Packer {
   /** `useWorker`: start the worker thread (worth it for megabytes to pack, not for a few files). */
   constructor(useWorker: boolean, private readonly maxInWorker = 2) {
     if (!useWorker) return;
-    const w = new Worker(WORKER_SOURCE, { eval: true });
+    const w = startWorker('pack-worker');
     this.worker = w;
     w.unref();
     w.on('message', (m: { id: number; buf: ArrayBuffer; error?: string } & PackResult) => {

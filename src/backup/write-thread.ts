@@ -1,10 +1,11 @@
 // Where a restore creates its small files: on a second thread, so that creating them (open with
 // O_CREAT, the filesystem's inode allocation: most of a many-file restore, in the kernel) runs
 // beside the inflate, CRC-32 and SHA-256 of the next entries on this thread instead of after them.
-// Files are handed over in batches (one message and one copy of the bytes per batch, the batch
-// buffers coming back for reuse); the thread makes each file's folder when new, then creates the
-// file exclusively ('wx') with its mode and writes it, in the order given (src/backup/write-worker.ts).
-// Only checked bytes are handed over: the caller checks size, CRC-32 and SHA-256 first.
+// Files are handed over in batches (one message and one copy of the bytes per batch, into a ring
+// of buffers shared with the thread); the thread makes each file's folder when new, then creates
+// the file exclusively ('wx') with its mode and writes it, in the order given (src/backup/write-worker.ts).
+// Only checked bytes are handed over: the caller checks size, CRC-32 and SHA-256 first. The thread
+// also copies large entries when asked (copyLarge), their checks made there as they stream.
 import { writeFileSync } from 'node:fs';
 import { mkdirReal } from '../domain/io-errors.js';
 import { dirname } from 'node:path';

@@ -1,6 +1,9 @@
 // The small-file packer (src/backup/pack.ts): the worker thread and this thread give the same
 // CRC-32, SHA-256 and deflated bytes; zlib internals it reuses are still there; the worker stops.
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { batchBuffer, BATCH_BYTES, Packer, zlibReuseProblem, type Batch, type Packed } from '../../src/backup/pack.js';
@@ -67,6 +70,30 @@ describe('Packer', () => {
     } finally {
       await threaded.close();
       await here.close();
+    }
+  });
+
+  it('the bundle (dist/) packs on its own worker file, dist/workers/pack-worker.js, as the sources do', async () => {
+    // The CLI's bundle from the global setup: the chunk holding the Packer, imported as it is.
+    const dist = process.env.ROLLOUT_TEST_DIST!;
+    expect(existsSync(join(dist, 'workers', 'pack-worker.js'))).toBe(true);
+    const chunk = readdirSync(join(dist, 'chunks')).find((f) => f.endsWith('.js') && readFileSync(join(dist, 'chunks', f), 'utf8').includes('startWorker("pack-worker"'));
+    expect(chunk).toBeDefined();
+    const mod = (await import(pathToFileURL(join(dist, 'chunks', chunk!)).href)) as Record<string, unknown>;
+    const Bundled = Object.values(mod).find((v): v is typeof Packer => typeof v === 'function' && v.name === 'Packer');
+    expect(Bundled).toBeDefined();
+    const files = sample();
+    const threaded = new Bundled!(true);
+    try {
+      expect(threaded.threaded).toBe(true);
+      // A promise: the batch went to the worker (packing here returns the result itself).
+      const pending = threaded.pack(batchOf(files));
+      expect(pending).toBeInstanceOf(Promise);
+      const theirs = await pending;
+      expectPacked(theirs, files);
+      expect(Buffer.from(theirs.out).equals(Buffer.from((new Packer(false).pack(batchOf(files)) as Packed).out))).toBe(true);
+    } finally {
+      await threaded.close();
     }
   });
 
