@@ -39,6 +39,8 @@ export async function rollback(ctx: EngineContext, opts: RollbackOptions): Promi
   if (ctx.production && !opts.force) {
     throw new RefusedError(`Rolling back ${ctx.env} needs confirmation: pass --force (or confirm in a terminal).`, [`rollout rollback --env ${ctx.env} --force`]);
   }
+  // Safety, kept: the environment lock, so that no deploy, backup or other rollback changes the
+  // environment while this one reads, swaps and restarts it.
   return withEnvLockReentrant(ctx.ws, ctx.env, { operator: ctx.operator, command: opts.command ?? `rollout rollback --env ${ctx.env}` }, () => runLocked(ctx, opts));
 }
 
@@ -106,6 +108,8 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   const t = ctx.target.target;
   // The runbook's health timeout for every target kind (a command target's was ignored: a fixed 30 s).
   const timeoutMs = opts.healthTimeoutMs ?? t.health_timeout_ms;
+  // Safety, kept: checks 250 ms apart, `need` (3) in a row, so a service that answers once and
+  // then falls over is not called healthy.
   const intervalMs = opts.healthIntervalMs ?? 250;
   const limits = limitsFor(ctx);
   // One verification per run: the no-op check below and the verify stage share it (a second full

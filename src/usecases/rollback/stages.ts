@@ -145,6 +145,9 @@ export const STAGES: readonly RollbackStageDef[] = [
       r.outcome.version = verified.manifest.version;
       r.stage('verify', 'ok', `${verified.file} verified (SHA256 ${verified.sha256.slice(0, 12)}…, ${verified.entries} entries, version ${verified.manifest.version ?? 'unknown'})`);
       r.journal = { id: r.journalId, env: r.ctx.env, backup: verified.file, version: verified.manifest.version, operator: r.ctx.operator, pid: process.pid, started_at: new Date(r.started).toISOString(), phase: 'verified', temp: [], swaps: [] };
+      // Safety, kept: the journal is written (temp, fsync, rename) at each step a later run reads to
+      // settle this one (temp archive, planned swaps, each swap, restarted). Unsynced, a power loss
+      // could leave the renamed journal empty, and an empty journal reads as "nothing interrupted".
       writeJournal(r.ctx.ws, r.journal);
       await testPause('verified');
       // A resumed auto-rollback whose interrupted run already brought the backup's version back in
@@ -265,6 +268,7 @@ export const STAGES: readonly RollbackStageDef[] = [
     name: 'version',
     plan: (p) => ({ detail: `read the running version from the target: it must be ${p.verified?.manifest.version ?? "the backup's version"} in a new instance` }),
     async run(r) {
+      // Safety, kept: what runs is read back from the target itself; files in place prove nothing.
       r.check = newVerifyResult();
       const ok = await checkRunningVersion(r.ctx, r.target, checkOptions(r), r.check);
       r.outcome.runningVersion = r.check.running?.version ?? null;
