@@ -150,7 +150,14 @@ export class Packer {
   /** `useWorker`: start the worker thread (worth it for megabytes to pack, not for a few files). */
   constructor(useWorker: boolean, private readonly maxInWorker = 2) {
     if (!useWorker) return;
-    const w = startWorker('pack-worker');
+    let w: Worker;
+    try {
+      w = startWorker('pack-worker');
+    } catch {
+      // No thread (its file missing from an incomplete install): everything is packed here, as a
+      // restore writes its files here without its thread; the thread is a speed-up only.
+      return;
+    }
     this.worker = w;
     w.unref();
     w.on('message', (m: { id: number; buf: ArrayBuffer; error?: string } & PackResult) => {
