@@ -3,7 +3,8 @@
 // a shared counter by the hashing thread and this one, the rest here, chunks hashed ahead), then
 // the entry named is always the FIRST bad one in file order, whatever the chunk size, the mix of
 // stored / deflated / chunk-spanning entries, the kind of damage, and whether the hashing thread
-// dies mid-way; a good archive passes. 0 and 1 entries and chunk-size boundaries included.
+// dies mid-way; a good archive passes. 0 and 1 entries, chunk-size boundaries and entries streamed
+// through zlib (over 1 MiB) included.
 import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,7 +92,8 @@ function hasher(size: number, dieAt: number | undefined): () => ArchiveHasher {
 }
 
 const spec: fc.Arbitrary<Spec> = fc.record({
-  size: fc.oneof(fc.constantFrom(0, 1, 1023, 1024, 1025, 4096), fc.integer({ min: 0, max: 6000 })),
+  // Now and then one over 1 MiB: streamed through zlib here, between the small ones of its chunks.
+  size: fc.oneof({ weight: 30, arbitrary: fc.oneof(fc.constantFrom(0, 1, 1023, 1024, 1025, 4096), fc.integer({ min: 0, max: 6000 })) }, { weight: 1, arbitrary: fc.integer({ min: 1024 * 1024 + 1, max: 1300 * 1024 }) }),
   noise: fc.boolean(),
   store: fc.boolean(),
   damage: fc.option(fc.constantFrom<Damage>('crc', 'short', 'long', 'cut', 'garbage'), { freq: 6, nil: undefined }),
