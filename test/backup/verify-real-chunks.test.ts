@@ -1,0 +1,95 @@
+// Given archives whose deflated entries are as large as verify still reads whole (1 MiB
+// compressed, the size of its read chunks below 64 MiB), placed so that they start anywhere
+// around a chunk boundary, when verify runs with its real chunk size and hashing thread, then a
+// good archive passes and a damaged entry is the one named.
+import { createHash } from 'node:crypto';
+import { crc32, deflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyBackup } from '../../src/backup/verify.js';
+import { ZipWriter } from '../../src/backup/zip.js';
+import { RefusedError } from '../../src/domain/errors.js';
+import { makeWorkspace } from '../helpers/cli.js';
+import { manifestFor, put, writeValidChecksum, wsOf, type CraftEntry } from './fixtures.js';
+
+let ws: { root: string; cleanup: () => void };
+beforeAll(async () => {
+  ws = await makeWorkspace();
+});
+afterAll(() => ws.cleanup());
+
+const MiB = 1024 * 1024;
+const base = 'deployments/staging/releases';
+
+/** Incompressible bytes of `n` (deflate stores them in blocks: a few bytes larger). */
+function noise(seed: string, n: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let k = 0; k * 64 < n; k++) parts.push(createHash('sha512').update(`${seed}/${k}`).digest());
+  return Buffer.concat(parts).subarray(0, n);
+}
+
+const bigs = new Map<number, { data: Buffer; packed: Buffer }>();
+/** Incompressible data whose deflate is as close to 1 MiB as it gets without passing it (made once per i). */
+function big(i: number): { data: Buffer; packed: Buffer } {
+  let b = bigs.get(i);
+  if (!b) {
+    const all = noise(`big${i}`, MiB + 4096);
+    let n = MiB - 1024;
+    let packed = deflateRawSync(all.subarray(0, n));
+    for (;;) {
+      const next = deflateRawSync(all.subarray(0, n + 1));
+      if (next.length > MiB) break;
+      n += Math.max(1, Math.floor((MiB - next.length) / 2));
+      packed = deflateRawSync(all.subarray(0, n));
+      if (packed.length > MiB) throw new Error('overshot');
+    }
+    b = { data: all.subarray(0, n), packed };
+    bigs.set(i, b);
+  }
+  return b;
+}
+
+let seq = 0;
+/** An archive: a stored filler of `pad` bytes, then `count` deflated entries of exactly 1 MiB compressed, then small ones; entry `bad` gets a wrong CRC-32. */
+async function archive(pad: number, count: number, bad: number | undefined): Promise<string> {
+  const entries: CraftEntry[] = [{ name: `${base}/`, dir: true }];
+  const chunks: Buffer[] = [];
+  const w = new ZipWriter(async (c) => void chunks.push(Buffer.from(c)));
+  await w.addDirectory(base, { mtime: 0, mode: 0o40755 });
+  const files: { name: string; data: Buffer; packed: Buffer; method: number }[] = [];
+  const filler = noise('pad', pad);
+  files.push({ name: `${base}/pad.bin`, data: filler, packed: filler, method: 0 });
+  for (let i = 0; i < count; i++) files.push({ name: `${base}/big${i}.js`, ...big(i), method: 8 });
+  for (let i = 0; i < 40; i++) {
+    const data = Buffer.from(`export const v${i} = ${i};\n`.repeat(20 + i));
+    files.push({ name: `${base}/s${i}.js`, data, packed: deflateRawSync(data), method: 8 });
+  }
+  for (const [i, f] of files.entries()) {
+    let crc = crc32(f.data);
+    if (i === bad) crc = (crc ^ 0x5a5a) >>> 0;
+    entries.push({ name: f.name, data: f.data });
+    await w.addPacked(f.name, { mtime: 0, mode: 0o100644 }, { crc, size: f.data.length, body: f.packed, method: f.method });
+  }
+  await w.addBuffer(Buffer.from(JSON.stringify(manifestFor('staging', entries, [base]))), 'manifest.json', { mtime: 0, mode: 0o100644 });
+  await w.end();
+  const rel = `backups/dhash_staging_20261123_1${String(seq++ % 100000).padStart(5, '0')}.zip`;
+  put(ws.root, rel, Buffer.concat(chunks));
+  writeValidChecksum(ws.root, `${ws.root}/${rel}`);
+  return `${ws.root}/${rel}`;
+}
+
+describe('verify at its real chunk size, entries as large as it reads whole', () => {
+  // The first 1 MiB-compressed entry starts before, at and after the first chunk boundary.
+  const pads = [0, MiB - 2000, MiB - 200, MiB - 60, MiB - 1, MiB, MiB + 1, MiB + 500, 2 * MiB - 100];
+  it.each(pads)('passes a good archive (filler %i bytes)', async (pad) => {
+    const p = await archive(pad, 3, undefined);
+    expect(big(0).packed.length).toBeGreaterThan(MiB - 16);
+    expect(big(0).packed.length).toBeLessThanOrEqual(MiB);
+    await expect(verifyBackup(p, { ws: wsOf(ws.root) })).resolves.toBeDefined();
+  }, 60_000);
+  it.each(pads)('names the damaged large entry (filler %i bytes)', async (pad) => {
+    const p = await archive(pad, 3, 2);
+    const r = await verifyBackup(p, { ws: wsOf(ws.root) }).then(() => undefined, (e: unknown) => e as Error);
+    expect(r).toBeInstanceOf(RefusedError);
+    expect(r!.message).toContain(`"${base}/big1.js"`);
+  }, 60_000);
+});
