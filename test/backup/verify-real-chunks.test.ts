@@ -55,7 +55,7 @@ async function archive(pad: number, count: number, bad: number | undefined): Pro
   const chunks: Buffer[] = [];
   const w = new ZipWriter(async (c) => void chunks.push(Buffer.from(c)));
   await w.addDirectory(base, { mtime: 0, mode: 0o40755 });
-  const files: { name: string; data: Buffer; packed: Buffer; method: number }[] = [];
+  const files: { name: string; data: Buffer; packed: Buffer; method: 0 | 8 }[] = [];
   const filler = noise('pad', pad);
   files.push({ name: `${base}/pad.bin`, data: filler, packed: filler, method: 0 });
   for (let i = 0; i < count; i++) files.push({ name: `${base}/big${i}.js`, ...big(i), method: 8 });
