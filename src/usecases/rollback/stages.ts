@@ -231,10 +231,10 @@ export const STAGES: readonly RollbackStageDef[] = [
       // deleting an old release (thousands of files) is no reason to keep the service down longer.
       // The journal still names them, so a run killed meanwhile has its next run remove the rest;
       // settle() waits for this before its own cleanup of what the journal names.
-      r.asidesRemoved = Promise.all(journal!.swaps.map((s) => (s.aside ? rm(s.aside, { recursive: true, force: true }) : undefined))).then(
-        () => undefined,
-        (e: unknown) => void r.log.warn('rollback.aside_remove_failed', { error: errMsg(e) }),
-      );
+      // allSettled, not all: settle() must not start its own cleanup while another deletion still runs.
+      r.asidesRemoved = Promise.allSettled(journal!.swaps.map((s) => (s.aside ? rm(s.aside, { recursive: true, force: true }) : undefined))).then((results) => {
+        for (const x of results) if (x.status === 'rejected') r.log.warn('rollback.aside_remove_failed', { error: errMsg(x.reason) });
+      });
       r.stage('restore', 'ok', `restored ${journal!.swaps.length} paths of version ${verified!.manifest.version ?? 'unknown'} (staged beside the targets, swapped in by rename)`);
     },
   },
