@@ -27,6 +27,9 @@ function action(loader: Loader, name: string): (...a: unknown[]) => Promise<void
   return async (...a: unknown[]) => {
     const cmd = a[a.length - 1] as Command;
     const opts = cmd.optsWithGlobals() as Record<string, unknown>;
+    // optsWithGlobals lets an ancestor's value win, and the program's --no-color always has one
+    // (its default, true): `rollout run --no-color` kept colour. Typed anywhere on the line, it counts.
+    for (let c: Command | null = cmd; c; c = c.parent) if (c.opts().color === false) opts.color = false;
     const args = (cmd.args ?? []).map(String);
     exitCode = await runCommand(name, loader, args, opts, { program: buildProgram, main });
   };
