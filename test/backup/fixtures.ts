@@ -8,6 +8,7 @@ import { workspaceAt, type Workspace } from '../../src/config/workspace.js';
 import { FakeClock, type Clock } from '../../src/domain/clock.js';
 import { loadEngineContext, type EngineContext } from '../../src/config/engine-context.js';
 import { MANIFEST_FORMAT, type Manifest } from '../../src/backup/manifest.js';
+import { ZipWriter } from '../../src/backup/zip.js';
 
 /** Write a file, creating its folders. */
 export function put(root: string, rel: string, data: string | Buffer): void {
@@ -134,4 +135,33 @@ export function manifestFor(env: string, entries: CraftEntry[], roots: string[])
     entries: out,
     totals: { files, dirs: out.filter((x) => x.kind === 'dir').length, symlinks: out.filter((x) => x.kind === 'symlink').length, bytes },
   };
+}
+
+/** One file of packedArchive(): the bytes the manifest records, and what the archive holds (CRC-32, size and body as given, however wrong). */
+export interface PackedFile {
+  name: string;
+  data: Buffer;
+  crc: number;
+  size: number;
+  body: Buffer;
+  method: 0 | 8;
+}
+
+let packedSeq = 0;
+/** A staging backup in root/backups of the release folder `base` and `files` (written as given, through the tool's own ZipWriter), its manifest and a valid .sha256; returns its path. */
+export async function packedArchive(root: string, base: string, files: PackedFile[]): Promise<string> {
+  const entries: CraftEntry[] = [{ name: `${base}/`, dir: true }];
+  const chunks: Buffer[] = [];
+  const w = new ZipWriter(async (c) => void chunks.push(Buffer.from(c)));
+  await w.addDirectory(base, { mtime: 0, mode: 0o40755 });
+  for (const f of files) {
+    entries.push({ name: f.name, data: f.data });
+    await w.addPacked(f.name, { mtime: 0, mode: 0o100644 }, { crc: f.crc, size: f.size, body: f.body, method: f.method });
+  }
+  await w.addBuffer(Buffer.from(JSON.stringify(manifestFor('staging', entries, [base]))), 'manifest.json', { mtime: 0, mode: 0o100644 });
+  await w.end();
+  const rel = `backups/dhash_staging_20261123_1${String(packedSeq++ % 100000).padStart(5, '0')}.zip`;
+  put(root, rel, Buffer.concat(chunks));
+  writeValidChecksum(root, `${root}/${rel}`);
+  return `${root}/${rel}`;
 }

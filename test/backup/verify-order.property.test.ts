@@ -11,10 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { verifyBackup } from '../../src/backup/verify.js';
 import { inlineHasher, threadHasher, type ArchiveHasher } from '../../src/backup/thread-hash.js';
-import { ZipWriter } from '../../src/backup/zip.js';
 import { RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace } from '../helpers/cli.js';
-import { manifestFor, put, writeValidChecksum, wsOf, type CraftEntry } from './fixtures.js';
+import { packedArchive, wsOf, type PackedFile } from './fixtures.js';
 
 let ws: { root: string; cleanup: () => void };
 beforeAll(async () => {
@@ -41,16 +40,11 @@ function body(i: number, s: Spec): Buffer {
   return Buffer.from(`export const v${i} = ${i};\n`.repeat(1 + Math.floor(s.size / 24))).subarray(0, s.size);
 }
 
-let seq = 0;
 /** An archive of the files `specs` (damaged as each says), its manifest and a valid .sha256. */
 async function archive(specs: Spec[]): Promise<string> {
-  const entries: CraftEntry[] = [{ name: `${base}/`, dir: true }];
-  const chunks: Buffer[] = [];
-  const w = new ZipWriter(async (c) => void chunks.push(Buffer.from(c)));
-  await w.addDirectory(base, { mtime: 0, mode: 0o40755 });
+  const files: PackedFile[] = [];
   for (const [i, s] of specs.entries()) {
     const data = body(i, s);
-    const name = `${base}/f${i}.js`;
     let crc = crc32(data);
     let size = data.length;
     let packed: Buffer = s.store ? data : deflateRawSync(data);
@@ -62,15 +56,10 @@ async function archive(specs: Spec[]): Promise<string> {
       case 'garbage': packed = Buffer.concat([Buffer.from([0xff, 0xff, 0xff]), packed]); break;
       default: break;
     }
-    entries.push({ name, data: Buffer.alloc(size) });
-    await w.addPacked(name, { mtime: 0, mode: 0o100644 }, { crc, size, body: packed, method: s.store ? 0 : 8 });
+    // (the manifest records `size` zero bytes: only the archive's own checks matter here)
+    files.push({ name: `${base}/f${i}.js`, data: Buffer.alloc(size), crc, size, body: packed, method: s.store ? 0 : 8 });
   }
-  await w.addBuffer(Buffer.from(JSON.stringify(manifestFor('staging', entries, [base]))), 'manifest.json', { mtime: 0, mode: 0o100644 });
-  await w.end();
-  const rel = `backups/dhash_staging_20261123_1${String(seq++ % 100000).padStart(5, '0')}.zip`;
-  put(ws.root, rel, Buffer.concat(chunks));
-  writeValidChecksum(ws.root, `${ws.root}/${rel}`);
-  return `${ws.root}/${rel}`;
+  return packedArchive(ws.root, base, files);
 }
 
 /** A thread hasher over `count` buffers of `size` bytes whose thread is terminated at update number `dieAt` (never when undefined). */

@@ -6,10 +6,9 @@ import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBackup } from '../../src/backup/verify.js';
-import { ZipWriter } from '../../src/backup/zip.js';
 import { RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace } from '../helpers/cli.js';
-import { manifestFor, put, writeValidChecksum, wsOf, type CraftEntry } from './fixtures.js';
+import { packedArchive, wsOf, type PackedFile } from './fixtures.js';
 
 let ws: { root: string; cleanup: () => void };
 beforeAll(async () => {
@@ -48,33 +47,24 @@ function big(i: number): { data: Buffer; packed: Buffer } {
   return b;
 }
 
-let seq = 0;
 /** An archive: a stored filler of `pad` bytes, then `count` deflated entries of exactly 1 MiB compressed, then small ones; entry `bad` gets a wrong CRC-32. */
 async function archive(pad: number, count: number, bad: number | undefined): Promise<string> {
-  const entries: CraftEntry[] = [{ name: `${base}/`, dir: true }];
-  const chunks: Buffer[] = [];
-  const w = new ZipWriter(async (c) => void chunks.push(Buffer.from(c)));
-  await w.addDirectory(base, { mtime: 0, mode: 0o40755 });
-  const files: { name: string; data: Buffer; packed: Buffer; method: 0 | 8 }[] = [];
+  const files: Omit<PackedFile, 'crc' | 'size'>[] = [];
   const filler = noise('pad', pad);
-  files.push({ name: `${base}/pad.bin`, data: filler, packed: filler, method: 0 });
-  for (let i = 0; i < count; i++) files.push({ name: `${base}/big${i}.js`, ...big(i), method: 8 });
+  files.push({ name: `${base}/pad.bin`, data: filler, body: filler, method: 0 });
+  for (let i = 0; i < count; i++) {
+    const b = big(i);
+    files.push({ name: `${base}/big${i}.js`, data: b.data, body: b.packed, method: 8 });
+  }
   for (let i = 0; i < 40; i++) {
     const data = Buffer.from(`export const v${i} = ${i};\n`.repeat(20 + i));
-    files.push({ name: `${base}/s${i}.js`, data, packed: deflateRawSync(data), method: 8 });
+    files.push({ name: `${base}/s${i}.js`, data, body: deflateRawSync(data), method: 8 });
   }
-  for (const [i, f] of files.entries()) {
-    let crc = crc32(f.data);
-    if (i === bad) crc = (crc ^ 0x5a5a) >>> 0;
-    entries.push({ name: f.name, data: f.data });
-    await w.addPacked(f.name, { mtime: 0, mode: 0o100644 }, { crc, size: f.data.length, body: f.packed, method: f.method });
-  }
-  await w.addBuffer(Buffer.from(JSON.stringify(manifestFor('staging', entries, [base]))), 'manifest.json', { mtime: 0, mode: 0o100644 });
-  await w.end();
-  const rel = `backups/dhash_staging_20261123_1${String(seq++ % 100000).padStart(5, '0')}.zip`;
-  put(ws.root, rel, Buffer.concat(chunks));
-  writeValidChecksum(ws.root, `${ws.root}/${rel}`);
-  return `${ws.root}/${rel}`;
+  return packedArchive(
+    ws.root,
+    base,
+    files.map((f, i) => ({ ...f, size: f.data.length, crc: i === bad ? (crc32(f.data) ^ 0x5a5a) >>> 0 : crc32(f.data) })),
+  );
 }
 
 describe('verify at its real chunk size, entries as large as it reads whole', () => {
