@@ -6,9 +6,7 @@
 // the file exclusively ('wx') with its mode and writes it, in the order given (src/backup/write-worker.ts).
 // Only checked bytes are handed over: the caller checks size, CRC-32 and SHA-256 first. The thread
 // also copies large entries when asked (copyLarge), their checks made there as they stream.
-import { writeFileSync } from 'node:fs';
-import { mkdirReal } from '../domain/io-errors.js';
-import { dirname } from 'node:path';
+import { createFile } from './create-file.js';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from './worker-entry.js';
 import type { WriteBatch, WriteReply, WriteWorkerData } from './write-worker.js';
@@ -43,18 +41,7 @@ export function inlineWriter(): FileWriter {
   return {
     ready: () => Promise.resolve(),
     put(path, mode, data) {
-      const dir = dirname(path);
-      if (!made.has(dir)) {
-        mkdirReal(dir);
-        made.add(dir);
-      }
-      try {
-        writeFileSync(path, data, { flag: 'wx', mode });
-      } catch (e) {
-        // A failed write (ENOSPC) names no file: say which, as the thread does.
-        (e as NodeJS.ErrnoException).path ??= path;
-        throw e;
-      }
+      createFile(made, path, mode, data);
     },
     flush: () => Promise.resolve(),
     close: () => Promise.resolve(),

@@ -3,9 +3,8 @@
 // buffer), makes each file's folder when new, creates the file exclusively ('wx') with its mode
 // and writes it, in the order given. After a failure it creates nothing more (the caller is told
 // and removes the staging), but still answers and counts every batch.
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { mkdirReal } from '../domain/io-errors.js';
+import { createFile } from './create-file.js';
 import { copyLarge, type Copied, type LargeEntry } from './copy-large.js';
 
 /** What the thread is started with: `done` counts finished batches; `ring` holds the batch buffers a batch names by `slot`. */
@@ -55,17 +54,7 @@ function writeBatch(m: WriteBatch): WriteReply['error'] {
     const p = m.paths[i]!;
     const end = m.ends[i]!;
     try {
-      const dir = p.slice(0, p.lastIndexOf('/'));
-      if (!made.has(dir)) {
-        mkdirReal(dir);
-        made.add(dir);
-      }
-      const fd = openSync(p, 'wx', m.modes[i]);
-      try {
-        for (let off = at; off < end; ) off += writeSync(fd, data, off, end - off);
-      } finally {
-        closeSync(fd);
-      }
+      createFile(made, p, m.modes[i]!, data.subarray(at, end));
     } catch (e) {
       failed = true;
       return fields(e, p);
