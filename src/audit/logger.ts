@@ -1,7 +1,9 @@
 // The audit log: JSON Lines in logs/<kind>_<env>_<UTC ts>.log, one event a line, every event
 // redacted. Each line is one write() on an O_APPEND descriptor, so several processes appending
-// to one file never tear or interleave lines.
-import { closeSync, openSync, writeSync, existsSync } from 'node:fs';
+// to one file never tear or interleave lines. A process killed mid-write (SIGKILL lands between
+// two pages of a write; a full disk) can leave a torn last line: whoever appends next (a resumed
+// monitor, deploy or rollback) first ends that line, so its own first event is not glued to it.
+import { closeSync, fstatSync, openSync, readSync, writeSync, existsSync } from 'node:fs';
 import { displayPath, ioFailure, mkdirReal } from '../domain/io-errors.js';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -58,14 +60,15 @@ export class AuditLog {
   /** Write one event; returns it as written (redacted). */
   write(level: LogLevel, event: string, fields: Record<string, unknown> = {}): AuditEvent {
     const e = redact({ ts: new Date(this.now()).toISOString(), level, event, env: this.env, run_id: this.runId, ...fields }) as AuditEvent;
-    const line = `${JSON.stringify(e)}\n`;
+    let line = `${JSON.stringify(e)}\n`;
     if (this.fd === undefined && this.broken === undefined) {
       // The first event is written before the command changes anything: a log that cannot be
       // opened (read-only, full, no permission) stops it there, with one sentence.
       try {
         const dir = this.path.slice(0, Math.max(this.path.lastIndexOf('/'), this.path.lastIndexOf('\\')));
         if (dir && !existsSync(dir)) mkdirReal(dir);
-        this.fd = openSync(this.path, 'a', 0o640);
+        this.fd = openSync(this.path, 'a+', 0o640);
+        if (endsTorn(this.fd)) line = `\n${line}`;
       } catch (err) {
         throw ioFailure(err, `write the audit log ${displayPath(this.path)}`, this.path) ?? err;
       }
@@ -110,4 +113,12 @@ export class AuditLog {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/** Whether an open log's last line lacks its newline (its writer was killed mid-line). */
+function endsTorn(fd: number): boolean {
+  const size = fstatSync(fd).size;
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  return readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
 }

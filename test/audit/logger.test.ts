@@ -1,6 +1,6 @@
 // Given several real processes appending to one audit log at once, then every line is one whole
 // JSON event: none torn, none interleaved, none lost.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,33 @@ describe('audit log', () => {
     log.close();
     const e = JSON.parse(readFileSync(path, 'utf8').trim()) as Record<string, unknown>;
     expect(e).toEqual({ ts: '2026-01-01T00:00:00.000Z', level: 'info', event: 'notify.failed', env: 'staging', run_id: 'r1', url: 'https://hooks.slack.com/services/***', note: 'password=***' });
+  });
+
+  it('ends a torn last line (its writer was killed mid-write) before appending, so the next event is whole', () => {
+    const path = join(dir, 'torn.log');
+    const first = new AuditLog({ path, env: 'staging', runId: 'r1' });
+    first.info('sample', { seq: 1 });
+    first.close();
+    writeFileSync(path, '{"ts":"2026-01-01T00:00:00.000Z","event":"sam', { flag: 'a' });
+    const second = new AuditLog({ path, env: 'staging', runId: 'r2' });
+    second.info('monitor-resume', { seq: 1 });
+    second.info('sample', { seq: 2 });
+    second.close();
+    const lines = readFileSync(path, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    const parsed = lines.map((l) => {
+      try {
+        return (JSON.parse(l) as { event: string }).event;
+      } catch {
+        return 'torn';
+      }
+    });
+    expect(parsed).toEqual(['sample', 'torn', 'monitor-resume', 'sample']);
+    // A whole file is appended to as it is: no blank line is added.
+    const third = new AuditLog({ path, env: 'staging', runId: 'r3' });
+    third.info('monitor-done');
+    third.close();
+    expect(readFileSync(path, 'utf8').split('\n').filter((l) => l === '')).toHaveLength(1);
   });
 
   it('keeps 8 processes x 1,000 lines appended at once as 8,000 valid JSON lines', async () => {

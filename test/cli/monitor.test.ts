@@ -1,6 +1,7 @@
 // `rollout monitor` as a real process against a real loopback service: a line per poll, NDJSON,
 // exit codes, outages that never roll back, and kill -9 followed by --resume.
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -101,6 +102,11 @@ describe('rollout monitor', () => {
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
+    // SIGKILL can land between two pages of a write and leave the last line torn (CI saw the
+    // resume's first event glued to such a line and lost): tear it here on purpose.
+    const file = join(w.root, 'logs', w.journals()[0]!);
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.slice(0, text.length - 12));
     const before = w.journal();
     const start = before.find((e) => e.event === 'monitor-start')!;
     expect(before.some((e) => e.event === 'monitor-done')).toBe(false);
