@@ -26,7 +26,7 @@ export function buildId() {
   return h.digest('hex').slice(0, 24);
 }
 // Worker threads' entries (src/backup/worker-entry.ts finds them as dist/workers/NAME.js).
-export const WORKERS = { 'workers/write-worker': join(root, 'src/backup/write-worker.ts'), 'workers/pack-worker': join(root, 'src/backup/pack-worker.ts') };
+export const WORKERS = { 'workers/write-worker': join(root, 'src/backup/write-worker.ts'), 'workers/pack-worker': join(root, 'src/backup/pack-worker.ts'), 'workers/hash-worker': join(root, 'src/backup/hash-worker.ts') };
 const define = { __ROLLOUT_VERSION__: JSON.stringify(pkg.version), __ROLLOUT_BUILD_ID__: JSON.stringify(buildId()), 'process.env.NODE_ENV': '"production"' };
 
 async function loadEsbuild() {

@@ -121,15 +121,6 @@ export function inflateReuseProblem(z: typeof zlib): string | undefined {
 }
 
 /**
- * The source text of this module's inflater for a worker thread run from a string (eval): its
- * functions reference one another and their arguments only (zlib is passed in), so their text
- * runs the same there. Defines RawInflater in the worker's scope.
- */
-export function inflaterSource(): string {
-  return [openHandle, inflateOn, inflateReuseProblem].map((f) => `const ${f.name} = ${f.toString()};`).join('\n') + `\nconst RawInflater = ${RawInflater.toString()};\n`;
-}
-
-/**
  * Inflates raw-deflate entries of known sizes, one at a time, on one reused zlib handle (per
  * instance: use one per thread; calls are synchronous, so async callers may share it as long as
  * they use `data` before their next await, or pass their own `out`).

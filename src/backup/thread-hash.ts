@@ -6,8 +6,8 @@
 // The second thread also inflates and CRC-checks the small deflated entries of a chunk when the
 // caller hands them over (most of the CPU of verifying many small files): see update().
 import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
-import { inflaterSource } from './inflate.js';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from './worker-entry.js';
 
 /**
  * Small deflated entries lying wholly in a chunk, for the hashing thread to check: five numbers
@@ -82,43 +82,6 @@ export function inlineHasher(): ArchiveHasher {
   };
 }
 
-// Plain CommonJS run by the worker (eval): no file to locate next to a bundle. The inflater is
-// src/backup/inflate.ts's own code (inflaterSource), so both threads inflate alike.
-const worker = (): string => `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const zlib = require('node:zlib');
-${inflaterSource()}
-const h = createHash('sha256');
-const views = workerData.map((sab) => Buffer.from(sab));
-let inf;
-parentPort.on('message', (m) => {
-  if (m.digest) return parentPort.postMessage(h.digest('hex'));
-  const view = views[m.i].subarray(0, m.n);
-  // (m.ahead: hashed ahead of its entries, which come with the update that follows; no reply)
-  if (!m.hashed) h.update(view);
-  if (m.ahead) return;
-  let fail = null;
-  const l = m.entries;
-  if (l) {
-    inf ??= new RawInflater(true, zlib);
-    // A list from entryList(): entries are claimed one at a time, in order, from the counter the
-    // caller claims from too (it helps instead of waiting); any other list is checked whole.
-    const next = l.buffer instanceof SharedArrayBuffer && l.byteOffset === 8 ? new Int32Array(l.buffer, 0, 1) : null;
-    const count = l.length / 5;
-    for (let k = 0; !fail; k++) {
-      const t = next ? Atomics.add(next, 0, 1) : k;
-      if (t >= count) break;
-      const j = 5 * t;
-      const r = inf.inflate(view.subarray(l[j], l[j] + l[j + 1]), l[j + 2]);
-      if (!r.ok) fail = { tag: l[j + 4], crc: false, message: r.message };
-      else if (r.crc !== l[j + 3]) fail = { tag: l[j + 4], crc: true, message: 'CRC-32 mismatch' };
-    }
-  }
-  parentPort.postMessage(fail);
-});
-`;
-
 /**
  * Hashing on a worker thread over `count` shared buffers of `size` bytes. Replies come in order,
  * so one queue of waiters is enough. If the thread dies (an exception, an exit, terminate()),
@@ -127,7 +90,8 @@ parentPort.on('message', (m) => {
 export function threadHasher(count: number, size: number): ArchiveHasher & { readonly worker: Worker } {
   const shared = Array.from({ length: count }, () => new SharedArrayBuffer(size));
   const buffers = shared.map((s) => Buffer.from(s));
-  const thread = new Worker(worker(), { eval: true, workerData: shared });
+  // src/backup/hash-worker.ts (dist/workers/hash-worker.js); throws when it cannot be started.
+  const thread = startWorker('hash-worker', { workerData: shared });
   const waiting: { resolve: (v: string | EntryFailure | null) => void; reject: (e: Error) => void }[] = [];
   let failed: Error | undefined;
   let closed = false;

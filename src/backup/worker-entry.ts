@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /** The worker entries: each is src/backup/NAME.ts, and dist/workers/NAME.js once built. */
-export type WorkerName = 'write-worker' | 'pack-worker';
+export type WorkerName = 'write-worker' | 'pack-worker' | 'hash-worker';
 
 const bundled = new Map<WorkerName, string>();
 

@@ -2,8 +2,10 @@
 // SHA-256 of the file however the read buffers rotate, a flipped byte must still be refused
 // through it, and a hashing thread that dies mid-verify must never turn into a pass: verify then
 // hashes the file again on its own and decides from that.
-import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/backup/checksum.js';
 import { archiveHasher, passChunk, verifyBackup } from '../../src/backup/verify.js';
@@ -183,6 +185,42 @@ describe('verify with the archive hashed on a second thread', () => {
     writeValidChecksum(ws.root, p);
     const e = await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher: () => threadHasher(3, 1024) }));
     expect(e.message).toMatch(/the CRC-32 of "deployments\/staging\/releases\/ok\.txt" does not match/);
+  });
+});
+
+describe('the built worker file', () => {
+  it('verify run from the bundle (dist/) hashes on dist/workers/hash-worker.js: a copy whose worker lies about the digest is refused', async () => {
+    // The CLI's bundle from the global setup, and a copy of it whose hash-worker.js reports a
+    // wrong SHA-256: verify from the copy refuses a good backup, so the bundle's verify runs that
+    // file (not an eval'd copy of the code), and what the thread says is still held to the .sha256.
+    const dist = process.env.ROLLOUT_TEST_DIST!;
+    expect(existsSync(join(dist, 'workers', 'hash-worker.js'))).toBe(true);
+    const liar = join(ws.root, 'dist-liar');
+    cpSync(dist, liar, { recursive: true });
+    const wf = join(liar, 'workers', 'hash-worker.js');
+    const src = readFileSync(wf, 'utf8');
+    expect(src).toContain('h.digest("hex")');
+    writeFileSync(wf, src.replace('h.digest("hex")', '"0".repeat(64)'));
+    const verifyFrom = async (d: string): Promise<typeof verifyBackup> => {
+      const chunk = readdirSync(join(d, 'chunks')).find((f) => f.endsWith('.js') && readFileSync(join(d, 'chunks', f), 'utf8').includes('startWorker("hash-worker"'));
+      expect(chunk).toBeDefined();
+      const mod = (await import(pathToFileURL(join(d, 'chunks', chunk!)).href)) as Record<string, unknown>;
+      const v = Object.values(mod).find((f): f is typeof verifyBackup => typeof f === 'function' && f.name === 'verifyBackup');
+      expect(v).toBeDefined();
+      return v!;
+    };
+    // Over 4 MiB: hashed on the second thread.
+    deployTree(ws.root, 'staging', '1.0.0', { 'lib/noise.bin': randomBytes(5 * 1024 * 1024), 'lib/text.js': 'const x = 1;\n'.repeat(20_000) });
+    const p = (await createBackup(engine(ws.root), {})).path;
+    const good = await (await verifyFrom(dist))(p, { ws: wsOf(ws.root) });
+    expect(good.sha256).toBe(await sha256File(p));
+    // (the bundle's own RefusedError class: held to its exit code, not to this module's class)
+    const e = (await (await verifyFrom(liar))(p, { ws: wsOf(ws.root) }).then(
+      () => undefined,
+      (x: unknown) => x,
+    )) as RefusedError | undefined;
+    expect(e?.exitCode).toBe(ExitCode.refused);
+    expect(e!.message).toMatch(/does not match its \.sha256 \(expected [0-9a-f]{12}…, found 000000000000…\)/);
   });
 });
 

@@ -66,7 +66,7 @@ beforeAll(async () => {
   figures.tarball_bytes = info.size;
   figures.unpacked_bytes = info.unpackedSize;
   figures.files = info.entryCount;
-  expect(info.files.map((f) => f.path)).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/dhash-service.js', 'dist/workers/write-worker.js', 'dist/workers/pack-worker.js', 'dist/rollout.1', 'bin/rollout.js', 'runbooks/dhash.yaml', 'releases/1.1.0/release.json', 'migrations/dhash/001-match-threshold.json', 'scripts/deploy_dhash.sh', 'scripts/deploy_dhash.ps1', 'scripts/monitor_dhash.js']));
+  expect(info.files.map((f) => f.path)).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/dhash-service.js', 'dist/workers/write-worker.js', 'dist/workers/pack-worker.js', 'dist/workers/hash-worker.js', 'dist/rollout.1', 'bin/rollout.js', 'runbooks/dhash.yaml', 'releases/1.1.0/release.json', 'migrations/dhash/001-match-threshold.json', 'scripts/deploy_dhash.sh', 'scripts/deploy_dhash.ps1', 'scripts/monitor_dhash.js']));
   // No source, tests, maps or dev tooling in the package.
   expect(info.files.filter((f) => /^(src|test|node_modules)\/|\.map$|\.ts$/.test(f.path))).toEqual([]);
 
