@@ -245,7 +245,7 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
     let manifestText: string;
     try {
       // Inflated here, at once: the thread pool's turn cost this thread more waiting than the inflate itself.
-      manifestText = inflateExactly(manifestEntry, await reader.compressed(manifestEntry), false).toString('utf8');
+      manifestText = inflateExactly(manifestEntry, await reader.compressedDirect(manifestEntry), false).toString('utf8');
     } catch (e) {
       throw new RefusedError(`${display}: ${MANIFEST_NAME} cannot be read (${short((e as Error).message)}); the archive is damaged.`);
     }

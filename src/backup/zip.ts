@@ -665,6 +665,21 @@ export class ZipReader {
     return data!;
   }
 
+  /**
+   * An entry's bytes as stored, exactly compressedSize of them, read straight from the file into
+   * a buffer of its own (the local header's 30 bytes, then the data): for one large read such as
+   * the manifest (~0.5 MB at 10k files), which through the block cache cost 2-3 MiB of reads and
+   * copies into fresh memory.
+   */
+  async compressedDirect(e: ZipEntry): Promise<Buffer> {
+    const head = Buffer.alloc(Math.max(0, Math.min(30, this.size - e.offset)));
+    const start = dataStartFromLocalHeader(head.subarray(0, head.length > 0 ? await this.readInto(head, e.offset, head.length) : 0), e.offset);
+    if (start + e.compressedSize > this.size) throw new Error('entry data runs past the end of the file (truncated)');
+    const data = Buffer.allocUnsafe(e.compressedSize);
+    if ((await this.readInto(data, start, e.compressedSize)) !== e.compressedSize) throw new Error('entry data is cut short (truncated)');
+    return data;
+  }
+
   /** A small entry's inflated bytes, exactly its declared size. */
   async small(e: ZipEntry): Promise<Buffer> {
     const data = await this.compressed(e);

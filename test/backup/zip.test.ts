@@ -77,6 +77,39 @@ describe('ZipWriter + ZipReader', () => {
     if (hasUnzip) expect(unzipT(p)).toMatchObject({ status: 0 });
   });
 
+  it('compressedDirect reads every entry as compressed() does, and refuses an entry whose data the file cuts short', async () => {
+    const p = join(dir, 'd.zip');
+    const text = Buffer.from('export const answer = 42;\n'.repeat(40_000));
+    await write(p, async (z) => {
+      await z.addBuffer(Buffer.from('tiny'), 'a/tiny.txt', { mtime, mode: 0o100644 });
+      await z.addBuffer(text, 'a/big.js', { mtime, mode: 0o100644 });
+      await z.addBuffer(Buffer.from('../x'), 'a/link', { mtime, mode: 0o120777, compress: false });
+    });
+    const r = await ZipReader.open(p);
+    let big: ZipEntry;
+    try {
+      const entries = await r.entries(10);
+      for (const e of entries) expect((await r.compressedDirect(e)).equals(await r.compressed(e)), e.name).toBe(true);
+      big = entries.find((e) => e.name === 'a/big.js')!;
+    } finally {
+      await r.close();
+    }
+    // The same central directory over a file whose big entry ends early: the reader is opened
+    // on the whole file, then the file is cut in the middle of that entry's data.
+    const whole = readFileSync(p);
+    const cut = join(dir, 'cut.zip');
+    writeFileSync(cut, whole);
+    const rc = await ZipReader.open(cut);
+    try {
+      writeFileSync(cut, whole.subarray(0, big.offset + 30 + big.nameBytes + 10));
+      await expect(rc.compressedDirect(big)).rejects.toThrow(/truncated/);
+      writeFileSync(cut, whole.subarray(0, big.offset + 12));
+      await expect(rc.compressedDirect(big)).rejects.toThrow(/truncated/);
+    } finally {
+      await rc.close();
+    }
+  });
+
   it('writes ZIP64 end records past 65535 entries, read back by yauzl and unzip -t', async () => {
     const p = join(dir, 'many.zip');
     const n = 70_000;
