@@ -2,7 +2,10 @@
 // redacted. Each line is one write() on an O_APPEND descriptor, so several processes appending
 // to one file never tear or interleave lines. A process killed mid-write (SIGKILL lands between
 // two pages of a write; a full disk) can leave a torn last line: whoever appends next (a resumed
-// monitor, deploy or rollback) first ends that line, so its own first event is not glued to it.
+// monitor, deploy or rollback) writes its first event again on a line of its own when it was
+// glued to such a line. That is checked after the write, not guessed before it: a line another
+// live process is writing also looks unended for a moment (the size grows page by page), but the
+// kernel finishes that write before it starts ours, so what precedes our line is final.
 import { closeSync, fstatSync, openSync, readSync, writeSync, existsSync } from 'node:fs';
 import { displayPath, ioFailure, mkdirReal } from '../domain/io-errors.js';
 import { join } from 'node:path';
@@ -60,7 +63,9 @@ export class AuditLog {
   /** Write one event; returns it as written (redacted). */
   write(level: LogLevel, event: string, fields: Record<string, unknown> = {}): AuditEvent {
     const e = redact({ ts: new Date(this.now()).toISOString(), level, event, env: this.env, run_id: this.runId, ...fields }) as AuditEvent;
-    let line = `${JSON.stringify(e)}\n`;
+    const line = `${JSON.stringify(e)}\n`;
+    // Whether this first line may land glued to a torn one (the file's last line looked unended).
+    let firstLine = false;
     if (this.fd === undefined && this.broken === undefined) {
       // The first event is written before the command changes anything: a log that cannot be
       // opened (read-only, full, no permission) stops it there, with one sentence.
@@ -68,7 +73,7 @@ export class AuditLog {
         const dir = this.path.slice(0, Math.max(this.path.lastIndexOf('/'), this.path.lastIndexOf('\\')));
         if (dir && !existsSync(dir)) mkdirReal(dir);
         this.fd = openSync(this.path, 'a+', 0o640);
-        if (endsTorn(this.fd)) line = `\n${line}`;
+        firstLine = endsTorn(this.fd);
       } catch (err) {
         throw ioFailure(err, `write the audit log ${displayPath(this.path)}`, this.path) ?? err;
       }
@@ -78,6 +83,8 @@ export class AuditLog {
       let off = 0;
       try {
         while (off < buf.length) off += writeSync(this.fd, buf, off);
+        // Glued, the torn line and ours now end with our newline: the event again is a whole line.
+        if (firstLine && gluedToTornLine(this.fd, buf)) for (off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off);
       } catch (err) {
         // Later failures (the disk filled up mid-run) must not abort a deploy or a rollback half
         // way: say so once on stderr, and keep going without the log.
@@ -115,10 +122,29 @@ export class AuditLog {
   }
 }
 
-/** Whether an open log's last line lacks its newline (its writer was killed mid-line). */
+/** Whether an open log's last line lacks its newline (its writer was killed mid-line, or is still writing it). */
 function endsTorn(fd: number): boolean {
   const size = fstatSync(fd).size;
   if (size === 0) return false;
   const last = Buffer.alloc(1);
   return readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+}
+
+/**
+ * Whether `line`, just appended to `fd`, follows a line without its newline (a torn one): the
+ * line is found near the end (it carries this run's id and time, so it is the only copy) and the
+ * byte before it is read. Writes on one file are serialised by the kernel, so every byte before
+ * our line was final once our write returned. Not found (others appended a lot since): false.
+ */
+function gluedToTornLine(fd: number, line: Buffer): boolean {
+  const size = fstatSync(fd).size;
+  const span = Math.min(size, line.length + (256 << 10));
+  const tail = Buffer.alloc(span);
+  const got = readSync(fd, tail, 0, span, size - span);
+  const at = tail.subarray(0, got).lastIndexOf(line);
+  if (at < 0) return false;
+  const pos = size - span + at;
+  if (pos === 0) return false;
+  const before = Buffer.alloc(1);
+  return readSync(fd, before, 0, 1, pos - 1) === 1 && before[0] !== 0x0a;
 }

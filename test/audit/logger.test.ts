@@ -1,11 +1,13 @@
 // Given several real processes appending to one audit log at once, then every line is one whole
 // JSON event: none torn, none interleaved, none lost.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AuditLog, logPath } from '../../src/audit/logger.js';
 import { finished, spawnTs } from '../helpers/tsx.js';
+import { truthy, waitUntil } from '../helpers/frames.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rollout-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,7 +26,7 @@ describe('audit log', () => {
     expect(e).toEqual({ ts: '2026-01-01T00:00:00.000Z', level: 'info', event: 'notify.failed', env: 'staging', run_id: 'r1', url: 'https://hooks.slack.com/services/***', note: 'password=***' });
   });
 
-  it('ends a torn last line (its writer was killed mid-write) before appending, so the next event is whole', () => {
+  it('writes its first event again on a line of its own when it landed glued to a torn last line (its writer was killed mid-write)', () => {
     const path = join(dir, 'torn.log');
     const first = new AuditLog({ path, env: 'staging', runId: 'r1' });
     first.info('sample', { seq: 1 });
@@ -49,6 +51,49 @@ describe('audit log', () => {
     third.info('monitor-done');
     third.close();
     expect(readFileSync(path, 'utf8').split('\n').filter((l) => l === '')).toHaveLength(1);
+  });
+
+  it('takes a line another live process is still writing for what it is: no blank line, nothing lost, while that writer appends', async () => {
+    // A long line is written a page at a time, and the file's size grows page by page: a log
+    // opened meanwhile sees a last line without its newline although its writer is alive. Taking
+    // that for a torn line added a blank line (validate-logging flags it; the 8-process test
+    // below counts lines) in ~1 of 5 opens here.
+    const path = join(dir, 'live.log');
+    const [go, done] = [`${path}.go`, `${path}.done`];
+    const writer = spawn(process.execPath, ['-e', `
+      const fs = require('node:fs');
+      const [path, go, done] = process.argv.slice(1);
+      const fd = fs.openSync(path, 'a');
+      const line = Buffer.from(JSON.stringify({ ts: new Date(0).toISOString(), level: 'info', event: 'filler', pad: 'y'.repeat(5000) }) + '\\n');
+      fs.writeSync(fd, line);
+      while (!fs.existsSync(go)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+      for (let i = 1; i < 6000; i++) fs.writeSync(fd, line);
+      fs.writeFileSync(done, '');
+    `, path, go, done], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const exited = new Promise<number | null>((r) => writer.on('close', (c) => r(c)));
+    await waitUntil(() => existsSync(path) && statSync(path).size > 0, truthy, 'the writer to start', { ms: 20_000 });
+    // Opened again and again while the writer appends 6,000 lines: many opens land mid-line.
+    writeFileSync(go, '');
+    let probes = 0;
+    while (!existsSync(done)) {
+      const log = new AuditLog({ path, env: 'staging' });
+      log.info('probe', { i: probes++ });
+      log.close();
+    }
+    expect(await exited).toBe(0);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    const events = lines.map((l, i) => {
+      try {
+        return (JSON.parse(l) as { event: string }).event;
+      } catch {
+        return `line ${i + 1} is not JSON: ${JSON.stringify(l.slice(0, 40))}`;
+      }
+    });
+    expect(events.filter((e) => e !== 'filler' && e !== 'probe')).toEqual([]);
+    expect(events.filter((e) => e === 'probe')).toHaveLength(probes);
+    expect(events.filter((e) => e === 'filler')).toHaveLength(6000);
+    expect(probes).toBeGreaterThan(0);
   });
 
   it('keeps 8 processes x 1,000 lines appended at once as 8,000 valid JSON lines', async () => {
