@@ -25,7 +25,9 @@ describe('rollout monitor', () => {
     expect(r.code).toBe(0);
     // Each poll line opens with the monitor's elapsed time in its one format: T+mm:ss of the window.
     const polls = r.stdout.split('\n').filter((l) => /^T\+\d\d:\d\d of 00:03 poll \d+/.test(l));
-    expect(polls.length).toBeGreaterThanOrEqual(6);
+    // Every 0.5 s over 3 s is up to 7 polls; a loaded CI machine (load 10 seen) managed 4. The exact
+    // grid is held by test/gates/schedule.test.ts with a fake clock; here, several real polls.
+    expect(polls.length).toBeGreaterThanOrEqual(3);
     expect(polls[0]).toContain('health OK');
     expect(r.stdout).toMatch(/staging passed its 00:03 monitoring window/);
     const j = w.journal();
