@@ -2,7 +2,7 @@
 // the atomic mkdir lock with mtime staleness; beside it a holder file records who holds it, so
 // that a refusal names the holder and a lock whose process is gone on this host is taken over
 // at once instead of after the stale timeout.
-import { mkdirSync, readFileSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { RefusedError } from '../domain/errors.js';
@@ -92,10 +92,15 @@ export async function acquireEnvLock(locksDir: string, env: string, info: { oper
       const claimed = `${p.holder}.${process.pid}.stale`;
       try {
         renameSync(p.holder, claimed);
-        rmSync(p.lock, { recursive: true, force: true });
-        rmSync(claimed, { force: true });
+        // Another process may have taken the lock over between our read of the dead holder's file
+        // and this rename: the file we hold is then that process's, and its lock is not ours to
+        // clear. Put it back (link: never over a newer one) and try like a newcomer.
+        if (sameHolder(readFileSync(claimed, 'utf8'), current)) rmSync(p.lock, { recursive: true, force: true });
+        else linkSync(claimed, p.holder);
       } catch {
         /* someone else is taking it over; try once like a newcomer */
+      } finally {
+        rmSync(claimed, { force: true });
       }
       try {
         release = await lockfile.lock(p.target, opts);
@@ -129,6 +134,16 @@ export async function withEnvLock<T>(locksDir: string, env: string, info: { oper
     return await fn(lock);
   } finally {
     await lock.release();
+  }
+}
+
+/** Whether a holder file's text names the holder `h` (the same process, started at the same time). */
+function sameHolder(text: string, h: LockHolder): boolean {
+  try {
+    const o = JSON.parse(text) as Partial<LockHolder>;
+    return o.pid === h.pid && o.host === h.host && o.started_at === h.started_at;
+  } catch {
+    return false;
   }
 }
 
