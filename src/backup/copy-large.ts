@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
 import { dirname } from 'node:path';
 import { mkdirReal } from '../domain/io-errors.js';
+import { PieceInflater } from './inflate.js';
 
 /** Where a large entry's data lies in the archive, and what it declares. */
 export interface LargeEntry {
@@ -48,14 +49,18 @@ export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: st
   };
   // As mkdir -p, but a read-only or full parent says so (EROFS, ENOSPC), not ENOENT.
   if (dest) mkdirReal(dirname(dest.path));
-  if (e.method === 0) {
+  const inflater = e.method === 0 ? undefined : PieceInflater.open();
+  if (e.method === 0 || inflater) {
     const fh = await open(zipPath, 'r');
     try {
-      await copyStored(fh, e, dest, take);
+      if (inflater) await copyDeflated(fh, e, inflater, dest, take);
+      else await copyStored(fh, e, dest, take);
     } finally {
+      inflater?.close();
       await fh.close();
     }
   } else {
+    // (this Node's zlib internals are not the expected ones: its streams, a fresh buffer per chunk)
     const declared = e.uncompressedSize;
     const tap = new Transform({
       highWaterMark: 1 << 20,
@@ -76,48 +81,102 @@ export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: st
 }
 
 /**
- * A large stored entry (backups store incompressible files) copied through two reused buffers:
- * the next chunk is read while this one is checked and written. Streams allocated a fresh 1 MiB
- * buffer per chunk, and the page faults of that churn were a good part of a restore's system time
- * (27k faults at 96 MiB of large files). `dest` absent: the bytes are only checked.
+ * The compressed bytes [e.start, e.start + e.compressedSize) of the archive, handed to `each` in
+ * chunks of up to COPY_CHUNK read into two reused buffers: the next chunk is read while `each`
+ * works on this one (a chunk is overwritten only after `each` settled). At least one call, the
+ * last with `last` set (an empty chunk when there are no bytes).
  */
-async function copyStored(fh: FileHandle, e: LargeEntry, dest: { path: string; mode: number } | undefined, check: (chunk: Buffer) => void): Promise<void> {
+async function eachChunk(fh: FileHandle, e: LargeEntry, each: (chunk: Buffer, last: boolean) => Promise<void>): Promise<void> {
   const total = e.compressedSize;
   const bufs = [Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, total))), Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, total)))];
+  const readChunk = async (k: number, pos: number): Promise<Buffer> => {
+    const want = Math.min(COPY_CHUNK, total - pos);
+    const buf = bufs[k % 2]!;
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await fh.read(buf, got, want - got, e.start + pos + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    if (got < want) throw new Error('entry data is cut short (truncated)');
+    return buf.subarray(0, got);
+  };
+  if (total === 0) return each(Buffer.alloc(0), true);
+  let pos = 0;
+  let pending: Promise<Buffer> | undefined = readChunk(0, 0);
+  for (let k = 0; pending; k++) {
+    const chunk = await pending;
+    pos += chunk.length;
+    // Reads into the other buffer, whose chunk `each` finished with in the previous round.
+    pending = pos < total ? readChunk(k + 1, pos) : undefined;
+    // A rejected read-ahead is awaited in the next round; until then, keep it from being "unhandled".
+    pending?.catch(() => undefined);
+    await each(chunk, pending === undefined);
+  }
+}
+
+/** Write all of `data` to `out` (a failed write names `path`: ENOSPC names no file). */
+async function writeAll(out: FileHandle, data: Buffer, path: string): Promise<void> {
+  try {
+    for (let off = 0; off < data.length; ) off += (await out.write(data, off, data.length - off)).bytesWritten;
+  } catch (err) {
+    (err as NodeJS.ErrnoException).path ??= path;
+    throw err;
+  }
+}
+
+/**
+ * A large stored entry (backups store incompressible files) copied through two reused buffers.
+ * Streams allocated a fresh 1 MiB buffer per chunk, and the page faults of that churn were a good
+ * part of a restore's system time (27k faults at 96 MiB of large files). `dest` absent: the bytes
+ * are only checked.
+ */
+async function copyStored(fh: FileHandle, e: LargeEntry, dest: { path: string; mode: number } | undefined, check: (chunk: Buffer) => void): Promise<void> {
   const out = dest ? await open(dest.path, 'wx', dest.mode) : undefined;
   try {
-    const readChunk = async (k: number, pos: number): Promise<Buffer> => {
-      const want = Math.min(COPY_CHUNK, total - pos);
-      const buf = bufs[k % 2]!;
-      let got = 0;
-      while (got < want) {
-        const { bytesRead } = await fh.read(buf, got, want - got, e.start + pos + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      if (got < want) throw new Error('entry data is cut short (truncated)');
-      return buf.subarray(0, got);
-    };
-    let pos = 0;
-    let pending: Promise<Buffer> | undefined = total > 0 ? readChunk(0, 0) : undefined;
-    for (let k = 0; pending; k++) {
-      const chunk = await pending;
-      pos += chunk.length;
-      // Reads into the other buffer, whose write finished in the previous round.
-      pending = pos < total ? readChunk(k + 1, pos) : undefined;
-      // A rejected read-ahead is awaited in the next round; until then, keep it from being "unhandled".
-      pending?.catch(() => undefined);
+    await eachChunk(fh, e, async (chunk) => {
       check(chunk);
-      if (out) {
-        try {
-          for (let off = 0; off < chunk.length; ) off += (await out.write(chunk, off, chunk.length - off)).bytesWritten;
-        } catch (err) {
-          // A failed write (ENOSPC) names no file: say which.
-          (err as NodeJS.ErrnoException).path ??= dest!.path;
-          throw err;
+      if (out) await writeAll(out, chunk, dest!.path);
+    });
+  } finally {
+    await out?.close();
+  }
+}
+
+/**
+ * A large deflated entry inflated piece by piece (src/backup/inflate.ts's PieceInflater) from two
+ * reused input buffers into one reused output buffer, each piece checked and written before the
+ * next is inflated: no fresh buffer per chunk (zlib's streams faulted in a 32 MiB entry's every
+ * page, ~10k faults with the read stream's). Refuses a stream that is cut short, invalid, ends
+ * before its data does, or inflates past its declared size (it is given declared + 1 bytes of room).
+ */
+async function copyDeflated(fh: FileHandle, e: LargeEntry, inf: PieceInflater, dest: { path: string; mode: number } | undefined, check: (chunk: Buffer) => void): Promise<void> {
+  const declared = e.uncompressedSize;
+  const room = Buffer.allocUnsafe(Math.min(COPY_CHUNK, declared + 1));
+  const out = dest ? await open(dest.path, 'wx', dest.mode) : undefined;
+  let n = 0;
+  try {
+    await eachChunk(fh, e, async (chunk, last) => {
+      let off = 0;
+      for (;;) {
+        const want = Math.min(room.length, declared + 1 - n);
+        const r = inf.step(chunk, off, chunk.length - off, room, want, last);
+        if (!r.ok) throw new Error(r.message);
+        off = chunk.length - r.inLeft;
+        if (r.produced > 0) {
+          if (n + r.produced > declared) throw new Error('it inflates to more bytes than it declares');
+          n += r.produced;
+          const piece = room.subarray(0, r.produced);
+          check(piece);
+          if (out) await writeAll(out, piece, dest!.path);
         }
+        // The room was filled: more output may come from the same input.
+        if (r.produced === want) continue;
+        // Room to spare: zlib took all the input it could; any left means the stream has ended.
+        if (off < chunk.length) throw new Error(`its deflate stream ends ${chunk.length - off} bytes before its data does`);
+        return;
       }
-    }
+    });
   } finally {
     await out?.close();
   }
