@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBackup } from '../../src/backup/verify.js';
+import { inlineHasher, threadHasher } from '../../src/backup/thread-hash.js';
 import { RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { packedArchive, wsOf, type PackedFile } from './fixtures.js';
@@ -81,5 +82,41 @@ describe('verify at its real chunk size, entries as large as it reads whole', ()
     const r = await verifyBackup(p, { ws: wsOf(ws.root) }).then(() => undefined, (e: unknown) => e as Error);
     expect(r).toBeInstanceOf(RefusedError);
     expect(r!.message).toContain(`"${base}/big1.js"`);
+  }, 60_000);
+});
+
+describe('a local header across the first chunk boundary', () => {
+  // A small entry whose local header (30 fixed bytes, all that verify reads of it) starts k
+  // bytes before the first 1 MiB chunk ends: verify reads those bytes on their own. A good
+  // archive passes and a wrong CRC-32 of that entry is the one named, with the hash on this
+  // thread and on the hashing thread.
+  const name = `${base}/edge.js`;
+  const data = Buffer.from('export const edge = 1;\n'.repeat(30));
+  const edgeArchive = async (pad: number, bad: boolean): Promise<string> =>
+    packedArchive(ws.root, base, [
+      { name: `${base}/pad.bin`, data: noise('edge', pad), body: noise('edge', pad), method: 0, size: pad, crc: crc32(noise('edge', pad)) },
+      { name, data, body: deflateRawSync(data), method: 8, size: data.length, crc: bad ? (crc32(data) ^ 1) >>> 0 : crc32(data) },
+    ]);
+  /** Where the edge entry's local header starts in an archive made with a filler of `pad` bytes. */
+  const headerAt = async (pad: number): Promise<number> => {
+    const { ZipReader } = await import('../../src/backup/zip.js');
+    const r = await ZipReader.open(await edgeArchive(pad, false));
+    try {
+      return (await r.entries(10)).find((e) => e.name === name)!.offset;
+    } finally {
+      await r.close();
+    }
+  };
+  const hashers = { 'this thread': inlineHasher, 'the hashing thread': () => threadHasher(3, MiB) };
+  it.each([1, 2, 15, 29, 30, 31])('the header starts %i bytes before the boundary', async (k) => {
+    const p0 = MiB - 4096;
+    const pad = p0 + (MiB - k - (await headerAt(p0)));
+    expect(await headerAt(pad)).toBe(MiB - k);
+    for (const [what, hasher] of Object.entries(hashers)) {
+      await expect(verifyBackup(await edgeArchive(pad, false), { ws: wsOf(ws.root), hasher }), what).resolves.toBeDefined();
+      const e = await verifyBackup(await edgeArchive(pad, true), { ws: wsOf(ws.root), hasher }).then(() => undefined, (x: unknown) => x as Error);
+      expect(e, what).toBeInstanceOf(RefusedError);
+      expect(e!.message, what).toContain(`the CRC-32 of "${name}" does not match`);
+    }
   }, 60_000);
 });
