@@ -75,12 +75,14 @@ describe('audit log', () => {
     // Opened again and again while the writer appends 6,000 lines: many opens land mid-line.
     writeFileSync(go, '');
     let probes = 0;
-    while (!existsSync(done)) {
+    // (bounded: a writer that died would otherwise hold this synchronous loop, and the worker, for ever)
+    for (const until = Date.now() + 20_000; !existsSync(done) && Date.now() < until; ) {
       const log = new AuditLog({ path, env: 'staging' });
       log.info('probe', { i: probes++ });
       log.close();
     }
     expect(await exited).toBe(0);
+    expect(existsSync(done)).toBe(true);
     const lines = readFileSync(path, 'utf8').split('\n');
     expect(lines.pop()).toBe('');
     const events = lines.map((l, i) => {
