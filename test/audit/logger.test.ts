@@ -66,7 +66,10 @@ describe('audit log', () => {
       const fd = fs.openSync(path, 'a');
       const line = Buffer.from(JSON.stringify({ ts: new Date(0).toISOString(), level: 'info', event: 'filler', pad: 'y'.repeat(5000) }) + '\\n');
       fs.writeSync(fd, line);
-      while (!fs.existsSync(go)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+      for (const until = Date.now() + 30000; !fs.existsSync(go); ) {
+        if (Date.now() > until) process.exit(3); // never told to go: the test failed before
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+      }
       for (let i = 1; i < 6000; i++) fs.writeSync(fd, line);
       fs.writeFileSync(done, '');
     `, path, go, done], { stdio: ['ignore', 'inherit', 'inherit'] });
