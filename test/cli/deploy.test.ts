@@ -94,7 +94,8 @@ describe('rollout deploy on the embedded service', () => {
   });
 
   it('refuses (exit 3) while another rollout holds the environment lock, naming the holder', async () => {
-    const holder = spawnTs('test/fixtures/hold-lock.ts', [join(ws.root, '.rollout', 'locks'), 'staging', '30000', 'erin']);
+    // The holder holds longer than the test may take on a loaded machine (it is killed below).
+    const holder = spawnTs('test/fixtures/hold-lock.ts', [join(ws.root, '.rollout', 'locks'), 'staging', '120000', 'erin']);
     try {
       await waitForOutput(holder, 'LOCKED');
       const pid = (await statusJson()).pid;
@@ -106,7 +107,7 @@ describe('rollout deploy on the embedded service', () => {
       holder.kill('SIGKILL');
       await finished(holder);
     }
-  });
+  }, 90_000);
 
   it('plans a dry run without changing anything, writing deploy-dryrun.log and the deploy log', async () => {
     const before = snapshot(ws.root, ['deployments', 'config', 'migrations']);

@@ -13,18 +13,23 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('per-environment lock', () => {
   it('refuses a second process while the first holds it, naming pid, host, operator and command', async () => {
-    const holder = spawnTs('test/fixtures/hold-lock.ts', [dir, 'staging', '30000', 'alice']);
+    // The holder holds longer than the test may take (tsx start-ups one after another, slow on a
+    // loaded machine), and is ended here whatever happens.
+    const holder = spawnTs('test/fixtures/hold-lock.ts', [dir, 'staging', '120000', 'alice']);
     const done = finished(holder);
-    await waitForOutput(holder, 'LOCKED');
-    const contender = await finished(spawnTs('test/fixtures/hold-lock.ts', [dir, 'staging', '0', 'bob']));
-    expect(contender.code).toBe(3);
-    expect(contender.stdout).toMatch(new RegExp(`REFUSED The staging environment is locked by alice \\(pid ${holder.pid} on .+, "rollout deploy --env staging", since \\d{4}-`));
-    // Another environment is independent.
-    const other = await finished(spawnTs('test/fixtures/hold-lock.ts', [dir, 'production', '0', 'bob']));
-    expect(other.stdout).toContain('LOCKED');
-    holder.kill('SIGTERM');
-    await done;
-  });
+    try {
+      await waitForOutput(holder, 'LOCKED');
+      const contender = await finished(spawnTs('test/fixtures/hold-lock.ts', [dir, 'staging', '0', 'bob']));
+      expect(contender.code).toBe(3);
+      expect(contender.stdout).toMatch(new RegExp(`REFUSED The staging environment is locked by alice \\(pid ${holder.pid} on .+, "rollout deploy --env staging", since \\d{4}-`));
+      // Another environment is independent.
+      const other = await finished(spawnTs('test/fixtures/hold-lock.ts', [dir, 'production', '0', 'bob']));
+      expect(other.stdout).toContain('LOCKED');
+    } finally {
+      holder.kill('SIGTERM');
+      await done;
+    }
+  }, 90_000);
 
   it('takes over at once a lock whose process was killed with -9', async () => {
     const holder = spawnTs('test/fixtures/hold-lock.ts', [dir, 'development', '60000', 'carol']);
@@ -37,7 +42,7 @@ describe('per-environment lock', () => {
     expect(next.code).toBe(0);
     expect(next.stdout).toContain('LOCKED');
     expect(readLockHolder(dir, 'development')).toBeUndefined();
-  });
+  }, 90_000);
 
   it('in one process: a second acquire is refused until the first is released', async () => {
     const a = await acquireEnvLock(dir, 'qa', { operator: 'eve', command: 'rollout rollback' });
