@@ -30,7 +30,8 @@ afterAll(async () => {
   ws.cleanup();
 });
 
-describe('rollout run', () => {
+// The end-to-end walk (backup, deploy, smoke, a monitor window): 10 s here under load 7.5.
+describe('rollout run', { timeout: 90_000 }, () => {
   it('refuses a production walk without --confirm, --sign-off and --yes (exit 3), before anything starts', async () => {
     const r = await rollout('run', '--env', 'production', '--version', '1.1.0');
     expect(r.code).toBe(3);

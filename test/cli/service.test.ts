@@ -19,7 +19,8 @@ afterAll(async () => {
   ws.cleanup();
 });
 
-describe('rollout service', () => {
+// Real services started and stopped: up to 13 s a test here under load 8.
+describe('rollout service', { timeout: 90_000 }, () => {
   it('status of an environment with nothing deployed says so (exit 0, --json too)', async () => {
     const r = await rollout('service', 'status', '--env', 'development');
     expect(r.code).toBe(0);
