@@ -2,9 +2,10 @@
 // apart from scope.ts because it may parse the runbook (yaml, zod), and scope.ts is on the start
 // path of every command that builds a local target. The validated runbook comes from the config
 // cache (config/cached-context.ts) when its files did not change: no yaml or zod to load (~0.1 s
-// of a 10k-file verify).
-import { join } from 'node:path';
-import { readCached } from '../config/cached-context.js';
+// of a 10k-file verify). When it had to be parsed, the cache is written (with the config, when
+// that is valid too), so that the next `rollout verify FILE` needs neither.
+import { readCached, writeCached } from '../config/cached-context.js';
+import { runbookDisplay } from '../config/engine-context-of.js';
 import { resolveRunbookPath } from '../config/runbook-files.js';
 import type { LoadedRunbook } from '../config/runbook.js';
 import type { Workspace } from '../config/workspace.js';
@@ -23,12 +24,23 @@ export async function workspaceScope(ws: Workspace, runbookArg?: string): Promis
     path = undefined; // reported by loadRunbook below, when the scope is needed
   }
   let rb: LoadedRunbook | undefined = path ? readCached(ws, path)?.runbook : undefined;
-  // Not cached: load the parser now (async), parse when needed (sync, as before).
-  const load = rb ? undefined : (await import('../config/runbook.js')).loadRunbook;
+  // Not cached: load the parsers now (async), parse when needed (sync, as before).
+  const parsers = rb ? undefined : await Promise.all([import('../config/runbook.js'), import('../config/gates.js'), import('../config/locate.js')]);
   return (env) => {
     if (!rb) {
+      const [{ loadRunbook }, { parseGatesConfig }, { readConfigText }] = parsers!;
       const p = resolveRunbookPath(ws.runbooksDir, runbookArg);
-      rb = load!(p, join('runbooks', p.split(/[\\/]/).pop() ?? 'dhash.yaml'));
+      const read: { path: string; text: string }[] = [];
+      rb = loadRunbook(p, runbookDisplay(p), read);
+      // An entry holds the config too (as a command with --env writes it): only a valid one is kept.
+      // A config that does not validate changes nothing here (verify never needed it); the next
+      // command that needs it reports it.
+      try {
+        const configText = readConfigText(ws.configPath, 'quality-gates-config.json');
+        writeCached(ws, [{ path: ws.configPath, text: configText }, ...read], parseGatesConfig(configText, 'quality-gates-config.json'), rb);
+      } catch {
+        /* no cache entry: the next verify parses again */
+      }
     }
     return backupScope(ws, rb, env);
   };
