@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, rmSync, existsSync, writeFileSync, mkdtempSy
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -45,10 +45,11 @@ export async function bundle(outdir = join(root, 'dist')) {
   // The help code first: the man page, and the top-level help that the CLI's entry prints for
   // `rollout --help` without loading commander (src/cli/top-help.ts).
   const help = await helpModule(esbuild);
-  const entryPoints = { cli: join(root, 'src/cli/index.ts'), ...WORKERS };
+  // start and main are entries (dist/start.js, dist/main.js) so that the hot graph below can
+  // hand a line it does not serve over to them by a fixed name.
+  const entryPoints = { cli: join(root, 'src/cli/index.ts'), start: join(root, 'src/cli/start.ts'), main: join(root, 'src/cli/main.ts'), ...WORKERS };
   if (existsSync(join(root, 'src/demo/service-main.ts'))) entryPoints['dhash-service'] = join(root, 'src/demo/service-main.ts');
-  await esbuild.build({
-    entryPoints,
+  const common = {
     outdir,
     bundle: true,
     splitting: true,
@@ -66,8 +67,93 @@ export async function bundle(outdir = join(root, 'dist')) {
     define: { ...define, __ROLLOUT_TOP_HELP__: JSON.stringify(JSON.stringify(help.topHelp)) },
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
     banner: { js: "import { createRequire as __rolloutCreateRequire } from 'node:module'; const require = __rolloutCreateRequire(import.meta.url);" },
-  });
+  };
+  // The shared graph: every command; index.ts's import of hot.js is the other build's output.
+  await esbuild.build({ ...common, entryPoints, plugins: [external(/^\.\/hot-(rollback|deploy|service)\.js$/, 'src/cli/index.ts')] });
+  // The hot graphs (src/cli/hot-*.ts, each starting hot.ts): rollback, deploy and service on
+  // the direct path, each a build of its own with its handlers and the modules they always load
+  // taken in eagerly, so that a start reads a few files (their chunks are named hot-*). A hot graph
+  // never imports the shared graph's chunks: only start.js and main.js, whole entries, for a line
+  // it does not serve (two copies of a module would each have their own state).
+  for (const [name, eagerList] of Object.entries(HOT_GRAPHS)) {
+    await esbuild.build({
+      ...common,
+      entryPoints: { [name]: join(root, `src/cli/${name}.ts`) },
+      chunkNames: `chunks/${name}-[name]-[hash]`,
+      plugins: [external(/^\.\/start\.js$/, 'src/cli/hot.ts'), external(/^\.\/main\.js$/, 'src/cli/direct.ts'), unreachable(eagerList), eager(eagerList)],
+    });
+  }
   writeFileSync(join(outdir, 'rollout.1'), help.man);
+}
+
+/**
+ * Per hot graph (its entry's name; src/cli/index.ts picks one by the command's name), the modules
+ * it imports statically where the sources import them lazily: the handlers and what every run of
+ * them loads. Not listed, so still loaded on demand: the TUI, what brings in zod or yaml
+ * (validation on a cache miss, the manifest schema, migration and release files), undici (the
+ * metrics and fleet code), email.
+ */
+export const HOT_GRAPHS = {
+  'hot-rollback': ['src/cli/commands/rollback.ts', 'src/steps/smoke.ts', 'src/usecases/incident.ts', 'src/backup/workspace-scope.ts', 'proper-lockfile'],
+  'hot-deploy': ['src/cli/commands/deploy.ts', 'proper-lockfile'],
+  'hot-service': ['src/cli/commands/service.ts'],
+};
+
+/** An esbuild plugin: `spec` imported from `importer` (relative to the package) stays an import of the output file of that name. */
+function external(spec, importer) {
+  return {
+    name: `external ${spec}`,
+    setup(b) {
+      b.onResolve({ filter: spec }, (a) => (a.importer === join(root, importer) ? { path: a.path, external: true } : undefined));
+    },
+  };
+}
+
+/**
+ * An esbuild plugin: direct.ts's handlers of the commands another hot graph serves (index.ts never
+ * sends their command lines to this one) become a stub, so that their code is no lazy entry here
+ * (each lazy entry sharing modules with the eager ones splits those into more chunks).
+ */
+function unreachable(eagerList) {
+  return {
+    name: 'unreachable',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/commands\/[a-z-]+\.js$/ }, (a) => {
+        const target = join(dirname(a.importer), a.path).replace(/\.js$/, '.ts');
+        if (a.importer !== join(root, 'src/cli/direct.ts') || eagerList.includes(relative(root, target))) return undefined;
+        return { path: target, namespace: 'unreachable' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'unreachable' }, (a) => ({
+        contents: `export function run() { throw new Error(${JSON.stringify(`internal: ${a.path} is not in this module graph (src/cli/index.ts routes its command elsewhere)`)}); }`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * An esbuild plugin: in the sources, `import('X')` of a module named in `targets` (a path
+ * relative to the package, or a package name) becomes a static import and a resolved promise of
+ * its namespace, so that the module joins its importer's chunk instead of being a chunk of its own.
+ */
+function eager(targets) {
+  const want = new Set(targets.map((t) => (t.startsWith('src/') ? join(root, t) : t)));
+  return {
+    name: 'eager',
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (a) => {
+        if (!a.path.startsWith(join(root, 'src'))) return undefined;
+        const head = [];
+        const text = readFileSync(a.path, 'utf8').replace(/\bimport\((['"])([^'"]+)\1\)/g, (m, q, spec) => {
+          const target = spec.startsWith('.') ? join(dirname(a.path), spec).replace(/\.js$/, '.ts') : spec;
+          if (!want.has(target)) return m;
+          head.push(`import * as __eager${head.length} from ${q}${spec}${q};`);
+          return `Promise.resolve(__eager${head.length - 1})`;
+        });
+        return head.length ? { contents: `${head.join(' ')}${text}`, loader: 'ts' } : undefined;
+      });
+    },
+  };
 }
 
 /** The man page (rendered from the command tree, src/cli/help-text.ts) and the recorded top-level help. */

@@ -1,6 +1,6 @@
 // Bundle entry. `rollout --version` and `rollout --help` are answered here, from what the build
 // recorded (top-help.ts), without loading commander or any other chunk; everything else goes on
-// to start.ts. In tests (not bundled) nothing is recorded and every command takes that path.
+// to hot.ts or start.ts. In tests (not bundled) nothing is recorded and every command takes that path.
 import { renderTopHelp, stdoutHelpWidth, type TopHelp } from './top-help.js';
 
 // Set by scripts/build.mjs (esbuild define); read directly so that the entry imports no chunk.
@@ -21,4 +21,8 @@ const version = typeof __ROLLOUT_VERSION__ === 'string' ? __ROLLOUT_VERSION__ : 
 const topHelp = typeof __ROLLOUT_TOP_HELP__ === 'string' ? __ROLLOUT_TOP_HELP__ : undefined;
 if (args.length === 1 && args[0] === '--version' && version) process.stdout.write(`${version}\n`);
 else if (args.length === 1 && (args[0] === '--help' || args[0] === '-h') && topHelp) process.stdout.write(renderTopHelp(JSON.parse(topHelp) as TopHelp, stdoutHelpWidth()));
+// rollback, deploy and service: module graphs of their own (hot.ts); everything else: start.ts.
+else if (args[0] === 'rollback') void import('./hot-rollback.js');
+else if (args[0] === 'deploy') void import('./hot-deploy.js');
+else if (args[0] === 'service') void import('./hot-service.js');
 else void import('./start.js');
