@@ -28,11 +28,13 @@ afterEach(() => {
 
 describe.skipIf(!canMount())(`restore's writer thread on a bad disk (${MOUNT_SKIP})`, () => {
   /** A backup of 300 small files, then deployments/staging moved onto a tmpfs (read-only, or of `sizeKb`). */
-  async function setUp(fs: { readOnly?: boolean; sizeKb?: number; large?: boolean }): Promise<{ run: (thread: boolean, id: string) => Promise<Error>; dir: string }> {
+  async function setUp(fs: { readOnly?: boolean; sizeKb?: number; large?: 'stored' | 'deflated' }): Promise<{ run: (thread: boolean, id: string) => Promise<Error>; dir: string }> {
     const extra: Record<string, string | Buffer> = {};
     for (let i = 0; i < 300; i++) extra[`lib/m${i % 7}/f${i}.js`] = `export const v = ${i};\n`.repeat(40);
-    // A large (streamed, stored) entry: copied first, on the writer's thread when there is one.
-    if (fs.large) extra['lib/model.bin'] = randomBytes(3 * 1024 * 1024);
+    // A large (streamed) entry: copied first, on the writer's thread when there is one; stored
+    // (incompressible), or deflated (over 8 MiB once inflated: inflated piece by piece).
+    if (fs.large === 'stored') extra['lib/model.bin'] = randomBytes(3 * 1024 * 1024);
+    if (fs.large === 'deflated') extra['lib/data.txt'] = Buffer.from('export const rows = [1, 2, 3];\n'.repeat(300_000));
     deployTree(ws.root, 'staging', '1.0.0', extra);
     const p = (await createBackup(engine(ws.root), {})).path;
     const m = (await verifyBackup(p, { ws: wsOf(ws.root) })).manifest;
@@ -81,8 +83,11 @@ describe.skipIf(!canMount())(`restore's writer thread on a bad disk (${MOUNT_SKI
     expect(readdirSync(join(dir, 'releases/1.0.0/lib'), { recursive: true }).sort()).toEqual(before);
   });
 
-  it('a full disk while a large file is copied: ENOSPC with and without the thread, naming the file that failed', async () => {
-    const { run, dir } = await setUp({ sizeKb: 5200, large: true });
+  it.each([
+    ['stored', 5200],
+    ['deflated', 13_000],
+  ] as const)('a full disk while a large %s file is copied: ENOSPC with and without the thread, naming the file that failed', async (large, sizeKb) => {
+    const { run, dir } = await setUp({ sizeKb, large });
     for (const thread of [true, false]) {
       const e = await run(thread, thread ? 'thr' : 'one');
       failedWrite(e, thread, /ENOSPC: no space left on device/);
