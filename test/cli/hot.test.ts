@@ -7,12 +7,12 @@ import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliPath, makeWorkspace, runCli } from '../helpers/cli.js';
 
-/** The files a bundle file imports: static ones (import … from / import "…") and dynamic ones. */
+/** The files a bundle file imports (minified or not): static ones (`from "./…"`, `import "./…"`) and dynamic ones. */
 function importsOf(file: string): { statics: string[]; dynamics: string[] } {
   const text = readFileSync(file, 'utf8');
   const rel = (s: string): string => join(dirname(file), s);
-  const statics = [...text.matchAll(/^import\s+(?:[^;]*?\sfrom\s+)?"(\.{1,2}\/[^"]+)";/gms)].map((m) => rel(m[1]!));
-  const dynamics = [...text.matchAll(/\bimport\("(\.{1,2}\/[^"]+)"\)/g)].map((m) => rel(m[1]!));
+  const statics = [...text.matchAll(/(?:\bfrom|\bimport)\s*"(\.{1,2}\/[^"]+)"/g)].map((m) => rel(m[1]!));
+  const dynamics = [...text.matchAll(/\bimport\(\s*"(\.{1,2}\/[^"]+)"\s*\)/g)].map((m) => rel(m[1]!));
   return { statics, dynamics };
 }
 
@@ -45,8 +45,9 @@ describe('the hot module graphs', () => {
       const foreign = [...reached].filter((f) => f !== `${name}.js` && !f.startsWith(`chunks/${name}-`));
       expect(foreign).toEqual([]);
       expect([...leaves].sort()).toEqual(['main.js', 'start.js']);
-      // The graph is real: the handler's chunks are there (not an empty entry).
-      expect(reached.size).toBeGreaterThan(3);
+      // The walk sees the graph: the entry's static imports are followed (not only the entry).
+      expect(reached.size).toBeGreaterThan(5);
+      expect(importsOf(join(dirname(cliPath()), `${name}.js`)).statics.length).toBeGreaterThan(3);
     });
   }
 
