@@ -2,39 +2,16 @@
 // backup's scope without --env (workspace-scope.ts), then it parses the runbook as before and
 // keeps the result in the config cache, so that the next verify reads it from there; a config
 // that does not validate (verify never needed it) leaves no entry and changes nothing else.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { workspaceScope } from '../../src/backup/workspace-scope.js';
 import { loadEngineContextCached, readCached } from '../../src/config/cached-context.js';
-import { workspaceAt, type Workspace } from '../../src/config/workspace.js';
-import { REPO } from '../helpers/cli.js';
+import { type Workspace } from '../../src/config/workspace.js';
+import { cacheFolders } from '../helpers/cache-folders.js';
 
-const made: string[] = [];
-const state = mkdtempSync(join(tmpdir(), 'rollout-wsscope-state-'));
-made.push(state);
-
-function workspace(): Workspace {
-  const root = mkdtempSync(join(tmpdir(), 'rollout-wsscope-'));
-  made.push(root);
-  cpSync(join(REPO, 'quality-gates-config.json'), join(root, 'quality-gates-config.json'));
-  mkdirSync(join(root, 'runbooks'));
-  cpSync(join(REPO, 'runbooks', 'dhash.yaml'), join(root, 'runbooks', 'dhash.yaml'));
-  return workspaceAt(root);
-}
+const { workspace } = cacheFolders('rollout-wsscope');
 const rbPath = (ws: Workspace): string => join(ws.runbooksDir, 'dhash.yaml');
-
-beforeEach(() => {
-  vi.stubEnv('ROLLOUT_STATE_DIR', state);
-  vi.stubEnv('ROLLOUT_CONFIG_CACHE', undefined);
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
 
 describe('the scope of verify without --env', () => {
   it('writes the config cache when it parses the runbook, and the next one is served from it with the same scope', async () => {

@@ -2,46 +2,25 @@
 // context again, then the validated result comes from .rollout/cache only while every byte of
 // every source is unchanged, only when its HMAC proves this user's tool wrote it, and a workspace
 // where the cache cannot be written still loads as before.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cacheFile, loadEngineContextCached, readCached } from '../../src/config/cached-context.js';
 import { loadEngineContext } from '../../src/config/engine-context.js';
-import { workspaceAt, type Workspace } from '../../src/config/workspace.js';
+import { type Workspace } from '../../src/config/workspace.js';
 import { ConfigError } from '../../src/domain/errors.js';
 import { canMount, MOUNT_SKIP, mountTmpfs } from '../helpers/mounts.js';
+import { cacheFolders } from '../helpers/cache-folders.js';
 import { REPO } from '../helpers/cli.js';
 
-const made: string[] = [];
-const state = mkdtempSync(join(tmpdir(), 'rollout-cache-state-'));
-
-function workspace(): Workspace {
-  const root = mkdtempSync(join(tmpdir(), 'rollout-cache-ws-'));
-  made.push(root);
-  cpSync(join(REPO, 'quality-gates-config.json'), join(root, 'quality-gates-config.json'));
-  mkdirSync(join(root, 'runbooks'));
-  cpSync(join(REPO, 'runbooks', 'dhash.yaml'), join(root, 'runbooks', 'dhash.yaml'));
-  return workspaceAt(root);
-}
+const { made, workspace } = cacheFolders('rollout-cache');
 
 const rbPath = (ws: Workspace): string => join(ws.runbooksDir, 'dhash.yaml');
 const op = { operator: 'tester' };
 /** The context without clock (a function) for comparisons. */
 const plain = (c: Awaited<ReturnType<typeof loadEngineContextCached>>): unknown => ({ ...c, clock: undefined });
-
-// This user's cache state in a temp folder and the cache on; vitest restores both after each test.
-beforeEach(() => {
-  vi.stubEnv('ROLLOUT_STATE_DIR', state);
-  vi.stubEnv('ROLLOUT_CONFIG_CACHE', undefined);
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
-afterAll(() => {
-  for (const d of [...made, state]) rmSync(d, { recursive: true, force: true });
-});
 
 describe('the config cache', () => {
   it('serves the same context as a full validation once the files were validated', async () => {

@@ -7,25 +7,15 @@ import { createHmac } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cacheKey } from '../../src/config/cached-context.js';
 import { cachedValidation, validatedCacheFile } from '../../src/config/validated-cache.js';
 import { finished, spawnTs } from '../helpers/tsx.js';
+import { cacheFolders } from '../helpers/cache-folders.js';
 import { createHash } from 'node:crypto';
 
-const made: string[] = [];
-const state = mkdtempSync(join(tmpdir(), 'rollout-vcache-state-'));
-// This user's cache state in a temp folder and the cache on; vitest restores both after each test.
-beforeEach(() => {
-  vi.stubEnv('ROLLOUT_STATE_DIR', state);
-  vi.stubEnv('ROLLOUT_CONFIG_CACHE', undefined);
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
-afterAll(() => {
-  for (const d of [...made, state]) rmSync(d, { recursive: true, force: true });
-});
+// This user's cache state in a temp folder and the cache on for each test (vitest restores both).
+const { made, state } = cacheFolders('rollout-vcache');
 
 function root(): string {
   const d = mkdtempSync(join(tmpdir(), 'rollout-vcache-ws-'));
