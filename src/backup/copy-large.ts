@@ -52,11 +52,15 @@ export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: st
   const inflater = e.method === 0 ? undefined : PieceInflater.open();
   if (e.method === 0 || inflater) {
     const fh = await open(zipPath, 'r');
+    let out: FileHandle | undefined;
     try {
-      if (inflater) await copyDeflated(fh, e, inflater, dest, take);
-      else await copyStored(fh, e, dest, take);
+      out = dest ? await open(dest.path, 'wx', dest.mode) : undefined;
+      const write = out && dest ? writeAll(out, dest.path) : undefined;
+      if (inflater) await copyDeflated(fh, e, inflater, take, write);
+      else await copyStored(fh, e, take, write);
     } finally {
       inflater?.close();
+      await out?.close();
       await fh.close();
     }
   } else {
@@ -115,32 +119,29 @@ async function eachChunk(fh: FileHandle, e: LargeEntry, each: (chunk: Buffer, la
   }
 }
 
-/** Write all of `data` to `out` (a failed write names `path`: ENOSPC names no file). */
-async function writeAll(out: FileHandle, data: Buffer, path: string): Promise<void> {
-  try {
-    for (let off = 0; off < data.length; ) off += (await out.write(data, off, data.length - off)).bytesWritten;
-  } catch (err) {
-    (err as NodeJS.ErrnoException).path ??= path;
-    throw err;
-  }
+/** A writer of all of each piece to `out` (a failed write names `path`: ENOSPC names no file). */
+function writeAll(out: FileHandle, path: string): (data: Buffer) => Promise<void> {
+  return async (data) => {
+    try {
+      for (let off = 0; off < data.length; ) off += (await out.write(data, off, data.length - off)).bytesWritten;
+    } catch (err) {
+      (err as NodeJS.ErrnoException).path ??= path;
+      throw err;
+    }
+  };
 }
 
 /**
  * A large stored entry (backups store incompressible files) copied through two reused buffers.
  * Streams allocated a fresh 1 MiB buffer per chunk, and the page faults of that churn were a good
- * part of a restore's system time (27k faults at 96 MiB of large files). `dest` absent: the bytes
+ * part of a restore's system time (27k faults at 96 MiB of large files). `write` absent: the bytes
  * are only checked.
  */
-async function copyStored(fh: FileHandle, e: LargeEntry, dest: { path: string; mode: number } | undefined, check: (chunk: Buffer) => void): Promise<void> {
-  const out = dest ? await open(dest.path, 'wx', dest.mode) : undefined;
-  try {
-    await eachChunk(fh, e, async (chunk) => {
-      check(chunk);
-      if (out) await writeAll(out, chunk, dest!.path);
-    });
-  } finally {
-    await out?.close();
-  }
+async function copyStored(fh: FileHandle, e: LargeEntry, check: (chunk: Buffer) => void, write: ((data: Buffer) => Promise<void>) | undefined): Promise<void> {
+  await eachChunk(fh, e, async (chunk) => {
+    check(chunk);
+    if (write) await write(chunk);
+  });
 }
 
 /**
@@ -150,34 +151,29 @@ async function copyStored(fh: FileHandle, e: LargeEntry, dest: { path: string; m
  * page, ~10k faults with the read stream's). Refuses a stream that is cut short, invalid, ends
  * before its data does, or inflates past its declared size (it is given declared + 1 bytes of room).
  */
-async function copyDeflated(fh: FileHandle, e: LargeEntry, inf: PieceInflater, dest: { path: string; mode: number } | undefined, check: (chunk: Buffer) => void): Promise<void> {
+async function copyDeflated(fh: FileHandle, e: LargeEntry, inf: PieceInflater, check: (chunk: Buffer) => void, write: ((data: Buffer) => Promise<void>) | undefined): Promise<void> {
   const declared = e.uncompressedSize;
   const room = Buffer.allocUnsafe(Math.min(COPY_CHUNK, declared + 1));
-  const out = dest ? await open(dest.path, 'wx', dest.mode) : undefined;
   let n = 0;
-  try {
-    await eachChunk(fh, e, async (chunk, last) => {
-      let off = 0;
-      for (;;) {
-        const want = Math.min(room.length, declared + 1 - n);
-        const r = inf.step(chunk, off, chunk.length - off, room, want, last);
-        if (!r.ok) throw new Error(r.message);
-        off = chunk.length - r.inLeft;
-        if (r.produced > 0) {
-          if (n + r.produced > declared) throw new Error('it inflates to more bytes than it declares');
-          n += r.produced;
-          const piece = room.subarray(0, r.produced);
-          check(piece);
-          if (out) await writeAll(out, piece, dest!.path);
-        }
-        // The room was filled: more output may come from the same input.
-        if (r.produced === want) continue;
-        // Room to spare: zlib took all the input it could; any left means the stream has ended.
-        if (off < chunk.length) throw new Error(`its deflate stream ends ${chunk.length - off} bytes before its data does`);
-        return;
+  await eachChunk(fh, e, async (chunk, last) => {
+    let off = 0;
+    for (;;) {
+      const want = Math.min(room.length, declared + 1 - n);
+      const r = inf.step(chunk, off, chunk.length - off, room, want, last);
+      if (!r.ok) throw new Error(r.message);
+      off = chunk.length - r.inLeft;
+      if (r.produced > 0) {
+        if (n + r.produced > declared) throw new Error('it inflates to more bytes than it declares');
+        n += r.produced;
+        const piece = room.subarray(0, r.produced);
+        check(piece);
+        if (write) await write(piece);
       }
-    });
-  } finally {
-    await out?.close();
-  }
+      // The room was filled: more output may come from the same input.
+      if (r.produced === want) continue;
+      // Room to spare: zlib took all the input it could; any left means the stream has ended.
+      if (off < chunk.length) throw new Error(`its deflate stream ends ${chunk.length - off} bytes before its data does`);
+      return;
+    }
+  });
 }

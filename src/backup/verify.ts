@@ -593,7 +593,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
           // The local header's fixed 30 bytes (all that is read of it) are almost always inside this
           // chunk; when they straddle two, they are read on their own: through the block cache this
           // read 1-2 MiB more per chunk (the whole archive a second time, into fresh memory).
-          const start = rel >= 0 && rel + 30 <= chunk.length ? dataStartFromLocalHeader(chunk, e.offset, rel) : dataStartFromLocalHeader(await localHeader(reader, e.offset), e.offset);
+          const start = rel >= 0 && rel + 30 <= chunk.length ? dataStartFromLocalHeader(chunk, e.offset, rel) : dataStartFromLocalHeader(await reader.localHeader(e.offset), e.offset);
           const end = start + e.compressedSize;
           if (end > reader.size) throw new Error('entry data runs past the end of the file (truncated)');
           if (e.compressionMethod === 0 && e.compressedSize !== e.uncompressedSize) throw new Error('a stored entry whose sizes disagree');
@@ -766,13 +766,6 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
     throw damaged(it, new Error('entry data runs past the end of the file (truncated)'));
   }
   return targets;
-}
-
-/** The 30 fixed bytes of the local header at `offset` (fewer at the end of the file), read on their own. */
-async function localHeader(reader: ZipReader, offset: number): Promise<Buffer> {
-  const head = Buffer.alloc(Math.max(0, Math.min(30, reader.size - offset)));
-  const n = head.length > 0 ? await reader.readInto(head, offset, head.length) : 0;
-  return head.subarray(0, n);
 }
 
 /** A small deflated entry handed to the hashing thread: where its bytes lie in the chunk. */

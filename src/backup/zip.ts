@@ -665,6 +665,12 @@ export class ZipReader {
     return data!;
   }
 
+  /** The 30 fixed bytes of the local header at `offset` (fewer at the end of the file), read on their own. */
+  async localHeader(offset: number): Promise<Buffer> {
+    const head = Buffer.alloc(Math.max(0, Math.min(30, this.size - offset)));
+    return head.subarray(0, head.length > 0 ? await this.readInto(head, offset, head.length) : 0);
+  }
+
   /**
    * An entry's bytes as stored, exactly compressedSize of them, read straight from the file into
    * a buffer of its own (the local header's 30 bytes, then the data): for one large read such as
@@ -672,8 +678,7 @@ export class ZipReader {
    * copies into fresh memory.
    */
   async compressedDirect(e: ZipEntry): Promise<Buffer> {
-    const head = Buffer.alloc(Math.max(0, Math.min(30, this.size - e.offset)));
-    const start = dataStartFromLocalHeader(head.subarray(0, head.length > 0 ? await this.readInto(head, e.offset, head.length) : 0), e.offset);
+    const start = dataStartFromLocalHeader(await this.localHeader(e.offset), e.offset);
     if (start + e.compressedSize > this.size) throw new Error('entry data runs past the end of the file (truncated)');
     const data = Buffer.allocUnsafe(e.compressedSize);
     if ((await this.readInto(data, start, e.compressedSize)) !== e.compressedSize) throw new Error('entry data is cut short (truncated)');
