@@ -25,3 +25,17 @@ export function reportOutcome(o: Outcome, opts: { json: boolean; resulted?: bool
 export function handleError(e: unknown, json: boolean): number {
   return reportOutcome(outcomeOfError(e), { json });
 }
+
+/**
+ * Last resort of a process's start (start.ts, hot.ts): a rejection nobody awaited (a stream
+ * failing on a full disk) ends the command with the one sentence and exit code of handleError,
+ * never Node's raw stack.
+ */
+export function endOnUnhandled(): void {
+  const last = (e: unknown): void => {
+    process.exitCode = handleError(e, process.argv.includes('--json'));
+    process.exit();
+  };
+  process.on('unhandledRejection', last);
+  process.on('uncaughtException', last);
+}

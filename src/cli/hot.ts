@@ -6,17 +6,12 @@
 // costs a resolve, four thread-pool reads, a compile and a link). A line the direct path does not
 // serve (help, a typo, --opt=value) goes to start.ts of the shared graph before anything here has
 // run, so one process never mixes two graphs' module state.
-import { handleError } from './handle-error.js';
+import { endOnUnhandled } from './handle-error.js';
 import { directCommand, runDirect } from './direct.js';
 
 const direct = directCommand(process.argv);
 if (direct) {
-  // As in start.ts: a rejection nobody awaited ends the command with one sentence and its code.
-  const last = (e: unknown): void => {
-    process.exitCode = handleError(e, process.argv.includes('--json'));
-    process.exit();
-  };
-  process.on('unhandledRejection', last);
-  process.on('uncaughtException', last);
+  // (start.ts installs the same for the lines it runs)
+  endOnUnhandled();
   void runDirect(direct);
 } else void import('./start.js');

@@ -1,18 +1,11 @@
 // The CLI past the entry's fast paths (index.ts): `rollout` alone at a terminal opens the TUI
 // without loading the command-line parser (tui-start.ts), a plain line of a hot headless command
 // runs without it too (direct.ts); everything else is parsed by main.ts.
-import { handleError } from './handle-error.js';
+import { endOnUnhandled } from './handle-error.js';
 import { bareTuiStart, startTui } from './tui-start.js';
 import { directCommand, runDirect } from './direct.js';
 
-// Last resort: a rejection nobody awaited (a stream failing on a full disk) ends the command with
-// the one sentence and exit code of handleError, never Node's raw stack.
-const last = (e: unknown): void => {
-  process.exitCode = handleError(e, process.argv.includes('--json'));
-  process.exit();
-};
-process.on('unhandledRejection', last);
-process.on('uncaughtException', last);
+endOnUnhandled();
 
 const direct = directCommand(process.argv);
 if (bareTuiStart(process.argv)) void startTui();
