@@ -29,7 +29,7 @@ export interface Copied {
   sha256: string;
 }
 
-// Chunk of the stored-entry copy; two of them per large entry being restored.
+// Chunk of a large entry's copy: two to three buffers of it per large entry being restored.
 const COPY_CHUNK = 1024 * 1024;
 
 /**
@@ -53,11 +53,20 @@ export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: st
   if (e.method === 0 || inflater) {
     const fh = await open(zipPath, 'r');
     let out: FileHandle | undefined;
+    let write: Writer | undefined;
     try {
       out = dest ? await open(dest.path, 'wx', dest.mode) : undefined;
-      const write = out && dest ? writeAll(out, dest.path) : undefined;
-      if (inflater) await copyDeflated(fh, e, inflater, take, write);
-      else await copyStored(fh, e, take, write);
+      write = out && dest ? behindWriter(out, dest.path) : undefined;
+      try {
+        if (inflater) await copyDeflated(fh, e, inflater, take, write);
+        else await copyStored(fh, e, take, write);
+        await write?.drain();
+      } catch (err) {
+        // The write running behind failed first (a full disk) when it failed at all: that is what
+        // went wrong, as when each piece was written before the next was read. And no write of
+        // ours may still run when the file is closed.
+        throw (await write?.settled()) ?? err;
+      }
     } finally {
       inflater?.close();
       await out?.close();
@@ -86,16 +95,17 @@ export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: st
 
 /**
  * The compressed bytes [e.start, e.start + e.compressedSize) of the archive, handed to `each` in
- * chunks of up to COPY_CHUNK read into two reused buffers: the next chunk is read while `each`
- * works on this one (a chunk is overwritten only after `each` settled). At least one call, the
- * last with `last` set (an empty chunk when there are no bytes).
+ * chunks of up to COPY_CHUNK read into `count` reused buffers in turn: the next chunk is read while
+ * `each` works on this one, into the buffer of the chunk `count` - 1 before it (so with 3, a chunk
+ * may still be in use, e.g. being written, until `each` of the chunk after it settled). At least
+ * one call, the last with `last` set (an empty chunk when there are no bytes).
  */
-async function eachChunk(fh: FileHandle, e: LargeEntry, each: (chunk: Buffer, last: boolean) => Promise<void>): Promise<void> {
+async function eachChunk(fh: FileHandle, e: LargeEntry, each: (chunk: Buffer, last: boolean) => Promise<void>, count = 2): Promise<void> {
   const total = e.compressedSize;
-  const bufs = [Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, total))), Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, total)))];
+  const bufs = Array.from({ length: count }, () => Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, total))));
   const readChunk = async (k: number, pos: number): Promise<Buffer> => {
     const want = Math.min(COPY_CHUNK, total - pos);
-    const buf = bufs[k % 2]!;
+    const buf = bufs[k % count]!;
     let got = 0;
     while (got < want) {
       const { bytesRead } = await fh.read(buf, got, want - got, e.start + pos + got);
@@ -119,9 +129,28 @@ async function eachChunk(fh: FileHandle, e: LargeEntry, each: (chunk: Buffer, la
   }
 }
 
-/** A writer of all of each piece to `out` (a failed write names `path`: ENOSPC names no file). */
-function writeAll(out: FileHandle, path: string): (data: Buffer) => Promise<void> {
-  return async (data) => {
+/**
+ * Writes pieces to a file in order, one write running behind the caller: put() waits for the
+ * previous piece's write, starts this one's and returns, so that the next piece is read, inflated
+ * and hashed on this thread while the kernel copies this one into the page cache on the thread
+ * pool (on this machine most of a large restore's time: a fresh page-cache page faults in from the
+ * hypervisor, ~10-14 us per 4 KiB; `dd` of 256 MiB takes 0.65-0.8 s of system time, 0.2 s when
+ * the guest reuses pages it just freed). A piece passed to put() must stay unchanged until the next
+ * put() (or drain) returned. A failed write (ENOSPC names no file) names `path`, and is thrown by
+ * the next put() or by drain().
+ */
+interface Writer {
+  put(data: Buffer): Promise<void>;
+  /** Resolves when every piece is written; throws the first failure. */
+  drain(): Promise<void>;
+  /** Resolves when no write is running: to the failure of the last one, or undefined (never throws). */
+  settled(): Promise<unknown>;
+}
+
+/** The Writer of `out` (whose failures name `path`). */
+function behindWriter(out: FileHandle, path: string): Writer {
+  let last: Promise<void> = Promise.resolve();
+  const writeAll = async (data: Buffer): Promise<void> => {
     try {
       for (let off = 0; off < data.length; ) off += (await out.write(data, off, data.length - off)).bytesWritten;
     } catch (err) {
@@ -129,35 +158,56 @@ function writeAll(out: FileHandle, path: string): (data: Buffer) => Promise<void
       throw err;
     }
   };
+  return {
+    async put(data) {
+      await last;
+      last = writeAll(data);
+      // Awaited by the next put() or drain(); until then it must not count as unhandled.
+      last.catch(() => undefined);
+    },
+    drain: () => last,
+    settled: () => last.then(() => undefined, (err: unknown) => err),
+  };
 }
 
 /**
- * A large stored entry (backups store incompressible files) copied through two reused buffers.
+ * A large stored entry (backups store incompressible files) copied through three reused buffers.
  * Streams allocated a fresh 1 MiB buffer per chunk, and the page faults of that churn were a good
  * part of a restore's system time (27k faults at 96 MiB of large files). `write` absent: the bytes
  * are only checked.
  */
-async function copyStored(fh: FileHandle, e: LargeEntry, check: (chunk: Buffer) => void, write: ((data: Buffer) => Promise<void>) | undefined): Promise<void> {
-  await eachChunk(fh, e, async (chunk) => {
-    check(chunk);
-    if (write) await write(chunk);
-  });
+async function copyStored(fh: FileHandle, e: LargeEntry, check: (chunk: Buffer) => void, write: Writer | undefined): Promise<void> {
+  // Three read buffers: one being read, one being checked, and the one before it being written
+  // (its write is waited for by this chunk's put, before the next read reuses its buffer).
+  await eachChunk(
+    fh,
+    e,
+    async (chunk) => {
+      check(chunk);
+      if (write) await write.put(chunk);
+    },
+    write ? 3 : 2,
+  );
 }
 
 /**
  * A large deflated entry inflated piece by piece (src/backup/inflate.ts's PieceInflater) from two
- * reused input buffers into one reused output buffer, each piece checked and written before the
+ * reused input buffers into two reused output buffers, each piece checked, then written while the
  * next is inflated: no fresh buffer per chunk (zlib's streams faulted in a 32 MiB entry's every
  * page, ~10k faults with the read stream's). Refuses a stream that is cut short, invalid, ends
  * before its data does, or inflates past its declared size (it is given declared + 1 bytes of room).
  */
-async function copyDeflated(fh: FileHandle, e: LargeEntry, inf: PieceInflater, check: (chunk: Buffer) => void, write: ((data: Buffer) => Promise<void>) | undefined): Promise<void> {
+async function copyDeflated(fh: FileHandle, e: LargeEntry, inf: PieceInflater, check: (chunk: Buffer) => void, write: Writer | undefined): Promise<void> {
   const declared = e.uncompressedSize;
-  const room = Buffer.allocUnsafe(Math.min(COPY_CHUNK, declared + 1));
+  // Two output buffers in turn: a piece is inflated into one while the other's is being written.
+  const rooms = [Buffer.allocUnsafe(Math.min(COPY_CHUNK, declared + 1)), ...(write ? [Buffer.allocUnsafe(Math.min(COPY_CHUNK, declared + 1))] : [])];
+  let turn = 0;
   let n = 0;
   await eachChunk(fh, e, async (chunk, last) => {
     let off = 0;
     for (;;) {
+      // (the other one's piece may be being written; this one's was waited for by that piece's put)
+      const room = rooms[turn % rooms.length]!;
       const want = Math.min(room.length, declared + 1 - n);
       const r = inf.step(chunk, off, chunk.length - off, room, want, last);
       if (!r.ok) throw new Error(r.message);
@@ -167,7 +217,8 @@ async function copyDeflated(fh: FileHandle, e: LargeEntry, inf: PieceInflater, c
         n += r.produced;
         const piece = room.subarray(0, r.produced);
         check(piece);
-        if (write) await write(piece);
+        if (write) await write.put(piece);
+        turn++;
       }
       // The room was filled: more output may come from the same input.
       if (r.produced === want) continue;

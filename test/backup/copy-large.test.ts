@@ -5,6 +5,7 @@
 // exactly (the restore holds the count to the manifest).
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
@@ -147,5 +148,74 @@ describe('copyLarge of a deflated entry over several read chunks', () => {
     await expect(copyLarge(zip, entry(packed.length), dest, () => undefined)).rejects.toMatchObject({ code: 'EEXIST' });
     expect(readFileSync(dest.path, 'utf8')).toBe('already here');
     expect(existsSync(join(dir, 'out.bin'))).toBe(false);
+  });
+});
+
+describe('copyLarge writing each piece while the next is read and checked', () => {
+  let dir: string;
+  let restore: (() => void) | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rollout-copy-behind-'));
+  });
+  afterEach(() => {
+    restore?.();
+    restore = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * Every FileHandle write waits `ms` first (and the `fail`-th one fails with ENOSPC), so that the
+   * reads and checks run ahead of the writes: a piece written from a buffer already read (or
+   * inflated) into again would leave other bytes in the file, under a size, CRC-32 and SHA-256 of
+   * the right ones.
+   */
+  const slowWrites = async (ms: number, fail?: number): Promise<void> => {
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const write = proto.write;
+    let calls = 0;
+    proto.write = async function (this: unknown, ...a: unknown[]) {
+      await new Promise((r) => setTimeout(r, ms));
+      if (++calls === fail) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+      return write.apply(this, a);
+    };
+    restore = () => void (proto.write = write);
+  };
+  // 4.5 MiB: five read chunks, the last a part one.
+  const data = randomBytes(4.5 * 1024 * 1024);
+  const zipOf = (body: Buffer): string => {
+    const p = join(dir, 'a.zip');
+    writeFileSync(p, Buffer.concat([Buffer.alloc(77, 1), body, Buffer.from('PK\x01\x02')]));
+    return p;
+  };
+
+  it.each([
+    ['stored', 0],
+    ['deflated', 8],
+  ] as const)('a %s entry comes out exactly, from reused buffers, with its checks of the bytes written', async (_what, method) => {
+    const body = method === 0 ? data : zlib.deflateRawSync(data);
+    const zip = zipOf(body);
+    await slowWrites(15);
+    const dest = { path: join(dir, 'out.bin'), mode: 0o600 };
+    const got = await copyLarge(zip, { start: 77, compressedSize: body.length, uncompressedSize: data.length, method }, dest, () => undefined);
+    expect(got).toEqual({ n: data.length, crc: zlib.crc32(data), sha256: createHash('sha256').update(data).digest('hex') });
+    expect(readFileSync(dest.path).equals(data)).toBe(true);
+  });
+
+  it.each([
+    ['stored', 0],
+    ['deflated', 8],
+  ] as const)('a %s entry whose write fails while the next piece is read: that failure, naming the file, and no write left running', async (_what, method) => {
+    const body = method === 0 ? data : zlib.deflateRawSync(data);
+    const zip = zipOf(body);
+    await slowWrites(5, 2);
+    const dest = { path: join(dir, 'out.bin'), mode: 0o600 };
+    await expect(copyLarge(zip, { start: 77, compressedSize: body.length, uncompressedSize: data.length, method }, dest, () => undefined)).rejects.toMatchObject({ code: 'ENOSPC', path: dest.path });
+    // Closed once nothing more is written to it: its size no longer changes.
+    const size = statSync(dest.path).size;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(statSync(dest.path).size).toBe(size);
+    expect(size).toBeLessThan(data.length);
   });
 });
