@@ -69,8 +69,8 @@ export async function bundle(outdir = join(root, 'dist')) {
     banner: { js: "import { createRequire as __rolloutCreateRequire } from 'node:module'; const require = __rolloutCreateRequire(import.meta.url);" },
   };
   // The shared graph: every command; index.ts's import of hot.js is the other build's output.
-  await esbuild.build({ ...common, entryPoints, plugins: [external(/^\.\/hot-(rollback|deploy|service)\.js$/, 'src/cli/index.ts')] });
-  // The hot graphs (src/cli/hot-*.ts, each starting hot.ts): rollback, deploy and service on
+  await esbuild.build({ ...common, entryPoints, plugins: [external(/^\.\/hot-(rollback|deploy|service|verify)\.js$/, 'src/cli/index.ts'), noInkDevtools] });
+  // The hot graphs (src/cli/hot-*.ts, each starting hot.ts): rollback, deploy, service and verify on
   // the direct path, each a build of its own with its handlers and the modules they always load
   // taken in eagerly, so that a start reads a few files (their chunks are named hot-*). A hot graph
   // never imports the shared graph's chunks: only start.js and main.js, whole entries, for a line
@@ -101,6 +101,24 @@ export const HOT_GRAPHS = {
   'hot-rollback': ['src/cli/commands/rollback.ts', 'src/steps/smoke.ts', 'src/usecases/incident.ts', 'src/backup/workspace-scope.ts', 'proper-lockfile'],
   'hot-deploy': ['src/cli/commands/deploy.ts', 'proper-lockfile'],
   'hot-service': ['src/cli/commands/service.ts'],
+  'hot-verify': ['src/cli/commands/verify.ts', 'src/backup/workspace-scope.ts'],
+};
+
+/**
+ * An esbuild plugin: ink's devtools module (imported only when DEV=true) needs react-devtools-core,
+ * which the package never ships (external above), so it can only fail to load; it bundled ~130 KB
+ * of the `ws` library for that. It becomes a module that fails the same way (ERR_MODULE_NOT_FOUND,
+ * on which ink prints its own hint), which pays for the verify graph's room in the package.
+ */
+const noInkDevtools = {
+  name: 'no ink devtools',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/devtools\.js$/ }, (a) => (/[\\/]node_modules[\\/]ink[\\/]/.test(a.importer) ? { path: 'ink-devtools', namespace: 'no-devtools' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'no-devtools' }, () => ({
+      contents: `throw Object.assign(new Error("Cannot find package 'react-devtools-core' (not part of this package)"), { code: 'ERR_MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
 };
 
 /** An esbuild plugin: `spec` imported from `importer` (relative to the package) stays an import of the output file of that name. */

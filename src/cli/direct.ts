@@ -1,6 +1,7 @@
-// The hot headless commands (rollback, deploy, service status|start|stop) run without commander
-// when their command line is plain: only that command's own long options, each once, each value
-// a separate word not starting with '-', every required option there. Loading commander (its
+// The hot headless commands (rollback, deploy, service status|start|stop, verify) run without
+// commander when their command line is plain: only that command's own long options, each once,
+// each value a separate word not starting with '-', every required option there, and no more
+// positional words than the command declares (verify's [backup]), none starting with '-'. Loading commander (its
 // 140 KB chunk, the node:child_process it requires at its top) and building and walking the tree
 // was ~25-30 ms of each of these starts. Anything else (help, a typo, a missing or repeated
 // option, --opt=value, -x, a positional word, --no-color, which commander assigns by its own
@@ -21,6 +22,8 @@ export interface DirectSpec {
   negated: readonly string[];
   /** Options commander requires (makeOptionMandatory / requiredOption). */
   required: readonly string[];
+  /** How many optional positional words the command declares (verify [backup]: 1); none when unset. */
+  positional?: number;
 }
 
 /** The globals every subcommand has (main.ts addGlobals), but --no-color: see the header. */
@@ -43,6 +46,7 @@ export const DIRECT: Readonly<Record<string, DirectSpec>> = {
   'service status': envOnly(service),
   'service start': envOnly(service),
   'service stop': envOnly(service),
+  verify: { loader: () => import('./commands/verify.js'), values: ['--env'], flags: [], negated: [], required: [], positional: 1 },
 };
 
 /** The key commander gives an option: `--dry-run` -> dryRun, `--no-monitor` -> monitor. */
@@ -53,7 +57,7 @@ export function optionKey(flag: string): string {
 }
 
 /** A plain command line of a served command, parsed as commander would; undefined for anything else. */
-export function directCommand(argv: readonly string[]): { name: string; spec: DirectSpec; opts: Record<string, unknown> } | undefined {
+export function directCommand(argv: readonly string[]): { name: string; spec: DirectSpec; opts: Record<string, unknown>; args: string[] } | undefined {
   let i = 2;
   let name = argv[i++];
   if (name === 'service') name = `service ${argv[i++] ?? ''}`;
@@ -65,8 +69,14 @@ export function directCommand(argv: readonly string[]): { name: string; spec: Di
   const opts: Record<string, unknown> = { color: true };
   for (const n of spec.negated) opts[optionKey(n)] = true;
   const seen = new Set<string>();
+  const args: string[] = [];
   while (i < argv.length) {
     const a = argv[i++]!;
+    // A positional word (commander takes one between or after the options alike).
+    if (!a.startsWith('-') && args.length < (spec.positional ?? 0)) {
+      args.push(a);
+      continue;
+    }
     if (seen.has(a)) return undefined;
     seen.add(a);
     if (values.includes(a)) {
@@ -78,11 +88,11 @@ export function directCommand(argv: readonly string[]): { name: string; spec: Di
     else return undefined;
   }
   if (!spec.required.every((r) => seen.has(r))) return undefined;
-  return { name, spec, opts };
+  return { name, spec, opts, args };
 }
 
 /** Run a directly served command (sets process.exitCode); the program tree loads only if a handler asks for it. */
-export async function runDirect(d: { name: string; spec: DirectSpec; opts: Record<string, unknown> }): Promise<void> {
+export async function runDirect(d: { name: string; spec: DirectSpec; opts: Record<string, unknown>; args: string[] }): Promise<void> {
   const cli: ProgramAccess = {
     // None of the served handlers reads the tree (help, completion and the TUI's home do); a
     // synchronous tree cannot be built here without loading commander up front.
@@ -91,5 +101,5 @@ export async function runDirect(d: { name: string; spec: DirectSpec; opts: Recor
     },
     main: async (argv) => (await import('./main.js')).main(argv),
   };
-  process.exitCode = await runCommand(d.name, d.spec.loader, [], d.opts, cli);
+  process.exitCode = await runCommand(d.name, d.spec.loader, d.args, d.opts, cli);
 }

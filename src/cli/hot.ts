@@ -1,4 +1,4 @@
-// Start of the hot headless commands (rollback, deploy, service): index.ts sends a command line
+// Start of the hot headless commands (rollback, deploy, service, verify): index.ts sends a command line
 // starting with one of their names, run without a terminal, to its entry (hot-rollback.ts, …),
 // which imports this. The build (scripts/build.mjs) bundles each entry as a module graph of its
 // own, with that handler and what it always uses loaded eagerly, so that such a start reads a few

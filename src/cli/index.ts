@@ -21,9 +21,10 @@ const version = typeof __ROLLOUT_VERSION__ === 'string' ? __ROLLOUT_VERSION__ : 
 const topHelp = typeof __ROLLOUT_TOP_HELP__ === 'string' ? __ROLLOUT_TOP_HELP__ : undefined;
 if (args.length === 1 && args[0] === '--version' && version) process.stdout.write(`${version}\n`);
 else if (args.length === 1 && (args[0] === '--help' || args[0] === '-h') && topHelp) process.stdout.write(renderTopHelp(JSON.parse(topHelp) as TopHelp, stdoutHelpWidth()));
-// rollback, deploy and service without a terminal (scripts, CI, a rollback in a hurry): module
+// rollback, deploy, service and verify without a terminal (scripts, CI, a rollback in a hurry): module
 // graphs of their own (hot.ts), which hold no screens; everything else: start.ts.
 else if (!(process.stdin.isTTY && process.stdout.isTTY) && args[0] === 'rollback') void import('./hot-rollback.js');
 else if (!(process.stdin.isTTY && process.stdout.isTTY) && args[0] === 'deploy') void import('./hot-deploy.js');
 else if (!(process.stdin.isTTY && process.stdout.isTTY) && args[0] === 'service') void import('./hot-service.js');
+else if (!(process.stdin.isTTY && process.stdout.isTTY) && args[0] === 'verify') void import('./hot-verify.js');
 else void import('./start.js');

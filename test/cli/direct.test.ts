@@ -1,4 +1,4 @@
-// Given the direct path for rollback, deploy and service status|start|stop (src/cli/direct.ts),
+// Given the direct path for rollback, deploy, service status|start|stop and verify (src/cli/direct.ts),
 // when a command line is served without commander, then it is one that commander parses to the
 // very same options, and everything else is left to commander: the tables are checked against the
 // command tree, and generated command lines (odd values, repeats, typos, --opt=value, the
@@ -49,7 +49,10 @@ describe('the direct path of the hot commands', () => {
       expect(of((o) => o.negate), name).toEqual([...spec.negated].sort());
       expect(of((o) => o.mandatory), name).toEqual([...spec.required].sort());
       expect(options.some((o) => o.optional || o.variadic || o.argChoices || o.defaultValue !== undefined && !o.negate), name).toBe(false);
-      expect(commandOf(name).registeredArguments, name).toEqual([]);
+      // Positional words: only optional, single ones (verify [backup]), as many as the table says.
+      const declared = commandOf(name).registeredArguments;
+      expect(declared.length, name).toBe(spec.positional ?? 0);
+      expect(declared.every((a) => !a.required && !a.variadic), name).toBe(true);
     }
   });
 
@@ -61,6 +64,10 @@ describe('the direct path of the hot commands', () => {
       ['deploy', '--yes', '--env', 'production', '--backup-first', '--config', 'q.json'],
       ['service', 'status', '--env', 'staging'],
       ['service', 'stop', '--json', '--env', 'staging'],
+      ['verify', 'backups/dhash_staging_20261123_101500.zip'],
+      ['verify', '--env', 'production'],
+      ['verify', '--json', 'backups/x.zip', '--env', 'staging', '--config', 'q.json'],
+      ['verify', '__proto__'],
     ];
     for (const argv of lines) {
       const d = directCommand(['node', 'rollout', ...argv]);
@@ -68,8 +75,9 @@ describe('the direct path of the hot commands', () => {
       const c = commanderParse(argv);
       expect(c.ok, argv.join(' ')).toBe(true);
       expect(d!.opts, argv.join(' ')).toEqual(c.ok ? c.opts : undefined);
-      expect(c.ok && c.args, argv.join(' ')).toEqual([]);
+      expect(c.ok && c.args, argv.join(' ')).toEqual(d!.args);
     }
+    expect(directCommand(['node', 'rollout', 'verify', '--env', 'staging', 'b.zip'])!.args).toEqual(['b.zip']);
     expect(directCommand(['node', 'rollout', 'deploy', '--env', 'staging', '--dry-run'])!.opts).toEqual({ color: true, monitor: true, env: 'staging', dryRun: true });
   });
 
@@ -94,12 +102,19 @@ describe('the direct path of the hot commands', () => {
       ['constructor', '--env', 'staging'],
       ['smoke', '--env', 'staging'],
       ['--json', 'rollback', '--env', 'staging'],
+      ['verify', 'a.zip', 'b.zip'],
+      ['verify', '--', 'a.zip'],
+      ['verify', 'a.zip', '--help'],
+      ['verify', '-x'],
+      ['verify', '--env'],
+      ['verify', '--env', 'staging', '--env', 'staging'],
+      ['verify', '--env=staging', 'a.zip'],
     ]) {
       expect(directCommand(['node', 'rollout', ...argv]), argv.join(' ')).toBeUndefined();
     }
   });
 
-  it('on generated lines: whatever it serves, commander parses to the same options and no arguments', () => {
+  it('on generated lines: whatever it serves, commander parses to the same options and arguments', () => {
     const names = Object.keys(DIRECT);
     const word = fc.constantFrom('staging', 'production', '', ' ', '__proto__', 'constructor', 'toString', '1.1.0', 'a=b', '-', '-x', '--json', 'é', 'x y', '\u001b[31m');
     const line = fc
@@ -134,7 +149,7 @@ describe('the direct path of the hot commands', () => {
         expect(c.ok, argv.join(' ')).toBe(true);
         if (c.ok) {
           expect(d.opts, argv.join(' ')).toEqual(c.opts);
-          expect(c.args).toEqual([]);
+          expect(c.args, argv.join(' ')).toEqual(d.args);
         }
       }),
       { numRuns: 400 },

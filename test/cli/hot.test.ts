@@ -1,5 +1,5 @@
-// The hot module graphs of the build (scripts/build.mjs, src/cli/hot.ts): rollback, deploy and
-// service (dist/hot-rollback.js, …) each load only their own chunks, so one process
+// The hot module graphs of the build (scripts/build.mjs, src/cli/hot.ts): rollback, deploy,
+// service and verify (dist/hot-rollback.js, …) each load only their own chunks, so one process
 // never holds two copies of a module's state; a line their direct path does not serve reaches
 // commander through the shared graph's start.js, and a served one runs in its own graph.
 import { readFileSync } from 'node:fs';
@@ -39,7 +39,7 @@ function graphOf(entry: string): { reached: Set<string>; leaves: Set<string> } {
 }
 
 describe('the hot module graphs', () => {
-  for (const name of ['hot-rollback', 'hot-deploy', 'hot-service']) {
+  for (const name of ['hot-rollback', 'hot-deploy', 'hot-service', 'hot-verify']) {
     it(`${name}.js reaches only its own chunks, and the shared graph only through start.js and main.js`, () => {
       const { reached, leaves } = graphOf(join(dirname(cliPath()), `${name}.js`));
       const foreign = [...reached].filter((f) => f !== `${name}.js` && !f.startsWith(`chunks/${name}-`));
@@ -60,6 +60,15 @@ describe('the hot module graphs', () => {
       const svcHelp = await runCli(['service', '--help'], { cwd: ws.root });
       expect(svcHelp.code).toBe(0);
       expect(svcHelp.stdout).toMatch(/^Usage: rollout service \[options\] \[command\]/);
+      const vHelp = await runCli(['verify', '--help'], { cwd: ws.root });
+      expect(vHelp.code).toBe(0);
+      expect(vHelp.stdout).toMatch(/^Usage: rollout verify \[options\] \[backup\]/);
+      const twoFiles = await runCli(['verify', 'a.zip', 'b.zip'], { cwd: ws.root });
+      expect(twoFiles.code).toBe(2);
+      expect(twoFiles.stderr).toMatch(/^rollout: too many arguments/);
+      const missing = await runCli(['verify', 'backups/none.zip', '--json'], { cwd: ws.root });
+      expect(missing.code).toBe(2);
+      expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false });
       const bad = await runCli(['rollback', '--env', 'staging', '--bogus'], { cwd: ws.root });
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/^rollout: unknown option '--bogus'/);
