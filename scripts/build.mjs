@@ -76,15 +76,18 @@ export async function bundle(outdir = join(root, 'dist')) {
   // never imports the shared graph's chunks: only start.js and main.js, whole entries, for a line
   // it does not serve (two copies of a module would each have their own state).
   for (const [name, eagerList] of Object.entries(HOT_GRAPHS)) {
+    // A graph whose entry starts something before the rest loads (hot-verify.ts) has that rest as
+    // a second entry (src/cli/NAME-run.ts, beside it in dist/, where hot.ts finds ./start.js).
+    const run = existsSync(join(root, `src/cli/${name}-run.ts`)) ? { [`${name}-run`]: join(root, `src/cli/${name}-run.ts`) } : {};
     await esbuild.build({
       ...common,
-      entryPoints: { [name]: join(root, `src/cli/${name}.ts`) },
+      entryPoints: { [name]: join(root, `src/cli/${name}.ts`), ...run },
       chunkNames: `chunks/${name}-[name]-[hash]`,
       // Minified (names kept: Function.name and class names read the same) so that the package
       // carries the three extra graphs in ~1 MB more, not ~2.5 MB, and each start parses less.
       minify: true,
       keepNames: true,
-      plugins: [external(/^\.\/start\.js$/, 'src/cli/hot.ts'), external(/^\.\/main\.js$/, 'src/cli/direct.ts'), unreachable(eagerList), eager(eagerList)],
+      plugins: [external(/^\.\/start\.js$/, 'src/cli/hot.ts'), external(/^\.\/main\.js$/, 'src/cli/direct.ts'), external(/-run\.js$/, `src/cli/${name}.ts`), unreachable(eagerList), eager(eagerList)],
     });
   }
   writeFileSync(join(outdir, 'rollout.1'), help.man);

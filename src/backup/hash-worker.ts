@@ -7,8 +7,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
 import { RawInflater } from './inflate.js';
 
-/** A message from threadHasher: buffer `i`'s first `n` bytes, hashed ahead or with their entries; or the digest asked for. */
+/** A message from threadHasher: buffer `i`'s first `n` bytes, hashed ahead or with their entries; or the digest asked for; or, first to a thread started early, the shared buffers. */
 interface HashJob {
+  buffers?: SharedArrayBuffer[];
   digest?: true;
   i: number;
   n: number;
@@ -18,9 +19,14 @@ interface HashJob {
 }
 
 const h = createHash('sha256');
-const views = (workerData as SharedArrayBuffer[]).map((sab) => Buffer.from(sab));
+// (a thread started early, src/backup/hash-prestart.ts, has no workerData: its buffers come first by message)
+let views = ((workerData ?? []) as SharedArrayBuffer[]).map((sab) => Buffer.from(sab));
 let inf: RawInflater | undefined;
 parentPort!.on('message', (m: HashJob) => {
+  if (m.buffers) {
+    views = m.buffers.map((sab) => Buffer.from(sab));
+    return;
+  }
   if (m.digest) return parentPort!.postMessage(h.digest('hex'));
   const view = views[m.i]!.subarray(0, m.n);
   // (m.ahead: hashed ahead of its entries, which come with the update that follows; no reply)

@@ -7,6 +7,7 @@
 // caller hands them over (most of the CPU of verifying many small files): see update().
 import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
+import { adoptHashThread } from './hash-prestart.js';
 import { startWorker } from './worker-entry.js';
 
 /**
@@ -91,7 +92,9 @@ export function threadHasher(count: number, size: number): ArchiveHasher & { rea
   const shared = Array.from({ length: count }, () => new SharedArrayBuffer(size));
   const buffers = shared.map((s) => Buffer.from(s));
   // src/backup/hash-worker.ts (dist/workers/hash-worker.js); throws when it cannot be started.
-  const thread = startWorker('hash-worker', { workerData: shared });
+  // A thread started early (hash-prestart.ts) gets its buffers in its first message instead.
+  const early = adoptHashThread();
+  const thread = early?.thread ?? startWorker('hash-worker', { workerData: shared });
   const waiting: { resolve: (v: string | EntryFailure | null) => void; reject: (e: Error) => void }[] = [];
   let failed: Error | undefined;
   let closed = false;
@@ -102,6 +105,8 @@ export function threadHasher(count: number, size: number): ArchiveHasher & { rea
   thread.on('message', (v: string | EntryFailure | null) => waiting.shift()?.resolve(v));
   thread.on('error', (e: Error) => fail(e.message));
   thread.on('exit', (code) => fail(closed ? 'closed' : `exit code ${code}`));
+  if (early?.failure) fail(early.failure);
+  else if (early) thread.postMessage({ buffers: shared });
   const ask = (msg: object): Promise<string | EntryFailure | null> => {
     if (failed) return Promise.reject(failed);
     return new Promise((resolve, reject) => {

@@ -16,6 +16,7 @@ import { listBackups, parseBackupName, wsRelative } from './names.js';
 import { checkManifestScope, type BackupScope } from './scope.js';
 import { TooManyEntries, ZipReader, dataStartFromLocalHeader, inflateExactly, type ZipEntry } from './zip.js';
 import { sharedInflater } from './inflate.js';
+import { discardHashThread } from './hash-prestart.js';
 import { join, basename, relative, isAbsolute } from 'node:path';
 import { fileWriter, inlineWriter, threadWriter, WriteThreadStopped, type FileWriter } from './write-thread.js';
 import { copyLarge, type Copied, type LargeEntry } from './copy-large.js';
@@ -242,6 +243,9 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
   passRun?.catch(() => undefined);
   const { manifest, byPath } = await (async (): Promise<{ manifest: Manifest; byPath: Map<string, ManifestEntry> }> => {
     if (passRun) await Promise.race([firstTurn, passRun.catch(() => undefined)]);
+    // Between the manifest's steps the read goes on (a chunk read meanwhile is checked and handed
+    // to the hashing thread), so that the other core keeps inflating while this one checks.
+    const turn = (): Promise<void> | undefined => (passRun ? new Promise<void>((r) => setImmediate(r)) : undefined);
     let manifestText: string;
     try {
       // Inflated here, at once: the thread pool's turn cost this thread more waiting than the inflate itself.
@@ -249,12 +253,16 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
     } catch (e) {
       throw new RefusedError(`${display}: ${MANIFEST_NAME} cannot be read (${short((e as Error).message)}); the archive is damaged.`);
     }
+    await turn();
     let manifest: Manifest;
     try {
-      manifest = await parseManifest(JSON.parse(manifestText));
+      const parsed: unknown = JSON.parse(manifestText);
+      await turn();
+      manifest = await parseManifest(parsed);
     } catch (e) {
       throw new RefusedError(`${display}: ${MANIFEST_NAME} is malformed (${short((e as Error).message)}).`);
     }
+    await turn();
 
     // The manifest and the archive must list exactly the same things, safely.
     const byPath = new Map<string, ManifestEntry>();
@@ -274,6 +282,7 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
       const why = unsafePathReason(r.path);
       if (why) throw new RefusedError(`${display}: ${MANIFEST_NAME} names a root with ${why} ("${short(r.path)}"); refusing it.`);
     }
+    await turn();
     // Which workspace paths this backup may replace or remove comes from the runbook, not from the manifest.
     checkManifestScope(manifest, opts.scope(manifest.env), display, short, byPath);
     opts.sink?.begin?.(manifest);
@@ -797,7 +806,10 @@ const HASH_THREAD_FROM = 4 * MiB;
 
 /** How verify hashes an archive of `bytes` bytes: on a second thread when large (and a thread can be started). */
 export function archiveHasher(bytes: number): ArchiveHasher {
-  if (bytes < HASH_THREAD_FROM) return inlineHasher();
+  if (bytes < HASH_THREAD_FROM) {
+    discardHashThread();
+    return inlineHasher();
+  }
   try {
     return threadHasher(3, passChunk(bytes));
   } catch {
