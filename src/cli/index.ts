@@ -26,5 +26,6 @@ else if (args.length === 1 && (args[0] === '--help' || args[0] === '-h') && topH
 else if (!(process.stdin.isTTY && process.stdout.isTTY) && args[0] === 'rollback') void import('./hot-rollback.js');
 else if (!(process.stdin.isTTY && process.stdout.isTTY) && args[0] === 'deploy') void import('./hot-deploy.js');
 else if (!(process.stdin.isTTY && process.stdout.isTTY) && args[0] === 'service') void import('./hot-service.js');
-else if (!(process.stdin.isTTY && process.stdout.isTTY) && args[0] === 'verify') void import('./hot-verify.js');
+// (verify's graph starts its hashing thread first: not for a help line, which commander answers)
+else if (!(process.stdin.isTTY && process.stdout.isTTY) && args[0] === 'verify' && !args.includes('--help') && !args.includes('-h')) void import('./hot-verify.js');
 else void import('./start.js');
