@@ -653,9 +653,15 @@ export class ZipReader {
     return { start, data };
   }
 
-  /** Offset of an entry's data in the file. */
+  /**
+   * Offset of a (large) entry's data in the file, from its local header's 30 bytes read on their
+   * own: through the block cache this read 2 MiB of the entry's data into fresh blocks (and their
+   * page faults) that its copy then read again.
+   */
   async dataStart(e: ZipEntry): Promise<number> {
-    return (await this.locate(e, false)).start;
+    const start = dataStartFromLocalHeader(await this.localHeader(e.offset), e.offset);
+    if (start + e.compressedSize > this.size) throw new Error('entry data runs past the end of the file (truncated)');
+    return start;
   }
 
   /** A small entry's bytes as stored (deflated or not), exactly compressedSize of them; a view of the read cache, never to be written to. */

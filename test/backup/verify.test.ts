@@ -241,6 +241,29 @@ describe('verifyBackup', () => {
     expect(existsSync(staged)).toBe(false);
   });
 
+  it.each([
+    ['its local header missing (signature overwritten)', (buf: Buffer, local: number) => buf.writeUInt32LE(0, local), /is damaged \(a local file header is missing \(truncated or damaged\)\)\.$/],
+    ['its local header putting its data past the end of the archive', (buf: Buffer, local: number) => buf.writeUInt16LE(0xffff, local + 28), /is damaged \(entry data runs past the end of the file \(truncated\)\)\.$/],
+  ])('refuses a large entry with %s in the restore (its data start read from the header alone), nothing staged', async (_what, spoil, why) => {
+    deployTree(ws.root, 'staging', '1.0.0', { 'lib/random.bin': randomBytes(3 * 1024 * 1024) });
+    const p = (await createBackup(engine(ws.root), {})).path;
+    const scope = backupScope(wsOf(ws.root), engine(ws.root, 'staging').runbook, 'staging');
+    const m = (await verifyBackup(p, { ws: wsOf(ws.root) })).manifest;
+    const buf = readFileSync(p);
+    const name = Buffer.from('deployments/staging/releases/1.0.0/lib/random.bin');
+    let local = -1;
+    for (let at = buf.indexOf(name); at >= 0; at = buf.indexOf(name, at + 1)) if (at >= 30 && buf.readUInt32LE(at - 30) === 0x04034b50) local = at - 30;
+    expect(local).toBeGreaterThanOrEqual(0);
+    // (with 65535 bytes of "extra field", 3 MiB of data cannot fit before the end)
+    expect(local + 30 + name.length + 0xffff + 3 * 1024 * 1024).toBeGreaterThan(buf.length);
+    spoil(buf, local);
+    writeFileSync(p, buf);
+    const e = await refusal(stageBackup(wsOf(ws.root), p, 'backups/x.zip', m.roots, 'test', { scope }));
+    expect(e.message).toMatch(/^backups\/x\.zip: "deployments\/staging\/releases\/1\.0\.0\/lib\/random\.bin" /);
+    expect(e.message).toMatch(why);
+    expect(existsSync(join(ws.root, 'deployments/staging/.releases.rollback-test.new'))).toBe(false);
+  });
+
   it('refuses an archive without a manifest, or with a malformed one', async () => {
     const a = await crafted('dhash_staging_20261123_101511.zip', good(), undefined);
     // craftZip writes a manifest when given one; rebuild without it.
