@@ -36,7 +36,9 @@ for (const tool of ['zip', 'unzip', 'sha256sum', 'openssl', '/usr/bin/time']) {
 const scratch = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'rollout-bench-backup-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-const canDrop = (() => {
+// Probed by dropping the cache once, so only when cold runs are wanted (BENCH_COLD=0 leaves the
+// page cache alone: every drop slows everything else on the machine).
+const canDrop = process.env.BENCH_COLD !== '0' && (() => {
   try {
     spawnSync('sync');
     writeFileSync('/proc/sys/vm/drop_caches', '3');
@@ -272,7 +274,7 @@ console.log(`\n${table}`);
 const variant = [FULL ? 'BENCH_FULL=1' : '', onlyShapes ? `BENCH_SHAPES=${[...onlyShapes].join(',')}` : '', onlyWork ? `BENCH_WORK=${[...onlyWork].join(',')}` : ''].filter(Boolean).join(' ');
 writeSection(
   `Backups, verify, restore (bench/backup.mjs${variant ? `, ${variant}` : ''})`,
-  `${machine()}, load average ${loadBefore} at the start and ${loadavg()[0].toFixed(2)} at the end: when other work shares the 2 cores, absolute times swing; the ratios compare runs made side by side. Medians of ${RUNS} interleaved runs; peak RSS from GNU time. ${COLD ? 'Cold: page cache dropped before every run.' : 'Cold-cache runs skipped (dropping the page cache needs root).'} ${FULL ? 'BENCH_FULL=1.' : 'Default sizes (BENCH_FULL=1 adds 1 GiB, 50k and 200k files).'}\n\n${table}`,
+  `${machine()}, load average ${loadBefore} at the start and ${loadavg()[0].toFixed(2)} at the end: when other work shares the 2 cores, absolute times swing; the ratios compare runs made side by side. Medians of ${RUNS} interleaved runs; peak RSS from GNU time. ${COLD ? 'Cold: page cache dropped before every run.' : process.env.BENCH_COLD === '0' ? 'Cold-cache runs skipped (BENCH_COLD=0).' : 'Cold-cache runs skipped (dropping the page cache needs root).'} ${FULL ? 'BENCH_FULL=1.' : 'Default sizes (BENCH_FULL=1 adds 1 GiB, 50k and 200k files).'}\n\n${table}`,
 );
 if (existsSync(scratch)) rmSync(scratch, { recursive: true, force: true });
 setTimeout(() => process.exit(0), 0);
