@@ -18,6 +18,7 @@ import { monitorRollbackRunner } from './monitor-rollback.js';
 import { readDeployJournal } from '../steps/deploy-journal.js';
 import type { Workspace } from '../config/workspace.js';
 import { listIncidents } from './incident.js';
+import { monitorClock } from './monitor/test-clock.js';
 
 /** How to start a monitor for an environment. */
 export interface MonitorSetup {
@@ -85,7 +86,9 @@ function signalWindows(ctx: EngineContext): Partial<Record<Signal, number>> {
 
 /** Build a monitor for an environment; `resume` reads the newest journal (usage error when there is nothing to resume). */
 export function createMonitorForEnv(ctx: EngineContext, setup: MonitorSetup = {}): MonitorHandle {
-  const { ws, env, clock } = ctx;
+  const { ws, env } = ctx;
+  // The window's clock (its polls, journal and samples); notifications and the rollback keep ctx.clock.
+  const clock = monitorClock(ctx.clock);
   let journalPath: string | undefined;
   let resume;
   if (setup.resume) {
@@ -119,7 +122,7 @@ export function createMonitorForEnv(ctx: EngineContext, setup: MonitorSetup = {}
       ...(since !== undefined ? { since } : {}),
       ...(setup.deployedAt !== undefined ? { freshSince: setup.deployedAt } : {}),
     });
-  const notifier = setup.notifier === null ? undefined : (setup.notifier ?? createNotifier({ ws, env, settings: ctx.gates.notifications, clock, log: journal, ...(setup.dryRun ? { dryRun: true } : {}) }));
+  const notifier = setup.notifier === null ? undefined : (setup.notifier ?? createNotifier({ ws, env, settings: ctx.gates.notifications, clock: ctx.clock, log: journal, ...(setup.dryRun ? { dryRun: true } : {}) }));
   let rollback: RollbackRunner | undefined;
   let rollbackUnavailable: string | undefined;
   if (setup.rollback === null) rollbackUnavailable = 'disabled for this run';

@@ -7,12 +7,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killCliAt, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
+import { EVENT_CLOCK, killCliAt, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { getJson, killServices, portOpen } from '../demo/service-helpers.js';
 import { truthy, waitUntil } from '../helpers/frames.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
-const env = { ROLLOUT_OPERATOR: 'bob' };
+// The resumed walk's 3 s monitor window must pass whatever the load: it runs on the event clock.
+const env = { ROLLOUT_OPERATOR: 'bob', ...EVENT_CLOCK };
 const rollout = (...args: string[]) => runCli(args, { cwd: ws.root, env });
 
 interface Status {

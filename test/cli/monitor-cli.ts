@@ -14,8 +14,12 @@ export interface MonitorWs {
   journal: (name?: string) => Record<string, unknown>[];
 }
 
-/** Workspace + fake service; `metricsPath` lets a test point metrics at a faulty endpoint. */
-export async function monitorWorkspace(o: { durationMinutes?: number; metricsUrl?: string; intervalSeconds?: number } = {}): Promise<MonitorWs> {
+/**
+ * Workspace + fake service; `metricsUrl` lets a test point metrics at a faulty endpoint, and
+ * `metricsTimeoutMs` (400 by default, so that a hanging endpoint costs little) can give a window on
+ * the event clock the time a loaded machine takes to answer.
+ */
+export async function monitorWorkspace(o: { durationMinutes?: number; metricsUrl?: string; intervalSeconds?: number; metricsTimeoutMs?: number } = {}): Promise<MonitorWs> {
   const ws = await makeWorkspace();
   const svc = new FakeService();
   const server = await svc.serve();
@@ -23,7 +27,7 @@ export async function monitorWorkspace(o: { durationMinutes?: number; metricsUrl
   const traffic = setInterval(() => svc.traffic(20, 300), 200);
   const rb = join(ws.root, 'runbooks', 'dhash.yaml');
   let text = readFileSync(rb, 'utf8').replaceAll(`127.0.0.1:${ws.ports.staging}/health`, `127.0.0.1:${server.port}/health`);
-  text = text.replace(`metrics: { kind: http-json, url: "http://127.0.0.1:${ws.ports.staging}/metrics" }`, `metrics: { kind: http-json, url: "${o.metricsUrl ?? `${server.url}/metrics`}", timeout_ms: 400 }`);
+  text = text.replace(`metrics: { kind: http-json, url: "http://127.0.0.1:${ws.ports.staging}/metrics" }`, `metrics: { kind: http-json, url: "${o.metricsUrl ?? `${server.url}/metrics`}", timeout_ms: ${o.metricsTimeoutMs ?? 400} }`);
   writeFileSync(rb, text);
   shortenMonitoring(ws.root, 'staging', { durationMinutes: o.durationMinutes ?? 0.05, intervalSeconds: o.intervalSeconds ?? 0.5, maxWindowMinutes: 0.05 });
   const logs = join(ws.root, 'logs');

@@ -116,6 +116,13 @@ export function shortenMonitoring(root: string, env: string, o: { durationMinute
   writeFileSync(p, JSON.stringify(cfg, null, 2));
 }
 
+/**
+ * The environment under which a monitor window runs on its event clock
+ * (src/usecases/monitor/test-clock.ts): every poll of the window happens and a slow read does not
+ * eat it, whatever the load. For tests whose short window must pass; not for those about the cadence.
+ */
+export const EVENT_CLOCK: Record<string, string> = { ROLLOUT_TEST_MONITOR_CLOCK: 'events' };
+
 /** Is ansible-playbook installed? (the tests that drive it skip with a sentence when not) */
 export function hasAnsible(): boolean {
   try {

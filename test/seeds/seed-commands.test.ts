@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, rewirePorts, runCli, shortenMonitoring } from '../helpers/cli.js';
+import { cliPath, EVENT_CLOCK, rewirePorts, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { alive, killServices } from '../demo/service-helpers.js';
 import { truthy, waitUntil } from '../helpers/frames.js';
 
@@ -36,11 +36,14 @@ interface Res {
   out: string;
 }
 
-/** Run a block as bash would from the workspace, with the wrappers pointed at the test build. */
+/**
+ * Run a block as bash would from the workspace, with the wrappers pointed at the test build; the
+ * blocks' 3 s monitor windows must pass whatever the load, so they run on the event clock.
+ */
 function bash(block: string, opts: { strict?: boolean; timeoutMs?: number } = {}): Promise<Res> {
   return new Promise((resolve, reject) => {
     const script = `${opts.strict === false ? '' : 'set -eo pipefail\n'}${block}\n`;
-    const child = spawn('bash', ['--noprofile', '--norc', '-c', script], { cwd: ws, env: { ...process.env, ROLLOUT_BIN: cliPath(), NO_COLOR: '1', ROLLOUT_STATE_DIR: join(tmp, 'state') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['--noprofile', '--norc', '-c', script], { cwd: ws, env: { ...process.env, ...EVENT_CLOCK, ROLLOUT_BIN: cliPath(), NO_COLOR: '1', ROLLOUT_STATE_DIR: join(tmp, 'state') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
