@@ -21,5 +21,13 @@ export function safeChildren(children: React.ReactNode): React.ReactNode {
 
 /** Ink's Text, with every string it draws escaped (src/domain/terminal-text.ts). */
 export function Text({ children, ...props }: TextProps): React.JSX.Element {
-  return <InkText {...props}>{safeChildren(children)}</InkText>;
+  // Keyed by its wrap mode, so that a change of mode is a new node, measured afresh. Ink (6.8)
+  // re-lays out the old tree at once on a resize, caching each text's height at the new width,
+  // and a wrap change alone does not mark the node for measuring again: a help row that switched
+  // from wrapped to cut kept its wrapped height (blank rows in the help box after 80 -> 60 columns).
+  return (
+    <InkText key={props.wrap ?? 'wrap'} {...props}>
+      {safeChildren(children)}
+    </InkText>
+  );
 }

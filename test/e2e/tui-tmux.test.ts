@@ -135,8 +135,38 @@ afterAll(async () => {
 
 describe.skipIf(!hasTmux)('the TUI in a real terminal', () => {
   afterEach(() => {
-    for (const n of ['walk', 'mon', 'stop', 'oncall', 'alt', 'drill', 'narrow']) endSession(n);
+    for (const n of ['walk', 'mon', 'stop', 'oncall', 'alt', 'drill', 'narrow', 'resize']) endSession(n);
   });
+
+  it('resized with the help open (80 -> 60 -> 160x48 -> 80 columns), the help box is drawn whole at once: no blank row in it, the title on top', async () => {
+    start('resize', []);
+    await waitScreen('resize', /\? help/);
+    await keysThen('resize', 'Keys — home', '?');
+    /** The settled pane once `want` shows, with the help box's rows checked: none blank, none past the edge. */
+    const helpAt = async (columns: number, rows: number, want: RegExp): Promise<string> => {
+      tmux('resize-window', '-t', 'resize', '-x', String(columns), '-y', String(rows));
+      await waitScreen('resize', want);
+      const s = await settled('resize', `the help at ${columns}x${rows}`);
+      const lines = s.split('\n');
+      const top = lines.findIndex((l) => l.startsWith('┌'));
+      const bottom = lines.findIndex((l) => l.startsWith('└'));
+      expect(top).toBeGreaterThan(0);
+      expect(bottom).toBeGreaterThan(top);
+      // Ink re-lays the old frame out at the new width at once; a row that then changed from
+      // wrapped to cut kept its wrapped height: blank rows inside the box until the next redraw.
+      for (const l of lines.slice(top + 1, bottom)) expect(l, s).not.toMatch(/^│\s*│$/);
+      for (const l of lines) expect(l.length).toBeLessThanOrEqual(columns);
+      expect(lines[0]).toMatch(/^guarded-rollout · /);
+      return s;
+    };
+    // 60 columns: each key on one row, cut at the edge (the wrapped help does not fit 24 rows).
+    let s = await helpAt(60, 24, /│ o {16}name: set the operator name \(remembere…/);
+    expect(s).toMatch(/│ t {16}tune: thresholds proposed from the rec… │\n│ \? /);
+    // 160x48: the whole help, each sentence on one row.
+    s = await helpAt(160, 48, /chosen environment \(read-only until you confirm\) │/);
+    await helpAt(80, 24, /│ {18}chosen environment \(read-only until you confirm\)/);
+    await keysThen('resize', 'EXIT=0', 'q', 'q');
+  }, 60_000);
 
   it('sets the demo up from home, walks a bad release and shows the automatic rollback', async () => {
     start('walk', []);
