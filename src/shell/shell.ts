@@ -1,6 +1,6 @@
 // The shell adapter: the one place that imports zx. It runs the commands a runbook or target
 // names (build, restart, kubectl, systemctl, ...) with a timeout, capturing output line by line.
-import type { ProcessPromise } from 'zx';
+import type { ProcessPromise } from 'zx/core';
 
 /** What a finished command left behind. */
 export interface CommandResult {
@@ -35,10 +35,11 @@ function lineSplitter(stream: 'stdout' | 'stderr', onLine: NonNullable<RunOption
 /** Run a shell command line (as written in a runbook) and return its result; never throws on failure. */
 export async function runCommand(command: string, opts: RunOptions = {}): Promise<CommandResult> {
   const started = Date.now();
-  // Loaded on first use: zx (with fs-extra and fast-glob, ~0.9 MB bundled) was compiled at the
-  // start of every command that might run one (service status, backup, deploy, rollback), most of
-  // which never do on a local target.
-  const { $ } = await import('zx');
+  // Loaded on first use: zx was compiled at the start of every command that might run one (service
+  // status, backup, deploy, rollback), most of which never do on a local target. Its core only ($,
+  // the same function zx's index re-exports): the index adds the scripting goods (fs-extra,
+  // fast-glob, yaml, ~0.7 MB) that nothing here uses, once per module graph in the package.
+  const { $ } = await import('zx/core');
   const shell = $({
     cwd: opts.cwd ?? process.cwd(),
     env: { ...process.env, ...opts.env },
