@@ -1,9 +1,9 @@
 // The local target: the embedded dhash service on 127.0.0.1, deployed into deployments/<env>/
 // (layout in src/demo/layout.ts). Releases are copied in whole (temp folder + rename), the config
 // is written atomically, `current` is switched atomically, and the service is restarted detached.
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { createConnection } from 'node:net';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { EnvironmentRunbook } from '../config/runbook-schema.js';
 import { serviceEntry } from '../demo/entry.js';
 import { localLayout, readCurrentVersion, readPid, switchCurrent, type LocalLayout } from '../demo/layout.js';
@@ -24,6 +24,23 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 // How often start and stop look for the pid file or the process's end: each look is one small
 // file read, and a 25 ms step added ~12 ms on average to each of the two waits of a restart.
 const POLL_MS = 5;
+// With an fs.watch on the pid file's folder the wait wakes on the file's rename; this look only
+// covers an event the watcher did not deliver.
+const WATCHED_POLL_MS = 25;
+
+/** Call `onChange` whenever `name` in `dir` is created, renamed or changed; undefined where the folder cannot be watched. */
+function watchFolder(dir: string, name: string, onChange: () => void): FSWatcher | undefined {
+  try {
+    const w = watch(dir, { persistent: false }, (_event, file) => {
+      if (file === null || file === name) onChange();
+    });
+    // A watcher that fails later (the folder removed) just stops waking the wait: its polls go on.
+    w.on('error', () => undefined);
+    return w;
+  } catch {
+    return undefined;
+  }
+}
 
 /** True when the process runs; an exited child not yet reaped (a zombie, Linux) counts as gone. */
 export function serviceAlive(pid: number): boolean {
@@ -221,15 +238,38 @@ export class LocalTarget implements Target {
     const child = spawn(entry.command, args, { detached: true, stdio: ['ignore', fd, fd], cwd: entry.cwd ?? this.root, windowsHide: true });
     closeSync(fd);
     let exited: number | null | undefined;
-    child.once('exit', (code) => (exited = code));
-    child.once('error', () => (exited = -1));
+    // The wait below wakes on events: the service renames its pid file into place once it listens
+    // (inotify through fs.watch on the folder), or the child exits. The look every POLL_MS stays
+    // only where the folder cannot be watched; with a watcher, a slow look is the fallback.
+    let wake: (() => void) | undefined;
+    const rouse = (): void => wake?.();
+    child.once('exit', (code) => {
+      exited = code;
+      rouse();
+    });
+    child.once('error', () => {
+      exited = -1;
+      rouse();
+    });
     child.unref();
     onLine?.(`started ${version} (pid ${child.pid ?? '?'}) on 127.0.0.1:${this.spec.port}; its log: ${this.rel(humanLog)}`);
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      if (readPid(this.layout) === child.pid) return;
-      if (exited !== undefined) break;
-      await sleep(POLL_MS);
+    const watcher = watchFolder(dirname(this.layout.pidFile), basename(this.layout.pidFile), rouse);
+    try {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        if (readPid(this.layout) === child.pid) return;
+        if (exited !== undefined) break;
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, watcher ? WATCHED_POLL_MS : POLL_MS);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        wake = undefined;
+      }
+    } finally {
+      watcher?.close();
     }
     if (exited === undefined && child.pid) process.kill(child.pid, 'SIGKILL');
     throw new StepFailedError(`The ${this.env} service did not start: ${this.lastLogLine() ?? 'no output'} (see ${this.rel(this.layout.logFile)}).`);

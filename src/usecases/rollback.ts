@@ -63,6 +63,34 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     log.write(status === 'failed' ? 'error' : 'info', `rollback.stage`, { stage: name, status, detail: s.detail });
     opts.onStage?.(s);
   };
+  const limits = limitsFor(ctx);
+  // One verification per run: the no-op check below and the verify stage share it (a second full
+  // pass read and hashed the whole backup again: seconds for a large one). Shared only while the
+  // archive is the very file that was verified (same inode, size, mtime and ctime): a file replaced
+  // or rewritten since is verified afresh. The restore then checks every entry against the manifest
+  // inside the archive and refuses one whose roots differ from the verified ones, as it always has.
+  // The backups skipped on the way are logged where the result is used (after rollback.start).
+  const verifyAfresh = async (arg: string | undefined): Promise<{ result: VerifyResult; skipped: { file: string; reason: string }[] }> => {
+    if (arg) return { result: await verifyBackup(resolveBackupArg(ws, arg), { ws, limits, expectEnv: ctx.env, scope: contextScope(ctx) }), skipped: [] };
+    const r = await newestVerifiedBackup(ws, ctx.env, limits, contextScope(ctx));
+    return { result: r.result, skipped: r.skipped };
+  };
+  const identity = (path: string): string | undefined => {
+    try {
+      const st = statSync(path);
+      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    } catch {
+      return undefined;
+    }
+  };
+  type Verified = { result: VerifyResult; id: string | undefined; skipped: { file: string; reason: string }[] };
+  const verifyNow = (arg: string | undefined): Promise<Verified> => verifyAfresh(arg).then((v) => ({ ...v, id: identity(v.result.path) }));
+  // Started now, beside the read of what runs and the settling of an interrupted run: verify only
+  // reads the backups (under the lock already); the no-op check or else the verify stage takes its
+  // result (or its failure, as if it had verified then). Not for a resume (its backup may come from
+  // the interrupted run's journal) nor --again (no no-op check: verify stays after rollback-start).
+  let early: Promise<Verified> | undefined = !opts.again && !opts.resume ? verifyNow(opts.backup) : undefined;
+  early?.catch(() => undefined);
   // What runs before anything changes, read from the target itself (never from our own records).
   let before = await target.running().catch(() => undefined);
   const outcome: RollbackOutcome = {
@@ -111,32 +139,16 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   // Safety, kept: checks 250 ms apart, `need` (3) in a row, so a service that answers once and
   // then falls over is not called healthy.
   const intervalMs = opts.healthIntervalMs ?? 250;
-  const limits = limitsFor(ctx);
-  // One verification per run: the no-op check below and the verify stage share it (a second full
-  // pass read and hashed the whole backup again: seconds for a large one). Shared only while the
-  // archive is the very file that was verified (same inode, size, mtime and ctime): a file replaced
-  // or rewritten since is verified afresh. The restore then checks every entry against the manifest
-  // inside the archive and refuses one whose roots differ from the verified ones, as it always has.
-  const verifyAfresh = async (): Promise<VerifyResult> => {
-    if (backupArg) return verifyBackup(resolveBackupArg(ws, backupArg), { ws, limits, expectEnv: ctx.env, scope: contextScope(ctx) });
-    const r = await newestVerifiedBackup(ws, ctx.env, limits, contextScope(ctx));
-    for (const s of r.skipped) log.warn('rollback.backup_skipped', { backup: s.file, reason: s.reason });
-    return r.result;
-  };
-  const identity = (path: string): string | undefined => {
-    try {
-      const st = statSync(path);
-      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-    } catch {
-      return undefined;
-    }
-  };
-  let shared: { result: VerifyResult; id: string | undefined } | undefined;
+  let shared: Verified | undefined;
   const findBackup = async (): Promise<VerifyResult> => {
-    if (shared?.id !== undefined && identity(shared.result.path) === shared.id) return shared.result;
-    const result = await verifyAfresh();
-    shared = { result, id: identity(result.path) };
-    return result;
+    const e = early;
+    early = undefined;
+    if (!(shared?.id !== undefined && identity(shared.result.path) === shared.id)) {
+      // (early was started for opts.backup, which is backupArg whenever early exists: no resume)
+      shared = await (e ?? verifyNow(backupArg));
+      for (const s of shared.skipped) log.warn('rollback.backup_skipped', { backup: s.file, reason: s.reason });
+    }
+    return shared.result;
   };
 
   // Asked again while the target already runs the backup's version and passes its health checks
@@ -215,11 +227,12 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   await runStages(STAGES, r, {
     settle: () => settle(r),
     skipped: (name, why) => stage(name, 'skipped', why),
-    failed: (_name, e) => {
+    failed: (name, e) => {
       failure = e instanceof RolloutError ? e : new StepFailedError(`Rollback of ${ctx.env} failed: ${errMsg(e).replace(/\.$/, '')}.`);
       outcome.error = redactString(failure.message);
       outcome.exitCode = failure.exitCode;
-      const running = stages.find((s) => s.status === 'running');
+      // The stage that threw; rollback-start may still be running beside it (it is not what failed).
+      const running = stages.find((s) => s.name === name && s.status === 'running') ?? stages.find((s) => s.status === 'running' && s.name !== 'notify');
       if (running) stage(running.name, 'failed', failure.message);
       log.error('rollback.failed', { error: failure.message, exit_code: failure.exitCode });
     },

@@ -5,7 +5,8 @@
 // the release that `current` points at (the Target below restarts it by re-reading the link).
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { fileStamp } from '../../src/domain/time.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gateLine } from '../../src/notify/format.js';
@@ -76,6 +77,19 @@ function fileTarget(root: string, o: { rollbackDoesNothing?: boolean; healOnRest
     plan: () => [],
     stateFiles: () => ['deployments/staging/releases', 'deployments/staging/current', 'config/staging/dhash.json', 'migrations/staging_migration_state.json'],
   };
+}
+
+/** The rollback's staging and set-aside folders left beside the roots (none once a rollback is settled). */
+function leftovers(root: string): string[] {
+  return ['deployments/staging', 'config/staging', 'migrations'].flatMap((d) => (existsSync(join(root, d)) ? readdirSync(join(root, d)).filter((f) => f.includes('.rollback-')) : []));
+}
+
+/** This environment's rollback_wait_ms in quality-gates-config.json. */
+function setWaitMs(ms: number): void {
+  const cfgPath = join(ws.root, 'quality-gates-config.json');
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { environments: Record<string, { notifications?: Record<string, unknown> }> };
+  cfg.environments.staging!.notifications = { ...(cfg.environments.staging!.notifications ?? {}), rollback_wait_ms: ms };
+  writeFileSync(cfgPath, JSON.stringify(cfg));
 }
 
 class RecordingNotifier implements Notifier {
@@ -292,26 +306,130 @@ describe('rollback()', () => {
     const base = 'deployments/staging/releases';
     // The manifest promises one content, the entry holds another (its zip CRC is right for what it holds).
     const manifest = manifestFor('staging', [{ name: `${base}/1.0.0/release.json`, data: '{"version":"1.0.0"}' }], [base]);
-    // Swapped in while rollback-start is being sent: after the no-op check verified the real backup.
-    const swapper: Notifier = {
-      async send(n) {
-        if (n.type === 'rollback-start') {
-          const tmp = `${zip}.crafted`;
-          await craftZip(tmp, [{ name: `${base}/`, dir: true }, { name: `${base}/1.0.0/`, dir: true }, { name: `${base}/1.0.0/release.json`, data: '{"version":"6.6.6"}' }], manifest);
-          renameSync(tmp, zip);
-          writeValidChecksum(ws.root, zip);
-        }
-        return { notification: n, outcomes: [{ channel: 'fallback', status: 'delivered', attempts: 1 }], ok: true };
-      },
-    };
+    const tmp = `${zip}.crafted`;
+    await craftZip(tmp, [{ name: `${base}/`, dir: true }, { name: `${base}/1.0.0/`, dir: true }, { name: `${base}/1.0.0/release.json`, data: '{"version":"6.6.6"}' }], manifest);
+    // Swapped in when rollback-start goes out: after the no-op check verified the real backup,
+    // before the verify stage (rollback-start is sent beside verify, so its send is no hook for this).
     const seen: RollbackStage[] = [];
-    await expect(rollback(ctx(), { force: false, dryRun: false, notifier: swapper, target: fileTarget(ws.root), healthIntervalMs: 20, onStage: (st) => seen.push(st) })).rejects.toThrow(RefusedError);
+    const onStage = (st: RollbackStage): void => {
+      seen.push(st);
+      if (st.name === 'notify' && st.status === 'running') {
+        renameSync(tmp, zip);
+        writeValidChecksum(ws.root, zip);
+      }
+    };
+    await expect(rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20, onStage })).rejects.toThrow(RefusedError);
     // Refused at verify, so nothing was archived, restored or restarted.
     expect(seen.filter((st) => st.name === 'verify').at(-1)?.status).toBe('failed');
     expect(seen.some((st) => st.name === 'archive' || st.name === 'restore')).toBe(false);
     expect(existsSync(join(ws.root, 'rollbacks'))).toBe(false);
     expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.1.0');
     expect(restarts).toBe(0);
+  });
+
+  it('rollback-start goes out beside verify, the archive and the staging, and the first file is swapped in only after it', async () => {
+    setWaitMs(20_000);
+    const seen: RollbackStage[] = [];
+    let restoreRunning: (() => void) | undefined;
+    const restoreStarted = new Promise<void>((r) => (restoreRunning = r));
+    const atSend: string[] = [];
+    // Answers only once the restore stage runs: a rollback that waited for it before archiving
+    // would sit out the whole 20 s wait and report the send as still running.
+    const slow: Notifier = {
+      async send(n) {
+        if (n.type === 'rollback-start') {
+          await restoreStarted;
+          await new Promise((r) => setTimeout(r, 50));
+          atSend.push(readlinkSync(join(ws.root, 'deployments/staging/current')));
+        }
+        return { notification: n, outcomes: [{ channel: 'fallback', status: 'delivered', attempts: 1 }], ok: true };
+      },
+    };
+    const onStage = (st: RollbackStage): void => {
+      seen.push(st);
+      if (st.name === 'restore' && st.status === 'running') restoreRunning?.();
+    };
+    const out = await rollback(ctx(), { force: false, dryRun: false, notifier: slow, target: fileTarget(ws.root), healthIntervalMs: 20, onStage });
+    expect(out.ok).toBe(true);
+    const at = (name: string, status: string): number => seen.findIndex((x) => x.name === name && x.status === status);
+    expect(at('archive', 'ok')).toBeLessThan(at('notify', 'ok'));
+    expect(out.stages.find((x) => x.name === 'notify')!.detail).not.toMatch(/still running/);
+    // Nothing was swapped in while rollback-start was on its way, though the files were staged.
+    expect(atSend).toEqual(['releases/1.1.0']);
+    expect(at('notify', 'ok')).toBeLessThan(at('restore', 'ok'));
+    expect(out.notified!.map((x) => x.stage)).toEqual(['notify', 'notify-done']);
+    expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.0.0');
+  });
+
+  it('a notifier that fails does not stop or hold up the rollback, and the secret in its error reaches no log', async () => {
+    const secret = 'sk-rollback-test-7f3a9c1e55';
+    process.env.ROLLBACK_TEST_API_TOKEN = secret;
+    try {
+      const failing: Notifier = { send: async () => Promise.reject(new Error(`POST https://hooks.example.test/x?token=${secret} refused with ${secret}`)) };
+      const out = await rollback(ctx(), { force: false, dryRun: false, notifier: failing, target: fileTarget(ws.root), healthIntervalMs: 20 });
+      expect(out.ok).toBe(true);
+      expect(out.exitCode).toBe(0);
+      expect(out.stages.find((x) => x.name === 'notify')).toMatchObject({ status: 'ok' });
+      // A failed send reaches nobody, and says so.
+      expect(out.stages.find((x) => x.name === 'notify')!.detail).toMatch(/^NOBODY NOTIFIED/);
+      expect(out.notified![0]).toMatchObject({ stage: 'notify', nobody: true, pending: false });
+      expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.0.0');
+      const logText = readFileSync(join(ws.root, out.logFile!), 'utf8');
+      expect(logText).not.toContain(secret);
+      expect(JSON.stringify(out)).not.toContain(secret);
+    } finally {
+      delete process.env.ROLLBACK_TEST_API_TOKEN;
+    }
+  });
+
+  it('a backup replaced after verify fails its staging while the archive runs: refused (exit 3), nothing swapped or restarted, the staging folders removed', async () => {
+    const backups = join(ws.root, 'backups');
+    const zip = join(backups, readdirSync(backups).find((f) => f.endsWith('.zip'))!);
+    const base = 'deployments/staging/releases';
+    const manifest = manifestFor('staging', [{ name: `${base}/1.0.0/release.json`, data: '{"version":"1.0.0"}' }], [base]);
+    const tmp = `${zip}.crafted`;
+    await craftZip(tmp, [{ name: `${base}/`, dir: true }, { name: `${base}/1.0.0/`, dir: true }, { name: `${base}/1.0.0/release.json`, data: '{"version":"6.6.6"}' }], manifest);
+    const seen: RollbackStage[] = [];
+    const onStage = (st: RollbackStage): void => {
+      seen.push(st);
+      // Verified already: only the staging (beside the archive) reads the replacement.
+      if (st.name === 'verify' && st.status === 'ok') {
+        renameSync(tmp, zip);
+        writeValidChecksum(ws.root, zip);
+      }
+    };
+    const notifier = new RecordingNotifier();
+    await expect(rollback(ctx(), { force: false, dryRun: false, notifier, target: fileTarget(ws.root), healthIntervalMs: 20, onStage })).rejects.toThrow(RefusedError);
+    const last = (name: string): string | undefined => seen.filter((x) => x.name === name).at(-1)?.status;
+    expect([last('verify'), last('archive'), last('restore'), last('restart')]).toEqual(['ok', 'ok', 'failed', undefined]);
+    expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.1.0');
+    expect(restarts).toBe(0);
+    expect(leftovers(ws.root)).toEqual([]);
+    expect(existsSync(join(ws.root, '.rollout/rollback/staging.journal.json'))).toBe(false);
+    expect(readdirSync(join(ws.root, 'rollbacks')).filter((f) => f.startsWith('pre_rollback_'))).toHaveLength(1);
+    expect(notifier.sent.map((n) => n.type)).toEqual(['rollback-start', 'rollback-failure']);
+  });
+
+  it('an archive that fails while the files are being staged stops before anything is swapped, and the staging folders are removed', async () => {
+    // The temp archive's name is fixed by the second and this process's pid: a folder in its place
+    // for the next minute makes tar's open fail (EISDIR) while the staging runs beside it.
+    const dir = join(ws.root, 'rollbacks');
+    mkdirSync(dir, { recursive: true });
+    const now = Date.now();
+    for (let i = 0; i < 60; i++) mkdirSync(join(dir, `.pre_rollback_staging_${fileStamp(now + i * 1000)}.tar.gz.${process.pid}.tmp`), { recursive: true });
+    const seen: RollbackStage[] = [];
+    const notifier = new RecordingNotifier();
+    const out = await rollback(ctx(), { force: false, dryRun: false, notifier, target: fileTarget(ws.root), healthIntervalMs: 20, onStage: (st) => seen.push(st) });
+    expect(out.ok).toBe(false);
+    expect(out.exitCode).toBe(1);
+    expect(out.stages.map((x) => `${x.name}:${x.status}`)).toEqual(['notify:ok', 'verify:ok', 'archive:failed', 'incident:skipped', 'notify-done:ok']);
+    expect(out.error).toMatch(/archive the current state of staging/i);
+    expect(seen.some((x) => x.name === 'restore')).toBe(false);
+    expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.1.0');
+    expect(restarts).toBe(0);
+    expect(leftovers(ws.root)).toEqual([]);
+    expect(existsSync(join(ws.root, '.rollout/rollback/staging.journal.json'))).toBe(false);
+    expect(notifier.sent.map((n) => n.type)).toEqual(['rollback-start', 'rollback-failure']);
   });
 
   it('production without force is refused before anything happens', async () => {

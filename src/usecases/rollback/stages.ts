@@ -6,11 +6,11 @@
 import { formatNumber, formatValue } from '../../domain/format.js';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import * as tar from 'tar';
 import { AuditLog } from '../../audit/logger.js';
 import { redactString } from '../../audit/redact.js';
-import { writeJournal, type RollbackJournal } from '../../backup/journal.js';
+import { writeJournal, type RollbackJournal, type SwapItem } from '../../backup/journal.js';
 import type { ArchiveLimits } from '../../backup/limits.js';
 import { backupScope } from '../../backup/scope.js';
 import { wsRelative } from '../../backup/names.js';
@@ -61,6 +61,10 @@ export interface RollbackRun {
   changed?: boolean;
   /** Where the incident was written. */
   incidentDir?: string;
+  /** The restore's staging, started beside the archive (when its folders lie outside what the archive reads). */
+  staging?: Promise<SwapItem[]>;
+  /** rollback-start, sent beside verify, archive and staging; awaited before the first swap and before notify-done. */
+  startNotice?: Promise<void>;
   /** The removal of the set-aside old files, running beside the restart (settle() waits for it). */
   asidesRemoved?: Promise<void>;
 }
@@ -110,6 +114,17 @@ function checkFailed(r: RollbackRun, withFiles: boolean): StepFailedError {
   return withFiles ? new StepFailedError(sentence, [`The restored files are in place${r.outcome.preRollback ? `; the state before the rollback is in ${r.outcome.preRollback}` : ''}.`]) : new StepFailedError(sentence);
 }
 
+/** Extract the verified backup into the staging folders its journal names (checked entry by entry). */
+function stageFiles(r: RollbackRun): Promise<SwapItem[]> {
+  const { ctx, journal, verified } = r;
+  return stageBackup(ctx.ws, verified!.path, verified!.file, verified!.manifest.roots, journal!.id, { limits: r.limits, scope: backupScope(ctx.ws, ctx.runbook, ctx.env) });
+}
+
+/** Wait for rollback-start (sent beside the stages that change nothing); rethrows its failure. */
+async function startNotice(r: RollbackRun): Promise<void> {
+  await r.startNotice;
+}
+
 /** A stage whose effect a resumed rollback may find proven by the target. */
 const provenByResume = (r: RollbackRun): string | undefined => (r.alreadyBack && r.before ? `already done by the interrupted run: ${describeInstance(r.before)} runs` : undefined);
 
@@ -125,7 +140,20 @@ export const STAGES: readonly RollbackStageDef[] = [
       // Rounded for people (src/domain/format.ts): a raw float (3948.4732824427483 ms) reads as noise.
       const why = reason ? `${reason.gate} at ${formatValue(reason.value, reason.unit, { none: 'n/a' })} (threshold ${formatValue(reason.threshold, reason.unit)}${reason.windowMinutes ? `, ${formatNumber(reason.windowMinutes)} min window` : ''})` : `requested by ${r.ctx.operator}`;
       const gate = reason ? { name: reason.gate, value: reason.value, threshold: reason.threshold, unit: reason.unit, windowMinutes: reason.windowMinutes ?? 0 } : undefined;
-      r.stage('notify', 'ok', await r.notify('notify', { type: 'rollback-start', message: `Rolling back ${r.ctx.env}: ${why}.`, logPath: r.logFile, ...(gate ? { gate } : {}) }));
+      // Sent beside verify, the archive and the staging of the files (none of them changes the
+      // environment, and none waits on it): the restore waits for it before the first file is
+      // swapped in, so rollback-start still goes out before anything changes, and notify-done
+      // after it. The wait stays bounded by rollback_wait_ms (sendAlongside) as before.
+      const notice = r.notify('notify', { type: 'rollback-start', message: `Rolling back ${r.ctx.env}: ${why}.`, logPath: r.logFile, ...(gate ? { gate } : {}) }).then(
+        (detail) => r.stage('notify', 'ok', detail),
+        (e: unknown) => {
+          r.stage('notify', 'failed', errMsg(e));
+          throw e;
+        },
+      );
+      // Handled where it is awaited (startNotice below); never an unhandled rejection meanwhile.
+      notice.catch(() => undefined);
+      r.startNotice = notice;
     },
   },
   {
@@ -185,8 +213,21 @@ export const STAGES: readonly RollbackStageDef[] = [
       const archivePath = join(ws.rollbacksDir, archiveName);
       const tmpArchive = join(ws.rollbacksDir, `.${archiveName}.${process.pid}.tmp`);
       journal!.temp.push(tmpArchive);
+      // The restore's staging (extracting the backup into hidden folders beside the roots, every
+      // entry checked) changes nothing either, so it runs beside tar: but only when none of those
+      // folders lies inside a path the archive reads, so the archive holds exactly what it held.
+      // Its folders go into the journal first, so a run killed meanwhile has the next one remove
+      // them (as it removes the temp archive); the restore stage waits for it and reports its failure.
+      const planned = plannedSwaps(ws, verified!.manifest.roots, journal!.id);
+      const read = existing.map((p) => join(ws.root, p));
+      const beside = planned.every((x) => x.staged === null || !read.some((a) => x.staged === a || x.staged!.startsWith(`${a}${sep}`)));
+      if (beside) journal!.swaps = planned;
       // Recorded before tar starts: a rollback killed while archiving leaves a temp file the next run must find.
       writeJournal(ws, journal!);
+      if (beside) {
+        r.staging = stageFiles(r);
+        r.staging.catch(() => undefined);
+      }
       try {
         await tar.c({ gzip: true, file: tmpArchive, cwd: ws.root, portable: true, ...(existing.length > 0 ? { follow: false } : {}) }, existing);
         renameSync(tmpArchive, archivePath);
@@ -196,6 +237,8 @@ export const STAGES: readonly RollbackStageDef[] = [
         } catch {
           /* the failure below is the one to report */
         }
+        // The settling cleanup (the journal's staging folders) must not race a staging still writing.
+        await r.staging?.catch(() => undefined);
         throw ioFailure(e, `archive the current state of ${ctx.env} before the rollback (nothing was changed)`, ws.rollbacksDir) ?? new StepFailedError(`Could not archive the current state of ${ctx.env} to ${wsRelative(ws, archivePath)}: ${errMsg(e).replace(/\.$/, '')}.`);
       }
       outcome.preRollback = wsRelative(ws, archivePath);
@@ -217,14 +260,19 @@ export const STAGES: readonly RollbackStageDef[] = [
       // Extract beside the targets, every entry checked again, then swap.
       const { ctx, journal, verified } = r;
       r.stage('restore', 'running', `extracting ${verified!.file}`);
-      // The staging folders go into the journal before they are made: a kill -9 while extracting
-      // leaves them half full, and the next run removes only what the journal names.
-      journal!.swaps = plannedSwaps(ctx.ws, verified!.manifest.roots, journal!.id);
-      writeJournal(ctx.ws, journal!);
-      journal!.swaps = await stageBackup(ctx.ws, verified!.path, verified!.file, verified!.manifest.roots, journal!.id, { limits: r.limits, scope: backupScope(ctx.ws, ctx.runbook, ctx.env) });
+      if (r.staging) journal!.swaps = await r.staging;
+      else {
+        // The staging folders go into the journal before they are made: a kill -9 while extracting
+        // leaves them half full, and the next run removes only what the journal names.
+        journal!.swaps = plannedSwaps(ctx.ws, verified!.manifest.roots, journal!.id);
+        writeJournal(ctx.ws, journal!);
+        journal!.swaps = await stageFiles(r);
+      }
       journal!.phase = 'staged';
       writeJournal(ctx.ws, journal!);
       await testPause('staged');
+      // rollback-start has gone out (or its wait ran out) before the first change.
+      await startNotice(r);
       await swapIn(ctx.ws, journal!);
       await testPause('swapped');
       // The old files set aside by the swap are deleted on libuv's threads, beside the restart:
@@ -328,6 +376,8 @@ export const STAGES: readonly RollbackStageDef[] = [
     plan: () => ({ detail: 'send rollback-success or rollback-failure' }),
     async run(r) {
       const { ctx, outcome } = r;
+      // After rollback-start, whatever became of it (a failure is already in its stage).
+      await startNotice(r).catch(() => undefined);
       const detail = await r
         .notify('notify-done', {
           type: outcome.ok ? 'rollback-success' : 'rollback-failure',
