@@ -143,11 +143,13 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   const findBackup = async (): Promise<VerifyResult> => {
     const e = early;
     early = undefined;
-    if (!(shared?.id !== undefined && identity(shared.result.path) === shared.id)) {
-      // (early was started for opts.backup, which is backupArg whenever early exists: no resume)
-      shared = await (e ?? verifyNow(backupArg));
-      for (const s of shared.skipped) log.warn('rollback.backup_skipped', { backup: s.file, reason: s.reason });
-    }
+    const take = (v: Verified): Verified => {
+      for (const s of v.skipped) log.warn('rollback.backup_skipped', { backup: s.file, reason: s.reason });
+      return v;
+    };
+    // (early was started for opts.backup, which is backupArg whenever early exists: no resume)
+    if (e) shared = take(await e);
+    if (shared?.id === undefined || identity(shared.result.path) !== shared.id) shared = take(await verifyNow(backupArg));
     return shared.result;
   };
 

@@ -327,6 +327,29 @@ describe('rollback()', () => {
     expect(restarts).toBe(0);
   });
 
+  it('the backup verified early (beside the read of what runs) is verified again at the verify stage when it was replaced since, with no no-op check in between', async () => {
+    served = undefined; // nothing answers: no no-op check, so the verify stage takes the early verification
+    const backups = join(ws.root, 'backups');
+    const zip = join(backups, readdirSync(backups).find((f) => f.endsWith('.zip'))!);
+    const base = 'deployments/staging/releases';
+    const manifest = manifestFor('staging', [{ name: `${base}/1.0.0/release.json`, data: '{"version":"1.0.0"}' }], [base]);
+    const tmp = `${zip}.crafted`;
+    await craftZip(tmp, [{ name: `${base}/`, dir: true }, { name: `${base}/1.0.0/`, dir: true }, { name: `${base}/1.0.0/release.json`, data: '{"version":"6.6.6"}' }], manifest);
+    const seen: RollbackStage[] = [];
+    const onStage = (st: RollbackStage): void => {
+      seen.push(st);
+      if (st.name === 'notify' && st.status === 'running') {
+        renameSync(tmp, zip);
+        writeValidChecksum(ws.root, zip);
+      }
+    };
+    await expect(rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20, onStage })).rejects.toThrow(RefusedError);
+    expect(seen.filter((st) => st.name === 'verify').at(-1)?.status).toBe('failed');
+    expect(seen.some((st) => st.name === 'archive' || st.name === 'restore')).toBe(false);
+    expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.1.0');
+    expect(restarts).toBe(0);
+  });
+
   it('rollback-start goes out beside verify, the archive and the staging, and the first file is swapped in only after it', async () => {
     setWaitMs(20_000);
     const seen: RollbackStage[] = [];
