@@ -169,13 +169,17 @@ describe('copyLarge writing each piece while the next is read and checked', () =
    * inflated) into again would leave other bytes in the file, under a size, CRC-32 and SHA-256 of
    * the right ones.
    */
+  // The length of every write asked for (copyLarge writes in pieces of at most 64 KiB, as unzip does).
+  let lengths: number[] = [];
   const slowWrites = async (ms: number, fail?: number): Promise<void> => {
+    lengths = [];
     const probe = await open(join(dir, 'probe'), 'w');
     const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
     await probe.close();
     const write = proto.write;
     let calls = 0;
     proto.write = async function (this: unknown, ...a: unknown[]) {
+      lengths.push(a[2] as number);
       await new Promise((r) => setTimeout(r, ms));
       if (++calls === fail) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
       return write.apply(this, a);
@@ -193,7 +197,7 @@ describe('copyLarge writing each piece while the next is read and checked', () =
   it.each([
     ['stored', 0],
     ['deflated', 8],
-  ] as const)('a %s entry comes out exactly, from reused buffers, with its checks of the bytes written', async (_what, method) => {
+  ] as const)('a %s entry comes out exactly, from reused buffers, in writes of 64 KiB, with its checks of the bytes written', async (_what, method) => {
     const body = method === 0 ? data : zlib.deflateRawSync(data);
     const zip = zipOf(body);
     await slowWrites(15);
@@ -201,6 +205,8 @@ describe('copyLarge writing each piece while the next is read and checked', () =
     const got = await copyLarge(zip, { start: 77, compressedSize: body.length, uncompressedSize: data.length, method }, dest, () => undefined);
     expect(got).toEqual({ n: data.length, crc: zlib.crc32(data), sha256: createHash('sha256').update(data).digest('hex') });
     expect(readFileSync(dest.path).equals(data)).toBe(true);
+    expect(Math.max(...lengths)).toBe(64 * 1024);
+    expect(lengths.reduce((a, b) => a + b, 0)).toBe(data.length);
   });
 
   it.each([
