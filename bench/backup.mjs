@@ -9,7 +9,7 @@
 // wall time and peak RSS come from the OS (GNU time). Warm: the page cache holds the files;
 // cold: `echo 3 > /proc/sys/vm/drop_caches` before each run, when this user may (root).
 // BENCH_BEFORE=/path/to/old/dist adds an older build's backup and verify to the same runs;
-// BENCH_BEFORE_SRC=/path/to/an/old/checkout (its src/ and scripts/) adds its restore runner.
+// BENCH_BEFORE_SRC=/path/to/an/old/checkout (its src/, scripts/ and package.json) adds its restore runner.
 // BENCH_SHAPES=large,mix,small10k,small50k,small200k and BENCH_WORK=backup,verify,restore pick
 // rows (e.g. the 200k backup alone, whose restores take minutes); by default all of them run.
 // Builds a private bundle (never touches dist/), works in temp folders and removes them.
