@@ -66,7 +66,9 @@ environments:
 });
 afterEach(() => ws.cleanup());
 
-describe('the command target', () => {
+// Each test runs the CLI several times, each run a few shell commands (node scripts): 10-18 s a
+// test alone at load 10-15 here, past the 30 s default in a whole run (with zx's index or its core).
+describe('the command target', { timeout: 90_000 }, () => {
   it('refuses before changing anything when the target cannot be reached (status exits 255), but deploys to a stopped one (exit 3)', async () => {
     const rb = readFileSync(join(ws.root, 'runbooks/edge.yaml'), 'utf8').replace('name: edge', 'name: dhash');
     writeFileSync(join(ws.root, 'runbooks/dhash.yaml'), rb.replace(/status: '([^']*) status'/, "status: '$1 unreachable'"));
