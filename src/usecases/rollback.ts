@@ -14,7 +14,7 @@ import { interruptedRollback, clearJournal } from '../backup/journal.js';
 import { limitsFor } from '../backup/limits.js';
 import { contextScope } from '../backup/scope.js';
 import { withEnvLockReentrant } from '../backup/lock.js';
-import { resolveBackupArg, wsRelative } from '../backup/names.js';
+import { listBackups, resolveBackupArg, wsRelative } from '../backup/names.js';
 import { cleanupSwaps, leftOverNote, recoverRollback, sweepTempArchives, type Recovery } from '../backup/restore.js';
 import { newestVerifiedBackup, verifyBackup, type VerifyResult } from '../backup/verify.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
@@ -84,7 +84,22 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
     }
   };
   type Verified = { result: VerifyResult; id: string | undefined; skipped: { file: string; reason: string }[] };
-  const verifyNow = (arg: string | undefined): Promise<Verified> => verifyAfresh(arg).then((v) => ({ ...v, id: identity(v.result.path) }));
+  // The identity is the one the archive had when its verification began, kept only while it still
+  // has it when the verification ends. Taken at the end alone, it named whatever file was put there
+  // meanwhile: the early verification runs beside the stages that follow, and a backup replaced
+  // while it ran was then taken as verified (its stage said ok with the old file's SHA-256).
+  const verifyNow = async (arg: string | undefined): Promise<Verified> => {
+    let paths: string[] = [];
+    try {
+      paths = arg ? [resolveBackupArg(ws, arg)] : listBackups(ws.backupsDir, ctx.env).map((n) => join(ws.backupsDir, n));
+    } catch {
+      // verifyAfresh reports a bad argument
+    }
+    const began = new Map(paths.map((p) => [p, identity(p)]));
+    const v = await verifyAfresh(arg);
+    const id = began.get(v.result.path);
+    return { ...v, id: id !== undefined && identity(v.result.path) === id ? id : undefined };
+  };
   // Started now, beside the read of what runs and the settling of an interrupted run: verify only
   // reads the backups (under the lock already); the no-op check or else the verify stage takes its
   // result (or its failure, as if it had verified then). Not for a resume (its backup may come from
