@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { adoptHashThread, discardHashThread, prestartHashThread } from '../../src/backup/hash-prestart.js';
@@ -15,6 +15,7 @@ import { verifyBackup } from '../../src/backup/verify.js';
 import { createBackup } from '../../src/usecases/backup.js';
 import { RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace } from '../helpers/cli.js';
+import { lyingDist } from '../helpers/lying-worker.js';
 import { deployTree, engine, wsOf } from './fixtures.js';
 
 let ws: { root: string; cleanup: () => void };
@@ -87,12 +88,7 @@ describe('the hashing thread started early', () => {
     const p = await largeBackup();
     const rel = relative(ws.root, p);
     const dist = process.env.ROLLOUT_TEST_DIST!;
-    const liar = join(ws.root, 'dist-liar');
-    cpSync(dist, liar, { recursive: true });
-    const wf = join(liar, 'workers', 'hash-worker.js');
-    const src = readFileSync(wf, 'utf8');
-    expect(src).toContain('h.digest("hex")');
-    writeFileSync(wf, src.replace('h.digest("hex")', '"0".repeat(64)'));
+    const liar = lyingDist(join(ws.root, 'dist-liar'));
     const run = (d: string): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [join(d, 'cli.js'), 'verify', rel], { cwd: ws.root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const good = run(dist);
     expect(good.stderr).toBe('');

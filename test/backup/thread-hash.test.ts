@@ -3,7 +3,7 @@
 // through it, and a hashing thread that dies mid-verify must never turn into a pass: verify then
 // hashes the file again on its own and decides from that.
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { claimEntry, entryList, threadHasher, type ArchiveHasher } from '../../s
 import { createBackup } from '../../src/usecases/backup.js';
 import { ExitCode, RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace } from '../helpers/cli.js';
+import { lyingDist } from '../helpers/lying-worker.js';
 import { craftZip, deployTree, engine, manifestFor, writeValidChecksum, wsOf, put, type CraftEntry } from './fixtures.js';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { ZipWriter } from '../../src/backup/zip.js';
@@ -194,13 +195,7 @@ describe('the built worker file', () => {
     // wrong SHA-256: verify from the copy refuses a good backup, so the bundle's verify runs that
     // file (not an eval'd copy of the code), and what the thread says is still held to the .sha256.
     const dist = process.env.ROLLOUT_TEST_DIST!;
-    expect(existsSync(join(dist, 'workers', 'hash-worker.js'))).toBe(true);
-    const liar = join(ws.root, 'dist-liar');
-    cpSync(dist, liar, { recursive: true });
-    const wf = join(liar, 'workers', 'hash-worker.js');
-    const src = readFileSync(wf, 'utf8');
-    expect(src).toContain('h.digest("hex")');
-    writeFileSync(wf, src.replace('h.digest("hex")', '"0".repeat(64)'));
+    const liar = lyingDist(join(ws.root, 'dist-liar'));
     const verifyFrom = async (d: string): Promise<typeof verifyBackup> => {
       const chunk = readdirSync(join(d, 'chunks')).find((f) => f.endsWith('.js') && readFileSync(join(d, 'chunks', f), 'utf8').includes('startWorker("hash-worker"'));
       expect(chunk).toBeDefined();

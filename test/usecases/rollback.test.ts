@@ -300,16 +300,18 @@ describe('rollback()', () => {
     expect(inc).toMatchObject({ rollback_ok: false, trigger: { kind: 'manual' } });
   });
 
-  it('the backup verified by the no-op check is verified again when it was replaced since: a crafted archive with a valid .sha256 and a tampered entry is refused (exit 3) before anything is archived or written', async () => {
+  /**
+   * A crafted backup put in place of the real one (with a valid .sha256) when rollback-start goes
+   * out: its manifest promises one content, its entry holds another (the entry's CRC is right for
+   * what it holds). Returns the stages seen and the onStage hook that swaps it in.
+   */
+  async function craftedAtNotify(): Promise<{ seen: RollbackStage[]; onStage: (st: RollbackStage) => void }> {
     const backups = join(ws.root, 'backups');
     const zip = join(backups, readdirSync(backups).find((f) => f.endsWith('.zip'))!);
     const base = 'deployments/staging/releases';
-    // The manifest promises one content, the entry holds another (its zip CRC is right for what it holds).
     const manifest = manifestFor('staging', [{ name: `${base}/1.0.0/release.json`, data: '{"version":"1.0.0"}' }], [base]);
     const tmp = `${zip}.crafted`;
     await craftZip(tmp, [{ name: `${base}/`, dir: true }, { name: `${base}/1.0.0/`, dir: true }, { name: `${base}/1.0.0/release.json`, data: '{"version":"6.6.6"}' }], manifest);
-    // Swapped in when rollback-start goes out: after the no-op check verified the real backup,
-    // before the verify stage (rollback-start is sent beside verify, so its send is no hook for this).
     const seen: RollbackStage[] = [];
     const onStage = (st: RollbackStage): void => {
       seen.push(st);
@@ -318,6 +320,13 @@ describe('rollback()', () => {
         writeValidChecksum(ws.root, zip);
       }
     };
+    return { seen, onStage };
+  }
+
+  it('the backup verified by the no-op check is verified again when it was replaced since: a crafted archive with a valid .sha256 and a tampered entry is refused (exit 3) before anything is archived or written', async () => {
+    // Swapped in when rollback-start goes out: after the no-op check verified the real backup,
+    // before the verify stage (rollback-start is sent beside verify, so its send is no hook for this).
+    const { seen, onStage } = await craftedAtNotify();
     await expect(rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20, onStage })).rejects.toThrow(RefusedError);
     // Refused at verify, so nothing was archived, restored or restarted.
     expect(seen.filter((st) => st.name === 'verify').at(-1)?.status).toBe('failed');
@@ -329,20 +338,7 @@ describe('rollback()', () => {
 
   it('the backup verified early (beside the read of what runs) is verified again at the verify stage when it was replaced since, with no no-op check in between', async () => {
     served = undefined; // nothing answers: no no-op check, so the verify stage takes the early verification
-    const backups = join(ws.root, 'backups');
-    const zip = join(backups, readdirSync(backups).find((f) => f.endsWith('.zip'))!);
-    const base = 'deployments/staging/releases';
-    const manifest = manifestFor('staging', [{ name: `${base}/1.0.0/release.json`, data: '{"version":"1.0.0"}' }], [base]);
-    const tmp = `${zip}.crafted`;
-    await craftZip(tmp, [{ name: `${base}/`, dir: true }, { name: `${base}/1.0.0/`, dir: true }, { name: `${base}/1.0.0/release.json`, data: '{"version":"6.6.6"}' }], manifest);
-    const seen: RollbackStage[] = [];
-    const onStage = (st: RollbackStage): void => {
-      seen.push(st);
-      if (st.name === 'notify' && st.status === 'running') {
-        renameSync(tmp, zip);
-        writeValidChecksum(ws.root, zip);
-      }
-    };
+    const { seen, onStage } = await craftedAtNotify();
     await expect(rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20, onStage })).rejects.toThrow(RefusedError);
     expect(seen.filter((st) => st.name === 'verify').at(-1)?.status).toBe('failed');
     expect(seen.some((st) => st.name === 'archive' || st.name === 'restore')).toBe(false);
