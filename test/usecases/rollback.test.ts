@@ -301,11 +301,12 @@ describe('rollback()', () => {
   });
 
   /**
-   * A crafted backup put in place of the real one (with a valid .sha256) when rollback-start goes
-   * out: its manifest promises one content, its entry holds another (the entry's CRC is right for
-   * what it holds). Returns the stages seen and the onStage hook that swaps it in.
+   * A crafted backup put in place of the real one (with a valid .sha256) when stage `at` reaches
+   * `status` (by default, when rollback-start goes out): its manifest promises one content, its
+   * entry holds another (the entry's CRC is right for what it holds). Returns the stages seen and
+   * the onStage hook that swaps it in.
    */
-  async function craftedAtNotify(): Promise<{ seen: RollbackStage[]; onStage: (st: RollbackStage) => void }> {
+  async function craftedAt(at = 'notify', status = 'running'): Promise<{ seen: RollbackStage[]; onStage: (st: RollbackStage) => void }> {
     const backups = join(ws.root, 'backups');
     const zip = join(backups, readdirSync(backups).find((f) => f.endsWith('.zip'))!);
     const base = 'deployments/staging/releases';
@@ -315,7 +316,7 @@ describe('rollback()', () => {
     const seen: RollbackStage[] = [];
     const onStage = (st: RollbackStage): void => {
       seen.push(st);
-      if (st.name === 'notify' && st.status === 'running') {
+      if (st.name === at && st.status === status) {
         renameSync(tmp, zip);
         writeValidChecksum(ws.root, zip);
       }
@@ -326,7 +327,7 @@ describe('rollback()', () => {
   it('the backup verified by the no-op check is verified again when it was replaced since: a crafted archive with a valid .sha256 and a tampered entry is refused (exit 3) before anything is archived or written', async () => {
     // Swapped in when rollback-start goes out: after the no-op check verified the real backup,
     // before the verify stage (rollback-start is sent beside verify, so its send is no hook for this).
-    const { seen, onStage } = await craftedAtNotify();
+    const { seen, onStage } = await craftedAt();
     await expect(rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20, onStage })).rejects.toThrow(RefusedError);
     // Refused at verify, so nothing was archived, restored or restarted.
     expect(seen.filter((st) => st.name === 'verify').at(-1)?.status).toBe('failed');
@@ -338,7 +339,7 @@ describe('rollback()', () => {
 
   it('the backup verified early (beside the read of what runs) is verified again at the verify stage when it was replaced since, with no no-op check in between', async () => {
     served = undefined; // nothing answers: no no-op check, so the verify stage takes the early verification
-    const { seen, onStage } = await craftedAtNotify();
+    const { seen, onStage } = await craftedAt();
     await expect(rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target: fileTarget(ws.root), healthIntervalMs: 20, onStage })).rejects.toThrow(RefusedError);
     expect(seen.filter((st) => st.name === 'verify').at(-1)?.status).toBe('failed');
     expect(seen.some((st) => st.name === 'archive' || st.name === 'restore')).toBe(false);
@@ -402,21 +403,8 @@ describe('rollback()', () => {
   });
 
   it('a backup replaced after verify fails its staging while the archive runs: refused (exit 3), nothing swapped or restarted, the staging folders removed', async () => {
-    const backups = join(ws.root, 'backups');
-    const zip = join(backups, readdirSync(backups).find((f) => f.endsWith('.zip'))!);
-    const base = 'deployments/staging/releases';
-    const manifest = manifestFor('staging', [{ name: `${base}/1.0.0/release.json`, data: '{"version":"1.0.0"}' }], [base]);
-    const tmp = `${zip}.crafted`;
-    await craftZip(tmp, [{ name: `${base}/`, dir: true }, { name: `${base}/1.0.0/`, dir: true }, { name: `${base}/1.0.0/release.json`, data: '{"version":"6.6.6"}' }], manifest);
-    const seen: RollbackStage[] = [];
-    const onStage = (st: RollbackStage): void => {
-      seen.push(st);
-      // Verified already: only the staging (beside the archive) reads the replacement.
-      if (st.name === 'verify' && st.status === 'ok') {
-        renameSync(tmp, zip);
-        writeValidChecksum(ws.root, zip);
-      }
-    };
+    // Verified already: only the staging (beside the archive) reads the replacement.
+    const { seen, onStage } = await craftedAt('verify', 'ok');
     const notifier = new RecordingNotifier();
     await expect(rollback(ctx(), { force: false, dryRun: false, notifier, target: fileTarget(ws.root), healthIntervalMs: 20, onStage })).rejects.toThrow(RefusedError);
     const last = (name: string): string | undefined => seen.filter((x) => x.name === name).at(-1)?.status;
