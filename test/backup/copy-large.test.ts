@@ -188,21 +188,25 @@ describe('copyLarge writing each piece while the next is read and checked', () =
   };
   // 4.5 MiB: five read chunks, the last a part one.
   const data = randomBytes(4.5 * 1024 * 1024);
-  const zipOf = (body: Buffer): string => {
-    const p = join(dir, 'a.zip');
-    writeFileSync(p, Buffer.concat([Buffer.alloc(77, 1), body, Buffer.from('PK\x01\x02')]));
-    return p;
+  /**
+   * copyLarge of `data` as a `method` (0 stored, 8 deflated) entry of an archive, to out.bin, with
+   * every write `ms` slow (and the `fail`-th failing): its promise (awaited by the caller) and the destination.
+   */
+  const copySlowly = async (method: 0 | 8, ms: number, fail?: number) => {
+    const body = method === 0 ? data : zlib.deflateRawSync(data);
+    const zip = join(dir, 'a.zip');
+    writeFileSync(zip, Buffer.concat([Buffer.alloc(77, 1), body, Buffer.from('PK\x01\x02')]));
+    await slowWrites(ms, fail);
+    const dest = { path: join(dir, 'out.bin'), mode: 0o600 };
+    return { dest, copy: copyLarge(zip, { start: 77, compressedSize: body.length, uncompressedSize: data.length, method }, dest, () => undefined) };
   };
 
   it.each([
     ['stored', 0],
     ['deflated', 8],
   ] as const)('a %s entry comes out exactly, from reused buffers, in writes of 64 KiB, with its checks of the bytes written', async (_what, method) => {
-    const body = method === 0 ? data : zlib.deflateRawSync(data);
-    const zip = zipOf(body);
-    await slowWrites(15);
-    const dest = { path: join(dir, 'out.bin'), mode: 0o600 };
-    const got = await copyLarge(zip, { start: 77, compressedSize: body.length, uncompressedSize: data.length, method }, dest, () => undefined);
+    const { dest, copy } = await copySlowly(method, 15);
+    const got = await copy;
     expect(got).toEqual({ n: data.length, crc: zlib.crc32(data), sha256: createHash('sha256').update(data).digest('hex') });
     expect(readFileSync(dest.path).equals(data)).toBe(true);
     expect(Math.max(...lengths)).toBe(64 * 1024);
@@ -213,11 +217,8 @@ describe('copyLarge writing each piece while the next is read and checked', () =
     ['stored', 0],
     ['deflated', 8],
   ] as const)('a %s entry whose write fails while the next piece is read: that failure, naming the file, and no write left running', async (_what, method) => {
-    const body = method === 0 ? data : zlib.deflateRawSync(data);
-    const zip = zipOf(body);
-    await slowWrites(5, 2);
-    const dest = { path: join(dir, 'out.bin'), mode: 0o600 };
-    await expect(copyLarge(zip, { start: 77, compressedSize: body.length, uncompressedSize: data.length, method }, dest, () => undefined)).rejects.toMatchObject({ code: 'ENOSPC', path: dest.path });
+    const { dest, copy } = await copySlowly(method, 5, 2);
+    await expect(copy).rejects.toMatchObject({ code: 'ENOSPC', path: dest.path });
     // Closed once nothing more is written to it: its size no longer changes.
     const size = statSync(dest.path).size;
     await new Promise((r) => setTimeout(r, 50));
