@@ -19,6 +19,8 @@ export interface EngineContext {
   target: EnvironmentRunbook;
   operator: string;
   clock: Clock;
+  /** The clock monitor windows run on (their polls, journal and samples), when not `clock`: injected by tests. */
+  monitorClock?: Clock;
   /** True when the environment is production (by name or `production: true` in the runbook). */
   production: boolean;
 }

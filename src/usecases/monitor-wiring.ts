@@ -18,7 +18,6 @@ import { monitorRollbackRunner } from './monitor-rollback.js';
 import { readDeployJournal } from '../steps/deploy-journal.js';
 import type { Workspace } from '../config/workspace.js';
 import { listIncidents } from './incident.js';
-import { monitorClock } from './monitor/test-clock.js';
 
 /** How to start a monitor for an environment. */
 export interface MonitorSetup {
@@ -88,7 +87,7 @@ function signalWindows(ctx: EngineContext): Partial<Record<Signal, number>> {
 export function createMonitorForEnv(ctx: EngineContext, setup: MonitorSetup = {}): MonitorHandle {
   const { ws, env } = ctx;
   // The window's clock (its polls, journal and samples); notifications and the rollback keep ctx.clock.
-  const clock = monitorClock(ctx.clock);
+  const clock = ctx.monitorClock ?? ctx.clock;
   let journalPath: string | undefined;
   let resume;
   if (setup.resume) {
@@ -156,6 +155,8 @@ export function createMonitorForEnv(ctx: EngineContext, setup: MonitorSetup = {}
     },
   );
   if (rollbackUnavailable) journal.warn('rollback-unavailable', { reason: rollbackUnavailable });
+  // A window on an injected clock says so in its journal (a test's event clock must never pass for a real window).
+  if (ctx.monitorClock) journal.warn('test-clock', { reason: 'this window ran on a clock injected by a test, not the wall clock' });
   const run = async (): Promise<MonitorSummary> => {
     try {
       return await monitor.run();

@@ -7,14 +7,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_CLOCK, killCliAt, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
+import { eventClock, killCliAt, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { getJson, killServices, portOpen } from '../demo/service-helpers.js';
 import { truthy, waitUntil } from '../helpers/frames.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
 // The resumed walk's 3 s monitor window must pass whatever the load: it runs on the event clock.
-const env = { ROLLOUT_OPERATOR: 'bob', ...EVENT_CLOCK };
-const rollout = (...args: string[]) => runCli(args, { cwd: ws.root, env });
+const env = (): Record<string, string> => ({ ROLLOUT_OPERATOR: 'bob', ...eventClock(ws.root) });
+const rollout = (...args: string[]) => runCli(args, { cwd: ws.root, env: env() });
 
 interface Status {
   running: boolean;
@@ -28,7 +28,7 @@ const journal = (): { status: string; resumed_at?: string[]; error?: string } =>
 
 /** Start a deploy that pauses at `point`, wait until it does, then kill -9 it. */
 async function killDeployAt(version: string, point: string): Promise<void> {
-  await killCliAt(ws.root, ['deploy', '--env', 'staging', '--version', version, '--yes', '--no-monitor'], point, env);
+  await killCliAt(ws.root, ['deploy', '--env', 'staging', '--version', version, '--yes', '--no-monitor'], point, env());
 }
 
 beforeAll(async () => {
@@ -174,11 +174,11 @@ describe('a walk killed in its deploy step, then rollout run --resume', () => {
     const reset = await rollout('deploy', '--env', 'staging', '--version', '1.0.0', '--yes', '--no-monitor');
     expect(reset.code, reset.stderr).toBe(0);
     expect((await rollout('backup', '--env', 'staging')).code).toBe(0);
-    await killCliAt(ws.root, ['run', 'dhash', '--env', 'staging', '--version', '1.1.0', '--confirm', 'all', '--sign-off', 'Bob Ops'], 'health', env, undefined, 60_000);
+    await killCliAt(ws.root, ['run', 'dhash', '--env', 'staging', '--version', '1.1.0', '--confirm', 'all', '--sign-off', 'Bob Ops'], 'health', env(), undefined, 60_000);
     const started = await running();
     expect(started.version).toBe('1.1.0');
 
-    const r = await runCli(['run', '--env', 'staging', '--resume'], { cwd: ws.root, env, timeoutMs: 120_000 });
+    const r = await runCli(['run', '--env', 'staging', '--resume'], { cwd: ws.root, env: env(), timeoutMs: 120_000 });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Resuming dhash on staging \(version 1\.1\.0\)/m);
     expect(r.stdout).toMatch(/resumed: the interrupted deploy had restarted staging: 1\.1\.0 .*; not restarted again/);

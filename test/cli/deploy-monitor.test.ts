@@ -1,12 +1,12 @@
 // rollout deploy without --no-monitor runs the T+60 monitor after the deploy, with a short window
 // from the workspace's own config: a healthy release passes (exit 0), a bad one breaches (exit 1).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_CLOCK, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
+import { eventClock, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { killServices, portOpen } from '../demo/service-helpers.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
 // The healthy window must pass whatever the load: its monitor runs on the event clock.
-const rollout = (...args: string[]) => runCli(args, { cwd: ws.root, env: EVENT_CLOCK });
+const rollout = (...args: string[]) => runCli(args, { cwd: ws.root, env: eventClock(ws.root) });
 
 beforeAll(async () => {
   ws = await makeWorkspace();

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cliPath, EVENT_CLOCK, runCli } from '../helpers/cli.js';
+import { cliPath, eventClock, runCli } from '../helpers/cli.js';
 import { monitorWorkspace, type MonitorWs } from './monitor-cli.js';
 import { waitUntil } from '../helpers/frames.js';
 
@@ -16,14 +16,14 @@ afterEach(async () => {
 });
 
 describe('rollout monitor', () => {
-  // These two windows must pass: they run on the event clock (EVENT_CLOCK), so a loaded machine
+  // These two windows must pass: they run on the event clock (eventClock), so a loaded machine
   // cannot skip polls (a real-clock 3 s window with the monitor stopped 2.8 s got 2 and ended
   // inconclusive), and a slow read has 5 s. The cadence on the wall clock is held by
   // test/gates/schedule.test.ts (fake clock) and the x N test below.
   it('a healthy window: one line per poll, exit 0, a journal with every sample', async () => {
     w = await monitorWorkspace({ metricsTimeoutMs: 5000 });
     const tick = setInterval(() => w!.svc.traffic(20, 300), 100);
-    const r = await runCli(['monitor', '--env', 'staging'], { cwd: w.root, env: EVENT_CLOCK });
+    const r = await runCli(['monitor', '--env', 'staging'], { cwd: w.root, env: eventClock(w.root) });
     clearInterval(tick);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -36,11 +36,13 @@ describe('rollout monitor', () => {
     const j = w.journal();
     expect(j.filter((e) => e.event === 'sample')).toHaveLength(polls.length);
     expect(j.find((e) => e.event === 'monitor-done')).toMatchObject({ result: 'passed', exit_code: 0 });
+    // The hook reached the window, and the journal says so.
+    expect(j.filter((e) => e.event === 'test-clock')).toHaveLength(1);
   });
 
   it('--json prints NDJSON: a poll object per poll and a final result', async () => {
     w = await monitorWorkspace({ metricsTimeoutMs: 5000 });
-    const r = await runCli(['monitor', '--env', 'staging', '--json', '--duration', '0.05'], { cwd: w.root, env: EVENT_CLOCK });
+    const r = await runCli(['monitor', '--env', 'staging', '--json', '--duration', '0.05'], { cwd: w.root, env: eventClock(w.root) });
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ type: 'start', env: 'staging' });
@@ -54,12 +56,14 @@ describe('rollout monitor', () => {
   it('a queue above the limit breaches: exit 1, one sentence on stderr, the journal names the gate', async () => {
     w = await monitorWorkspace({ durationMinutes: 0.2 });
     w.svc.queue = 2500;
-    const r = await runCli(['monitor', '--env', 'staging'], { cwd: w.root });
+    // A stray test variable alone (no ROLLOUT_TEST_WORKSPACE naming this workspace) is not honoured.
+    const r = await runCli(['monitor', '--env', 'staging'], { cwd: w.root, env: { ROLLOUT_TEST_MONITOR_CLOCK: 'events' } });
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^rollout: staging: .*low_confidence_queue/);
     const d = w.journal().find((e) => e.event === 'decision' && e.gate === 'low_confidence_queue');
     expect(d).toMatchObject({ cause: 'breach', value: 2500, threshold: 2000, window_minutes: 0 });
+    expect(w.journal().some((e) => e.event === 'test-clock')).toBe(false);
   });
 
   it.each([

@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_CLOCK, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
+import { eventClock, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { killServices } from '../demo/service-helpers.js';
 
 let ws: Awaited<ReturnType<typeof makeWorkspace>>;
 // The walk's 3 s monitor window must pass whatever the load: it runs on the event clock.
-const rollout = (...args: string[]) => runCli(args, { cwd: ws.root, timeoutMs: 120_000, env: EVENT_CLOCK });
+const rollout = (...args: string[]) => runCli(args, { cwd: ws.root, timeoutMs: 120_000, env: eventClock(ws.root) });
 
 function runLogs(env: string): string[] {
   const dir = join(ws.root, 'logs');

@@ -117,11 +117,14 @@ export function shortenMonitoring(root: string, env: string, o: { durationMinute
 }
 
 /**
- * The environment under which a monitor window runs on its event clock
- * (src/usecases/monitor/test-clock.ts): every poll of the window happens and a slow read does not
- * eat it, whatever the load. For tests whose short window must pass; not for those about the cadence.
+ * The environment under which a monitor window of the CLI, in the workspace at `root`, runs on its
+ * event clock (src/cli/test-monitor-clock.ts): every poll of the window happens and a slow read
+ * does not eat it, whatever the load. For tests whose short window must pass; not for those about
+ * the cadence. The hook is honoured only for the workspace ROLLOUT_TEST_WORKSPACE names.
  */
-export const EVENT_CLOCK: Record<string, string> = { ROLLOUT_TEST_MONITOR_CLOCK: 'events' };
+export function eventClock(root: string): Record<string, string> {
+  return { ROLLOUT_TEST_MONITOR_CLOCK: 'events', ROLLOUT_TEST_WORKSPACE: root };
+}
 
 /** Is ansible-playbook installed? (the tests that drive it skip with a sentence when not) */
 export function hasAnsible(): boolean {

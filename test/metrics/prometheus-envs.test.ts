@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killServices } from '../demo/service-helpers.js';
 import { truthy, waitUntil } from '../helpers/frames.js';
-import { EVENT_CLOCK, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
+import { eventClock, makeWorkspace, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { findPrometheus, startPrometheus, type PromServer } from './prom-server.js';
 
 const bin = findPrometheus();
@@ -171,7 +171,7 @@ describe.skipIf(!bin)(title, () => {
     seen.length = 0;
     requireToken = true;
     // A 6 s window that must pass with every poll's queries: on the event clock, so load cannot skip polls.
-    const r = await rollout(['monitor', '--env', 'production', '--duration', '0.1', '--json'], { ...EVENT_CLOCK, PROM_TEST_BEARER: TOKEN });
+    const r = await rollout(['monitor', '--env', 'production', '--duration', '0.1', '--json'], { ...eventClock(ws.root), PROM_TEST_BEARER: TOKEN });
     expect(r.code, r.stderr).toBe(0);
     const queries = seen.filter((s) => s.path.startsWith('/api/v1/query'));
     expect(queries.length).toBeGreaterThanOrEqual(8 * 4);

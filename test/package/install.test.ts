@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_CLOCK, REPO, rewirePorts, shortenMonitoring } from '../helpers/cli.js';
+import { eventClock, REPO, rewirePorts, shortenMonitoring } from '../helpers/cli.js';
 import { alive, killServices } from '../demo/service-helpers.js';
 
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; files: string[]; dependencies?: Record<string, string>; scripts: Record<string, string> };
@@ -134,7 +134,7 @@ describe('the packed package installed globally', () => {
     const backup = await rollout(['backup', '--env', 'staging', '--json'], ws);
     expect(backup.code, backup.stderr).toBe(0);
     // The walk's 3 s monitor window must pass whatever the load: the one test hook let through is the event clock.
-    const walk = await run(join(binDir, isWin ? 'rollout.cmd' : 'rollout'), ['run', 'dhash', '--env', 'staging', '--version', '1.1.0', '--confirm', 'all', '--sign-off', 'alice', '--operator', 'alice', '--yes'], ws, { env: cleanEnv(EVENT_CLOCK), timeoutMs: 180_000 });
+    const walk = await run(join(binDir, isWin ? 'rollout.cmd' : 'rollout'), ['run', 'dhash', '--env', 'staging', '--version', '1.1.0', '--confirm', 'all', '--sign-off', 'alice', '--operator', 'alice', '--yes'], ws, { env: cleanEnv(eventClock(ws)), timeoutMs: 180_000 });
     expect(walk.code, walk.stdout + walk.stderr).toBe(0);
     const st = await rollout(['service', 'status', '--env', 'staging', '--json'], ws);
     const status = JSON.parse(st.stdout) as { running: boolean; version: string; pid: number };

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, EVENT_CLOCK, rewirePorts, runCli, shortenMonitoring } from '../helpers/cli.js';
+import { cliPath, eventClock, rewirePorts, runCli, shortenMonitoring } from '../helpers/cli.js';
 import { alive, killServices } from '../demo/service-helpers.js';
 import { truthy, waitUntil } from '../helpers/frames.js';
 
@@ -43,7 +43,7 @@ interface Res {
 function bash(block: string, opts: { strict?: boolean; timeoutMs?: number } = {}): Promise<Res> {
   return new Promise((resolve, reject) => {
     const script = `${opts.strict === false ? '' : 'set -eo pipefail\n'}${block}\n`;
-    const child = spawn('bash', ['--noprofile', '--norc', '-c', script], { cwd: ws, env: { ...process.env, ...EVENT_CLOCK, ROLLOUT_BIN: cliPath(), NO_COLOR: '1', ROLLOUT_STATE_DIR: join(tmp, 'state') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['--noprofile', '--norc', '-c', script], { cwd: ws, env: { ...process.env, ...eventClock(ws), ROLLOUT_BIN: cliPath(), NO_COLOR: '1', ROLLOUT_STATE_DIR: join(tmp, 'state') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -91,6 +91,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
 /** The T+60 monitor right after the deploy; its exit code (0 passed, 1 a gate breached) is the command's. */
 async function monitorAfterDeploy(ctx: CommandContext, engine: EngineContext, version: string, deployJson: Record<string, unknown>, restartedAt?: number): Promise<Outcome | number> {
   const { runMonitorAfterDeploy } = await import('../../usecases/monitor-wiring.js');
+  const { withTestMonitorClock } = await import('../test-monitor-clock.js');
   const { HeadlessView, jsonResult } = await import('../../usecases/monitor-format.js');
   const view = new HeadlessView();
   ctx.say(`Starting the T+60 monitor for ${engine.env} (Ctrl-C stops it; resume with rollout monitor --env ${engine.env} --resume).`);
@@ -99,7 +100,7 @@ async function monitorAfterDeploy(ctx: CommandContext, engine: EngineContext, ve
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const s = await runMonitorAfterDeploy(engine, { version, ...(restartedAt !== undefined ? { restartedAt } : {}), signal: ac.signal, onEvent: (e) => {
+    const s = await runMonitorAfterDeploy(withTestMonitorClock(engine), { version, ...(restartedAt !== undefined ? { restartedAt } : {}), signal: ac.signal, onEvent: (e) => {
       for (const l of view.lines(e)) ctx.say(l);
     } });
     ctx.result({ ...deployJson, ok: s.exitCode === 0, monitor: jsonResult(s, displayPath(s.logPath)) });

@@ -10,6 +10,7 @@ import { HeadlessView, jsonEvent, jsonResult } from '../../usecases/monitor-form
 import { createMonitorForEnv } from '../../usecases/monitor-wiring.js';
 import { operatorName, type CommandContext } from '../context.js';
 import { loadTui } from '../tui-loader.js';
+import { withTestMonitorClock } from '../test-monitor-clock.js';
 
 /** What an operator can type while a headless monitor or drill runs. */
 export interface OperatorKeys {
@@ -52,7 +53,7 @@ export function parseDuration(v: unknown): number | undefined {
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<Outcome | number> {
   const durationMinutes = parseDuration(opts.duration);
   const ws = ctx.workspace;
-  const engine = await loadEngineContextCached(ws, opts.env as string | undefined, { operator: operatorName(opts.operator as string | undefined) });
+  const engine = withTestMonitorClock(await loadEngineContextCached(ws, opts.env as string | undefined, { operator: operatorName(opts.operator as string | undefined) }));
   const handle = createMonitorForEnv(engine, { ...(durationMinutes !== undefined ? { durationMinutes } : {}), resume: Boolean(opts.resume) });
   if (ctx.interactive && !ctx.flags.json) {
     // In a terminal: the monitor screen (src/ui), over this same monitor.

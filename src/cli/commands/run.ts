@@ -6,6 +6,7 @@ import { relative } from 'node:path';
 import { terminalSafe } from '../../domain/terminal-text.js';
 import { ExitCode, UsageError } from '../../domain/errors.js';
 import { loadEngineContext } from '../../config/engine-context.js';
+import { withTestMonitorClock } from '../test-monitor-clock.js';
 import { RunbookRunner, stepTitle, type RunnerEvent } from '../../usecases/runner.js';
 import { headlessPrompts, preflight } from '../../usecases/runner-headless.js';
 import type { RunnerEngines } from '../../usecases/runner-engines.js';
@@ -31,7 +32,7 @@ function mb(n: number): string {
 export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>, engines?: RunnerEngines): Promise<Outcome | number> {
   if (args.length > 1) throw new UsageError(`rollout run takes one runbook, not ${args.length} ("${args.join('", "')}").`);
   const operator = operatorName(typeof opts.operator === 'string' ? opts.operator : undefined);
-  const ec = loadEngineContext(ctx.workspace, typeof opts.env === 'string' ? opts.env : undefined, { ...(args[0] ? { runbook: args[0] } : {}), operator });
+  const ec = withTestMonitorClock(loadEngineContext(ctx.workspace, typeof opts.env === 'string' ? opts.env : undefined, { ...(args[0] ? { runbook: args[0] } : {}), operator }));
   const answers = {
     ...(strList(opts.confirm) ? { confirm: strList(opts.confirm)! } : {}),
     ...(typeof opts.signOff === 'string' ? { signOff: opts.signOff } : {}),
