@@ -1,11 +1,13 @@
 // Verify's hashing thread (started by src/backup/thread-hash.ts): the archive's SHA-256 over the
-// shared read buffers, and the inflate and CRC-32 check of the small deflated entries handed over
-// with a chunk, on src/backup/inflate.ts's RawInflater, the very code the verifying thread
-// inflates with, so both threads inflate alike.
+// shared read buffers (or over its own reads: a read pass, src/backup/read-pass.ts), and the
+// inflate and CRC-32 check of the small deflated entries handed over with a chunk, on
+// src/backup/inflate.ts's RawInflater, the very code the verifying thread inflates with, so both
+// threads inflate alike.
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
 import { RawInflater } from './inflate.js';
+import { frontPass, type PassShare } from './read-pass.js';
 
 /** A message from threadHasher: buffer `i`'s first `n` bytes, hashed ahead or with their entries; or the digest asked for; or, first to a thread started early, the shared buffers. */
 interface HashJob {
@@ -16,6 +18,8 @@ interface HashJob {
   ahead?: boolean;
   hashed?: boolean;
   entries?: Float64Array;
+  /** A read pass (src/backup/read-pass.ts): this thread reads and hashes the whole archive itself; the reply is its report. */
+  pass?: PassShare;
 }
 
 const h = createHash('sha256');
@@ -28,6 +32,10 @@ parentPort!.on('message', (m: HashJob) => {
     return;
   }
   if (m.digest) return parentPort!.postMessage(h.digest('hex'));
+  if (m.pass) {
+    inf ??= new RawInflater(true, zlib);
+    return parentPort!.postMessage(frontPass(m.pass, h, inf));
+  }
   const view = views[m.i]!.subarray(0, m.n);
   // (m.ahead: hashed ahead of its entries, which come with the update that follows; no reply)
   if (!m.hashed) h.update(view);

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { adoptHashThread } from './hash-prestart.js';
+import type { FrontReport, PassShare } from './read-pass.js';
 import { startWorker } from './worker-entry.js';
 
 /**
@@ -61,7 +62,13 @@ export interface ArchiveHasher {
    * meanwhile and runs ahead of it. Absent: update() hashes.
    */
   hashAhead?(chunk: Buffer, index: number): void;
-  /** The hex digest of everything updated; rejects when the hashing thread failed. */
+  /**
+   * Have the hashing thread read the archive itself (src/backup/read-pass.ts): it hashes every
+   * byte and checks the entries of `share` it claims; resolves with its report (rejects when the
+   * thread died). Instead of update(), never beside it. Absent: the caller reads.
+   */
+  readPass?(share: PassShare): Promise<FrontReport>;
+  /** The hex digest of everything updated (or read by a read pass); rejects when the hashing thread failed. */
   digest(): Promise<string>;
   /** Stop the hashing thread (idempotent). */
   close(): Promise<void>;
@@ -88,26 +95,27 @@ export function inlineHasher(): ArchiveHasher {
  * so one queue of waiters is enough. If the thread dies (an exception, an exit, terminate()),
  * every waiting and later call rejects with one sentence; the caller then hashes the file again.
  */
-export function threadHasher(count: number, size: number): ArchiveHasher & { readonly worker: Worker } {
+export function threadHasher(count: number, size: number, opts: { readPass?: boolean } = {}): ArchiveHasher & { readonly worker: Worker } {
   const shared = Array.from({ length: count }, () => new SharedArrayBuffer(size));
   const buffers = shared.map((s) => Buffer.from(s));
   // src/backup/hash-worker.ts (dist/workers/hash-worker.js); throws when it cannot be started.
   // A thread started early (hash-prestart.ts) gets its buffers in its first message instead.
   const early = adoptHashThread();
   const thread = early?.thread ?? startWorker('hash-worker', { workerData: shared });
-  const waiting: { resolve: (v: string | EntryFailure | null) => void; reject: (e: Error) => void }[] = [];
+  type Reply = string | EntryFailure | FrontReport | null;
+  const waiting: { resolve: (v: Reply) => void; reject: (e: Error) => void }[] = [];
   let failed: Error | undefined;
   let closed = false;
   const fail = (why: string): void => {
     failed ??= new Error(`the hashing thread stopped (${why})`);
     for (const w of waiting.splice(0)) w.reject(failed);
   };
-  thread.on('message', (v: string | EntryFailure | null) => waiting.shift()?.resolve(v));
+  thread.on('message', (v: Reply) => waiting.shift()?.resolve(v));
   thread.on('error', (e: Error) => fail(e.message));
   thread.on('exit', (code) => fail(closed ? 'closed' : `exit code ${code}`));
   if (early?.failure) fail(early.failure);
   else if (early) thread.postMessage({ buffers: shared });
-  const ask = (msg: object): Promise<string | EntryFailure | null> => {
+  const ask = (msg: object): Promise<Reply> => {
     if (failed) return Promise.reject(failed);
     return new Promise((resolve, reject) => {
       waiting.push({ resolve, reject });
@@ -140,8 +148,10 @@ export function threadHasher(count: number, size: number): ArchiveHasher & { rea
       if (hashed && ahead[index] !== chunk.length) throw new Error('threadHasher.update: not the chunk hashed ahead');
       ahead[index] = -1;
       const r = await ask({ i: index, n: chunk.length, entries, hashed });
-      return r === null || typeof r === 'string' ? undefined : r;
+      return r === null || typeof r === 'string' ? undefined : (r as EntryFailure);
     },
+    // (only when asked for: a caller that wraps update() must not have its reads bypassed)
+    ...(opts.readPass ? { readPass: async (share: PassShare) => (await ask({ pass: share })) as FrontReport } : {}),
     async digest() {
       return (await ask({ digest: true })) as string;
     },

@@ -10,6 +10,7 @@ import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
 import { readChecksumFile, sha256File } from './checksum.js';
 import { claimEntry, entryList, inlineHasher, threadHasher, type ArchiveHasher, type EntryList } from './thread-hash.js';
+import { backPass, catchUpPass, DEFLATED, FIELDS, LINK, passShare, type EntryFailureAt } from './read-pass.js';
 import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
 import { MANIFEST_NAME, parseManifest, type Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
@@ -92,6 +93,26 @@ function short(s: string): string {
   // Control characters in a hostile name must not reach the terminal.
   const clean = [...s].map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? '?' : c)).join('');
   return clean.length > 120 ? `${clean.slice(0, 117)}...` : clean;
+}
+
+/** An entry refused for `e` (what its data is found to be), in one sentence. */
+function entryDamaged(display: string, name: string, e: unknown): RefusedError {
+  return e instanceof RefusedError ? e : new RefusedError(`${display}: "${short(name)}" is damaged (${short((e as Error).message).replace(/\.$/, '')}).`);
+}
+
+/** An entry whose CRC-32 does not match. */
+function crcMismatchOf(display: string, name: string): RefusedError {
+  return new RefusedError(`${display}: the CRC-32 of "${short(name)}" does not match; the archive is damaged.`);
+}
+
+/** A link whose target is too long to be one. */
+function linkTooLong(display: string, name: string, bytes: number): RefusedError {
+  return new RefusedError(`${display} holds the link "${short(name)}" with a target of ${bytes} bytes; refusing it.`);
+}
+
+/** A link whose CRC-32 does not match. */
+function linkCrcMismatch(display: string, name: string): RefusedError {
+  return new RefusedError(`${display}: the CRC-32 of the link "${short(name)}" does not match; the archive is damaged.`);
 }
 
 /** Options of scanArchive. */
@@ -354,14 +375,14 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
       const m = byPath.get(it.name)!;
       try {
         if (m.kind === 'symlink') {
-          if (it.entry.uncompressedSize > 4096) throw new RefusedError(`${display} holds the link "${short(it.name)}" with a target of ${it.entry.uncompressedSize} bytes; refusing it.`);
+          if (it.entry.uncompressedSize > 4096) throw linkTooLong(display, it.name, it.entry.uncompressedSize);
           let target: string;
           try {
             target = (await reader.small(it.entry)).toString('utf8');
           } catch (e) {
             throw new RefusedError(`${display}: the link "${short(it.name)}" cannot be read (${short((e as Error).message)}); the archive is damaged.`);
           }
-          if (crc32(Buffer.from(target)) !== it.entry.crc32) throw new RefusedError(`${display}: the CRC-32 of the link "${short(it.name)}" does not match; the archive is damaged.`);
+          if (crc32(Buffer.from(target)) !== it.entry.crc32) throw linkCrcMismatch(display, it.name);
           if (target !== m.target) throw new RefusedError(`${display} holds the link "${short(it.name)}" pointing to "${short(target)}" but ${MANIFEST_NAME} says "${short(m.target)}"; refusing it.`);
         } else if (m.kind === 'file') {
           await checkFile(reader, it, m, display, opts.sink, writer, (n) => {
@@ -402,7 +423,7 @@ async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntr
   // Size, CRC-32 and the manifest's SHA-256 of what was read.
   const hold = (n: number, crc: number, sha256: string): void => {
     if (n !== m.size) throw new RefusedError(`${display}: "${short(it.name)}" has ${n} bytes but ${MANIFEST_NAME} says ${m.size}; the archive is damaged.`);
-    if (crc >>> 0 !== it.entry.crc32 >>> 0) throw new RefusedError(`${display}: the CRC-32 of "${short(it.name)}" does not match; the archive is damaged.`);
+    if (crc >>> 0 !== it.entry.crc32 >>> 0) throw crcMismatchOf(display, it.name);
     if (sha256 !== m.sha256) throw new RefusedError(`${display}: the SHA-256 of "${short(it.name)}" does not match ${MANIFEST_NAME}; the archive is damaged.`);
   };
   if (isSmall(it.entry)) {
@@ -491,6 +512,8 @@ export function passChunk(archiveBytes: number): number {
  */
 async function onePass(reader: ZipReader, files: ZipItem[], display: string, pass: { hasher: ArchiveHasher; done: boolean }, onEntry: (bytes: number) => void, turns: PassTurns): Promise<Map<string, string>> {
   const order = inOrder(files, (f) => f.entry.offset);
+  // Every entry small (10k or 50k small files): the hashing thread reads the archive itself.
+  if (pass.hasher.readPass && order.length > 0 && order.every((it) => isSmall(it.entry))) return readPassRun(reader, order, display, pass, onEntry, turns);
   let k = 0;
   // The first failure in file order wins (entries handed to the hashing thread report later).
   let failed: { at: number; e: unknown } | undefined;
@@ -511,7 +534,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
     inflated?: Promise<void>;
   }
   let cur: Current | undefined;
-  const damaged = (it: ZipItem, e: unknown): RefusedError => (e instanceof RefusedError ? e : new RefusedError(`${display}: "${short(it.name)}" is damaged (${short((e as Error).message).replace(/\.$/, '')}).`));
+  const damaged = (it: ZipItem, e: unknown): RefusedError => entryDamaged(display, it.name, e);
   // An entry's data starts at `start`; its state for the bytes to come (large entries stream
   // through an inflate stream, others are collected whole).
   const open = (it: ZipItem, start: number): Current => {
@@ -551,17 +574,17 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
     }
     return undefined;
   };
-  const crcMismatch = (it: ZipItem): RefusedError => new RefusedError(`${display}: the CRC-32 of "${short(it.name)}" does not match; the archive is damaged.`);
+  const crcMismatch = (it: ZipItem): RefusedError => crcMismatchOf(display, it.name);
   // The entry's size and CRC-32 against the central directory; a link's target is kept for the
   // caller to hold to the manifest.
   const verdict = (it: ZipItem, n: number, crc: number, data: Buffer | undefined): void => {
     const e = it.entry;
     if (n !== e.uncompressedSize) throw new Error(`it inflates to ${n} bytes, not the ${e.uncompressedSize} it declares`);
     if (it.link) {
-      if (e.uncompressedSize > 4096) throw new RefusedError(`${display} holds the link "${short(it.name)}" with a target of ${e.uncompressedSize} bytes; refusing it.`);
+      if (e.uncompressedSize > 4096) throw linkTooLong(display, it.name, e.uncompressedSize);
       // (a link's data is collected whole; it is missing only when the link's deflate stream is over 1 MiB)
       if (!data) throw new RefusedError(`${display} holds the link "${short(it.name)}" in ${e.compressedSize} compressed bytes; refusing it.`);
-      if (crc >>> 0 !== e.crc32) throw new RefusedError(`${display}: the CRC-32 of the link "${short(it.name)}" does not match; the archive is damaged.`);
+      if (crc >>> 0 !== e.crc32) throw linkCrcMismatch(display, it.name);
       targets.set(it.name, data.toString('utf8'));
     } else if (crc >>> 0 !== e.crc32) throw crcMismatch(it);
     onEntry(n);
@@ -777,6 +800,72 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   return targets;
 }
 
+/**
+ * onePass for an archive whose entries are all small (src/backup/read-pass.ts): the hashing thread
+ * reads and hashes the whole file itself, checking the entries it claims from the front, from the
+ * moment it has the entry table; this thread checks the manifest meanwhile, then claims entries
+ * from the back until the two meet. The checks and their words are onePass's; the first bad
+ * entry in file order is reported, whichever thread found it.
+ */
+async function readPassRun(reader: ZipReader, order: ZipItem[], display: string, pass: { hasher: ArchiveHasher; done: boolean }, onEntry: (bytes: number) => void, turns: PassTurns): Promise<Map<string, string>> {
+  const n = order.length;
+  const share = passShare(reader.fd, reader.size, n);
+  for (let t = 0; t < n; t++) {
+    const e = order[t]!.entry;
+    const j = FIELDS * t;
+    share.table[j] = e.offset;
+    share.table[j + 1] = e.compressedSize;
+    share.table[j + 2] = e.uncompressedSize;
+    share.table[j + 3] = e.crc32;
+    share.table[j + 4] = (e.compressionMethod === 8 ? DEFLATED : 0) | (order[t]!.link ? LINK : 0);
+  }
+  const run = pass.hasher.readPass!(share);
+  run.catch(() => undefined);
+  // The manifest's checks may run now: the other core reads and checks meanwhile.
+  turns.handedOut();
+  // Progress: the entries the hashing thread checked (a prefix), counted here when this thread has a turn.
+  let counted = 0;
+  const count = (): void => {
+    for (const upto = Atomics.load(share.state, 0); counted < upto; counted++) onEntry(order[counted]!.entry.uncompressedSize);
+  };
+  const tick = setInterval(count, 100);
+  tick.unref();
+  const mine = (t: number): void => onEntry(order[t]!.entry.uncompressedSize);
+  const fails: EntryFailureAt[] = [];
+  const targets = new Map<string, string>();
+  const take = (r: { fail?: EntryFailureAt; targets: [number, string][] }): void => {
+    if (r.fail) fails.push(r.fail);
+    for (const [t, target] of r.targets) targets.set(order[t]!.name, target);
+  };
+  let hashed = false;
+  try {
+    await turns.othersDone;
+    take(backPass(share, sharedInflater(), mine));
+    try {
+      const report = await run;
+      take(report);
+      hashed = report.hashed;
+    } catch {
+      // The thread died (or could not read): every entry it may not have checked is checked here,
+      // and the caller hashes the file again.
+      take(catchUpPass(share, sharedInflater(), mine));
+    }
+  } finally {
+    clearInterval(tick);
+  }
+  pass.done = hashed;
+  if (fails.length > 0) {
+    const f = fails.reduce((a, b) => (b.t < a.t ? b : a));
+    const it = order[f.t]!;
+    if (f.kind === 'damaged') throw entryDamaged(display, it.name, new Error(f.message));
+    if (f.kind === 'crc') throw crcMismatchOf(display, it.name);
+    if (f.kind === 'link-size') throw linkTooLong(display, it.name, it.entry.uncompressedSize);
+    throw linkCrcMismatch(display, it.name);
+  }
+  count();
+  return targets;
+}
+
 /** A small deflated entry handed to the hashing thread: where its bytes lie in the chunk. */
 interface Job {
   it: ZipItem;
@@ -811,7 +900,7 @@ export function archiveHasher(bytes: number): ArchiveHasher {
     return inlineHasher();
   }
   try {
-    return threadHasher(3, passChunk(bytes));
+    return threadHasher(3, passChunk(bytes), { readPass: true });
   } catch {
     return inlineHasher();
   }
@@ -849,7 +938,8 @@ export async function verifyBackup(
   try {
     if (pass.done) actual = await pass.hasher.digest().catch(() => undefined);
   } finally {
-    await pass.hasher.close();
+    // Not awaited: the hashing thread's teardown (~9 ms) runs on the other core beside the rest.
+    pass.hasher.close().catch(() => undefined);
   }
   try {
     // The pass did not reach the end, or the hashing thread failed: hash the file on its own.

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { PassThrough, type Readable } from 'node:stream';
 import { crc32 as zlibCrc32, createDeflateRaw, createInflateRaw, deflateRawSync, inflateRaw } from 'node:zlib';
 import { sharedInflater } from './inflate.js';
+import { dataStartFromLocalHeader, u16, u32 } from './zip-fields.js';
 import yauzl from 'yauzl';
 
 const inflateRawAsync = promisify(inflateRaw);
@@ -377,14 +378,8 @@ function extraFields(b: Buffer): { id: number; data: Buffer }[] {
 
 const NO_EXTRAS: ReturnType<typeof extraFields> = [];
 
-// Little-endian fields read byte by byte, for the per-entry paths (central directory, local
-// headers): Buffer's readUInt16LE/readUInt32LE check their arguments on every call and are slow
-// until optimized, ~0.5 us a call, 10 of them per record (a third of parsing 10k records). The
-// callers check the bounds first.
-/** The unsigned 16-bit little-endian number at `at` of `b` (in bounds). */
-export const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
-/** The unsigned 32-bit little-endian number at `at` of `b` (in bounds). */
-export const u32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
+// (u16, u32 and dataStartFromLocalHeader live in zip-fields.ts: the hashing thread needs them without yauzl)
+export { u16, u32, dataStartFromLocalHeader } from './zip-fields.js';
 
 /** Whether bytes [from, to) of `b` are all ASCII (where UTF-8 and Latin-1 decode alike). */
 function ascii(b: Uint8Array, from: number, to: number): boolean {
@@ -518,6 +513,11 @@ export class ZipReader {
       throw e;
     }
     return r;
+  }
+
+  /** The open file's descriptor (verify's hashing thread reads the same file through it: src/backup/read-pass.ts). */
+  get fd(): number {
+    return this.fh.fd;
   }
 
   /** The number of entries the end of central directory record declares. */
@@ -728,12 +728,6 @@ export class ZipReader {
     raw.on('error', (err) => inflate.destroy(err));
     return raw.pipe(inflate);
   }
-}
-
-/** Where the data of the entry whose local header is at `head[at]` (file offset `off`) begins. */
-export function dataStartFromLocalHeader(head: Buffer, off: number, at = 0): number {
-  if (at < 0 || head.length < at + 30 || u32(head, at) !== 0x04034b50) throw new Error('a local file header is missing (truncated or damaged)');
-  return off + 30 + u16(head, at + 26) + u16(head, at + 28);
 }
 
 /** An entry's compressed bytes inflated, held to exactly its declared size. */
