@@ -8,6 +8,12 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from './worker-entry.js';
 
+/**
+ * From this archive size on, verify hashes (and inflates) on the second thread; below it, starting
+ * the thread (~85 ms of CPU) costs more than it takes off this one (src/backup/verify.ts archiveHasher).
+ */
+export const HASH_THREAD_FROM = 4 * 1024 * 1024;
+
 let early: { thread: Worker; failure?: string } | undefined;
 
 /** Start the hashing thread now (without its buffers) and return it; nothing happens when it cannot be started. */

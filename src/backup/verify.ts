@@ -17,7 +17,7 @@ import { listBackups, parseBackupName, wsRelative } from './names.js';
 import { checkManifestScope, type BackupScope } from './scope.js';
 import { TooManyEntries, ZipReader, dataStartFromLocalHeader, inflateExactly, type ZipEntry } from './zip.js';
 import { sharedInflater } from './inflate.js';
-import { discardHashThread } from './hash-prestart.js';
+import { discardHashThread, HASH_THREAD_FROM } from './hash-prestart.js';
 import { join, basename, relative, isAbsolute } from 'node:path';
 import { fileWriter, inlineWriter, threadWriter, WriteThreadStopped, type FileWriter } from './write-thread.js';
 import { copyLarge, type Copied, type LargeEntry } from './copy-large.js';
@@ -888,10 +888,6 @@ export async function readBackupManifest(path: string, display = path): Promise<
   }
 }
 
-// From this size on, the archive's SHA-256 (and the inflating of small entries) runs on a second
-// thread beside the entries' checks; below it, starting the thread (~30 ms of CPU, in parallel
-// with the central directory's parsing) costs more than it takes off this one.
-const HASH_THREAD_FROM = 4 * MiB;
 
 /** How verify hashes an archive of `bytes` bytes: on a second thread when large (and a thread can be started). */
 export function archiveHasher(bytes: number): ArchiveHasher {
