@@ -4,7 +4,7 @@
 // sink, is what a restore extracts through, so nothing is written that was not checked.
 import { hash } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, type Stats } from 'node:fs';
 import { crc32, createInflateRaw } from 'node:zlib';
 import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
@@ -40,6 +40,13 @@ export interface VerifyResult {
   manifest: Omit<Manifest, 'entries'>;
   entries: number;
   durationMs: number;
+  /** The archive's identity (fileIdentity) as stat'ed before any of it was read: a caller that reuses this result checks that the path still names that very file. */
+  identity?: string;
+}
+
+/** A file's identity: device, inode, size, mtime and ctime (a file replaced or rewritten has another). */
+export function fileIdentity(st: Stats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
 /** Where a restore puts each checked entry. */
@@ -910,7 +917,9 @@ export async function verifyBackup(
   const started = Date.now();
   const display = wsRelative(opts.ws, path);
   if (!existsSync(path)) throw new UsageError(`${display}: backup not found.`);
-  if (!statSync(path).isFile()) throw new UsageError(`${display} is not a file.`);
+  // Taken before the checksum file and the archive are read (see VerifyResult.identity).
+  const st = statSync(path);
+  if (!st.isFile()) throw new UsageError(`${display} is not a file.`);
   const cs = readChecksumFile(path, display);
   // One read: the scan hashes the archive as it checks the entries (onePass). When the scan
   // refuses the archive before (or during) that pass, the hash is taken on its own, so that a
@@ -955,7 +964,7 @@ export async function verifyBackup(
   if (fromName && fromName.env !== m.env) throw new RefusedError(`${display} is named for ${fromName.env} but its manifest says it is a backup of ${m.env}; refusing it.`);
   if (opts.expectEnv && m.env !== opts.expectEnv) throw new RefusedError(`${display} is a backup of ${m.env}, not of ${opts.expectEnv}; refusing it.`);
   const { entries, ...rest } = m;
-  return { ok: true, path, file: display, sha256: actual, archiveBytes: statSync(path).size, manifest: rest, entries: entries.length, durationMs: Date.now() - started };
+  return { ok: true, path, file: display, sha256: actual, archiveBytes: statSync(path).size, manifest: rest, entries: entries.length, durationMs: Date.now() - started, identity: fileIdentity(st) };
 }
 
 /** The newest backup of `env` by name (as `ls | sort -r | head -n1`), or a usage error. */

@@ -14,9 +14,9 @@ import { interruptedRollback, clearJournal } from '../backup/journal.js';
 import { limitsFor } from '../backup/limits.js';
 import { contextScope } from '../backup/scope.js';
 import { withEnvLockReentrant } from '../backup/lock.js';
-import { listBackups, resolveBackupArg, wsRelative } from '../backup/names.js';
+import { resolveBackupArg, wsRelative } from '../backup/names.js';
 import { cleanupSwaps, leftOverNote, recoverRollback, sweepTempArchives, type Recovery } from '../backup/restore.js';
-import { newestVerifiedBackup, verifyBackup, type VerifyResult } from '../backup/verify.js';
+import { fileIdentity, newestVerifiedBackup, verifyBackup, type VerifyResult } from '../backup/verify.js';
 import { writeFileAtomic } from '../domain/fs-atomic.js';
 import { ExitCode, RefusedError, RolloutError, StepFailedError, type ExitCode as ExitCodeT } from '../domain/errors.js';
 import { fileStamp } from '../domain/time.js';
@@ -77,27 +77,21 @@ async function runLocked(ctx: EngineContext, opts: RollbackOptions): Promise<Rol
   };
   const identity = (path: string): string | undefined => {
     try {
-      const st = statSync(path);
-      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+      return fileIdentity(statSync(path));
     } catch {
       return undefined;
     }
   };
   type Verified = { result: VerifyResult; id: string | undefined; skipped: { file: string; reason: string }[] };
-  // The identity is the one the archive had when its verification began, kept only while it still
-  // has it when the verification ends. Taken at the end alone, it named whatever file was put there
-  // meanwhile: the early verification runs beside the stages that follow, and a backup replaced
-  // while it ran was then taken as verified (its stage said ok with the old file's SHA-256).
+  // The identity is the one the picked archive had when its verification began (verifyBackup
+  // stats it before reading it), kept only while it still has it when the verification ends.
+  // Taken at the end alone, it named whatever file was put there meanwhile: the early
+  // verification runs beside the stages that follow, and a backup replaced while it ran was then
+  // taken as verified (its stage said ok with the old file's SHA-256). Only the picked backup is
+  // stat'ed: pinning every backup of the environment up front grew with the number kept.
   const verifyNow = async (arg: string | undefined): Promise<Verified> => {
-    let paths: string[] = [];
-    try {
-      paths = arg ? [resolveBackupArg(ws, arg)] : listBackups(ws.backupsDir, ctx.env).map((n) => join(ws.backupsDir, n));
-    } catch {
-      // verifyAfresh reports a bad argument
-    }
-    const began = new Map(paths.map((p) => [p, identity(p)]));
     const v = await verifyAfresh(arg);
-    const id = began.get(v.result.path);
+    const id = v.result.identity;
     return { ...v, id: id !== undefined && identity(v.result.path) === id ? id : undefined };
   };
   // Started now, beside the read of what runs and the settling of an interrupted run: verify only

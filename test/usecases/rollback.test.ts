@@ -304,9 +304,9 @@ describe('rollback()', () => {
    * A crafted backup put in place of the real one (with a valid .sha256) when stage `at` reaches
    * `status` (by default, when rollback-start goes out): its manifest promises one content, its
    * entry holds another (the entry's CRC is right for what it holds). Returns the stages seen and
-   * the onStage hook that swaps it in.
+   * the onStage hook that swaps it in (and swap, to swap it in from elsewhere).
    */
-  async function craftedAt(at = 'notify', status = 'running'): Promise<{ seen: RollbackStage[]; onStage: (st: RollbackStage) => void }> {
+  async function craftedAt(at = 'notify', status = 'running'): Promise<{ seen: RollbackStage[]; onStage: (st: RollbackStage) => void; swap: () => void }> {
     const backups = join(ws.root, 'backups');
     const zip = join(backups, readdirSync(backups).find((f) => f.endsWith('.zip'))!);
     const base = 'deployments/staging/releases';
@@ -314,14 +314,15 @@ describe('rollback()', () => {
     const tmp = `${zip}.crafted`;
     await craftZip(tmp, [{ name: `${base}/`, dir: true }, { name: `${base}/1.0.0/`, dir: true }, { name: `${base}/1.0.0/release.json`, data: '{"version":"6.6.6"}' }], manifest);
     const seen: RollbackStage[] = [];
+    const swap = (): void => {
+      renameSync(tmp, zip);
+      writeValidChecksum(ws.root, zip);
+    };
     const onStage = (st: RollbackStage): void => {
       seen.push(st);
-      if (st.name === at && st.status === status) {
-        renameSync(tmp, zip);
-        writeValidChecksum(ws.root, zip);
-      }
+      if (st.name === at && st.status === status) swap();
     };
-    return { seen, onStage };
+    return { seen, onStage, swap };
   }
 
   it('the backup verified by the no-op check is verified again when it was replaced since: a crafted archive with a valid .sha256 and a tampered entry is refused (exit 3) before anything is archived or written', async () => {
@@ -345,6 +346,50 @@ describe('rollback()', () => {
     expect(seen.some((st) => st.name === 'archive' || st.name === 'restore')).toBe(false);
     expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.1.0');
     expect(restarts).toBe(0);
+  });
+
+  /** fileTarget whose first read of what runs swaps the crafted backup in: the early verification has stat-ed the newest backup by then, and reads it after. */
+  function swappingTarget(swap: () => void): { target: Target; swapped: () => boolean } {
+    const base = fileTarget(ws.root);
+    let done = false;
+    const running: Target['running'] = async () => {
+      if (!done) {
+        done = true;
+        swap();
+      }
+      return base.running();
+    };
+    return { target: { ...base, running }, swapped: () => done };
+  }
+
+  it('a backup replaced while the early verification runs is refused, nothing archived or restarted', async () => {
+    const { seen, onStage, swap } = await craftedAt('none');
+    const { target, swapped } = swappingTarget(swap);
+    await expect(rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target, healthIntervalMs: 20, onStage })).rejects.toThrow(RefusedError);
+    expect(swapped()).toBe(true);
+    expect(seen.filter((st) => st.name === 'verify').at(-1)).toMatchObject({ status: 'failed' });
+    expect(seen.some((st) => st.name === 'archive' || st.name === 'restore')).toBe(false);
+    expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.1.0');
+    expect(restarts).toBe(0);
+  });
+
+  it('with an older backup kept, the newest replaced during the early verification is skipped and the older, genuine one restored (its own identity pinned)', async () => {
+    const backups = join(ws.root, 'backups');
+    const newest = readdirSync(backups).find((f) => f.endsWith('.zip'))!;
+    const { onStage, swap } = await craftedAt('none'); // (for the newest: the only backup yet)
+    const older = newest.replace(/_(\d{8})_(\d{6})\.zip$/, '_20000101_000000.zip');
+    execFileSync('cp', [join(backups, newest), join(backups, older)]);
+    writeValidChecksum(ws.root, join(backups, older));
+    const { target, swapped } = swappingTarget(swap);
+    const out = await rollback(ctx(), { force: false, dryRun: false, notifier: new RecordingNotifier(), target, healthIntervalMs: 20, onStage });
+    expect(swapped()).toBe(true);
+    expect(out.ok).toBe(true);
+    expect(out.backup).toBe(`backups/${older}`);
+    const log = readFileSync(join(ws.root, out.logFile!), 'utf8');
+    expect(log).toMatch(new RegExp(`"event":"rollback.backup_skipped".*"backup":"backups/${newest}"`));
+    // The genuine release, not the crafted entry's content.
+    expect(readFileSync(join(ws.root, 'deployments/staging/releases/1.0.0/release.json'), 'utf8')).not.toContain('6.6.6');
+    expect(readlinkSync(join(ws.root, 'deployments/staging/current'))).toBe('releases/1.0.0');
   });
 
   it('rollback-start goes out beside verify, the archive and the staging, and the first file is swapped in only after it', async () => {
