@@ -57,7 +57,14 @@ export function verifyArchiveBytes(argv: readonly string[], cwd = process.cwd())
 
 /** Start verify's hashing thread now when the line names an archive it will hash on it (verifyArchiveBytes); whether it did. */
 export function prestartForVerify(argv: readonly string[], cwd = process.cwd()): boolean {
-  const bytes = verifyArchiveBytes(argv, cwd);
+  let bytes: number | undefined;
+  try {
+    bytes = verifyArchiveBytes(argv, cwd);
+  } catch {
+    // (a path through a file, an unreadable backups/: the command itself says so in one sentence;
+    // thrown here, at the module's top, it was a stack trace and exit 1)
+    return false;
+  }
   if (bytes === undefined || bytes < HASH_THREAD_FROM) return false;
   return prestartHashThread() !== undefined;
 }
