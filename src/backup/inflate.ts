@@ -71,9 +71,9 @@ function openHandle(z: typeof zlib): Handle | undefined {
  * Z_FINISH in one call: zlib either reaches the stream's end, or runs out of input (an error
  * Node reports as "unexpected end of file"), or fills the output (declared + 1 bytes: too long).
  */
-function inflateOn(z: typeof zlib, h: Handle, src: Uint8Array, declared: number, out: Uint8Array): { problem: InflateProblem; message: string } | number {
+function inflateOn(z: typeof zlib, h: Handle, src: Uint8Array, declared: number, out: Uint8Array, inOff = 0, inLen = src.length): { problem: InflateProblem; message: string } | number {
   h.error = undefined;
-  h.native.writeSync(z.constants.Z_FINISH, src, 0, src.length, out, 0, declared + 1);
+  h.native.writeSync(z.constants.Z_FINISH, src, inOff, inLen, out, 0, declared + 1);
   const err = h.error as Handle['error'];
   const availOut = h.state[0]!;
   const availIn = h.state[1]!;
@@ -143,9 +143,10 @@ export class RawInflater {
    * Inflate `src` (one entry's compressed bytes, exactly compressedSize of them) that declares
    * `declared` bytes, and its CRC-32. The bytes land in `out` when given (at least declared + 1
    * bytes long: the extra byte is how "too long" is seen), else in a buffer pooled by this
-   * inflater that the next call overwrites. Never inflates more than declared + 1 bytes.
+   * inflater that the next call overwrites. Never inflates more than declared + 1 bytes. The input
+   * may be src[inOff, inOff + inLen) (no view made per entry).
    */
-  inflate(src: Uint8Array, declared: number, out?: Buffer): InflateResult {
+  inflate(src: Uint8Array, declared: number, out?: Buffer, inOff = 0, inLen = src.length - inOff): InflateResult {
     if (!Number.isSafeInteger(declared) || declared < 0) throw new RangeError(`declared size ${declared} is not a size`);
     if (out && out.length < declared + 1) throw new RangeError(`the output buffer holds ${out.length} bytes, fewer than declared + 1 (${declared + 1})`);
     const dst = out ?? this.room(declared + 1);
@@ -153,7 +154,7 @@ export class RawInflater {
     if (this.reuse && declared < 0x7fffffff) {
       const h = this.handle();
       if (h) {
-        const r = inflateOn(this.z, h, src, declared, dst);
+        const r = inflateOn(this.z, h, src, declared, dst, inOff, inLen);
         // Our onerror keeps the stream alive; should anything still have destroyed it, its handle
         // is gone (a write on it would abort the process): never use it again.
         if (h.stream.destroyed) {
@@ -165,7 +166,7 @@ export class RawInflater {
         return { ok: true, data, crc: this.z.crc32(data) };
       }
     }
-    return this.fallback(src, declared, dst);
+    return this.fallback(inOff === 0 && inLen === src.length ? src : src.subarray(inOff, inOff + inLen), declared, dst);
   }
 
   /** Release the zlib handle. */

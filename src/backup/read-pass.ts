@@ -9,7 +9,7 @@
 import { readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import type { RawInflater } from './inflate.js';
-import { dataStartFromLocalHeader } from './zip-fields.js';
+import { NO_LOCAL_HEADER, u16, u32 } from './zip-fields.js';
 
 /** Numbers per entry in a pass's table: local header offset, compressed size, declared size, CRC-32, flags (DEFLATED, LINK). */
 export const FIELDS = 5;
@@ -53,8 +53,13 @@ export interface FrontReport {
   targets: [number, string][];
 }
 
-/** Bytes [pos, pos + len) of the archive, fewer when the file ends first; valid until the next call. */
-export type ByteSource = (pos: number, len: number) => Buffer;
+/** Random access to the archive without a view per call: load() makes bytes readable at view[at..]. */
+export interface ByteSource {
+  /** Make bytes [pos, pos + len) readable at view[at..]; how many are (fewer when the file ends first). Valid until the next load. */
+  load(pos: number, len: number): number;
+  view: Buffer;
+  at: number;
+}
 
 /** How the passes read (fs.readSync; a test may pass one that fails or cuts the file short). */
 export type ReadFn = (fd: number, buf: Buffer, off: number, len: number, pos: number) => number;
@@ -79,27 +84,22 @@ export function checkEntry(table: Float64Array, size: number, t: number, bytes: 
   const usize = table[j + 2]!;
   const crc = table[j + 3]!;
   const flags = table[j + 4]!;
-  let start: number;
-  try {
-    start = dataStartFromLocalHeader(bytes(off, 30), off);
-  } catch (e) {
-    return damaged((e as Error).message);
-  }
+  if (bytes.load(off, 30) < 30 || u32(bytes.view, bytes.at) !== 0x04034b50) return damaged(NO_LOCAL_HEADER);
+  const start = off + 30 + u16(bytes.view, bytes.at + 26) + u16(bytes.view, bytes.at + 28);
   if (start + csize > size) return damaged('entry data runs past the end of the file (truncated)');
   if (!(flags & DEFLATED) && csize !== usize) return damaged('a stored entry whose sizes disagree');
-  const raw = bytes(start, csize);
-  // (the file got shorter while it was read)
-  if (raw.length !== csize) return damaged('entry data runs past the end of the file (truncated)');
+  // (fewer: the file got shorter while it was read)
+  if (bytes.load(start, csize) !== csize) return damaged('entry data runs past the end of the file (truncated)');
   let data: Buffer;
   let c: number;
   if (flags & DEFLATED) {
-    const r = inf.inflate(raw, usize);
+    const r = inf.inflate(bytes.view, usize, undefined, bytes.at, csize);
     if (!r.ok) return damaged(r.message);
     data = r.data;
     c = r.crc;
   } else {
-    data = raw;
-    c = crc32(raw);
+    data = bytes.view.subarray(bytes.at, bytes.at + csize);
+    c = crc32(data);
   }
   if (data.length !== usize) return damaged(`it inflates to ${data.length} bytes, not the ${usize} it declares`);
   if (flags & LINK) {
@@ -120,7 +120,7 @@ function damaged(message: string): { ok: false; kind: 'damaged'; message: string
  * Bytes asked for behind what was read (an entry whose data another one's overlaps: refused
  * before the pass, but a local header can still lie) are read aside, not hashed again.
  */
-class SequentialSource {
+class SequentialSource implements ByteSource {
   private buf = Buffer.allocUnsafe(2 * CHUNK);
   private aside = Buffer.allocUnsafe(0);
   /** File offsets of buf[0] and of the end of what was read. */
@@ -159,16 +159,26 @@ class SequentialSource {
     return true;
   }
 
-  readonly bytes: ByteSource = (pos, len) => {
-    if (pos >= this.start && pos + len <= this.end) return this.buf.subarray(pos - this.start, pos - this.start + len);
+  view: Buffer = this.buf;
+  at = 0;
+
+  load(pos: number, len: number): number {
+    if (pos >= this.start && pos + len <= this.end) {
+      this.view = this.buf;
+      this.at = pos - this.start;
+      return len;
+    }
     if (pos < this.start || len > MAX_SPAN) {
       if (this.aside.length < len) this.aside = Buffer.allocUnsafe(len);
-      return this.aside.subarray(0, readFully(this.read, this.fd, this.aside, len, pos));
+      this.view = this.aside;
+      this.at = 0;
+      return readFully(this.read, this.fd, this.aside, len, pos);
     }
     while (this.end < pos + len && this.more(pos));
-    if (this.end <= pos) return this.buf.subarray(0, 0);
-    return this.buf.subarray(pos - this.start, Math.min(this.end, pos + len) - this.start);
-  };
+    this.view = this.buf;
+    this.at = Math.max(0, pos - this.start);
+    return Math.max(0, Math.min(this.end, pos + len) - pos);
+  }
 
   /** Read and hash the rest of the file. */
   rest(): void {
@@ -198,7 +208,7 @@ export function frontPass(s: PassShare, hash: { update(b: Uint8Array): unknown }
   let fail: EntryFailureAt | undefined;
   for (let t = 0; t < s.claims.length; t++) {
     if (Atomics.compareExchange(s.claims, t, 0, 1) !== 0) break;
-    const v = checkEntry(s.table, s.size, t, src.bytes, inf);
+    const v = checkEntry(s.table, s.size, t, src, inf);
     if (!v.ok) {
       const { ok: _ok, ...problem } = v;
       fail = { t, ...problem };
@@ -216,7 +226,7 @@ export function frontPass(s: PassShare, hash: { update(b: Uint8Array): unknown }
  * Random access for this thread's share: a 1 MiB window placed to hold an entry and, going
  * backward, the entries before it; bytes outside it are read on their own.
  */
-export class WindowSource {
+export class WindowSource implements ByteSource {
   private buf = Buffer.allocUnsafe(CHUNK / 4);
   private aside = Buffer.allocUnsafe(0);
   private wStart = 0;
@@ -242,11 +252,20 @@ export class WindowSource {
     this.wEnd = from + readFully(this.read, this.fd, this.buf, Math.max(0, len), from);
   }
 
-  readonly bytes: ByteSource = (pos, len) => {
-    if (pos >= this.wStart && pos + len <= this.wEnd) return this.buf.subarray(pos - this.wStart, pos - this.wStart + len);
+  view: Buffer = this.buf;
+  at = 0;
+
+  load(pos: number, len: number): number {
+    if (pos >= this.wStart && pos + len <= this.wEnd) {
+      this.view = this.buf;
+      this.at = pos - this.wStart;
+      return len;
+    }
     if (this.aside.length < len) this.aside = Buffer.allocUnsafe(len);
-    return this.aside.subarray(0, readFully(this.read, this.fd, this.aside, len, pos));
-  };
+    this.view = this.aside;
+    this.at = 0;
+    return readFully(this.read, this.fd, this.aside, len, pos);
+  }
 }
 
 /**
@@ -264,7 +283,7 @@ export function backPass(s: PassShare, inf: RawInflater, onEntry: (t: number) =>
     // The window ends where the next entry's local header starts: going backward, it then holds
     // this entry and those before it.
     src.cover(off, t + 1 < n ? Math.max(off + 30, s.table[FIELDS * (t + 1)]!) : s.size, true);
-    const v = checkEntry(s.table, s.size, t, src.bytes, inf);
+    const v = checkEntry(s.table, s.size, t, src, inf);
     if (!v.ok) {
       const { ok: _ok, ...problem } = v;
       return { fail: { t, ...problem }, targets };
@@ -286,7 +305,7 @@ export function catchUpPass(s: PassShare, inf: RawInflater, onEntry: (t: number)
     if (s.claims[t] === 2) continue;
     const off = s.table[FIELDS * t]!;
     src.cover(off, off + 30 + s.table[FIELDS * t + 1]!, false);
-    const v = checkEntry(s.table, s.size, t, src.bytes, inf);
+    const v = checkEntry(s.table, s.size, t, src, inf);
     if (!v.ok) {
       const { ok: _ok, ...problem } = v;
       return { fail: { t, ...problem }, targets };

@@ -10,7 +10,7 @@ import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
 import { readChecksumFile, sha256File } from './checksum.js';
 import { claimEntry, entryList, inlineHasher, threadHasher, type ArchiveHasher, type EntryList } from './thread-hash.js';
-import { backPass, catchUpPass, DEFLATED, FIELDS, LINK, passShare, type EntryFailureAt } from './read-pass.js';
+import { backPass, catchUpPass, DEFLATED, FIELDS, LINK, passShare, type EntryFailureAt, type PassShare } from './read-pass.js';
 import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
 import { MANIFEST_NAME, parseManifest, type Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
@@ -520,7 +520,8 @@ export function passChunk(archiveBytes: number): number {
 async function onePass(reader: ZipReader, files: ZipItem[], display: string, pass: { hasher: ArchiveHasher; done: boolean }, onEntry: (bytes: number) => void, turns: PassTurns): Promise<Map<string, string>> {
   const order = inOrder(files, (f) => f.entry.offset);
   // Every entry small (10k or 50k small files): the hashing thread reads the archive itself.
-  if (pass.hasher.readPass && order.length > 0 && order.every((it) => isSmall(it.entry))) return readPassRun(reader, order, display, pass, onEntry, turns);
+  const share = pass.hasher.readPass && order.length > 0 ? entryTable(reader, order) : undefined;
+  if (share) return readPassRun(order, share, display, pass, onEntry, turns);
   let k = 0;
   // The first failure in file order wins (entries handed to the hashing thread report later).
   let failed: { at: number; e: unknown } | undefined;
@@ -807,6 +808,24 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   return targets;
 }
 
+/** A read pass's shared entry table of `order` (in file order), or undefined when an entry is not small (the streaming pass takes it). */
+function entryTable(reader: ZipReader, order: ZipItem[]): PassShare | undefined {
+  const n = order.length;
+  const share = passShare(reader.fd, reader.size, n);
+  const table = share.table;
+  for (let t = 0, j = 0; t < n; t++, j += FIELDS) {
+    const it = order[t]!;
+    const e = it.entry;
+    if (!isSmall(e)) return undefined;
+    table[j] = e.offset;
+    table[j + 1] = e.compressedSize;
+    table[j + 2] = e.uncompressedSize;
+    table[j + 3] = e.crc32;
+    table[j + 4] = (e.compressionMethod === 8 ? DEFLATED : 0) | (it.link ? LINK : 0);
+  }
+  return share;
+}
+
 /**
  * onePass for an archive whose entries are all small (src/backup/read-pass.ts): the hashing thread
  * reads and hashes the whole file itself, checking the entries it claims from the front, from the
@@ -814,18 +833,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
  * from the back until the two meet. The checks and their words are onePass's; the first bad
  * entry in file order is reported, whichever thread found it.
  */
-async function readPassRun(reader: ZipReader, order: ZipItem[], display: string, pass: { hasher: ArchiveHasher; done: boolean }, onEntry: (bytes: number) => void, turns: PassTurns): Promise<Map<string, string>> {
-  const n = order.length;
-  const share = passShare(reader.fd, reader.size, n);
-  for (let t = 0; t < n; t++) {
-    const e = order[t]!.entry;
-    const j = FIELDS * t;
-    share.table[j] = e.offset;
-    share.table[j + 1] = e.compressedSize;
-    share.table[j + 2] = e.uncompressedSize;
-    share.table[j + 3] = e.crc32;
-    share.table[j + 4] = (e.compressionMethod === 8 ? DEFLATED : 0) | (order[t]!.link ? LINK : 0);
-  }
+async function readPassRun(order: ZipItem[], share: PassShare, display: string, pass: { hasher: ArchiveHasher; done: boolean }, onEntry: (bytes: number) => void, turns: PassTurns): Promise<Map<string, string>> {
   const run = pass.hasher.readPass!(share);
   run.catch(() => undefined);
   // The manifest's checks may run now: the other core reads and checks meanwhile.
