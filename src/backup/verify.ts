@@ -296,7 +296,8 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
     const byPath = new Map<string, ManifestEntry>();
     const links = new Set<string>();
     for (const m of manifest.entries) {
-      const why = unsafePathReason(m.path);
+      // (a path the archive holds too was checked with the archive's names, which are refused first)
+      const why = items.has(m.path) ? undefined : unsafePathReason(m.path);
       if (why) throw new RefusedError(`${display}: ${MANIFEST_NAME} lists a path with ${why} ("${short(m.path)}"); refusing it.`);
       if (byPath.has(m.path)) throw new RefusedError(`${display}: ${MANIFEST_NAME} lists "${short(m.path)}" more than once; refusing it.`);
       byPath.set(m.path, m);
