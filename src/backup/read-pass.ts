@@ -223,11 +223,12 @@ export function frontPass(s: PassShare, hash: { update(b: Uint8Array): unknown }
 }
 
 /**
- * Random access for this thread's share: a 1 MiB window placed to hold an entry and, going
- * backward, the entries before it; bytes outside it are read on their own.
+ * Random access for this thread's share: a window placed to hold an entry and, going backward,
+ * the entries before it; bytes outside it are read on their own.
  */
 export class WindowSource implements ByteSource {
-  private buf = Buffer.allocUnsafe(CHUNK / 4);
+  // One 256 KiB window, reused (its pages faulted in once): a larger entry is read aside.
+  private buf = Buffer.allocUnsafe(CHUNK);
   private aside = Buffer.allocUnsafe(0);
   private wStart = 0;
   private wEnd = 0;
@@ -242,9 +243,6 @@ export class WindowSource implements ByteSource {
   cover(lo: number, hi: number, backward: boolean): void {
     hi = Math.min(hi, this.size);
     if (lo >= this.wStart && hi <= this.wEnd) return;
-    // The window starts small and doubles on each move up to 1 MiB: this thread often checks only
-    // a few entries before it meets the hashing thread, and every fresh page costs a fault.
-    if (this.wEnd > this.wStart && this.buf.length < 4 * CHUNK) this.buf = Buffer.allocUnsafe(2 * this.buf.length);
     const span = this.buf.length;
     const from = backward && hi - lo <= span ? Math.max(0, hi - span) : lo;
     const len = Math.min(span, this.size - from);
