@@ -82,12 +82,28 @@ function runTool(bin, args) {
   return { t0, r, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
 }
 
+// Where a rollback's time goes: ms from the tool's spawn to each of these, read from its own log.
+const MARKS = [
+  ['first log line', (e) => e.event === 'rollback.start'],
+  ['archive ok', (e) => e.event === 'rollback.stage' && e.stage === 'archive' && e.status === 'ok'],
+  ['restore ok', (e) => e.event === 'rollback.stage' && e.stage === 'restore' && e.status === 'ok'],
+  ['old stopped', (e) => e.event === 'rollback.restart_output' && e.line.startsWith('stopped')],
+  ['new spawned', (e) => e.event === 'rollback.restart_output' && e.line.startsWith('started')],
+  ['restart ok', (e) => e.event === 'rollback.stage' && e.stage === 'restart' && e.status === 'ok'],
+  ['first OK check', (e) => e.event === 'rollback.health_check' && e.ok && e.streak === 1],
+];
+
 function rollbackOnce(bin = cli) {
   const { t0, r, cpuMs } = runTool(bin, ['rollback', '--env', 'staging', '--json']);
   if (r.status !== 0) throw new Error(`rollback exited ${r.status}: ${r.stderr}`);
   const { log } = JSON.parse(r.stdout);
-  const third = readFileSync(join(wsOf.get(bin), log), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'rollback.health_check' && e.ok && e.streak === 3);
-  return { ms: Date.parse(third.ts) - t0, cpuMs };
+  const events = readFileSync(join(wsOf.get(bin), log), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const third = events.find((e) => e.event === 'rollback.health_check' && e.ok && e.streak === 3);
+  const marks = MARKS.map(([, is]) => {
+    const e = events.find(is);
+    return e ? Date.parse(e.ts) - t0 : NaN;
+  });
+  return { ms: Date.parse(third.ts) - t0, cpuMs, marks };
 }
 
 function deployOnce(version, bin = cli) {
@@ -104,7 +120,7 @@ const RB_SPACING = 2 * 250;
 // Per build: the wall time of each run to its third OK check; the overhead is the median of those
 // minus the median bare start minus the spacing (a median of differences paired by round was
 // noisier: one bare start per round carries all of its own noise into the pair).
-const series = () => ({ deploy: [], rollback: [], deployCpu: [], rollbackCpu: [] });
+const series = () => ({ deploy: [], rollback: [], deployCpu: [], rollbackCpu: [], rollbackMarks: [] });
 const runs = new Map([[cli, series()], ...(BEFORE ? [[BEFORE, series()]] : [])]);
 const bare = [];
 try {
@@ -129,6 +145,7 @@ try {
       const rb = rollbackOnce(bin);
       s.rollback.push(rb.ms);
       s.rollbackCpu.push(rb.cpuMs);
+      s.rollbackMarks.push(rb.marks);
     }
   }
 } finally {
@@ -168,7 +185,11 @@ const verdict = (x) => (x < 300 ? 'met' : 'NOT met');
 const dOver = median(cur.deploy) - b - SPACING;
 const rOver = median(cur.rollback) - b - RB_SPACING;
 console.log(`goal: own overhead under 300 ms -> deploy ${verdict(dOver)}, rollback ${verdict(rOver)}`);
+// Per build, the median ms from the rollback's spawn to each mark (its own log; ms resolution).
+const marksLine = (name, s) => `${name}: ${MARKS.map(([label], i) => `${label} ${f0(median(s.rollbackMarks.map((m) => m[i]).filter(Number.isFinite)))}`).join(', ')}`;
+const marks = [marksLine('rollback, ms from spawn (medians)', cur), ...(old ? [marksLine('older build', old)] : [])].join('\n');
+console.log(marks);
 writeSection(
   'Deploy (bench/deploy.mjs)',
-  `${machine()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, ${N} rounds, each: a bare start, then per build (taking turns going first) a deploy of 1.1.0 over 1.0.0 on the embedded service and a rollback to a backup of 1.0.0; health checks 150 ms apart in a deploy and 250 ms apart in a rollback, 3 consecutive OK required. Overhead: the median wall time minus the median bare start and the spacing (ranges: each run against the median bare start). CPU from wait4 (/usr/bin/time) of the tool's process alone. Goal (#15): the tool's own overhead under 300 ms each: deploy ${verdict(dOver)}, rollback ${verdict(rOver)}.\n\n${table}`,
+  `${machine()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, ${N} rounds, each: a bare start, then per build (taking turns going first) a deploy of 1.1.0 over 1.0.0 on the embedded service and a rollback to a backup of 1.0.0; health checks 150 ms apart in a deploy and 250 ms apart in a rollback, 3 consecutive OK required. Overhead: the median wall time minus the median bare start and the spacing (ranges: each run against the median bare start). CPU from wait4 (/usr/bin/time) of the tool's process alone. Goal (#15): the tool's own overhead under 300 ms each: deploy ${verdict(dOver)}, rollback ${verdict(rOver)}.\n\n${table}\n\n${marks.split('\n').join('  \n')}`,
 );
