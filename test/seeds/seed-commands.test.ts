@@ -3,7 +3,7 @@
 // order an operator would, then each does what the seeds say. The blocks the tool cannot honour as
 // written are listed in README.md ("The seeds' commands, verbatim") and in NOT_RUN below, with why.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,29 @@ interface Res {
  * Run a block as bash would from the workspace, with the wrappers pointed at the test build; the
  * blocks' 3 s monitor windows must pass whatever the load, so they run on the event clock.
  */
+/**
+ * Whether the `tail -f` process `pid` has read every log file it follows to its end and sleeps
+ * (Linux /proc): what it read is then written to its pipe, as it writes before it waits again.
+ */
+function tailShownAll(pid: number): boolean {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'S') return false;
+  let logs = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (!/dhash_production_[^/]*\.log$/.test(target)) continue;
+    logs++;
+    const pos = Number(/^pos:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1]);
+    if (!(pos >= statSync(target).size)) return false;
+  }
+  return logs > 0;
+}
+
 function bash(block: string, opts: { strict?: boolean; timeoutMs?: number } = {}): Promise<Res> {
   return new Promise((resolve, reject) => {
     const script = `${opts.strict === false ? '' : 'set -eo pipefail\n'}${block}\n`;
@@ -187,15 +210,20 @@ node scripts/validate_logging.js --env production`);
     const bad = await bash('./scripts/deploy_dhash.sh --env production --version 1.2.0-failing --force --no-monitor');
     expect(bad.code, bad.out).toBe(0);
     await waitUntil(() => readdirSync(join(ws, 'logs')).some((f) => f.startsWith('dhash_production_') && / ERROR /.test(readFileSync(join(ws, 'logs', f), 'utf8'))), truthy, 'an ERROR line in the service log', { ms: 30_000, tolerateErrors: true, intervalMs: 100 });
-    // The operator's command runs until they stop it: here, after 2 s, by ending its tail, so that
-    // grep (block-buffered into a pipe, unlike at a terminal) flushes what it found and exits.
+    // The operator's command runs until they stop it: here, once its tail has shown what the logs
+    // hold, by ending that tail, so that grep (block-buffered into a pipe, unlike at a terminal)
+    // flushes what it found and exits.
     const child = spawn('bash', ['--noprofile', '--norc', '-c', 'tail -f logs/dhash_production_*.log | grep -E "(ERROR|CRITICAL)"'], { cwd: ws, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const closed = new Promise((r) => child.on('close', r));
-    await new Promise((r) => setTimeout(r, 2000));
-    const tailPid = Number(spawnSync('pgrep', ['-P', String(child.pid), '-x', 'tail'], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
-    expect(tailPid).toBeGreaterThan(0);
+    const tailOf = (): number => Number(spawnSync('pgrep', ['-P', String(child.pid), '-x', 'tail'], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
+    const tailPid = await waitUntil(tailOf, (pid) => pid > 0, 'the tail of the pipeline to start', { ms: 30_000, intervalMs: 50 });
+    if (existsSync(`/proc/${tailPid}/fdinfo`)) {
+      // Not after a fixed time (a 2 s sleep was a flake risk at load): once tail is asleep in its
+      // follow loop with every log read to the end, it has written what it read to grep.
+      await waitUntil(() => tailShownAll(tailPid), truthy, 'tail to read the logs to their end and wait for more', { ms: 30_000, intervalMs: 50, tolerateErrors: true });
+    } else await new Promise((r) => setTimeout(r, 2000));
     process.kill(tailPid, 'SIGTERM');
     await closed;
     const lines = out.trim().split('\n');
