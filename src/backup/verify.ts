@@ -972,8 +972,20 @@ export async function verifyBackup(
   const fromName = parseBackupName(basename(path));
   if (fromName && fromName.env !== m.env) throw new RefusedError(`${display} is named for ${fromName.env} but its manifest says it is a backup of ${m.env}; refusing it.`);
   if (opts.expectEnv && m.env !== opts.expectEnv) throw new RefusedError(`${display} is a backup of ${m.env}, not of ${opts.expectEnv}; refusing it.`);
+  // The hash and the entries' checks may come from different reads of the file (the manifest is
+  // read on its own, and a read pass checks some entries from a read of its own beside the hashing
+  // thread's): a file written to or replaced while they ran could pass with bytes the hash never
+  // saw. Such a file has another identity now (its mtime and ctime move with any write), so the
+  // result stands only for the very file that was there, unchanged, from start to end.
+  let end: Stats;
+  try {
+    end = statSync(path);
+  } catch (e) {
+    throw new RefusedError(`${display} was removed or became unreadable while it was verified (${short((e as Error).message)}); nothing can be said of it.`);
+  }
+  if (fileIdentity(end) !== fileIdentity(st)) throw new RefusedError(`${display} was changed or replaced while it was verified; verify it again once nothing writes to it.`);
   const { entries, ...rest } = m;
-  return { ok: true, path, file: display, sha256: actual, archiveBytes: statSync(path).size, manifest: rest, entries: entries.length, durationMs: Date.now() - started, identity: fileIdentity(st) };
+  return { ok: true, path, file: display, sha256: actual, archiveBytes: end.size, manifest: rest, entries: entries.length, durationMs: Date.now() - started, identity: fileIdentity(st) };
 }
 
 /** The newest backup of `env` by name (as `ls | sort -r | head -n1`), or a usage error. */

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { join, relative } from 'node:path';
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { sha256File } from '../../src/backup/checksum.js';
@@ -226,6 +226,17 @@ describe('the read pass (all entries small, the hashing thread reads the file)',
       },
     });
     expect((await refused(verifyBackup(q, { ws: wsOf(ws.root), hasher: flip.make }))).message).toMatch(/does not match its \.sha256/);
+  });
+
+  it('an archive written to while it is verified is refused, even when its bytes end as they were (the hash and the checks may come from different reads)', async () => {
+    const p = await packedArchive(ws.root, base, files(400));
+    // An old mtime first, so that the rewrite below moves it whatever the clock's granularity.
+    utimesSync(p, 1_000_000_000, 1_000_000_000);
+    const same = recorded({ before: () => writeFileSync(p, readFileSync(p)) });
+    const e = await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher: same.make }));
+    expect(e.message).toMatch(/was changed or replaced while it was verified; verify it again once nothing writes to it\./);
+    // Untouched, the same archive passes (the refusal above is the write, not the archive).
+    expect((await verifyBackup(p, { ws: wsOf(ws.root), hasher: recorded().make })).sha256).toBe(await sha256File(p));
   });
 
   it('frontPass alone: a read that fails mid-file throws (the caller then checks and hashes everything itself); a file shorter than its size is not hashed whole', async () => {
