@@ -197,6 +197,17 @@ function readFully(read: ReadFn, fd: number, buf: Buffer, len: number, pos: numb
   return got;
 }
 
+/** checkEntry for entry `t` of `s`: a link's target goes to `targets`; what is wrong with it, or undefined when it is good. */
+function checkInto(s: PassShare, t: number, src: ByteSource, inf: RawInflater, targets: [number, string][]): EntryFailureAt | undefined {
+  const v = checkEntry(s.table, s.size, t, src, inf);
+  if (!v.ok) {
+    const { ok: _ok, ...problem } = v;
+    return { t, ...problem };
+  }
+  if (v.target !== undefined) targets.push([t, v.target]);
+  return undefined;
+}
+
 /**
  * The hashing thread's side of a read pass: read and hash the whole archive, and check the
  * entries it claims from the front, until this thread's claims from the back meet it or an entry
@@ -208,14 +219,11 @@ export function frontPass(s: PassShare, hash: { update(b: Uint8Array): unknown }
   let fail: EntryFailureAt | undefined;
   for (let t = 0; t < s.claims.length; t++) {
     if (Atomics.compareExchange(s.claims, t, 0, 1) !== 0) break;
-    const v = checkEntry(s.table, s.size, t, src, inf);
-    if (!v.ok) {
-      const { ok: _ok, ...problem } = v;
-      fail = { t, ...problem };
+    fail = checkInto(s, t, src, inf, targets);
+    if (fail) {
       Atomics.store(s.state, 1, 1);
       break;
     }
-    if (v.target !== undefined) targets.push([t, v.target]);
     Atomics.store(s.state, 0, t + 1);
   }
   src.rest();
@@ -281,12 +289,8 @@ export function backPass(s: PassShare, inf: RawInflater, onEntry: (t: number) =>
     // The window ends where the next entry's local header starts: going backward, it then holds
     // this entry and those before it.
     src.cover(off, t + 1 < n ? Math.max(off + 30, s.table[FIELDS * (t + 1)]!) : s.size, true);
-    const v = checkEntry(s.table, s.size, t, src, inf);
-    if (!v.ok) {
-      const { ok: _ok, ...problem } = v;
-      return { fail: { t, ...problem }, targets };
-    }
-    if (v.target !== undefined) targets.push([t, v.target]);
+    const fail = checkInto(s, t, src, inf, targets);
+    if (fail) return { fail, targets };
     onEntry(t);
   }
   return { targets };
@@ -303,12 +307,8 @@ export function catchUpPass(s: PassShare, inf: RawInflater, onEntry: (t: number)
     if (s.claims[t] === 2) continue;
     const off = s.table[FIELDS * t]!;
     src.cover(off, off + 30 + s.table[FIELDS * t + 1]!, false);
-    const v = checkEntry(s.table, s.size, t, src, inf);
-    if (!v.ok) {
-      const { ok: _ok, ...problem } = v;
-      return { fail: { t, ...problem }, targets };
-    }
-    if (v.target !== undefined) targets.push([t, v.target]);
+    const fail = checkInto(s, t, src, inf, targets);
+    if (fail) return { fail, targets };
     onEntry(t);
   }
   return { targets };

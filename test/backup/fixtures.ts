@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import yazl from 'yazl';
+import { expect } from 'vitest';
+import { ExitCode, RefusedError } from '../../src/domain/errors.js';
 import { workspaceAt, type Workspace } from '../../src/config/workspace.js';
 import { FakeClock, type Clock } from '../../src/domain/clock.js';
 import { loadEngineContext, type EngineContext } from '../../src/config/engine-context.js';
@@ -164,4 +166,16 @@ export async function packedArchive(root: string, base: string, files: PackedFil
   put(root, rel, Buffer.concat(chunks));
   writeValidChecksum(root, `${root}/${rel}`);
   return `${root}/${rel}`;
+}
+
+/** Await `p`, which must be refused: a RefusedError, exit code 3, one line; returns it. */
+export async function refused(p: Promise<unknown>): Promise<RefusedError> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e, 'expected a refusal').toBeInstanceOf(RefusedError);
+  expect((e as RefusedError).exitCode).toBe(ExitCode.refused);
+  expect((e as Error).message.split('\n')).toHaveLength(1);
+  return e as RefusedError;
 }

@@ -16,10 +16,9 @@ import { threadHasher, type ArchiveHasher } from '../../src/backup/thread-hash.j
 import { frontPass, passShare, type PassShare } from '../../src/backup/read-pass.js';
 import { RawInflater } from '../../src/backup/inflate.js';
 import { createBackup } from '../../src/usecases/backup.js';
-import { ExitCode, RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { lyingDist } from '../helpers/lying-worker.js';
-import { craftZip, deployTree, engine, manifestFor, packedArchive, put, writeValidChecksum, wsOf, type CraftEntry, type PackedFile } from './fixtures.js';
+import { craftZip, deployTree, engine, manifestFor, packedArchive, put, writeValidChecksum, wsOf, type CraftEntry, type PackedFile, refused } from './fixtures.js';
 
 let ws: { root: string; cleanup: () => void };
 beforeEach(async () => {
@@ -39,16 +38,6 @@ function files(n: number, bad: Record<number, { body?: (d: Buffer) => Buffer; cr
   });
 }
 
-async function refused(p: Promise<unknown>): Promise<RefusedError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(RefusedError);
-  expect((e as RefusedError).exitCode).toBe(ExitCode.refused);
-  expect((e as Error).message.split('\n')).toHaveLength(1);
-  return e as RefusedError;
-}
 
 /** A read-pass hasher whose passes are recorded (their shared claims, and when the thread started its share). */
 function recorded(o: { before?: (s: PassShare, h: ReturnType<typeof threadHasher>) => Promise<void> | void } = {}): { make: () => ArchiveHasher; shares: PassShare[] } {

@@ -12,9 +12,8 @@ import { backupScope, checkManifestScope, scopeRoots } from '../../src/backup/sc
 import { planBackup } from '../../src/backup/state.js';
 import { makeTarget } from '../../src/targets/make-target.js';
 import { verifyBackup } from '../../src/backup/verify.js';
-import { ExitCode, RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace, runCli } from '../helpers/cli.js';
-import { craftZip, deployTree, engine, manifestFor, put, writeValidChecksum, wsOf, type CraftEntry } from './fixtures.js';
+import { craftZip, deployTree, engine, manifestFor, put, writeValidChecksum, wsOf, type CraftEntry, refused } from './fixtures.js';
 
 let ws: { root: string; cleanup: () => void };
 beforeEach(async () => {
@@ -61,16 +60,6 @@ async function crafted(name: string, entries: CraftEntry[], roots: { path: strin
 
 const releaseEntries: CraftEntry[] = [{ name: `${REL}/`, dir: true }, { name: `${REL}/1.0.0/`, dir: true }, { name: `${REL}/1.0.0/release.json`, data: '{"version":"1.0.0"}' }];
 
-async function refused(p: Promise<unknown>): Promise<RefusedError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e, 'expected a refusal').toBeInstanceOf(RefusedError);
-  expect((e as RefusedError).exitCode).toBe(ExitCode.refused);
-  expect((e as Error).message.split('\n')).toHaveLength(1);
-  return e as RefusedError;
-}
 
 const hostile = [
   {

@@ -14,7 +14,7 @@ import { createBackup } from '../../src/usecases/backup.js';
 import { ExitCode, RefusedError } from '../../src/domain/errors.js';
 import { makeWorkspace } from '../helpers/cli.js';
 import { lyingDist } from '../helpers/lying-worker.js';
-import { craftZip, deployTree, engine, manifestFor, writeValidChecksum, wsOf, put, type CraftEntry } from './fixtures.js';
+import { craftZip, deployTree, engine, manifestFor, writeValidChecksum, wsOf, put, type CraftEntry, refused } from './fixtures.js';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { ZipWriter } from '../../src/backup/zip.js';
 
@@ -51,16 +51,6 @@ async function backup(): Promise<string> {
   return (await createBackup(engine(ws.root), {})).path;
 }
 
-async function refused(p: Promise<unknown>): Promise<RefusedError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(RefusedError);
-  expect((e as RefusedError).exitCode).toBe(ExitCode.refused);
-  expect((e as Error).message.split('\n')).toHaveLength(1);
-  return e as RefusedError;
-}
 
 describe('the hashing thread', () => {
   it('gives the SHA-256 of the bytes handed to it, in order, across reused shared buffers', async () => {
