@@ -10,7 +10,7 @@ import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
 import { readChecksumFile, sha256File } from './checksum.js';
 import { claimEntry, entryList, inlineHasher, threadHasher, type ArchiveHasher, type EntryList } from './thread-hash.js';
-import { backPass, catchUpPass, DEFLATED, FIELDS, LINK, passShare, type EntryFailureAt, type PassShare } from './read-pass.js';
+import { backPass, catchUpPass, DEFLATED, FIELDS, LINK, passShare, type EntryFailureAt, type PassShare, type ReadFn } from './read-pass.js';
 import { DEFAULT_LIMITS, roomProblem, type ArchiveLimits } from './limits.js';
 import { MANIFEST_NAME, parseManifest, type Manifest, resolveLinkTarget, unsafePathReason, type ManifestEntry } from './manifest.js';
 import { listBackups, parseBackupName, wsRelative } from './names.js';
@@ -122,6 +122,13 @@ function linkCrcMismatch(display: string, name: string): RefusedError {
   return new RefusedError(`${display}: the CRC-32 of the link "${short(name)}" does not match; the archive is damaged.`);
 }
 
+/** Verify's single read: its hasher, whether every byte was hashed, and how this thread reads in a read pass (fs.readSync; a test may pass one that fails). */
+interface OnePass {
+  hasher: ArchiveHasher;
+  done: boolean;
+  read?: ReadFn;
+}
+
 /** Options of scanArchive. */
 export interface ScanOptions {
   limits?: ArchiveLimits;
@@ -132,7 +139,7 @@ export interface ScanOptions {
    * `pass.hasher` and checking each entry's size and CRC-32 from the same bytes; `pass.done` is set
    * once every byte was hashed (also when an entry failed: the caller compares the hash first).
    */
-  pass?: { hasher: ArchiveHasher; done: boolean };
+  pass?: OnePass;
   /** Where a restore writes (its filesystem must have the inodes and space for every entry); unset for verify. */
   destination?: string;
   /** What a backup of the manifest's environment may hold (src/backup/scope.ts); checked before any data is read. */
@@ -518,7 +525,7 @@ export function passChunk(archiveBytes: number): number {
  * On the first bad entry, checking stops but hashing goes on to the end, so that the caller can
  * say "corrupt" (hash mismatch) rather than only "damaged".
  */
-async function onePass(reader: ZipReader, files: ZipItem[], display: string, pass: { hasher: ArchiveHasher; done: boolean }, onEntry: (bytes: number) => void, turns: PassTurns): Promise<Map<string, string>> {
+async function onePass(reader: ZipReader, files: ZipItem[], display: string, pass: OnePass, onEntry: (bytes: number) => void, turns: PassTurns): Promise<Map<string, string>> {
   const order = inOrder(files, (f) => f.entry.offset);
   // Every entry small (10k or 50k small files): the hashing thread reads the archive itself.
   const share = pass.hasher.readPass && order.length > 0 ? entryTable(reader, order) : undefined;
@@ -834,7 +841,7 @@ function entryTable(reader: ZipReader, order: ZipItem[]): PassShare | undefined 
  * from the back until the two meet. The checks and their words are onePass's; the first bad
  * entry in file order is reported, whichever thread found it.
  */
-async function readPassRun(order: ZipItem[], share: PassShare, display: string, pass: { hasher: ArchiveHasher; done: boolean }, onEntry: (bytes: number) => void, turns: PassTurns): Promise<Map<string, string>> {
+async function readPassRun(order: ZipItem[], share: PassShare, display: string, pass: OnePass, onEntry: (bytes: number) => void, turns: PassTurns): Promise<Map<string, string>> {
   const run = pass.hasher.readPass!(share);
   run.catch(() => undefined);
   // The manifest's checks may run now: the other core reads and checks meanwhile.
@@ -856,7 +863,7 @@ async function readPassRun(order: ZipItem[], share: PassShare, display: string, 
   let hashed = false;
   try {
     await turns.othersDone;
-    take(backPass(share, sharedInflater(), mine));
+    take(backPass(share, sharedInflater(), mine, pass.read));
     try {
       const report = await run;
       take(report);
@@ -864,8 +871,14 @@ async function readPassRun(order: ZipItem[], share: PassShare, display: string, 
     } catch {
       // The thread died (or could not read): every entry it may not have checked is checked here,
       // and the caller hashes the file again.
-      take(catchUpPass(share, sharedInflater(), mine));
+      take(catchUpPass(share, sharedInflater(), mine, pass.read));
     }
+  } catch (e) {
+    // The hashing thread reads through this thread's descriptor, which the caller closes once this
+    // settles: a read that failed here must not close it under the thread's reads (or hand its
+    // number to the next file opened).
+    await run.catch(() => undefined);
+    throw e;
   } finally {
     clearInterval(tick);
   }
@@ -921,7 +934,7 @@ export function archiveHasher(bytes: number): ArchiveHasher {
 /** Verify one backup: .sha256, structure, every entry. Refuses (exit 3) with one sentence. */
 export async function verifyBackup(
   path: string,
-  opts: { ws: Workspace; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void; expectEnv?: string; scope?: (env: string) => BackupScope; hasher?: (archiveBytes: number) => ArchiveHasher },
+  opts: { ws: Workspace; limits?: ArchiveLimits; onProgress?: (p: ScanProgress) => void; expectEnv?: string; scope?: (env: string) => BackupScope; hasher?: (archiveBytes: number) => ArchiveHasher; passRead?: ReadFn },
 ): Promise<VerifyResult> {
   const started = Date.now();
   const display = wsRelative(opts.ws, path);
@@ -933,7 +946,7 @@ export async function verifyBackup(
   // One read: the scan hashes the archive as it checks the entries (onePass). When the scan
   // refuses the archive before (or during) that pass, the hash is taken on its own, so that a
   // corrupt file is reported as such.
-  const pass = { hasher: (opts.hasher ?? archiveHasher)(statSync(path).size), done: false };
+  const pass: OnePass = { hasher: (opts.hasher ?? archiveHasher)(statSync(path).size), done: false, ...(opts.passRead ? { read: opts.passRead } : {}) };
   let manifest: Manifest | undefined;
   let scanError: unknown;
   let actual: string | undefined;

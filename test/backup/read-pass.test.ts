@@ -228,6 +228,40 @@ describe('the read pass (all entries small, the hashing thread reads the file)',
     expect((await verifyBackup(p, { ws: wsOf(ws.root), hasher: recorded().make })).sha256).toBe(await sha256File(p));
   });
 
+  it('a read that fails on this thread during the pass waits for the reads of the hashing thread before the archive is closed (they go through its descriptor)', async () => {
+    const p = await packedArchive(ws.root, base, files(600));
+    let failed = false;
+    const failing = (): number => {
+      failed = true;
+      throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO', syscall: 'read' });
+    };
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    let outcome = 'not run';
+    const h = threadHasher(3, 64 * 1024, { readPass: true });
+    const make = (): ArchiveHasher => ({
+      ...h,
+      get pending() {
+        return h.pending;
+      },
+      // The thread's share starts only once this thread's read has failed, and a while after:
+      // without the wait, the archive is closed by then.
+      async readPass(s: PassShare) {
+        while (!failed) await sleep(2);
+        await sleep(150);
+        return h.readPass!(s).then(
+          (r) => ((outcome = `hashed ${r.hashed}`), r),
+          (e: Error) => {
+            outcome = `died: ${e.message}`;
+            throw e;
+          },
+        );
+      },
+    });
+    const e = await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher: make, passRead: failing }));
+    expect(e.message).toMatch(/is damaged: EIO: i\/o error, read\./);
+    expect(outcome).toBe('hashed true');
+  });
+
   it('frontPass alone: a read that fails mid-file throws (the caller then checks and hashes everything itself); a file shorter than its size is not hashed whole', async () => {
     // Stored random files: over 1 MiB, so that the pass reads it in several pieces.
     const stored: PackedFile[] = Array.from({ length: 300 }, (_, i) => {
