@@ -946,7 +946,7 @@ export async function verifyBackup(
   // One read: the scan hashes the archive as it checks the entries (onePass). When the scan
   // refuses the archive before (or during) that pass, the hash is taken on its own, so that a
   // corrupt file is reported as such.
-  const pass: OnePass = { hasher: (opts.hasher ?? archiveHasher)(statSync(path).size), done: false, ...(opts.passRead ? { read: opts.passRead } : {}) };
+  const pass: OnePass = { hasher: (opts.hasher ?? archiveHasher)(st.size), done: false, ...(opts.passRead ? { read: opts.passRead } : {}) };
   let manifest: Manifest | undefined;
   let scanError: unknown;
   let actual: string | undefined;
