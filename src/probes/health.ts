@@ -87,7 +87,12 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-/** Check until `consecutive` checks in a row are OK, or the timeout passes. */
+/**
+ * Check until `consecutive` checks in a row are OK, or the timeout passes. Checks start
+ * `intervalMs` apart (start to start): the spacing is what makes N OK checks in a row mean the
+ * service stayed up for that long, and a check's own latency adds nothing to it (a check slower
+ * than the interval is followed at once, never sooner than the interval after its start).
+ */
 export async function waitForHealthy(spec: HealthSpec, opts: WaitOptions = {}): Promise<{ ok: boolean; checks: TimedHealthCheck[] }> {
   const clock = opts.clock ?? systemClock;
   const need = opts.consecutive ?? 3;
@@ -98,14 +103,16 @@ export async function waitForHealthy(spec: HealthSpec, opts: WaitOptions = {}): 
   let streak = 0;
   for (;;) {
     if (opts.signal?.aborted) return { ok: false, checks };
-    const remaining = timeout - (clock.now() - start);
+    const began = clock.now();
+    const remaining = timeout - (began - start);
     const c = await checkHealth(spec, { timeoutMs: Math.max(100, Math.min(spec.timeout_ms, remaining)) });
     const timed = { ...c, at: clock.now() };
     checks.push(timed);
     streak = c.ok ? streak + 1 : 0;
     opts.onCheck?.(timed, streak);
     if (streak >= need) return { ok: true, checks };
-    if (clock.now() - start + interval > timeout) return { ok: false, checks };
-    await clock.sleep(interval, opts.signal);
+    const nextAt = Math.max(clock.now(), began + interval);
+    if (nextAt - start > timeout) return { ok: false, checks };
+    if (nextAt > clock.now()) await clock.sleep(nextAt - clock.now(), opts.signal);
   }
 }

@@ -108,6 +108,40 @@ describe('waitForHealthy', () => {
     expect(r.checks).toHaveLength(5);
   });
 
+  it('starts checks an interval apart, start to start: a check\'s latency is not added to the spacing, and a check slower than the interval is followed at once', async () => {
+    // Virtual time: the server's answers take 40 ms of it (the fourth one 130 ms), sleeps advance it.
+    let now = 0;
+    const latency = [40, 40, 40, 130, 40, 40];
+    let served = 0;
+    const s = createServer((_req, res) => {
+      now += latency[Math.min(served++, latency.length - 1)]!;
+      res.writeHead(served === 2 ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(served === 2 ? failing.body : ok.body);
+    });
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const addr = s.address();
+    const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/health`;
+    const sleeps: number[] = [];
+    const starts: number[] = [];
+    const clock = {
+      now: () => now,
+      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+      clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+    };
+    const r = await waitForHealthy(http(url), { consecutive: 3, intervalMs: 100, timeoutMs: 10_000, clock, onCheck: (c) => starts.push(c.at) });
+    expect(r.ok).toBe(true);
+    // OK, failing, OK, OK (slow), OK: each started 100 ms after the one before, except after the slow one.
+    expect(sleeps).toEqual([60, 60, 60]);
+    expect(r.checks.map((c) => c.ok)).toEqual([true, false, true, true, true]);
+    // When each check ended (its start + its latency): starts 0, 100, 200, 300, 430.
+    expect(starts).toEqual([40, 140, 240, 430, 470]);
+  });
+
   it('fails after the timeout when the service never becomes healthy', async () => {
     const r = await waitForHealthy(http(await serve([failing])), { consecutive: 3, intervalMs: 50, timeoutMs: 400 });
     expect(r.ok).toBe(false);
