@@ -35,15 +35,16 @@ const COPY_CHUNK = 1024 * 1024;
 /**
  * Copy entry `e` of the archive at `zipPath` to `dest` (created exclusively with its mode, its
  * folder made; undefined: only checked). Throws the first read, inflate or write error as it is
- * (the caller tells the archive's fault from the disk's).
+ * (the caller tells the archive's fault from the disk's), or what `onBytes` throws. `sha256: false`:
+ * no SHA-256 is taken (verify, whose archive hash pins every byte); the result's is then ''.
  */
-export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: string; mode: number } | undefined, onBytes: (n: number) => void): Promise<Copied> {
-  const h = createHash('sha256');
+export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: string; mode: number } | undefined, onBytes: (n: number) => void, opts: { sha256?: false } = {}): Promise<Copied> {
+  const h = opts.sha256 === false ? undefined : createHash('sha256');
   let crc = 0;
   let n = 0;
   const take = (chunk: Buffer): void => {
     n += chunk.length;
-    h.update(chunk);
+    h?.update(chunk);
     crc = crc32(chunk, crc);
     onBytes(chunk.length);
   };
@@ -79,7 +80,12 @@ export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: st
       highWaterMark: 1 << 20,
       transform(chunk: Buffer, _e, cb: TransformCallback) {
         if (n + chunk.length > declared) return cb(new Error('it inflates to more bytes than it declares'));
-        take(chunk);
+        try {
+          take(chunk);
+        } catch (err) {
+          // (what onBytes throws ends the copy as an error, not from inside the stream)
+          return cb(err as Error);
+        }
         cb(null, chunk);
       },
     });
@@ -90,7 +96,7 @@ export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: st
     if (dest) out.on('error', (err: NodeJS.ErrnoException) => void (err.path ??= dest.path));
     await pipeline(raw, inflate, tap, out);
   }
-  return { n, crc, sha256: h.digest('hex') };
+  return { n, crc, sha256: h ? h.digest('hex') : '' };
 }
 
 /**
@@ -235,6 +241,8 @@ async function copyDeflated(fh: FileHandle, e: LargeEntry, inf: PieceInflater, c
         const piece = room.subarray(0, r.produced);
         check(piece);
         if (write) await write.put(piece);
+        // (only checked: the other work of this thread runs between the pieces)
+        else await new Promise<void>((r) => setImmediate(r));
         turn++;
       }
       // The room was filled: more output may come from the same input.

@@ -548,15 +548,18 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
     parts?: Buffer[];
     inflater?: ReturnType<typeof createInflateRaw>;
     inflated?: Promise<void>;
+    /** Checked apart (inflatedApart below): the pass only hashes its bytes. */
+    apart?: true;
   }
   let cur: Current | undefined;
   const damaged = (it: ZipItem, e: unknown): RefusedError => entryDamaged(display, it.name, e);
   // An entry's data starts at `start`; its state for the bytes to come (large entries stream
   // through an inflate stream, others are collected whole).
-  const open = (it: ZipItem, start: number): Current => {
+  const open = (it: ZipItem, start: number, apart: boolean): Current => {
     const e = it.entry;
     const c: Current = { it, start, end: start + e.compressedSize, crc: 0, n: 0 };
-    if (e.compressionMethod === 8) {
+    if (apart) c.apart = true;
+    else if (e.compressionMethod === 8) {
       if (e.compressedSize <= SMALL_ENTRY && e.uncompressedSize <= 8 * SMALL_ENTRY) c.parts = [];
       else {
         const inf = createInflateRaw({ chunkSize: 1 << 20 });
@@ -579,6 +582,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   // Awaitable only when zlib asks to wait: the common case stays synchronous (an await per
   // entry cost a microtask turn and a promise each: ~10 % of a 10k-file verify).
   const feed = (c: Current, data: Buffer): Promise<unknown> | undefined => {
+    if (c.apart) return undefined;
     if (c.inflater) {
       // The read buffers are reused (see read below): a slice zlib may still hold is copied, and
       // after a large one zlib is waited for, so no buffer is overwritten before it was inflated.
@@ -616,6 +620,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
     } else verdict(it, raw.length, crc32(raw), raw);
   };
   const finish = (c: Current): Promise<void> | undefined => {
+    if (c.apart) return undefined;
     if (c.inflater) {
       c.inflater.end();
       return c.inflated!.then(() => verdict(c.it, c.n, c.crc, undefined));
@@ -653,7 +658,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
             at = end - base;
             continue;
           }
-          cur = open(it, start);
+          cur = open(it, start, apart.has(k));
         } catch (err) {
           throw damaged(it, err);
         }
@@ -687,6 +692,35 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
       }
     }
   };
+  // Large deflated entries are inflated from reads of their own (inflatedApart), started now,
+  // beside the pass (two at a time, in file order); the pass hashes their bytes and skips them.
+  // Inflated as the pass reached them, one near the archive's end (the JS-like mix's 32 MiB of
+  // text, 351 KB deflated, at 98 % of the file) ran alone for the last ~100 ms while both threads
+  // waited. Same checks and words as in the pass; the identity check at the end of verifyBackup
+  // holds both reads to one unchanged file.
+  const apart = new Set<number>();
+  for (let i = 0; i < order.length; i++) if (order[i]!.entry.compressionMethod === 8 && !isSmall(order[i]!.entry) && !order[i]!.link) apart.add(i);
+  let abandon = false;
+  const apartDone = (async (): Promise<void> => {
+    const list = [...apart];
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < list.length) {
+        const i = list[next++]!;
+        // (a bad entry before it is what verify reports)
+        const stop = (): boolean => abandon || (failed !== undefined && failed.at < i);
+        if (stop()) return;
+        const it = order[i]!;
+        try {
+          const r = await inflatedApart(reader, it.entry, stop);
+          if (r) verdict(it, r.n, r.crc, undefined);
+        } catch (e) {
+          fail(i, damaged(it, e));
+        }
+      }
+    };
+    await Promise.all([lane(), lane()]);
+  })();
   // Three buffers in turn: one being read, one being checked, and the one before it, whose bytes
   // a small entry straddling two chunks may still hold (an entry collected whole is at most
   // 1 MiB, less than a chunk). Reused, not allocated per read: fresh 4 MiB buffers cost page
@@ -794,6 +828,11 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
         if (turns.free()) help(nextIndex);
       }
     }
+  } catch (e) {
+    // (a read of the pass failed: what is checked apart stops, and has stopped before the caller closes the file)
+    abandon = true;
+    await apartDone;
+    throw e;
   } finally {
     turns.handedOut();
   }
@@ -802,6 +841,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   await turns.othersDone;
   help();
   await Promise.all(hashed);
+  await apartDone;
   // When the hashing thread failed, the caller hashes the file again (a second read) instead.
   pass.done = pos === reader.size && !hashFailed;
   if (failed !== undefined) {
@@ -814,6 +854,34 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
     throw damaged(it, new Error('entry data runs past the end of the file (truncated)'));
   }
   return targets;
+}
+
+/**
+ * A large deflated entry inflated apart from onePass's pass (copyLarge's piece by piece inflate into
+ * reused buffers, yielding between pieces, from a read of its own): its size and CRC-32, held to
+ * its declared size as it inflates; undefined once `stop` says so. (zlib's stream on the thread
+ * pool cost a fresh 1 MiB buffer per piece, ~8k page faults for the mix's 32 MiB of text, and
+ * stalled whenever this thread was busy with the pass: each piece waited for its callback here.)
+ */
+async function inflatedApart(reader: ZipReader, e: ZipEntry, stop: () => boolean): Promise<{ n: number; crc: number } | undefined> {
+  const start = await reader.dataStart(e);
+  const stopped = new Error('stopped');
+  try {
+    const large: LargeEntry = { start, compressedSize: e.compressedSize, uncompressedSize: e.uncompressedSize, method: 8 };
+    const r = await copyLarge(
+      reader.path,
+      large,
+      undefined,
+      () => {
+        if (stop()) throw stopped;
+      },
+      { sha256: false },
+    );
+    return { n: r.n, crc: r.crc };
+  } catch (err) {
+    if (err === stopped) return undefined;
+    throw err;
+  }
 }
 
 /** A read pass's shared entry table of `order` (in file order), or undefined when an entry is not small (the streaming pass takes it). */
