@@ -3,9 +3,8 @@
 // against zip bombs. Anything wrong is refused (exit 3) with one sentence. The same scan, with a
 // sink, is what a restore extracts through, so nothing is written that was not checked.
 import { hash } from 'node:crypto';
-import { once } from 'node:events';
 import { existsSync, statSync, type Stats } from 'node:fs';
-import { crc32, createInflateRaw } from 'node:zlib';
+import { crc32 } from 'node:zlib';
 import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
 import { readChecksumFile, sha256File } from './checksum.js';
@@ -546,53 +545,28 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
     crc: number;
     n: number;
     parts?: Buffer[];
-    inflater?: ReturnType<typeof createInflateRaw>;
-    inflated?: Promise<void>;
     /** Checked apart (inflatedApart below): the pass only hashes its bytes. */
     apart?: true;
   }
   let cur: Current | undefined;
   const damaged = (it: ZipItem, e: unknown): RefusedError => entryDamaged(display, it.name, e);
-  // An entry's data starts at `start`; its state for the bytes to come (large entries stream
-  // through an inflate stream, others are collected whole).
+  // An entry's data starts at `start`; its state for the bytes to come (a large deflated entry is
+  // checked apart, a small deflated one or a link is collected whole, a stored one CRC'd as it comes).
   const open = (it: ZipItem, start: number, apart: boolean): Current => {
     const e = it.entry;
     const c: Current = { it, start, end: start + e.compressedSize, crc: 0, n: 0 };
     if (apart) c.apart = true;
-    else if (e.compressionMethod === 8) {
-      if (e.compressedSize <= SMALL_ENTRY && e.uncompressedSize <= 8 * SMALL_ENTRY) c.parts = [];
-      else {
-        const inf = createInflateRaw({ chunkSize: 1 << 20 });
-        c.inflater = inf;
-        const declared = e.uncompressedSize;
-        inf.on('data', (out: Buffer) => {
-          c.n += out.length;
-          if (c.n > declared) inf.destroy(new Error('it inflates to more bytes than it declares'));
-          else c.crc = crc32(out, c.crc);
-        });
-        c.inflated = new Promise<void>((resolve, reject) => {
-          inf.on('end', resolve);
-          inf.on('error', reject);
-        });
-        c.inflated.catch(() => undefined);
-      }
-    } else if (it.link) c.parts = [];
+    else if (e.compressionMethod === 8 || it.link) c.parts = [];
     return c;
   };
-  // Awaitable only when zlib asks to wait: the common case stays synchronous (an await per
-  // entry cost a microtask turn and a promise each: ~10 % of a 10k-file verify).
-  const feed = (c: Current, data: Buffer): Promise<unknown> | undefined => {
-    if (c.apart) return undefined;
-    if (c.inflater) {
-      // The read buffers are reused (see read below): a slice zlib may still hold is copied, and
-      // after a large one zlib is waited for, so no buffer is overwritten before it was inflated.
-      if (!c.inflater.write(data.length < 256 * 1024 ? Buffer.from(data) : data)) return Promise.race([once(c.inflater, 'drain'), c.inflated]);
-    } else if (c.parts) c.parts.push(data);
+  // (synchronous: an await per entry cost a microtask turn and a promise each, ~10 % of a 10k-file verify)
+  const feed = (c: Current, data: Buffer): void => {
+    if (c.apart) return;
+    if (c.parts) c.parts.push(data);
     else {
       c.crc = crc32(data, c.crc);
       c.n += data.length;
     }
-    return undefined;
   };
   const crcMismatch = (it: ZipItem): RefusedError => crcMismatchOf(display, it.name);
   // The entry's size and CRC-32 against the central directory; a link's target is kept for the
@@ -619,15 +593,10 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
       verdict(it, r.data.length, r.crc, r.data);
     } else verdict(it, raw.length, crc32(raw), raw);
   };
-  const finish = (c: Current): Promise<void> | undefined => {
-    if (c.apart) return undefined;
-    if (c.inflater) {
-      c.inflater.end();
-      return c.inflated!.then(() => verdict(c.it, c.n, c.crc, undefined));
-    }
+  const finish = (c: Current): void => {
+    if (c.apart) return;
     if (c.parts) whole(c.it, c.parts.length === 1 ? c.parts[0]! : Buffer.concat(c.parts));
     else verdict(c.it, c.n, c.crc, undefined);
-    return undefined;
   };
   // Check the entries' data inside [base, base + chunk.length); small deflated entries lying wholly
   // in it are pushed to `jobs` instead (for the hashing thread) when `jobs` is given.
@@ -668,26 +637,14 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
       if (at >= chunk.length && c.end > c.start) return;
       const take = Math.min(chunk.length - at, c.end - (base + at));
       try {
-        if (take > 0) {
-          const wait = feed(c, chunk.subarray(at, at + take));
-          // (waiting on zlib for a large entry: the manifest's checks may run meanwhile)
-          if (wait) {
-            turns.handedOut();
-            await wait;
-          }
-        }
+        if (take > 0) feed(c, chunk.subarray(at, at + take));
         at += Math.max(0, take);
         if (base + at >= c.end) {
           cur = undefined;
           k++;
-          const done = finish(c);
-          if (done) {
-            turns.handedOut();
-            await done;
-          }
+          finish(c);
         }
       } catch (e) {
-        c.inflater?.destroy();
         throw damaged(c.it, e);
       }
     }
@@ -699,7 +656,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   // waited. Same checks and words as in the pass; the identity check at the end of verifyBackup
   // holds both reads to one unchanged file.
   const apart = new Set<number>();
-  for (let i = 0; i < order.length; i++) if (order[i]!.entry.compressionMethod === 8 && !isSmall(order[i]!.entry) && !order[i]!.link) apart.add(i);
+  for (let i = 0; i < order.length; i++) if (order[i]!.entry.compressionMethod === 8 && !isSmall(order[i]!.entry)) apart.add(i);
   let abandon = false;
   const apartDone = (async (): Promise<void> => {
     const list = [...apart];
@@ -845,12 +802,10 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   // When the hashing thread failed, the caller hashes the file again (a second read) instead.
   pass.done = pos === reader.size && !hashFailed;
   if (failed !== undefined) {
-    cur?.inflater?.destroy();
     throw failed.e;
   }
   if (cur || k < order.length) {
     const it = cur?.it ?? order[k]!;
-    cur?.inflater?.destroy();
     throw damaged(it, new Error('entry data runs past the end of the file (truncated)'));
   }
   return targets;
