@@ -89,9 +89,13 @@ export interface WaitOptions {
 
 /**
  * Check until `consecutive` checks in a row are OK, or the timeout passes. Checks start
- * `intervalMs` apart (start to start): the spacing is what makes N OK checks in a row mean the
- * service stayed up for that long, and a check's own latency adds nothing to it (a check slower
- * than the interval is followed at once, never sooner than the interval after its start).
+ * `intervalMs` apart (start to start), and the k-th OK check of a streak starts no sooner than
+ * k - 1 intervals after the first one's answer: N OK checks in a row mean the service answered OK
+ * from that answer to the last check, at least N - 1 intervals (start to start alone gives that
+ * less the first check's latency, and after checks slower than the interval, back to back, as
+ * little as one check's latency). A check slower than the interval is otherwise followed at once.
+ * No sleep is longer than the interval, whatever the clock does (a wall clock stepped back during
+ * a check would otherwise sleep the step out).
  */
 export async function waitForHealthy(spec: HealthSpec, opts: WaitOptions = {}): Promise<{ ok: boolean; checks: TimedHealthCheck[] }> {
   const clock = opts.clock ?? systemClock;
@@ -101,6 +105,8 @@ export async function waitForHealthy(spec: HealthSpec, opts: WaitOptions = {}): 
   const start = clock.now();
   const checks: TimedHealthCheck[] = [];
   let streak = 0;
+  /** When the first OK check of the current streak answered. */
+  let firstOkAt = 0;
   for (;;) {
     if (opts.signal?.aborted) return { ok: false, checks };
     const began = clock.now();
@@ -109,10 +115,12 @@ export async function waitForHealthy(spec: HealthSpec, opts: WaitOptions = {}): 
     const timed = { ...c, at: clock.now() };
     checks.push(timed);
     streak = c.ok ? streak + 1 : 0;
+    if (streak === 1) firstOkAt = timed.at;
     opts.onCheck?.(timed, streak);
     if (streak >= need) return { ok: true, checks };
-    const nextAt = Math.max(clock.now(), began + interval);
+    const nextAt = Math.max(clock.now(), began + interval, streak > 0 ? firstOkAt + streak * interval : 0);
     if (nextAt - start > timeout) return { ok: false, checks };
-    if (nextAt > clock.now()) await clock.sleep(nextAt - clock.now(), opts.signal);
+    const wait = Math.min(interval, nextAt - clock.now());
+    if (wait > 0) await clock.sleep(wait, opts.signal);
   }
 }

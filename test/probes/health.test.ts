@@ -108,7 +108,7 @@ describe('waitForHealthy', () => {
     expect(r.checks).toHaveLength(5);
   });
 
-  it('starts checks an interval apart, start to start: a check\'s latency is not added to the spacing, and a check slower than the interval is followed at once', async () => {
+  it('starts checks an interval apart, start to start (a streak\'s from its first OK answer): a check\'s latency is not added to the spacing, and a check slower than the interval is followed at once', async () => {
     // Virtual time: the server's answers take 40 ms of it (the fourth one 130 ms), sleeps advance it.
     let now = 0;
     const latency = [40, 40, 40, 130, 40, 40];
@@ -135,11 +135,62 @@ describe('waitForHealthy', () => {
     };
     const r = await waitForHealthy(http(url), { consecutive: 3, intervalMs: 100, timeoutMs: 10_000, clock, onCheck: (c) => starts.push(c.at) });
     expect(r.ok).toBe(true);
-    // OK, failing, OK, OK (slow), OK: each started 100 ms after the one before, except after the slow one.
-    expect(sleeps).toEqual([60, 60, 60]);
+    // OK, failing, OK, OK (slow), OK: each started 100 ms after the one before, except after the slow
+    // one, and a streak's next check 100 ms after its first OK answer (0 -> 140, 240 -> 380).
+    expect(sleeps).toEqual([100, 60, 100]);
     expect(r.checks.map((c) => c.ok)).toEqual([true, false, true, true, true]);
-    // When each check ended (its start + its latency): starts 0, 100, 200, 300, 430.
-    expect(starts).toEqual([40, 140, 240, 430, 470]);
+    // When each check ended (its start + its latency): starts 0, 140, 240, 380, 510.
+    expect(starts).toEqual([40, 180, 280, 510, 550]);
+  });
+
+  /** A server on virtual time: each request moves `now` by what `onRequest` says (its latency), and is answered OK. */
+  async function virtualServer(onRequest: (i: number, now: number) => number): Promise<{ url: string; arrivals: number[]; clock: { now: () => number; setTimeout: (fn: () => void, ms: number) => unknown; clearTimeout: (h: unknown) => void; sleep: (ms: number) => Promise<void> }; sleeps: number[] }> {
+    let now = 0;
+    const arrivals: number[] = [];
+    const sleeps: number[] = [];
+    const s = createServer((_req, res) => {
+      arrivals.push(now);
+      now = onRequest(arrivals.length - 1, now);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(ok.body);
+    });
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const addr = s.address();
+    const clock = {
+      now: () => now,
+      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+      clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+    };
+    return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/health`, arrivals, clock, sleeps };
+  }
+
+  it('N OK checks in a row span at least N - 1 intervals from the first one\'s answer to the last one\'s start, whatever the checks\' latency', async () => {
+    // 300 ms checks at 1 s spacing, and checks slower than the interval (1.5 s), which are followed at once.
+    for (const latency of [300, 1500]) {
+      const v = await virtualServer((_i, now) => now + latency);
+      const r = await waitForHealthy(http(v.url), { consecutive: 3, intervalMs: 1000, timeoutMs: 60_000, clock: v.clock });
+      expect(r.ok).toBe(true);
+      expect(r.checks).toHaveLength(3);
+      // The first OK answer came at checks[0].at; the third check reached the service at arrivals[2].
+      expect(v.arrivals[2]! - r.checks[0]!.at, `latency ${latency}`).toBeGreaterThanOrEqual(2000);
+      // Start to start, still at least an interval.
+      expect(v.arrivals[1]! - v.arrivals[0]!).toBeGreaterThanOrEqual(1000);
+      expect(v.arrivals[2]! - v.arrivals[1]!).toBeGreaterThanOrEqual(1000);
+    }
+  });
+
+  it('never sleeps longer than the interval when the clock is stepped back during a check (the timeout still bounds the wait)', async () => {
+    // The wall clock is stepped back an hour while the first check runs (NTP, a resumed VM).
+    const v = await virtualServer((i, now) => (i === 0 ? now - 3_600_000 : now) + 40);
+    const r = await waitForHealthy(http(v.url), { consecutive: 3, intervalMs: 100, timeoutMs: 10_000, clock: v.clock });
+    expect(r.ok).toBe(true);
+    expect(v.sleeps.length).toBeGreaterThan(0);
+    for (const ms of v.sleeps) expect(ms).toBeLessThanOrEqual(100);
   });
 
   it('fails after the timeout when the service never becomes healthy', async () => {
