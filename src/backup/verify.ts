@@ -770,7 +770,10 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
       next?.catch(() => undefined);
       const jobs = pass.hasher.inflates ? [] : undefined;
       pass.hasher.hashAhead?.(chunk, index);
-      if (failed === undefined) {
+      // Checking stops at the first bad entry, but only once it is the pass's own: one found bad
+      // apart (a large deflated entry, inflated from a read of its own, can fail long before the
+      // pass reaches it) leaves the entries before it to be checked, the first of them bad named.
+      if (failed === undefined || k < failed.at) {
         try {
           await check(chunk, base, jobs);
         } catch (e) {

@@ -73,6 +73,19 @@ describe.each(hashers)('large deflated entries checked apart from the pass (hash
     expect((await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher }))).message).toContain(`"${base}/f39.js"`);
   });
 
+  it('a small entry damaged behind a long stored one is named before a large one whose stream is bad from its first bytes (the pass goes on checking what lies before a failure found apart)', async () => {
+    // 24 MiB stored first: the pass reads it chunk by chunk while the large entry's own read fails
+    // at once (its deflate stream starts with an invalid block type).
+    const bytes = Buffer.alloc(24 * MiB, 7);
+    const stored: PackedFile = { name: `${base}/f0.bin`, data: bytes, crc: crc32(bytes), size: bytes.length, body: bytes, method: 0 };
+    const large = file(2, 12 * MiB);
+    const garbage: PackedFile = { ...large, body: Buffer.concat([Buffer.from([0xff, 0xff, 0xff]), large.body]) };
+    const p = await packedArchive(ws.root, base, [stored, file(1, 3000, 'crc'), garbage]);
+    const e = await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher }));
+    expect(e.message).toContain(`"${base}/f1.js"`);
+    expect(e.message).toMatch(/the CRC-32 of "[^"]+" does not match/);
+  });
+
   it('a damaged large entry before a damaged small one is the one named', async () => {
     const p = await packedArchive(ws.root, base, files({ 40: 'long', 41: 'crc', 81: 'crc' }));
     expect((await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher }))).message).toContain(`"${base}/f40.js"`);
