@@ -95,6 +95,9 @@ export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: st
     // A failed write (ENOSPC) names no file: say which (registered before pipeline's own listener).
     if (dest) out.on('error', (err: NodeJS.ErrnoException) => void (err.path ??= dest.path));
     await pipeline(raw, inflate, tap, out);
+    // zlib's stream ends quietly at the deflate stream's end and drops what follows it; the piece
+    // by piece inflate refuses that, and so does this (bytesWritten: the input zlib consumed).
+    if (inflate.bytesWritten < e.compressedSize) throw new Error(`its deflate stream ends ${e.compressedSize - inflate.bytesWritten} bytes before its data does`);
   }
   return { n, crc, sha256: h ? h.digest('hex') : '' };
 }

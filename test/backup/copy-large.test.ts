@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { copyLarge, type LargeEntry } from '../../src/backup/copy-large.js';
 import { PieceInflater } from '../../src/backup/inflate.js';
 
@@ -134,6 +134,19 @@ describe('copyLarge of a deflated entry over several read chunks', () => {
     const tail = randomBytes(1024 * 1024 + 10);
     expect(await refusal(archive(packed, tail), entry(packed.length + tail.length))).toMatch(/its deflate stream ends \d+ bytes before its data does/);
     expect(await refusal(archive(packed), entry(packed.length, data.length - 1))).toBe('it inflates to more bytes than it declares');
+  });
+
+  it('refuses stray bytes after the deflate stream through zlib\'s stream too (a Node without the piece-by-piece inflate)', async () => {
+    const spy = vi.spyOn(PieceInflater, 'open').mockReturnValue(undefined);
+    try {
+      const tail = randomBytes(5);
+      expect(await refusal(archive(packed, tail), entry(packed.length + tail.length))).toMatch(/its deflate stream ends 5 bytes before its data does/);
+      // The same entry without them is copied whole.
+      expect(await refusal(archive(packed), entry(packed.length))).toBe('accepted');
+      expect(spy).toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('counts exactly what a stream shorter than declared gives (the restore holds that to the manifest)', async () => {
