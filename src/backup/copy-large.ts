@@ -32,13 +32,32 @@ export interface Copied {
 // Chunk of a large entry's copy: two to three buffers of it per large entry being restored.
 const COPY_CHUNK = 1024 * 1024;
 
+/** The file opened at a path is not the one the caller reads it as (sameFileAs of copyLarge). */
+export class NotTheSameFile extends Error {}
+
+/** Device and inode of a file (bigint: an inode number may pass 2^53). */
+export interface FileKey {
+  dev: bigint;
+  ino: bigint;
+}
+
+/** Throws NotTheSameFile unless `fh` is the file `same` names (when given). */
+async function holdTo(fh: FileHandle, zipPath: string, same: FileKey | undefined): Promise<void> {
+  if (!same) return;
+  const s = await fh.stat({ bigint: true });
+  if (s.dev !== same.dev || s.ino !== same.ino) throw new NotTheSameFile(`${zipPath} now names another file than the one being read`);
+}
+
 /**
  * Copy entry `e` of the archive at `zipPath` to `dest` (created exclusively with its mode, its
  * folder made; undefined: only checked). Throws the first read, inflate or write error as it is
  * (the caller tells the archive's fault from the disk's), or what `onBytes` throws. `sha256: false`:
  * no SHA-256 is taken (verify, whose archive hash pins every byte); the result's is then ''.
+ * `sameFileAs`: the file opened at `zipPath` must be that one (device and inode), else
+ * NotTheSameFile: the path, or a link on the way to it, may have been pointed elsewhere since the
+ * caller opened it, and pointed back before any later stat of the path could tell.
  */
-export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: string; mode: number } | undefined, onBytes: (n: number) => void, opts: { sha256?: false } = {}): Promise<Copied> {
+export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: string; mode: number } | undefined, onBytes: (n: number) => void, opts: { sha256?: false; sameFileAs?: FileKey } = {}): Promise<Copied> {
   const h = opts.sha256 === false ? undefined : createHash('sha256');
   let crc = 0;
   let n = 0;
@@ -56,6 +75,7 @@ export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: st
     let out: FileHandle | undefined;
     let write: Writer | undefined;
     try {
+      await holdTo(fh, zipPath, opts.sameFileAs);
       out = dest ? await open(dest.path, 'wx', dest.mode) : undefined;
       write = out && dest ? behindWriter(out, dest.path) : undefined;
       try {
@@ -89,7 +109,18 @@ export async function copyLarge(zipPath: string, e: LargeEntry, dest: { path: st
         cb(null, chunk);
       },
     });
-    const raw = createReadStream(zipPath, { start: e.start, end: e.start + e.compressedSize - 1, highWaterMark: 1 << 20 });
+    let raw: ReturnType<typeof createReadStream>;
+    if (opts.sameFileAs) {
+      const fh = await open(zipPath, 'r');
+      try {
+        await holdTo(fh, zipPath, opts.sameFileAs);
+      } catch (err) {
+        await fh.close();
+        throw err;
+      }
+      // (closed by the stream when it ends or fails)
+      raw = fh.createReadStream({ start: e.start, end: e.start + e.compressedSize - 1, highWaterMark: 1 << 20 });
+    } else raw = createReadStream(zipPath, { start: e.start, end: e.start + e.compressedSize - 1, highWaterMark: 1 << 20 });
     const inflate = createInflateRaw({ chunkSize: 1 << 20 });
     const out = dest ? createWriteStream(dest.path, { flags: 'wx', mode: dest.mode, highWaterMark: 1 << 20 }) : new Writable({ highWaterMark: 1 << 20, write: (_c, _e, cb) => cb() });
     // A failed write (ENOSPC) names no file: say which (registered before pipeline's own listener).

@@ -3,7 +3,7 @@
 // against zip bombs. Anything wrong is refused (exit 3) with one sentence. The same scan, with a
 // sink, is what a restore extracts through, so nothing is written that was not checked.
 import { hash } from 'node:crypto';
-import { existsSync, statSync, type Stats } from 'node:fs';
+import { existsSync, fstatSync, statSync, type Stats } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import type { Workspace } from '../config/workspace.js';
 import { RefusedError, RolloutError, StepFailedError, UsageError } from '../domain/errors.js';
@@ -19,7 +19,7 @@ import { sharedInflater } from './inflate.js';
 import { discardHashThread, HASH_THREAD_FROM } from './hash-prestart.js';
 import { join, basename, relative, isAbsolute } from 'node:path';
 import { fileWriter, inlineWriter, threadWriter, WriteThreadStopped, type FileWriter } from './write-thread.js';
-import { copyLarge, type Copied, type LargeEntry } from './copy-large.js';
+import { copyLarge, NotTheSameFile, type Copied, type FileKey, type LargeEntry } from './copy-large.js';
 
 /** Progress of a verify or restore. */
 export interface ScanProgress {
@@ -658,6 +658,10 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   const apart = new Set<number>();
   for (let i = 0; i < order.length; i++) if (order[i]!.entry.compressionMethod === 8 && !isSmall(order[i]!.entry)) apart.add(i);
   let abandon = false;
+  // The pass's file (its descriptor's device and inode): each read apart opens the path again, and
+  // must find that very file there (a link on the way pointed elsewhere and back would pass the
+  // identity check at the end of verifyBackup, which stats the path).
+  let same: FileKey | undefined;
   const apartDone = (async (): Promise<void> => {
     const list = [...apart];
     let next = 0;
@@ -669,10 +673,11 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
         if (stop()) return;
         const it = order[i]!;
         try {
-          const r = await inflatedApart(reader, it.entry, stop);
+          const r = await inflatedApart(reader, it.entry, stop, (same ??= fileKey(reader.fd)));
           if (r) verdict(it, r.n, r.crc, undefined);
         } catch (e) {
-          fail(i, damaged(it, e));
+          // (its read opened another file than the pass reads: in verifyBackup's words for a file replaced)
+          fail(i, e instanceof NotTheSameFile ? new RefusedError(`${display} was changed or replaced while it was verified; verify it again once nothing writes to it.`) : damaged(it, e));
         }
       }
     };
@@ -821,7 +826,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
  * pool cost a fresh 1 MiB buffer per piece, ~8k page faults for the mix's 32 MiB of text, and
  * stalled whenever this thread was busy with the pass: each piece waited for its callback here.)
  */
-async function inflatedApart(reader: ZipReader, e: ZipEntry, stop: () => boolean): Promise<{ n: number; crc: number } | undefined> {
+async function inflatedApart(reader: ZipReader, e: ZipEntry, stop: () => boolean, same: FileKey): Promise<{ n: number; crc: number } | undefined> {
   const start = await reader.dataStart(e);
   const stopped = new Error('stopped');
   try {
@@ -833,13 +838,19 @@ async function inflatedApart(reader: ZipReader, e: ZipEntry, stop: () => boolean
       () => {
         if (stop()) throw stopped;
       },
-      { sha256: false },
+      { sha256: false, sameFileAs: same },
     );
     return { n: r.n, crc: r.crc };
   } catch (err) {
     if (err === stopped) return undefined;
     throw err;
   }
+}
+
+/** Device and inode of the open file `fd`. */
+function fileKey(fd: number): FileKey {
+  const s = fstatSync(fd, { bigint: true });
+  return { dev: s.dev, ino: s.ino };
 }
 
 /** A read pass's shared entry table of `order` (in file order), or undefined when an entry is not small (the streaming pass takes it). */

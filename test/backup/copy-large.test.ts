@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { copyLarge, type LargeEntry } from '../../src/backup/copy-large.js';
+import { copyLarge, NotTheSameFile, type FileKey, type LargeEntry } from '../../src/backup/copy-large.js';
 import { PieceInflater } from '../../src/backup/inflate.js';
 
 /** Inflate `packed` through one PieceInflater, fed in `cuts` pieces with output room `rooms` (cycled); the bytes or the refusal. */
@@ -146,6 +146,25 @@ describe('copyLarge of a deflated entry over several read chunks', () => {
       expect(spy).toHaveBeenCalled();
     } finally {
       spy.mockRestore();
+    }
+  });
+
+  it('reads only the file it is held to (sameFileAs), through zlib\'s stream too', async () => {
+    const zip = archive(packed);
+    const key = (p: string): FileKey => {
+      const st = statSync(p, { bigint: true });
+      return { dev: st.dev, ino: st.ino };
+    };
+    const elsewhere = join(dir, 'elsewhere.bin');
+    writeFileSync(elsewhere, 'another file');
+    for (const stream of [false, true]) {
+      const spy = stream ? vi.spyOn(PieceInflater, 'open').mockReturnValue(undefined) : undefined;
+      try {
+        expect((await copyLarge(zip, entry(packed.length), undefined, () => undefined, { sameFileAs: key(zip) })).n).toBe(data.length);
+        await expect(copyLarge(zip, entry(packed.length), undefined, () => undefined, { sameFileAs: key(elsewhere) })).rejects.toBeInstanceOf(NotTheSameFile);
+      } finally {
+        spy?.mockRestore();
+      }
     }
   });
 

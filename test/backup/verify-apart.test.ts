@@ -4,12 +4,14 @@
 // .sha256, so only the entries' own checks can refuse the archive), then the entry named is the
 // first bad one in file order, in the words the pass uses, whether the archive is hashed on a second
 // thread or here; a good archive passes, every entry counted.
+import { symlinkSync, unlinkSync } from 'node:fs';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ZipReader } from '../../src/backup/zip.js';
 import { verifyBackup } from '../../src/backup/verify.js';
 import { inlineHasher, threadHasher, type ArchiveHasher } from '../../src/backup/thread-hash.js';
 import { makeWorkspace } from '../helpers/cli.js';
-import { packedArchive, refused, wsOf, type PackedFile } from './fixtures.js';
+import { packedArchive, refused, writeValidChecksum, wsOf, type PackedFile } from './fixtures.js';
 
 let ws: { root: string; cleanup: () => void };
 beforeAll(async () => {
@@ -89,5 +91,46 @@ describe.each(hashers)('large deflated entries checked apart from the pass (hash
   it('a damaged large entry before a damaged small one is the one named', async () => {
     const p = await packedArchive(ws.root, base, files({ 40: 'long', 41: 'crc', 81: 'crc' }));
     expect((await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher }))).message).toContain(`"${base}/f40.js"`);
+  });
+});
+
+describe('large deflated entries checked apart read the very file the pass reads', () => {
+  it('refuses an archive whose path is pointed at another file while its large entry is read apart, and back before the end', async () => {
+    const good = file(1, 12 * MiB);
+    const bad: PackedFile = { ...good, body: Buffer.from(good.body) };
+    bad.body[0] = 0xff; // block type 3: the real archive's large entry cannot be inflated
+    const real = await packedArchive(ws.root, base, [file(0, 3000), bad]);
+    // (read alone, the real archive is refused for it)
+    expect((await refused(verifyBackup(real, { ws: wsOf(ws.root), hasher: inlineHasher }))).message).toContain(`"${base}/f1.js" is damaged`);
+    const other = await packedArchive(ws.root, base, [file(0, 3000), good]);
+    // The backup's path is a link (a backups folder on another volume is one too), valid .sha256.
+    const path = `${ws.root}/backups/dhash_staging_20261123_199999.zip`;
+    symlinkSync(real, path);
+    writeValidChecksum(ws.root, path);
+    const point = (to: string): void => {
+      unlinkSync(path);
+      symlinkSync(to, path);
+    };
+    // Pointed at the other file as the entry's own read starts, and back once the pass is over.
+    const dataStart = ZipReader.prototype.dataStart;
+    const spy = vi.spyOn(ZipReader.prototype, 'dataStart').mockImplementationOnce(function (this: ZipReader, e) {
+      point(other);
+      return dataStart.call(this, e);
+    });
+    const inner = inlineHasher();
+    const hasher = (): ArchiveHasher => ({
+      ...inner,
+      digest: () => {
+        point(real);
+        return inner.digest();
+      },
+    });
+    try {
+      const e = await refused(verifyBackup(path, { ws: wsOf(ws.root), hasher }));
+      expect(spy).toHaveBeenCalled();
+      expect(e.message).toMatch(/was changed or replaced while it was verified/);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
