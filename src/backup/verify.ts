@@ -619,6 +619,9 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
           const end = start + e.compressedSize;
           if (end > reader.size) throw new Error('entry data runs past the end of the file (truncated)');
           if (e.compressionMethod === 0 && e.compressedSize !== e.uncompressedSize) throw new Error('a stored entry whose sizes disagree');
+          // A stored link too long to be one is refused here, as the verdict would refuse it, before
+          // its data is collected whole (up to the per-entry limit: gigabytes from a hostile archive).
+          if (it.link && e.compressionMethod === 0 && e.uncompressedSize > 4096) throw linkTooLong(display, it.name, e.uncompressedSize);
           // Most small entries lie wholly in the chunk: checked right here, no state kept.
           if (start >= base && end <= limit && (e.compressionMethod === 0 || (e.compressedSize <= SMALL_ENTRY && e.uncompressedSize <= 8 * SMALL_ENTRY))) {
             k++;

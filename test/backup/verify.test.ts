@@ -140,6 +140,14 @@ describe('verifyBackup', () => {
     expect(e.message).toMatch(/the link "deployments\/staging\/releases\/escape" that points outside the workspace/);
   });
 
+  it.each([5000, 48 * 1024 * 1024])('refuses a stored link of %i bytes as too long to be one (the large one before its data is collected)', async (bytes) => {
+    const entries = good([{ name: `${BASE}/long`, link: 'x'.repeat(bytes) }]);
+    // (the manifest lists it with a short target: only the archive's entry is too long)
+    const p = await crafted(`dhash_staging_20261123_1015${bytes > 9999 ? '07' : '06'}.zip`, entries, manifestFor('staging', good([{ name: `${BASE}/long`, link: 'ok.txt' }]), [BASE]));
+    const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
+    expect(e.message).toBe(`backups/dhash_staging_20261123_1015${bytes > 9999 ? '07' : '06'}.zip holds the link "${BASE}/long" with a target of ${bytes} bytes; refusing it.`);
+  });
+
   it('refuses a link with an absolute target', async () => {
     const p = await crafted('dhash_staging_20261123_101505.zip', good([{ name: `${BASE}/passwd`, link: '/etc/passwd' }]));
     const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
