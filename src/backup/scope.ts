@@ -125,7 +125,7 @@ export function checkManifestScope(
   display: string,
   clip: (s: string) => string = (s) => s,
   /** The manifest's entries by path, when the caller has them already (verify). */
-  byPath: ReadonlyMap<string, ManifestEntry> = new Map(manifest.entries.map((e) => [e.path, e] as const)),
+  byPath: Pick<ReadonlyMap<string, ManifestEntry>, 'get'> = new Map(manifest.entries.map((e) => [e.path, e] as const)),
 ): void {
   const refuse = refuser(scope, display);
   checkScopeRoots(manifest, scope, display, clip);

@@ -2,6 +2,7 @@
 // (onePass), after the zip structure, every entry's name and size against the manifest, and limits
 // against zip bombs. Anything wrong is refused (exit 3) with one sentence. The same scan, with a
 // sink, is what a restore extracts through, so nothing is written that was not checked.
+import { isAscii } from 'node:buffer';
 import { hash } from 'node:crypto';
 import { existsSync, fstatSync, statSync, type Stats } from 'node:fs';
 import { crc32 } from 'node:zlib';
@@ -66,11 +67,12 @@ const CONCURRENCY = 8;
 // Entries up to this size are read and inflated whole; larger ones are streamed.
 const SMALL_ENTRY = 1024 * 1024;
 
-interface ZipItem {
-  name: string;
-  dir: boolean;
-  link: boolean;
-  entry: ZipEntry;
+/** A file's entry (a folder's is never read): its name is the archive's, as checked. */
+type ZipItem = ZipEntry;
+
+/** Whether an entry is a symbolic link (made on unix with the link type bits). */
+function isLink(e: ZipEntry): boolean {
+  return e.unixType === S_IFLNK;
 }
 
 // What reading the archive may fail in (its own file, by fd or by its path): anything else with a
@@ -175,9 +177,72 @@ export async function scanArchive(path: string, display: string, opts: ScanOptio
   }
 }
 
-/** `list` sorted by `key`: itself when it already is (archives list their entries in file order), else a sorted copy. */
-function inOrder<T>(list: T[], key: (t: T) => number): T[] {
-  for (let i = 1; i < list.length; i++) if (key(list[i - 1]!) > key(list[i]!)) return [...list].sort((a, b) => key(a) - key(b));
+/**
+ * What is wrong with an entry's numbers (named `clean`), `total` being the inflated bytes of the
+ * entries up to it: encrypted, an unknown compression method, past a limit. These decide what an
+ * entry may cost to inflate; checked before any is.
+ */
+function entryNumbersProblem(e: ZipEntry, clean: string, total: number, display: string, limits: ArchiveLimits): RefusedError | undefined {
+  if (e.encrypted) return new RefusedError(`${display} holds an encrypted entry ("${short(clean)}"); backups are never encrypted, refusing it.`);
+  if (e.compressionMethod !== 0 && e.compressionMethod !== 8) return new RefusedError(`${display} holds an entry with unknown compression method ${e.compressionMethod} ("${short(clean)}").`);
+  if (e.uncompressedSize > limits.maxEntryBytes) return new RefusedError(`${display} holds "${short(clean)}" of ${e.uncompressedSize} bytes, above the per-entry limit of ${limits.maxEntryBytes} (a zip bomb?).`);
+  if (total > limits.maxTotalBytes) return new RefusedError(`${display} would inflate to more than ${limits.maxTotalBytes} bytes, the limit for a backup (a zip bomb?).`);
+  if (e.uncompressedSize > RATIO_FLOOR && e.uncompressedSize / Math.max(1, e.compressedSize) > limits.maxRatio) {
+    return new RefusedError(`${display} holds "${short(clean)}" compressed ${Math.round(e.uncompressedSize / Math.max(1, e.compressedSize))}:1, above the limit of ${limits.maxRatio}:1 (a zip bomb?).`);
+  }
+  return undefined;
+}
+
+/** What is wrong with the archive's numbers as a whole (`total`: every entry's inflated bytes): entries whose data overlap, or too high a ratio. */
+function archiveNumbersProblem(raw: ZipEntry[], total: number, display: string, limits: ArchiveLimits, archiveBytes: number): RefusedError | undefined {
+  // Entries whose data overlap (one compressed stream counted many times) are the trick of the
+  // non-recursive zip bombs; a real archive never shares data between entries.
+  const byOffset = inFileOrder(raw);
+  for (let k = 1; k < byOffset.length; k++) {
+    const a = byOffset[k - 1]!;
+    if (a.offset + 30 + a.nameBytes + a.compressedSize > byOffset[k]!.offset) {
+      return new RefusedError(`${display} holds entries whose data overlap ("${short(a.name)}"), the mark of a zip bomb; refusing it.`);
+    }
+  }
+  if (total > RATIO_FLOOR && total / Math.max(1, archiveBytes) > limits.maxRatio) {
+    return new RefusedError(`${display} would inflate ${Math.round(total / archiveBytes)}:1, above the limit of ${limits.maxRatio}:1 (a zip bomb?).`);
+  }
+  return undefined;
+}
+
+/** The first problem of the entries' numbers alone (entryNumbersProblem, then archiveNumbersProblem), or undefined. */
+function numbersProblem(raw: ZipEntry[], display: string, limits: ArchiveLimits, archiveBytes: number): RefusedError | undefined {
+  let total = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const e = raw[i]!;
+    total += e.uncompressedSize;
+    // (the common case decided without a call per entry; entryNumbersProblem decides and words the rest)
+    if (e.encrypted || (e.compressionMethod !== 0 && e.compressionMethod !== 8) || e.uncompressedSize > limits.maxEntryBytes || total > limits.maxTotalBytes || e.uncompressedSize > RATIO_FLOOR) {
+      const p = entryNumbersProblem(e, e.name, total, display, limits);
+      if (p) return p;
+    }
+  }
+  return archiveNumbersProblem(raw, total, display, limits, archiveBytes);
+}
+
+/** Whether a manifest path is the archive entry's name as checked (a folder's without its trailing slash, which the path must not have). */
+function sameName(path: string, name: string): boolean {
+  return name.charCodeAt(name.length - 1) === 0x2f ? path.length === name.length - 1 && name.startsWith(path) : path === name;
+}
+
+/**
+ * manifest.json's text, as UTF-8. When its bytes are all ASCII (a backup's are, unless a name is
+ * not), UTF-8 and Latin-1 decode to the same string, and Latin-1 is a plain copy where UTF-8 is a
+ * decode (~10 ms of a 2 MB manifest, 10k entries).
+ */
+export function manifestString(b: Buffer): string {
+  return isAscii(b) ? b.toString('latin1') : b.toString('utf8');
+}
+
+/** `list` sorted by offset: itself when it already is (archives list their entries in file order), else a sorted copy. */
+function inFileOrder(list: ZipEntry[]): ZipEntry[] {
+  // (no key function: called per element, it cost more than the loop)
+  for (let i = 1; i < list.length; i++) if (list[i - 1]!.offset > list[i]!.offset) return [...list].sort((a, b) => a.offset - b.offset);
   return list;
 }
 
@@ -194,51 +259,27 @@ async function allEntries(reader: ZipReader, display: string, limits: ArchiveLim
 async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimits, opts: ScanOptions, writer: FileWriter | undefined): Promise<Manifest> {
   if (reader.entryCount > limits.maxEntries) throw new RefusedError(`${display} holds ${reader.entryCount} entries, above the limit of ${limits.maxEntries} (a zip bomb?).`);
   const raw = await allEntries(reader, display, limits);
-  const items = new Map<string, ZipItem>();
-  let totalBytes = 0;
-  let manifestEntry: ZipEntry | undefined;
-  for (const e of raw) {
-    const name = e.name;
-    const dir = name.endsWith('/');
-    const clean = dir ? name.slice(0, -1) : name;
-    const why = unsafePathReason(clean);
-    if (why) throw new RefusedError(`${display} holds an entry with ${why} ("${short(name)}"); refusing it.`);
-    if (items.has(clean) || (clean === MANIFEST_NAME && manifestEntry)) throw new RefusedError(`${display} holds the name "${short(clean)}" more than once; refusing it.`);
-    if (e.encrypted) throw new RefusedError(`${display} holds an encrypted entry ("${short(clean)}"); backups are never encrypted, refusing it.`);
-    if (e.compressionMethod !== 0 && e.compressionMethod !== 8) throw new RefusedError(`${display} holds an entry with unknown compression method ${e.compressionMethod} ("${short(clean)}").`);
-    if (e.uncompressedSize > limits.maxEntryBytes) throw new RefusedError(`${display} holds "${short(clean)}" of ${e.uncompressedSize} bytes, above the per-entry limit of ${limits.maxEntryBytes} (a zip bomb?).`);
-    totalBytes += e.uncompressedSize;
-    if (totalBytes > limits.maxTotalBytes) throw new RefusedError(`${display} would inflate to more than ${limits.maxTotalBytes} bytes, the limit for a backup (a zip bomb?).`);
-    if (e.uncompressedSize > RATIO_FLOOR && e.uncompressedSize / Math.max(1, e.compressedSize) > limits.maxRatio) {
-      throw new RefusedError(`${display} holds "${short(clean)}" compressed ${Math.round(e.uncompressedSize / Math.max(1, e.compressedSize))}:1, above the limit of ${limits.maxRatio}:1 (a zip bomb?).`);
-    }
-    if (clean === MANIFEST_NAME && !dir) {
-      manifestEntry = e;
+  // The checks of the entries' numbers alone first (limits, methods, encryption, overlap): they
+  // are all a read pass needs before it may inflate anything, so that the hashing thread starts on
+  // the entries while this thread checks their names. Only when they all pass is the pass started
+  // here; either way, the full checks below run in the archive's order and refuse the first
+  // problem in the same words (what the pass finds is reported only after them).
+  const numbersOk = numbersProblem(raw, display, limits, reader.size) === undefined;
+  // The files (entries read for their data), in central-directory order, as the checks below find
+  // them when they pass: every entry but the folders and the (first) manifest.
+  const files: ZipItem[] = [];
+  let bytesTotal = 0;
+  let manifestAt = -1;
+  for (let i = 0; i < raw.length; i++) {
+    const e = raw[i]!;
+    if (e.name.endsWith('/')) continue;
+    if (e.name === MANIFEST_NAME && manifestAt < 0) {
+      manifestAt = i;
       continue;
     }
-    items.set(clean, { name: clean, dir, link: e.unixType === S_IFLNK, entry: e });
+    files.push(e);
+    bytesTotal += e.uncompressedSize;
   }
-  // Entries whose data overlap (one compressed stream counted many times) are the trick of the
-  // non-recursive zip bombs; a real archive never shares data between entries.
-  const byOffset = inOrder(raw, (e) => e.offset);
-  for (let k = 1; k < byOffset.length; k++) {
-    const a = byOffset[k - 1]!;
-    if (a.offset + 30 + a.nameBytes + a.compressedSize > byOffset[k]!.offset) {
-      throw new RefusedError(`${display} holds entries whose data overlap ("${short(a.name)}"), the mark of a zip bomb; refusing it.`);
-    }
-  }
-  const archiveBytes = reader.size;
-  if (totalBytes > RATIO_FLOOR && totalBytes / Math.max(1, archiveBytes) > limits.maxRatio) {
-    throw new RefusedError(`${display} would inflate ${Math.round(totalBytes / archiveBytes)}:1, above the limit of ${limits.maxRatio}:1 (a zip bomb?).`);
-  }
-  if (opts.destination) {
-    const why = roomProblem(opts.destination, raw.length, totalBytes);
-    if (why) throw new RefusedError(`${display} would restore ${why} on the filesystem of ${opts.destination}; refusing it before writing anything.`);
-  }
-  if (!manifestEntry) throw new RefusedError(`${display} has no ${MANIFEST_NAME}, so its content cannot be checked; refusing it.`);
-  if (manifestEntry.uncompressedSize > limits.maxManifestBytes) throw new RefusedError(`${display}: ${MANIFEST_NAME} is ${manifestEntry.uncompressedSize} bytes, above the limit of ${limits.maxManifestBytes}.`);
-  const files = [...items.values()].filter((i) => !i.dir);
-  const bytesTotal = files.reduce((a, i) => a + i.entry.uncompressedSize, 0);
   let bytesDone = 0;
   let entriesDone = 0;
   let lastEmit = 0;
@@ -249,33 +290,76 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
     lastEmit = now;
     opts.onProgress({ bytesDone, bytesTotal, entriesDone, entriesTotal: files.length });
   };
-  // Verify: the single read (hash, sizes, CRC-32s) starts now, beside the manifest's checks below:
-  // it needs only the central directory. It goes first until every read buffer is with the
+  // Verify: the single read (hash, sizes, CRC-32s) starts now, beside the checks below: it needs
+  // only the central directory's numbers. It goes first until every read buffer is with the
   // hashing thread, so that the other core inflates those chunks' small entries while this one
-  // checks the manifest. Problems are still reported in the same order: the archive's own
-  // structure, then the manifest, then the entries' data.
+  // checks the names and the manifest. Problems are still reported in the same order: the
+  // archive's own structure, then the manifest, then the entries' data.
   let handedOut: () => void = () => undefined;
   const firstTurn = new Promise<void>((resolve) => (handedOut = resolve));
   let manifestDone = false;
-  let othersDone: () => void = () => undefined;
-  const manifestChecked = new Promise<void>((resolve) => (othersDone = resolve));
-  const passRun =
-    opts.pass && !opts.sink
-      ? onePass(
-          reader,
-          files,
-          display,
-          opts.pass,
-          (n) => {
-            bytesDone += n;
-            entriesDone++;
-            emit(false);
-          },
-          { handedOut: () => handedOut(), free: () => manifestDone, othersDone: manifestChecked },
-        )
-      : undefined;
-  passRun?.catch(() => undefined);
-  const { manifest, byPath } = await (async (): Promise<{ manifest: Manifest; byPath: Map<string, ManifestEntry> }> => {
+  let othersDone: (refused: boolean) => void = () => undefined;
+  const manifestChecked = new Promise<boolean>((resolve) => (othersDone = resolve));
+  const startPass = (): Promise<Map<string, string>> | undefined => {
+    if (!opts.pass || opts.sink) return undefined;
+    const run = onePass(
+      reader,
+      files,
+      display,
+      opts.pass,
+      (n) => {
+        bytesDone += n;
+        entriesDone++;
+        emit(false);
+      },
+      { handedOut: () => handedOut(), free: () => manifestDone, othersDone: manifestChecked },
+    );
+    run.catch(() => undefined);
+    return run;
+  };
+  let passRun = numbersOk ? startPass() : undefined;
+  // Every name once (without a folder's trailing slash), with its entry's index in `raw`: numbers,
+  // not an object per entry (10k of them, kept to the end, were garbage collection's work, twice
+  // moved before they reached the old space).
+  const names = new Map<string, number>();
+  try {
+    let totalBytes = 0;
+    let manifestSeen = false;
+    for (let i = 0; i < raw.length; i++) {
+      const e = raw[i]!;
+      const name = e.name;
+      const dir = name.endsWith('/');
+      const clean = dir ? name.slice(0, -1) : name;
+      const why = unsafePathReason(clean);
+      if (why) throw new RefusedError(`${display} holds an entry with ${why} ("${short(name)}"); refusing it.`);
+      if (names.has(clean) || (clean === MANIFEST_NAME && manifestSeen)) throw new RefusedError(`${display} holds the name "${short(clean)}" more than once; refusing it.`);
+      totalBytes += e.uncompressedSize;
+      // (when the numbers passed on their own above, they pass here too: the same checks of the same entries)
+      const numbers = numbersOk ? undefined : entryNumbersProblem(e, clean, totalBytes, display, limits);
+      if (numbers) throw numbers;
+      if (clean === MANIFEST_NAME && !dir) manifestSeen = true;
+      else names.set(clean, i);
+    }
+    const overlap = numbersOk ? undefined : archiveNumbersProblem(raw, totalBytes, display, limits, reader.size);
+    if (overlap) throw overlap;
+    if (opts.destination) {
+      const why = roomProblem(opts.destination, raw.length, totalBytes);
+      if (why) throw new RefusedError(`${display} would restore ${why} on the filesystem of ${opts.destination}; refusing it before writing anything.`);
+    }
+    if (manifestAt < 0) throw new RefusedError(`${display} has no ${MANIFEST_NAME}, so its content cannot be checked; refusing it.`);
+    if (raw[manifestAt]!.uncompressedSize > limits.maxManifestBytes) throw new RefusedError(`${display}: ${MANIFEST_NAME} is ${raw[manifestAt]!.uncompressedSize} bytes, above the limit of ${limits.maxManifestBytes}.`);
+  } catch (e) {
+    // The read goes on to its end (with no other checks to wait for), so that the caller has the
+    // archive's hash without a second read.
+    manifestDone = true;
+    othersDone(true);
+    await passRun?.catch(() => undefined);
+    throw e;
+  }
+  // (the numbers' checks found nothing above, so they found nothing before either: never here)
+  passRun ??= startPass();
+  const manifestEntry = raw[manifestAt]!;
+  const { manifest, entryOf } = await (async (): Promise<{ manifest: Manifest; entryOf: (name: string) => ManifestEntry | undefined }> => {
     if (passRun) await Promise.race([firstTurn, passRun.catch(() => undefined)]);
     // Between the manifest's steps the read goes on (a chunk read meanwhile is checked and handed
     // to the hashing thread), so that the other core keeps inflating while this one checks.
@@ -283,7 +367,7 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
     let manifestText: string;
     try {
       // Inflated here, at once: the thread pool's turn cost this thread more waiting than the inflate itself.
-      manifestText = inflateExactly(manifestEntry, await reader.compressedDirect(manifestEntry), false).toString('utf8');
+      manifestText = manifestString(inflateExactly(manifestEntry, await reader.compressedDirect(manifestEntry), false));
     } catch (e) {
       throw new RefusedError(`${display}: ${MANIFEST_NAME} cannot be read (${short((e as Error).message)}); the archive is damaged.`);
     }
@@ -291,6 +375,8 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
     let manifest: Manifest;
     try {
       const parsed: unknown = JSON.parse(manifestText);
+      // (the text, ~200 bytes an entry, is not kept across the turns below)
+      manifestText = '';
       await turn();
       manifest = await parseManifest(parsed);
     } catch (e) {
@@ -299,27 +385,45 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
     await turn();
 
     // The manifest and the archive must list exactly the same things, safely.
-    const byPath = new Map<string, ManifestEntry>();
+    const list = manifest.entries;
+    // The archive's entries but the manifest, in order: the k-th is raw[itemAt(k)], and raw[i] is the (i < manifestAt ? i : i - 1)-th.
+    const itemAt = (k: number): number => (k < manifestAt ? k : k + 1);
+    // A backup lists its entries in the manifest in the order it archived them: when the manifest
+    // names exactly the archive's entries, in order, its paths are the archive's names (checked
+    // above: safe and each once), and the k-th entry of each side is the other's, so that no index
+    // of the manifest by path is needed (10k map entries, and their garbage). Otherwise (another
+    // order, a name more or less) the manifest is indexed by path, and each check finds the same.
+    let sameOrder = list.length === names.size;
+    for (let k = 0; sameOrder && k < list.length; k++) sameOrder = sameName(list[k]!.path, raw[itemAt(k)]!.name);
+    const byPath = sameOrder ? undefined : new Map<string, ManifestEntry>();
     const links = new Set<string>();
-    for (const m of manifest.entries) {
-      // (a path the archive holds too was checked with the archive's names, which are refused first)
-      const why = items.has(m.path) ? undefined : unsafePathReason(m.path);
-      if (why) throw new RefusedError(`${display}: ${MANIFEST_NAME} lists a path with ${why} ("${short(m.path)}"); refusing it.`);
-      if (byPath.has(m.path)) throw new RefusedError(`${display}: ${MANIFEST_NAME} lists "${short(m.path)}" more than once; refusing it.`);
-      byPath.set(m.path, m);
+    for (const m of list) {
+      if (byPath) {
+        // (a path the archive holds too was checked with the archive's names, which are refused first)
+        const why = names.has(m.path) ? undefined : unsafePathReason(m.path);
+        if (why) throw new RefusedError(`${display}: ${MANIFEST_NAME} lists a path with ${why} ("${short(m.path)}"); refusing it.`);
+        if (byPath.has(m.path)) throw new RefusedError(`${display}: ${MANIFEST_NAME} lists "${short(m.path)}" more than once; refusing it.`);
+        byPath.set(m.path, m);
+      }
       if (m.kind === 'symlink') {
         const r = resolveLinkTarget(m.path, m.target);
         if ('reason' in r) throw new RefusedError(`${display} holds the link "${short(m.path)}" that ${r.reason}; refusing it.`);
         links.add(m.path);
       }
     }
+    // The manifest's entry at an archive entry's name (without a folder's trailing slash), if any.
+    const entryOf = (name: string): ManifestEntry | undefined => {
+      if (byPath) return byPath.get(name);
+      const i = names.get(name);
+      return i === undefined ? undefined : list[i < manifestAt ? i : i - 1];
+    };
     for (const r of manifest.roots) {
       const why = unsafePathReason(r.path);
       if (why) throw new RefusedError(`${display}: ${MANIFEST_NAME} names a root with ${why} ("${short(r.path)}"); refusing it.`);
     }
     await turn();
     // Which workspace paths this backup may replace or remove comes from the runbook, not from the manifest.
-    checkManifestScope(manifest, opts.scope(manifest.env), display, short, byPath);
+    checkManifestScope(manifest, opts.scope(manifest.env), display, short, { get: entryOf });
     opts.sink?.begin?.(manifest);
     const roots = manifest.roots.filter((r) => r.kind !== 'absent').map((r) => r.path);
     // Per entry, these checks are a few string compares (no slices or lookups per path segment):
@@ -327,11 +431,15 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
     const below = (name: string, dir: string): boolean => name.length > dir.length && name.charCodeAt(dir.length) === 0x2f && name.startsWith(dir);
     // A few links (the usual `current`) are compared with each name; many are looked up by the name's parent folders.
     const linkList = links.size <= 16 ? [...links] : undefined;
-    for (const it of items.values()) {
-      const name = it.name;
-      const m = byPath.get(name);
+    // Every archive entry (but the manifest), in the archive's order.
+    for (let i = 0; i < raw.length; i++) {
+      if (i === manifestAt) continue;
+      const it = raw[i]!;
+      const dir = it.name.endsWith('/');
+      const name = dir ? it.name.slice(0, -1) : it.name;
+      const m = byPath ? byPath.get(name) : list[i < manifestAt ? i : i - 1];
       if (!m) throw new RefusedError(`${display} holds "${short(name)}", which ${MANIFEST_NAME} does not list; refusing it.`);
-      const kind = it.dir ? 'dir' : it.link ? 'symlink' : 'file';
+      const kind = dir ? 'dir' : isLink(it) ? 'symlink' : 'file';
       if (m.kind !== kind) throw new RefusedError(`${display} holds "${short(name)}" as a ${kind} but ${MANIFEST_NAME} lists a ${m.kind}; refusing it.`);
       let inRoot = false;
       for (let r = 0; r < roots.length && !inRoot; r++) inRoot = name === roots[r] || below(name, roots[r]!);
@@ -345,26 +453,30 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
         for (let at = name.indexOf('/'); at > 0 && parent === undefined; at = name.indexOf('/', at + 1)) if (links.has(name.slice(0, at))) parent = name.slice(0, at);
       }
       if (parent !== undefined) throw new RefusedError(`${display} holds "${short(name)}" below the link "${short(parent)}"; refusing it.`);
-      if (m.kind === 'file' && m.size !== it.entry.uncompressedSize) throw new RefusedError(`${display} holds "${short(name)}" of ${it.entry.uncompressedSize} bytes but ${MANIFEST_NAME} says ${m.size}; refusing it.`);
+      if (m.kind === 'file' && m.size !== it.uncompressedSize) throw new RefusedError(`${display} holds "${short(name)}" of ${it.uncompressedSize} bytes but ${MANIFEST_NAME} says ${m.size}; refusing it.`);
     }
     // Every archive entry is listed (above) and both sides' names are unique: equal counts mean
     // the manifest lists nothing more; only otherwise is the missing one looked for.
-    if (byPath.size !== items.size) for (const m of manifest.entries) if (!items.has(m.path)) throw new RefusedError(`${display} lacks "${short(m.path)}", which ${MANIFEST_NAME} lists (missing entry); refusing it.`);
-    return { manifest, byPath };
-  })()
-    .finally(() => {
+    if (byPath && byPath.size !== names.size) for (const m of list) if (!names.has(m.path)) throw new RefusedError(`${display} lacks "${short(m.path)}", which ${MANIFEST_NAME} lists (missing entry); refusing it.`);
+    return { manifest, entryOf };
+  })().then(
+    (r) => {
       manifestDone = true;
-      othersDone();
-    })
-    .catch(async (e: unknown) => {
-    // The read goes on to its end, so that the caller has the archive's hash without a second read.
-    await passRun?.catch(() => undefined);
-    throw e;
-  });
+      othersDone(false);
+      return r;
+    },
+    async (e: unknown) => {
+      manifestDone = true;
+      othersDone(true);
+      // The read goes on to its end, so that the caller has the archive's hash without a second read.
+      await passRun?.catch(() => undefined);
+      throw e;
+    },
+  );
   if (passRun) {
     const targets = await passRun;
     for (const [name, target] of targets) {
-      const m = byPath.get(name)!;
+      const m = entryOf(name)!;
       if (m.kind === 'symlink' && target !== m.target) throw new RefusedError(`${display} holds the link "${short(name)}" pointing to "${short(target)}" but ${MANIFEST_NAME} says "${short(m.target)}"; refusing it.`);
     }
     emit(true);
@@ -378,25 +490,25 @@ async function scanOpen(reader: ZipReader, display: string, limits: ArchiveLimit
   // lead (inflating is their slowest part), then the larger: two stream at a time, and the one
   // left waiting for a turn should be the quickest (it used to be the mix's 32 MiB of text, which
   // then ran alone for the last ~0.3 s).
-  const large = files.filter((i) => !isSmall(i.entry)).sort((a, b) => Number(b.entry.compressionMethod === 8) - Number(a.entry.compressionMethod === 8) || b.entry.uncompressedSize - a.entry.uncompressedSize);
-  const order = [...large, ...files.filter((i) => isSmall(i.entry))];
+  const large = files.filter((i) => !isSmall(i)).sort((a, b) => Number(b.compressionMethod === 8) - Number(a.compressionMethod === 8) || b.uncompressedSize - a.uncompressedSize);
+  const order = [...large, ...files.filter((i) => isSmall(i))];
   let next = 0;
   let failed: unknown;
   let lastYield = Date.now();
   const worker = async (): Promise<void> => {
     while (next < order.length && failed === undefined) {
       const it = order[next++]!;
-      const m = byPath.get(it.name)!;
+      const m = entryOf(it.name)!;
       try {
         if (m.kind === 'symlink') {
-          if (it.entry.uncompressedSize > 4096) throw linkTooLong(display, it.name, it.entry.uncompressedSize);
+          if (it.uncompressedSize > 4096) throw linkTooLong(display, it.name, it.uncompressedSize);
           let target: string;
           try {
-            target = (await reader.small(it.entry)).toString('utf8');
+            target = (await reader.small(it)).toString('utf8');
           } catch (e) {
             throw new RefusedError(`${display}: the link "${short(it.name)}" cannot be read (${short((e as Error).message)}); the archive is damaged.`);
           }
-          if (crc32(Buffer.from(target)) !== it.entry.crc32) throw linkCrcMismatch(display, it.name);
+          if (crc32(Buffer.from(target)) !== it.crc32) throw linkCrcMismatch(display, it.name);
           if (target !== m.target) throw new RefusedError(`${display} holds the link "${short(it.name)}" pointing to "${short(target)}" but ${MANIFEST_NAME} says "${short(m.target)}"; refusing it.`);
         } else if (m.kind === 'file') {
           await checkFile(reader, it, m, display, opts.sink, writer, (n) => {
@@ -437,29 +549,29 @@ async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntr
   // Size, CRC-32 and the manifest's SHA-256 of what was read.
   const hold = (n: number, crc: number, sha256: string): void => {
     if (n !== m.size) throw new RefusedError(`${display}: "${short(it.name)}" has ${n} bytes but ${MANIFEST_NAME} says ${m.size}; the archive is damaged.`);
-    if (crc >>> 0 !== it.entry.crc32 >>> 0) throw crcMismatchOf(display, it.name);
+    if (crc >>> 0 !== it.crc32 >>> 0) throw crcMismatchOf(display, it.name);
     if (sha256 !== m.sha256) throw new RefusedError(`${display}: the SHA-256 of "${short(it.name)}" does not match ${MANIFEST_NAME}; the archive is damaged.`);
   };
-  if (isSmall(it.entry)) {
+  if (isSmall(it)) {
     // Room in the writer first: from the inflate to the hand-over nothing may wait (the inflated
     // bytes live in this thread's shared inflate buffer, which the next entry overwrites).
     await writer?.ready();
     let raw: Buffer;
     try {
-      raw = await reader.compressed(it.entry);
+      raw = await reader.compressed(it);
     } catch (e) {
       throw damaged(e);
     }
     let data: Buffer;
     let crc: number;
-    if (it.entry.compressionMethod === 8) {
+    if (it.compressionMethod === 8) {
       // On this thread's reused zlib handle (src/backup/inflate.ts): no zlib object or output buffer per entry.
-      const r = sharedInflater().inflate(raw, it.entry.uncompressedSize);
+      const r = sharedInflater().inflate(raw, it.uncompressedSize);
       if (!r.ok) throw damaged(new Error(r.message));
       data = r.data;
       crc = r.crc;
     } else {
-      if (it.entry.compressedSize !== it.entry.uncompressedSize) throw damaged(new Error('a stored entry whose sizes disagree'));
+      if (it.compressedSize !== it.uncompressedSize) throw damaged(new Error('a stored entry whose sizes disagree'));
       data = raw;
       crc = crc32(raw);
     }
@@ -476,7 +588,7 @@ async function checkFile(reader: ZipReader, it: ZipItem, m: Extract<ManifestEntr
   await reader.bigSlot.acquire();
   let got: Copied;
   try {
-    const e = it.entry;
+    const e = it;
     const large: LargeEntry = { start: await reader.dataStart(e), compressedSize: e.compressedSize, uncompressedSize: e.uncompressedSize, method: e.compressionMethod };
     // On the file-creating thread when it copies no other (the other of the two at a time runs
     // here): the hashing and copying of large files then run beside this thread's work, the
@@ -499,8 +611,8 @@ interface PassTurns {
   handedOut(): void;
   /** Whether the other checks are done: this thread then checks handed-over entries itself rather than wait. */
   free(): boolean;
-  /** Settles when the other checks are done (either way). */
-  othersDone: Promise<unknown>;
+  /** Settles when the other checks are done: with true when they refused the archive (the pass then only hashes what it has not checked yet). */
+  othersDone: Promise<boolean>;
 }
 
 /**
@@ -525,7 +637,7 @@ export function passChunk(archiveBytes: number): number {
  * say "corrupt" (hash mismatch) rather than only "damaged".
  */
 async function onePass(reader: ZipReader, files: ZipItem[], display: string, pass: OnePass, onEntry: (bytes: number) => void, turns: PassTurns): Promise<Map<string, string>> {
-  const order = inOrder(files, (f) => f.entry.offset);
+  const order = inFileOrder(files);
   // Every entry small (10k or 50k small files): the hashing thread reads the archive itself.
   const share = pass.hasher.readPass && order.length > 0 ? entryTable(reader, order) : undefined;
   if (share) return readPassRun(order, share, display, pass, onEntry, turns);
@@ -553,10 +665,10 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   // An entry's data starts at `start`; its state for the bytes to come (a large deflated entry is
   // checked apart, a small deflated one or a link is collected whole, a stored one CRC'd as it comes).
   const open = (it: ZipItem, start: number, apart: boolean): Current => {
-    const e = it.entry;
+    const e = it;
     const c: Current = { it, start, end: start + e.compressedSize, crc: 0, n: 0 };
     if (apart) c.apart = true;
-    else if (e.compressionMethod === 8 || it.link) c.parts = [];
+    else if (e.compressionMethod === 8 || isLink(it)) c.parts = [];
     return c;
   };
   // (synchronous: an await per entry cost a microtask turn and a promise each, ~10 % of a 10k-file verify)
@@ -572,9 +684,9 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   // The entry's size and CRC-32 against the central directory; a link's target is kept for the
   // caller to hold to the manifest.
   const verdict = (it: ZipItem, n: number, crc: number, data: Buffer | undefined): void => {
-    const e = it.entry;
+    const e = it;
     if (n !== e.uncompressedSize) throw new Error(`it inflates to ${n} bytes, not the ${e.uncompressedSize} it declares`);
-    if (it.link) {
+    if (isLink(it)) {
       if (e.uncompressedSize > 4096) throw linkTooLong(display, it.name, e.uncompressedSize);
       // (a link's data is collected whole; it is missing only when the link's deflate stream is over 1 MiB)
       if (!data) throw new RefusedError(`${display} holds the link "${short(it.name)}" in ${e.compressedSize} compressed bytes; refusing it.`);
@@ -586,7 +698,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   // An entry whose compressed bytes are all in `raw`: inflated on this thread's reused zlib
   // handle into its pooled buffer (used before anything else can inflate), or CRC'd as stored.
   const whole = (it: ZipItem, raw: Buffer): void => {
-    const e = it.entry;
+    const e = it;
     if (e.compressionMethod === 8) {
       const r = sharedInflater().inflate(raw, e.uncompressedSize);
       if (!r.ok) throw new Error(r.message);
@@ -607,7 +719,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
       if (!cur) {
         const it = order[k];
         if (!it) return;
-        const e = it.entry;
+        const e = it;
         if (e.offset >= limit) return;
         checking = k;
         try {
@@ -621,11 +733,11 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
           if (e.compressionMethod === 0 && e.compressedSize !== e.uncompressedSize) throw new Error('a stored entry whose sizes disagree');
           // A stored link too long to be one is refused here, as the verdict would refuse it, before
           // its data is collected whole (up to the per-entry limit: gigabytes from a hostile archive).
-          if (it.link && e.compressionMethod === 0 && e.uncompressedSize > 4096) throw linkTooLong(display, it.name, e.uncompressedSize);
+          if (isLink(it) && e.compressionMethod === 0 && e.uncompressedSize > 4096) throw linkTooLong(display, it.name, e.uncompressedSize);
           // Most small entries lie wholly in the chunk: checked right here, no state kept.
           if (start >= base && end <= limit && (e.compressionMethod === 0 || (e.compressedSize <= SMALL_ENTRY && e.uncompressedSize <= 8 * SMALL_ENTRY))) {
             k++;
-            if (jobs && e.compressionMethod === 8 && !it.link) jobs.push({ it, at: k - 1, start: start - base, end: end - base });
+            if (jobs && e.compressionMethod === 8 && !isLink(it)) jobs.push({ it, at: k - 1, start: start - base, end: end - base });
             else whole(it, chunk.subarray(start - base, end - base));
             at = end - base;
             continue;
@@ -659,7 +771,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
   // waited. Same checks and words as in the pass; the identity check at the end of verifyBackup
   // holds both reads to one unchanged file.
   const apart = new Set<number>();
-  for (let i = 0; i < order.length; i++) if (order[i]!.entry.compressionMethod === 8 && !isSmall(order[i]!.entry)) apart.add(i);
+  for (let i = 0; i < order.length; i++) if (order[i]!.compressionMethod === 8 && !isSmall(order[i]!)) apart.add(i);
   let abandon = false;
   // The pass's file (its descriptor's device and inode): each read apart opens the path again, and
   // must find that very file there (a link on the way pointed elsewhere and back would pass the
@@ -676,7 +788,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
         if (stop()) return;
         const it = order[i]!;
         try {
-          const r = await inflatedApart(reader, it.entry, stop, (same ??= fileKey(reader.fd)));
+          const r = await inflatedApart(reader, it, stop, (same ??= fileKey(reader.fd)));
           if (r) verdict(it, r.n, r.crc, undefined);
         } catch (e) {
           // (its read opened another file than the pass reads: in verifyBackup's words for a file replaced)
@@ -723,8 +835,8 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
       const j = jobs![t]!;
       list[5 * t] = j.start;
       list[5 * t + 1] = j.end - j.start;
-      list[5 * t + 2] = j.it.entry.uncompressedSize;
-      list[5 * t + 3] = j.it.entry.crc32;
+      list[5 * t + 2] = j.it.uncompressedSize;
+      list[5 * t + 3] = j.it.crc32;
       list[5 * t + 4] = t;
     }
     const o = list ? { index, list, jobs: jobs!, chunk, mine: new Uint8Array(jobs!.length) } : undefined;
@@ -737,7 +849,7 @@ async function onePass(reader: ZipReader, files: ZipItem[], display: string, pas
     return pass.hasher.update(chunk, index, list).then(
       (f) => {
         settle();
-        for (let t = 0; o && t < jobs!.length; t++) if (!o.mine[t]) onEntry(jobs![t]!.it.entry.uncompressedSize);
+        for (let t = 0; o && t < jobs!.length; t++) if (!o.mine[t]) onEntry(jobs![t]!.it.uncompressedSize);
         if (f) fail(jobs![f.tag]!.at, f.crc ? crcMismatch(jobs![f.tag]!.it) : damaged(jobs![f.tag]!.it, new Error(f.message)));
       },
       () => {
@@ -863,13 +975,13 @@ function entryTable(reader: ZipReader, order: ZipItem[]): PassShare | undefined 
   const table = share.table;
   for (let t = 0, j = 0; t < n; t++, j += FIELDS) {
     const it = order[t]!;
-    const e = it.entry;
+    const e = it;
     if (!isSmall(e)) return undefined;
     table[j] = e.offset;
     table[j + 1] = e.compressedSize;
     table[j + 2] = e.uncompressedSize;
     table[j + 3] = e.crc32;
-    table[j + 4] = (e.compressionMethod === 8 ? DEFLATED : 0) | (it.link ? LINK : 0);
+    table[j + 4] = (e.compressionMethod === 8 ? DEFLATED : 0) | (isLink(it) ? LINK : 0);
   }
   return share;
 }
@@ -889,11 +1001,11 @@ async function readPassRun(order: ZipItem[], share: PassShare, display: string, 
   // Progress: the entries the hashing thread checked (a prefix), counted here when this thread has a turn.
   let counted = 0;
   const count = (): void => {
-    for (const upto = Atomics.load(share.state, 0); counted < upto; counted++) onEntry(order[counted]!.entry.uncompressedSize);
+    for (const upto = Atomics.load(share.state, 0); counted < upto; counted++) onEntry(order[counted]!.uncompressedSize);
   };
   const tick = setInterval(count, 100);
   tick.unref();
-  const mine = (t: number): void => onEntry(order[t]!.entry.uncompressedSize);
+  const mine = (t: number): void => onEntry(order[t]!.uncompressedSize);
   const fails: EntryFailureAt[] = [];
   const targets = new Map<string, string>();
   const take = (r: { fail?: EntryFailureAt; targets: [number, string][] }): void => {
@@ -902,7 +1014,10 @@ async function readPassRun(order: ZipItem[], share: PassShare, display: string, 
   };
   let hashed = false;
   try {
-    await turns.othersDone;
+    // The archive refused already (its names, its manifest): what the entries hold no longer
+    // matters, only the hash. Every entry is claimed here unchecked, so that the hashing thread
+    // stops checking at its next one (then reads and hashes the rest), and so does backPass.
+    if (await turns.othersDone) for (let t = share.claims.length - 1; t >= 0; t--) Atomics.compareExchange(share.claims, t, 0, 2);
     take(backPass(share, sharedInflater(), mine, pass.read));
     try {
       const report = await run;
@@ -928,7 +1043,7 @@ async function readPassRun(order: ZipItem[], share: PassShare, display: string, 
     const it = order[f.t]!;
     if (f.kind === 'damaged') throw entryDamaged(display, it.name, new Error(f.message));
     if (f.kind === 'crc') throw crcMismatchOf(display, it.name);
-    if (f.kind === 'link-size') throw linkTooLong(display, it.name, it.entry.uncompressedSize);
+    if (f.kind === 'link-size') throw linkTooLong(display, it.name, it.uncompressedSize);
     throw linkCrcMismatch(display, it.name);
   }
   count();

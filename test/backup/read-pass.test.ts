@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { sha256File } from '../../src/backup/checksum.js';
 import { archiveHasher, verifyBackup } from '../../src/backup/verify.js';
+import { DEFAULT_LIMITS } from '../../src/backup/limits.js';
 import { threadHasher, type ArchiveHasher } from '../../src/backup/thread-hash.js';
 import { frontPass, passShare, type PassShare } from '../../src/backup/read-pass.js';
 import { RawInflater } from '../../src/backup/inflate.js';
@@ -184,6 +185,41 @@ describe('the read pass (all entries small, the hashing thread reads the file)',
       const e = await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher: recorded(before ? { before } : {}).make }));
       expect(e.message).toMatch(/"deployments\/staging\/releases\/f199\.js" is damaged \(entry data runs past the end of the file \(truncated\)\)/);
     }
+  });
+
+  it('starts once the entries\' numbers pass, before their names are checked: a bad name or a duplicate is still what is refused (not a bad entry after it), and the thread stops checking', async () => {
+    const named = (rename: Record<number, string>): PackedFile[] => files(300, { 250: { crc: 1 } }).map((f, i) => (rename[i] ? { ...f, name: rename[i] } : f));
+    const cases: [PackedFile[], RegExp][] = [
+      [named({ 200: `${base}/../f200.js` }), /holds an entry with a "\.\." segment \("deployments\/staging\/releases\/\.\.\/f200\.js"\)/],
+      [named({ 201: `${base}/f7.js` }), /holds the name "deployments\/staging\/releases\/f7\.js" more than once/],
+    ];
+    for (const [list, why] of cases) {
+      const p = await packedArchive(ws.root, base, list);
+      for (const before of [undefined, afterBackPass]) {
+        const r = recorded(before ? { before } : {});
+        expect((await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher: r.make }))).message).toMatch(why);
+        // The pass had started (the thread had its share)...
+        expect(r.shares).toHaveLength(1);
+        // ...and once the archive was refused, every entry left was claimed unchecked: held back
+        // until then, the thread checked none (without the stop, the back pass would have stopped
+        // at f250's CRC and left the entries before it to the thread).
+        if (before) expect([...r.shares[0]!.claims].every((c) => c === 2)).toBe(true);
+      }
+    }
+  });
+
+  it('does not start while an entry\'s numbers are refused (nothing is inflated before the limits pass), and a bad name before that entry is still what is refused', async () => {
+    const limits = { ...DEFAULT_LIMITS, maxEntryBytes: 1000 };
+    const p = await packedArchive(ws.root, base, files(300));
+    const r = recorded();
+    expect((await refused(verifyBackup(p, { ws: wsOf(ws.root), hasher: r.make, limits }))).message).toMatch(/holds "deployments\/staging\/releases\/f\d+\.js" of \d+ bytes, above the per-entry limit of 1000 \(a zip bomb\?\)/);
+    expect(r.shares).toHaveLength(0);
+    const q = await packedArchive(ws.root, base, files(300).map((f, i) => (i === 1 ? { ...f, name: `${base}/../f1.js` } : f)));
+    const r2 = recorded();
+    expect((await refused(verifyBackup(q, { ws: wsOf(ws.root), hasher: r2.make, limits }))).message).toMatch(/holds an entry with a "\.\." segment/);
+    expect(r2.shares).toHaveLength(0);
+    // Within the limits, the same archive verifies.
+    expect((await verifyBackup(p, { ws: wsOf(ws.root), hasher: recorded().make })).sha256).toBe(await sha256File(p));
   });
 
   it('a hashing thread that is dead before it reads, or ended while it reads: everything is checked here and the file hashed again', async () => {

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBackup } from '../../src/usecases/backup.js';
 import { DEFAULT_LIMITS } from '../../src/backup/limits.js';
-import { newestVerifiedBackup, verifyBackup } from '../../src/backup/verify.js';
+import { manifestString, newestVerifiedBackup, verifyBackup } from '../../src/backup/verify.js';
+import fc from 'fast-check';
 import { stageBackup } from '../../src/backup/restore.js';
 import { ZipWriter } from '../../src/backup/zip.js';
 import { backupScope } from '../../src/backup/scope.js';
@@ -195,6 +196,39 @@ describe('verifyBackup', () => {
     const p = await crafted('dhash_staging_20261123_101509.zip', good(), m);
     const e = await refusal(verifyBackup(p, { ws: wsOf(ws.root) }));
     expect(e.message).toMatch(/lacks "deployments\/staging\/releases\/gone\.txt", which manifest\.json lists/);
+  });
+
+  it('the manifest in the archive\'s order or in any other: the same checks (duplicates, a folder named with its slash, a kind that differs)', async () => {
+    const entries = good([{ name: `${BASE}/sub/`, dir: true }, { name: `${BASE}/sub/b.txt`, data: 'bee' }, { name: `${BASE}/cur`, link: 'ok.txt' }, { name: `${BASE}/z.txt`, data: 'zed' }]);
+    const m = manifestFor('staging', entries, [BASE]);
+    const withEntries = (list: typeof m.entries): typeof m => ({ ...m, entries: list });
+    const seq = { n: 30 };
+    const name = (): string => `dhash_staging_20261123_1015${seq.n++}.zip`;
+    // Any order verifies: the archive's (paired entry by entry) and others (indexed by path).
+    for (const list of [m.entries, [...m.entries].reverse(), [...m.entries.slice(2), ...m.entries.slice(0, 2)]]) {
+      expect((await verifyBackup(await crafted(name(), entries, withEntries(list)), { ws: wsOf(ws.root) })).entries).toBe(entries.length);
+    }
+    const sub = m.entries.findIndex((e) => e.path === `${BASE}/sub`);
+    const refusals: [typeof m.entries, RegExp][] = [
+      // A folder listed with its trailing slash, in the archive's order: not the archive's name.
+      [m.entries.map((e, i) => (i === sub ? { ...e, path: `${BASE}/sub/` } : e)), /manifest\.json lists a path with an empty or "\." segment \("deployments\/staging\/releases\/sub\/"\)/],
+      // As many entries as the archive, one of them twice.
+      [m.entries.map((e, i) => (i === sub ? m.entries[1]! : e)), /manifest\.json lists "deployments\/staging\/releases\/ok\.txt" more than once/],
+      // Every name in order, one kind different.
+      [m.entries.map((e, i) => (i === sub ? { path: e.path, kind: 'file' as const, size: 0, sha256: '0'.repeat(64) } : e)), /holds "deployments\/staging\/releases\/sub" as a dir but manifest\.json lists a file/],
+      // One entry fewer, and one more.
+      [m.entries.slice(0, -1), /holds "deployments\/staging\/releases\/z\.txt", which manifest\.json does not list/],
+      [[...m.entries, { path: `${BASE}/gone.txt`, kind: 'file' as const, size: 1, sha256: '0'.repeat(64) }], /lacks "deployments\/staging\/releases\/gone\.txt", which manifest\.json lists/],
+    ];
+    for (const [list, why] of refusals) {
+      for (const l of [list, [...list].reverse()]) expect((await refusal(verifyBackup(await crafted(name(), entries, withEntries(l)), { ws: wsOf(ws.root) }))).message).toMatch(why);
+    }
+  });
+
+  it('reads manifest.json as UTF-8, whichever way it decodes (Latin-1 for ASCII bytes): any text, any bytes', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (t) => manifestString(Buffer.from(t)) === t));
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => manifestString(Buffer.from(b)) === Buffer.from(b).toString('utf8')));
+    expect(manifestString(Buffer.from('{"path":"caf\u00e9"}'))).toBe('{"path":"café"}');
   });
 
   it('content whose SHA-256 differs from the manifest (CRC and .sha256 made to match) is refused by the restore, before anything is staged', async () => {
