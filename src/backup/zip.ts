@@ -407,7 +407,8 @@ function parseCentralRecord(b: Buffer, at: number, text?: () => string): ZipEntr
   const attrs = u32(b, at + 38);
   let offset = u32(b, at + 42);
   const extras = extraLen > 0 ? extraFields(b.subarray(at + 46 + nameLen, at + 46 + nameLen + extraLen)) : NO_EXTRAS;
-  const z64 = extras.find((f) => f.id === 0x0001);
+  // (no find() on the usual empty list: its callback, a closure per record, was garbage to collect)
+  const z64 = extras.length > 0 ? extras.find((f) => f.id === 0x0001) : undefined;
   if (z64) {
     let i = 0;
     const next = (what: string): number => {
