@@ -47,7 +47,8 @@ export async function bundle(outdir = join(root, 'dist')) {
   const help = await helpModule(esbuild);
   // start and main are entries (dist/start.js, dist/main.js) so that the hot graph below can
   // hand a line it does not serve over to them by a fixed name.
-  const entryPoints = { cli: join(root, 'src/cli/index.ts'), start: join(root, 'src/cli/start.ts'), main: join(root, 'src/cli/main.ts'), ...WORKERS };
+  const { 'workers/hash-worker': hashWorker, ...sharedWorkers } = WORKERS;
+  const entryPoints = { cli: join(root, 'src/cli/index.ts'), start: join(root, 'src/cli/start.ts'), main: join(root, 'src/cli/main.ts'), ...sharedWorkers };
   if (existsSync(join(root, 'src/demo/service-main.ts'))) entryPoints['dhash-service'] = join(root, 'src/demo/service-main.ts');
   const common = {
     outdir,
@@ -70,6 +71,11 @@ export async function bundle(outdir = join(root, 'dist')) {
   };
   // The shared graph: every command; index.ts's import of hot.js is the other build's output.
   await esbuild.build({ ...common, entryPoints, plugins: [external(/^\.\/hot-(rollback|deploy|service|verify)\.js$/, 'src/cli/index.ts'), noInkDevtools] });
+  // The hashing thread's entry is one file with no chunks: verify starts it first thing, and its
+  // start (~70 ms, on the other core) is what a verify of many small files waits for before that
+  // core can read and inflate; each shared chunk it imported was one more file for the new
+  // thread's module loader to find, read and link.
+  await esbuild.build({ ...common, splitting: false, entryPoints: { 'workers/hash-worker': hashWorker } });
   // The hot graphs (src/cli/hot-*.ts, each starting hot.ts): rollback, deploy, service and verify on
   // the direct path, each a build of its own with its handlers and the modules they always load
   // taken in eagerly, so that a start reads a few files (their chunks are named hot-*). A hot graph
