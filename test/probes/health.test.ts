@@ -108,51 +108,18 @@ describe('waitForHealthy', () => {
     expect(r.checks).toHaveLength(5);
   });
 
-  it('starts checks an interval apart, start to start (a streak\'s from its first OK answer): a check\'s latency is not added to the spacing, and a check slower than the interval is followed at once', async () => {
-    // Virtual time: the server's answers take 40 ms of it (the fourth one 130 ms), sleeps advance it.
-    let now = 0;
-    const latency = [40, 40, 40, 130, 40, 40];
-    let served = 0;
-    const s = createServer((_req, res) => {
-      now += latency[Math.min(served++, latency.length - 1)]!;
-      res.writeHead(served === 2 ? 503 : 200, { 'content-type': 'application/json' });
-      res.end(served === 2 ? failing.body : ok.body);
-    });
-    servers.push(s);
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-    const addr = s.address();
-    const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/health`;
-    const sleeps: number[] = [];
-    const starts: number[] = [];
-    const clock = {
-      now: () => now,
-      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
-      clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
-      sleep: async (ms: number) => {
-        sleeps.push(ms);
-        now += ms;
-      },
-    };
-    const r = await waitForHealthy(http(url), { consecutive: 3, intervalMs: 100, timeoutMs: 10_000, clock, onCheck: (c) => starts.push(c.at) });
-    expect(r.ok).toBe(true);
-    // OK, failing, OK, OK (slow), OK: each started 100 ms after the one before, except after the slow
-    // one, and a streak's next check 100 ms after its first OK answer (0 -> 140, 240 -> 380).
-    expect(sleeps).toEqual([100, 60, 100]);
-    expect(r.checks.map((c) => c.ok)).toEqual([true, false, true, true, true]);
-    // When each check ended (its start + its latency): starts 0, 140, 240, 380, 510.
-    expect(starts).toEqual([40, 180, 280, 510, 550]);
-  });
-
-  /** A server on virtual time: each request moves `now` by what `onRequest` says (its latency), and is answered OK. */
-  async function virtualServer(onRequest: (i: number, now: number) => number): Promise<{ url: string; arrivals: number[]; clock: { now: () => number; setTimeout: (fn: () => void, ms: number) => unknown; clearTimeout: (h: unknown) => void; sleep: (ms: number) => Promise<void> }; sleeps: number[] }> {
+  /** A server on virtual time: each request moves `now` by what `onRequest` says (its latency), and is answered OK unless `failing(i)`. */
+  async function virtualServer(onRequest: (i: number, now: number) => number, failing_?: (i: number) => boolean): Promise<{ url: string; arrivals: number[]; clock: { now: () => number; setTimeout: (fn: () => void, ms: number) => unknown; clearTimeout: (h: unknown) => void; sleep: (ms: number) => Promise<void> }; sleeps: number[] }> {
     let now = 0;
     const arrivals: number[] = [];
     const sleeps: number[] = [];
     const s = createServer((_req, res) => {
       arrivals.push(now);
-      now = onRequest(arrivals.length - 1, now);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(ok.body);
+      const i = arrivals.length - 1;
+      now = onRequest(i, now);
+      const bad = failing_?.(i) ?? false;
+      res.writeHead(bad ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(bad ? failing.body : ok.body);
     });
     servers.push(s);
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
@@ -168,6 +135,21 @@ describe('waitForHealthy', () => {
     };
     return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/health`, arrivals, clock, sleeps };
   }
+
+  it('starts checks an interval apart, start to start (a streak\'s from its first OK answer): a check\'s latency is not added to the spacing, and a check slower than the interval is followed at once', async () => {
+    // Virtual time: the server's answers take 40 ms of it (the fourth one 130 ms), sleeps advance it; the second fails.
+    const latency = [40, 40, 40, 130, 40, 40];
+    const v = await virtualServer((i, now) => now + latency[Math.min(i, latency.length - 1)]!, (i) => i === 1);
+    const starts: number[] = [];
+    const r = await waitForHealthy(http(v.url), { consecutive: 3, intervalMs: 100, timeoutMs: 10_000, clock: v.clock, onCheck: (c) => starts.push(c.at) });
+    expect(r.ok).toBe(true);
+    // OK, failing, OK, OK (slow), OK: each started 100 ms after the one before, except after the slow
+    // one, and a streak's next check 100 ms after its first OK answer (0 -> 140, 240 -> 380).
+    expect(v.sleeps).toEqual([100, 60, 100]);
+    expect(r.checks.map((c) => c.ok)).toEqual([true, false, true, true, true]);
+    // When each check ended (its start + its latency): starts 0, 140, 240, 380, 510.
+    expect(starts).toEqual([40, 180, 280, 510, 550]);
+  });
 
   it('N OK checks in a row span at least N - 1 intervals from the first one\'s answer to the last one\'s start, whatever the checks\' latency', async () => {
     // 300 ms checks at 1 s spacing, and checks slower than the interval (1.5 s), which are followed at once.
